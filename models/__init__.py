@@ -1,0 +1,3 @@
+"""Persistence: SQLModel tables and the database session. No Zoom, no CLI."""
+
+from __future__ import annotations

@@ -1,0 +1,119 @@
+"""The thin Typer edge: parses arguments, calls the engine, renders results.
+
+Only this module maps exceptions to exit codes: 0 ok, 1 failure, 2 bad usage or bad input,
+3 reconcile found drift (returned by the command itself), 130 Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import traceback
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from importers.errors import ImporterError
+from provision.cli._common import RunContext, emit_json, err_console
+from provision.errors import ProvisionError
+from provision.settings import AppSettings
+from zoom_client.errors import ZoomConfigError, ZoomError
+
+
+def exit_code_for(exc: BaseException) -> int:
+    if isinstance(exc, ProvisionError):
+        return exc.exit_code
+    if isinstance(exc, ImporterError | ZoomConfigError):
+        return 2
+    return 1
+
+
+def _report(exc: Exception, *, debug: bool, as_json: bool) -> int:
+    code = exit_code_for(exc)
+    known = isinstance(exc, ProvisionError | ImporterError | ZoomError)
+    message = str(exc) if known else "internal error (run with --debug for the traceback)"
+    if debug:
+        err_console.print(traceback.format_exc(), markup=False, highlight=False)
+    if as_json:
+        emit_json({"error": {"type": type(exc).__name__, "message": message, "exit_code": code}})
+    else:
+        err_console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    return code
+
+
+class _ProvisionGroup(TyperGroup):
+    """Maps our exceptions to one line on stderr (or JSON) and the documented exit code."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["provision.argv"] = list(args)
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            obj = ctx.obj
+            debug = isinstance(obj, RunContext) and obj.debug
+            as_json = "--json" in ctx.meta.get("provision.argv", [])
+            raise click.exceptions.Exit(_report(exc, debug=debug, as_json=as_json)) from None
+
+
+app = typer.Typer(
+    cls=_ProvisionGroup,
+    name="provision",
+    help="Hand out, take back and account for Zoom licenses across schools and universities.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    database_url: Annotated[
+        str | None,
+        typer.Option("--db", help="Database URL (default: DATABASE_URL or sqlite:///provision.db)."),
+    ] = None,
+    sandbox: Annotated[
+        bool,
+        typer.Option("--sandbox", help="Run against the built-in Zoom simulator (PROVISION_SANDBOX=1)."),
+    ] = False,
+    actor: Annotated[
+        str | None, typer.Option("--actor", help="Who is acting, for the audit log (default: OS user).")
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+) -> None:
+    settings = AppSettings()
+    updates: dict[str, Any] = {}
+    if database_url:
+        updates["database_url"] = database_url
+    if sandbox:
+        updates["sandbox"] = True
+    if actor:
+        updates["actor"] = actor
+    if updates:
+        settings = settings.model_copy(update=updates)
+    level = logging.DEBUG if debug or os.environ.get("PROVISION_LOG") == "debug" else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = RunContext(settings=settings, debug=debug)
+
+
+def _register_commands() -> None:
+    # One module per command group (Typer's one-file-per-command layout); each adds its own.
+    from provision.cli import apply, audit, db, demo, imports, plan, query, reconcile, sandbox
+
+    for module in (imports, db, plan, apply, reconcile, query, audit, sandbox, demo):
+        module.register(app)
+
+
+_register_commands()
+
+
+def main() -> None:
+    app()
