@@ -1,0 +1,207 @@
+"""The policy: who should hold a license, what revoking does, and when a plan is too dangerous.
+
+Read from a TOML file (PROVISION_POLICY / settings.policy_file); every key has a default, so an
+empty file is the default policy. An unknown key or a bad value is an InputError naming the file
+and the key: a typo in a safety threshold must never silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import unicodedata
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from provision.errors import InputError
+
+ROLES = ("admin", "teacher", "staff", "student")
+ADDON_CAPACITIES = (500, 1000)
+
+DEFAULT_POLICY_TOML = """\
+# provision policy: every key is optional; these are the defaults.
+
+# Roles that get a Zoom license, and the order in which a school's quota is filled
+# (then by email, so the order is stable from one run to the next).
+licensed_roles = ["admin", "teacher", "staff"]
+role_priority = ["admin", "teacher", "staff", "student"]
+
+# People who already hold a license keep it ahead of newcomers of a higher priority; false fills
+# each quota strictly by priority (a new admin may then take a teacher's seat).
+keep_holders = true
+
+# What revoking a license does to someone who left: "downgrade" (to Basic, keeps the account
+# and its recordings) or "deactivate". Users are never deleted.
+revoke = "downgrade"
+
+# Days after leaving the roster before the license is taken back.
+grace_days = 14
+
+# How new users are created: "create" (Zoom emails an invitation), "autoCreate", "custCreate",
+# "ssoCreate" (depends on the account's plan and SSO).
+create_action = "create"
+
+# Add the user to the school's Zoom group (Institution.zoom_group_id) when it has one.
+use_groups = true
+
+# Never touched, only listed.
+protected_emails = []
+protect_owner = true    # the account owner (role_id 0)
+protect_admins = true   # account admins (role_id 1)
+
+# Reconcile: a license unused for this many days is reported for reclaim (0 = never).
+inactive_days = 90
+# Reconcile: an invitation pending for this many days is reported.
+pending_days = 30
+
+# Safety: a plan that takes back more licenses than this is refused unless --force.
+max_revoke_count = 200           # whole account
+max_revoke_share = 0.10          # of the account's managed licensed users
+max_school_revoke_count = 25     # any one school
+max_school_revoke_share = 0.30   # of that school's licensed users
+# Shares are only judged above this many revocations (one departure in a school of three is 33%).
+revoke_share_min_count = 5
+
+# Large Meetings add-on per role: capacity 500 or 1000. Only licensed users get one.
+[addons]
+admin = 500
+"""
+
+
+def normalize_email(value: str) -> str:
+    """Same normalization as the importers: trimmed, Unicode NFC, lower-cased."""
+    return unicodedata.normalize("NFC", value.strip()).lower()
+
+
+class Policy(BaseModel):
+    """The effective policy (defaults merged with the file)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    licensed_roles: list[str] = Field(default_factory=lambda: ["admin", "teacher", "staff"])
+    role_priority: list[str] = Field(default_factory=lambda: list(ROLES))
+    keep_holders: bool = True
+    revoke: Literal["downgrade", "deactivate"] = "downgrade"
+    grace_days: int = Field(default=14, ge=0)
+    create_action: Literal["create", "autoCreate", "custCreate", "ssoCreate"] = "create"
+    use_groups: bool = True
+    protected_emails: list[str] = Field(default_factory=list)
+    protect_owner: bool = True
+    protect_admins: bool = True
+    inactive_days: int = Field(default=90, ge=0)
+    pending_days: int = Field(default=30, ge=0)
+    max_revoke_count: int = Field(default=200, ge=0)
+    max_revoke_share: float = Field(default=0.10, ge=0, le=1)
+    max_school_revoke_count: int = Field(default=25, ge=0)
+    max_school_revoke_share: float = Field(default=0.30, ge=0, le=1)
+    revoke_share_min_count: int = Field(default=5, ge=0)
+    addons: dict[str, int] = Field(default_factory=lambda: {"admin": 500})
+
+    @field_validator("licensed_roles", "role_priority")
+    @classmethod
+    def _known_roles(cls, roles: list[str]) -> list[str]:
+        unknown = [role for role in roles if role not in ROLES]
+        if unknown:
+            raise ValueError(f"unknown role {unknown[0]!r} (roles: {', '.join(ROLES)})")
+        if len(set(roles)) != len(roles):
+            raise ValueError("a role is listed twice")
+        return roles
+
+    @field_validator("addons")
+    @classmethod
+    def _addon_rules(cls, addons: dict[str, int]) -> dict[str, int]:
+        for role, capacity in addons.items():
+            if role not in ROLES:
+                raise ValueError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
+            if capacity not in ADDON_CAPACITIES:
+                raise ValueError(f"capacity for {role!r} must be 500 or 1000, not {capacity}")
+        return addons
+
+    @field_validator("protected_emails")
+    @classmethod
+    def _normalize_protected(cls, emails: list[str]) -> list[str]:
+        return sorted({normalize_email(email) for email in emails if email.strip()})
+
+    @model_validator(mode="after")
+    def _priority_covers_licensed(self) -> Policy:
+        missing = [role for role in self.licensed_roles if role not in self.role_priority]
+        if missing:
+            raise ValueError(f"role_priority lacks the licensed role {missing[0]!r}")
+        return self
+
+    def role_rank(self, role: str) -> int:
+        """Lower is served first; roles the priority list omits come last."""
+        try:
+            return self.role_priority.index(role)
+        except ValueError:
+            return len(self.role_priority)
+
+    def to_data(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def to_toml(self) -> str:
+        """The effective policy as TOML (what `provision policy show` prints)."""
+        lines: list[str] = []
+        tables: list[tuple[str, dict[str, Any]]] = []
+        for key, value in self.to_data().items():
+            if isinstance(value, dict):
+                tables.append((key, value))
+            else:
+                lines.append(f"{key} = {_toml_value(value)}")
+        for name, table in tables:
+            lines.append("")
+            lines.append(f"[{name}]")
+            lines.extend(f"{key} = {_toml_value(value)}" for key, value in table.items())
+        return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def parse_policy(text: str, *, source: str = "policy") -> Policy:
+    """Parse TOML text into a Policy; errors name `source` and the key."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{source}: not valid TOML: {exc}") from exc
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            key = _where(error["loc"])
+            if error["type"] == "extra_forbidden":
+                problems.append(f"unknown key {key!r}")
+            else:
+                message = error["msg"].removeprefix("Value error, ")
+                problems.append(f"key {key!r}: {message}")
+        raise InputError(f"{source}: " + "; ".join(problems)) from None
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """The policy in `path`, or the default policy when no file is given."""
+    if path is None:
+        return parse_policy(DEFAULT_POLICY_TOML, source="default policy")
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{file}: policy file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{file}: cannot read the policy file: {exc}") from exc
+    return parse_policy(text, source=str(file))
