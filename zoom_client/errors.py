@@ -1,10 +1,51 @@
-"""Errors of the Zoom client (the full tree is drawn here as it grows).
+"""Errors of the Zoom client: one tree, the class chosen by HTTP status.
 
     ZoomError
-    └── ZoomConfigError      credentials missing or settings invalid
+    ├── ZoomConfigError          credentials missing, settings invalid
+    ├── ZoomAuthError            the token endpoint refused (4702/4704/4705/4706/4717)
+    ├── ZoomConnectionError      network failure after retries
+    │   └── ZoomTimeoutError
+    ├── ZoomResponseError        a 2xx payload did not match the model
+    └── ZoomAPIError(status, code, message, errors, tracking_id, method, path)
+        ├── BadRequestError          400
+        ├── AuthenticationError      401
+        ├── PermissionDeniedError    403
+        ├── NotFoundError            404
+        ├── ConflictError            409
+        ├── RateLimitError           429 (+ retry_at, category, limit_type)
+        └── ServerError              5xx
+
+Zoom's own ``code`` stays an attribute; the engine branches on it through the ``is_*``
+predicates, not on one class per code. No message ever carries a token or a secret: texts
+that came from the wire pass through :func:`scrub` first.
+
+    try:
+        await client.users.set_type(uid, UserType.LICENSED)
+    except ZoomAPIError as err:
+        if err.is_seat_exhausted():
+            ...
 """
 
 from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Literal
+
+_SECRET_PATTERNS = (
+    re.compile(r"(?i)(authorization\s*[:=]\s*)(bearer|basic)?\s*[^\s,;'\"}]+"),
+    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"(?i)((?:access_token|client_secret|token)[\"']?\s*[:=]\s*[\"']?)[^\s&,;'\"}]+"),
+    re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),  # any JWT
+)
+
+
+def scrub(text: str) -> str:
+    """``text`` with Authorization values, bearer/basic credentials, tokens and JWTs masked."""
+    text = _SECRET_PATTERNS[0].sub(lambda m: m.group(1) + "***", text)
+    text = _SECRET_PATTERNS[1].sub(lambda m: m.group(1) + " ***", text)
+    text = _SECRET_PATTERNS[2].sub(lambda m: m.group(1) + "***", text)
+    return _SECRET_PATTERNS[3].sub("***", text)
 
 
 class ZoomError(Exception):
@@ -12,4 +53,178 @@ class ZoomError(Exception):
 
 
 class ZoomConfigError(ZoomError):
-    """Credentials are missing or a setting is invalid."""
+    """Credentials are missing or a setting is invalid (names the setting, never its value)."""
+
+
+class ZoomAuthError(ZoomError):
+    """The token endpoint refused the credentials (Zoom codes 4702/4704/4705/4706/4717).
+
+    The message holds Zoom's reason and code, never the client secret or the request body.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, code: int | None = None) -> None:
+        self.status = status
+        self.code = code
+        super().__init__(scrub(message))
+
+
+class ZoomConnectionError(ZoomError):
+    """Zoom could not be reached (DNS, refused, reset) even after the retries."""
+
+
+class ZoomTimeoutError(ZoomConnectionError):
+    """Zoom did not answer within the timeout, even after the retries."""
+
+
+class ZoomResponseError(ZoomError):
+    """A 2xx answer whose payload is not what the Zoom API documents."""
+
+
+class ZoomAPIError(ZoomError):
+    """Zoom answered with an error status.
+
+    ``str(err)`` = ``[400/2034] message (PATCH /users/x, tracking id t)``.
+    """
+
+    status: int
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: int | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        tracking_id: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = scrub(message)
+        self.errors = list(errors or [])
+        self.tracking_id = tracking_id
+        self.method = method
+        self.path = path
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        head = f"[{self.status}/{self.code}]" if self.code is not None else f"[{self.status}]"
+        text = f"{head} {self.message}"
+        if self.errors:
+            fields = ", ".join(
+                f"{e.get('field')}: {e.get('message')}" for e in self.errors if isinstance(e, dict)
+            )
+            if fields:
+                text += f" ({scrub(fields)})"
+        where = " ".join(p for p in (self.method, self.path) if p)
+        tracking = f"tracking id {self.tracking_id}" if self.tracking_id else ""
+        tail = ", ".join(p for p in (where, tracking) if p)
+        return f"{text} ({tail})" if tail else text
+
+    def __str__(self) -> str:
+        return self._render()
+
+    def __repr__(self) -> str:
+        name = type(self).__name__
+        return f"{name}(status={self.status}, code={self.code}, tracking_id={self.tracking_id!r})"
+
+    # Predicates the engine branches on (codes from ../shared/ZOOM_API.md §1.12, §5).
+    def is_user_missing(self) -> bool:
+        return self.code == 1001
+
+    def is_email_taken(self) -> bool:
+        return self.code == 1005
+
+    def is_seat_exhausted(self) -> bool:
+        return self.code in (2033, 2034, 2038, 3412)
+
+    def is_addon_seats_exhausted(self) -> bool:
+        """Code 200 from PATCH /users/{id}/settings: "You can add max $n Large 500 users"."""
+        return self.code == 200 and (self.path or "").rstrip("/").endswith("/settings")
+
+    def needs_licensed(self) -> bool:
+        return self.code == 1108
+
+    def is_invitation_expired(self) -> bool:
+        return self.code == 1120
+
+    def is_group_missing(self) -> bool:
+        return self.code == 4130
+
+    def is_group_name_taken(self) -> bool:
+        return self.code == 4132
+
+    def is_token_invalid(self) -> bool:
+        """401 with code 124 (expired/invalid access token): refresh once and repeat."""
+        return self.status == 401 and self.code in (124, None)
+
+
+class BadRequestError(ZoomAPIError):
+    """400: bad data, and most business refusals (seat codes 2033/2034/2038/3412, 1108, 1120…)."""
+
+
+class AuthenticationError(ZoomAPIError):
+    """401: the access token was refused even after one refresh."""
+
+
+class PermissionDeniedError(ZoomAPIError):
+    """403: the app lacks a scope or the account lacks the feature."""
+
+
+class NotFoundError(ZoomAPIError):
+    """404: user (1001) or group (4130) does not exist."""
+
+
+class ConflictError(ZoomAPIError):
+    """409: the email (1005) or group name (4132) is already taken."""
+
+
+class RateLimitError(ZoomAPIError):
+    """429 that the client will not wait out: a daily limit, or retries exhausted.
+
+    ``retry_at`` is when Zoom says the budget comes back (UTC), if it said so.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_at: datetime | None = None,
+        category: str | None = None,
+        limit_type: Literal["QPS", "Daily-limit"] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.retry_at = retry_at
+        self.category = category
+        self.limit_type = limit_type
+        kwargs.setdefault("status", 429)
+        super().__init__(message, **kwargs)
+
+    def _render(self) -> str:
+        text = super()._render()
+        extra = [p for p in (self.limit_type, self.category) if p]
+        if self.retry_at is not None:
+            extra.append(f"retry at {self.retry_at.isoformat()}")
+        return f"{text} [{', '.join(extra)}]" if extra else text
+
+
+class ServerError(ZoomAPIError):
+    """5xx from Zoom, after the retries."""
+
+
+STATUS_ERRORS: dict[int, type[ZoomAPIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitError,
+}
+
+
+def error_class(status: int) -> type[ZoomAPIError]:
+    """The ZoomAPIError subclass for an HTTP status (5xx -> ServerError; other 4xx -> ZoomAPIError)."""
+    if status >= 500:
+        return ServerError
+    return STATUS_ERRORS.get(status, ZoomAPIError)
