@@ -1,0 +1,560 @@
+"""Desired (rosters + policy) against observed (the Zoom snapshot) -> Plan. Pure: no I/O.
+
+Everything is keyed by email in dicts, so a plan for 100,000 people is a few linear passes.
+Only managed users (created or adopted by the tool) and people on a roster are ever acted upon;
+anyone else on the account is listed as unmanaged. Protected users are listed and never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from provision.desired import (
+    LICENSED_TYPE,
+    Desired,
+    DesiredPerson,
+    Member,
+    Observed,
+    ZoomUser,
+    unknown_school,
+)
+from provision.errors import InputError, SeatLimitError
+from provision.plan import Action, ActionKind, Plan, Waiting, sort_actions
+from provision.policy import Policy
+from provision.seats import Candidate, allocate
+
+ENTITLED = "entitled"
+LEFT = "left"
+NOT_LICENSED_ROLE = "not_licensed_role"
+
+OWNER_ROLE_ID = "0"
+ADMIN_ROLE_ID = "1"
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Where a person stands by the rosters: their counting membership and what it means."""
+
+    kind: str  # ENTITLED | LEFT | NOT_LICENSED_ROLE
+    member: Member
+
+
+def standing(person: DesiredPerson, policy: Policy) -> Standing | None:
+    """A person counts once: at their primary institution, with their best licensed role."""
+    if not person.memberships:
+        return None
+    active = [m for m in person.memberships if m.active]
+    if active:
+        licensed = [m for m in active if m.role in policy.licensed_roles]
+        pool = licensed or active
+        best = min(pool, key=lambda m: (not m.is_primary, policy.role_rank(m.role), m.institution_code))
+        return Standing(ENTITLED if licensed else NOT_LICENSED_ROLE, best)
+    never = datetime.min.replace(tzinfo=UTC)
+    last = max(person.memberships, key=lambda m: (m.left_at or never, m.is_primary, m.institution_code))
+    return Standing(LEFT, last)
+
+
+def protected_emails(observed: Observed, policy: Policy) -> set[str]:
+    protected = set(policy.protected_emails)
+    for user in observed.users.values():
+        if (policy.protect_owner and user.role_id == OWNER_ROLE_ID) or (
+            policy.protect_admins and user.role_id == ADMIN_ROLE_ID
+        ):
+            protected.add(user.email)
+    return protected
+
+
+def check_seat_answer(observed: Observed) -> None:
+    """Refuse to plan from a plan-usage answer that makes no sense (it would drive revocations)."""
+    if observed.account is None:
+        raise InputError("no Zoom snapshot: run `provision sync` first")
+    licensed = sum(1 for user in observed.users.values() if user.holds_seat)
+    purchased = observed.account.purchased
+    if purchased < 0 or (purchased < licensed):
+        raise SeatLimitError(
+            f"Zoom reports {purchased} seats purchased while {licensed} users hold a license: "
+            "refusing to plan from this plan usage; check the account's plan and run `provision sync` again"
+        )
+
+
+def _within_grace(member: Member, now: datetime, grace: timedelta) -> bool:
+    return member.left_at is not None and now < member.left_at + grace
+
+
+def _left_reason(member: Member) -> str:
+    if member.left_at is None:
+        return f"left the roster of {member.institution_code}"
+    return f"left the roster of {member.institution_code} on {member.left_at.date().isoformat()}"
+
+
+def _canonical_dt(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value is not None else None
+
+
+def fingerprint(
+    desired: Desired, observed: Observed, policy: Policy, actions: Iterable[Action], *, school: str | None
+) -> str:
+    """sha256 over the canonical JSON of the inputs and the actions they produce.
+
+    The actions are part of it because the plan also depends on the time (grace periods): the
+    same inputs a day later may mean different actions, and apply's journal is keyed by this.
+    """
+    digest = hashlib.sha256()
+
+    def feed(obj: Any) -> None:
+        digest.update(json.dumps(obj, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode())
+        digest.update(b"\n")
+
+    feed({"policy": policy.to_data(), "school": school})
+    feed([[s.code, s.seats, s.zoom_group_id] for s in sorted(desired.schools.values(), key=lambda s: s.code)])
+    for email in sorted(desired.people):
+        person = desired.people[email]
+        feed(
+            [
+                email,
+                [
+                    [m.institution_code, m.role, m.is_primary, m.active, _canonical_dt(m.left_at)]
+                    for m in person.memberships
+                ],
+            ]
+        )
+    account = observed.account
+    feed(
+        None
+        if account is None
+        else [
+            account.purchased,
+            account.used,
+            account.pending,
+            _canonical_dt(account.observed_at),
+            account.addons,
+        ]
+    )
+    for email in sorted(observed.users):
+        user = observed.users[email]
+        feed(
+            [
+                email,
+                user.zoom_id,
+                user.type,
+                user.status,
+                list(user.group_ids),
+                user.large_meeting,
+                user.large_meeting_capacity,
+                user.role_id,
+                _canonical_dt(user.observed_at),
+            ]
+        )
+    feed(sorted(observed.managed))
+    feed([action.key() for action in actions])
+    return digest.hexdigest()
+
+
+class _Builder:
+    """Accumulates actions and per-school figures while walking the people once."""
+
+    def __init__(self) -> None:
+        self.actions: list[Action] = []
+        self.schools: dict[str, Counter[str]] = {}
+
+    def school(self, code: str | None) -> Counter[str]:
+        return self.schools.setdefault(code or "", Counter())
+
+    def add(
+        self,
+        kind: ActionKind,
+        email: str,
+        code: str | None,
+        reason: str,
+        user: ZoomUser | None,
+        *,
+        payload: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> None:
+        before = user.state() if user is not None else {}
+        self.actions.append(
+            Action(
+                kind=kind,
+                email=email,
+                institution_code=code,
+                reason=reason,
+                zoom_id=user.zoom_id if user is not None else None,
+                payload=payload or {},
+                before=before,
+                after={**before, **(after or {})},
+            )
+        )
+        self.school(code)[kind.value] += 1
+
+
+def _addon_pools(observed: Observed) -> dict[int, int]:
+    """Free Large Meetings add-ons per capacity, where the plan usage told us (else unlimited)."""
+    pools: dict[int, int] = {}
+    if observed.account is None:
+        return pools
+    for capacity in (500, 1000):
+        pool = observed.account.addons.get(f"large_meeting_{capacity}")
+        if isinstance(pool, dict) and "hosts" in pool:
+            pools[capacity] = int(pool.get("hosts") or 0) - int(pool.get("usage") or 0)
+    return pools
+
+
+def compute_plan(
+    desired: Desired,
+    observed: Observed,
+    policy: Policy,
+    *,
+    now: datetime | None = None,
+    school: str | None = None,
+) -> Plan:
+    """The actions that bring Zoom to the desired state, in apply order, with the waiting list.
+
+    `school` restricts the returned actions and waiting list to one school; seats are still
+    allocated over the whole account so the school gets exactly what a full plan would give it.
+    """
+    now = now or datetime.now(UTC)
+    if school is not None and school not in desired.schools:
+        raise unknown_school(school, sorted(desired.schools))
+    check_seat_answer(observed)
+    assert observed.account is not None
+    account = observed.account
+    protected = protected_emails(observed, policy)
+    grace = timedelta(days=policy.grace_days)
+    users = observed.users
+    managed = observed.managed
+    build = _Builder()
+
+    standings: dict[str, Standing] = {}
+    candidates: list[Candidate] = []
+    waiting_extra: dict[str, str] = {}
+    freed = 0  # seats this plan takes back outside the allocation (leavers, unlicensed roles)
+    in_grace: set[str] = set()
+    licensed_before: Counter[str] = Counter()
+
+    # Pass 1: where everyone stands, and who competes for seats.
+    for email, person in desired.people.items():
+        st = standing(person, policy)
+        if st is None:
+            continue
+        standings[email] = st
+        code = st.member.institution_code
+        user = users.get(email)
+        if user is not None and user.holds_seat:
+            licensed_before[code] += 1
+        is_protected = email in protected
+        if st.kind == ENTITLED:
+            rank = policy.role_rank(st.member.role)
+            if user is not None and user.status == "pending":
+                if user.type == LICENSED_TYPE:
+                    candidates.append(Candidate(email, code, rank, holds=True, fixed=True))
+                else:
+                    waiting_extra[email] = "waiting: Zoom invitation not accepted yet"
+                continue
+            holds = user is not None and user.holds_seat
+            if is_protected and not holds:
+                continue  # never touched, so never given a seat either
+            candidates.append(Candidate(email, code, rank, holds=holds, fixed=holds and is_protected))
+        elif user is not None and user.holds_seat:
+            keeps = is_protected or (email not in managed and st.kind == LEFT)
+            if st.kind == LEFT and not keeps and _within_grace(st.member, now, grace):
+                keeps = True
+            if keeps:
+                # Still holds the seat (grace, protected, not ours): it counts against the quota.
+                candidates.append(
+                    Candidate(email, code, policy.role_rank(st.member.role), holds=True, fixed=True)
+                )
+            else:
+                freed += 1
+
+    account_free = account.purchased - account.used - account.pending + freed
+    allocation = allocate(
+        candidates,
+        {code: s.seats for code, s in desired.schools.items()},
+        account_free=account_free,
+        account_seats=account.purchased,
+        keep_holders=policy.keep_holders,
+    )
+
+    pools = _addon_pools(observed)
+    addon_short: Counter[int] = Counter()
+    want_addon: list[tuple[int, str, int, ZoomUser, str]] = []  # (rank, email, capacity, user, code)
+    protected_seen: set[str] = set()
+
+    # Pass 2: the actions per person.
+    for email, st in standings.items():
+        member = st.member
+        code = member.institution_code
+        user = users.get(email)
+        counter = build.school(code)
+        if email in protected:
+            if user is not None:
+                protected_seen.add(email)
+            continue
+        if st.kind == ENTITLED:
+            institution = desired.schools.get(code)
+            gets = email in allocation.granted
+            role_reason = f"on the roster of {code} as {member.role}"
+            if email in allocation.waiting or email in waiting_extra:
+                counter["waiting"] += 1
+            if user is None:
+                build.add(
+                    ActionKind.CREATE,
+                    email,
+                    code,
+                    role_reason if gets else allocation.waiting.get(email, role_reason),
+                    None,
+                    payload={
+                        "action": policy.create_action,
+                        "type": LICENSED_TYPE if gets else 1,
+                        "email": email,
+                        "first_name": desired.people[email].given_name,
+                        "last_name": desired.people[email].family_name,
+                    },
+                    after={"type": LICENSED_TYPE if gets else 1, "status": "pending"},
+                )
+                continue
+            if user.status == "pending":
+                continue  # no id yet: nothing Zoom can do until the invitation is accepted
+            if email not in managed:
+                build.add(ActionKind.ADOPT, email, code, f"{role_reason}, already on Zoom", user)
+            if user.status != "active":
+                build.add(
+                    ActionKind.REACTIVATE,
+                    email,
+                    code,
+                    f"{role_reason} again",
+                    user,
+                    after={"status": "active", "type": 1},
+                )
+            if gets and not user.holds_seat:
+                build.add(
+                    ActionKind.LICENSE,
+                    email,
+                    code,
+                    role_reason,
+                    user,
+                    payload={"type": LICENSED_TYPE},
+                    after={"type": LICENSED_TYPE, "status": "active"},
+                )
+            elif not gets and user.holds_seat:
+                # Only when the quota shrank (or strict priority): they stay on the waiting list.
+                if user.large_meeting:
+                    build.add(
+                        ActionKind.REMOVE_ADDON,
+                        email,
+                        code,
+                        allocation.waiting[email],
+                        user,
+                        payload={"capacity": user.large_meeting_capacity},
+                        after={"large_meeting_capacity": None},
+                    )
+                build.add(
+                    ActionKind.UNLICENSE,
+                    email,
+                    code,
+                    allocation.waiting[email],
+                    user,
+                    payload={"type": 1},
+                    after={"type": 1},
+                )
+            capacity = policy.addons.get(member.role) if gets else None
+            if user.large_meeting and capacity is None and user.holds_seat and gets:
+                build.add(
+                    ActionKind.REMOVE_ADDON,
+                    email,
+                    code,
+                    f"role {member.role} gets no add-on by the policy",
+                    user,
+                    payload={"capacity": user.large_meeting_capacity},
+                    after={"large_meeting_capacity": None},
+                )
+                if user.large_meeting_capacity in pools:
+                    pools[user.large_meeting_capacity] += 1
+            elif capacity is not None and not (
+                user.large_meeting and user.large_meeting_capacity == capacity
+            ):
+                want_addon.append((policy.role_rank(member.role), email, capacity, user, code))
+            if (
+                policy.use_groups
+                and institution is not None
+                and institution.zoom_group_id
+                and institution.zoom_group_id not in user.group_ids
+            ):
+                build.add(
+                    ActionKind.ADD_TO_GROUP,
+                    email,
+                    code,
+                    f"member of {code}",
+                    user,
+                    payload={"group_id": institution.zoom_group_id},
+                    after={"group_ids": [*user.group_ids, institution.zoom_group_id]},
+                )
+            continue
+
+        # Not entitled: left the rosters, or on them in a role the policy does not license.
+        if user is None or user.status == "pending":
+            continue
+        if st.kind == LEFT:
+            if email not in managed:
+                continue  # never ours: listed as unmanaged below, not changed
+            if _within_grace(member, now, grace):
+                in_grace.add(email)
+                counter["grace"] += 1
+                continue
+            reason = _left_reason(member)
+            deactivate = policy.revoke == "deactivate" and user.status == "active"
+            if user.large_meeting and (user.holds_seat or deactivate):
+                build.add(
+                    ActionKind.REMOVE_ADDON,
+                    email,
+                    code,
+                    reason,
+                    user,
+                    payload={"capacity": user.large_meeting_capacity},
+                    after={"large_meeting_capacity": None},
+                )
+            if deactivate:
+                build.add(
+                    ActionKind.DEACTIVATE, email, code, reason, user, after={"status": "inactive", "type": 1}
+                )
+            elif user.holds_seat:
+                build.add(
+                    ActionKind.UNLICENSE, email, code, reason, user, payload={"type": 1}, after={"type": 1}
+                )
+            continue
+        if not (user.holds_seat or user.large_meeting):
+            continue
+        reason = f"role {member.role} at {code} is not licensed by the policy"
+        if email not in managed:
+            build.add(
+                ActionKind.ADOPT,
+                email,
+                code,
+                f"on the roster of {code} as {member.role}, already on Zoom",
+                user,
+            )
+        if user.large_meeting:
+            build.add(
+                ActionKind.REMOVE_ADDON,
+                email,
+                code,
+                reason,
+                user,
+                payload={"capacity": user.large_meeting_capacity},
+                after={"large_meeting_capacity": None},
+            )
+        if user.holds_seat:
+            build.add(ActionKind.UNLICENSE, email, code, reason, user, payload={"type": 1}, after={"type": 1})
+
+    # Add-ons last, by priority, while each pool lasts (pools the usage did not report: no limit).
+    want_addon.sort(key=lambda item: (item[0], item[1]))
+    for _rank, email, capacity, user, code in want_addon:
+        if capacity in pools:
+            if pools[capacity] <= 0:
+                addon_short[capacity] += 1
+                continue
+            pools[capacity] -= 1
+        build.add(
+            ActionKind.ADD_ADDON,
+            email,
+            code,
+            f"{standings[email].member.role} at {code}: Large Meetings {capacity}",
+            user,
+            payload={"capacity": capacity},
+            after={"type": LICENSED_TYPE, "large_meeting_capacity": capacity},
+        )
+
+    unmanaged: list[str] = []
+    orphans: list[str] = []
+    for email in users:
+        if email in protected:
+            protected_seen.add(email)
+            continue
+        st = standings.get(email)
+        if email in managed:
+            if st is None:
+                orphans.append(email)  # managed but on no roster at all: reported, not revoked
+            continue
+        if st is None or st.kind == LEFT:
+            unmanaged.append(email)
+
+    waiting = [
+        Waiting(email, standings[email].member.institution_code, standings[email].member.role, reason)
+        for email, reason in (*allocation.waiting.items(), *waiting_extra.items())
+        if email not in protected
+    ]
+    waiting.sort(key=lambda w: (w.institution_code or "", w.email))
+
+    actions = sort_actions(build.actions)
+    summary = _summary(desired, observed, allocation.school_used, licensed_before, build, actions)
+    summary["totals"]["seats_free_after"] = allocation.account_free_after
+    summary["totals"]["addons_short"] = {str(cap): n for cap, n in sorted(addon_short.items())}
+    summary["totals"]["in_grace"] = len(in_grace)
+    summary["managed_without_roster"] = sorted(orphans)
+    summary["scope"] = school
+
+    if school is not None:
+        actions = [a for a in actions if a.institution_code == school]
+        waiting = [w for w in waiting if w.institution_code == school]
+        summary["schools"] = {school: summary["schools"].get(school, {})}
+    return Plan(
+        actions=actions,
+        waiting=waiting,
+        unmanaged=sorted(unmanaged),
+        protected=sorted(protected_seen),
+        summary=summary,
+        fingerprint=fingerprint(desired, observed, policy, actions, school=school),
+        snapshot_at=observed.snapshot_at,
+        created_at=now,
+    )
+
+
+def _summary(
+    desired: Desired,
+    observed: Observed,
+    school_used: dict[str, int],
+    licensed_before: Counter[str],
+    build: _Builder,
+    actions: list[Action],
+) -> dict[str, Any]:
+    assert observed.account is not None
+    account = observed.account
+    kinds = [kind.value for kind in ActionKind]
+    schools: dict[str, dict[str, Any]] = {}
+    for code in sorted(set(desired.schools) | {c for c in build.schools if c}):
+        info = desired.schools.get(code)
+        counter = build.schools.get(code, Counter())
+        if not counter and not licensed_before.get(code) and not school_used.get(code):
+            continue  # a school with nobody on its roster and nothing to do
+        schools[code] = {
+            "name": info.name if info else "",
+            "quota": info.seats if info else 0,
+            "licensed_before": licensed_before.get(code, 0),
+            "licensed_after": school_used.get(code, 0),
+            "waiting": counter.get("waiting", 0),
+            "grace": counter.get("grace", 0),
+            **{kind: counter.get(kind, 0) for kind in kinds},
+        }
+    totals_counter = Counter(action.kind.value for action in actions)
+    managed_licensed = sum(
+        1 for email in observed.managed if (u := observed.users.get(email)) is not None and u.holds_seat
+    )
+    return {
+        "schools": schools,
+        "totals": {
+            "seats_purchased": account.purchased,
+            "seats_used": account.used,
+            "seats_pending": account.pending,
+            "seats_free_before": account.purchased - account.used - account.pending,
+            "licensed_before": sum(1 for u in observed.users.values() if u.holds_seat),
+            "managed_licensed_before": managed_licensed,
+            "people_active": sum(1 for p in desired.people.values() if any(m.active for m in p.memberships)),
+            **{kind: totals_counter.get(kind, 0) for kind in kinds},
+        },
+    }
