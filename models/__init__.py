@@ -1,3 +1,62 @@
 """Persistence: SQLModel tables and the database session. No Zoom, no CLI."""
 
 from __future__ import annotations
+
+from models import guards as _guards  # noqa: F401  (the ORM-level audit guard)
+from models.bulk import bulk_insert, bulk_upsert
+from models.db import (
+    current_revision,
+    default_database_url,
+    head_revision,
+    init_db,
+    make_engine,
+    session_scope,
+    upgrade,
+)
+from models.errors import AuditImmutableError, ModelsError, SchemaStateError
+from models.tables import (
+    AccountSnapshot,
+    AuditEvent,
+    DriftReport,
+    ImportBatch,
+    Institution,
+    ManagedUser,
+    Membership,
+    Operation,
+    Person,
+    PlanRecord,
+    RejectedRow,
+    ZoomUserSnapshot,
+    metadata,
+)
+from models.types import UTCDateTime, utcnow
+
+__all__ = [
+    "AccountSnapshot",
+    "AuditEvent",
+    "AuditImmutableError",
+    "DriftReport",
+    "ImportBatch",
+    "Institution",
+    "ManagedUser",
+    "Membership",
+    "ModelsError",
+    "Operation",
+    "Person",
+    "PlanRecord",
+    "RejectedRow",
+    "SchemaStateError",
+    "UTCDateTime",
+    "ZoomUserSnapshot",
+    "bulk_insert",
+    "bulk_upsert",
+    "current_revision",
+    "default_database_url",
+    "head_revision",
+    "init_db",
+    "make_engine",
+    "metadata",
+    "session_scope",
+    "upgrade",
+    "utcnow",
+]

@@ -1,0 +1,158 @@
+"""Set-based writes for imports and snapshots: one statement per chunk, not an ORM add per row.
+
+`bulk_upsert` is INSERT ... ON CONFLICT (keys) DO UPDATE on both SQLite and PostgreSQL; it only
+touches a row whose values really changed, so `updated_at` means something and a re-import of
+an unchanged roster writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
+from typing import Any
+
+from pydantic_core import PydanticUndefined
+from sqlalchemy import Table, insert, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlmodel import SQLModel
+
+CHUNK_ROWS = 5_000
+Row = Mapping[str, Any]
+TableLike = type[SQLModel] | Table
+
+
+def _resolve(table: TableLike) -> tuple[Table, type[SQLModel] | None]:
+    if isinstance(table, Table):
+        for mapper in SQLModel._sa_registry.mappers:  # type: ignore[attr-defined]
+            if mapper.local_table is table:
+                return table, mapper.class_
+        return table, None
+    return table.__table__, table  # type: ignore[attr-defined]
+
+
+def _defaults(table: Table, model: type[SQLModel] | None) -> dict[str, Any]:
+    """Python-side defaults of the model, evaluated once per call (one timestamp per batch)."""
+    values: dict[str, Any] = {}
+    if model is None:
+        return values
+    for name, field in model.model_fields.items():
+        if name not in table.c or table.c[name].primary_key:
+            continue
+        if field.default_factory is not None:
+            values[name] = field.default_factory()  # type: ignore[call-arg]
+        elif field.default is not PydanticUndefined:
+            values[name] = field.default
+    return values
+
+
+def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+    it = iter(rows)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _complete(table: Table, defaults: dict[str, Any], chunk: list[Row]) -> list[dict[str, Any]]:
+    out = []
+    for row in chunk:
+        unknown = row.keys() - table.c.keys()
+        if unknown:
+            raise ValueError(f"{table.name} has no column {', '.join(sorted(unknown))}")
+        out.append({**defaults, **row})
+    return out
+
+
+def _dedupe(rows: list[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
+    # PostgreSQL refuses to update one row twice in a statement; the last occurrence wins.
+    by_key: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        by_key[tuple(row[k] for k in keys)] = row
+    return list(by_key.values())
+
+
+def bulk_insert(
+    session: Session, table: TableLike, rows: Iterable[Row], *, chunk_size: int = CHUNK_ROWS
+) -> int:
+    """Insert rows (mappings of column name to value), model defaults filled in; returns the count."""
+    tbl, model = _resolve(table)
+    defaults = _defaults(tbl, model)
+    conn = session.connection()
+    count = 0
+    for chunk in _chunks(rows, chunk_size):
+        conn.execute(insert(tbl), _complete(tbl, defaults, chunk))
+        count += len(chunk)
+    return count
+
+
+def bulk_upsert(
+    session: Session,
+    table: TableLike,
+    rows: Iterable[Row],
+    keys: Sequence[str],
+    *,
+    update: Sequence[str] | None = None,
+    chunk_size: int = CHUNK_ROWS,
+) -> int:
+    """Insert rows, or update the existing row with the same `keys` (a unique constraint).
+
+    update: the columns to overwrite on conflict; default every column the rows carry except
+    the keys, `id` and `created_at` (`updated_at` is refreshed with them). An empty sequence
+    means "insert if absent, else leave alone". Rows whose values are unchanged are not
+    written. Duplicate keys inside `rows`: the last one wins. Returns the number of rows the
+    database reports as inserted or changed.
+    """
+    tbl, model = _resolve(table)
+    defaults = _defaults(tbl, model)
+    for k in keys:
+        if k not in tbl.c:
+            raise ValueError(f"{tbl.name} has no column {k}")
+    conn = session.connection()
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        make_insert: Any = postgresql.insert
+    elif dialect == "sqlite":
+        make_insert = sqlite.insert
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise NotImplementedError(f"bulk_upsert does not support {dialect}")
+
+    written = 0
+    for chunk in _chunks(rows, chunk_size):
+        given = list(chunk[0].keys())
+        if update is None:
+            cols = [c for c in given if c not in keys and c not in ("id", "created_at")]
+        else:
+            cols = list(update)
+        full = _dedupe(_complete(tbl, defaults, chunk), keys)
+        stmt = make_insert(tbl)
+        if cols:
+            changed = [c for c in cols if c != "updated_at"]
+            set_ = {c: stmt.excluded[c] for c in cols}
+            if "updated_at" in tbl.c and "updated_at" not in set_:
+                set_["updated_at"] = stmt.excluded["updated_at"]
+            where = or_(*(tbl.c[c].is_distinct_from(stmt.excluded[c]) for c in changed)) if changed else None
+            stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=set_, where=where)
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+        result = conn.execute(stmt, full)
+        written += max(result.rowcount, 0)
+    return written
+
+
+def id_map(
+    session: Session, table: TableLike, key: str, values: Iterable[Any] | None = None
+) -> dict[Any, int]:
+    """{key value: id} for the rows of `table` (all of them, or those whose key is in `values`)."""
+    tbl, _ = _resolve(table)
+    col = tbl.c[key]
+    conn = session.connection()
+    if values is None:
+        return {k: i for k, i in conn.execute(select(col, tbl.c.id))}
+    out: dict[Any, int] = {}
+    wanted = list(dict.fromkeys(values))
+    for start in range(0, len(wanted), CHUNK_ROWS):
+        part = wanted[start : start + CHUNK_ROWS]
+        out.update({k: i for k, i in conn.execute(select(col, tbl.c.id).where(col.in_(part)))})
+    return out
+
+
+__all__ = ["bulk_insert", "bulk_upsert", "id_map"]

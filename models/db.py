@@ -1,0 +1,207 @@
+"""Engines, schema versions (Alembic) and sessions.
+
+SQLite is the embedded default (a file beside the operator, nothing to install); PostgreSQL,
+through DATABASE_URL and psycopg 3, is the shared store when several operators and the nightly
+job work on the same data. The schema is versioned by Alembic: an empty database is created at
+the newest revision, an older one is upgraded in place, and a database whose tables we did not
+version is refused rather than recreated.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session
+
+from models.errors import SchemaStateError
+from models.tables import metadata
+
+DEFAULT_DATABASE_URL = "sqlite:///provision.db"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_PACKAGE_DIR = Path(__file__).resolve().parent
+# Serializes concurrent first use of one PostgreSQL database (two operators, the nightly job).
+_PG_MIGRATION_LOCK_KEY = 0x70726F76  # "prov"
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+_initialized: set[int] = set()
+
+
+def default_database_url() -> str:
+    """DATABASE_URL, or a SQLite file in the current directory."""
+    return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def normalize_url(url: str) -> str:
+    """Route PostgreSQL URLs through psycopg 3 (`postgres://` and bare `postgresql://` too)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def display_url(url: str) -> str:
+    """The URL with any password masked, safe for messages and logs."""
+    return make_url(normalize_url(url)).render_as_string(hide_password=True)
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """The engine for `url` (default: default_database_url()), created once per URL and reused."""
+    url = normalize_url(url or default_database_url())
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _create_engine(url)
+            _engines[url] = engine
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close every cached engine's connections (tests, and before a process forks)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+        _initialized.clear()
+
+
+def _create_engine(url: str) -> Engine:
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    in_memory = u.database in (None, "", ":memory:")
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    if in_memory:
+        # One shared connection, or every checkout would see a different empty database.
+        kwargs["poolclass"] = StaticPool
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            # Off by default in SQLite: without it a membership could point at no one.
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            if not in_memory:
+                # Readers (queries, exports) do not block the writer (an apply) and vice versa.
+                cursor.execute("PRAGMA journal_mode=WAL")
+        finally:
+            cursor.close()
+
+    return engine
+
+
+# --- schema versions ---------------------------------------------------------------------------
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration from the packaged ini and scripts (works from an installed wheel)."""
+    cfg = Config(str(_PACKAGE_DIR / "alembic.ini"))
+    cfg.set_main_option("script_location", str(_PACKAGE_DIR / "migrations"))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest schema revision this program knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "models/migrations/versions holds no revision"
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The database's schema revision, or None for a database never versioned."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def _known_revisions() -> set[str]:
+    return {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
+def _check_state(conn: Connection) -> str | None:
+    """Refuse what we must not touch; return the current revision otherwise."""
+    revision = MigrationContext.configure(conn).get_current_revision()
+    if revision is not None:
+        if revision not in _known_revisions():
+            raise SchemaStateError(
+                f"the database {display_url(str(conn.engine.url))} is at schema revision {revision}, "
+                f"which this version of provision does not know (newest: {head_revision()}); "
+                "it was written by a newer provision: upgrade provision, not the database"
+            )
+        return revision
+    ours = set(metadata.tables) & set(inspect(conn).get_table_names())
+    if ours:
+        raise SchemaStateError(
+            f"the database {display_url(str(conn.engine.url))} already holds provision's tables "
+            f"({', '.join(sorted(ours))}) but no schema version (alembic_version); refusing to "
+            "create or upgrade over it. Point DATABASE_URL at a new database, or, if you know "
+            f"it matches revision {head_revision()}, mark it with `alembic stamp`"
+        )
+    return None
+
+
+def _migrate(engine: Engine, revision: str) -> None:
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK_KEY})
+        _check_state(conn)
+        command.upgrade(alembic_config(conn), revision)
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision` (default the newest); a no-op when already there."""
+    _migrate(engine, revision)
+    _initialized.add(id(engine))
+
+
+def init_db(engine: Engine) -> None:
+    """Make the database usable: create an empty one, upgrade an older one, refuse a foreign one.
+
+    Existing data is never dropped or recreated. Cheap after the first call per engine.
+    """
+    if id(engine) in _initialized:
+        return
+    upgrade(engine)
+
+
+def open_database(url: str | None = None) -> Engine:
+    """make_engine + init_db: the engine every command uses (the schema ready on first use)."""
+    engine = make_engine(url)
+    init_db(engine)
+    return engine
+
+
+# --- sessions ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session committed when the block ends normally and rolled back when it raises.
+
+    Objects stay readable after the block (expire_on_commit=False), so a command can render
+    what it just wrote without another query.
+    """
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,20 @@
+"""Errors of the persistence layer.
+
+ModelsError
+├── SchemaStateError        the database's schema is not one we can use or upgrade safely
+└── AuditImmutableError     something tried to change or delete an audit event
+"""
+
+from __future__ import annotations
+
+
+class ModelsError(Exception):
+    """Root of every error `models` raises on purpose."""
+
+
+class SchemaStateError(ModelsError):
+    """The database holds tables we did not version, or a revision newer than this program."""
+
+
+class AuditImmutableError(ModelsError):
+    """The audit log is append-only: an audit event was updated or deleted."""

@@ -1,0 +1,49 @@
+"""What Zoom looked like when last observed: its users and the account's seats."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.tables import _base  # noqa: F401
+from models.types import UTCDateTime, utcnow
+
+
+class ZoomUserSnapshot(SQLModel, table=True):
+    """One Zoom user as last observed (the email is the join key with Person)."""
+
+    __tablename__ = "zoom_user_snapshot"
+    __table_args__ = (UniqueConstraint("email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str
+    zoom_id: str | None = Field(default=None, index=True)  # None for pending users
+    type: int
+    status: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    dept: str | None = None
+    group_ids: list[str] = Field(default_factory=list, sa_type=JSON)
+    last_login_time: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    user_created_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    large_meeting: bool = False
+    large_meeting_capacity: int | None = None
+    observed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AccountSnapshot(SQLModel, table=True):
+    """The account's seats as last observed (one row per sync; the newest wins)."""
+
+    __tablename__ = "account_snapshot"
+
+    id: int | None = Field(default=None, primary_key=True)
+    observed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    seats_purchased: int
+    seats_used: int
+    seats_pending: int = 0
+    # {"large_meeting_500": {"hosts": .., "usage": ..}, ...}
+    addons: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    users_total: int = 0
