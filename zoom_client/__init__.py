@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from zoom_client.client import AsyncZoomClient, SubAccountClient, ZoomClient
 from zoom_client.errors import (
     AuthenticationError,
     BadRequestError,
@@ -35,26 +36,34 @@ from zoom_client.models import (
     UserStatus,
     UserType,
 )
+from zoom_client.paginate import AsyncPaginator, Paginator
+from zoom_client.ratelimit import Category, RateLimiter
 from zoom_client.settings import RateTier, ZoomSettings
 
 __all__ = [
+    "AsyncPaginator",
+    "AsyncZoomClient",
     "AuthenticationError",
     "BadRequestError",
     "BulkFailure",
     "BulkFeatureResult",
+    "Category",
     "ConflictError",
     "CreateAction",
     "Group",
     "GroupMember",
     "NotFoundError",
     "Page",
+    "Paginator",
     "PermissionDeniedError",
     "PlanSeats",
     "PlanUsage",
     "RateLimitError",
+    "RateLimiter",
     "RateTier",
     "ServerError",
     "SubAccount",
+    "SubAccountClient",
     "User",
     "UserFeatures",
     "UserSettings",
@@ -63,6 +72,7 @@ __all__ = [
     "UsersSummary",
     "ZoomAPIError",
     "ZoomAuthError",
+    "ZoomClient",
     "ZoomConfigError",
     "ZoomConnectionError",
     "ZoomError",

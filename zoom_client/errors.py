@@ -51,6 +51,10 @@ def scrub(text: str) -> str:
 class ZoomError(Exception):
     """Root of everything the Zoom client raises."""
 
+    #: True when an earlier attempt of the same call may have reached Zoom (timeout after
+    #: sending, dropped connection, 5xx): a 409 then may be our own earlier write.
+    after_ambiguous: bool = False
+
 
 class ZoomConfigError(ZoomError):
     """Credentials are missing or a setting is invalid (names the setting, never its value)."""

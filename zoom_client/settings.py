@@ -76,7 +76,8 @@ class ZoomSettings(BaseModel):
         missing = [name for name in required if not env.get(name, "").strip()]
         if missing:
             raise ZoomConfigError(
-                "Zoom credentials missing: set " + ", ".join(missing)
+                "Zoom credentials missing: set "
+                + ", ".join(missing)
                 + " (Server-to-Server OAuth app: Marketplace > Develop > Build app)"
             )
         values: dict[str, object] = {}

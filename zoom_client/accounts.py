@@ -1,0 +1,22 @@
+"""Accounts: plan usage (seats purchased, assigned, pending; add-on pools) and sub-accounts."""
+
+from __future__ import annotations
+
+from zoom_client._resource import Resource, parse, segment
+from zoom_client.models import PlanUsage, SubAccount
+from zoom_client.paginate import AsyncPaginator
+
+
+class Accounts(Resource):
+    """``client.accounts``."""
+
+    async def plan_usage(self, account_id: str = "me") -> PlanUsage:
+        """GET /accounts/{accountId}/plans/usage (Heavy). ``me`` = this account."""
+        path = f"/accounts/{segment(account_id, 'account id')}/plans/usage"
+        return parse(PlanUsage, await self._requester.json("GET", path), "GET", path)
+
+    def list(self, *, page_size: int = 300) -> AsyncPaginator[SubAccount]:
+        """The sub-accounts of a master account (GET /accounts, Medium)."""
+        return AsyncPaginator(
+            self._requester, "/accounts", key="accounts", model=SubAccount, params={"page_size": page_size}
+        )

@@ -1,0 +1,241 @@
+"""AsyncZoomClient and its sync face ZoomClient.
+
+There is one request loop (``zoom_client.http.Requester``) and it is async. ZoomClient does not
+copy it: it owns a private event loop running in a daemon thread and hands each call's coroutine
+to it (``run_coroutine_threadsafe``), blocking until the answer. Why this and not a sans-IO
+generator core: the shared token needs a lock and the limiter needs sleeps; with one loop both
+are written once, and the sync face still works when the caller itself runs inside an event
+loop (Jupyter, an ASGI app), where ``asyncio.run`` per call would fail. The same loop also keeps
+one connection pool, one token and one limiter for the life of the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import random
+import threading
+from collections.abc import Awaitable, Callable, Coroutine
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from zoom_client.accounts import Accounts
+from zoom_client.groups import Groups
+from zoom_client.http import Requester
+from zoom_client.paginate import AsyncPaginator, Paginator
+from zoom_client.ratelimit import RateLimiter
+from zoom_client.settings import ZoomSettings
+from zoom_client.users import Users
+
+R = TypeVar("R")
+
+
+class SubAccountClient:
+    """Users and groups of one sub-account: every path under ``/accounts/{accountId}``."""
+
+    def __init__(self, users: Any, groups: Any, account_id: str) -> None:
+        self.users = users
+        self.groups = groups
+        self.account_id = account_id
+
+    def __repr__(self) -> str:
+        return f"SubAccountClient({self.account_id!r})"
+
+
+class AsyncZoomClient:
+    """The Zoom REST API v2 client. ``async with AsyncZoomClient(settings) as zoom: ...``
+
+    ``transport`` replaces the network (tests, the in-process sandbox); ``sleep`` replaces
+    ``asyncio.sleep`` for every wait (backoff and pacing) so tests record instead of sleeping;
+    ``clock`` (monotonic seconds) drives token expiry and pacing; ``rng`` fixes the jitter.
+    """
+
+    def __init__(
+        self,
+        settings: ZoomSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        clock: Callable[[], float] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self._requester = Requester(settings, transport=transport, sleep=sleep, clock=clock, rng=rng)
+        self.users = Users(self._requester)
+        self.groups = Groups(self._requester)
+        self.accounts = Accounts(self._requester)
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self._requester.limiter
+
+    @property
+    def token_fetches(self) -> int:
+        """How many access tokens this client obtained (one per hour of work, ideally)."""
+        return self._requester.auth.fetches
+
+    def sub_account(self, account_id: str) -> SubAccountClient:
+        from zoom_client._resource import segment
+
+        prefix = f"/accounts/{segment(account_id, 'account id')}"
+        return SubAccountClient(Users(self._requester, prefix), Groups(self._requester, prefix), account_id)
+
+    async def aclose(self) -> None:
+        await self._requester.aclose()
+
+    async def __aenter__(self) -> AsyncZoomClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"AsyncZoomClient(api_url={self.settings.api_url!r}, account_id={self.settings.account_id!r})"
+
+
+class _SyncTransport(httpx.AsyncBaseTransport):
+    """Lets the async loop drive a sync ``httpx.BaseTransport`` (the sandbox's, a MockTransport)."""
+
+    def __init__(self, transport: httpx.BaseTransport) -> None:
+        self._transport = transport
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = self._transport.handle_request(request)
+        try:
+            content = response.read()
+        finally:
+            response.close()
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            content=content,
+            request=request,
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        self._transport.close()
+
+
+class _SyncFace:
+    """Wraps a resource: coroutine methods block, AsyncPaginators become Paginators."""
+
+    def __init__(self, inner: Any, run: Callable[[Coroutine[Any, Any, Any]], Any]) -> None:
+        self._inner = inner
+        self._run = run
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if name.startswith("_") or not callable(attr):
+            return attr
+
+        @functools.wraps(attr)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            result = attr(*args, **kwargs)
+            if inspect.iscoroutine(result):
+                return self._run(result)
+            if isinstance(result, AsyncPaginator):
+                return Paginator(result, self._run)
+            return result
+
+        return call
+
+    def __dir__(self) -> list[str]:
+        return [n for n in dir(self._inner) if not n.startswith("_")]
+
+    def __repr__(self) -> str:
+        return f"sync {type(self._inner).__name__}"
+
+
+class ZoomClient:
+    """Blocking face of AsyncZoomClient: same resources and method names, same single loop.
+
+    ``with ZoomClient(settings) as zoom: for user in zoom.users.list(status="pending"): ...``
+    ``sleep`` is a plain ``Callable[[float], None]`` here.
+    """
+
+    def __init__(
+        self,
+        settings: ZoomSettings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        async_sleep: Callable[[float], Awaitable[None]] | None = None
+        if sleep is not None:
+            blocking_sleep = sleep
+
+            async def async_sleep(seconds: float) -> None:
+                blocking_sleep(seconds)
+
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="zoom-client-loop", daemon=True)
+        self._thread.start()
+        try:
+            self._async = AsyncZoomClient(
+                settings,
+                transport=_SyncTransport(transport) if transport is not None else None,
+                sleep=async_sleep,
+                clock=clock,
+                rng=rng,
+            )
+        except BaseException:
+            self._stop()
+            raise
+        self.settings = settings
+        self.users: Any = _SyncFace(self._async.users, self._run)
+        self.groups: Any = _SyncFace(self._async.groups, self._run)
+        self.accounts: Any = _SyncFace(self._async.accounts, self._run)
+        self._closed = False
+
+    def _run(self, coro: Coroutine[Any, Any, R]) -> R:
+        if self._thread is threading.current_thread():
+            coro.close()
+            raise RuntimeError("ZoomClient called from its own event loop; use AsyncZoomClient there")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self._async.limiter
+
+    @property
+    def token_fetches(self) -> int:
+        return self._async.token_fetches
+
+    def sub_account(self, account_id: str) -> SubAccountClient:
+        inner = self._async.sub_account(account_id)
+        return SubAccountClient(
+            _SyncFace(inner.users, self._run), _SyncFace(inner.groups, self._run), account_id
+        )
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._run(self._async.aclose())
+        finally:
+            self._stop()
+
+    def _stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._loop.close()
+
+    def __enter__(self) -> ZoomClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ZoomClient(api_url={self.settings.api_url!r}, account_id={self.settings.account_id!r})"
