@@ -106,9 +106,9 @@ def _root(
 
 def _register_commands() -> None:
     # One module per command group (Typer's one-file-per-command layout); each adds its own.
-    from provision.cli import apply, audit, db, demo, imports, plan, query, reconcile, sandbox
+    from provision.cli import apply, audit, db, demo, imports, plan, query, reconcile, sandbox, sync
 
-    for module in (imports, db, plan, apply, reconcile, query, audit, sandbox, demo):
+    for module in (imports, db, sync, plan, apply, reconcile, query, audit, sandbox, demo):
         module.register(app)
 
 
