@@ -1,9 +1,186 @@
-"""CLI commands: apply (registered on the root app by provision.cli)."""
+"""CLI commands: `apply [PLAN.json]` (registered on the root app by provision.cli)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from provision.cli._common import JsonOption, console, emit_json, err_console, run_context, show_progress
+from provision.errors import InputError
+
+
+def _read_plan_file(path: Path) -> Any:
+    from provision.plan import Plan
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such plan file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not a readable plan file: {exc}") from exc
+    try:
+        return Plan.from_data(data)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from exc
+
+
+def _summary_table(result: Any) -> Table:
+    table = Table(title="apply", title_justify="left")
+    table.add_column("action")
+    table.add_column("succeeded", justify="right")
+    table.add_column("failed", justify="right")
+    table.add_column("left", justify="right")
+    for kind, counts in result.counts.items():
+        table.add_row(kind, str(counts["succeeded"]), str(counts["failed"]), str(counts["pending"]))
+    return table
+
+
+def _print_result(result: Any) -> None:
+    console.print(_summary_table(result))
+    for failure in result.failures[:50]:
+        console.print(
+            f"  [red]failed[/] {failure['kind']} {failure['email']}: {failure['error']}", highlight=False
+        )
+    if len(result.failures) > 50:
+        console.print(f"  … and {len(result.failures) - 50} more failures (see the audit log)")
+    if result.reread:
+        console.print(
+            f"{result.reread} operations of an interrupted run were confirmed from Zoom, not resent."
+        )
+    console.print(f"done in {result.elapsed:.1f} s")
+
+
+def apply_command(
+    ctx: typer.Context,
+    plan_file: Annotated[
+        Path | None,
+        typer.Argument(help="A plan saved by `provision plan --out`; without it a fresh plan is computed."),
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Apply without asking (required without a TTY).")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Accept a plan above the policy's revocation thresholds.")
+    ] = False,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, max=256, help="Requests in flight at once.")
+    ] = 16,
+    json_output: JsonOption = False,
+) -> None:
+    """Carry out a plan in Zoom: journaled, resumable, never beyond the seats."""
+    from models.db import init_db, make_engine, session_scope
+    from provision import journal
+    from provision.apply import ApplyIncomplete, apply_plan
+    from provision.cli.plan import effective_policy
+    from provision.planning import make_plan
+    from provision.render import print_plan
+    from provision.zoom_access import open_zoom
+
+    settings = run_context(ctx).settings
+    engine = make_engine(settings.database_url)
+    init_db(engine)
+    fresh = False
+    resuming = None
+    unfinished = journal.unfinished(engine)
+    if plan_file is not None:
+        plan = _read_plan_file(plan_file)
+    elif unfinished:
+        # An interrupted run (crash, kill, daily limit): finish exactly that plan first.
+        resuming = unfinished[0]
+        plan = journal.load_plan(engine, resuming.fingerprint)
+    else:
+        with session_scope(engine) as session:
+            plan = make_plan(session, effective_policy(settings), force=force, actor=settings.actor)
+        fresh = True
+
+    if not json_output:
+        if resuming is not None:
+            err_console.print(
+                f"Resuming plan {resuming.fingerprint[:12]}: {resuming.pending} operations not yet sent, "
+                f"{resuming.sent} sent but unconfirmed (re-read from Zoom before anything is resent).",
+                markup=False,
+            )
+        else:
+            print_plan(console, plan)
+    if plan.is_empty:
+        if json_output:
+            emit_json(
+                {"fingerprint": plan.fingerprint, "complete": True, "succeeded": 0, "failed": 0, "counts": {}}
+            )
+        else:
+            console.print("Nothing to apply: Zoom already matches the rosters and the policy.")
+        return
+    if not yes:
+        if json_output or not sys.stdin.isatty():
+            err_console.print(
+                "error: apply changes Zoom and needs confirmation: rerun with --yes (no terminal to ask on)",
+                markup=False,
+            )
+            raise typer.Exit(2)
+        if not typer.confirm(f"Apply {len(plan.actions)} changes to Zoom?", default=False):
+            err_console.print("Nothing applied.")
+            raise typer.Exit(1)
+
+    async def run(progress_cb: Any) -> Any:
+        async with open_zoom(settings) as client:
+            return await apply_plan(
+                engine,
+                client,
+                plan,
+                actor=settings.actor,
+                concurrency=concurrency,
+                progress=progress_cb,
+                fresh=fresh,
+            )
+
+    with ExitStack() as stack:
+        callback = None
+        if show_progress(json_output):
+            bar = stack.enter_context(
+                Progress(
+                    TextColumn("{task.description:<14}"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeRemainingColumn(),
+                    console=err_console,
+                    transient=True,
+                )
+            )
+            tasks: dict[str, Any] = {}
+
+            def callback(kind: str, done: int, total: int) -> None:
+                if kind not in tasks:
+                    tasks[kind] = bar.add_task(kind, total=total)
+                bar.update(tasks[kind], completed=done, total=total)
+
+        try:
+            result = asyncio.run(run(callback))
+        except ApplyIncomplete as exc:
+            if json_output:
+                emit_json(
+                    {
+                        **exc.result.to_data(),
+                        "error": {"type": "ApplyIncompleteError", "message": str(exc), "exit_code": 1},
+                    }
+                )
+                raise typer.Exit(1) from None
+            stack.close()
+            _print_result(exc.result)
+            raise
+    if json_output:
+        emit_json(result.to_data())
+    else:
+        _print_result(result)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command("apply")(apply_command)

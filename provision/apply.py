@@ -1,0 +1,508 @@
+"""Apply: carry out a plan against Zoom, journal first, as fast as the rate limits allow.
+
+Phases run in ActionKind order (add-ons off, downgrades, then upgrades so freed seats are reused).
+Inside a phase the work is concurrent, bounded by `concurrency` and paced by the client's limiter.
+License changes of existing users go 30 at a time through POST /users/features; everything else
+is one request per action. Seats are re-read from plan usage before the first upgrade and never
+handed out beyond what is free: the rest fail with "waiting: account seats".
+
+Every operation is journaled (provision.journal) before it is sent; a rerun after any
+interruption re-reads the `sent` ones from Zoom, then completes what is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from models import AccountSnapshot
+from provision import journal as jr
+from provision.errors import ApplyIncompleteError, InputError
+from provision.executors import Done, execute, target_type, verify
+from provision.journal import FAILED, PENDING, SENT, SUCCEEDED, Journal, OpRecord, Outcome
+from provision.lock import operation_lock
+from provision.observe import addons_data
+from provision.plan import ORDER, ActionKind, Plan
+from zoom_client import (
+    AsyncZoomClient,
+    RateLimitError,
+    ServerError,
+    UserType,
+    ZoomAPIError,
+    ZoomAuthError,
+    ZoomConnectionError,
+    ZoomError,
+)
+
+# kind, done, total
+Progress = Callable[[str, int, int], None]
+
+BULK_SIZE = 30  # POST /users/features takes at most 30 users
+MAX_ATTEMPTS = 3  # per operation and run, on answers that leave the outcome unknown
+SEATS_WAITING = "waiting: account seats"
+ADDON_WAITING = "waiting: add-on seats"
+_BULK_KINDS = (ActionKind.LICENSE, ActionKind.UNLICENSE)
+
+
+@dataclass
+class ApplyResult:
+    fingerprint: str
+    counts: dict[str, dict[str, int]]  # kind -> {"succeeded": n, "failed": n, "pending": n}
+    failures: list[dict[str, Any]]
+    elapsed: float
+    resumed: bool = False
+    reread: int = 0  # `sent` operations confirmed from Zoom without resending
+    stopped: str | None = None  # why the run stopped early (daily limit, token)
+    retry_at: datetime | None = None
+    requests: int = 0
+
+    @property
+    def succeeded(self) -> int:
+        return sum(c["succeeded"] for c in self.counts.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(c["failed"] for c in self.counts.values())
+
+    @property
+    def pending(self) -> int:
+        return sum(c["pending"] for c in self.counts.values())
+
+    @property
+    def complete(self) -> bool:
+        return self.failed == 0 and self.pending == 0
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint,
+            "complete": self.complete,
+            "resumed": self.resumed,
+            "reread": self.reread,
+            "succeeded": self.succeeded,
+            "failed": self.failed,
+            "pending": self.pending,
+            "counts": self.counts,
+            "failures": self.failures,
+            "stopped": self.stopped,
+            "retry_at": self.retry_at.isoformat() if self.retry_at else None,
+            "elapsed_seconds": round(self.elapsed, 3),
+        }
+
+
+class ApplyIncomplete(ApplyIncompleteError):
+    """ApplyIncompleteError carrying the result, so the CLI can still show the summary."""
+
+    def __init__(self, message: str, result: ApplyResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class _Stop(Exception):
+    """The whole run must stop (daily limit, credentials refused); nothing more is sent."""
+
+    def __init__(self, reason: str, retry_at: datetime | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_at = retry_at
+
+
+def _is_ambiguous(exc: BaseException) -> bool:
+    """The request may or may not have reached Zoom: verify before deciding."""
+    if isinstance(exc, RateLimitError):
+        return exc.limit_type != "Daily-limit"
+    return isinstance(exc, ServerError | ZoomConnectionError)
+
+
+def _stop_for(exc: BaseException) -> _Stop | None:
+    if isinstance(exc, RateLimitError) and exc.limit_type == "Daily-limit":
+        when = f" after {exc.retry_at.isoformat()}" if exc.retry_at else " after 00:00 UTC"
+        return _Stop(
+            f"Zoom's daily limit for {exc.category or 'this API'} is reached; "
+            f"run `provision apply` again{when}",
+            exc.retry_at,
+        )
+    if isinstance(exc, ZoomAuthError):
+        return _Stop(f"Zoom refused the credentials ({exc}); fix them and run `provision apply` again")
+    return None
+
+
+def _failure(op: OpRecord, exc: BaseException | None = None, *, error: str | None = None) -> Outcome:
+    code = tracking = None
+    if isinstance(exc, ZoomAPIError):
+        code, tracking = exc.code, exc.tracking_id
+        if exc.is_seat_exhausted():
+            error = f"{SEATS_WAITING} (Zoom: {exc.message})"
+    return Outcome(op=op, state=FAILED, zoom_code=code, tracking_id=tracking, error=error or str(exc))
+
+
+def _success(op: OpRecord, done: Done | None = None) -> Outcome:
+    done = done or Done()
+    return Outcome(op=op, state=SUCCEEDED, zoom_id=done.zoom_id, observed=dict(done.observed or {}))
+
+
+class _Run:
+    def __init__(
+        self, client: AsyncZoomClient, journal: Journal, concurrency: int, progress: Progress | None
+    ) -> None:
+        self.client = client
+        self.journal = journal
+        self.sem = asyncio.Semaphore(max(1, concurrency))
+        self.progress = progress
+        self.stop: _Stop | None = None
+        self.done_by_kind: dict[str, int] = {}
+        self.total_by_kind: dict[str, int] = {}
+
+    def _tick(self, kind: ActionKind, n: int) -> None:
+        self.done_by_kind[kind.value] = self.done_by_kind.get(kind.value, 0) + n
+        if self.progress is not None:
+            self.progress(kind.value, self.done_by_kind[kind.value], self.total_by_kind.get(kind.value, 0))
+
+    async def finish(self, outcomes: Sequence[Outcome]) -> None:
+        await self.journal.record(outcomes)
+        if outcomes:
+            self._tick(outcomes[0].op.action.kind, len(outcomes))
+
+    # ------------------------------------------------------------ re-reading `sent` operations
+
+    async def reread(self, ops: Sequence[OpRecord]) -> int:
+        """Settle operations whose answer never came: done in Zoom -> succeeded, else pending again."""
+        confirmed = 0
+
+        async def one(op: OpRecord) -> None:
+            nonlocal confirmed
+            async with self.sem:
+                try:
+                    done = await verify(self.client, op.action)
+                except ZoomError as exc:
+                    stop = _stop_for(exc)
+                    if stop:
+                        self.stop = stop
+                        raise stop from exc
+                    return  # stays `sent`; reread again next time
+            if done is not None:
+                confirmed += 1
+                await self.journal.record([_success(op, done)])
+            else:
+                await self.journal.back_to_pending([op])
+
+        await _gather(one(op) for op in ops)
+        return confirmed
+
+    # ------------------------------------------------------------ one action at a time
+
+    async def single(self, op: OpRecord) -> None:
+        if self.stop is not None:
+            return
+        async with self.sem:
+            if self.stop is not None:
+                return
+            outcome = await self._single(op)
+        if outcome is not None:
+            await self.finish([outcome])
+
+    async def _single(self, op: OpRecord) -> Outcome | None:
+        action = op.action
+        if action.kind is ActionKind.ADOPT:
+            return _success(op)
+        last: BaseException | None = None
+        for _ in range(MAX_ATTEMPTS):
+            await self.journal.sent([op])
+            try:
+                return _success(op, await execute(self.client, action))
+            except ZoomError as exc:
+                last = exc
+                stop = _stop_for(exc)
+                if stop is not None:
+                    self.stop = self.stop or stop
+                    await self.journal.back_to_pending([op])
+                    return None
+                if not _is_ambiguous(exc):
+                    return _failure(op, exc)
+            # Unknown outcome: read before writing again.
+            try:
+                done = await verify(self.client, action)
+            except ZoomError as exc:
+                last = exc
+                stop = _stop_for(exc)
+                if stop is not None:
+                    self.stop = self.stop or stop
+                    return None  # stays `sent`: the next run re-reads it
+                continue
+            if done is not None:
+                return _success(op, done)
+        return _failure(op, last, error=f"gave up after {MAX_ATTEMPTS} attempts: {last}")
+
+    # ------------------------------------------------------------ license changes, 30 a call
+
+    async def bulk(self, ops: Sequence[OpRecord]) -> None:
+        if self.stop is not None:
+            return
+        async with self.sem:
+            if self.stop is not None:
+                return
+            leftovers = await self._bulk(ops)
+        for op in leftovers:  # per-user failures: one request each, as Zoom can explain them one by one
+            await self.single(op)
+
+    async def _bulk(self, ops: Sequence[OpRecord]) -> list[OpRecord]:
+        value = target_type(ops[0].action)
+        by_id = {op.action.zoom_id: op for op in ops if op.action.zoom_id}
+        remaining = list(ops)
+        for _ in range(MAX_ATTEMPTS):
+            await self.journal.sent(remaining)
+            try:
+                result = await self.client.users.bulk_features(
+                    feature_type="user_type",
+                    feature_value=value,
+                    user_ids=[op.action.zoom_id or "" for op in remaining],
+                )
+            except ZoomError as exc:
+                stop = _stop_for(exc)
+                if stop is not None:
+                    self.stop = self.stop or stop
+                    await self.journal.back_to_pending(remaining)
+                    return []
+                if _is_ambiguous(exc):
+                    # Setting a type is idempotent: the same call again cannot apply anything twice
+                    # and costs one request instead of thirty reads.
+                    continue
+                # Refused as a whole (a malformed id, say): let each one meet Zoom alone.
+                await self.journal.back_to_pending(remaining)
+                return list(remaining)
+            outcomes = [_success(by_id[uid]) for uid in result.success_user_ids if uid in by_id]
+            settled = {o.op.id for o in outcomes}
+            retry: list[OpRecord] = []
+            for failure in result.fail_details:
+                for uid in failure.user_ids:
+                    op = by_id.get(uid)
+                    if op is None or op.id in settled:
+                        continue
+                    settled.add(op.id)
+                    if "seat" in (failure.reason or "").lower():
+                        outcomes.append(_failure(op, error=f"{SEATS_WAITING} (Zoom: {failure.reason})"))
+                    else:
+                        retry.append(op)
+            # Neither listed as success nor failure: unknown, re-read one by one.
+            retry.extend(op for op in remaining if op.id not in settled)
+            await self.finish(outcomes)
+            if retry:
+                await self.journal.back_to_pending(retry)
+            return retry
+        await self.journal.back_to_pending(remaining)
+        return list(remaining)
+
+    # ------------------------------------------------------------ seats
+
+    async def free_seats(self) -> tuple[int, dict[int, int]]:
+        usage = await self.client.accounts.plan_usage()
+        pools = {}
+        for capacity in (500, 1000):
+            pool = usage.large_meeting_pool(capacity)
+            pools[capacity] = pool.free if pool is not None else 0
+        return usage.free_seats, pools
+
+
+async def _gather(coros: Any) -> None:
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    if not tasks:
+        return
+    try:
+        await asyncio.gather(*tasks)
+    except _Stop:
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _needs_seat(op: OpRecord) -> bool:
+    action = op.action
+    if action.kind is ActionKind.LICENSE:
+        return True
+    return (
+        action.kind is ActionKind.CREATE
+        and int(action.payload.get("type", UserType.LICENSED)) != UserType.BASIC
+    )
+
+
+async def apply_plan(
+    engine: Engine,
+    client: AsyncZoomClient,
+    plan: Plan,
+    *,
+    actor: str,
+    concurrency: int = 16,
+    progress: Progress | None = None,
+    fresh: bool = False,
+    lock: bool = True,
+) -> ApplyResult:
+    """Carry out `plan`; ApplyIncomplete (exit 1) if anything is left to do by a rerun.
+
+    `fresh=True` says the caller computed the plan just now; otherwise a plan never started is
+    checked against the current inputs (a plan already in the journal is a resume: the journal,
+    not the snapshot, is then the authority).
+    """
+    if lock:
+        with operation_lock(engine, "apply"):
+            return await _apply(engine, client, plan, actor, concurrency, progress, fresh)
+    return await _apply(engine, client, plan, actor, concurrency, progress, fresh)
+
+
+def _refuse_other_unfinished(engine: Engine, plan: Plan) -> None:
+    others = [u for u in jr.unfinished(engine) if u.fingerprint != plan.fingerprint]
+    if others:
+        first = others[0]
+        raise InputError(
+            f"an earlier apply (plan {first.fingerprint[:12]}) left {first.pending + first.sent} operations "
+            "unfinished; run `provision apply` without a plan file to finish it first"
+        )
+
+
+async def _apply(
+    engine: Engine,
+    client: AsyncZoomClient,
+    plan: Plan,
+    actor: str,
+    concurrency: int,
+    progress: Progress | None,
+    fresh: bool,
+) -> ApplyResult:
+    started = time.monotonic()
+    _refuse_other_unfinished(engine, plan)
+    if not fresh and not jr.has_operations(engine, plan.fingerprint):
+        from provision.planning import check_fresh
+
+        with Session(engine) as session:
+            check_fresh(session, plan)
+    ops, resumed = jr.prepare(engine, plan)
+    async with Journal(engine, actor) as journal:
+        run = _Run(client, journal, concurrency, progress)
+        for op in ops:
+            if op.state != SUCCEEDED:
+                run.total_by_kind[op.action.kind.value] = run.total_by_kind.get(op.action.kind.value, 0) + 1
+        reread = 0
+        try:
+            sent = [op for op in ops if op.state == SENT]
+            if sent:
+                reread = await run.reread(sent)
+            await _phases(run, ops)
+        except _Stop:
+            pass
+        await _refresh_account(engine, client)
+    result = _result(plan.fingerprint, ops, started, resumed, reread, run.stop)
+    if not result.complete:
+        if run.stop is not None:
+            message = f"{run.stop.reason} ({result.pending} operations left, {result.failed} failed)"
+        else:
+            message = (
+                f"{result.failed} of {len(ops)} operations failed"
+                + (f", {result.pending} not done" if result.pending else "")
+                + "; run `provision apply` again to finish"
+            )
+        raise ApplyIncomplete(message, result)
+    return result
+
+
+async def _phases(run: _Run, ops: list[OpRecord]) -> None:
+    todo = [op for op in ops if op.state in (PENDING, FAILED)]
+    seats_checked = False
+    seat_budget = 0
+    addon_budget: dict[int, int] = {}
+    for kind in ORDER:
+        phase = [op for op in todo if op.action.kind is kind]
+        if not phase or run.stop is not None:
+            continue
+        if any(_needs_seat(op) for op in phase) and not seats_checked:
+            # After the downgrades: the seats they freed are free now.
+            seat_budget, addon_budget = await run.free_seats()
+            seats_checked = True
+        if kind is ActionKind.ADD_ADDON:
+            _, addon_budget = await run.free_seats()
+        over: list[Outcome] = []
+        allowed: list[OpRecord] = []
+        for op in phase:
+            if _needs_seat(op):
+                if seat_budget <= 0:
+                    over.append(_failure(op, error=f"{SEATS_WAITING}: no free licensed seat left"))
+                    continue
+                seat_budget -= 1
+            if kind is ActionKind.ADD_ADDON:
+                capacity = int(op.action.payload.get("capacity", 500))
+                if addon_budget.get(capacity, 0) <= 0:
+                    over.append(
+                        _failure(op, error=f"{ADDON_WAITING}: no free Large Meetings {capacity} seat")
+                    )
+                    continue
+                addon_budget[capacity] -= 1
+            allowed.append(op)
+        if over:
+            await run.finish(over)
+        if kind in _BULK_KINDS:
+            with_id = [op for op in allowed if op.action.zoom_id]
+            without = [op for op in allowed if not op.action.zoom_id]
+            chunks = [with_id[i : i + BULK_SIZE] for i in range(0, len(with_id), BULK_SIZE)]
+            await _gather([run.bulk(chunk) for chunk in chunks] + [run.single(op) for op in without])
+        else:
+            await _gather(run.single(op) for op in allowed)
+
+
+async def _refresh_account(engine: Engine, client: AsyncZoomClient) -> None:
+    """Record the seats as they are after the run, so the next plan counts from them."""
+    try:
+        usage = await client.accounts.plan_usage()
+    except ZoomError:
+        return  # the next sync records them; the user rows are already up to date
+    base = usage.plan_base
+    if base is None or base.hosts <= 0:
+        return
+    with Session(engine) as session, session.begin():
+        from sqlmodel import select
+
+        last = session.exec(select(AccountSnapshot).order_by(AccountSnapshot.observed_at.desc())).first()  # type: ignore[attr-defined]
+        session.add(
+            AccountSnapshot(
+                seats_purchased=base.hosts,
+                seats_used=base.usage,
+                seats_pending=base.pending,
+                addons=addons_data(usage),
+                users_total=last.users_total if last else 0,
+            )
+        )
+
+
+def _result(
+    fingerprint: str, ops: list[OpRecord], started: float, resumed: bool, reread: int, stop: _Stop | None
+) -> ApplyResult:
+    counts: dict[str, dict[str, int]] = {}
+    failures: list[dict[str, Any]] = []
+    for op in ops:
+        entry = counts.setdefault(op.action.kind.value, {"succeeded": 0, "failed": 0, "pending": 0})
+        if op.state == SUCCEEDED:
+            entry["succeeded"] += 1
+        elif op.state == FAILED:
+            entry["failed"] += 1
+            if len(failures) < 1000:
+                failures.append(
+                    {
+                        "kind": op.action.kind.value,
+                        "email": op.action.email,
+                        "error": op.error,
+                        "zoom_code": op.zoom_code,
+                    }
+                )
+        else:
+            entry["pending"] += 1
+    return ApplyResult(
+        fingerprint=fingerprint,
+        counts=counts,
+        failures=failures,
+        elapsed=time.monotonic() - started,
+        resumed=resumed,
+        reread=reread,
+        stopped=stop.reason if stop else None,
+        retry_at=stop.retry_at if stop else None,
+    )

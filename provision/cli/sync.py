@@ -1,0 +1,78 @@
+"""CLI command: `sync` (registered on the root app by provision.cli)."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import ExitStack
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
+
+from provision.cli._common import JsonOption, console, emit_json, err_console, run_context, show_progress
+
+
+def _print_result(result: Any) -> None:
+    data = result.to_data()
+    table = Table(title="Zoom account snapshot", title_justify="left", show_header=False)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for status, count in sorted(data["users"].items()):
+        table.add_row(f"users {status}", str(count))
+    table.add_row("licensed users", str(data["licensed"]))
+    seats = data["seats"]
+    table.add_row("seats purchased", str(seats["purchased"]))
+    table.add_row("seats used", str(seats["used"]))
+    table.add_row("seats pending", str(seats["pending"]))
+    table.add_row("seats free", str(seats["free"]))
+    for name, pool in data["addons"].items():
+        table.add_row(name, f"{pool['usage']} of {pool['hosts']}")
+    table.add_row("groups", str(data["groups"]))
+    console.print(table)
+    console.print(f"done in {data['elapsed_seconds']:.1f} s")
+
+
+def sync_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Read the Zoom account (users of every status, seats, add-ons, groups) into the snapshot."""
+    from models.db import init_db, make_engine
+    from provision.observe import sync
+    from provision.zoom_access import open_zoom
+
+    settings = run_context(ctx).settings
+    engine = make_engine(settings.database_url)
+    init_db(engine)
+
+    async def run(callback: Any) -> Any:
+        async with open_zoom(settings) as client:
+            return await sync(engine, client, progress=callback)
+
+    with ExitStack() as stack:
+        callback = None
+        if show_progress(json_output):
+            bar = stack.enter_context(
+                Progress(
+                    TextColumn("{task.description:<10}"),
+                    BarColumn(),
+                    TextColumn("{task.completed}"),
+                    console=err_console,
+                    transient=True,
+                )
+            )
+            tasks: dict[str, Any] = {}
+
+            def callback(stage: str, done: int, total: int | None) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=total)
+                bar.update(tasks[stage], completed=done, total=total)
+
+        result = asyncio.run(run(callback))
+    if json_output:
+        emit_json(result.to_data())
+    else:
+        _print_result(result)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the root app."""
+    app.command("sync")(sync_command)

@@ -1,0 +1,228 @@
+"""Observe: read the Zoom account into the snapshot tables (`provision sync`).
+
+Users of every status, the plan's seats and add-on pools, and who holds a Large Meetings add-on.
+Nothing here decides anything; a seat answer that makes no sense stops the run before a single
+row is written, because a plan built on it could revoke licenses for no reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert
+from sqlmodel import Session
+
+from models import AccountSnapshot, ZoomUserSnapshot
+from provision.errors import SeatLimitError
+from zoom_client import AsyncZoomClient, PlanUsage, User, UserStatus, UserType
+
+# stage ("users", "add-ons", ...), done, total (None while unknown)
+Progress = Callable[[str, int, int | None], None]
+
+_STATUS_RANK = {UserStatus.ACTIVE.value: 0, UserStatus.INACTIVE.value: 1, UserStatus.PENDING.value: 2}
+_SETTINGS_CONCURRENCY = 8
+
+
+@dataclass
+class SyncResult:
+    observed_at: datetime
+    users: dict[str, int]  # per status
+    licensed: int
+    seats_purchased: int
+    seats_used: int
+    seats_pending: int
+    addons: dict[str, dict[str, int]]
+    groups: int
+    large_meeting_users: int
+    elapsed: float
+    requests: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def users_total(self) -> int:
+        return sum(self.users.values())
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "observed_at": self.observed_at.isoformat(),
+            "users": dict(self.users),
+            "users_total": self.users_total,
+            "licensed": self.licensed,
+            "seats": {
+                "purchased": self.seats_purchased,
+                "used": self.seats_used,
+                "pending": self.seats_pending,
+                "free": max(0, self.seats_purchased - self.seats_used - self.seats_pending),
+            },
+            "addons": self.addons,
+            "groups": self.groups,
+            "large_meeting_users": self.large_meeting_users,
+            "elapsed_seconds": round(self.elapsed, 3),
+            "notes": list(self.notes),
+        }
+
+
+def _noop(stage: str, done: int, total: int | None) -> None:
+    return None
+
+
+def check_plan_usage(usage: PlanUsage, licensed_seen: int) -> None:
+    """Refuse seat figures no sane plan has: they would make the plan revoke for no reason."""
+    base = usage.plan_base
+    if base is None or base.hosts <= 0:
+        raise SeatLimitError(
+            "Zoom reports 0 purchased licensed seats (plan usage); refusing to snapshot an account "
+            "that would make every license look unaffordable. Check the account's plan and rerun sync."
+        )
+    if base.hosts < base.usage:
+        raise SeatLimitError(
+            f"Zoom reports {base.hosts} purchased seats but {base.usage} in use; refusing to snapshot "
+            "nonsense seat figures. Rerun sync later or check the account's plan."
+        )
+    if licensed_seen > base.hosts:
+        raise SeatLimitError(
+            f"Zoom lists {licensed_seen} licensed users but reports only {base.hosts} purchased seats; "
+            "refusing to snapshot nonsense seat figures. Rerun sync later or check the account's plan."
+        )
+
+
+def addons_data(usage: PlanUsage) -> dict[str, dict[str, int]]:
+    addons: dict[str, dict[str, int]] = {}
+    for capacity in (500, 1000):
+        pool = usage.large_meeting_pool(capacity)
+        if pool is not None:
+            addons[f"large_meeting_{capacity}"] = {"hosts": pool.hosts, "usage": pool.usage}
+    return addons
+
+
+async def _list_users(client: AsyncZoomClient, progress: Progress) -> dict[str, User]:
+    by_email: dict[str, User] = {}
+    seen = 0
+    for status in (UserStatus.ACTIVE, UserStatus.INACTIVE, UserStatus.PENDING):
+        async for page in client.users.list(status=status).iter_pages():
+            for user in page.items:
+                email = user.email.strip().lower()
+                if user.status is None:
+                    user = user.model_copy(update={"status": status.value})
+                known = by_email.get(email)
+                # The same address can show under two statuses while Zoom moves it: keep the most alive.
+                if known is None or _STATUS_RANK.get(user.status or "", 3) < _STATUS_RANK.get(
+                    known.status or "", 3
+                ):
+                    by_email[email] = user
+            seen += len(page.items)
+            progress("users", seen, None)
+    return by_email
+
+
+async def _large_meeting_holders(
+    client: AsyncZoomClient, users: dict[str, User], expected: int, progress: Progress
+) -> dict[str, int | None]:
+    """email -> capacity for users holding the add-on.
+
+    Only licensed users can hold one, and the pool's usage says how many there are: we stop as
+    soon as all are found, and read nothing at all when the pools are unused (the common case).
+    """
+    holders: dict[str, int | None] = {}
+    if expected <= 0:
+        return holders
+    candidates = [(email, u) for email, u in users.items() if int(u.type) == UserType.LICENSED and u.id]
+    done = 0
+    stop = asyncio.Event()
+    queue: asyncio.Queue[tuple[str, User]] = asyncio.Queue()
+    for item in candidates:
+        queue.put_nowait(item)
+
+    async def worker() -> None:
+        nonlocal done
+        while not stop.is_set():
+            try:
+                email, user = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            settings = await client.users.get_settings(user.id or email)
+            feature = settings.feature
+            if feature is not None and feature.large_meeting:
+                holders[email] = feature.large_meeting_capacity
+                if len(holders) >= expected:
+                    stop.set()
+            done += 1
+            progress("add-ons", done, len(candidates))
+
+    await asyncio.gather(*(worker() for _ in range(_SETTINGS_CONCURRENCY)))
+    return holders
+
+
+async def sync(engine: Engine, client: AsyncZoomClient, *, progress: Progress | None = None) -> SyncResult:
+    """Replace the snapshot with what Zoom says now; SeatLimitError (nothing written) on nonsense seats."""
+    report = progress or _noop
+    started = time.monotonic()
+    users = await _list_users(client, report)
+    report("plan usage", 0, 1)
+    usage = await client.accounts.plan_usage()
+    report("plan usage", 1, 1)
+    licensed = sum(1 for u in users.values() if int(u.type) == UserType.LICENSED and u.status != "inactive")
+    check_plan_usage(usage, licensed)
+    addons = addons_data(usage)
+    expected_addons = sum(pool["usage"] for pool in addons.values())
+    holders = await _large_meeting_holders(client, users, expected_addons, report)
+    groups = 0
+    async for _group in client.groups.list():
+        groups += 1
+    observed_at = datetime.now(UTC)
+    rows = [_snapshot_row(email, user, holders, observed_at) for email, user in users.items()]
+    base = usage.plan_base
+    assert base is not None  # check_plan_usage
+    with Session(engine) as session, session.begin():
+        session.execute(delete(ZoomUserSnapshot))
+        if rows:
+            session.execute(insert(ZoomUserSnapshot), rows)
+        session.add(
+            AccountSnapshot(
+                observed_at=observed_at,
+                seats_purchased=base.hosts,
+                seats_used=base.usage,
+                seats_pending=base.pending,
+                addons=addons,
+                users_total=len(rows),
+            )
+        )
+    counts: dict[str, int] = {}
+    for user in users.values():
+        counts[user.status or "unknown"] = counts.get(user.status or "unknown", 0) + 1
+    report("done", len(rows), len(rows))
+    return SyncResult(
+        observed_at=observed_at,
+        users=counts,
+        licensed=licensed,
+        seats_purchased=base.hosts,
+        seats_used=base.usage,
+        seats_pending=base.pending,
+        addons=addons,
+        groups=groups,
+        large_meeting_users=len(holders),
+        elapsed=time.monotonic() - started,
+    )
+
+
+def _snapshot_row(email: str, user: User, holders: dict[str, int | None], at: datetime) -> dict[str, Any]:
+    return {
+        "email": email,
+        "zoom_id": user.id,
+        "type": int(user.type),
+        "status": user.status,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "dept": user.dept,
+        "group_ids": list(user.group_ids or []),
+        "last_login_time": user.last_login_time,
+        "user_created_at": user.user_created_at,
+        "large_meeting": email in holders,
+        "large_meeting_capacity": holders.get(email),
+        "observed_at": at,
+    }
