@@ -1,9 +1,101 @@
-"""CLI commands: plan (registered on the root app by provision.cli)."""
+"""CLI commands: `plan` and `policy show` (registered on the root app by provision.cli)."""
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from provision.cli._common import JsonOption, console, emit_json, err_console, run_context
+from provision.errors import InputError
+from provision.policy import Policy, load_policy
+from provision.settings import AppSettings
+
+policy_app = typer.Typer(name="policy", help="The licensing policy (TOML).", no_args_is_help=True)
+
+
+def policy_path(settings: AppSettings) -> Path | None:
+    """settings.policy_file (PROVISION_POLICY_FILE), else PROVISION_POLICY, else the defaults."""
+    if settings.policy_file is not None:
+        return settings.policy_file
+    env = os.environ.get("PROVISION_POLICY")
+    return Path(env) if env else None
+
+
+def effective_policy(settings: AppSettings) -> Policy:
+    return load_policy(policy_path(settings))
+
+
+def write_plan_file(path: Path, data: dict[str, object]) -> None:
+    """Write plan.json whole or not at all (a temp file renamed over the target)."""
+    target = path.resolve()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.", delete=False
+        ) as tmp:
+            json.dump(data, tmp, ensure_ascii=False, indent=2)
+            tmp.write("\n")
+        Path(tmp.name).replace(target)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the plan file: {exc}") from exc
+
+
+def plan_command(
+    ctx: typer.Context,
+    school: Annotated[
+        str | None, typer.Option("--school", help="Show and save only this school's part of the plan.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Save the plan to this file for `provision apply`.")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Accept a plan above the policy's revocation thresholds.")
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Show what apply would change in Zoom, per school, with the reason for every change."""
+    from models.db import init_db, make_engine, session_scope
+    from provision.planning import make_plan
+    from provision.render import print_plan
+
+    settings = run_context(ctx).settings
+    policy = effective_policy(settings)
+    engine = make_engine(settings.database_url)
+    init_db(engine)
+    with session_scope(engine) as session:
+        plan = make_plan(session, policy, school=school, force=force, actor=settings.actor)
+    data = plan.to_data()
+    if out is not None:
+        write_plan_file(out, data)
+    if json_output:
+        emit_json(data)
+        return
+    print_plan(console, plan)
+    if out is not None:
+        err_console.print(f"Plan saved to {out}: run `provision apply {out}` to apply it.", markup=False)
+
+
+@policy_app.command("show")
+def policy_show(ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """Print the effective policy (the file's values over the defaults)."""
+    from provision.render import print_policy
+
+    settings = run_context(ctx).settings
+    policy = effective_policy(settings)
+    if json_output:
+        emit_json(policy.to_data())
+        return
+    source = policy_path(settings)
+    err_console.print(f"# effective policy ({source or 'defaults'})", markup=False, highlight=False)
+    print_policy(console, policy)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command("plan")(plan_command)
+    app.add_typer(policy_app)

@@ -1,0 +1,173 @@
+"""Rich rendering of engine results for the CLI (no business rules: only layout and colour).
+
+Plans: a per-school summary table, account totals, and a diff with one marker per line:
+`+` license, `-` unlicense/deactivate, `~` add-on or group, `>` create, `^` reactivate,
+`=` adopt, `!` waiting. Text is built with rich.Text, never markup, so names and emails with
+brackets print as they are.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from provision.plan import Action, ActionKind, Plan, Waiting
+from provision.policy import Policy
+
+MARKERS: dict[ActionKind, tuple[str, str]] = {
+    ActionKind.REMOVE_ADDON: ("~", "yellow"),
+    ActionKind.UNLICENSE: ("-", "red"),
+    ActionKind.DEACTIVATE: ("-", "bold red"),
+    ActionKind.REACTIVATE: ("^", "cyan"),
+    ActionKind.CREATE: (">", "green"),
+    ActionKind.LICENSE: ("+", "green"),
+    ActionKind.ADD_ADDON: ("~", "yellow"),
+    ActionKind.ADD_TO_GROUP: ("~", "blue"),
+    ActionKind.ADOPT: ("=", "dim"),
+}
+WAITING_MARKER = ("!", "magenta")
+LIST_LIMIT = 20
+
+
+def action_line(action: Action) -> Text:
+    marker, style = MARKERS[action.kind]
+    detail = ""
+    if action.kind is ActionKind.CREATE:
+        detail = " (licensed)" if action.payload.get("type") == 2 else " (basic)"
+    elif "capacity" in action.payload and action.payload["capacity"] is not None:
+        detail = f" ({action.payload['capacity']})"
+    line = Text()
+    line.append(f"  {marker} ", style=style)
+    line.append(f"{action.kind.value + detail:<22}", style=style)
+    line.append(f" {action.email}")
+    line.append(f"  {action.reason}", style="dim")
+    return line
+
+
+def waiting_line(waiting: Waiting) -> Text:
+    marker, style = WAITING_MARKER
+    line = Text()
+    line.append(f"  {marker} ", style=style)
+    line.append(f"{'waiting (' + waiting.role + ')':<22}", style=style)
+    line.append(f" {waiting.email}")
+    line.append(f"  {waiting.reason}", style="dim")
+    return line
+
+
+def school_table(plan: Plan) -> Table:
+    table = Table(title="Plan per school", show_lines=False, header_style="bold")
+    for column, justify in (
+        ("School", "left"),
+        ("Name", "left"),
+        ("Quota", "right"),
+        ("Licensed now", "right"),
+        ("After", "right"),
+        ("+ license", "right"),
+        ("> create", "right"),
+        ("- revoke", "right"),
+        ("~ add-on/group", "right"),
+        ("! waiting", "right"),
+        ("grace", "right"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for code, row in plan.summary.get("schools", {}).items():
+        table.add_row(
+            Text(code),
+            Text(str(row.get("name", ""))),
+            str(row.get("quota", 0)),
+            str(row.get("licensed_before", 0)),
+            str(row.get("licensed_after", 0)),
+            str(row.get("license", 0)),
+            str(row.get("create", 0)),
+            str(row.get("unlicense", 0) + row.get("deactivate", 0)),
+            str(row.get("add_addon", 0) + row.get("remove_addon", 0) + row.get("add_to_group", 0)),
+            str(row.get("waiting", 0)),
+            str(row.get("grace", 0)),
+        )
+    return table
+
+
+def totals_text(plan: Plan) -> Text:
+    totals: dict[str, Any] = plan.summary.get("totals", {})
+    counts = plan.counts()
+    text = Text()
+    text.append("Account seats: ", style="bold")
+    text.append(
+        f"{totals.get('seats_purchased', 0)} purchased, {totals.get('seats_used', 0)} used, "
+        f"{totals.get('seats_pending', 0)} pending; free {totals.get('seats_free_before', 0)} now, "
+        f"{totals.get('seats_free_after', 0)} after this plan\n"
+    )
+    text.append("Changes: ", style="bold")
+    parts = [f"{counts[kind.value]} {kind.value}" for kind in ActionKind if counts[kind.value]]
+    text.append(", ".join(parts) if parts else "none")
+    text.append(f"; {counts['waiting']} waiting")
+    if totals.get("in_grace"):
+        text.append(f"; {totals['in_grace']} in their grace period")
+    short = totals.get("addons_short") or {}
+    if short:
+        text.append("; add-ons short: " + ", ".join(f"{n} x {cap}" for cap, n in short.items()))
+    return text
+
+
+def _listing(console: Console, title: str, emails: Iterable[str], note: str) -> None:
+    emails = list(emails)
+    if not emails:
+        return
+    console.print(Text(f"{title} ({len(emails)}): {note}", style="bold"))
+    for email in emails[:LIST_LIMIT]:
+        console.print(Text(f"    {email}"))
+    if len(emails) > LIST_LIMIT:
+        console.print(Text(f"    ... and {len(emails) - LIST_LIMIT} more (--json lists all)", style="dim"))
+
+
+def print_plan(console: Console, plan: Plan) -> None:
+    """The readable plan: summary per school, totals, then the diff school by school."""
+    snap = plan.snapshot_at.isoformat(timespec="seconds") if plan.snapshot_at else "never"
+    console.print(Text(f"Zoom snapshot taken {snap}; plan {plan.fingerprint[:12]}", style="dim"))
+    if plan.summary.get("schools"):
+        console.print(school_table(plan))
+    console.print(totals_text(plan))
+
+    actions: dict[str, list[Action]] = defaultdict(list)
+    waiting: dict[str, list[Waiting]] = defaultdict(list)
+    for action in plan.actions:
+        actions[action.institution_code or ""].append(action)
+    for item in plan.waiting:
+        waiting[item.institution_code or ""].append(item)
+    names = {code: row.get("name", "") for code, row in plan.summary.get("schools", {}).items()}
+    for code in sorted(set(actions) | set(waiting)):
+        console.print()
+        header = Text(f"{code or '(no school)'}", style="bold")
+        if names.get(code):
+            header.append(f"  {names[code]}", style="bold dim")
+        console.print(header)
+        for action in actions.get(code, []):
+            console.print(action_line(action))
+        for item in waiting.get(code, []):
+            console.print(waiting_line(item))
+
+    console.print()
+    _listing(console, "Protected", plan.protected, "never touched")
+    _listing(
+        console,
+        "Unmanaged",
+        plan.unmanaged,
+        "on Zoom but on no roster and not managed: reported, not changed",
+    )
+    _listing(
+        console,
+        "Managed but on no roster",
+        plan.summary.get("managed_without_roster", []),
+        "reported, not changed",
+    )
+    if plan.is_empty:
+        console.print(Text("No changes: Zoom matches the rosters and the policy.", style="green"))
+
+
+def print_policy(console: Console, policy: Policy) -> None:
+    console.print(Text(policy.to_toml()), end="")

@@ -1,0 +1,144 @@
+"""`provision plan` and `provision policy show`, as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+import pytest
+from typer.testing import CliRunner, Result
+
+from models import init_db, make_engine
+from provision.cli import app
+from provision.plan import Plan
+from tests.provision.test_planning import seed_school, seed_zoom
+
+LEFT = datetime.now(UTC) - timedelta(days=60)
+
+
+@pytest.fixture
+def db(sqlite_url: str) -> str:
+    engine = make_engine(sqlite_url)
+    init_db(engine)
+    seed_school(
+        engine,
+        "0421",
+        2,
+        [
+            ("adm@x.ua", "admin", True, None),
+            ("t1@x.ua", "teacher", True, None),
+            ("t2@x.ua", "teacher", True, None),
+            ("gone@x.ua", "teacher", False, LEFT),
+        ],
+    )
+    seed_zoom(
+        engine,
+        [("adm@x.ua", 1, "active"), ("gone@x.ua", 2, "active"), ("stranger@x.ua", 2, "active")],
+        purchased=10,
+        managed=["adm@x.ua", "gone@x.ua"],
+    )
+    return sqlite_url
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args))
+
+
+def code(result: Result) -> int:
+    """The exit code the root group chose.
+
+    The root group raises click's Exit, which typer (it vendors its own click) does not catch,
+    so CliRunner sees it as an exception: read the intended code from it (reported to the lead).
+    """
+    if isinstance(result.exception, click.exceptions.Exit):
+        return result.exception.exit_code
+    return result.exit_code
+
+
+def err(result: Result) -> str:
+    return " ".join(result.stderr.split())  # rich wraps long lines at the terminal width
+
+
+def test_plan_shows_markers_reasons_and_waiting(db: str) -> None:
+    result = run("--db", db, "plan")
+    assert code(result) == 0, result.output
+    out = result.stdout
+    assert "- unlicense" in out
+    assert "gone@x.ua" in out
+    assert "left the roster of 0421 on " + LEFT.date().isoformat() in out
+    assert "+ license" in out
+    assert "> create (licensed)" in out
+    assert "! waiting (teacher)" in out
+    assert "waiting: school quota 2 of 2 in use" in out
+    assert "stranger@x.ua" in out  # unmanaged: reported
+
+
+def test_plan_json_and_out_file_round_trip(db: str, tmp_path: Path) -> None:
+    target = tmp_path / "plans" / "plan.json"
+    result = run("--db", db, "plan", "--json", "--out", str(target))
+    assert code(result) == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["counts"]["unlicense"] == 1
+    assert data["counts"]["license"] == 1
+    assert data["counts"]["create"] == 2  # t1 licensed, t2 basic (quota 2)
+    assert data["unmanaged"] == ["stranger@x.ua"]
+    assert data["snapshot_at"].startswith("2026-09-20T11:00")
+    saved = Plan.from_data(json.loads(target.read_text(encoding="utf-8")))
+    assert saved.fingerprint == data["fingerprint"]
+    assert [a.email for a in saved.actions] == [a["email"] for a in data["actions"]]
+
+
+def test_plan_for_one_school_and_unknown_school(db: str) -> None:
+    result = run("--db", db, "plan", "--school", "0421", "--json")
+    assert code(result) == 0
+    assert list(json.loads(result.stdout)["summary"]["schools"]) == ["0421"]
+    bad = run("--db", db, "plan", "--school", "0412", "--json")
+    assert code(bad) == 2
+    assert "unknown school '0412'" in json.loads(bad.stdout)["error"]["message"]
+
+
+def test_plan_without_snapshot_says_to_sync(sqlite_url: str) -> None:
+    result = run("--db", sqlite_url, "plan")
+    assert code(result) == 2
+    assert "no Zoom snapshot: run `provision sync` first" in err(result)
+
+
+def test_unsafe_plan_exits_1_and_force_accepts(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text("max_revoke_count = 0\n", encoding="utf-8")
+    monkeypatch.setenv("PROVISION_POLICY", str(policy))
+    refused = run("--db", db, "plan", "--out", str(tmp_path / "p.json"))
+    assert code(refused) == 1
+    assert "above max_revoke_count 0" in err(refused)
+    assert not (tmp_path / "p.json").exists()
+    forced = run("--db", db, "plan", "--force", "--json")
+    assert code(forced) == 0
+    assert json.loads(forced.stdout)["counts"]["unlicense"] == 1
+
+
+def test_policy_show_prints_the_effective_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    default = run("policy", "show")
+    assert code(default) == 0
+    assert tomllib.loads(default.stdout)["revoke"] == "downgrade"
+    policy = tmp_path / "policy.toml"
+    policy.write_text('revoke = "deactivate"\ngrace_days = 3\n', encoding="utf-8")
+    monkeypatch.setenv("PROVISION_POLICY", str(policy))
+    shown = run("policy", "show", "--json")
+    data = json.loads(shown.stdout)
+    assert data["revoke"] == "deactivate"
+    assert data["grace_days"] == 3
+    assert data["licensed_roles"] == ["admin", "teacher", "staff"]
+
+
+def test_bad_policy_file_names_the_file_and_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text("grace_dayz = 3\n", encoding="utf-8")
+    monkeypatch.setenv("PROVISION_POLICY", str(policy))
+    result = run("policy", "show")
+    assert code(result) == 2
+    assert f"{policy}: unknown key 'grace_dayz'" in err(result)
