@@ -195,11 +195,14 @@ class RateLimitError(ZoomAPIError):
         message: str,
         *,
         retry_at: datetime | None = None,
+        retry_after: float | None = None,
         category: str | None = None,
         limit_type: Literal["QPS", "Daily-limit"] | None = None,
         **kwargs: Any,
     ) -> None:
         self.retry_at = retry_at
+        #: Retry-After when Zoom gave it in seconds (exact, unlike retry_at which adds the clock)
+        self.retry_after = retry_after
         self.category = category
         self.limit_type = limit_type
         kwargs.setdefault("status", 429)

@@ -169,8 +169,9 @@ class Requester:
 
     def _rate_limit_delay(self, error: RateLimitError, category: Category, rate_attempt: int) -> float:
         """How long to wait before retrying a per-second 429, or raise it when it is not one."""
-        now = datetime.now(UTC)
-        wait = (error.retry_at - now).total_seconds() if error.retry_at else None
+        wait = error.retry_after
+        if wait is None and error.retry_at is not None:
+            wait = (error.retry_at - datetime.now(UTC)).total_seconds()
         if error.limit_type == "Daily-limit" or (wait is not None and wait > MAX_RETRY_AFTER):
             raise error  # a daily budget: the run stops and resumes after retry_at
         # Per-second 429s get twice the retry budget: they are cheap and expected near the limit.
@@ -191,6 +192,15 @@ class Requester:
             raise ZoomResponseError(
                 f"{method} {path} answered {response.status_code} with a body that is not JSON"
             ) from None
+
+
+def _seconds(value: str | None) -> float | None:
+    """Retry-After as a number of seconds, when it is one (not a date)."""
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return max(0.0, seconds) if seconds is not None and seconds == seconds else None
 
 
 def _query_value(value: str | int | bool) -> str | int:
@@ -220,7 +230,7 @@ def api_error(
     if isinstance(data, dict):
         raw_code = data.get("code")
         code = int(raw_code) if isinstance(raw_code, int | str) and str(raw_code).isdigit() else None
-        message = str(data.get("message") or data.get("reason") or "") or None
+        message = str(data.get("message") or data.get("reason") or response.reason_phrase or "") or None
         raw_errors = data.get("errors")
         errors = [e for e in raw_errors if isinstance(e, dict)] if isinstance(raw_errors, list) else []
     if message is None:
@@ -242,6 +252,7 @@ def api_error(
         return RateLimitError(
             scrub(message),
             retry_at=parse_retry_after(response.headers.get("retry-after")),
+            retry_after=_seconds(response.headers.get("retry-after")),
             category=response.headers.get("x-ratelimit-category") or (category.value if category else None),
             limit_type="Daily-limit"
             if (limit_type or "").lower().startswith("daily")
