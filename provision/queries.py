@@ -246,8 +246,11 @@ def schools(session: Session, *, region: str | None = None) -> SchoolsReport:
             )
         )
     if region is not None and not rows:
-        known = session.execute(select(Institution.region).distinct()).scalars().all()
-        raise InputError(_unknown("region", region, [k for k in known if k]))
+        known = {k.lower(): k for k in session.execute(select(Institution.region).distinct()).scalars() if k}
+        close = difflib.get_close_matches(region.strip().lower(), list(known), n=SUGGESTIONS, cutoff=0.5)
+        if not close:  # a few dozen regions at most: list them all
+            raise InputError(f"unknown region {region!r}; known regions: {', '.join(sorted(known.values()))}")
+        raise InputError(_unknown("region", region, [known[c] for c in close]))
     return SchoolsReport(
         schools=rows,
         totals=totals_of(rows, waiting_known=waiting.known),

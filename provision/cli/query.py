@@ -1,9 +1,218 @@
-"""CLI commands: query (registered on the root app by provision.cli)."""
+"""CLI commands: `schools`, `school CODE`, `person EMAIL` (read-only; provision.queries answers)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from models import session_scope
+from models.db import open_database
+from provision import queries
+from provision.cli._common import JsonOption, console, emit_json, run_context
+
+
+def _when(value: datetime | None) -> str:
+    return f"{value:%Y-%m-%d %H:%M}" if value else ""
+
+
+def _pct(value: float | None) -> str:
+    return f"{value:.0%}" if value is not None else "n/a"
+
+
+def _count(value: int | None) -> str:
+    return "?" if value is None else str(value)
+
+
+def _plan_line(plan: queries.PlanInfo | None) -> str:
+    if plan is None:
+        return f"waiting: {queries.NO_PLAN} (run `provision plan`)"
+    return f"waiting from the plan of {_when(plan.created_at)} UTC ({plan.fingerprint[:12]})"
+
+
+def _render_schools(report: queries.SchoolsReport) -> None:
+    table = Table(title="Schools", title_justify="left")
+    for header in ("code", "name", "region", "quota", "licensed", "pending", "waiting", "utilization"):
+        table.add_column(
+            header, justify="right" if header in ("quota", "licensed", "pending", "waiting") else "left"
+        )
+    for r in report.schools:
+        util = _pct(r.utilization)
+        if r.utilization is not None and r.utilization > 1:
+            util = f"[bold red]{util}[/]"
+        table.add_row(
+            r.code,
+            r.name,
+            r.region or "",
+            str(r.quota),
+            str(r.licensed),
+            str(r.pending),
+            _count(r.waiting),
+            util,
+        )
+    t = report.totals
+    table.add_section()
+    table.add_row(
+        "total",
+        f"{t['schools']} schools",
+        "",
+        str(t["quota"]),
+        str(t["licensed"]),
+        str(t["pending"]),
+        _count(t["waiting"]),
+        _pct(t["utilization"]),
+        style="bold",
+    )
+    console.print(table)
+    console.print(_plan_line(report.plan), highlight=False)
+    if report.account:
+        a = report.account
+        console.print(
+            f"account: {a['seats_used']} of {a['seats_purchased']} seats used, "
+            f"{a['seats_pending']} pending (observed {_when(a['observed_at'])} UTC)",
+            highlight=False,
+        )
+
+
+def _render_school(report: queries.SchoolReport) -> None:
+    s = report.school
+    console.print(
+        f"[bold]{s.code}[/] {s.name} ({s.region or 'no region'}): {s.licensed} licensed of "
+        f"{s.quota} seats ({_pct(s.utilization)}), {s.pending} pending, {_count(s.waiting)} waiting",
+        highlight=False,
+    )
+    table = Table(title_justify="left")
+    for header in (
+        "email",
+        "name",
+        "role",
+        "primary",
+        "license",
+        "add-ons",
+        "why waiting",
+        "last login",
+        "pending since",
+    ):
+        table.add_column(header)
+    for m in report.members:
+        role = m.role if m.active else f"{m.role} (left {_when(m.left_at)[:10]})"
+        table.add_row(
+            m.email,
+            f"{m.given_name or ''} {m.family_name or ''}".strip(),
+            role,
+            "yes" if m.primary else "",
+            m.license,
+            m.addons or "",
+            m.waiting or "",
+            _when(m.last_login),
+            _when(m.pending_since),
+        )
+    console.print(table)
+    console.print(_plan_line(report.plan), highlight=False)
+
+
+def _render_person(report: queries.PersonReport) -> None:
+    p = report.person
+    name = f" {p['given_name']} {p['family_name']}".rstrip() if p else ""
+    console.print(f"[bold]{report.email}[/]{name}: {report.license}", highlight=False)
+    if p is None:
+        console.print("not on any roster in our records", highlight=False)
+    for m in report.memberships:
+        state = "active" if m["active"] else f"left {_when(m['left_at'])}"
+        console.print(
+            f"  {m['institution_code']} {m['institution_name']}: {m['role']}"
+            f"{', primary' if m['primary'] else ''}, {state}",
+            highlight=False,
+        )
+    snap = report.snapshot
+    if snap:
+        console.print(
+            f"zoom: type {snap['type']}, {snap['status']}, id {snap['zoom_id'] or '-'}, "
+            f"add-ons {snap['addons'] or 'none'}, last login {_when(snap['last_login_time']) or 'never'}"
+            f"{', pending since ' + _when(snap['pending_since']) if snap['pending_since'] else ''} "
+            f"(observed {_when(snap['observed_at'])} UTC)",
+            highlight=False,
+        )
+    else:
+        console.print("zoom: not on Zoom in the last snapshot", highlight=False)
+    if report.waiting:
+        console.print(f"waiting: {report.waiting['reason']}", highlight=False)
+    elif report.plan is None:
+        console.print(_plan_line(None), highlight=False)
+    table = Table(title="history", title_justify="left")
+    for header in ("at (UTC)", "actor", "action", "school", "result", "before", "after"):
+        table.add_column(header)
+    for e in report.history:
+        table.add_row(
+            _when(e["at"]),
+            e["actor"],
+            e["action"],
+            e["institution_code"] or "",
+            e["result"] or "",
+            _short(e["before"]),
+            _short(e["after"]),
+        )
+    if report.history:
+        console.print(table)
+    else:
+        console.print("history: no change recorded", highlight=False)
+
+
+def _short(value: Any) -> str:
+    if not value:
+        return ""
+    return ", ".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else str(value)
+
+
+def schools(
+    ctx: typer.Context,
+    region: Annotated[str | None, typer.Option("--region", help="Only the schools of this region.")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Each school with quota, licensed, pending, waiting and utilization; totals."""
+    engine = open_database(run_context(ctx).settings.database_url)
+    with session_scope(engine) as session:
+        report = queries.schools(session, region=region)
+    if json_output:
+        emit_json(report.to_data())
+    else:
+        _render_schools(report)
+
+
+def school(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="The school's code.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Each member of one school: role, license state, add-ons, why waiting, last login."""
+    engine = open_database(run_context(ctx).settings.database_url)
+    with session_scope(engine) as session:
+        report = queries.school(session, code)
+    if json_output:
+        emit_json(report.to_data())
+    else:
+        _render_school(report)
+
+
+def person(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The person's email (any case).")],
+    json_output: JsonOption = False,
+) -> None:
+    """One person: our records, the last Zoom snapshot and every change in the audit log."""
+    engine = open_database(run_context(ctx).settings.database_url)
+    with session_scope(engine) as session:
+        report = queries.person(session, email)
+    if json_output:
+        emit_json(report.to_data())
+    else:
+        _render_person(report)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command("schools")(schools)
+    app.command("school")(school)
+    app.command("person")(person)
