@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,9 +36,13 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 # Serializes concurrent first use of one PostgreSQL database (two operators, the nightly job).
 _PG_MIGRATION_LOCK_KEY = 0x70726F76  # "prov"
 
-_engines: dict[str, Engine] = {}
+# Engines are cached by URL so callers may call make_engine freely; only the most recent few
+# are kept, so a process touching many databases (a test run) does not hold a pool open for
+# each. An evicted engine stays usable: dispose() only closes its idle connections.
+MAX_CACHED_ENGINES = 8
+_engines: OrderedDict[str, Engine] = OrderedDict()
 _engines_lock = threading.Lock()
-_initialized: set[int] = set()
+_initialized: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 def default_database_url() -> str:
@@ -65,6 +71,11 @@ def make_engine(url: str | None = None) -> Engine:
         if engine is None:
             engine = _create_engine(url)
             _engines[url] = engine
+            while len(_engines) > MAX_CACHED_ENGINES:
+                _, evicted = _engines.popitem(last=False)
+                evicted.dispose()
+        else:
+            _engines.move_to_end(url)
         return engine
 
 
@@ -166,7 +177,7 @@ def _migrate(engine: Engine, revision: str) -> None:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision` (default the newest); a no-op when already there."""
     _migrate(engine, revision)
-    _initialized.add(id(engine))
+    _initialized.add(engine)
 
 
 def init_db(engine: Engine) -> None:
@@ -174,7 +185,7 @@ def init_db(engine: Engine) -> None:
 
     Existing data is never dropped or recreated. Cheap after the first call per engine.
     """
-    if id(engine) in _initialized:
+    if engine in _initialized:
         return
     upgrade(engine)
 

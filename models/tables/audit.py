@@ -54,10 +54,10 @@ POSTGRESQL_TRIGGERS = [
     "FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only()",
 ]
 _table = AuditEvent.__table__  # type: ignore[attr-defined]
-for _sql in SQLITE_TRIGGERS:
-    event.listen(_table, "after_create", DDL(_sql).execute_if(dialect="sqlite"))
-for _sql in POSTGRESQL_TRIGGERS:
-    event.listen(_table, "after_create", DDL(_sql).execute_if(dialect="postgresql"))
+for _dialect, _statements in (("sqlite", SQLITE_TRIGGERS), ("postgresql", POSTGRESQL_TRIGGERS)):
+    for _sql in _statements:
+        # DDL() %-formats its text: escape the % of RAISE's placeholder.
+        event.listen(_table, "after_create", DDL(_sql.replace("%", "%%")).execute_if(dialect=_dialect))
 event.listen(
     _table,
     "after_drop",

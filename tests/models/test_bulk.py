@@ -1,0 +1,109 @@
+"""Set-based upserts for imports: new rows inserted, changed rows updated, unchanged rows left alone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, select
+
+from models import Institution, Person, ZoomUserSnapshot, bulk_insert, bulk_upsert, session_scope
+from models.bulk import id_map
+
+
+def _people(engine: Engine) -> dict[str, tuple[str, str, datetime, datetime]]:
+    with session_scope(engine) as s:
+        rows = s.exec(
+            select(Person.email, Person.given_name, Person.family_name, Person.created_at, Person.updated_at)
+        ).all()
+    return {r[0]: tuple(r[1:]) for r in rows}  # type: ignore[misc]
+
+
+def test_upsert_inserts_updates_and_leaves_unchanged_rows_alone(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        n = bulk_upsert(
+            s,
+            Person,
+            [
+                {"email": "a@x.ua", "given_name": "Олена", "family_name": "Коваль"},
+                {"email": "b@x.ua", "given_name": "Ahmed", "family_name": "Haddad"},
+            ],
+            keys=["email"],
+        )
+    assert n == 2
+    before = _people(engine)
+    assert before["a@x.ua"][:2] == ("Олена", "Коваль")
+    assert before["a@x.ua"][2].tzinfo is UTC  # created_at filled from the model's default
+
+    with session_scope(engine) as s:
+        n = bulk_upsert(
+            s,
+            Person,
+            [
+                {"email": "a@x.ua", "given_name": "Олена", "family_name": "Коваль"},  # unchanged
+                {"email": "b@x.ua", "given_name": "Ahmad", "family_name": "Haddad"},  # changed
+                {"email": "c@x.ua", "given_name": "Zoé", "family_name": "Martin"},  # new
+            ],
+            keys=["email"],
+        )
+    assert n == 2
+    after = _people(engine)
+    assert after["a@x.ua"] == before["a@x.ua"]  # not rewritten: updated_at kept
+    assert after["b@x.ua"][0] == "Ahmad"
+    assert after["b@x.ua"][2] == before["b@x.ua"][2]  # created_at kept
+    assert after["b@x.ua"][3] > before["b@x.ua"][3]  # updated_at moved
+    assert after["c@x.ua"][:2] == ("Zoé", "Martin")
+
+
+def test_duplicate_keys_in_one_call_the_last_wins(engine: Engine) -> None:
+    rows = [{"email": "a@x.ua", "given_name": "first"}, {"email": "a@x.ua", "given_name": "last"}]
+    with session_scope(engine) as s:
+        bulk_upsert(s, Person, rows, keys=["email"])
+    assert _people(engine)["a@x.ua"][0] == "last"
+
+
+def test_upsert_with_no_update_columns_only_inserts_the_missing(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        bulk_insert(s, Institution, [{"code": "KY-001", "name": "original", "seats": 5}])
+    with session_scope(engine) as s:
+        bulk_upsert(
+            s,
+            Institution,
+            [{"code": "KY-001", "name": "other", "seats": 9}, {"code": "KY-002", "name": "new", "seats": 1}],
+            keys=["code"],
+            update=(),
+        )
+    with session_scope(engine) as s:
+        got = dict(s.exec(select(Institution.code, Institution.name)).all())  # type: ignore[arg-type]
+    assert got == {"KY-001": "original", "KY-002": "new"}
+
+
+def test_large_batches_span_chunks_and_json_columns(engine: Engine) -> None:
+    rows = [{"email": f"u{i}@x.ua", "type": 1 + i % 2, "group_ids": [f"g{i % 3}"]} for i in range(2_500)]
+    with session_scope(engine) as s:
+        assert bulk_upsert(s, ZoomUserSnapshot, rows, keys=["email"], chunk_size=1_000) == 2_500
+    with session_scope(engine) as s:
+        ids = id_map(s, ZoomUserSnapshot, "email")
+        some = id_map(s, ZoomUserSnapshot, "email", ["u7@x.ua", "nobody@x.ua"])
+        snap = s.get(ZoomUserSnapshot, ids["u7@x.ua"])
+    assert len(ids) == 2_500
+    assert some == {"u7@x.ua": ids["u7@x.ua"]}
+    assert snap is not None
+    assert snap.group_ids == ["g1"]
+    assert snap.type == 2
+
+
+def test_rollback_undoes_a_bulk_write(engine: Engine) -> None:
+    def import_then_fail() -> None:
+        with session_scope(engine) as s:
+            bulk_upsert(s, Person, [{"email": "a@x.ua"}], keys=["email"])
+            raise RuntimeError("a later row was bad")
+
+    with pytest.raises(RuntimeError):
+        import_then_fail()
+    assert _people(engine) == {}
+
+
+def test_unknown_columns_are_refused_by_name(engine: Engine) -> None:
+    with pytest.raises(ValueError, match="person has no column nickname"), session_scope(engine) as s:
+        bulk_upsert(s, Person, [{"email": "a@x.ua", "nickname": "o"}], keys=["email"])
