@@ -1,0 +1,115 @@
+"""The bookkeeping every import shares: the file's digest, the earlier identical import,
+the ImportBatch row, its rejected rows and the audit event."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from importers.report import ImportReport
+from models import AuditEvent, ImportBatch
+from models import RejectedRow as RejectedRowTable
+from models.bulk import bulk_insert
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    if path.is_dir():
+        # A OneRoster folder: the digest of its CSVs, by name, so an unchanged export is a no-op.
+        for p in sorted(path.iterdir()):
+            if p.is_file() and p.suffix.lower() == ".csv":
+                h.update(p.name.encode() + b"\0")
+                h.update(p.read_bytes())
+        return h.hexdigest()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def previous_batch(session: Session, kind: str, sha256: str, school: str | None) -> ImportBatch | None:
+    """The committed import of this very file (same digest, kind and --school), if any."""
+    stmt = (
+        select(ImportBatch)
+        .where(ImportBatch.kind == kind, ImportBatch.sha256 == sha256, ImportBatch.committed == True)  # noqa: E712
+        .order_by(ImportBatch.id.desc())  # type: ignore[union-attr]
+    )
+    for batch in session.execute(stmt).scalars():
+        if batch.institution_code == school:
+            return batch
+    return None
+
+
+def open_batch(
+    session: Session, report: ImportReport, *, actor: str, sheet: str | None, school: str | None
+) -> ImportBatch:
+    batch = ImportBatch(
+        kind=report.kind,
+        file_name=report.file,
+        sha256=report.sha256,
+        sheet=sheet,
+        institution_code=school,
+        actor=actor,
+        committed=True,
+    )
+    session.add(batch)
+    session.flush()
+    assert batch.id is not None
+    report.batch_id = batch.id
+    return batch
+
+
+def close_batch(
+    session: Session, batch: ImportBatch, report: ImportReport, *, actor: str, action: str
+) -> None:
+    """Rejected rows, the batch's figures, and the audit event: the end of every committed import."""
+    assert batch.id is not None
+    if report.rejected:
+        bulk_insert(
+            session,
+            RejectedRowTable,
+            (
+                {
+                    "batch_id": batch.id,
+                    "file": r.file,
+                    "sheet": r.sheet,
+                    "row": r.row,
+                    "column": r.column,
+                    "reason": r.reason if not r.detail else f"{r.reason} ({r.detail})",
+                    "value": r.value,
+                }
+                for r in report.rejected
+            ),
+        )
+    summary: dict[str, Any] = {
+        "totals": report.to_data()["totals"],
+        "schools": report.to_data()["schools"] if len(report.schools) <= 50 else len(report.schools),
+        "notes": report.notes,
+    }
+    batch.rows_accepted = report.rows_accepted
+    batch.rows_rejected = report.rows_rejected
+    batch.summary = summary
+    session.add(batch)
+    session.add(
+        AuditEvent(
+            actor=actor,
+            action=action,
+            institution_code=batch.institution_code,
+            after={
+                "batch_id": batch.id,
+                "file": report.file,
+                "sha256": report.sha256,
+                "rows_accepted": report.rows_accepted,
+                "rows_rejected": report.rows_rejected,
+                "totals": summary["totals"],
+            },
+            result="committed",
+            detail=f"{report.file}: {report.rows_accepted} rows accepted, {report.rows_rejected} rejected",
+        )
+    )
+    session.flush()
+    report.committed = True

@@ -1,0 +1,193 @@
+"""Normalization of what people type: emails, names, header keys and role words."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, time
+from typing import Any
+
+# Deliberately loose: the local part may be any script (NFC), but there must be exactly one @,
+# no spaces, and a dot in the domain. Zoom decides the rest.
+_EMAIL_RE = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+\.[^@\s<>(),;:\"\[\]]+$")
+_BOM = "\ufeff"
+
+
+def normalize_email(s: str) -> str:
+    """Trimmed, Unicode NFC, lower-cased (also strips a BOM and NBSPs around it)."""
+    s = unicodedata.normalize("NFC", s).replace(_BOM, "")
+    return s.strip().strip("\u00a0\u200b").strip().lower()
+
+
+def is_valid_email(email: str) -> bool:
+    return bool(_EMAIL_RE.match(email)) and ".." not in email
+
+
+def normalize_name(s: str) -> str:
+    """Names are kept as written (Cyrillic, Arabic, accents intact): only trimmed and NFC."""
+    s = unicodedata.normalize("NFC", s).replace(_BOM, "")
+    return " ".join(s.split())
+
+
+def key(s: str) -> str:
+    """A comparison key for headers and role words: case, spaces, punctuation, BOM and
+    diacritics ignored (so "E-mail", " EMAIL ", "Ім'я" and "Имя" compare as their letters;
+    Arabic hamza carriers and harakat fold onto the bare letter)."""
+    s = unicodedata.normalize("NFKD", s.replace(_BOM, ""))
+    out = [ch for ch in s if ch.isalnum() and unicodedata.category(ch) != "Mn"]
+    # ى (alef maksura) and ة (ta marbuta) are spelled either way in Arabic spreadsheets
+    return "".join(out).casefold().replace("ى", "ي").replace("ة", "ه")
+
+
+def cell_text(value: Any) -> str:
+    """A cell's value as text: integral floats without ".0", dates in ISO form, None as ""."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(value)
+
+
+ROLES = ("admin", "teacher", "staff", "student")
+
+_ROLE_WORDS: dict[str, tuple[str, ...]] = {
+    "admin": (
+        "admin",
+        "administrator",
+        "administration",
+        "principal",
+        "headteacher",
+        "head teacher",
+        "director",
+        "headmaster",
+        "headmistress",
+        "school leader",
+        "адміністратор",
+        "адміністраторка",
+        "адміністрація",
+        "директор",
+        "директорка",
+        "заступник директора",
+        "администратор",
+        "администрация",
+        "заместитель директора",
+        "directeur",
+        "directrice",
+        "administrateur",
+        "administratrice",
+        "proviseur",
+        "مدير",
+        "مديرة",
+        "إداري",
+        "إدارية",
+        "الإدارة",
+        "مسؤول",
+    ),
+    "teacher": (
+        "teacher",
+        "instructor",
+        "professor",
+        "lecturer",
+        "educator",
+        "faculty",
+        "tutor",
+        "вчитель",
+        "вчителька",
+        "учитель",
+        "учителька",
+        "викладач",
+        "викладачка",
+        "педагог",
+        "учительница",
+        "преподаватель",
+        "преподавательница",
+        "enseignant",
+        "enseignante",
+        "professeur",
+        "professeure",
+        "instituteur",
+        "institutrice",
+        "maître",
+        "maîtresse",
+        "معلم",
+        "معلمة",
+        "مدرس",
+        "مدرسة",
+        "أستاذ",
+        "أستاذة",
+        "مُعلّم",
+    ),
+    "student": (
+        "student",
+        "pupil",
+        "learner",
+        "учень",
+        "учениця",
+        "студент",
+        "студентка",
+        "ученик",
+        "ученица",
+        "учащийся",
+        "élève",
+        "étudiant",
+        "étudiante",
+        "apprenant",
+        "apprenante",
+        "طالب",
+        "طالبة",
+        "تلميذ",
+        "تلميذة",
+    ),
+    "staff": (
+        "staff",
+        "aide",
+        "employee",
+        "proctor",
+        "assistant",
+        "support staff",
+        "персонал",
+        "працівник",
+        "працівниця",
+        "співробітник",
+        "співробітниця",
+        "сотрудник",
+        "сотрудница",
+        "работник",
+        "personnel",
+        "employé",
+        "employée",
+        "agent",
+        "موظف",
+        "موظفة",
+        "عامل",
+        "عاملة",
+    ),
+}
+_ROLE_BY_KEY = {key(word): role for role, words in _ROLE_WORDS.items() for word in words}
+
+
+def map_role(word: str) -> str | None:
+    """The canonical role (admin|teacher|staff|student) for a word in any of our languages."""
+    return _ROLE_BY_KEY.get(key(word))
+
+
+_TRUE = {key(w) for w in ("true", "yes", "y", "1", "x", "так", "да", "oui", "vrai", "نعم", "primary")}
+_FALSE = {key(w) for w in ("false", "no", "n", "0", "ні", "нет", "non", "faux", "لا", "")}
+
+
+def parse_flag(word: str) -> bool | None:
+    """TRUE/так/да/oui/نعم -> True, FALSE/ні/нет/non/لا/empty -> False, anything else None."""
+    k = key(word)
+    if k in _TRUE:
+        return True
+    if k in _FALSE:
+        return False
+    return None

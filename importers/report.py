@@ -1,0 +1,88 @@
+"""What an import tells its caller: rows accepted, rows rejected (where and why), per school."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# The reasons a row is rejected (exact strings: the rejects spreadsheet and tests use them).
+BAD_EMAIL = "bad email"
+MISSING_EMAIL = "missing email"
+MISSING_NAME = "missing name"
+UNKNOWN_SCHOOL = "unknown school code"
+UNKNOWN_ROLE = "unknown role"
+DUPLICATE = "duplicate inside the file"
+MISSING_CODE = "missing code"
+BAD_SEATS = "bad seats"
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """One rejected cell of one row: row is the number the spreadsheet shows (1-based, title
+    rows counted); column is the header as written in the file."""
+
+    file: str
+    sheet: str | None
+    row: int
+    column: str | None
+    reason: str
+    value: str | None
+    detail: str = ""
+
+
+RejectedRow = Rejected  # the name docs/interfaces.md §4 exports
+
+
+@dataclass
+class SchoolChange:
+    added: int = 0
+    updated: int = 0
+    left: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class ImportReport:
+    kind: str  # "schools" | "roster"
+    file: str
+    sha256: str
+    batch_id: int | None = None
+    already_imported: bool = False
+    committed: bool = False
+    dry_run: bool = False
+    rows_accepted: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+    schools: dict[str, SchoolChange] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows_rejected(self) -> int:
+        return len({(r.file, r.sheet, r.row) for r in self.rejected})
+
+    @property
+    def totals(self) -> SchoolChange:
+        t = SchoolChange()
+        for c in self.schools.values():
+            t.added += c.added
+            t.updated += c.updated
+            t.left += c.left
+            t.unchanged += c.unchanged
+        return t
+
+    def to_data(self) -> dict[str, Any]:
+        """A JSON-ready dict (the CLI's --json output)."""
+        return {
+            "kind": self.kind,
+            "file": self.file,
+            "sha256": self.sha256,
+            "batch_id": self.batch_id,
+            "already_imported": self.already_imported,
+            "committed": self.committed,
+            "dry_run": self.dry_run,
+            "rows_accepted": self.rows_accepted,
+            "rows_rejected": self.rows_rejected,
+            "totals": asdict(self.totals),
+            "schools": {code: asdict(c) for code, c in sorted(self.schools.items())},
+            "rejected": [asdict(r) for r in self.rejected],
+            "notes": list(self.notes),
+        }

@@ -1,0 +1,333 @@
+"""Roster import: people and their memberships, replacing each listed school's roster.
+
+Validation happens completely before anything is written: by default one rejected row means
+nothing is committed (the school fixes the file); --skip-invalid commits the valid rows.
+Writes are set-based (INSERT ... ON CONFLICT in chunks), never an ORM add per row.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from importers import report as R
+from importers.batch import close_batch, file_sha256, open_batch, previous_batch
+from importers.codes import load_codes
+from importers.errors import DataError
+from importers.normalize import is_valid_email, map_role, normalize_email, normalize_name, parse_flag
+from importers.oneroster import package_rows
+from importers.report import ImportReport, Rejected, SchoolChange
+from importers.rows import RawRoster, RawRow, roster_rows
+from importers.source import display_name, open_sheets
+from models import Membership, Person
+from models.bulk import bulk_upsert, id_map
+from models.types import utcnow
+
+ROLE_WHEN_NO_COLUMN = "teacher"
+
+
+@dataclass
+class Entry:
+    """A valid roster row."""
+
+    email: str
+    given_name: str
+    family_name: str
+    role: str
+    school: str
+    primary: bool | None  # None: not said (the first school listed becomes primary)
+    row: RawRow
+
+
+def _split_full_name(full: str) -> tuple[str, str]:
+    # "Прізвище Ім'я По батькові" / "Family Given": the first word is the family name, as
+    # Ukrainian and Russian rosters write it; given names keep the rest as written.
+    parts = full.split(" ", 1)
+    return (parts[1] if len(parts) > 1 else "", parts[0])
+
+
+def _reject(row: RawRow, field: str, reason: str, value: str, detail: str = "") -> Rejected:
+    file, number = row.origin.get(field, (row.file, row.row))
+    sheet = row.sheet if file == row.file else None
+    return Rejected(file, sheet, number, row.columns.get(field, field), reason, value, detail)
+
+
+def validate(
+    raw: RawRoster, codes: dict[str, str], school_option: str | None
+) -> tuple[list[Entry], list[Rejected]]:
+    entries: list[Entry] = []
+    rejected: list[Rejected] = []
+    seen: dict[tuple[str, str], RawRow] = {}
+    for row in raw.rows:
+        v = row.values
+        problems: list[Rejected] = []
+        if "unknown_user" in v:
+            problems.append(
+                _reject(row, "unknown_user", R.BAD_EMAIL, v["unknown_user"], "no such user in users.csv")
+            )
+            rejected.extend(problems)
+            continue
+        email = normalize_email(v.get("email", ""))
+        if not email:
+            problems.append(_reject(row, "email", R.MISSING_EMAIL, v.get("email", "")))
+        elif not is_valid_email(email):
+            problems.append(_reject(row, "email", R.BAD_EMAIL, v.get("email", "")))
+        given = normalize_name(v.get("given_name", ""))
+        family = normalize_name(v.get("family_name", ""))
+        if not given and not family and v.get("full_name"):
+            given, family = _split_full_name(normalize_name(v["full_name"]))
+        if not given and not family:
+            name_field = next(
+                (f for f in ("family_name", "given_name", "full_name") if f in row.columns), "family_name"
+            )
+            problems.append(_reject(row, name_field, R.MISSING_NAME, ""))
+        if "role" in row.columns:
+            role = map_role(v.get("role", ""))
+            if role is None:
+                problems.append(_reject(row, "role", R.UNKNOWN_ROLE, v.get("role", "")))
+        else:
+            role = ROLE_WHEN_NO_COLUMN
+        raw_school = v.get("school", "")
+        school = codes.get(raw_school) if raw_school else None
+        if school is None:
+            problems.append(_reject(row, "school", R.UNKNOWN_SCHOOL, raw_school))
+        elif school_option is not None and school != codes.get(school_option):
+            problems.append(
+                _reject(
+                    row, "school", R.UNKNOWN_SCHOOL, raw_school, f"the file is for school {school_option}"
+                )
+            )
+        if problems:
+            rejected.extend(problems)
+            continue
+        assert role is not None
+        assert school is not None
+        first = seen.get((email, school))
+        if first is not None:
+            where = f"first at row {first.row}" + (
+                f" of sheet {first.sheet}" if first.sheet != row.sheet else ""
+            )
+            rejected.append(_reject(row, "email", R.DUPLICATE, v.get("email", ""), where))
+            continue
+        seen[(email, school)] = row
+        primary = parse_flag(v["primary"]) if v.get("primary") else None
+        entries.append(Entry(email, given, family, role, school, primary, row))
+    return entries, rejected
+
+
+@dataclass
+class _Existing:
+    id: int
+    person_id: int
+    email: str
+    role: str
+    is_primary: bool
+    active: bool
+
+
+def _existing(session: Session, institution_ids: list[int]) -> dict[int, dict[str, _Existing]]:
+    out: dict[int, dict[str, _Existing]] = defaultdict(dict)
+    m, p = Membership.__table__, Person.__table__  # type: ignore[attr-defined]
+    for start in range(0, len(institution_ids), 500):
+        part = institution_ids[start : start + 500]
+        stmt = (
+            select(m.c.id, m.c.person_id, m.c.institution_id, p.c.email, m.c.role, m.c.is_primary, m.c.active)
+            .join(p, p.c.id == m.c.person_id)
+            .where(m.c.institution_id.in_(part))
+        )
+        for mid, pid, iid, email, role, primary, active in session.connection().execute(stmt):
+            out[iid][email] = _Existing(mid, pid, email, role, bool(primary), bool(active))
+    return out
+
+
+def _primaries(entries: list[Entry]) -> dict[str, str]:
+    """email -> primary school inside this file: an explicit primary column, else the first listed."""
+    explicit: dict[str, str] = {}
+    first: dict[str, str] = {}
+    for e in entries:
+        first.setdefault(e.email, e.school)
+        if e.primary:
+            explicit.setdefault(e.email, e.school)
+    return {**first, **explicit}
+
+
+def import_roster(
+    session: Session,
+    path: str | Path,
+    *,
+    actor: str,
+    school: str | None = None,
+    merge: bool = False,
+    allow_shrink: bool = False,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    shrink_threshold: float = 0.5,
+) -> ImportReport:
+    """Import a roster file (see docs/interfaces.md §4). Raises ImporterError for a file
+    refused as a whole; returns the report otherwise (committed=False when rows were rejected
+    and skip_invalid is off, or on dry_run)."""
+    path = Path(path)
+    display = display_name(path)
+    kind, sheets = open_sheets(path)
+    report = ImportReport(kind="roster", file=display, sha256=file_sha256(path), dry_run=dry_run)
+    earlier = previous_batch(session, "roster", report.sha256, school)
+    if earlier is not None:
+        report.already_imported = True
+        report.batch_id = earlier.id
+        report.rows_accepted = earlier.rows_accepted
+        report.notes.append(
+            f"already imported (batch {earlier.id}, {earlier.started_at:%Y-%m-%d %H:%M} UTC): nothing to do"
+        )
+        return report
+
+    codes, inst_ids = load_codes(session)
+    if school is not None and codes.get(school) is None:
+        raise DataError(f"--school {school}: no such school code (import the schools first)")
+    if kind in ("oneroster-zip", "oneroster-dir"):
+        raw = package_rows(path, display, is_code=codes)
+    else:
+        raw = roster_rows(sheets, school=school, is_code=codes)
+    report.notes.extend(raw.notes)
+    if not raw.rows and not raw.empty_schools:
+        raise DataError(f"{display}: no roster rows found (an empty file is never taken as 'everyone left')")
+    entries, rejected = validate(raw, codes, school)
+    report.rejected = rejected
+    report.rows_accepted = len(entries)
+
+    by_school: dict[str, list[Entry]] = defaultdict(list)
+    for e in entries:
+        by_school[e.school].append(e)
+    # An empty sheet for a school is a roster of nobody: it replaces (empties) the roster.
+    for code in raw.empty_schools:
+        if codes.get(code) is not None:
+            by_school.setdefault(codes[code], [])
+    # A row rejected at a school must not make its person "left" there (skip_invalid).
+    protected: dict[str, set[str]] = defaultdict(set)
+    for r in raw.rows:
+        code = codes.get(r.values.get("school", "")) if r.values.get("school") else None
+        if code:
+            protected[code].add(normalize_email(r.values.get("email", "")))
+
+    existing = _existing(session, [inst_ids[c] for c in by_school])
+    replace = not (merge or raw.delta)
+    to_leave: list[int] = []
+    changes: list[tuple[Entry, _Existing | None]] = []
+    problems: list[str] = []
+    for code, rows in by_school.items():
+        before = existing.get(inst_ids[code], {})
+        change = report.schools.setdefault(code, SchoolChange())
+        listed = {e.email for e in rows}
+        for e in rows:
+            old = before.get(e.email)
+            changes.append((e, old))
+            if old is None or not old.active:
+                change.added += 1
+            elif old.role != e.role:
+                change.updated += 1
+            else:
+                change.unchanged += 1
+        if replace:
+            active_before = [m for m in before.values() if m.active]
+            leaving = [m for m in active_before if m.email not in listed and m.email not in protected[code]]
+            change.left = len(leaving)
+            to_leave.extend(m.id for m in leaving)
+            if not allow_shrink:
+                if not rows and code in raw.empty_schools:
+                    sheet = raw.empty_schools[code]
+                    where = f"sheet {sheet!r}" if sheet else "the file"
+                    problems.append(
+                        f"school {code}: {where} lists nobody "
+                        f"({len(active_before)} active people would leave)"
+                    )
+                elif active_before and len(leaving) / len(active_before) > shrink_threshold:
+                    problems.append(
+                        f"school {code}: {len(leaving)} of {len(active_before)} active people would leave "
+                        f"(more than {shrink_threshold:.0%})"
+                    )
+    if problems:
+        raise DataError(
+            f"{display}: refused, the roster shrinks too much: "
+            + "; ".join(problems)
+            + ". Check the file; if this is intended, run again with --allow-shrink"
+        )
+    if dry_run or (rejected and not skip_invalid):
+        return report
+
+    batch = open_batch(session, report, actor=actor, sheet=_single_sheet(raw), school=school)
+    now = utcnow()
+    _write(session, entries, changes, existing, inst_ids, batch.id, now)  # type: ignore[arg-type]
+    if to_leave:
+        m = Membership.__table__  # type: ignore[attr-defined]
+        conn = session.connection()
+        for start in range(0, len(to_leave), 5000):
+            conn.execute(
+                update(m)
+                .where(m.c.id.in_(to_leave[start : start + 5000]))
+                .values(active=False, left_at=now, batch_id=batch.id)
+            )
+    close_batch(session, batch, report, actor=actor, action="import.roster")
+    return report
+
+
+def _single_sheet(raw: RawRoster) -> str | None:
+    sheets = {r.sheet for r in raw.rows}
+    return next(iter(sheets)) if len(sheets) == 1 else None
+
+
+def _write(
+    session: Session,
+    entries: list[Entry],
+    changes: list[tuple[Entry, _Existing | None]],
+    existing: dict[int, dict[str, _Existing]],
+    inst_ids: dict[str, int],
+    batch_id: int,
+    now: object,
+) -> None:
+    people: dict[str, dict[str, object]] = {}
+    for e in entries:
+        people.setdefault(
+            e.email,
+            {"email": e.email, "given_name": e.given_name, "family_name": e.family_name, "updated_at": now},
+        )
+    bulk_upsert(
+        session, Person, people.values(), ["email"], update=["given_name", "family_name", "updated_at"]
+    )
+    person_ids = id_map(session, Person, "email", list(people))
+    primary_school = _primaries(entries)
+    touched = {inst_ids[c] for c in primary_school.values()} | {inst_ids[e.school] for e in entries}
+    # Someone already primary at a school this file does not list keeps that primary.
+    m = Membership.__table__  # type: ignore[attr-defined]
+    primary_elsewhere = set()
+    stmt = select(m.c.person_id, m.c.institution_id).where(m.c.is_primary == True, m.c.active == True)  # noqa: E712
+    for pid, iid in session.connection().execute(stmt):
+        if iid not in touched:
+            primary_elsewhere.add(pid)
+    rows = []
+    for e, old in changes:
+        pid = person_ids[e.email]
+        is_primary = primary_school[e.email] == e.school and pid not in primary_elsewhere
+        if old is not None and old.active and old.role == e.role and old.is_primary == is_primary:
+            continue  # unchanged: not written at all
+        rows.append(
+            {
+                "person_id": pid,
+                "institution_id": inst_ids[e.school],
+                "role": e.role,
+                "is_primary": is_primary,
+                "active": True,
+                "left_at": None,
+                "batch_id": batch_id,
+                "joined_at": now,
+            }
+        )
+    bulk_upsert(
+        session,
+        Membership,
+        rows,
+        ["person_id", "institution_id"],
+        update=["role", "is_primary", "active", "left_at", "batch_id"],
+    )
