@@ -225,7 +225,18 @@ def schools(session: Session, *, region: str | None = None) -> SchoolsReport:
         .order_by(Institution.code)
     )
     if region is not None:
-        stmt = stmt.where(func.lower(Institution.region) == region.strip().lower())
+        # SQLite's lower() knows only ASCII ("Київ"): match the few distinct regions in Python.
+        names = session.execute(select(Institution.region).distinct()).scalars()
+        known = {k.casefold(): k for k in names if k}
+        asked = region.strip().casefold()
+        wanted = known.get(asked)
+        if wanted is None:
+            close = difflib.get_close_matches(asked, list(known), n=SUGGESTIONS, cutoff=0.5)
+            if not close:  # a few dozen regions at most: list them all
+                every = ", ".join(sorted(known.values()))
+                raise InputError(f"unknown region {region!r}; known regions: {every}")
+            raise InputError(_unknown("region", region, [known[c] for c in close]))
+        stmt = stmt.where(Institution.region == wanted)
     waiting = latest_waiting(session)
     waiting_counts = waiting.count_by_school() if waiting.known else {}
     rows: list[SchoolRow] = []
@@ -245,12 +256,6 @@ def schools(session: Session, *, region: str | None = None) -> SchoolsReport:
                 utilization=_utilization(licensed, quota),
             )
         )
-    if region is not None and not rows:
-        known = {k.lower(): k for k in session.execute(select(Institution.region).distinct()).scalars() if k}
-        close = difflib.get_close_matches(region.strip().lower(), list(known), n=SUGGESTIONS, cutoff=0.5)
-        if not close:  # a few dozen regions at most: list them all
-            raise InputError(f"unknown region {region!r}; known regions: {', '.join(sorted(known.values()))}")
-        raise InputError(_unknown("region", region, [known[c] for c in close]))
     return SchoolsReport(
         schools=rows,
         totals=totals_of(rows, waiting_known=waiting.known),

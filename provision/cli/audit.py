@@ -59,8 +59,9 @@ def export_command(
         emit_json(result.to_data())
         return
     for path in result.paths:
-        console.print(f"wrote {path}", highlight=False)
-    console.print(", ".join(f"{name}: {count} rows" for name, count in result.rows.items()), highlight=False)
+        console.print(f"wrote {path}", highlight=False, soft_wrap=True)  # a path stays one copyable line
+    rows = ", ".join(f"{name}: {count} rows" for name, count in result.rows.items())
+    console.print(rows, highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
