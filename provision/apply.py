@@ -310,13 +310,14 @@ class _Run:
 
 
 async def _gather(coros: Any) -> None:
+    # Every task runs to its end before we go on: none may outlive the journal it writes to.
     tasks = [asyncio.ensure_future(c) for c in coros]
     if not tasks:
         return
-    try:
-        await asyncio.gather(*tasks)
-    except _Stop:
-        await asyncio.gather(*tasks, return_exceptions=True)
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    for outcome in results:
+        if isinstance(outcome, BaseException) and not isinstance(outcome, _Stop):
+            raise outcome
 
 
 def _needs_seat(op: OpRecord) -> bool:
