@@ -53,13 +53,13 @@ class _ProvisionGroup(TyperGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+        except (typer.Exit, click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
         except Exception as exc:
             obj = ctx.obj
             debug = isinstance(obj, RunContext) and obj.debug
             as_json = "--json" in ctx.meta.get("provision.argv", [])
-            raise click.exceptions.Exit(_report(exc, debug=debug, as_json=as_json)) from None
+            raise typer.Exit(_report(exc, debug=debug, as_json=as_json)) from None
 
 
 app = typer.Typer(

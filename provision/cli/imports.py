@@ -1,9 +1,151 @@
-"""CLI commands: imports (registered on the root app by provision.cli)."""
+"""CLI commands: `import schools` and `import roster` (parse, call importers, render)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from importers import ImportReport, default_rejects_path, import_roster, import_schools, write_rejects_xlsx
+from models.db import init_db, make_engine, session_scope
+from provision.cli._common import JsonOption, console, emit_json, err_console, run_context, show_progress
+
+import_app = typer.Typer(help="Import schools and rosters from spreadsheets.", no_args_is_help=True)
+
+FileArg = Annotated[Path, typer.Argument(help="xlsx/xlsm/xls/ods/csv, or a OneRoster/SDS folder or zip.")]
+DryRun = Annotated[
+    bool, typer.Option("--dry-run", help="Validate and show what would change; write nothing.")
+]
+SkipInvalid = Annotated[
+    bool, typer.Option("--skip-invalid", help="Commit the valid rows and record the rejected ones.")
+]
+RejectsOut = Annotated[
+    Path | None,
+    typer.Option("--rejects-out", help="Where to write the rejected rows (default: beside the file)."),
+]
+MAX_REJECTS_SHOWN = 20
+MAX_SCHOOLS_SHOWN = 30
+
+
+def _run(
+    ctx: typer.Context, json_output: bool, call: Callable[..., ImportReport], **kwargs: Any
+) -> ImportReport:
+    settings = run_context(ctx).settings
+    engine = make_engine(settings.database_url)
+    init_db(engine)
+    status = console.status("importing…") if show_progress(json_output) else nullcontext()
+    with status, session_scope(engine) as session:
+        return call(session, actor=settings.actor, **kwargs)
+
+
+def _render(report: ImportReport, rejects_file: Path | None) -> None:
+    for note in report.notes:
+        console.print(f"[dim]note:[/] {note}", highlight=False)
+    if report.already_imported:
+        console.print(
+            f"{report.file}: already imported (same sha256, batch {report.batch_id}); nothing changed"
+        )
+        return
+    changes = Table("school", "added", "updated", "left", "unchanged", title=f"{report.kind}: {report.file}")
+    for code, c in sorted(report.schools.items())[:MAX_SCHOOLS_SHOWN]:
+        changes.add_row(code, str(c.added), str(c.updated), str(c.left), str(c.unchanged))
+    if len(report.schools) > MAX_SCHOOLS_SHOWN:
+        changes.add_row(f"… {len(report.schools) - MAX_SCHOOLS_SHOWN} more", "", "", "", "")
+    t = report.totals
+    changes.add_row("total", str(t.added), str(t.updated), str(t.left), str(t.unchanged), style="bold")
+    console.print(changes)
+    if report.rejected:
+        rej = Table(
+            "sheet", "row", "column", "reason", "value", title=f"{report.rows_rejected} rows rejected"
+        )
+        for r in report.rejected[:MAX_REJECTS_SHOWN]:
+            reason = f"{r.reason} ({r.detail})" if r.detail else r.reason
+            rej.add_row(r.sheet or "", str(r.row), r.column or "", reason, r.value or "")
+        err_console.print(rej)
+        if len(report.rejected) > MAX_REJECTS_SHOWN:
+            err_console.print(f"… and {len(report.rejected) - MAX_REJECTS_SHOWN} more")
+        if rejects_file is not None:
+            err_console.print(f"rejected rows written to {rejects_file}", highlight=False)
+    if report.committed:
+        console.print(f"committed: {report.rows_accepted} rows accepted (batch {report.batch_id})")
+    elif report.dry_run:
+        console.print(
+            f"dry run: {report.rows_accepted} rows valid, {report.rows_rejected} rejected; nothing written"
+        )
+    else:
+        err_console.print(
+            "[bold red]nothing committed[/]: fix the rejected rows (or use --skip-invalid to import the rest)"
+        )
+
+
+def _finish(report: ImportReport, file: Path, rejects_out: Path | None, json_output: bool) -> None:
+    rejects_file = None
+    if report.rejected and not report.already_imported:
+        rejects_file = write_rejects_xlsx(report, rejects_out or default_rejects_path(file))
+    if json_output:
+        emit_json({**report.to_data(), "rejects_file": str(rejects_file) if rejects_file else None})
+    else:
+        _render(report, rejects_file)
+    if report.rejected and not report.committed:
+        raise typer.Exit(2)
+
+
+@import_app.command("schools")
+def schools_command(
+    ctx: typer.Context,
+    file: FileArg,
+    dry_run: DryRun = False,
+    skip_invalid: SkipInvalid = False,
+    rejects_out: RejectsOut = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Import institutions (code, name, region, kind, seats); existing codes are updated."""
+    report = _run(ctx, json_output, import_schools, path=file, dry_run=dry_run, skip_invalid=skip_invalid)
+    _finish(report, file, rejects_out, json_output)
+
+
+@import_app.command("roster")
+def roster_command(
+    ctx: typer.Context,
+    file: FileArg,
+    school: Annotated[
+        str | None, typer.Option("--school", help="The school this file is for (one file per school).")
+    ] = None,
+    merge: Annotated[
+        bool, typer.Option("--merge", help="Add and update only: nobody missing is marked as left.")
+    ] = False,
+    allow_shrink: Annotated[
+        bool,
+        typer.Option("--allow-shrink", help="Accept a roster that removes many people, or an empty one."),
+    ] = False,
+    skip_invalid: SkipInvalid = False,
+    dry_run: DryRun = False,
+    rejects_out: RejectsOut = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Import a roster: one sheet per school, a school column, or one file per school (--school).
+
+    The roster replaces each listed school's previous one (people missing are marked as left)
+    unless --merge. Any rejected row means nothing is committed, unless --skip-invalid.
+    """
+    report = _run(
+        ctx,
+        json_output,
+        import_roster,
+        path=file,
+        school=school,
+        merge=merge,
+        allow_shrink=allow_shrink,
+        skip_invalid=skip_invalid,
+        dry_run=dry_run,
+    )
+    _finish(report, file, rejects_out, json_output)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.add_typer(import_app, name="import")
