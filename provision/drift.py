@@ -1,0 +1,392 @@
+"""Drift: how the Zoom account differs from what the rosters, the policy and our own changes say (pure).
+
+`compute_drift` takes the same desired/observed values as the plan, plus two facts the plan does
+not need: the state each managed user was last left in by us (from the audit log) and when each
+Zoom user was created. It returns a `Drift`, grouped by kind, that `reconcile` stores as a
+DriftReport and prints. No database and no Zoom here, so every rule is tested with plain values.
+
+The kinds the plan would change are derived from the plan itself (`compute_plan`), so that
+`reconcile --fix` repairs exactly what the report showed and a report is clean after it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from provision.desired import LICENSED_TYPE, Desired, Observed, ZoomUser
+from provision.diff import compute_plan, protected_emails, standing
+from provision.plan import ActionKind, Plan
+from provision.policy import Policy
+
+DRIFT_FORMAT = 1
+
+# Kinds, in the order they are shown. Each item is a flat mapping (export flattens it to a row)
+# with at least email or institution_code, and a human `detail`.
+LICENSED_NOT_ENTITLED = "licensed_not_entitled"  # a wasted seat: managed, licensed, no right to it
+ENTITLED_NOT_LICENSED = "entitled_not_licensed"  # the plan would license or create them
+CHANGED_BY_HAND = "changed_by_hand"  # Zoom differs from what our last apply set
+INACTIVE = "inactive"  # licensed, no login for policy.inactive_days: reclaim candidates
+PENDING_STALE = "pending_stale"  # invitation not accepted for policy.pending_days
+OVER_QUOTA = "over_quota"  # a school holds more licenses than its quota
+ACCOUNT_SEATS = "account_seats"  # Zoom counts more seats in use than purchased
+ADDON = "addon"  # Large Meetings add-on missing or not due
+GROUP = "group"  # not in the school's Zoom group
+ADOPTABLE = "adoptable"  # on a roster and already on Zoom, not yet managed by us
+UNMANAGED_LICENSED = "unmanaged_licensed"  # licensed, not ours, on no roster: reported only
+
+KINDS: tuple[str, ...] = (
+    LICENSED_NOT_ENTITLED,
+    ENTITLED_NOT_LICENSED,
+    CHANGED_BY_HAND,
+    INACTIVE,
+    PENDING_STALE,
+    OVER_QUOTA,
+    ACCOUNT_SEATS,
+    ADDON,
+    GROUP,
+    ADOPTABLE,
+    UNMANAGED_LICENSED,
+)
+# Shown, but not an alert: the tool never touches users it does not manage, so a nightly job
+# would otherwise fail forever on an account shared with staff outside the rosters.
+INFO_KINDS = frozenset({UNMANAGED_LICENSED})
+
+TYPE_NAMES = {1: "Basic", 2: "Licensed", 4: "Unassigned", 99: "None"}
+FIELDS = ("type", "status", "large_meeting_capacity", "group_ids")
+
+
+@dataclass(frozen=True, slots=True)
+class SetBy:
+    """One field of a user as our last successful action left it, and which action that was."""
+
+    value: Any
+    at: datetime
+    actor: str
+    action: str
+    institution_code: str | None = None
+
+
+# email -> field -> what we set last
+AuditFacts = Mapping[str, Mapping[str, SetBy]]
+
+
+@dataclass
+class Drift:
+    """What a reconcile found. `kinds` holds every kind (empty lists included)."""
+
+    at: datetime
+    kinds: dict[str, list[dict[str, Any]]]
+    account: dict[str, Any]
+    snapshot_at: datetime | None
+    plan_fingerprint: str
+    policy: dict[str, Any] = field(default_factory=dict)
+    waiting: int = 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {kind: len(items) for kind, items in self.kinds.items()}
+
+    @property
+    def clean(self) -> bool:
+        return not any(items for kind, items in self.kinds.items() if kind not in INFO_KINDS)
+
+    @property
+    def alerts(self) -> int:
+        return sum(len(items) for kind, items in self.kinds.items() if kind not in INFO_KINDS)
+
+    def to_data(self) -> dict[str, Any]:
+        # No list at the top level: the audit export reads every top-level list as drift rows.
+        return {
+            "format": DRIFT_FORMAT,
+            "at": _iso(self.at),
+            "snapshot_at": _iso(self.snapshot_at),
+            "clean": self.clean,
+            "alerts": self.alerts,
+            "counts": self.counts,
+            "account": dict(self.account),
+            "waiting": self.waiting,
+            "policy": dict(self.policy),
+            "plan_fingerprint": self.plan_fingerprint,
+            "kinds": {kind: [dict(item) for item in items] for kind, items in self.kinds.items()},
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat(timespec="seconds") if value is not None else None
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def type_name(value: Any) -> str:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{number} ({TYPE_NAMES.get(number, 'unknown')})"
+
+
+def fold_audit(events: Any) -> dict[str, dict[str, SetBy]]:
+    """Fold succeeded audit events, oldest first, into what we last set per email and field.
+
+    `events` yields (email, at, actor, action, institution_code, after) of succeeded events in
+    the order they happened. Only the fields a plan sets are kept.
+    """
+    facts: dict[str, dict[str, SetBy]] = {}
+    for email, at, actor, action, code, after in events:
+        if not email or not isinstance(after, Mapping):
+            continue
+        person = facts.setdefault(email, {})
+        for name in FIELDS:
+            if name in after:
+                person[name] = SetBy(after[name], _aware(at) or at, actor or "?", action, code)
+    return facts
+
+
+def _by_hand(email: str, user: ZoomUser | None, facts: Mapping[str, SetBy]) -> list[dict[str, Any]]:
+    """Each field that differs from what our last action set (a field Zoom moves on its own is skipped)."""
+    last = max(facts.values(), key=lambda s: s.at)
+    if user is None:
+        return [_hand_item(email, "presence", "on Zoom", "missing", last, "no longer on Zoom")]
+    items: list[dict[str, Any]] = []
+    status = facts.get("status")
+    expected_status = status.value if status is not None else None
+    # An invitation we sent becomes active when accepted: that is Zoom's move, not a change by hand.
+    if status is not None and expected_status != "pending" and user.status != expected_status:
+        items.append(
+            _hand_item(email, "status", expected_status, user.status, status, f"status {user.status}")
+        )
+    if status is not None and expected_status == "pending" and user.status not in ("pending", "active"):
+        items.append(_hand_item(email, "status", "active", user.status, status, f"status {user.status}"))
+    kind = facts.get("type")
+    # A deactivated user's type is meaningless (no license either way).
+    if kind is not None and user.status != "inactive" and int(kind.value) != int(user.type):
+        items.append(
+            _hand_item(
+                email,
+                "type",
+                type_name(kind.value),
+                type_name(user.type),
+                kind,
+                f"type {type_name(kind.value)} -> {type_name(user.type)}",
+            )
+        )
+    addon = facts.get("large_meeting_capacity")
+    if addon is not None and user.status == "active":
+        actual = user.large_meeting_capacity if user.large_meeting else None
+        if addon.value != actual:
+            items.append(
+                _hand_item(
+                    email,
+                    "large_meeting_capacity",
+                    addon.value,
+                    actual,
+                    addon,
+                    f"Large Meetings {addon.value or 'off'} -> {actual or 'off'}",
+                )
+            )
+    groups = facts.get("group_ids")
+    if groups is not None and isinstance(groups.value, list):
+        missing = [g for g in groups.value if g not in user.group_ids]
+        if missing:
+            items.append(
+                _hand_item(
+                    email,
+                    "group_ids",
+                    ",".join(groups.value),
+                    ",".join(user.group_ids),
+                    groups,
+                    f"removed from group {', '.join(missing)}",
+                )
+            )
+    return items
+
+
+def _hand_item(email: str, name: str, expected: Any, actual: Any, by: SetBy, what: str) -> dict[str, Any]:
+    return {
+        "email": email,
+        "institution_code": by.institution_code,
+        "field": name,
+        "expected": expected,
+        "actual": actual,
+        "set_at": _iso(by.at),
+        "set_by": by.actor,
+        "set_action": by.action,
+        "detail": f"{what}; we set {expected} on {by.at:%Y-%m-%d %H:%M} UTC ({by.action} by {by.actor})",
+    }
+
+
+def _plan_items(plan: Plan, kinds: dict[str, list[dict[str, Any]]]) -> None:
+    for action in plan.actions:
+        item = {
+            "email": action.email,
+            "institution_code": action.institution_code,
+            "fix": action.kind.value,
+            "detail": action.reason,
+        }
+        if action.kind in (ActionKind.UNLICENSE, ActionKind.DEACTIVATE):
+            # A deactivation under revoke = "deactivate" may concern a Basic user: still not entitled.
+            kinds[LICENSED_NOT_ENTITLED].append(item)
+        elif action.kind is ActionKind.LICENSE or (
+            action.kind is ActionKind.CREATE and int(action.payload.get("type", 1)) == LICENSED_TYPE
+        ):
+            kinds[ENTITLED_NOT_LICENSED].append(item)
+        elif action.kind is ActionKind.CREATE:
+            kinds[ENTITLED_NOT_LICENSED].append({**item, "detail": f"not on Zoom yet; {action.reason}"})
+        elif action.kind is ActionKind.REACTIVATE:
+            kinds[ENTITLED_NOT_LICENSED].append({**item, "detail": f"deactivated on Zoom; {action.reason}"})
+        elif action.kind in (ActionKind.ADD_ADDON, ActionKind.REMOVE_ADDON):
+            kinds[ADDON].append({**item, "capacity": action.payload.get("capacity")})
+        elif action.kind is ActionKind.ADD_TO_GROUP:
+            kinds[GROUP].append({**item, "group_id": action.payload.get("group_id")})
+        elif action.kind is ActionKind.ADOPT:
+            kinds[ADOPTABLE].append(item)
+
+
+def compute_drift(
+    desired: Desired,
+    observed: Observed,
+    policy: Policy,
+    *,
+    audit: AuditFacts,
+    created: Mapping[str, datetime] | None = None,
+    now: datetime | None = None,
+) -> Drift:
+    """Every difference between Zoom and what it should be, by kind (see KINDS).
+
+    `audit` is what our own actions last set (fold_audit); `created` maps email to when Zoom
+    created the user (user_created_at), for reclaim and stale-invitation ages.
+    """
+    now = now or datetime.now(UTC)
+    created = created or {}
+    plan = compute_plan(desired, observed, policy, now=now)
+    kinds: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
+    _plan_items(plan, kinds)
+
+    protected = protected_emails(observed, policy)
+    home: dict[str, str] = {}
+    for email, person in desired.people.items():
+        st = standing(person, policy)
+        if st is not None:
+            home[email] = st.member.institution_code
+
+    for email in sorted(audit):
+        if email in protected or email not in observed.managed:
+            continue
+        kinds[CHANGED_BY_HAND].extend(_by_hand(email, observed.users.get(email), audit[email]))
+
+    def created_at(email: str) -> datetime | None:
+        when = _aware(created.get(email))
+        if when is None:
+            made = audit.get(email, {}).get("status")
+            if made is not None and made.action == ActionKind.CREATE.value:
+                when = made.at
+        return when
+
+    if policy.inactive_days > 0:
+        limit = now - timedelta(days=policy.inactive_days)
+        for email in sorted(observed.users):
+            user = observed.users[email]
+            if not user.holds_seat or email in protected:
+                continue
+            login = user.last_login_time
+            since = created_at(email)
+            if login is not None and login < limit:
+                detail = f"licensed, last login {login:%Y-%m-%d} ({(now - login).days} days ago)"
+            elif login is None and since is not None and since < limit:
+                detail = f"licensed, never logged in since created on {since:%Y-%m-%d}"
+            else:
+                continue
+            kinds[INACTIVE].append(
+                {
+                    "email": email,
+                    "institution_code": home.get(email),
+                    "last_login_time": _iso(login),
+                    "created_at": _iso(since),
+                    "managed": email in observed.managed,
+                    "detail": detail + "; a reclaim candidate",
+                }
+            )
+
+    if policy.pending_days > 0:
+        limit = now - timedelta(days=policy.pending_days)
+        for email in sorted(observed.users):
+            user = observed.users[email]
+            since = created_at(email)
+            if user.status != "pending" or since is None or since >= limit:
+                continue
+            kinds[PENDING_STALE].append(
+                {
+                    "email": email,
+                    "institution_code": home.get(email),
+                    "created_at": _iso(since),
+                    "detail": f"invitation pending since {since:%Y-%m-%d} ({(now - since).days} days)",
+                }
+            )
+
+    held: Counter[str] = Counter()
+    for email, code in home.items():
+        user = observed.users.get(email)
+        if user is not None and user.holds_seat:
+            held[code] += 1
+    for code in sorted(held):
+        school = desired.schools.get(code)
+        if school is not None and held[code] > school.seats:
+            kinds[OVER_QUOTA].append(
+                {
+                    "institution_code": code,
+                    "name": school.name,
+                    "quota": school.seats,
+                    "licensed": held[code],
+                    "detail": f"{held[code]} licenses held against a quota of {school.seats}",
+                }
+            )
+
+    account: dict[str, Any] = {}
+    licensed = sum(1 for user in observed.users.values() if user.holds_seat)
+    if observed.account is not None:
+        seats = observed.account
+        account = {
+            "purchased": seats.purchased,
+            "used": seats.used,
+            "pending": seats.pending,
+            "free": max(0, seats.purchased - seats.used - seats.pending),
+            "licensed_users": licensed,
+            "observed_at": _iso(seats.observed_at),
+        }
+        if seats.used + seats.pending > seats.purchased:
+            kinds[ACCOUNT_SEATS].append(
+                {
+                    "institution_code": None,
+                    "detail": f"{seats.used} seats used and {seats.pending} pending "
+                    f"of {seats.purchased} purchased",
+                }
+            )
+
+    for email in plan.unmanaged:
+        user = observed.users.get(email)
+        if user is not None and user.holds_seat:
+            kinds[UNMANAGED_LICENSED].append(
+                {
+                    "email": email,
+                    "institution_code": None,
+                    "detail": "licensed, on no roster and not managed by provision: reported, never changed",
+                }
+            )
+
+    return Drift(
+        at=now,
+        kinds=kinds,
+        account=account,
+        snapshot_at=observed.snapshot_at,
+        plan_fingerprint=plan.fingerprint,
+        policy={"inactive_days": policy.inactive_days, "pending_days": policy.pending_days},
+        waiting=len(plan.waiting),
+    )

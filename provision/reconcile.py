@@ -1,0 +1,185 @@
+"""Reconcile: observe Zoom, report the drift by kind, and (with fix) apply the corrective plan.
+
+The nightly job (`provision reconcile --json` from cron). Each run stores a DriftReport row (the
+audit export shows the newest). `fix=True` computes the plan from the fresh snapshot with the
+same policy, safety thresholds and lock as `provision apply`, applies it, observes again and
+stores a second report: the one that says whether Zoom is now clean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlmodel import Session
+
+from models import AuditEvent, DriftReport, ZoomUserSnapshot
+from provision.apply import ApplyResult, apply_plan
+from provision.desired import load_desired, load_observed
+from provision.drift import Drift, SetBy, compute_drift, fold_audit
+from provision.journal import SUCCEEDED
+from provision.lock import operation_lock
+from provision.observe import SyncResult, sync
+from provision.plan import Plan
+from provision.planning import make_plan
+from provision.policy import Policy
+from zoom_client import AsyncZoomClient
+
+# stage, done, total (None while unknown): the same shape as observe's and apply's callbacks
+Progress = Callable[[str, int, int | None], None]
+# Shown the corrective plan before it is applied; False leaves Zoom as it is.
+Confirm = Callable[[Plan], bool]
+
+EXIT_CLEAN = 0
+EXIT_DRIFT = 3
+
+
+@dataclass
+class ReconcileResult:
+    drift: Drift  # the final state: after the fix when one was applied
+    report_id: int
+    found: Drift  # what the first look found (the same object as drift without a fix)
+    plan: Plan | None = None  # the corrective plan (fix only)
+    applied: ApplyResult | None = None
+    declined: bool = False  # the operator said no to the corrective plan
+
+    @property
+    def clean(self) -> bool:
+        return self.drift.clean
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CLEAN if self.clean else EXIT_DRIFT
+
+    def to_data(self) -> dict[str, Any]:
+        data = self.drift.to_data()
+        data["report_id"] = self.report_id
+        if self.plan is not None or self.declined:
+            data["fix"] = {
+                "found": self.found.counts,
+                "found_alerts": self.found.alerts,
+                "plan_fingerprint": self.plan.fingerprint if self.plan is not None else None,
+                "actions": self.plan.counts() if self.plan is not None else {},
+                "applied": self.applied.to_data() if self.applied is not None else None,
+                "declined": self.declined,
+            }
+        return data
+
+
+def load_audit_facts(session: Session) -> dict[str, dict[str, SetBy]]:
+    """What our own succeeded actions last set, per email and field (the audit log, oldest first)."""
+    stmt = (
+        select(
+            AuditEvent.person_email,
+            AuditEvent.at,
+            AuditEvent.actor,
+            AuditEvent.action,
+            AuditEvent.institution_code,
+            AuditEvent.after,
+        )
+        .where(AuditEvent.result == SUCCEEDED)
+        .order_by(AuditEvent.at, AuditEvent.id)  # type: ignore[arg-type]
+    )
+    return fold_audit(session.execute(stmt))
+
+
+def load_created(session: Session) -> dict[str, datetime]:
+    """When Zoom created each user (reclaim and stale-invitation ages)."""
+    stmt = select(ZoomUserSnapshot.email, ZoomUserSnapshot.user_created_at).where(
+        ZoomUserSnapshot.user_created_at.is_not(None)  # type: ignore[union-attr]
+    )
+    return {email: created for email, created in session.execute(stmt)}
+
+
+def check(session: Session, policy: Policy, *, now: datetime | None = None) -> Drift:
+    """The drift of the last snapshot (no Zoom call): what `reconcile` reports after its sync."""
+    from provision.planning import load_inputs
+
+    load_inputs(session)  # InputError "run sync first" on an empty snapshot
+    return compute_drift(
+        load_desired(session),
+        load_observed(session),
+        policy,
+        audit=load_audit_facts(session),
+        created=load_created(session),
+        now=now,
+    )
+
+
+def store(session: Session, drift: Drift, *, actor: str) -> DriftReport:
+    report = DriftReport(at=drift.at, actor=actor, data=drift.to_data(), clean=drift.clean)
+    session.add(report)
+    session.flush()
+    return report
+
+
+def latest_report(session: Session) -> DriftReport | None:
+    return session.execute(
+        select(DriftReport).order_by(DriftReport.at.desc(), DriftReport.id.desc()).limit(1)  # type: ignore[attr-defined]
+    ).scalar_one_or_none()
+
+
+async def _observe(
+    engine: Engine,
+    client: AsyncZoomClient,
+    policy: Policy,
+    actor: str,
+    progress: Progress | None,
+    now: datetime | None,
+) -> tuple[Drift, int, SyncResult]:
+    result = await sync(engine, client, progress=progress)
+    with Session(engine) as session, session.begin():
+        drift = check(session, policy, now=now)
+        report = store(session, drift, actor=actor)
+        assert report.id is not None
+        return drift, report.id, result
+
+
+async def reconcile(
+    engine: Engine,
+    client: AsyncZoomClient,
+    policy: Policy,
+    *,
+    actor: str,
+    fix: bool = False,
+    force: bool = False,
+    confirm: Confirm | None = None,
+    concurrency: int = 16,
+    progress: Progress | None = None,
+    apply_progress: Callable[[str, int, int], None] | None = None,
+    now: datetime | None = None,
+) -> ReconcileResult:
+    """Observe, report (a DriftReport row), and with `fix` apply the corrective plan and look again.
+
+    The fix runs under the apply lock (LockedError if an apply is running), with the policy's
+    safety thresholds (UnsafePlanError unless `force`); an apply left incomplete raises
+    ApplyIncomplete like `provision apply` (the first report is stored either way).
+    """
+    if not fix:
+        drift, report_id, _ = await _observe(engine, client, policy, actor, progress, now)
+        return ReconcileResult(drift=drift, report_id=report_id, found=drift)
+
+    with operation_lock(engine, "apply"):
+        found, report_id, _ = await _observe(engine, client, policy, actor, progress, now)
+        with Session(engine) as session, session.begin():
+            plan = make_plan(session, policy, force=force, actor=actor, now=now)
+        if plan.is_empty:
+            # Only kinds no plan repairs (reclaim candidates, old invitations, unmanaged users).
+            return ReconcileResult(drift=found, report_id=report_id, found=found, plan=plan)
+        if confirm is not None and not confirm(plan):
+            return ReconcileResult(drift=found, report_id=report_id, found=found, plan=plan, declined=True)
+        applied = await apply_plan(
+            engine,
+            client,
+            plan,
+            actor=actor,
+            concurrency=concurrency,
+            progress=apply_progress,
+            fresh=True,
+            lock=False,
+        )
+        after, after_id, _ = await _observe(engine, client, policy, actor, progress, now)
+    return ReconcileResult(drift=after, report_id=after_id, found=found, plan=plan, applied=applied)
