@@ -105,6 +105,11 @@ class _SyncTransport(httpx.AsyncBaseTransport):
         self._transport = transport
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        # In a worker thread: a sync transport may block, or run an event loop of its own,
+        # which it could not do on the client's loop thread.
+        return await asyncio.to_thread(self._send, request)
+
+    def _send(self, request: httpx.Request) -> httpx.Response:
         response = self._transport.handle_request(request)
         try:
             content = response.read()

@@ -160,8 +160,14 @@ class ZoomAPIError(ZoomError):
         return self.code == 4132
 
     def is_token_invalid(self) -> bool:
-        """401 with code 124 (expired/invalid access token): refresh once and repeat."""
-        return self.status == 401 and self.code in (124, None)
+        """401 for the token itself (code 124, no code, or "invalid/expired access token" without a
+        scope complaint): worth one fresh token. A missing scope is not fixed by a new token."""
+        if self.status != 401:
+            return False
+        text = self.message.lower()
+        if "scope" in text:
+            return False
+        return self.code in (124, None) or "access token" in text
 
 
 class BadRequestError(ZoomAPIError):

@@ -142,7 +142,7 @@ class Requester:
                     return response
                 error = api_error(response, method, path, category=category)
                 error.after_ambiguous = ambiguous
-                if response.status_code == 401 and not refreshed and error.code in (124, None):
+                if not refreshed and error.is_token_invalid():
                     # Expired or revoked token: one fresh token, then the same request again.
                     refreshed = True
                     self.auth.invalidate(token)

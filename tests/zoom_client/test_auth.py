@@ -174,3 +174,17 @@ async def test_legacy_jwt_signs_locally(router: respx.MockRouter, clock: FakeClo
     claims = jwt.decode(tokens.pop(), "jwt-secret-value-of-thirty-two-bytes!", algorithms=["HS256"])
     assert claims["iss"] == "key-1"
     assert "exp" in claims
+
+
+async def test_missing_scope_401_is_not_refreshed(client: AsyncZoomClient, router: respx.MockRouter) -> None:
+    route = router.get(f"{API}/users/summary").respond(
+        401,
+        json={
+            "code": 4700,
+            "message": "Invalid access token, does not contain scopes:[user:read:summary:admin]",
+        },
+    )
+    with pytest.raises(AuthenticationError, match="scopes"):
+        await client.users.summary()
+    assert route.call_count == 1
+    assert client.token_fetches == 1
