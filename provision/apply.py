@@ -133,6 +133,13 @@ def _stop_for(exc: BaseException) -> _Stop | None:
     return None
 
 
+def _cut(exc: BaseException) -> _Stop | None:
+    """Zoom unreachable even after the client's retries: stop rather than fail everything left."""
+    if isinstance(exc, ZoomConnectionError):
+        return _Stop(f"lost the connection to Zoom ({exc}); run `provision apply` again to finish")
+    return None
+
+
 def _failure(op: OpRecord, exc: BaseException | None = None, *, error: str | None = None) -> Outcome:
     code = tracking = None
     if isinstance(exc, ZoomAPIError):
@@ -181,7 +188,7 @@ class _Run:
                 try:
                     done = await verify(self.client, op.action)
                 except ZoomError as exc:
-                    stop = _stop_for(exc)
+                    stop = _stop_for(exc) or _cut(exc)
                     if stop:
                         self.stop = stop
                         raise stop from exc
@@ -230,7 +237,7 @@ class _Run:
                 done = await verify(self.client, action)
             except ZoomError as exc:
                 last = exc
-                stop = _stop_for(exc)
+                stop = _stop_for(exc) or _cut(exc)
                 if stop is not None:
                     self.stop = self.stop or stop
                     return None  # stays `sent`: the next run re-reads it
@@ -253,6 +260,7 @@ class _Run:
 
     async def _bulk(self, ops: Sequence[OpRecord]) -> list[OpRecord]:
         value = target_type(ops[0].action)
+        last: BaseException | None = None
         by_id = {op.action.zoom_id: op for op in ops if op.action.zoom_id}
         remaining = list(ops)
         for _ in range(MAX_ATTEMPTS):
@@ -270,6 +278,7 @@ class _Run:
                     await self.journal.back_to_pending(remaining)
                     return []
                 if _is_ambiguous(exc):
+                    last = exc
                     # Setting a type is idempotent: the same call again cannot apply anything twice
                     # and costs one request instead of thirty reads.
                     continue
@@ -295,6 +304,10 @@ class _Run:
             if retry:
                 await self.journal.back_to_pending(retry)
             return retry
+        cut = _cut(last) if last is not None else None
+        if cut is not None:
+            self.stop = self.stop or cut
+            return []  # left `sent`: the next run re-reads them
         await self.journal.back_to_pending(remaining)
         return list(remaining)
 

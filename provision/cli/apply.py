@@ -76,7 +76,26 @@ def apply_command(
     json_output: JsonOption = False,
 ) -> None:
     """Carry out a plan in Zoom: journaled, resumable, never beyond the seats."""
-    from models.db import init_db, make_engine, session_scope
+    from models.db import init_db, make_engine
+    from provision.lock import operation_lock
+
+    settings = run_context(ctx).settings
+    engine = make_engine(settings.database_url)
+    init_db(engine)
+    with operation_lock(engine, "apply"):  # from planning to the last write: one apply at a time
+        _apply_locked(engine, settings, plan_file, yes, force, concurrency, json_output)
+
+
+def _apply_locked(
+    engine: Any,
+    settings: Any,
+    plan_file: Path | None,
+    yes: bool,
+    force: bool,
+    concurrency: int,
+    json_output: bool,
+) -> None:
+    from models.db import session_scope
     from provision import journal
     from provision.apply import ApplyIncomplete, apply_plan
     from provision.cli.plan import effective_policy
@@ -84,9 +103,6 @@ def apply_command(
     from provision.render import print_plan
     from provision.zoom_access import open_zoom
 
-    settings = run_context(ctx).settings
-    engine = make_engine(settings.database_url)
-    init_db(engine)
     fresh = False
     resuming = None
     unfinished = journal.unfinished(engine)
@@ -139,6 +155,7 @@ def apply_command(
                 concurrency=concurrency,
                 progress=progress_cb,
                 fresh=fresh,
+                lock=False,
             )
 
     with ExitStack() as stack:
