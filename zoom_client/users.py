@@ -16,7 +16,7 @@ from zoom_client._bodies import (
     UserRef,
 )
 from zoom_client._resource import Resource, parse, segment
-from zoom_client.errors import ConflictError
+from zoom_client.errors import BadRequestError, ConflictError, NotFoundError
 from zoom_client.models import (
     BulkFeatureResult,
     CreateAction,
@@ -75,7 +75,8 @@ class Users(Resource):
         may have reached Zoom (timeout, dropped connection, 5xx) the POST is retried and a 409
         (code 1005, email taken) on the retry means our first attempt worked: the user is read
         back with GET /users/{email} and returned. A 409 on the first attempt is someone else's
-        user and raises ConflictError (``is_email_taken()``).
+        user and raises ConflictError (``is_email_taken()``). Likewise a 400 (e.g. seats exhausted)
+        after an ambiguous attempt returns the user if it exists by then.
         """
         body = CreateUserBody(
             action=CreateAction(action).value,
@@ -95,6 +96,15 @@ class Users(Resource):
                 raise
             log.info("create of a user answered 409 after a lost answer; reading the user back")
             return await self.get(email)
+        except BadRequestError as err:
+            # The lost first attempt may have taken the last seat, so the retry is refused
+            # (2034/3412) although the user exists: look before reporting a failure.
+            if not err.after_ambiguous:
+                raise
+            try:
+                return await self.get(email)
+            except NotFoundError:
+                raise err from None
         return parse(User, data, "POST", path)
 
     async def update(

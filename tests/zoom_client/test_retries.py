@@ -258,3 +258,31 @@ async def test_create_refused_connection_then_conflict_is_not_ours(
     )
     with pytest.raises(ConflictError):
         await client.users.create(email="t@x.org")
+
+
+async def test_create_refused_for_seats_after_lost_answer_finds_the_user(
+    client: AsyncZoomClient, router: respx.MockRouter
+) -> None:
+    router.post(f"{API}/users").mock(
+        side_effect=[
+            httpx.ReadTimeout("answer lost"),  # ... but Zoom created the user and took the last seat
+            httpx.Response(400, json={"code": 2034, "message": "maximum number of Licensed users"}),
+        ]
+    )
+    router.get(f"{API}/users/t@x.org").respond(200, json={"id": "u9", "email": "t@x.org", "type": 2})
+    assert (await client.users.create(email="t@x.org")).id == "u9"
+
+
+async def test_create_refused_for_seats_after_lost_answer_without_user_raises(
+    client: AsyncZoomClient, router: respx.MockRouter
+) -> None:
+    router.post(f"{API}/users").mock(
+        side_effect=[
+            httpx.ReadTimeout("answer lost"),
+            httpx.Response(400, json={"code": 2034, "message": "maximum number of Licensed users"}),
+        ]
+    )
+    router.get(f"{API}/users/t@x.org").respond(404, json={"code": 1001, "message": "User does not exist"})
+    with pytest.raises(BadRequestError) as info:
+        await client.users.create(email="t@x.org")
+    assert info.value.is_seat_exhausted()
