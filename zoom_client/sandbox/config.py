@@ -1,0 +1,95 @@
+"""SandboxConfig and FaultConfig: the account, limits, latency and faults of one sandbox."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Tier = Literal["business_plus", "pro"]
+Latency = float | tuple[float, float]
+
+#: action=create users a UTC day, by tier (ZOOM_API.md §1.4)
+DAILY_CREATE_CAP: dict[str, int] = {"business_plus": 10_000, "pro": 1_500}
+
+
+@dataclass
+class FaultConfig:
+    """Shares (0..1) of API requests that fail, drawn from the sandbox's seeded Random.
+
+    - ``error_rate``: answered 500/502/503 without touching state.
+    - ``drop_before_write_rate``: the connection breaks before the sandbox acts (state unchanged,
+      but the client cannot know that).
+    - ``drop_after_write_rate``: the sandbox acts, then the connection breaks: the write happened
+      and the answer is lost (the hardest case for a client).
+    - ``timeout_rate``: the sandbox acts and the client times out waiting for the answer.
+    - ``storm_429``: answered with a per-second 429 although no limit was exceeded.
+    - ``die_after_writes``: after this many successful writes every request fails to connect
+      until :meth:`Sandbox.revive`.
+    - ``timeout_seconds``: how long a served (uvicorn) sandbox stalls on a timeout fault.
+    """
+
+    error_rate: float = 0.0
+    drop_after_write_rate: float = 0.0
+    drop_before_write_rate: float = 0.0
+    timeout_rate: float = 0.0
+    die_after_writes: int | None = None
+    storm_429: float = 0.0
+    timeout_seconds: float = 60.0
+
+    def any(self) -> bool:
+        return bool(
+            self.error_rate
+            or self.drop_after_write_rate
+            or self.drop_before_write_rate
+            or self.timeout_rate
+            or self.storm_429
+            or self.die_after_writes is not None
+        )
+
+
+@dataclass
+class SandboxConfig:
+    """One simulated Zoom account (plus optional sub-accounts of a master account)."""
+
+    seats: int = 100
+    large_meeting_seats: dict[int, int] = field(default_factory=lambda: {500: 10, 1000: 0})
+    webinar_seats: dict[int, int] = field(default_factory=dict)
+    basic_ceiling: int = 9999
+    tier: Tier = "business_plus"
+    rate_limits: bool = False
+    daily_create_cap: int | None = None
+    latency: Latency = 0.0
+    seed: int = 0
+    faults: FaultConfig = field(default_factory=FaultConfig)
+    account_id: str = "sandbox-account"
+    client_id: str = "sandbox-client"
+    client_secret: str = "sandbox-secret"
+    token_ttl: int = 3600
+    #: sub-account id -> purchased seats (a master account holding sub-accounts)
+    sub_accounts: dict[str, int] = field(default_factory=dict)
+    page_token_ttl: float = 15 * 60.0
+    max_page_size: int = 2000
+
+    def create_cap(self) -> int | None:
+        """The daily action=create cap in force: explicit, else the tier's when limits are on."""
+        if self.daily_create_cap is not None:
+            return self.daily_create_cap or None
+        return DAILY_CREATE_CAP[self.tier] if self.rate_limits else None
+
+    def to_data(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["large_meeting_seats"] = {str(k): v for k, v in self.large_meeting_seats.items()}
+        data["webinar_seats"] = {str(k): v for k, v in self.webinar_seats.items()}
+        data["latency"] = list(self.latency) if isinstance(self.latency, tuple) else self.latency
+        return data
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> SandboxConfig:
+        data = dict(data)
+        data["faults"] = FaultConfig(**data.get("faults", {}))
+        data["large_meeting_seats"] = {int(k): int(v) for k, v in data.get("large_meeting_seats", {}).items()}
+        data["webinar_seats"] = {int(k): int(v) for k, v in data.get("webinar_seats", {}).items()}
+        if isinstance(data.get("latency"), list):
+            low, high = data["latency"]
+            data["latency"] = (float(low), float(high))
+        return cls(**data)

@@ -1,0 +1,523 @@
+"""Sandbox: one simulated Zoom account (with optional sub-accounts) and its API, OAuth and faults.
+
+``Sandbox.process`` is the single entry point every transport uses (the ASGI app served by
+uvicorn, the sync and async httpx transports): it takes a request as plain values and returns
+a :class:`Reply` (status, headers, body, and the fault the transport must act out). All state
+changes happen under one lock, so concurrent requests from a loopback server and direct calls
+from a test thread (``add_user``, ``set_user_type``) never interleave.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import random
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote
+
+from zoom_client.sandbox import api
+from zoom_client.sandbox.clock import SandboxClock
+from zoom_client.sandbox.config import FaultConfig, SandboxConfig
+from zoom_client.sandbox.errors import ZoomFail
+from zoom_client.sandbox.ratelimits import RateLimits, category
+from zoom_client.sandbox.state import Account, iso, new_id
+
+if TYPE_CHECKING:
+    import httpx
+
+    from zoom_client.settings import ZoomSettings
+
+#: the base URL of an in-process sandbox (never resolved: the transports answer it)
+INPROCESS_BASE = "https://sandbox.zoom.invalid"
+API_PREFIX = "/v2"
+OAUTH_PATH = "/oauth/token"
+_SUB_PATH = re.compile(r"^/accounts/(?P<acct>[^/]+)(?P<rest>/(users|groups|plans)(/.*)?)$")
+_SCOPES = "user:read:admin user:write:admin group:read:admin group:write:admin account:read:admin"
+_WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+
+# Fault names a transport acts out (Reply.fault)
+CONNECT = "connect"  # nothing listens: connection refused (the sandbox has died)
+DROP_BEFORE = "drop_before_write"  # connection reset before the sandbox acted
+DROP_AFTER = "drop_after_write"  # the sandbox acted, then the connection was reset
+TIMEOUT = "timeout"  # the sandbox acted, the answer never came
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    method: str
+    path: str
+    status: int  # 0 when no answer was sent (dropped, timed out, refused)
+    category: str
+    at: datetime
+    fault: str | None = None
+    query: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    fault: str | None = None
+    delay: float = 0.0
+
+
+class Sandbox:
+    """A stateful Zoom simulator. See docs/interfaces.md §2."""
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self.config = config or SandboxConfig()
+        self.clock = SandboxClock()
+        self.faults: FaultConfig = self.config.faults
+        self.request_log: list[LoggedRequest] = []
+        self._lock = threading.RLock()
+        seed = self.config.seed
+        # Separate streams, so that e.g. creating users does not shift the fault sequence.
+        self._fault_rng = random.Random(f"faults:{seed}")
+        self._latency_rng = random.Random(f"latency:{seed}")
+        self._token_rng = random.Random(f"tokens:{seed}")
+        self._id_rng = random.Random(f"ids:{seed}")
+        self._limits = RateLimits(self.config.tier)
+        self._tokens: dict[str, float] = {}
+        self._writes = 0
+        self._tracking = 0
+        self.account = self._new_account(self.config.account_id, self.config.seats, main=True)
+        self.sub_accounts: dict[str, Account] = {
+            aid: self._new_account(aid, seats, main=False) for aid, seats in self.config.sub_accounts.items()
+        }
+
+    def _new_account(self, account_id: str, seats: int, *, main: bool) -> Account:
+        cfg = self.config
+        return Account(
+            account_id=account_id,
+            seats=seats,
+            large_meeting_seats=dict(cfg.large_meeting_seats) if main else {},
+            webinar_seats=dict(cfg.webinar_seats) if main else {},
+            basic_ceiling=cfg.basic_ceiling,
+            clock=self.clock,
+            rng=self._id_rng,
+            account_name="Sandbox account" if main else f"Sub-account {account_id}",
+            owner_email=f"owner@{account_id}.sandbox.invalid",
+        )
+
+    # ------------------------------------------------------------------ client wiring
+    def settings(self, **overrides: Any) -> ZoomSettings:
+        """ZoomSettings that reach this sandbox through :meth:`transport` / :meth:`async_transport`."""
+        from zoom_client.settings import ZoomSettings
+
+        values: dict[str, Any] = {
+            "account_id": self.config.account_id,
+            "client_id": self.config.client_id,
+            "client_secret": self.config.client_secret,
+            "api_url": INPROCESS_BASE + API_PREFIX,
+            "oauth_url": INPROCESS_BASE + OAUTH_PATH,
+            "tier": self.config.tier,
+        }
+        values.update(overrides)
+        return ZoomSettings(**values)
+
+    def transport(self) -> httpx.BaseTransport:
+        from zoom_client.sandbox.transport import SandboxTransport
+
+        return SandboxTransport(self)
+
+    def async_transport(self) -> httpx.AsyncBaseTransport:
+        from zoom_client.sandbox.transport import AsyncSandboxTransport
+
+        return AsyncSandboxTransport(self)
+
+    @property
+    def asgi_app(self) -> Any:
+        app = getattr(self, "_asgi_app", None)
+        if app is None:
+            from zoom_client.sandbox.app import build_app
+
+            app = self._asgi_app = build_app(self)
+        return app
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Any:
+        """Serve :attr:`asgi_app` with uvicorn in a background thread; a context manager whose
+        value has ``api_url``, ``oauth_url`` and ``settings()``."""
+        from zoom_client.sandbox.serve import LoopbackServer
+
+        return LoopbackServer(self, host=host, port=port)
+
+    # ------------------------------------------------------------------ direct changes (tests)
+    def add_user(
+        self,
+        *,
+        email: str,
+        type: int = 1,
+        status: str = "active",
+        first_name: str | None = None,
+        last_name: str | None = None,
+        last_login_time: datetime | None = None,
+        user_id: str | None = None,
+        account_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Add a user "by hand", as an admin in Zoom's web portal would: no seat checks."""
+        with self._lock:
+            account = self._account_for(account_id)
+            user = account.create_user(
+                action="create" if status == "pending" else "autoCreate",
+                email=email,
+                type=type,
+                first_name=first_name,
+                last_name=last_name,
+                status=status,
+                last_login_time=last_login_time,
+                user_id=user_id,
+                check=False,
+            )
+            return _public(user)
+
+    def set_user_type(self, user_id_or_email: str, type: int, *, account_id: str | None = None) -> None:
+        """Change a user's type "by hand" (no seat check, add-ons dropped when unlicensed)."""
+        with self._lock:
+            account = self._account_for(account_id)
+            user = account.get(user_id_or_email)
+            account._uncount(user)
+            user["type"] = type
+            if type != 2:
+                user["feature"].update(
+                    large_meeting=False, large_meeting_capacity=None, webinar=False, webinar_capacity=None
+                )
+            account._count(user)
+
+    def set_last_login(
+        self, user_id_or_email: str, when: datetime | None, *, account_id: str | None = None
+    ) -> None:
+        with self._lock:
+            self._account_for(account_id).get(user_id_or_email)["last_login_time"] = iso(when)
+
+    def find_user(self, email: str, *, account_id: str | None = None) -> dict[str, Any] | None:
+        with self._lock:
+            user = self._account_for(account_id).find(email.strip().lower())
+            return _public(user) if user is not None else None
+
+    def users(self, *, account_id: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [_public(u) for u in self._account_for(account_id).users_by_id.values()]
+
+    def accept_invitations(self, *, account_id: str | None = None) -> int:
+        with self._lock:
+            return self._account_for(account_id).accept_invitations()
+
+    def licensed_count(self, *, account_id: str | None = None) -> int:
+        with self._lock:
+            return self._account_for(account_id).licensed_count()
+
+    def plan_usage(self, *, account_id: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            return self._account_for(account_id).plan_usage()
+
+    def revive(self) -> None:
+        """Bring a sandbox that "died" (``die_after_writes``) back, with its state intact."""
+        with self._lock:
+            self._writes = 0
+            self.faults.die_after_writes = None
+
+    @property
+    def writes(self) -> int:
+        """Successful writes answered so far (what ``die_after_writes`` counts)."""
+        return self._writes
+
+    def _account_for(self, account_id: str | None) -> Account:
+        if account_id in (None, "me", self.config.account_id):
+            return self.account
+        sub = self.sub_accounts.get(account_id)  # type: ignore[arg-type]
+        if sub is None:
+            raise KeyError(f"no sub-account {account_id!r} in this sandbox")
+        return sub
+
+    # ------------------------------------------------------------------ the request path
+    def process(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Reply:
+        """Answer one HTTP request (path with the /v2 or /oauth prefix, raw query string)."""
+        method = method.upper()
+        with self._lock:
+            if path == OAUTH_PATH:
+                reply = self._oauth(method, query, headers, body)
+                self._log(method, path, reply, "OAuth", {})
+                return reply
+            if not path.startswith(API_PREFIX + "/"):
+                return _json_reply(404, {"code": 404, "message": f"Not found: {path}"})
+            return self._api(method, path[len(API_PREFIX) :], query, headers, body)
+
+    def _api(self, method: str, path: str, raw_query: str, headers: dict[str, str], body: bytes) -> Reply:
+        query = dict(parse_qsl(raw_query, keep_blank_values=True))
+        label = category(method, path)
+        faults = self.faults
+        delay = self._latency()
+        dead = faults.die_after_writes is not None and self._writes >= faults.die_after_writes
+        if dead:
+            reply = Reply(0, {}, b"", fault=CONNECT)
+            self._log(method, path, reply, label, query)
+            return reply
+        # A fixed number of draws per request, so one run replays the same faults.
+        r_before, r_error, r_status, r_storm, r_after, r_timeout = (
+            self._fault_rng.random() for _ in range(6)
+        )
+        if r_before < faults.drop_before_write_rate:
+            reply = Reply(0, {}, b"", fault=DROP_BEFORE, delay=delay)
+            self._log(method, path, reply, label, query)
+            return reply
+        reply = self._answer(method, path, query, headers, body, label, r_error, r_status, r_storm)
+        reply.delay = delay
+        if method in _WRITES and 200 <= reply.status < 300:
+            self._writes += 1
+        if r_after < faults.drop_after_write_rate:
+            reply.fault = DROP_AFTER
+        elif r_timeout < faults.timeout_rate:
+            reply.fault = TIMEOUT
+        self._log(method, path, reply, label, query)
+        return reply
+
+    def _answer(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        headers: dict[str, str],
+        body: bytes,
+        label: str,
+        r_error: float,
+        r_status: float,
+        r_storm: float,
+    ) -> Reply:
+        faults = self.faults
+        self._tracking += 1
+        base = {"x-zm-trackingid": f"sandbox_{self._tracking:08d}"}
+        if r_error < faults.error_rate:
+            status = (500, 502, 503)[int(r_status * 3)]
+            if status == 502:
+                # Zoom's edge answers gateway errors in HTML, not JSON.
+                html = b"<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>"
+                return Reply(502, {**base, "content-type": "text/html"}, html)
+            return _json_reply(status, {"code": status, "message": "Internal Error. Try again later."}, base)
+        if r_storm < faults.storm_429:
+            limit = str(_qps(self.config.tier, label))
+            rl = {
+                "X-RateLimit-Category": label,
+                "X-RateLimit-Type": "QPS",
+                "X-RateLimit-Limit": limit,
+                "X-RateLimit-Remaining": "0",
+                "Retry-After": "1",
+            }
+            msg = "You have reached the maximum per-second rate limit for this API. Try again later."
+            return _json_reply(429, {"code": 429, "message": msg}, {**base, **rl})
+        if self.config.rate_limits:
+            verdict = self._limits.check_qps(label, self.clock.monotonic())
+            base.update(verdict.headers)
+            if not verdict.allowed:
+                return _json_reply(429, {"code": 429, "message": verdict.message}, base)
+        fail = self._authenticate(headers, query)
+        if fail is not None:
+            return _json_reply(fail.status, fail.body(), base)
+        try:
+            return self._route(method, path, query, body, base)
+        except ZoomFail as fail:
+            return _json_reply(fail.status, fail.body(), base)
+
+    def _route(
+        self, method: str, path: str, query: dict[str, str], body: bytes, base: dict[str, str]
+    ) -> Reply:
+        account = self.account
+        sub = _SUB_PATH.match(path)
+        if sub is not None:
+            acct = sub.group("acct")
+            if acct in ("me", self.config.account_id):
+                account = self.account
+            elif acct in self.sub_accounts:
+                account = self.sub_accounts[acct]
+            else:
+                raise ZoomFail(400, 2001, f"Account does not exist: {acct}.")
+            path = sub.group("rest")
+        found = api.resolve(method, path)
+        if found is None:
+            raise ZoomFail(404, 404, f"Not found: {method} {path}")
+        handler, args = found
+        parsed: Any = None
+        if body:
+            try:
+                parsed = json.loads(body)
+            except ValueError:
+                raise ZoomFail(400, 300, "Request Body should be a valid JSON object.") from None
+        if (
+            method == "POST"
+            and path == "/users"
+            and isinstance(parsed, dict)
+            and parsed.get("action") == "create"
+        ):
+            cap = self.config.create_cap()
+            if cap is not None:
+                verdict = self._limits.check_daily_create(cap, self.clock.now())
+                if not verdict.allowed:
+                    return _json_reply(
+                        429, {"code": 429, "message": verdict.message}, {**base, **verdict.headers}
+                    )
+        call = api.Call(
+            account=account,
+            method=method,
+            args=args,
+            query=query,
+            body=parsed,
+            page_token_ttl=self.config.page_token_ttl,
+            max_page_size=self.config.max_page_size,
+            token_rng=self._token_rng,
+            sub_accounts=list(self.sub_accounts.values()) if account is self.account else [],
+        )
+        status, payload = handler(call)
+        if payload is None:
+            return Reply(status, base, b"")
+        return _json_reply(status, payload, base)
+
+    # ------------------------------------------------------------------ auth
+    def _authenticate(self, headers: dict[str, str], query: dict[str, str]) -> ZoomFail | None:
+        if "access_token" in query:
+            return ZoomFail(401, 124, "Access token is not supported as query parameter string.")
+        auth = headers.get("authorization", "")
+        if not auth.lower().startswith("bearer "):
+            return ZoomFail(401, 124, "Request Header has no Authorization.")
+        token = auth[7:].strip()
+        expires = self._tokens.get(token)
+        if expires is None:
+            return ZoomFail(401, 124, "Invalid access token.")
+        if expires <= self.clock.monotonic():
+            return ZoomFail(401, 124, "Access token is expired.")
+        return None
+
+    def _oauth(self, method: str, raw_query: str, headers: dict[str, str], body: bytes) -> Reply:
+        if self.faults.die_after_writes is not None and self._writes >= self.faults.die_after_writes:
+            return Reply(0, {}, b"", fault=CONNECT)
+        if method != "POST":
+            return _json_reply(405, {"reason": "Method not allowed", "error": "invalid_request"})
+        params = dict(parse_qsl(raw_query, keep_blank_values=True))
+        if body and "form" in headers.get("content-type", ""):
+            params.update(parse_qsl(body.decode("latin-1"), keep_blank_values=True))
+        client_id, secret = _basic(headers.get("authorization", ""))
+        if client_id is None:
+            return _json_reply(
+                400, {"code": 4706, "reason": "Missing client credentials", "error": "invalid_request"}
+            )
+        if client_id != self.config.client_id or secret != self.config.client_secret:
+            return _json_reply(
+                401, {"code": 4702, "reason": "Invalid client_id or client_secret", "error": "invalid_client"}
+            )
+        if params.get("grant_type") != "account_credentials":
+            return _json_reply(
+                400, {"code": 4705, "reason": "Unsupported grant type", "error": "unsupported_grant_type"}
+            )
+        if params.get("account_id") != self.config.account_id:
+            return _json_reply(400, {"reason": "Invalid account_id", "error": "invalid_request"})
+        now = self.clock.monotonic()
+        if len(self._tokens) > 100:
+            self._tokens = {t: e for t, e in self._tokens.items() if e > now}
+        token = "sbx." + new_id(self._token_rng, 40)
+        self._tokens[token] = now + self.config.token_ttl
+        return _json_reply(
+            200,
+            {
+                "access_token": token,
+                "token_type": "bearer",
+                "expires_in": self.config.token_ttl,
+                "scope": _SCOPES,
+                "api_url": "https://api.zoom.us",
+            },
+        )
+
+    def revoke_tokens(self) -> None:
+        """Forget every issued token (as when the app is re-activated): the next call gets 401/124."""
+        with self._lock:
+            self._tokens.clear()
+
+    # ------------------------------------------------------------------ helpers
+    def _latency(self) -> float:
+        latency = self.config.latency
+        if isinstance(latency, tuple):
+            return self._latency_rng.uniform(*latency)
+        return float(latency)
+
+    def _log(self, method: str, path: str, reply: Reply, label: str, query: dict[str, str]) -> None:
+        status = 0 if reply.fault in (CONNECT, DROP_BEFORE, DROP_AFTER, TIMEOUT) else reply.status
+        self.request_log.append(
+            LoggedRequest(method, unquote(path), status, label, self.clock.now(), reply.fault, query)
+        )
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> None:
+        """Write the whole state (config, users, groups, sandbox time) as JSON."""
+        with self._lock:
+            data = {
+                "format": "zoom-sandbox/1",
+                "config": self.config.to_data(),
+                "clock_offset": self.clock.offset,
+                "writes": self._writes,
+                "account": self.account.to_data(),
+                "sub_accounts": [a.to_data() for a in self.sub_accounts.values()],
+            }
+        target = Path(path)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        tmp.replace(target)  # never a half-written state file
+
+    @classmethod
+    def load(cls, path: str | Path) -> Sandbox:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if data.get("format") != "zoom-sandbox/1":
+            raise ValueError(f"{path}: not a sandbox state file")
+        sb = cls(SandboxConfig.from_data(data["config"]))
+        sb.clock.advance(float(data.get("clock_offset", 0.0)))
+        sb._writes = int(data.get("writes", 0))
+        # Fresh ids must not repeat those already handed out before the save.
+        sb._id_rng.seed(f"ids:{sb.config.seed}:{len(data['account'].get('users', []))}")
+        sb.account.load_data(data["account"])
+        for sub in data.get("sub_accounts", []):
+            sb.sub_accounts.setdefault(
+                sub["account_id"], sb._new_account(sub["account_id"], sub["seats"], main=False)
+            )
+            sb.sub_accounts[sub["account_id"]].load_data(sub)
+        return sb
+
+    def __repr__(self) -> str:
+        return (
+            f"Sandbox(account={self.config.account_id!r}, users={len(self.account.users_by_id)}, "
+            f"licensed={self.account.licensed_count()}/{self.account.seats})"
+        )
+
+
+def _public(user: dict[str, Any]) -> dict[str, Any]:
+    data = {k: v for k, v in user.items() if not k.startswith("_")}
+    data["feature"] = dict(user["feature"])
+    data["group_ids"] = list(user["group_ids"])
+    return data
+
+
+def _json_reply(status: int, payload: Any, headers: dict[str, str] | None = None) -> Reply:
+    return Reply(
+        status,
+        {**(headers or {}), "content-type": "application/json;charset=UTF-8"},
+        json.dumps(payload, separators=(",", ":")).encode(),
+    )
+
+
+def _qps(tier: str, label: str) -> int:
+    from zoom_client.sandbox.ratelimits import QPS
+
+    return QPS[tier].get(label, QPS[tier]["Medium"])
+
+
+def _basic(header: str) -> tuple[str | None, str | None]:
+    if not header.lower().startswith("basic "):
+        return None, None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None, None
+    client_id, sep, secret = decoded.partition(":")
+    return (client_id, secret) if sep else (None, None)
