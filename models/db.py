@@ -160,8 +160,8 @@ def _check_state(conn: Connection) -> str | None:
         raise SchemaStateError(
             f"the database {display_url(str(conn.engine.url))} already holds provision's tables "
             f"({', '.join(sorted(ours))}) but no schema version (alembic_version); refusing to "
-            "create or upgrade over it. Point DATABASE_URL at a new database, or, if you know "
-            f"it matches revision {head_revision()}, mark it with `alembic stamp`"
+            "create or upgrade over it (provision never recreates tables that may hold data). "
+            "Point DATABASE_URL (or --db) at a new database"
         )
     return None
 
