@@ -55,9 +55,11 @@ def test_sheet_per_school_with_title_rows_one_person_two_schools(schools: Engine
         merged={"0421": ["A1:C1"]},
     )
     report = _roster(schools, path)
-    assert report.committed and not report.rejected
+    assert report.committed
+    assert not report.rejected
     assert report.rows_accepted == 3
-    assert report.schools["0421"].added == 2 and report.schools["0422"].added == 1
+    assert report.schools["0421"].added == 2
+    assert report.schools["0422"].added == 1
     members = _members(schools)
     assert members == {
         ("taras.shevchenko@school.ua", "0421"): ("teacher", True, True),
@@ -68,9 +70,12 @@ def test_sheet_per_school_with_title_rows_one_person_two_schools(schools: Engine
         taras = s.execute(select(Person).where(Person.email == "taras.shevchenko@school.ua")).scalar_one()
         assert (taras.family_name, taras.given_name) == ("Шевченко", "Тарас Григорович")
         batch = s.execute(select(ImportBatch).where(ImportBatch.kind == "roster")).scalar_one()
-        assert batch.committed and batch.rows_accepted == 3 and batch.actor == "tester"
+        assert batch.committed
+        assert batch.rows_accepted == 3
+        assert batch.actor == "tester"
         event = s.execute(select(AuditEvent).where(AuditEvent.action == "import.roster")).scalar_one()
-        assert event.actor == "tester" and event.after["batch_id"] == batch.id
+        assert event.actor == "tester"
+        assert event.after["batch_id"] == batch.id
 
 
 def test_every_reject_reason_names_file_sheet_row_column_and_nothing_is_committed(
@@ -129,7 +134,8 @@ def test_skip_invalid_commits_valid_rows_and_records_rejects(schools: Engine, tm
         },
     )
     report = _roster(schools, path, skip_invalid=True)
-    assert report.committed and report.rows_accepted == 1
+    assert report.committed
+    assert report.rows_accepted == 1
     assert set(_members(schools)) == {("a@s.ua", "0421")}
     with session_scope(schools) as s:
         rej = s.execute(select(RejectedRow)).scalar_one()
@@ -147,7 +153,9 @@ def test_skip_invalid_commits_valid_rows_and_records_rejects(schools: Engine, tm
 def test_dry_run_validates_and_writes_nothing(schools: Engine, tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "r.xlsx", {"0421": [["Email", "Name"], ["a@s.ua", "Anna Koval"]]})
     report = _roster(schools, path, dry_run=True)
-    assert report.dry_run and not report.committed and report.schools["0421"].added == 1
+    assert report.dry_run
+    assert not report.committed
+    assert report.schools["0421"].added == 1
     assert _count(schools, Person) == 0
     # and the real import afterwards is not mistaken for a re-import
     assert _roster(schools, path).committed
@@ -157,7 +165,9 @@ def test_same_file_again_is_a_no_op_that_says_so(schools: Engine, tmp_path: Path
     path = write_xlsx(tmp_path / "r.xlsx", {"0421": [["Email", "Name"], ["a@s.ua", "Anna Koval"]]})
     first = _roster(schools, path)
     again = _roster(schools, path)
-    assert again.already_imported and not again.committed and again.batch_id == first.batch_id
+    assert again.already_imported
+    assert not again.committed
+    assert again.batch_id == first.batch_id
     assert "already imported" in again.notes[0]
     assert _count(schools, ImportBatch) == 2  # schools + the one roster import
 
@@ -214,7 +224,8 @@ def test_missing_required_column_names_the_columns_found(schools: Engine, tmp_pa
         _roster(schools, path)
     assert err.value.missing == ["email"]
     assert err.value.found_columns == ["Прізвище", "Ім'я", "Телефон"]
-    assert "r.xlsx, sheet '0421'" in str(err.value) and "'Телефон'" in str(err.value)
+    assert "r.xlsx, sheet '0421'" in str(err.value)
+    assert "'Телефон'" in str(err.value)
 
 
 def test_single_sheet_without_school_column_needs_school_option(schools: Engine, tmp_path: Path) -> None:
