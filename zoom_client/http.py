@@ -5,7 +5,8 @@ Every Zoom call goes through :meth:`Requester.request`:
 1. wait for the category's start slot (``RateLimiter``), take the shared token;
 2. send; a transport error becomes ZoomConnectionError/ZoomTimeoutError (no httpx exception
    escapes), an error status becomes the ZoomAPIError subclass for it;
-3. 401 (code 124 or none): drop the token, fetch a new one once, repeat the request;
+3. 401 about the token (code 124, none, or "access token" without a scope complaint): drop the
+   token, fetch a new one once (shared by all tasks), repeat the request;
 4. 429 per-second: pause the category for Retry-After (or 1 s) and retry; daily limit, or a
    Retry-After more than a minute away: raise RateLimitError(retry_at=…) without sleeping;
 5. connection errors, timeouts and 5xx: retry after capped exponential backoff with jitter,
@@ -13,11 +14,13 @@ Every Zoom call goes through :meth:`Requester.request`:
 
 Zoom takes no idempotency key. A POST that may have reached Zoom (timeout, dropped connection,
 5xx) is still retried, but the error raised by a later attempt carries ``after_ambiguous=True``
-so the caller can resolve it (``users.create`` reads the user back on 409/1005).
+so the caller can resolve it (``users.create`` reads the user back on 409/1005). A connect
+error (refused, DNS) or a 429 never reached Zoom's logic and does not make a call ambiguous.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import random
@@ -52,12 +55,6 @@ _CODE = re.compile(r'"code"\s*:\s*(\d+)')
 _MESSAGE = re.compile(r'"message"\s*:\s*"(.*?)"\s*[,}]', re.S)
 
 
-async def _asyncio_sleep(seconds: float) -> None:
-    import asyncio
-
-    await asyncio.sleep(seconds)
-
-
 class Requester:
     """Owns the httpx.AsyncClient, the token provider and the limiter of one client."""
 
@@ -72,7 +69,7 @@ class Requester:
     ) -> None:
         settings.require_credentials()
         self.settings = settings
-        self._sleep = sleep or _asyncio_sleep
+        self._sleep = sleep or asyncio.sleep
         self._clock = clock or time.monotonic
         self._rng = rng
         self._http = httpx.AsyncClient(
