@@ -145,7 +145,8 @@ def fold_audit(events: Any) -> dict[str, dict[str, SetBy]]:
             continue
         person = facts.setdefault(email, {})
         for name in FIELDS:
-            if name in after:
+            # Zoom's answer to a create may carry status null: unknown, not a state we set.
+            if name in after and (after[name] is not None or name == "large_meeting_capacity"):
                 person[name] = SetBy(after[name], _aware(at) or at, actor or "?", action, code)
     return facts
 
