@@ -177,6 +177,19 @@ class Sandbox:
             )
             return _public(user)
 
+    def add_users(self, users: list[dict[str, Any]], *, account_id: str | None = None) -> int:
+        """Add many users by hand (e.g. from ``seed.load_seed_users``); returns how many."""
+        for user in users:
+            self.add_user(
+                email=user["email"],
+                type=user.get("type", 1),
+                status=user.get("status", "active"),
+                first_name=user.get("first_name"),
+                last_name=user.get("last_name"),
+                account_id=account_id,
+            )
+        return len(users)
+
     def set_user_type(self, user_id_or_email: str, type: int, *, account_id: str | None = None) -> None:
         """Change a user's type "by hand" (no seat check, add-ons dropped when unlicensed)."""
         with self._lock:
