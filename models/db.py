@@ -167,11 +167,38 @@ def _check_state(conn: Connection) -> str | None:
 
 
 def _migrate(engine: Engine, revision: str) -> None:
+    if engine.dialect.name == "sqlite":
+        _migrate_sqlite(engine, revision)
+        return
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
+            # Two operators (or the nightly job) opening a new database at once: one migrates,
+            # the other waits and then finds it done. DDL is transactional here: all or nothing.
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK_KEY})
         _check_state(conn)
         command.upgrade(alembic_config(conn), revision)
+
+
+def _migrate_sqlite(engine: Engine, revision: str) -> None:
+    """Run the migration in one SQLite transaction taken with the write lock.
+
+    Python's sqlite3 module commits DDL as it goes, so a crash half-way through creating the
+    schema would leave tables without a version (which init_db then refuses). Driving the
+    transaction ourselves (BEGIN IMMEDIATE) makes the whole upgrade atomic, and makes a second
+    process starting at the same moment wait (busy_timeout) and then find the work done.
+    """
+    with engine.connect() as conn:
+        dbapi = conn.connection.driver_connection
+        assert dbapi is not None
+        previous = dbapi.isolation_level
+        dbapi.isolation_level = None  # no implicit BEGIN/COMMIT by the driver
+        try:
+            with conn.begin():  # SQLAlchemy emits nothing here for pysqlite; COMMIT at the end
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                _check_state(conn)
+                command.upgrade(alembic_config(conn), revision)
+        finally:
+            dbapi.isolation_level = previous
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -62,15 +63,8 @@ def test_a_revision_newer_than_the_program_is_refused(engine: Engine) -> None:
         init_db(engine)
 
 
-def test_a_database_at_an_older_revision_is_upgraded_in_place(
-    bare_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    init_db(bare_engine)
-    with session_scope(bare_engine) as s:
-        s.add(Institution(code="KY-001", name="kept", seats=3))
-    old_head = head_revision()
-
-    # The next release's scripts: today's, plus one revision adding a table.
+def _next_release(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old_head: str, body: str) -> None:
+    """Make models.db see the next release's scripts: today's plus one revision 0099."""
     scripts = tmp_path / "migrations"
     shutil.copytree(Path(db.__file__).parent / "migrations", scripts)
     (scripts / "versions" / "0099_next.py").write_text(
@@ -85,11 +79,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table("next_table", sa.Column("id", sa.Integer, primary_key=True))
+{body}
 
 
 def downgrade() -> None:
-    op.drop_table("next_table")
+    pass
 ''',
         encoding="utf-8",
     )
@@ -101,6 +95,16 @@ def downgrade() -> None:
         return cfg
 
     monkeypatch.setattr(db, "alembic_config", next_release_config)
+
+
+def test_a_database_at_an_older_revision_is_upgraded_in_place(
+    bare_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    init_db(bare_engine)
+    with session_scope(bare_engine) as s:
+        s.add(Institution(code="KY-001", name="kept", seats=3))
+    body = '    op.create_table("next_table", sa.Column("id", sa.Integer, primary_key=True))'
+    _next_release(tmp_path, monkeypatch, head_revision(), body)
     db._initialized.discard(bare_engine)
     init_db(bare_engine)
 
@@ -108,6 +112,35 @@ def downgrade() -> None:
     assert "next_table" in inspect(bare_engine).get_table_names()
     with session_scope(bare_engine) as s:
         assert s.exec(select(Institution.code, Institution.seats)).all() == [("KY-001", 3)]
+
+
+def test_an_upgrade_that_fails_half_way_changes_nothing(
+    bare_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    init_db(bare_engine)
+    old_head = head_revision()
+    body = (
+        '    op.create_table("next_table", sa.Column("id", sa.Integer, primary_key=True))\n'
+        '    raise RuntimeError("power cut")'
+    )
+    _next_release(tmp_path, monkeypatch, old_head, body)
+    db._initialized.discard(bare_engine)
+    with pytest.raises(RuntimeError, match="power cut"):
+        init_db(bare_engine)
+    assert current_revision(bare_engine) == old_head
+    assert "next_table" not in inspect(bare_engine).get_table_names()
+
+
+def test_processes_opening_a_new_database_at_once_create_it_once(database_url: str) -> None:
+    # Separate engines, as separate processes would have (make_engine would share one).
+    engines = [db._create_engine(db.normalize_url(database_url)) for _ in range(4)]
+    try:
+        with ThreadPoolExecutor(len(engines)) as pool:
+            list(pool.map(upgrade, engines))  # re-raises any thread's error
+        assert {current_revision(e) for e in engines} == {head_revision()}
+    finally:
+        for e in engines:
+            e.dispose()
 
 
 def test_session_scope_commits_on_success_and_rolls_back_on_error(engine: Engine) -> None:
