@@ -31,9 +31,11 @@ def run_reconcile(engine: Engine, sandbox: Any, policy: Policy = POLICY, **optio
 
 
 @pytest.fixture
-def rolled_out(sqlite_url: str) -> tuple[Engine, Sandbox]:
-    """One school (quota 3) of four teachers and a student, rolled out and invitations accepted."""
-    engine = database(sqlite_url)
+def rolled_out(database_url: str) -> tuple[Engine, Sandbox]:
+    """One school (quota 3) of four teachers and a student, rolled out and invitations accepted.
+
+    On SQLite and PostgreSQL (the nightly job's shared store)."""
+    engine = database(database_url)
     seed(
         engine,
         {"0421": 3},
