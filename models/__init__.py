@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from models import guards as _guards  # noqa: F401  (the ORM-level audit guard)
-from models.bulk import bulk_insert, bulk_upsert
+from models.bulk import bulk_insert, bulk_upsert, id_map
 from models.db import (
     current_revision,
     default_database_url,
+    dispose_engines,
     head_revision,
     init_db,
     make_engine,
+    open_database,
     session_scope,
     upgrade,
 )
@@ -52,10 +54,13 @@ __all__ = [
     "bulk_upsert",
     "current_revision",
     "default_database_url",
+    "dispose_engines",
     "head_revision",
+    "id_map",
     "init_db",
     "make_engine",
     "metadata",
+    "open_database",
     "session_scope",
     "upgrade",
     "utcnow",
