@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime, time
+from functools import lru_cache
 from typing import Any
 
 # Deliberately loose: the local part may be any script (NFC), but there must be exactly one @,
@@ -15,6 +16,8 @@ _BOM = "\ufeff"
 
 def normalize_email(s: str) -> str:
     """Trimmed, Unicode NFC, lower-cased (also strips a BOM and NBSPs around it)."""
+    if s.isascii():  # the common case, 100,000 times per roster: NFC changes nothing
+        return s.strip().lower()
     s = unicodedata.normalize("NFC", s).replace(_BOM, "")
     return s.strip().strip("\u00a0\u200b").strip().lower()
 
@@ -25,6 +28,8 @@ def is_valid_email(email: str) -> bool:
 
 def normalize_name(s: str) -> str:
     """Names are kept as written (Cyrillic, Arabic, accents intact): only trimmed and NFC."""
+    if s.isascii():
+        return " ".join(s.split())
     s = unicodedata.normalize("NFC", s).replace(_BOM, "")
     return " ".join(s.split())
 
@@ -174,6 +179,7 @@ _ROLE_WORDS: dict[str, tuple[str, ...]] = {
 _ROLE_BY_KEY = {key(word): role for role, words in _ROLE_WORDS.items() for word in words}
 
 
+@lru_cache(maxsize=4096)
 def map_role(word: str) -> str | None:
     """The canonical role (admin|teacher|staff|student) for a word in any of our languages."""
     return _ROLE_BY_KEY.get(key(word))
@@ -183,6 +189,7 @@ _TRUE = {key(w) for w in ("true", "yes", "y", "1", "x", "так", "да", "oui",
 _FALSE = {key(w) for w in ("false", "no", "n", "0", "ні", "нет", "non", "faux", "لا", "")}
 
 
+@lru_cache(maxsize=1024)
 def parse_flag(word: str) -> bool | None:
     """TRUE/так/да/oui/نعم -> True, FALSE/ні/нет/non/لا/empty -> False, anything else None."""
     k = key(word)

@@ -22,6 +22,7 @@ from importers.normalize import is_valid_email, map_role, normalize_email, norma
 from importers.oneroster import package_rows
 from importers.report import ImportReport, Rejected, SchoolChange
 from importers.rows import RawRoster, RawRow, roster_rows
+from importers.sniff import detect
 from importers.source import display_name, open_sheets
 from models import Membership, Person
 from models.bulk import bulk_upsert, id_map
@@ -58,9 +59,12 @@ def _reject(row: RawRow, field: str, reason: str, value: str, detail: str = "") 
 
 def validate(
     raw: RawRoster, codes: dict[str, str], school_option: str | None
-) -> tuple[list[Entry], list[Rejected]]:
+) -> tuple[list[Entry], list[Rejected], dict[str, set[str]]]:
+    """Valid entries, rejected cells, and per school the emails of its rejected rows (a row
+    rejected at a school must not make its person "left" there under --skip-invalid)."""
     entries: list[Entry] = []
     rejected: list[Rejected] = []
+    protected: dict[str, set[str]] = defaultdict(set)
     seen: dict[tuple[str, str], RawRow] = {}
     for row in raw.rows:
         v = row.values
@@ -103,6 +107,8 @@ def validate(
             )
         if problems:
             rejected.extend(problems)
+            if school is not None and email:
+                protected[school].add(email)
             continue
         assert role is not None
         assert school is not None
@@ -112,11 +118,12 @@ def validate(
                 f" of sheet {first.sheet}" if first.sheet != row.sheet else ""
             )
             rejected.append(_reject(row, "email", R.DUPLICATE, v.get("email", ""), where))
+            protected[school].add(email)
             continue
         seen[(email, school)] = row
         primary = parse_flag(v["primary"]) if v.get("primary") else None
         entries.append(Entry(email, given, family, role, school, primary, row))
-    return entries, rejected
+    return entries, rejected, protected
 
 
 @dataclass
@@ -172,7 +179,7 @@ def import_roster(
     and skip_invalid is off, or on dry_run)."""
     path = Path(path)
     display = display_name(path)
-    kind, sheets = open_sheets(path)
+    kind = detect(path, display)  # a file we cannot read is refused before anything else
     report = ImportReport(kind="roster", file=display, sha256=file_sha256(path), dry_run=dry_run)
     earlier = previous_batch(session, "roster", report.sha256, school)
     if earlier is not None:
@@ -184,6 +191,7 @@ def import_roster(
         )
         return report
 
+    _, sheets = open_sheets(path, kind)
     codes, inst_ids = load_codes(session)
     if school is not None and codes.get(school) is None:
         raise DataError(f"--school {school}: no such school code (import the schools first)")
@@ -194,7 +202,7 @@ def import_roster(
     report.notes.extend(raw.notes)
     if not raw.rows and not raw.empty_schools:
         raise DataError(f"{display}: no roster rows found (an empty file is never taken as 'everyone left')")
-    entries, rejected = validate(raw, codes, school)
+    entries, rejected, protected = validate(raw, codes, school)
     report.rejected = rejected
     report.rows_accepted = len(entries)
 
@@ -205,13 +213,6 @@ def import_roster(
     for code in raw.empty_schools:
         if codes.get(code) is not None:
             by_school.setdefault(codes[code], [])
-    # A row rejected at a school must not make its person "left" there (skip_invalid).
-    protected: dict[str, set[str]] = defaultdict(set)
-    for r in raw.rows:
-        code = codes.get(r.values.get("school", "")) if r.values.get("school") else None
-        if code:
-            protected[code].add(normalize_email(r.values.get("email", "")))
-
     existing = _existing(session, [inst_ids[c] for c in by_school])
     replace = not (merge or raw.delta)
     to_leave: list[int] = []
@@ -289,9 +290,9 @@ def _write(
 ) -> None:
     people: dict[str, dict[str, object]] = {}
     for e in entries:
+        # no per-row timestamps: bulk_upsert binds the model's defaults once per batch
         people.setdefault(
-            e.email,
-            {"email": e.email, "given_name": e.given_name, "family_name": e.family_name, "updated_at": now},
+            e.email, {"email": e.email, "given_name": e.given_name, "family_name": e.family_name}
         )
     bulk_upsert(
         session, Person, people.values(), ["email"], update=["given_name", "family_name", "updated_at"]
@@ -318,11 +319,8 @@ def _write(
                 "institution_id": inst_ids[e.school],
                 "role": e.role,
                 "is_primary": is_primary,
-                "active": True,
-                "left_at": None,
                 "batch_id": batch_id,
-                "joined_at": now,
-            }
+            }  # active=True, left_at=None, joined_at: the model's defaults, bound once per batch
         )
     bulk_upsert(
         session,

@@ -14,6 +14,7 @@ from importers.errors import DataError, FileFormatError
 from importers.normalize import normalize_name
 from importers.report import ImportReport, Rejected, SchoolChange
 from importers.rows import RawRow, school_rows
+from importers.sniff import detect
 from importers.source import display_name, open_sheets
 from models import Institution
 from models.bulk import bulk_upsert
@@ -33,8 +34,8 @@ def import_schools(
 ) -> ImportReport:
     path = Path(path)
     display = display_name(path)
-    _, sheets = open_sheets(path)
-    if not sheets:
+    kind = detect(path, display)
+    if kind in ("oneroster-zip", "oneroster-dir"):
         raise FileFormatError(
             display, "a OneRoster/SDS package is a roster; import schools from a sheet of codes"
         )
@@ -46,6 +47,7 @@ def import_schools(
         report.rows_accepted = earlier.rows_accepted
         report.notes.append(f"already imported (batch {earlier.id}): nothing to do")
         return report
+    _, sheets = open_sheets(path, kind)
     rows = school_rows(sheets)
     if not rows:
         raise DataError(f"{display}: no school rows below the header")

@@ -12,9 +12,9 @@ def display_name(path: Path) -> str:
     return path.name or str(path)
 
 
-def open_sheets(path: Path) -> tuple[Kind, list[Sheet]]:
+def open_sheets(path: Path, kind: Kind | None = None) -> tuple[Kind, list[Sheet]]:
     display = display_name(path)
-    kind = detect(path, display)
+    kind = kind or detect(path, display)
     if kind in ("oneroster-zip", "oneroster-dir"):
         return kind, []
     return kind, read_sheets(path, kind, display)
