@@ -222,7 +222,8 @@ def main() -> None:
         t = time.perf_counter()
         xlsx, csv_path, schools_csv = generate(folder, args.people, args.schools)
         print(
-            f"generated {args.people:,} people over {args.schools} schools in {time.perf_counter() - t:.1f} s: "
+            f"generated {args.people:,} people over {args.schools} schools "
+            f"in {time.perf_counter() - t:.1f} s: "
             f"xlsx {xlsx.stat().st_size / 1e6:.1f} MB, csv {csv_path.stat().st_size / 1e6:.1f} MB"
         )
         results: dict[str, dict[str, float]] = {}
@@ -251,7 +252,8 @@ def main() -> None:
         for name, r in results.items():
             rate = r["rows"] / r["seconds"] if r["seconds"] else 0
             print(
-                f"{name:34} {r['seconds']:8.2f} {rate:10,.0f} {r['seconds'] / base:10.2f} {r['peak_rss_mb']:12.0f}"
+                f"{name:34} {r['seconds']:8.2f} {rate:10,.0f} {r['seconds'] / base:10.2f} "
+                f"{r['peak_rss_mb']:12.0f}"
             )
         for name, r in results.items():
             if "noop_seconds" in r:
