@@ -6,9 +6,12 @@ calls. `check_fresh` is what `apply` calls before acting on a saved plan.
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from provision.desired import Desired, Observed, load_desired, load_observed
 from provision.diff import compute_plan
@@ -20,6 +23,23 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 REVOKES = (ActionKind.UNLICENSE, ActionKind.DEACTIVATE)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building a plan.
+
+    Loading and diffing 100,000 people allocates a few hundred thousand small objects, none in
+    reference cycles; the collector's repeated full passes over them cost more than the work
+    (3.0 s of 5.5 s CPU in bench/plan). Reference counting still frees everything.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _share(part: int, whole: int) -> float:
@@ -110,17 +130,20 @@ def make_plan(
     Seats are always allocated over the whole account; `school` only narrows what is shown and
     applied. The record is keyed by fingerprint: planning the same inputs twice updates it.
     """
-    desired, observed = load_inputs(session)
-    plan = compute_plan(desired, observed, policy, now=now or datetime.now(UTC), school=school)
-    plan.summary["policy"] = policy.to_data()
-    plan.summary["forced"] = force
-    check_safety(plan, policy, force=force)
-    if record:
-        save_plan(session, plan, actor=actor)
+    with gc_paused():
+        desired, observed = load_inputs(session)
+        plan = compute_plan(desired, observed, policy, now=now or datetime.now(UTC), school=school)
+        del desired, observed  # the plan no longer needs them: lower the peak before saving
+        plan.summary["policy"] = policy.to_data()
+        plan.summary["forced"] = force
+        check_safety(plan, policy, force=force)
+        if record:
+            save_plan(session, plan, actor=actor)
     return plan
 
 
-def save_plan(session: Session, plan: Plan, *, actor: str) -> None:
+def save_plan(session: Session, plan: Plan, *, actor: str, data: dict[str, Any] | None = None) -> None:
+    """Keep the plan as a PlanRecord (`data`: its to_data(), when the caller already has it)."""
     from sqlalchemy import select
 
     from models import PlanRecord
@@ -135,12 +158,12 @@ def save_plan(session: Session, plan: Plan, *, actor: str) -> None:
                 created_at=plan.created_at,
                 snapshot_at=plan.snapshot_at,
                 actor=actor,
-                data=plan.to_data(),
+                data=data if data is not None else plan.to_data(),
             )
         )
     else:
         # Same inputs, same actions: the journal of a half-done apply stays valid.
-        existing.data = plan.to_data()
+        existing.data = data if data is not None else plan.to_data()
         existing.actor = actor
         existing.created_at = plan.created_at
     session.flush()
@@ -157,9 +180,10 @@ def check_fresh(
     if policy is None:
         embedded = plan.summary.get("policy")
         policy = Policy.model_validate(embedded) if embedded else Policy()
-    desired, observed = load_inputs(session)
     scope = plan.summary.get("scope")
-    current = compute_plan(desired, observed, policy, now=now or datetime.now(UTC), school=scope)
+    with gc_paused():
+        desired, observed = load_inputs(session)
+        current = compute_plan(desired, observed, policy, now=now or datetime.now(UTC), school=scope)
     if current.fingerprint != plan.fingerprint:
         made = plan.created_at.isoformat(timespec="seconds")
         snap = current.snapshot_at.isoformat(timespec="seconds") if current.snapshot_at else "none"

@@ -38,7 +38,8 @@ def write_plan_file(path: Path, data: dict[str, object]) -> None:
         with tempfile.NamedTemporaryFile(
             "w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.", delete=False
         ) as tmp:
-            json.dump(data, tmp, ensure_ascii=False, indent=2)
+            # Compact: json's C encoder only runs without indent (a 100,000-action plan in 0.4 s).
+            tmp.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
             tmp.write("\n")
         Path(tmp.name).replace(target)
     except OSError as exc:
@@ -60,16 +61,17 @@ def plan_command(
 ) -> None:
     """Show what apply would change in Zoom, per school, with the reason for every change."""
     from models.db import init_db, make_engine, session_scope
-    from provision.planning import make_plan
+    from provision.planning import gc_paused, make_plan, save_plan
     from provision.render import print_plan
 
     settings = run_context(ctx).settings
     policy = effective_policy(settings)
     engine = make_engine(settings.database_url)
     init_db(engine)
-    with session_scope(engine) as session:
-        plan = make_plan(session, policy, school=school, force=force, actor=settings.actor)
-    data = plan.to_data()
+    with gc_paused(), session_scope(engine) as session:
+        plan = make_plan(session, policy, school=school, force=force, actor=settings.actor, record=False)
+        data = plan.to_data()  # once, for the record, the file and --json alike
+        save_plan(session, plan, actor=settings.actor, data=data)
     if out is not None:
         write_plan_file(out, data)
     if json_output:
