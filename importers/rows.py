@@ -39,14 +39,17 @@ class RawRoster:
 
 def _data_rows(sheet: Sheet, header: Header) -> list[RawRow]:
     out: list[RawRow] = []
-    cols = [(f, i, written) for f, (i, written) in header.columns.items()]
-    columns = {f: written for f, _, written in cols}
-    for index in range(header.index + 1, len(sheet.rows)):
-        cells = sheet.rows[index]
-        values = {f: (cells[i].strip() if i < len(cells) else "") for f, i, _ in cols}
+    index_of = [(f, i) for f, (i, _) in header.columns.items()]
+    columns = {f: written for f, (_, written) in header.columns.items()}
+    rows, file, name = sheet.rows, sheet.file, sheet.name
+    for index in range(header.index + 1, len(rows)):
+        cells = rows[index]
+        n = len(cells)
+        values = {f: (cells[i].strip() if i < n else "") for f, i in index_of}
         if not any(values.values()):
             continue  # blank rows between blocks, and calamine's padding
-        out.append(RawRow(sheet.file, sheet.name, index + 1, values, columns))
+        # columns is shared by every row of the sheet (copied only where a row changes it)
+        out.append(RawRow(file, name, index + 1, values, columns))
     return out
 
 
