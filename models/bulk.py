@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 from pydantic_core import PydanticUndefined
@@ -60,11 +61,14 @@ def _differs(current: Any, incoming: Any, dialect: str) -> Any:
     return current.is_distinct_from(incoming)
 
 
-def _dedupe(rows: list[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
+def _dedupe(rows: list[Row], keys: Sequence[str]) -> list[Row]:
     # PostgreSQL refuses to update one row twice in a statement; the last occurrence wins.
-    by_key: dict[tuple[Any, ...], dict[str, Any]] = {}
+    key = itemgetter(*keys)
+    by_key: dict[Any, Row] = {}
     for row in rows:
-        by_key[tuple(row[k] for k in keys)] = row
+        by_key[key(row)] = row
+    if len(by_key) == len(rows):
+        return rows
     return list(by_key.values())
 
 
@@ -74,7 +78,7 @@ def _execute(
     stmt: Any,
     given: list[str],
     constants: dict[str, Any],
-    rows: list[dict[str, Any]],
+    rows: list[Row],
 ) -> int:
     """Run `stmt` once per row through the driver's executemany, binding values ourselves.
 
@@ -87,27 +91,28 @@ def _execute(
     cols = given + [c for c in constants if c not in given]
     # for_executemany: no RETURNING of the new ids (we do not fetch them row by row).
     compiled = stmt.compile(dialect=dialect, column_keys=cols, for_executemany=True)
-    escaped = getattr(compiled, "escaped_bind_names", {}) or {}
+    escaped = dict(getattr(compiled, "escaped_bind_names", None) or {})
     procs = {c: tbl.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in cols}
     fixed = {c: (procs[c](v) if procs[c] else v) for c, v in constants.items() if c not in given}
-    per_row = [(c, procs[c]) for c in given]
-    params: list[Any]
+    converted = [(c, p) for c in given if (p := procs[c]) is not None]
+    params: list[Any] = []
     if compiled.positional:
-        order = [k for k in (compiled.positiontup or [])]
         names = {escaped.get(c, c): c for c in cols}
-        layout = [names[k] for k in order]
-        params = []
+        layout = [names[k] for k in (compiled.positiontup or [])]
+        pick = itemgetter(*layout) if len(layout) > 1 else (lambda m: (m[layout[0]],))
         for row in rows:
-            values = {c: (p(row[c]) if p else row[c]) for c, p in per_row}
-            params.append(tuple(values[c] if c in values else fixed[c] for c in layout))
+            merged = {**fixed, **row}
+            for c, p in converted:
+                merged[c] = p(merged[c])
+            params.append(pick(merged))
     else:
-        base = {escaped.get(c, c): v for c, v in fixed.items()}
-        params = []
         for row in rows:
-            d = dict(base)
-            for c, p in per_row:
-                d[escaped.get(c, c)] = p(row[c]) if p else row[c]
-            params.append(d)
+            merged = {**fixed, **row}
+            for c, p in converted:
+                merged[c] = p(merged[c])
+            if escaped:
+                merged = {escaped.get(k, k): v for k, v in merged.items()}
+            params.append(merged)
     result = conn.exec_driver_sql(str(compiled), params)
     return max(result.rowcount, 0)
 
@@ -137,7 +142,7 @@ def bulk_insert(
     count = 0
     for chunk in _chunks(rows, chunk_size):
         given = _prepare(tbl, chunk)
-        count += _execute(conn, tbl, insert(tbl), given, defaults, [dict(r) for r in chunk])
+        count += _execute(conn, tbl, insert(tbl), given, defaults, chunk)
     return count
 
 
@@ -197,7 +202,7 @@ def bulk_upsert(
             stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=set_, where=where)
         else:
             stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-        written += _execute(conn, tbl, stmt, given, defaults, _dedupe([dict(r) for r in chunk], keys))
+        written += _execute(conn, tbl, stmt, given, defaults, _dedupe(chunk, keys))
     return written
 
 
