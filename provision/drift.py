@@ -57,6 +57,7 @@ INFO_KINDS = frozenset({UNMANAGED_LICENSED})
 
 TYPE_NAMES = {1: "Basic", 2: "Licensed", 4: "Unassigned", 99: "None"}
 FIELDS = ("type", "status", "large_meeting_capacity", "group_ids")
+_MISSING = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,10 +145,13 @@ def fold_audit(events: Any) -> dict[str, dict[str, SetBy]]:
         if not email or not isinstance(after, Mapping):
             continue
         person = facts.setdefault(email, {})
+        when = _aware(at) or at
         for name in FIELDS:
+            value = after.get(name, _MISSING)
             # Zoom's answer to a create may carry status null: unknown, not a state we set.
-            if name in after and (after[name] is not None or name == "large_meeting_capacity"):
-                person[name] = SetBy(after[name], _aware(at) or at, actor or "?", action, code)
+            if value is _MISSING or (value is None and name != "large_meeting_capacity"):
+                continue
+            person[name] = SetBy(value, when, actor or "?", action, code)
     return facts
 
 

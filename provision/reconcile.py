@@ -20,6 +20,7 @@ from models import AuditEvent, DriftReport, ZoomUserSnapshot
 from provision.apply import ApplyResult, apply_plan
 from provision.desired import load_desired, load_observed
 from provision.drift import Drift, SetBy, compute_drift, fold_audit
+from provision.errors import InputError
 from provision.journal import SUCCEEDED
 from provision.lock import operation_lock
 from provision.observe import SyncResult, sync
@@ -83,7 +84,8 @@ def load_audit_facts(session: Session) -> dict[str, dict[str, SetBy]]:
         .where(AuditEvent.result == SUCCEEDED)
         .order_by(AuditEvent.at, AuditEvent.id)  # type: ignore[arg-type]
     )
-    return fold_audit(session.execute(stmt))
+    # Core rows, not ORM: one pass over what can be a row per action of a year of applies.
+    return fold_audit(session.connection().execute(stmt))
 
 
 def load_created(session: Session) -> dict[str, datetime]:
@@ -91,17 +93,17 @@ def load_created(session: Session) -> dict[str, datetime]:
     stmt = select(ZoomUserSnapshot.email, ZoomUserSnapshot.user_created_at).where(
         ZoomUserSnapshot.user_created_at.is_not(None)  # type: ignore[union-attr]
     )
-    return {email: created for email, created in session.execute(stmt)}
+    return {email: created for email, created in session.connection().execute(stmt)}
 
 
 def check(session: Session, policy: Policy, *, now: datetime | None = None) -> Drift:
     """The drift of the last snapshot (no Zoom call): what `reconcile` reports after its sync."""
-    from provision.planning import load_inputs
-
-    load_inputs(session)  # InputError "run sync first" on an empty snapshot
+    observed = load_observed(session)
+    if observed.account is None and not observed.users:
+        raise InputError("no Zoom snapshot: run `provision sync` first")
     return compute_drift(
         load_desired(session),
-        load_observed(session),
+        observed,
         policy,
         audit=load_audit_facts(session),
         created=load_created(session),
