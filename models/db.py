@@ -167,6 +167,10 @@ def _check_state(conn: Connection) -> str | None:
 
 
 def _migrate(engine: Engine, revision: str) -> None:
+    if revision == "head" and current_revision(engine) == head_revision():
+        # The common case (every command start): no write lock taken, so a query started
+        # while an apply is writing does not queue behind it.
+        return
     if engine.dialect.name == "sqlite":
         _migrate_sqlite(engine, revision)
         return

@@ -107,3 +107,39 @@ def test_rollback_undoes_a_bulk_write(engine: Engine) -> None:
 def test_unknown_columns_are_refused_by_name(engine: Engine) -> None:
     with pytest.raises(ValueError, match="person has no column nickname"), session_scope(engine) as s:
         bulk_upsert(s, Person, [{"email": "a@x.ua", "nickname": "o"}], keys=["email"])
+
+
+def test_rejected_rows_with_reserved_column_names_and_per_row_datetimes(engine: Engine) -> None:
+    from datetime import timedelta, timezone
+
+    from models import ImportBatch, RejectedRow
+
+    with session_scope(engine) as s:
+        batch = ImportBatch(kind="roster", file_name="r.xlsx", sha256="ab", actor="me")
+        s.add(batch)
+        s.flush()
+        rows = [
+            {
+                "batch_id": batch.id,
+                "file": "r.xlsx",
+                "sheet": "Ліцей",
+                "row": r,
+                "column": "email",
+                "reason": "bad",
+            }
+            for r in (3, 4)
+        ]
+        assert bulk_insert(s, RejectedRow, rows) == 2
+        kyiv = timezone(timedelta(hours=2))
+        bulk_upsert(
+            s,
+            ZoomUserSnapshot,
+            [{"email": "a@x.ua", "type": 2, "last_login_time": datetime(2026, 3, 1, 9, tzinfo=kyiv)}],
+            keys=["email"],
+        )
+    with session_scope(engine) as s:
+        got = s.exec(select(RejectedRow.row, RejectedRow.column).order_by(RejectedRow.row)).all()
+        login = s.exec(select(ZoomUserSnapshot.last_login_time)).one()[0]
+    assert [tuple(r) for r in got] == [(3, "email"), (4, "email")]
+    assert login == datetime(2026, 3, 1, 7, tzinfo=UTC)
+    assert login.tzinfo is UTC
