@@ -42,8 +42,7 @@ def action_line(action: Action) -> Text:
     elif "capacity" in action.payload and action.payload["capacity"] is not None:
         detail = f" ({action.payload['capacity']})"
     line = Text()
-    line.append(f"  {marker} ", style=style)
-    line.append(f"{action.kind.value + detail:<22}", style=style)
+    line.append(f"  {marker} {action.kind.value + detail:<22}", style=style)
     line.append(f" {action.email}")
     line.append(f"  {action.reason}", style="dim")
     return line
@@ -52,29 +51,19 @@ def action_line(action: Action) -> Text:
 def waiting_line(waiting: Waiting) -> Text:
     marker, style = WAITING_MARKER
     line = Text()
-    line.append(f"  {marker} ", style=style)
-    line.append(f"{'waiting (' + waiting.role + ')':<22}", style=style)
+    line.append(f"  {marker} {'waiting (' + waiting.role + ')':<22}", style=style)
     line.append(f" {waiting.email}")
     line.append(f"  {waiting.reason}", style="dim")
     return line
 
 
 def school_table(plan: Plan) -> Table:
-    table = Table(title="Plan per school", show_lines=False, header_style="bold")
-    for column, justify in (
-        ("School", "left"),
-        ("Name", "left"),
-        ("Quota", "right"),
-        ("Licensed now", "right"),
-        ("After", "right"),
-        ("+ license", "right"),
-        ("> create", "right"),
-        ("- revoke", "right"),
-        ("~ add-on/group", "right"),
-        ("! waiting", "right"),
-        ("grace", "right"),
-    ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    # Short headers: the table must fit 80 columns (what rich assumes when output is piped).
+    table = Table(title="Plan per school", header_style="bold", caption=_TABLE_CAPTION)
+    table.add_column("School", no_wrap=True)
+    table.add_column("Name", max_width=28, no_wrap=True, overflow="ellipsis")
+    for column in ("Quota", "Now", "After", "+", ">", "-", "~", "!", "Grace"):
+        table.add_column(column, justify="right", no_wrap=True)
     for code, row in plan.summary.get("schools", {}).items():
         table.add_row(
             Text(code),
@@ -92,6 +81,11 @@ def school_table(plan: Plan) -> Table:
     return table
 
 
+_TABLE_CAPTION = (
+    "Now/After: licenses held; + license, > create, - unlicense/deactivate, ~ add-on/group, ! waiting"
+)
+
+
 def totals_text(plan: Plan) -> Text:
     totals: dict[str, Any] = plan.summary.get("totals", {})
     counts = plan.counts()
@@ -100,7 +94,8 @@ def totals_text(plan: Plan) -> Text:
     text.append(
         f"{totals.get('seats_purchased', 0)} purchased, {totals.get('seats_used', 0)} used, "
         f"{totals.get('seats_pending', 0)} pending; free {totals.get('seats_free_before', 0)} now, "
-        f"{totals.get('seats_free_after', 0)} after this plan\n"
+        f"{totals.get('seats_free_after', 0)} after "
+        f"{'the whole account' + chr(39) + 's plan' if plan.summary.get('scope') else 'this plan'}\n"
     )
     text.append("Changes: ", style="bold")
     parts = [f"{counts[kind.value]} {kind.value}" for kind in ActionKind if counts[kind.value]]
@@ -118,15 +113,19 @@ def _listing(console: Console, title: str, emails: Iterable[str], note: str) -> 
     emails = list(emails)
     if not emails:
         return
-    console.print(Text(f"{title} ({len(emails)}): {note}", style="bold"))
+    console.print(Text(f"{title} ({len(emails)}): {note}", style="bold"), soft_wrap=True)
     for email in emails[:LIST_LIMIT]:
         console.print(Text(f"    {email}"))
     if len(emails) > LIST_LIMIT:
         console.print(Text(f"    ... and {len(emails) - LIST_LIMIT} more (--json lists all)", style="dim"))
 
 
-def print_plan(console: Console, plan: Plan) -> None:
-    """The readable plan: summary per school, totals, then the diff school by school."""
+def print_plan(console: Console, plan: Plan, *, limit: int | None = None) -> None:
+    """The readable plan: summary per school, totals, then the diff school by school.
+
+    `limit`: at most this many lines per school (the rest counted); None shows everything.
+    Each school's lines are printed as one Text: rich's cost is per print call.
+    """
     snap = plan.snapshot_at.isoformat(timespec="seconds") if plan.snapshot_at else "never"
     console.print(Text(f"Zoom snapshot taken {snap}; plan {plan.fingerprint[:12]}", style="dim"))
     if plan.summary.get("schools"):
@@ -140,16 +139,26 @@ def print_plan(console: Console, plan: Plan) -> None:
     for item in plan.waiting:
         waiting[item.institution_code or ""].append(item)
     names = {code: row.get("name", "") for code, row in plan.summary.get("schools", {}).items()}
+    hidden = 0
     for code in sorted(set(actions) | set(waiting)):
-        console.print()
-        header = Text(f"{code or '(no school)'}", style="bold")
+        block = Text(f"\n{code or '(no school)'}", style="bold")
         if names.get(code):
-            header.append(f"  {names[code]}", style="bold dim")
-        console.print(header)
-        for action in actions.get(code, []):
-            console.print(action_line(action))
-        for item in waiting.get(code, []):
-            console.print(waiting_line(item))
+            block.append(f"  {names[code]}", style="bold dim")
+        lines = [action_line(a) for a in actions.get(code, [])[: limit if limit is not None else None]]
+        room = None if limit is None else max(limit - len(lines), 0)
+        lines += [waiting_line(w) for w in waiting.get(code, [])[:room]]
+        for line in lines:
+            block.append("\n")
+            block.append_text(line)
+        more = len(actions.get(code, [])) + len(waiting.get(code, [])) - len(lines)
+        if more > 0:
+            hidden += more
+            block.append(f"\n  ... and {more} more in {code} (provision plan --school {code})", style="dim")
+        console.print(block, soft_wrap=True)  # one line per change, never wrapped
+    if hidden:
+        console.print(
+            Text(f"\n{hidden} lines not shown: --all shows every line, --json gives all.", style="dim")
+        )
 
     console.print()
     _listing(console, "Protected", plan.protected, "never touched")

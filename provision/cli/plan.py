@@ -15,6 +15,10 @@ from provision.errors import InputError
 from provision.policy import Policy, load_policy
 from provision.settings import AppSettings
 
+# A whole-account plan can hold 100,000 lines: past this, show a few per school (--all: all).
+BIG_PLAN_LINES = 500
+LINES_PER_SCHOOL = 10
+
 policy_app = typer.Typer(name="policy", help="The licensing policy (TOML).", no_args_is_help=True)
 
 
@@ -57,6 +61,12 @@ def plan_command(
     force: Annotated[
         bool, typer.Option("--force", help="Accept a plan above the policy's revocation thresholds.")
     ] = False,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all", help=f"Show every line (default: {LINES_PER_SCHOOL} per school for big plans)."
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Show what apply would change in Zoom, per school, with the reason for every change."""
@@ -77,7 +87,8 @@ def plan_command(
     if json_output:
         emit_json(data)
         return
-    print_plan(console, plan)
+    big = len(plan.actions) + len(plan.waiting) > BIG_PLAN_LINES
+    print_plan(console, plan, limit=LINES_PER_SCHOOL if big and not show_all and school is None else None)
     if out is not None:
         err_console.print(f"Plan saved to {out}: run `provision apply {out}` to apply it.", markup=False)
 

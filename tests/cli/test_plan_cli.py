@@ -142,3 +142,15 @@ def test_bad_policy_file_names_the_file_and_key(tmp_path: Path, monkeypatch: pyt
     result = run("policy", "show")
     assert code(result) == 2
     assert f"{policy}: unknown key 'grace_dayz'" in err(result)
+
+
+def test_big_plans_show_a_few_lines_per_school_unless_all(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("provision.cli.plan.BIG_PLAN_LINES", 1)
+    monkeypatch.setattr("provision.cli.plan.LINES_PER_SCHOOL", 2)
+    short = run("--db", db, "plan")
+    # 5 actions and 1 waiting in 0421, 2 shown
+    assert "... and 4 more in 0421 (provision plan --school 0421)" in short.stdout
+    assert "waiting (teacher)" not in short.stdout
+    full = run("--db", db, "plan", "--all")
+    assert "... and" not in full.stdout
+    assert "! waiting (teacher)" in full.stdout
