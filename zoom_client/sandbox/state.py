@@ -16,6 +16,7 @@ Zoom's rules enforced here (../shared/ZOOM_API.md §1, §2, §9):
 
 from __future__ import annotations
 
+import base64
 import random
 from collections import Counter
 from dataclasses import dataclass, field
@@ -29,7 +30,6 @@ BASIC, LICENSED, UNASSIGNED, NONE = 1, 2, 4, 99
 USER_TYPES = (BASIC, LICENSED, UNASSIGNED, NONE)
 STATUSES = ("active", "inactive", "pending")
 ACTIONS = ("create", "autoCreate", "custCreate", "ssoCreate")
-_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 #: POST /users/features large_meeting values -> capacity (0 = off)
 LARGE_MEETING_VALUES = {"0": 0, "128": 500, "256": 1000}
 #: fields a list item carries (GET /users leaves out language and the add-on settings)
@@ -59,7 +59,10 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def new_id(rng: random.Random, length: int = 22) -> str:
-    return "".join(rng.choice(_ID_CHARS) for _ in range(length))
+    """A Zoom-like id (22 url-safe characters by default) from the seeded Random."""
+    size = (length + 3) // 4 * 3  # whole base64 groups: no padding
+    raw = rng.getrandbits(8 * size).to_bytes(size, "big")
+    return base64.urlsafe_b64encode(raw).decode("ascii")[:length]
 
 
 @dataclass
