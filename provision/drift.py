@@ -282,10 +282,21 @@ def compute_drift(
         if st is not None:
             home[email] = st.member.institution_code
 
+    on_roster = {email for email, p in desired.people.items() if any(m.active for m in p.memberships)}
+    waiting = {w.email: w.reason for w in plan.waiting}
     for email in sorted(audit):
         if email in protected or email not in observed.managed:
             continue
-        kinds[CHANGED_BY_HAND].extend(_by_hand(email, observed.users.get(email), audit[email]))
+        user = observed.users.get(email)
+        # Someone who left every roster may be deactivated or removed by hand without harm; only a
+        # seat they hold again matters (and is a wasted seat too).
+        if email not in on_roster and (user is None or not user.holds_seat):
+            continue
+        for item in _by_hand(email, user, audit[email]):
+            if email in waiting:
+                # The seat went to someone else meanwhile: a person has to decide.
+                item["detail"] += f"; now {waiting[email]}"
+            kinds[CHANGED_BY_HAND].append(item)
 
     def created_at(email: str) -> datetime | None:
         when = _aware(created.get(email))

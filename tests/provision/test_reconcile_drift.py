@@ -219,3 +219,40 @@ def test_report_data_has_no_top_level_list_and_counts_every_kind() -> None:
     assert data["alerts"] == 1
     assert data["counts"][LICENSED_NOT_ENTITLED] == 1
     assert set(data["counts"]) == set(data["kinds"])
+
+
+def test_a_leaver_deactivated_or_removed_by_hand_is_no_alert_but_one_given_a_seat_is() -> None:
+    people = [
+        person("gone@s.ua", left_days=60),
+        person("away@s.ua", left_days=60),
+        person("back@s.ua", left_days=60),
+    ]
+    users = [user("away@s.ua", type=1, status="inactive"), user("back@s.ua", type=2)]
+    desired, observed = world(people, users, managed={"gone@s.ua", "away@s.ua", "back@s.ua"})
+    then = NOW - timedelta(days=30)
+    audit = audit_of(
+        *(
+            (e, then - timedelta(days=1), "ops", "license", {"type": 2, "status": "active"})
+            for e in ("gone@s.ua", "away@s.ua", "back@s.ua")
+        ),
+        *((e, then, "ops", "unlicense", {"type": 1}) for e in ("gone@s.ua", "away@s.ua", "back@s.ua")),
+    )
+
+    drift = compute_drift(desired, observed, POLICY, audit=audit, now=NOW)
+
+    assert [(i["email"], i["field"]) for i in drift.kinds[CHANGED_BY_HAND]] == [("back@s.ua", "type")]
+    assert [i["email"] for i in drift.kinds[LICENSED_NOT_ENTITLED]] == ["back@s.ua"]
+
+
+def test_a_holder_downgraded_by_hand_whose_seat_went_to_another_says_so() -> None:
+    # Quota 1: once downgraded, the other teacher (first by email) is served before them.
+    desired, observed = world(
+        [person("a@s.ua"), person("z@s.ua")], [user("a@s.ua", type=1), user("z@s.ua", type=1)], quota=1
+    )
+    audit = audit_of(("z@s.ua", NOW - timedelta(days=3), "ops", "license", {"type": 2, "status": "active"}))
+
+    drift = compute_drift(desired, observed, POLICY, audit=audit, now=NOW)
+
+    [item] = drift.kinds[CHANGED_BY_HAND]
+    assert item["email"] == "z@s.ua"
+    assert "now waiting: school quota" in item["detail"]
