@@ -363,13 +363,22 @@ def import_rows(session: Session, *, school: str | None = None) -> Iterator[tupl
 
 @dataclass(frozen=True)
 class DriftTable:
-    """The last reconcile flattened to rows: kind first, then the union of the items' fields."""
+    """The last reconcile flattened to rows: kind, email, school, detail, then the items' other fields."""
 
     report_at: datetime | None
     actor: str | None
     clean: bool | None
-    columns: tuple[str, ...]
+    columns: tuple[str, ...]  # item keys, "kind" first
     rows: list[tuple[Any, ...]]
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+DRIFT_BASE = ("kind", "email", "institution_code", "detail")
+DRIFT_HEADERS = {"kind": "Kind", "email": "Email", "institution_code": "School code", "detail": "Detail"}
+
+
+def drift_header(key: str) -> str:
+    return DRIFT_HEADERS.get(key) or key.replace("_", " ").capitalize()
 
 
 def _drift_items(data: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -401,13 +410,19 @@ def drift_table(session: Session, *, school: str | None = None) -> DriftTable | 
     items = [(kind, scrub(item)) for kind, item in _drift_items(report.data)]
     if school is not None:
         items = [(k, i) for k, i in items if i.get("institution_code") in (None, school)]
-    fields: list[str] = []
+    fields: list[str] = list(DRIFT_BASE[1:])
     for _, item in items:
         for key in item:
             if key != "kind" and key not in fields:
                 fields.append(key)
     rows = []
+    counts: dict[str, int] = {}
+    stored = report.data.get("counts") if isinstance(report.data, Mapping) else None
+    if isinstance(stored, Mapping) and school is None:
+        counts = {str(k): int(v) for k, v in stored.items() if isinstance(v, int)}
     for kind, item in items:
+        if school is not None or not counts:
+            counts[kind] = counts.get(kind, 0) + 1
         values = []
         for key in fields:
             value = item.get(key)
@@ -419,6 +434,7 @@ def drift_table(session: Session, *, school: str | None = None) -> DriftTable | 
         clean=report.clean,
         columns=("kind", *fields),
         rows=rows,
+        counts=counts,
     )
 
 
@@ -531,10 +547,10 @@ def _write_summary(wb: Workbook, report: queries.SchoolsReport, generated_at: da
 
 def _write_drift(wb: Workbook, drift: DriftTable | None) -> int:
     if drift is None:
-        table = TableWriter(wb, "Drift", (Column("kind"), Column("detail")))
+        table = TableWriter(wb, "Drift", (Column("Kind"), Column("Detail")))
         return table.write([("none", "no reconcile yet (run `provision reconcile`)")])
     columns = [
-        Column(name, "datetime" if name.endswith(("_at", "_time")) else "text")
+        Column(drift_header(name), "datetime" if name.endswith(("_at", "_time")) else "auto")
         for name in drift.columns
     ]
     table = TableWriter(wb, "Drift", columns)
@@ -543,12 +559,17 @@ def _write_drift(wb: Workbook, drift: DriftTable | None) -> int:
         for row in drift.rows
     ]
     if not rows:
-        rows = [("clean", *([None] * (len(columns) - 1)))] if len(columns) > 1 else [("clean",)]
+        rows = [("none", None, None, "no drift: Zoom matches the rosters and the policy")]
     count = table.write(rows)
+    cells = table.cells
     table.append_free_row([])
     state = "clean" if drift.clean else "drift found"
     when = f"{drift.report_at:%Y-%m-%d %H:%M} UTC" if drift.report_at else "?"
-    table.append_free_row([table.cells.text(f"Reconcile of {when} by {drift.actor or '?'}: {state}")])
+    table.append_free_row([cells.text(f"Reconcile of {when} by {drift.actor or '?'}: {state}")])
+    if drift.counts:
+        table.append_free_row([cells.bold("Kind"), cells.bold("Count")])
+        for kind, n in drift.counts.items():
+            table.append_free_row([cells.text(kind), n])
     return count
 
 

@@ -41,7 +41,8 @@ HEADER_ALIGNMENT = Alignment(vertical="center")
 WIDTH_SAMPLE_ROWS = 200
 MIN_WIDTH, MAX_WIDTH = 6.0, 60.0
 
-Kind = Literal["text", "int", "float", "percent", "datetime", "bool"]
+# "auto": numbers stay numbers, dates become dates, anything else is text (for free-form data).
+Kind = Literal["text", "int", "float", "percent", "datetime", "bool", "auto"]
 
 
 def is_formula_like(text: str) -> bool:
@@ -135,6 +136,8 @@ class CellFactory:
             return float(value)
         if kind == "bool" and isinstance(value, bool):
             return value
+        if kind == "auto" and isinstance(value, datetime | date):
+            return self.styled(excel_datetime(value), DATE_FORMAT)
         if isinstance(value, int | float) and not isinstance(value, bool) and kind != "text":
             return value
         return self.text(value)

@@ -170,7 +170,15 @@ def test_changes_range_and_school_filter(engine, tmp_path: Path) -> None:
     assert [r[0] for r in _rows(wb["Summary"])[1:2]] == ["0690"]
     assert {r[3] for r in _rows(wb["Licenses"])[1:]} == {"0690"}
     assert [r[4] for r in _rows(wb["Changes"])[1:]] == ["evil@ecole.fr"]
-    assert [r[1] for r in _rows(wb["Drift"])[1:] if r[1]] == ["stray@elsewhere.org", "marie@ecole.fr"]
+    drift = _rows(wb["Drift"])
+    assert drift[0] == ("Kind", "Email", "School code", "Detail")
+    assert drift[1:3] == [
+        ("licensed_not_entitled", "stray@elsewhere.org", None, "licensed in Zoom, on no roster"),
+        ("changed_by_hand", "marie@ecole.fr", "0690", "type 2 -> 1 since our apply"),
+    ]
+    assert drift[3] == (None, None, None, None)
+    assert drift[4][0].endswith("by cron: drift found")
+    assert drift[6:] == [("licensed_not_entitled", 1, None, None), ("changed_by_hand", 1, None, None)]
 
 
 def test_parse_bound() -> None:
@@ -190,7 +198,7 @@ def test_without_reconcile_or_plan_the_sheets_say_so(database_url: str, tmp_path
     _export(engine, path)
     wb = load_workbook(path)
     assert _rows(wb["Drift"]) == [
-        ("kind", "detail"),
+        ("Kind", "Detail"),
         ("none", "no reconcile yet (run `provision reconcile`)"),
     ]
     assert all(r[8] is None for r in _rows(wb["Summary"])[1:4])
