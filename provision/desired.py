@@ -202,16 +202,19 @@ def load_desired(session: Session, *, school: str | None = None) -> Desired:
     return Desired(schools=schools, people=people, scope=school)
 
 
-def load_observed(session: Session) -> Observed:
-    """The last Zoom snapshot: users, the latest plan usage, and who the tool manages."""
-    from sqlalchemy import String, cast, select
+def load_observed(session: Session, *, logins: bool = True) -> Observed:
+    """The last Zoom snapshot: users, the latest plan usage, and who the tool manages.
+
+    logins=False leaves last_login_time out (the plan does not need it; reconcile does), which
+    saves 100,000 timestamp conversions.
+    """
+    from sqlalchemy import String, cast, null, select
 
     from models import AccountSnapshot, ManagedUser, ZoomUserSnapshot
 
     # role_id is only read when the snapshot table has it (owner/admin protection). group_ids
-    # is read as text and decoded only when not empty, and per-user timestamps are left out:
-    # the plan needs neither last logins nor 100,000 datetime conversions (the account
-    # snapshot's time stands for the sync).
+    # is read as text and decoded only when not empty. Per-user observed_at is left out: the
+    # account snapshot's time stands for the sync.
     role_col = getattr(ZoomUserSnapshot, "role_id", None)
     columns: list[Any] = [
         ZoomUserSnapshot.email,
@@ -223,13 +226,14 @@ def load_observed(session: Session) -> Observed:
         ZoomUserSnapshot.large_meeting_capacity,
         ZoomUserSnapshot.first_name,
         ZoomUserSnapshot.last_name,
+        ZoomUserSnapshot.last_login_time if logins else null(),
     ]
     if role_col is not None:
         columns.append(role_col)
     users: dict[str, ZoomUser] = {}
     for row in session.connection().execute(select(*columns)).all():
         groups = row[4]
-        role_id = row[9] if role_col is not None else None
+        role_id = row[10] if role_col is not None else None
         users[row[0]] = new(
             ZoomUser,
             (
@@ -243,7 +247,7 @@ def load_observed(session: Session) -> Observed:
                 str(role_id) if role_id is not None else None,
                 row[7] or "",
                 row[8] or "",
-                None,
+                _aware(row[9]) if row[9] is not None else None,
                 None,
             ),
         )

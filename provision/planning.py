@@ -109,7 +109,7 @@ def check_safety(plan: Plan, policy: Policy, *, force: bool = False) -> None:
 
 def load_inputs(session: Session) -> tuple[Desired, Observed]:
     """The rosters and the last snapshot; no snapshot at all is the operator's to fix."""
-    observed = load_observed(session)
+    observed = load_observed(session, logins=False)
     if observed.account is None and not observed.users:
         raise InputError("no Zoom snapshot: run `provision sync` first")
     return load_desired(session), observed

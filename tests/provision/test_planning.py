@@ -206,3 +206,13 @@ def test_no_snapshot_is_a_clear_input_error(engine: Engine) -> None:
         pytest.raises(InputError, match="no Zoom snapshot: run `provision sync` first"),
     ):
         make_plan(s, Policy(), now=NOW)
+
+
+def test_observed_carries_last_logins_for_reconcile(engine: Engine) -> None:
+    login = datetime(2026, 5, 1, 8, 30, tzinfo=UTC)
+    seed_zoom(engine, [("a@x.ua", 2, "active")], purchased=5)
+    with session_scope(engine) as s:
+        s.execute(update(ZoomUserSnapshot).values(last_login_time=login))
+    with session_scope(engine) as s:
+        assert load_observed(s).users["a@x.ua"].last_login_time == login
+        assert load_observed(s, logins=False).users["a@x.ua"].last_login_time is None
