@@ -12,8 +12,10 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from importers.errors import FileFormatError
+from importers.headers import HEADER_SCAN_ROWS
 from importers.normalize import cell_text
 from importers.sniff import Kind
 
@@ -29,11 +31,14 @@ CODEPAGES = ["cp1251", "cp1256", "cp1252"]
 
 @dataclass
 class Sheet:
-    """One sheet: rows[i] is the row the spreadsheet shows as number i + 1."""
+    """One sheet: rows[i] is the row the spreadsheet shows as number i + 1.
+
+    Cells are text in the first HEADER_SCAN_ROWS rows; below them a workbook's cells may still
+    be numbers, dates or booleans (see normalize.cell_text)."""
 
     file: str
     name: str | None
-    rows: list[list[str]] = field(default_factory=list)
+    rows: list[list[Any]] = field(default_factory=list)
 
 
 def _fill_merged(rows: list[list[str]], ranges: Iterable[tuple[tuple[int, int], tuple[int, int]]]) -> None:
@@ -62,10 +67,11 @@ def _read_calamine(path: Path, display: str) -> list[Sheet]:
                 if str(getattr(meta, "typ", "")).lower().endswith(("chartsheet", "vba", "macro")):
                     continue
                 ws = wb.get_sheet_by_name(meta.name)
-                rows = [
-                    [v if type(v) is str else cell_text(v) for v in r]
-                    for r in ws.to_python(skip_empty_area=False)
-                ]
+                rows = ws.to_python(skip_empty_area=False)
+                # Text for the rows the header search reads; the data rows' numbers and dates
+                # are turned into text only for the columns used (rows.py), not cell by cell here.
+                for i in range(min(HEADER_SCAN_ROWS, len(rows))):
+                    rows[i] = [v if type(v) is str else cell_text(v) for v in rows[i]]
                 try:
                     merged = ws.merged_cell_ranges
                 except Exception:  # not every format exposes merged cells

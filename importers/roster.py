@@ -41,7 +41,6 @@ class Entry:
     role: str
     school: str
     primary: bool | None  # None: not said (the first school listed becomes primary)
-    row: RawRow
 
 
 def _split_full_name(full: str) -> tuple[str, str]:
@@ -122,7 +121,7 @@ def validate(
             continue
         seen[(email, school)] = row
         primary = parse_flag(v["primary"]) if v.get("primary") else None
-        entries.append(Entry(email, given, family, role, school, primary, row))
+        entries.append(Entry(email, given, family, role, school, primary))
     return entries, rejected, protected
 
 
@@ -199,10 +198,13 @@ def import_roster(
         raw = package_rows(path, display, is_code=codes)
     else:
         raw = roster_rows(sheets, school=school, is_code=codes)
+    del sheets  # the cells now live in the raw rows: free the sheet lists (peak memory)
     report.notes.extend(raw.notes)
     if not raw.rows and not raw.empty_schools:
         raise DataError(f"{display}: no roster rows found (an empty file is never taken as 'everyone left')")
     entries, rejected, protected = validate(raw, codes, school)
+    single_sheet = _single_sheet(raw)
+    raw.rows = []  # validated: the entries are all the write needs
     report.rejected = rejected
     report.rows_accepted = len(entries)
 
@@ -258,7 +260,7 @@ def import_roster(
     if dry_run or (rejected and not skip_invalid):
         return report
 
-    batch = open_batch(session, report, actor=actor, sheet=_single_sheet(raw), school=school)
+    batch = open_batch(session, report, actor=actor, sheet=single_sheet, school=school)
     now = utcnow()
     _write(session, entries, changes, existing, inst_ids, batch.id, now)  # type: ignore[arg-type]
     if to_leave:

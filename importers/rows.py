@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from importers.errors import MissingColumnError
 from importers.headers import Header, find_header, first_non_empty
+from importers.normalize import cell_text
 from importers.readers import Sheet
 
 SHEET_NAME_COLUMN = "(sheet name)"
@@ -37,6 +38,10 @@ class RawRoster:
     notes: list[str] = field(default_factory=list)
 
 
+def _text(v: object) -> str:
+    return v.strip() if type(v) is str else cell_text(v).strip()  # type: ignore[union-attr]
+
+
 def _data_rows(sheet: Sheet, header: Header) -> list[RawRow]:
     out: list[RawRow] = []
     index_of = [(f, i) for f, (i, _) in header.columns.items()]
@@ -45,7 +50,7 @@ def _data_rows(sheet: Sheet, header: Header) -> list[RawRow]:
     for index in range(header.index + 1, len(rows)):
         cells = rows[index]
         n = len(cells)
-        values = {f: (cells[i].strip() if i < n else "") for f, i in index_of}
+        values = {f: (_text(cells[i]) if i < n else "") for f, i in index_of}
         if not any(values.values()):
             continue  # blank rows between blocks, and calamine's padding
         # columns is shared by every row of the sheet (copied only where a row changes it)
@@ -78,7 +83,7 @@ def roster_rows(sheets: Sequence[Sheet], *, school: str | None, is_code: dict[st
         header = find_header(sheet.rows, "roster")
         sheet_school = is_code.get(sheet.name) if sheet.name else None
         if header is None or "email" not in header.columns:
-            if not any(c.strip() for r in sheet.rows for c in r):
+            if not any(_text(c) for r in sheet.rows for c in r):
                 if sheet_school is not None and school is None:
                     out.empty_schools[sheet_school] = sheet.name
                 continue
