@@ -530,7 +530,7 @@ class Account:
     def group_view(self, group: dict[str, Any]) -> dict[str, Any]:
         return {"id": group["id"], "name": group["name"], "total_members": len(group["members"])}
 
-    def create_group(self, name: str) -> dict[str, Any]:
+    def create_group(self, name: str, *, group_id: str | None = None) -> dict[str, Any]:
         name = (name or "").strip()
         if not name:
             raise invalid_field("name", "Group name is required.")
@@ -538,7 +538,7 @@ class Account:
             raise ZoomFail(409, 4132, f"Group name {name} is already in use.")
         if len(self.groups) >= 5000:
             raise ZoomFail(400, 4133, "The account has reached the maximum of 5000 groups.")
-        gid = new_id(self.rng)
+        gid = group_id or new_id(self.rng)
         group = {"id": gid, "name": name, "members": {}}
         self.groups[gid] = group
         self.group_ids_by_name[name.lower()] = gid
