@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -159,3 +160,22 @@ def test_a_declined_fix_changes_nothing(rolled_out: tuple[Engine, Sandbox]) -> N
     assert result.declined
     assert result.exit_code == 3
     assert victim not in licensed_emails(sandbox)
+
+
+def test_unused_licenses_are_reclaim_candidates_that_fix_leaves_to_a_person(
+    rolled_out: tuple[Engine, Sandbox],
+) -> None:
+    engine, sandbox = rolled_out
+    idle = sorted(licensed_emails(sandbox))[0]
+    sandbox.set_last_login(idle, datetime.now(UTC) - timedelta(days=200))
+
+    result = run_reconcile(engine, sandbox, fix=True)
+
+    assert [i["email"] for i in result.drift.kinds["inactive"]] == [idle]
+    assert "200 days ago" in result.drift.kinds["inactive"][0]["detail"]
+    assert result.plan is not None
+    assert result.plan.is_empty  # nothing to apply: reclaiming is an operator's decision
+    assert result.applied is None
+    assert result.exit_code == 3
+    assert idle in licensed_emails(sandbox)
+    assert run_reconcile(engine, sandbox, Policy(inactive_days=365)).clean
