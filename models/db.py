@@ -178,7 +178,11 @@ def _migrate(engine: Engine, revision: str) -> None:
         if conn.dialect.name == "postgresql":
             # Two operators (or the nightly job) opening a new database at once: one migrates,
             # the other waits and then finds it done. DDL is transactional here: all or nothing.
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK_KEY})
+            # Keyed by schema too: databases in other schemas of the same server do not wait.
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(:k, hashtext(current_schema()))"),
+                {"k": _PG_MIGRATION_LOCK_KEY},
+            )
         _check_state(conn)
         command.upgrade(alembic_config(conn), revision)
 
