@@ -312,3 +312,24 @@ def test_csv_cp1251_ukrainian_and_utf8_bom_russian(schools: Engine, tmp_path: Pa
         "yevhen@school.ua": "Їжакевич",
         "olga@school.ua": "Иванова",
     }
+
+
+def test_primary_stays_with_the_school_that_listed_the_person_first(schools: Engine, tmp_path: Path) -> None:
+    _roster(schools, write_xlsx(tmp_path / "a.xlsx", {"0421": [["Email", "Name"], ["t@s.ua", "Taras S"]]}))
+    _roster(schools, write_xlsx(tmp_path / "b.xlsx", {"0422": [["Email", "Name"], ["t@s.ua", "Taras S"]]}))
+    members = _members(schools)
+    assert members[("t@s.ua", "0421")][1] is True
+    assert members[("t@s.ua", "0422")][1] is False
+    with session_scope(schools) as s:
+        assert s.execute(select(func.count()).select_from(Person)).scalar_one() == 1
+
+
+def test_skip_invalid_never_marks_a_rejected_person_as_left(schools: Engine, tmp_path: Path) -> None:
+    header = [["Email", "Name", "Role"]]
+    _roster(schools, write_xlsx(tmp_path / "v1.xlsx", {"0421": header + _staff(4)}))
+    # p3's row now has a role nobody knows: rejected, but p3 has not left the school
+    v2 = header + _staff(3) + [["p3@s.ua", "Person 3", "astronaut"]]
+    report = _roster(schools, write_xlsx(tmp_path / "v2.xlsx", {"0421": v2}), skip_invalid=True)
+    assert report.committed
+    assert report.schools["0421"].left == 0
+    assert _members(schools)[("p3@s.ua", "0421")] == ("teacher", True, True)
