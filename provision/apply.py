@@ -286,20 +286,20 @@ class _Run:
                 await self.journal.back_to_pending(remaining)
                 return list(remaining)
             outcomes = [_success(by_id[uid]) for uid in result.success_user_ids if uid in by_id]
-            settled = {o.op.id for o in outcomes}
+            settled = {o.op.seq for o in outcomes}
             retry: list[OpRecord] = []
             for failure in result.fail_details:
                 for uid in failure.user_ids:
                     op = by_id.get(uid)
-                    if op is None or op.id in settled:
+                    if op is None or op.seq in settled:
                         continue
-                    settled.add(op.id)
+                    settled.add(op.seq)
                     if "seat" in (failure.reason or "").lower():
                         outcomes.append(_failure(op, error=f"{SEATS_WAITING} (Zoom: {failure.reason})"))
                     else:
                         retry.append(op)
             # Neither listed as success nor failure: unknown, re-read one by one.
-            retry.extend(op for op in remaining if op.id not in settled)
+            retry.extend(op for op in remaining if op.seq not in settled)
             await self.finish(outcomes)
             if retry:
                 await self.journal.back_to_pending(retry)
@@ -393,7 +393,7 @@ async def _apply(
         with Session(engine) as session:
             check_fresh(session, plan)
     ops, resumed = jr.prepare(engine, plan)
-    async with Journal(engine, actor) as journal:
+    async with Journal(engine, actor, plan.fingerprint, ops) as journal:
         run = _Run(client, journal, concurrency, progress)
         for op in ops:
             if op.state != SUCCEEDED:

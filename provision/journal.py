@@ -26,6 +26,7 @@ from provision.audit import event_row
 from provision.plan import Action, ActionKind, Plan, sort_actions
 
 GROUP_COMMIT_WINDOW = 0.015  # seconds
+JOURNAL_CHUNK = 2_000  # operations inserted per statement batch
 PENDING, SENT, SUCCEEDED, FAILED = "pending", "sent", "succeeded", "failed"
 UNFINISHED = (PENDING, SENT)
 
@@ -37,7 +38,7 @@ _audit = AuditEvent.__table__  # type: ignore[attr-defined]
 
 @dataclass
 class OpRecord:
-    id: int
+    id: int | None  # None until journaled (see prepare)
     seq: int
     action: Action
     state: str
@@ -67,31 +68,59 @@ def _now() -> datetime:
 
 
 def prepare(engine: Engine, plan: Plan) -> tuple[list[OpRecord], bool]:
-    """The plan's operations, journaled as pending if this is its first run; (ops, resumed)."""
-    with engine.begin() as conn:
-        existing = _load(conn, plan.fingerprint)
-        if existing:
-            return existing, True
-        now = _now()
-        rows = [
-            {
-                "plan_fingerprint": plan.fingerprint,
-                "seq": seq,
-                "kind": action.kind.value,
-                "email": action.email,
-                "zoom_id": action.zoom_id,
-                "institution_code": action.institution_code,
-                "payload": action.to_data(),
-                "state": PENDING,
-                "attempts": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for seq, action in enumerate(sort_actions(list(plan.actions)))
-        ]
-        if rows:
-            conn.execute(insert(_op), rows)
-        return _load(conn, plan.fingerprint), False
+    """The plan's operations and whether the journal already had them (a resume).
+
+    Operations not journaled yet come back with id None: the Journal writer inserts them, in
+    chunks and always before the first write that names them, so sending starts at once
+    instead of after 100,000 inserts. A plan whose journaling was cut short (a crash) gets its
+    missing operations added here.
+    """
+    actions = sort_actions(list(plan.actions))
+    with engine.connect() as conn:
+        if conn.execute(select(_op.c.id).where(_op.c.plan_fingerprint == plan.fingerprint).limit(1)).first():
+            known = {op.seq: op for op in _load(conn, plan.fingerprint)}
+            ops = [
+                known.get(seq) or OpRecord(id=None, seq=seq, action=action, state=PENDING, attempts=0)
+                for seq, action in enumerate(actions)
+            ]
+            ops.extend(op for seq, op in sorted(known.items()) if seq >= len(actions))
+            return ops, True
+    return [
+        OpRecord(id=None, seq=seq, action=action, state=PENDING, attempts=0)
+        for seq, action in enumerate(actions)
+    ], False
+
+
+def _insert(conn: Connection, fingerprint: str, ops: Sequence[OpRecord]) -> None:
+    from sqlmodel import Session
+
+    from models import bulk_insert
+
+    rows = [  # created_at/updated_at: the model's defaults, one timestamp for the batch
+        {
+            "plan_fingerprint": fingerprint,
+            "seq": op.seq,
+            "kind": op.action.kind.value,
+            "email": op.action.email,
+            "zoom_id": op.action.zoom_id,
+            "institution_code": op.action.institution_code,
+            "payload": op.action.to_data(),
+            "state": PENDING,
+            "attempts": 0,
+        }
+        for op in ops
+    ]
+    bulk_insert(Session(bind=conn), Operation, rows)
+    low, high = ops[0].seq, ops[-1].seq
+    ids = dict(
+        conn.execute(
+            select(_op.c.seq, _op.c.id).where(
+                _op.c.plan_fingerprint == fingerprint, _op.c.seq >= low, _op.c.seq <= high
+            )
+        ).all()
+    )
+    for op in ops:
+        op.id = ids[op.seq]
 
 
 def _load(conn: Connection, fingerprint: str) -> list[OpRecord]:
@@ -156,8 +185,21 @@ def unfinished(engine: Engine) -> list[Unfinished]:
 
 
 def load_plan(engine: Engine, fingerprint: str) -> Plan:
-    """The journaled plan rebuilt from its operations (to resume it without the plan file)."""
+    """The plan to resume without its file: the PlanRecord `make_plan` kept, else its operations.
+
+    The record is preferred because a run killed while still journaling holds only part of
+    its operations; `prepare` journals the rest.
+    """
+    from models import PlanRecord
+
     with engine.connect() as conn:
+        data = conn.execute(
+            select(PlanRecord.data).where(PlanRecord.fingerprint == fingerprint)  # type: ignore[call-overload]
+        ).scalar_one_or_none()
+        if data:
+            plan = Plan.from_data(data)
+            if plan.fingerprint == fingerprint:
+                return plan
         records = _load(conn, fingerprint)
     return Plan(actions=[r.action for r in records], fingerprint=fingerprint)
 
@@ -368,9 +410,15 @@ def _managed_upsert(conn: Connection, users: dict[str, tuple[str | None, bool]],
 class Journal:
     """Serializes every journal write on one thread, committing whatever is queued together."""
 
-    def __init__(self, engine: Engine, actor: str) -> None:
+    def __init__(
+        self, engine: Engine, actor: str, fingerprint: str = "", ops: Sequence[OpRecord] = ()
+    ) -> None:
         self.engine = engine
         self.actor = actor
+        self.fingerprint = fingerprint
+        # Not journaled yet, in seq order: inserted in chunks, always before a write names them.
+        self._unjournaled = sorted((op for op in ops if op.id is None), key=lambda op: op.seq)
+        self._next = 0
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
         self._queue: asyncio.Queue[tuple[Callable[[Connection], None], asyncio.Future[None]]] = (
             asyncio.Queue()
@@ -391,7 +439,25 @@ class Journal:
                 await self._task
             except asyncio.CancelledError:
                 pass
-        self._pool.shutdown(wait=True)
+        try:
+            # Whatever was not reached (a stop, a failure) is journaled pending for the rerun.
+            if self._next < len(self._unjournaled):
+                await asyncio.get_running_loop().run_in_executor(self._pool, self._commit, [])
+        finally:
+            self._pool.shutdown(wait=True)
+
+    @property
+    def fully_journaled(self) -> bool:
+        return self._next >= len(self._unjournaled)
+
+    def _journal_upto(self, conn: Connection, seq: int | None) -> None:
+        """Insert unjournaled operations up to `seq` (None: all), by whole chunks."""
+        while self._next < len(self._unjournaled) and (
+            seq is None or self._unjournaled[self._next].seq <= seq
+        ):
+            chunk = self._unjournaled[self._next : self._next + JOURNAL_CHUNK]
+            _insert(conn, self.fingerprint, chunk)
+            self._next += len(chunk)
 
     async def _submit(self, work: tuple[str, list[Any]]) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -401,6 +467,10 @@ class Journal:
     async def _writer(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
+            if self._queue.empty() and not self.fully_journaled:
+                # Idle: journal the next chunk ahead of need.
+                await loop.run_in_executor(self._pool, self._commit, [("ahead", [])])
+                continue
             items = [await self._queue.get()]
             if self.window:
                 # A short wait gathers more operations into one commit: fewer statements and
@@ -427,31 +497,39 @@ class Journal:
                 # needs) without an fsync each time; only a power cut may lose the last commits,
                 # and a lost `sent` mark only means a re-read or an idempotent resend.
                 conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+            works = list(works)
             # Everything queued meanwhile in one statement per kind, not one per operation.
-            pending: list[int] = []
-            sent: list[int] = []
+            pending: list[OpRecord] = []
+            sent: list[OpRecord] = []
             outcomes: list[Outcome] = []
             for kind, items in works:
-                {"pending": pending, "sent": sent, "record": outcomes}[kind].extend(items)
+                if kind == "ahead":
+                    upto = self._unjournaled[min(self._next + JOURNAL_CHUNK, len(self._unjournaled)) - 1].seq
+                    self._journal_upto(conn, upto)
+                else:
+                    {"pending": pending, "sent": sent, "record": outcomes}[kind].extend(items)
+            if not works:
+                self._journal_upto(conn, None)
+            named = [op.seq for op in pending + sent] + [o.op.seq for o in outcomes]
+            if named:
+                self._journal_upto(conn, max(named))
             if pending:
-                _mark_pending(conn, pending)
+                _mark_pending(conn, [op.id for op in pending if op.id is not None])
             if sent:
-                _mark_sent(conn, sent)
+                _mark_sent(conn, [op.id for op in sent if op.id is not None])
             if outcomes:
                 _record(conn, outcomes, self.actor)
         self.commits += 1
 
     async def sent(self, ops: Sequence[OpRecord]) -> None:
-        ids = [op.id for op in ops]
-        await self._submit(("sent", ids))
+        await self._submit(("sent", list(ops)))
         for op in ops:
             op.state = SENT
             op.attempts += 1
 
     async def back_to_pending(self, ops: Sequence[OpRecord]) -> None:
-        ids = [op.id for op in ops]
-        if ids:
-            await self._submit(("pending", ids))
+        if ops:
+            await self._submit(("pending", list(ops)))
         for op in ops:
             op.state = PENDING
 
