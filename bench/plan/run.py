@@ -1,7 +1,8 @@
 """Benchmark: plan for 100,000 people in 800 schools against a snapshot of 100,000 Zoom users.
 
     python bench/plan/run.py                      # SQLite in a temporary directory
-    python bench/plan/run.py --db postgresql+psycopg://postgres@127.0.0.1:5432/test
+    createdb -h 127.0.0.1 -U postgres bench_plan
+    python bench/plan/run.py --db postgresql+psycopg://postgres@127.0.0.1:5432/bench_plan
 
 Builds the database with bulk inserts (not timed as part of the plan), then runs the plan in a
 fresh subprocess so its peak memory (ru_maxrss) is the plan's alone: load the rosters and the
@@ -53,6 +54,8 @@ def build(url: str, people: int, schools: int, seed: int = 7) -> dict[str, int]:
     now = datetime.now(UTC)
     engine = make_engine(url)
     if engine.dialect.name == "postgresql":
+        if engine.url.database in (None, "", "test", "postgres"):
+            raise SystemExit("give the benchmark a database of its own (it drops its public schema)")
         with engine.begin() as conn:  # a fresh schema each run
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     init_db(engine)
