@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.orm import Session
 
+from importers import normalize_email  # the importers' rule: a query finds exactly what was stored
 from models import (
     AccountSnapshot,
     AuditEvent,
@@ -35,15 +36,6 @@ from models import (
 )
 from provision.errors import InputError
 from provision.plan import Waiting
-
-try:  # the importers' rule, so a query finds exactly what an import stored
-    from importers import normalize_email
-except ImportError:  # pragma: no cover - importers not installed yet: the same rule, kept in step
-    import unicodedata
-
-    def normalize_email(value: str) -> str:
-        return unicodedata.normalize("NFC", value.strip()).lower()
-
 
 LICENSED_TYPE = 2
 NO_PLAN = "no plan yet"
