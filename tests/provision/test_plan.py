@@ -1,0 +1,78 @@
+"""The plan as data: apply order, identity of actions, and the plan.json round trip."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from provision.errors import InputError
+from provision.plan import ORDER, Action, ActionKind, Plan, Waiting, sort_actions
+
+
+def act(kind: ActionKind, email: str, code: str | None = "0421", **payload: object) -> Action:
+    return Action(kind=kind, email=email, institution_code=code, reason="r", zoom_id="z", payload=payload)
+
+
+def test_apply_order_is_revoke_first_then_grant_then_addons() -> None:
+    assert ORDER.index(ActionKind.REMOVE_ADDON) < ORDER.index(ActionKind.UNLICENSE)
+    assert ORDER.index(ActionKind.UNLICENSE) < ORDER.index(ActionKind.LICENSE)
+    assert ORDER.index(ActionKind.REACTIVATE) < ORDER.index(ActionKind.LICENSE)
+    assert ORDER.index(ActionKind.LICENSE) < ORDER.index(ActionKind.ADD_ADDON)
+    shuffled = [
+        act(ActionKind.ADD_ADDON, "a@x", capacity=500),
+        act(ActionKind.LICENSE, "b@x", code="0002"),
+        act(ActionKind.LICENSE, "a@x", code="0002"),
+        act(ActionKind.UNLICENSE, "z@x", code="0999"),
+        act(ActionKind.REMOVE_ADDON, "z@x", code="0999"),
+    ]
+    assert [(a.kind, a.email) for a in sort_actions(shuffled)] == [
+        (ActionKind.REMOVE_ADDON, "z@x"),
+        (ActionKind.UNLICENSE, "z@x"),
+        (ActionKind.LICENSE, "a@x"),
+        (ActionKind.LICENSE, "b@x"),
+        (ActionKind.ADD_ADDON, "a@x"),
+    ]
+
+
+def test_keys_identify_the_change_and_fast_constructor_builds_the_same_action() -> None:
+    assert act(ActionKind.LICENSE, "a@x").key() == "license:a@x"
+    assert act(ActionKind.ADD_ADDON, "a@x", capacity=1000).key() == "add_addon:a@x:1000"
+    assert act(ActionKind.ADD_TO_GROUP, "a@x", group_id="g1").key() == "add_to_group:a@x:g1"
+    made = Action.make(ActionKind.LICENSE, "a@x", "0421", "r", "z", {}, {}, {})
+    assert made == act(ActionKind.LICENSE, "a@x")
+    with pytest.raises(AttributeError):
+        made.email = "b@x"  # type: ignore[misc]
+
+
+def test_plan_round_trips_through_json() -> None:
+    plan = Plan(
+        actions=[act(ActionKind.CREATE, "n@x", action="create", type=2)],
+        waiting=[Waiting("w@x", "0421", "teacher", "waiting: school quota 1 of 1 in use")],
+        unmanaged=["u@x"],
+        protected=["p@x"],
+        summary={"totals": {"create": 1}},
+        fingerprint="f" * 64,
+        snapshot_at=datetime(2026, 9, 20, 11, tzinfo=UTC),
+        created_at=datetime(2026, 9, 20, 12, tzinfo=UTC),
+    )
+    again = Plan.from_data(json.loads(json.dumps(plan.to_data())))
+    assert again == plan
+    assert again.counts()["create"] == 1
+    assert again.counts()["waiting"] == 1
+    assert again.for_school("0002").actions == []
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"actions": [{"email": "a@x"}]},
+        {"actions": [{"kind": "explode", "email": "a@x"}]},
+        {"format": 99, "actions": []},
+        {"actions": [], "snapshot_at": "yesterday"},
+    ],
+)
+def test_a_bad_plan_file_is_an_input_error(data: dict[str, object]) -> None:
+    with pytest.raises(InputError, match="not a provision plan"):
+        Plan.from_data(data)
