@@ -333,3 +333,19 @@ def test_skip_invalid_never_marks_a_rejected_person_as_left(schools: Engine, tmp
     assert report.committed
     assert report.schools["0421"].left == 0
     assert _members(schools)[("p3@s.ua", "0421")] == ("teacher", True, True)
+
+
+def test_csv_with_title_rows_above_the_header(schools: Engine, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "liste.csv",
+        [
+            ["Liste du personnel - rentrée 2026"],
+            [""],
+            ["Nom;Prénom;Courriel;Fonction"],
+            ["Roux;Léa;lea@ecole.fr;enseignante"],
+            ["Blanc;Paul;paul@ecole;enseignant"],
+        ],
+        encoding="utf-8-sig",
+    )
+    report = _roster(schools, path, school="CAS-07")
+    assert report.rejected == [Rejected("liste.csv", None, 5, "Courriel", "bad email", "paul@ecole")]
