@@ -89,6 +89,7 @@ def serve_command(
                 seed=seed,
                 faults=FaultConfig(error_rate=error_rate, drop_after_write_rate=drop_rate),
                 client_secret=secret,
+                request_log_limit=100_000,
             )
         )
     if seed_users is not None:

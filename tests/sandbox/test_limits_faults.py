@@ -158,3 +158,11 @@ async def test_latency_range_is_slept(sleeps: object) -> None:
     sb = Sandbox(SandboxConfig(latency=(0.01, 0.02)))
     reply = sb.process("GET", "/v2/users", "", {}, b"")
     assert 0.01 <= reply.delay <= 0.02
+
+
+def test_request_log_of_a_long_running_server_is_bounded() -> None:
+    sb = Sandbox(SandboxConfig(request_log_limit=10))
+    for _ in range(35):
+        sb.process("GET", "/v2/users", "", {}, b"")
+    assert 10 <= len(sb.request_log) <= 20
+    assert all(r.status == 401 for r in sb.request_log)

@@ -69,6 +69,8 @@ class SandboxConfig:
     sub_accounts: dict[str, int] = field(default_factory=dict)
     page_token_ttl: float = 15 * 60.0
     max_page_size: int = 2000
+    #: keep at most this many request_log entries (the oldest go first); None = all (tests)
+    request_log_limit: int | None = None
 
     def create_cap(self) -> int | None:
         """The daily action=create cap in force: explicit, else the tier's when limits are on."""

@@ -461,6 +461,9 @@ class Sandbox:
         self.request_log.append(
             LoggedRequest(method, unquote(path), status, label, self.clock.now(), reply.fault, query)
         )
+        limit = self.config.request_log_limit
+        if limit is not None and len(self.request_log) > 2 * limit:
+            del self.request_log[:-limit]  # a long-running server must not grow without bound
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> None:
