@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import click
 from openpyxl import load_workbook
 from typer.testing import CliRunner, Result
 
@@ -15,10 +14,7 @@ from tests.provision.ops_data import INJECTION, make_db, seed
 
 def run(db: str, *args: str) -> tuple[int, Result]:
     result = CliRunner().invoke(app, ["--db", db, *args])
-    code = result.exit_code
-    if isinstance(result.exception, click.exceptions.Exit):  # see tests/cli/test_query_cli.py
-        code = result.exception.exit_code
-    return code, result
+    return result.exit_code, result
 
 
 def test_export_xlsx_with_range_and_school(sqlite_url: str, tmp_path: Path) -> None:
