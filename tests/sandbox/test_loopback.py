@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from zoom_client import AsyncZoomClient, ZoomClient
-from zoom_client.errors import BadRequestError, ZoomConnectionError
+from zoom_client.errors import BadRequestError, ZoomConnectionError, ZoomTimeoutError
 from zoom_client.sandbox import FaultConfig, Sandbox, SandboxConfig
 from zoom_client.sandbox.serve import LoopbackServer
 
@@ -123,3 +123,14 @@ async def test_state_survives_save_and_load(tmp_path: Path) -> None:
         assert more.id != user.id
         with pytest.raises(BadRequestError):
             await zoom.users.create(email="full@s.org", type=2, action="autoCreate")
+
+
+def test_a_timeout_over_the_wire_happens_after_the_write(served: LoopbackServer) -> None:
+    sb = served.sandbox
+    user = sb.add_user(email="slow@s.org")
+    with ZoomClient(served.settings(max_retries=0, timeout=0.3), sleep=lambda s: None) as zoom:
+        zoom.users.summary()
+        sb.faults = FaultConfig(timeout_rate=1.0, timeout_seconds=0.6)
+        with pytest.raises(ZoomTimeoutError):
+            zoom.users.set_type(user["id"], 2)
+    assert sb.licensed_count() == 1
