@@ -134,3 +134,11 @@ def test_a_timeout_over_the_wire_happens_after_the_write(served: LoopbackServer)
         with pytest.raises(ZoomTimeoutError):
             zoom.users.set_type(user["id"], 2)
     assert sb.licensed_count() == 1
+
+
+def test_saved_state_keeps_the_faults_in_force(tmp_path: Path) -> None:
+    sb = Sandbox(SandboxConfig(seed=4))
+    sb.faults = FaultConfig(error_rate=0.25, die_after_writes=7)
+    sb.save(tmp_path / "s.json")
+    again = Sandbox.load(tmp_path / "s.json")
+    assert (again.faults.error_rate, again.faults.die_after_writes) == (0.25, 7)

@@ -15,7 +15,7 @@ import json
 import random
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -471,7 +471,8 @@ class Sandbox:
         with self._lock:
             data = {
                 "format": "zoom-sandbox/1",
-                "config": self.config.to_data(),
+                # the faults in force now (tests switch them by assigning sb.faults)
+                "config": {**self.config.to_data(), "faults": asdict(self.faults)},
                 "clock_offset": self.clock.offset,
                 "writes": self._writes,
                 "account": self.account.to_data(),
