@@ -200,6 +200,8 @@ def import_roster(
         raw = roster_rows(sheets, school=school, is_code=codes)
     del sheets  # the cells now live in the raw rows: free the sheet lists (peak memory)
     report.notes.extend(raw.notes)
+    if raw.rows and "role" not in raw.rows[0].columns:
+        report.notes.append(f"no role column: everyone listed is taken as {ROLE_WHEN_NO_COLUMN}")
     if not raw.rows and not raw.empty_schools:
         raise DataError(f"{display}: no roster rows found (an empty file is never taken as 'everyone left')")
     entries, rejected, protected = validate(raw, codes, school)

@@ -17,6 +17,7 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_UNPACKED_BYTES = 1 << 30
 MAX_MEMBER_RATIO = 200
 RATIO_CHECK_ABOVE = 10 << 20
+MAX_SCAN_BYTES = 256 << 20
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
 
 
@@ -79,7 +80,10 @@ def detect(path: Path, display: str | None = None) -> Kind:
     if not head:
         raise FileFormatError(display, "the file is empty")
     if head.startswith(OLE2_MAGIC):
-        if _encrypted_ooxml(head):
+        # The directory usually sits in the first sectors; a big file may keep it further on.
+        if _encrypted_ooxml(head) or (
+            path.stat().st_size <= MAX_SCAN_BYTES and _encrypted_ooxml(path.read_bytes())
+        ):
             raise FileFormatError(
                 display, "the workbook is password-protected (encrypted); save it without a password"
             )
