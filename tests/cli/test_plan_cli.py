@@ -7,7 +7,6 @@ import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import click
 import pytest
 from typer.testing import CliRunner, Result
 
@@ -48,13 +47,6 @@ def run(*args: str) -> Result:
 
 
 def code(result: Result) -> int:
-    """The exit code the root group chose.
-
-    The root group raises click's Exit, which typer (it vendors its own click) does not catch,
-    so CliRunner sees it as an exception: read the intended code from it (reported to the lead).
-    """
-    if isinstance(result.exception, click.exceptions.Exit):
-        return result.exception.exit_code
     return result.exit_code
 
 
