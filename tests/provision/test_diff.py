@@ -8,7 +8,7 @@ import pytest
 
 from provision.desired import AccountSeats, Desired, DesiredPerson, Member, Observed, School, ZoomUser
 from provision.diff import compute_plan
-from provision.errors import InputError, SeatLimitError
+from provision.errors import InputError, SeatLimitError, UnsafePlanError
 from provision.plan import ActionKind, Plan
 from provision.policy import Policy, parse_policy
 
@@ -323,3 +323,36 @@ def test_fingerprint_changes_with_inputs_and_policy_but_not_with_time_of_plannin
     )
     assert plan_of(d, observed(zuser("a@x.ua", 2))).fingerprint != first.fingerprint
     assert plan_of(d, o, parse_policy("grace_days = 3\n[addons]\n")).fingerprint != first.fingerprint
+
+
+def test_account_share_threshold_counts_revocations_across_schools() -> None:
+    from provision.planning import check_safety, safety_problems
+
+    left = NOW - timedelta(days=60)
+    people = [person(f"l{i}@x.ua", code=f"{i % 4:04d}", active=False, left_at=left) for i in range(8)]
+    people += [person(f"s{i}@x.ua", code=f"{i % 4:04d}") for i in range(12)]
+    o = observed(*(zuser(p.email, 2) for p in people), purchased=40)
+    policy = Policy(max_revoke_share=0.25, revoke_share_min_count=5, addons={})
+    plan = compute_plan(desired(*people, schools={f"{i:04d}": 10 for i in range(4)}), o, policy, now=NOW)
+    assert safety_problems(plan, policy) == [
+        "the plan revokes 8 of 20 managed licenses (40%), above max_revoke_share 25%"
+    ]
+    with pytest.raises(UnsafePlanError, match="rerun with --force to accept"):
+        check_safety(plan, policy)
+    check_safety(plan, policy, force=True)
+    small = Policy(max_revoke_share=0.25, revoke_share_min_count=8, addons={})
+    assert safety_problems(plan, small) == []  # 8 revocations: not above the minimum count
+
+
+def test_deactivate_policy_also_deactivates_a_basic_leaver_but_never_a_waiting_one() -> None:
+    d = desired(
+        person("gone@x.ua", active=False, left_at=NOW - timedelta(days=30)),
+        person("a@x.ua"),
+        person("b@x.ua"),
+        schools={"0421": 1},
+    )
+    o = observed(zuser("gone@x.ua", 1), zuser("a@x.ua", 2), zuser("b@x.ua", 1))
+    plan = plan_of(d, o, Policy(revoke="deactivate", addons={}))
+    assert kinds(plan, "gone@x.ua") == [ActionKind.DEACTIVATE]
+    assert kinds(plan, "b@x.ua") == []
+    assert [w.email for w in plan.waiting] == ["b@x.ua"]
