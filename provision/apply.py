@@ -32,6 +32,7 @@ from provision.observe import addons_data
 from provision.plan import ORDER, ActionKind, Plan
 from zoom_client import (
     AsyncZoomClient,
+    PlanUsage,
     RateLimitError,
     ServerError,
     UserType,
@@ -314,7 +315,24 @@ class _Run:
     # ------------------------------------------------------------ seats
 
     async def free_seats(self) -> tuple[int, dict[int, int]]:
-        usage = await self.client.accounts.plan_usage()
+        """Free licensed seats and add-on seats now; _Stop if Zoom cannot say (no upgrade blind)."""
+        usage: PlanUsage | None = None
+        last: ZoomError | None = None
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                usage = await self.client.accounts.plan_usage()
+                break
+            except ZoomError as exc:
+                last = exc
+                if _stop_for(exc) is not None or not _is_ambiguous(exc):
+                    break
+        if usage is None:
+            stop = (_stop_for(last) if last is not None else None) or _Stop(
+                f"could not read the account's free seats ({last}); nothing was upgraded blind: "
+                "run `provision apply` again to finish"
+            )
+            self.stop = self.stop or stop
+            raise stop
         pools = {}
         for capacity in (500, 1000):
             pool = usage.large_meeting_pool(capacity)
