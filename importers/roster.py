@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from importers import report as R
@@ -283,6 +283,17 @@ def _single_sheet(raw: RawRoster) -> str | None:
     return next(iter(sheets)) if len(sheets) == 1 else None
 
 
+def _person_ids(session: Session, emails: list[str]) -> dict[str, int]:
+    # One scan of the table beats 20 chunked IN (...) lookups when the file lists most of it
+    # (a ministry-wide roster); a school's roster against a big table uses the index.
+    p = Person.__table__  # type: ignore[attr-defined]
+    total = session.connection().execute(select(func.count()).select_from(p)).scalar_one()
+    if len(emails) * 4 >= total:
+        wanted = set(emails)
+        return {k: v for k, v in id_map(session, Person, "email").items() if k in wanted}
+    return id_map(session, Person, "email", emails)
+
+
 def _write(
     session: Session,
     entries: list[Entry],
@@ -301,7 +312,7 @@ def _write(
     bulk_upsert(
         session, Person, people.values(), ["email"], update=["given_name", "family_name", "updated_at"]
     )
-    person_ids = id_map(session, Person, "email", list(people))
+    person_ids = _person_ids(session, list(people))
     primary_school = _primaries(entries)
     touched = {inst_ids[c] for c in primary_school.values()} | {inst_ids[e.school] for e in entries}
     # Someone already primary at a school this file does not list keeps that primary.
