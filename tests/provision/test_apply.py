@@ -146,3 +146,23 @@ async def test_apply_is_refused_while_another_holds_the_lock(sqlite_url: str) ->
         with operation_lock(engine, "apply"), pytest.raises(LockedError):
             await apply_plan(engine, client, plan, actor="test", fresh=True)
     assert licensed_emails(sandbox) == set()
+
+
+async def test_a_run_killed_while_journaling_is_completed_from_the_full_plan(sqlite_url: str) -> None:
+    engine = database(sqlite_url)
+    sandbox = Sandbox(SandboxConfig(seats=100))
+    emails = _teachers(engine, sandbox, 8)
+    async with open_client(sandbox) as client:
+        await sync(engine, client)
+        plan = plan_now(engine, POLICY)
+        ops, resumed = journal.prepare(engine, plan)
+        assert not resumed
+        with engine.begin() as conn:  # only the first half reached the journal before the kill
+            journal._insert(conn, plan.fingerprint, ops[: len(ops) // 2])
+        assert len(operations(engine)) == len(ops) // 2
+        result = await apply_plan(engine, client, journal.load_plan(engine, plan.fingerprint), actor="test")
+    assert result.resumed
+    assert result.complete
+    assert len(operations(engine)) == len(ops)
+    assert licensed_emails(sandbox) == set(emails)
+    assert_audited_once(engine)
