@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -46,9 +47,8 @@ def _summary_table(result: Any) -> Table:
 def _print_result(result: Any) -> None:
     console.print(_summary_table(result))
     for failure in result.failures[:50]:
-        console.print(
-            f"  [red]failed[/] {failure['kind']} {failure['email']}: {failure['error']}", highlight=False
-        )
+        line = f"{failure['kind']} {failure['email']}: {failure['error']}"
+        console.print(f"  [red]failed[/] {escape(line)}", highlight=False)
     if len(result.failures) > 50:
         console.print(f"  … and {len(result.failures) - 50} more failures (see the audit log)")
     if result.reread:

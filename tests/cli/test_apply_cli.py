@@ -106,3 +106,19 @@ def test_apply_partial_failure_exits_1_and_rerun_finishes(tmp_path: Path, sqlite
     assert data["counts"]["license"]["failed"] == 2
     assert "run `provision apply` again" in data["error"]["message"]
     assert Sandbox.load(tmp_path / "sandbox-state.json").licensed_count() == 10
+
+
+def test_apply_failure_lines_name_each_person_and_the_way_to_finish(tmp_path: Path, sqlite_url: str) -> None:
+    _setup(tmp_path, sqlite_url, teachers=3, seats=10)
+    assert runner.invoke(app, ["--db", sqlite_url, "--sandbox", "sync"]).exit_code == 0
+    state = Sandbox.load(tmp_path / "sandbox-state.json")
+    for i in range(9):
+        state.add_user(email=f"outsider{i}@school.example", type=2)
+    state.save(tmp_path / "sandbox-state.json")
+
+    result = runner.invoke(app, ["--db", sqlite_url, "--sandbox", "apply", "--yes"])
+
+    assert result.exit_code == 1
+    assert "waiting: account seats" in result.stdout
+    assert result.stdout.count("failed license") == 2
+    assert "run `provision apply` again to finish" in result.stderr
