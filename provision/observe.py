@@ -210,8 +210,12 @@ async def sync(engine: Engine, client: AsyncZoomClient, *, progress: Progress | 
     )
 
 
+# The owner/admin protection needs role_id; stored as soon as the snapshot table has the column.
+_HAS_ROLE = "role_id" in ZoomUserSnapshot.__table__.c  # type: ignore[attr-defined]
+
+
 def _snapshot_row(email: str, user: User, holders: dict[str, int | None], at: datetime) -> dict[str, Any]:
-    return {
+    row = {
         "email": email,
         "zoom_id": user.id,
         "type": int(user.type),
@@ -226,3 +230,6 @@ def _snapshot_row(email: str, user: User, holders: dict[str, int | None], at: da
         "large_meeting_capacity": holders.get(email),
         "observed_at": at,
     }
+    if _HAS_ROLE:
+        row["role_id"] = user.role_id
+    return row
