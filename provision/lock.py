@@ -91,12 +91,15 @@ def _file_lock(path: Path, name: str) -> Iterator[None]:
 
 @contextmanager
 def _pg_lock(engine: Engine, name: str) -> Iterator[None]:
-    key = lock_key(name)
     since = datetime.now(UTC).strftime("%Y-%m-%dT%H:%MZ")
     # application_name is cut at 63 bytes: keep it short.
     holder = f"provision:pid {os.getpid()} on {socket.gethostname()[:12]}, since {since}"[:63]
     with engine.connect() as conn:
         conn.execute(text("SELECT set_config('application_name', :v, false)"), {"v": holder})
+        # Advisory locks are database-wide; the data they guard lives in one schema, so two
+        # schemas (two ministries, or parallel test runs) must not block each other.
+        schema = conn.execute(text("SELECT current_schema()")).scalar()
+        key = lock_key(f"{schema}:{name}")
         got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
         conn.commit()
         if not got:
