@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from provision.settings import AppSettings
 
@@ -43,3 +53,29 @@ def emit_json(data: Any) -> None:
 def show_progress(json_output: bool) -> bool:
     """Progress bars only for a person at a terminal: never with --json or when piped."""
     return not json_output and sys.stderr.isatty()
+
+
+ProgressCallback = Callable[[str, int, "int | None"], None]
+
+
+def stage_progress(stack: ExitStack, json_output: bool, *, with_eta: bool = False) -> ProgressCallback | None:
+    """A callback drawing one bar per stage (or action kind) while `stack` is open; None when quiet.
+
+    The engine reports progress as (stage, done, total); it knows nothing of terminals.
+    """
+    if not show_progress(json_output):
+        return None
+    columns: list[ProgressColumn] = [TextColumn("{task.description:<14}"), BarColumn()]
+    if with_eta:
+        columns += [MofNCompleteColumn(), TimeRemainingColumn()]
+    else:
+        columns.append(TextColumn("{task.completed}"))
+    bar = stack.enter_context(Progress(*columns, console=err_console, transient=True))
+    tasks: dict[str, Any] = {}
+
+    def callback(stage: str, done: int, total: int | None) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return callback

@@ -11,10 +11,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from provision.cli._common import JsonOption, console, emit_json, err_console, run_context, show_progress
+from provision.cli._common import JsonOption, console, emit_json, err_console, run_context, stage_progress
 from provision.errors import InputError
 
 
@@ -159,24 +158,7 @@ def _apply_locked(
             )
 
     with ExitStack() as stack:
-        callback = None
-        if show_progress(json_output):
-            bar = stack.enter_context(
-                Progress(
-                    TextColumn("{task.description:<14}"),
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    TimeRemainingColumn(),
-                    console=err_console,
-                    transient=True,
-                )
-            )
-            tasks: dict[str, Any] = {}
-
-            def callback(kind: str, done: int, total: int) -> None:
-                if kind not in tasks:
-                    tasks[kind] = bar.add_task(kind, total=total)
-                bar.update(tasks[kind], completed=done, total=total)
+        callback = stage_progress(stack, json_output, with_eta=True)
 
         try:
             result = asyncio.run(run(callback))

@@ -7,10 +7,9 @@ from contextlib import ExitStack
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from provision.cli._common import JsonOption, console, emit_json, err_console, run_context, show_progress
+from provision.cli._common import JsonOption, console, emit_json, run_context, stage_progress
 
 
 def _print_result(result: Any) -> None:
@@ -48,23 +47,7 @@ def sync_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
             return await sync(engine, client, progress=callback)
 
     with ExitStack() as stack:
-        callback = None
-        if show_progress(json_output):
-            bar = stack.enter_context(
-                Progress(
-                    TextColumn("{task.description:<10}"),
-                    BarColumn(),
-                    TextColumn("{task.completed}"),
-                    console=err_console,
-                    transient=True,
-                )
-            )
-            tasks: dict[str, Any] = {}
-
-            def callback(stage: str, done: int, total: int | None) -> None:
-                if stage not in tasks:
-                    tasks[stage] = bar.add_task(stage, total=total)
-                bar.update(tasks[stage], completed=done, total=total)
+        callback = stage_progress(stack, json_output)
 
         result = asyncio.run(run(callback))
     if json_output:
