@@ -21,6 +21,18 @@ from provision.errors import ProvisionError
 from provision.settings import AppSettings
 from zoom_client.errors import ZoomConfigError, ZoomError
 
+# Typer >= 0.20 carries its own copy of click: its usage errors and exits derive from
+# typer.TyperException, not from the click package; older Typer raises click's own. Both are
+# passed through so that the framework prints usage and exits 2 (or the code a command chose).
+_FRAMEWORK_EXITS: tuple[type[BaseException], ...] = (
+    typer.Exit,
+    typer.Abort,
+    click.exceptions.Exit,
+    click.ClickException,
+    click.exceptions.Abort,
+    *((typer.TyperException,) if hasattr(typer, "TyperException") else ()),
+)
+
 
 def exit_code_for(exc: BaseException) -> int:
     if isinstance(exc, ProvisionError):
@@ -53,7 +65,7 @@ class _ProvisionGroup(TyperGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (typer.Exit, click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+        except _FRAMEWORK_EXITS:
             raise
         except Exception as exc:
             obj = ctx.obj

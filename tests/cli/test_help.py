@@ -18,3 +18,13 @@ def test_exit_codes_follow_design() -> None:
     assert exit_code_for(InputError("x")) == 2
     assert exit_code_for(UnsafePlanError("x")) == 1
     assert exit_code_for(RuntimeError("x")) == 1
+
+
+def test_bad_usage_exits_2_with_usage_not_internal_error() -> None:
+    runner = CliRunner()
+    bad = (["nosuch"], ["audit", "export", "x.xlsx", "--format", "pdf"], ["apply", "--concurrency", "0"])
+    for argv in bad:
+        result = runner.invoke(app, argv)
+        assert result.exit_code == 2, (argv, result.output)
+        assert "internal error" not in result.output
+        assert "Usage:" in result.output
