@@ -210,6 +210,17 @@ class _Builder:
         )
         self.school(code)[kind] += 1  # a StrEnum member counts under its value
 
+    def remove_addon(self, email: str, code: str | None, reason: str, user: ZoomUser) -> None:
+        self.add(
+            _REMOVE_ADDON,
+            email,
+            code,
+            reason,
+            user,
+            payload={"capacity": user.large_meeting_capacity},
+            after={"large_meeting_capacity": None},
+        )
+
 
 def _addon_pools(observed: Observed) -> dict[int, int]:
     """Free Large Meetings add-ons per capacity, where the plan usage told us (else unlimited)."""
@@ -380,15 +391,7 @@ def compute_plan(
             elif not gets and (email in holding):
                 # Only when the quota shrank (or strict priority): they stay on the waiting list.
                 if user.large_meeting:
-                    build.add(
-                        _REMOVE_ADDON,
-                        email,
-                        code,
-                        allocation.waiting[email],
-                        user,
-                        payload={"capacity": user.large_meeting_capacity},
-                        after={"large_meeting_capacity": None},
-                    )
+                    build.remove_addon(email, code, allocation.waiting[email], user)
                 build.add(
                     _UNLICENSE,
                     email,
@@ -400,15 +403,7 @@ def compute_plan(
                 )
             capacity = policy.addons.get(member.role) if gets else None
             if user.large_meeting and capacity is None and (email in holding) and gets:
-                build.add(
-                    _REMOVE_ADDON,
-                    email,
-                    code,
-                    f"role {member.role} gets no add-on by the policy",
-                    user,
-                    payload={"capacity": user.large_meeting_capacity},
-                    after={"large_meeting_capacity": None},
-                )
+                build.remove_addon(email, code, f"role {member.role} gets no add-on by the policy", user)
                 if user.large_meeting_capacity in pools:
                     pools[user.large_meeting_capacity] += 1
             elif capacity is not None and not (
@@ -445,15 +440,7 @@ def compute_plan(
             reason = _left_reason(member)
             deactivate = policy.revoke == "deactivate" and user.status == "active"
             if user.large_meeting and ((email in holding) or deactivate):
-                build.add(
-                    _REMOVE_ADDON,
-                    email,
-                    code,
-                    reason,
-                    user,
-                    payload={"capacity": user.large_meeting_capacity},
-                    after={"large_meeting_capacity": None},
-                )
+                build.remove_addon(email, code, reason, user)
             if deactivate:
                 build.add(_DEACTIVATE, email, code, reason, user, after={"status": "inactive", "type": 1})
             elif email in holding:
@@ -471,15 +458,7 @@ def compute_plan(
                 user,
             )
         if user.large_meeting:
-            build.add(
-                _REMOVE_ADDON,
-                email,
-                code,
-                reason,
-                user,
-                payload={"capacity": user.large_meeting_capacity},
-                after={"large_meeting_capacity": None},
-            )
+            build.remove_addon(email, code, reason, user)
         if email in holding:
             build.add(_UNLICENSE, email, code, reason, user, payload={"type": 1}, after={"type": 1})
 
