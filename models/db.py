@@ -10,7 +10,9 @@ version is refused rather than recreated.
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -108,11 +110,27 @@ def _create_engine(url: str) -> Engine:
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             if not in_memory:
                 # Readers (queries, exports) do not block the writer (an apply) and vice versa.
-                cursor.execute("PRAGMA journal_mode=WAL")
+                _enable_wal(cursor)
         finally:
             cursor.close()
 
     return engine
+
+
+def _enable_wal(cursor: Any) -> None:
+    # Switching to WAL needs an exclusive lock and SQLite answers SQLITE_BUSY at once, without the
+    # busy handler, when another connection is opening the same new file: retry for the busy
+    # timeout. WAL is stored in the file, so once any connection switched it, the rest find it on.
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 # --- schema versions ---------------------------------------------------------------------------
