@@ -1,9 +1,10 @@
 """Bulk writes of models.bulk: 100,000 people + memberships into SQLite and PostgreSQL.
 
-    python bench/models/run.py [--rows 100000] [--pg URL]
+    python bench/models/run.py [--rows 100000] [--pg URL] [--orm]
 
 Prints seconds and rows/s for: a first upsert (all new), the same rows again (nothing changed,
-nothing written) and memberships by bulk_insert, beside a session.add_all of the same people.
+nothing written) and memberships by bulk_insert; with --orm also a session.add_all of the
+same people, for scale.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def _timed(label: str, n: int, fn: Callable[[], Any]) -> None:
     print(f"  {label:<34} {dt:7.2f} s  {n / dt:>10,.0f} rows/s  (written: {written})")
 
 
-def run(engine: Engine, n: int) -> None:
+def run(engine: Engine, n: int, *, orm: bool = False) -> None:
     people = [
         {
             "email": f"user{i}@school{i % 800}.edu.ua",
@@ -76,7 +77,8 @@ def run(engine: Engine, n: int) -> None:
     # ru_maxrss is KiB on Linux; tracemalloc would triple the times it measures.
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  peak RSS of the process so far: {rss_mib:.0f} MiB")
-    _timed("session.add_all people (for scale)", n, orm_add_all)
+    if orm:  # slow (about 15 s per 100k): only when asked
+        _timed("session.add_all people (for scale)", n, orm_add_all)
 
 
 def main() -> None:
@@ -88,13 +90,14 @@ def main() -> None:
             "PROVISION_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
         ),
     )
+    parser.add_argument("--orm", action="store_true", help="also time session.add_all, for scale")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         print(f"SQLite ({args.rows:,} rows)")
         engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
         init_db(engine)
-        run(engine, args.rows)
+        run(engine, args.rows, orm=args.orm)
         dispose_engines()
 
     import psycopg
@@ -116,7 +119,7 @@ def main() -> None:
             u.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
         )
         init_db(engine)
-        run(engine, args.rows)
+        run(engine, args.rows, orm=args.orm)
         dispose_engines()
     finally:
         with psycopg.connect(conninfo, autocommit=True) as conn:
