@@ -16,6 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from importers.errors import ImporterError
+from models.errors import ModelsError, SchemaStateError
 from provision.cli._common import RunContext, emit_json, err_console
 from provision.errors import ProvisionError
 from provision.settings import AppSettings
@@ -37,14 +38,15 @@ _FRAMEWORK_EXITS: tuple[type[BaseException], ...] = (
 def exit_code_for(exc: BaseException) -> int:
     if isinstance(exc, ProvisionError):
         return exc.exit_code
-    if isinstance(exc, ImporterError | ZoomConfigError):
+    # A database whose schema we cannot use safely is the operator's to point elsewhere or upgrade.
+    if isinstance(exc, ImporterError | ZoomConfigError | SchemaStateError):
         return 2
     return 1
 
 
 def _report(exc: Exception, *, debug: bool, as_json: bool) -> int:
     code = exit_code_for(exc)
-    known = isinstance(exc, ProvisionError | ImporterError | ZoomError)
+    known = isinstance(exc, ProvisionError | ImporterError | ZoomError | ModelsError)
     message = str(exc) if known else "internal error (run with --debug for the traceback)"
     if debug:
         err_console.print(traceback.format_exc(), markup=False, highlight=False)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 from typer.testing import CliRunner
 
 from provision.cli import app, exit_code_for
@@ -28,3 +31,15 @@ def test_bad_usage_exits_2_with_usage_not_internal_error() -> None:
         assert result.exit_code == 2, (argv, result.output)
         assert "internal error" not in result.output
         assert "Usage:" in result.output
+
+
+def test_a_database_we_cannot_use_safely_is_a_clear_error_exit_2(tmp_path: Path) -> None:
+    # Tables of ours but no schema version: refused (never recreated), and said plainly.
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE institution (id INTEGER PRIMARY KEY, code TEXT)")
+    result = CliRunner().invoke(app, ["--db", f"sqlite:///{db}", "schools"])
+    assert result.exit_code == 2, result.output
+    assert "internal error" not in result.output
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM institution").fetchone() == (0,)
