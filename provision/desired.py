@@ -110,6 +110,9 @@ class Observed:
     users: dict[str, ZoomUser] = field(default_factory=dict)
     account: AccountSeats | None = None
     managed: frozenset[str] = frozenset()  # emails the tool created or adopted
+    # Emails whose license our own last succeeded action set to Licensed: if Zoom now shows them
+    # Basic, someone took it by hand, and they keep their place ahead of people still waiting.
+    licensed_by_us: frozenset[str] = frozenset()
 
     @property
     def snapshot_at(self) -> datetime | None:
@@ -273,4 +276,28 @@ def load_observed(session: Session, *, logins: bool = True) -> Observed:
             addons=dict(latest[4] or {}),
         )
     managed = frozenset(email for (email,) in session.connection().execute(select(ManagedUser.email)))
-    return Observed(users=users, account=account, managed=managed)
+    return Observed(
+        users=users, account=account, managed=managed, licensed_by_us=load_licensed_by_us(session)
+    )
+
+
+# The audit actions that set a user's license type (ActionKind values written by apply).
+_TYPE_ACTIONS = ("create", "license", "unlicense", "deactivate", "reactivate")
+
+
+def load_licensed_by_us(session: Session) -> frozenset[str]:
+    """Who our last succeeded license-changing action left Licensed (the audit log, oldest first)."""
+    from sqlalchemy import select
+
+    from models import AuditEvent
+
+    stmt = (
+        select(AuditEvent.person_email, AuditEvent.after)
+        .where(AuditEvent.result == "succeeded", AuditEvent.action.in_(_TYPE_ACTIONS))  # type: ignore[attr-defined]
+        .order_by(AuditEvent.at, AuditEvent.id)  # type: ignore[arg-type]
+    )
+    last_type: dict[str, int] = {}
+    for email, after in session.connection().execute(stmt):
+        if email and isinstance(after, Mapping) and after.get("type") is not None:
+            last_type[email] = int(after["type"])
+    return frozenset(email for email, kind in last_type.items() if kind == LICENSED_TYPE)

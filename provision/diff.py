@@ -305,7 +305,16 @@ def compute_plan(
             holds = user is not None and (email in holding)
             if is_protected and not holds:
                 continue  # never touched, so never given a seat either
-            candidates.append(Candidate(email, code, rank, holds=holds, fixed=holds and is_protected))
+            kept = (
+                not holds
+                and user is not None
+                and user.status == "active"
+                and email in managed
+                and email in observed.licensed_by_us
+            )
+            candidates.append(
+                Candidate(email, code, rank, holds=holds, fixed=holds and is_protected, kept=kept)
+            )
         elif user is not None and (email in holding):
             keeps = is_protected or (email not in managed and st.kind == LEFT)
             if st.kind == LEFT and not keeps and _within_grace(st.member, now, grace):

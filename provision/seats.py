@@ -2,7 +2,8 @@
 
 Inside a school, candidates are served in a deterministic order: people who cannot be moved
 (protected, in their grace period, invited with a seat), then (with keep_holders) people who
-already hold a seat, then by role priority, then by email. Across the account, newcomers are
+already hold a seat (or held one we gave until someone took it back by hand in Zoom), then by
+role priority, then by email. Across the account, newcomers are
 served by role priority then email, while free seats last. Nobody is dropped: whoever does not
 fit is returned as waiting, with the reason an operator can read.
 """
@@ -20,6 +21,7 @@ class Candidate(NamedTuple):
     rank: int  # role priority: lower is served first
     holds: bool = False  # holds a seat now
     fixed: bool = False  # holds a seat the plan must not take (protected, grace, pending invitation)
+    kept: bool = False  # we licensed them and the license was taken by hand: still first in line
 
 
 @dataclass
@@ -33,7 +35,8 @@ class Allocation:
 
 
 def _school_order(candidate: Candidate, keep_holders: bool) -> tuple[bool, bool, int, str]:
-    return (not candidate.fixed, keep_holders and not candidate.holds, candidate.rank, candidate.email)
+    holder = candidate.holds or candidate.kept
+    return (not candidate.fixed, keep_holders and not holder, candidate.rank, candidate.email)
 
 
 def allocate(
@@ -76,7 +79,8 @@ def allocate(
                 free += 1
         result.school_used[code] = used
 
-    newcomers.sort(key=lambda c: (c.rank, c.email))
+    # A license taken by hand is given back before newcomers get free seats (with keep_holders).
+    newcomers.sort(key=lambda c: (not (keep_holders and c.kept), c.rank, c.email))
     for candidate in newcomers:
         if free > 0:
             free -= 1

@@ -356,3 +356,21 @@ def test_deactivate_policy_also_deactivates_a_basic_leaver_but_never_a_waiting_o
     assert kinds(plan, "gone@x.ua") == [ActionKind.DEACTIVATE]
     assert kinds(plan, "b@x.ua") == []
     assert [w.email for w in plan.waiting] == ["b@x.ua"]
+
+
+def test_license_taken_by_hand_is_given_back_before_the_waiting_list() -> None:
+    # t@ held the only seat (we licensed them); someone downgraded t@ in the Zoom portal. The
+    # freed seat goes back to t@, not to a@ who was waiting and comes first by email.
+    d = desired(person("a@x.ua"), person("t@x.ua"))
+    o = observed(zuser("a@x.ua", 1), zuser("t@x.ua", 1), purchased=1)
+    o.licensed_by_us = frozenset({"t@x.ua"})
+    plan = plan_of(d, o)
+    assert kinds(plan, "t@x.ua") == [ActionKind.LICENSE]
+    assert kinds(plan, "a@x.ua") == []
+    assert [(w.email, w.reason) for w in plan.waiting] == [("a@x.ua", "waiting: account seats 1 of 1 in use")]
+    # Strict priority ignores who held what: email order decides.
+    strict = plan_of(d, o, Policy(keep_holders=False, addons={}))
+    assert kinds(strict, "a@x.ua") == [ActionKind.LICENSE]
+    # Without our audit trail (never licensed by us) it is ordinary email order again.
+    o.licensed_by_us = frozenset()
+    assert kinds(plan_of(d, o), "a@x.ua") == [ActionKind.LICENSE]
