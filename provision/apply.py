@@ -30,6 +30,7 @@ from provision.journal import FAILED, PENDING, SENT, SUCCEEDED, Journal, OpRecor
 from provision.lock import operation_lock
 from provision.observe import addons_data
 from provision.plan import ORDER, ActionKind, Plan
+from provision.policy import Policy
 from zoom_client import (
     AsyncZoomClient,
     PlanUsage,
@@ -371,17 +372,19 @@ async def apply_plan(
     progress: Progress | None = None,
     fresh: bool = False,
     lock: bool = True,
+    policy: Policy | None = None,
 ) -> ApplyResult:
     """Carry out `plan`; ApplyIncomplete (exit 1) if anything is left to do by a rerun.
 
     `fresh=True` says the caller computed the plan just now; otherwise a plan never started is
     checked against the current inputs (a plan already in the journal is a resume: the journal,
     not the snapshot, is then the authority).
+    `policy` is the policy in force now, checked with the rest (without it, the plan's own).
     """
     if lock:
         with operation_lock(engine, "apply"):
-            return await _apply(engine, client, plan, actor, concurrency, progress, fresh)
-    return await _apply(engine, client, plan, actor, concurrency, progress, fresh)
+            return await _apply(engine, client, plan, actor, concurrency, progress, fresh, policy)
+    return await _apply(engine, client, plan, actor, concurrency, progress, fresh, policy)
 
 
 def _refuse_other_unfinished(engine: Engine, plan: Plan) -> None:
@@ -402,6 +405,7 @@ async def _apply(
     concurrency: int,
     progress: Progress | None,
     fresh: bool,
+    policy: Policy | None,
 ) -> ApplyResult:
     started = time.monotonic()
     _refuse_other_unfinished(engine, plan)
@@ -409,7 +413,9 @@ async def _apply(
         from provision.planning import check_fresh
 
         with Session(engine) as session:
-            check_fresh(session, plan)
+            # The policy in force now, when the caller has it: an edited policy file makes a
+            # saved plan stale just as a new roster does.
+            check_fresh(session, plan, policy)
     ops, resumed = jr.prepare(engine, plan)
     async with Journal(engine, actor, plan.fingerprint, ops) as journal:
         run = _Run(client, journal, concurrency, progress)

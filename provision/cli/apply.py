@@ -155,6 +155,7 @@ def _apply_locked(
                 progress=progress_cb,
                 fresh=fresh,
                 lock=False,
+                policy=effective_policy(settings),
             )
 
     with ExitStack() as stack:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from models import Institution, Membership, Person, init_db, make_engine
@@ -122,3 +123,24 @@ def test_apply_failure_lines_name_each_person_and_the_way_to_finish(tmp_path: Pa
     assert "waiting: account seats" in result.stdout
     assert result.stdout.count("failed license") == 2
     assert "run `provision apply` again to finish" in result.stderr
+
+
+def test_apply_of_a_saved_plan_refuses_it_once_the_policy_file_changed(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _setup(tmp_path, sqlite_url)
+    assert runner.invoke(app, ["--db", sqlite_url, "--sandbox", "sync"]).exit_code == 0
+    plan_file = tmp_path / "plan.json"
+    assert (
+        runner.invoke(app, ["--db", sqlite_url, "--sandbox", "plan", "--out", str(plan_file)]).exit_code == 0
+    )
+    # The operator narrows the policy after planning: the saved plan would license teachers anyway.
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text('licensed_roles = ["admin"]\n', encoding="utf-8")
+    monkeypatch.setenv("PROVISION_POLICY", str(policy_file))
+
+    result = runner.invoke(app, ["--db", sqlite_url, "--sandbox", "apply", str(plan_file), "--yes"])
+
+    assert result.exit_code == 2
+    assert "stale" in result.stderr
+    assert Sandbox.load(tmp_path / "sandbox-state.json").licensed_count() == 0
