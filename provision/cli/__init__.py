@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import click
 import typer
+from sqlalchemy.exc import DBAPIError
 from typer.core import TyperGroup
 
 from importers.errors import ImporterError
@@ -48,6 +49,11 @@ def _report(exc: Exception, *, debug: bool, as_json: bool) -> int:
     code = exit_code_for(exc)
     known = isinstance(exc, ProvisionError | ImporterError | ZoomError | ModelsError)
     message = str(exc) if known else "internal error (run with --debug for the traceback)"
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        # The driver's own first line (server refused, file unreadable, locked), without the SQL
+        # and parameters SQLAlchemy appends; drivers do not put passwords in these messages.
+        first = str(exc.orig).strip().splitlines()
+        message = f"database error: {first[0] if first else type(exc.orig).__name__}"
     if debug:
         err_console.print(traceback.format_exc(), markup=False, highlight=False)
     if as_json:

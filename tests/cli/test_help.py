@@ -43,3 +43,13 @@ def test_a_database_we_cannot_use_safely_is_a_clear_error_exit_2(tmp_path: Path)
     assert "internal error" not in result.output
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM institution").fetchone() == (0,)
+
+
+def test_an_unreachable_database_is_named_not_an_internal_error() -> None:
+    # Nothing listens on port 1; the password must not be echoed back.
+    url = "postgresql+psycopg://ops:s3cret-pw@127.0.0.1:1/provision?connect_timeout=2"
+    result = CliRunner().invoke(app, ["--db", url, "schools"])
+    assert result.exit_code == 1, result.output
+    assert "database error:" in result.output
+    assert "internal error" not in result.output
+    assert "s3cret-pw" not in result.output
