@@ -8,7 +8,7 @@ an unchanged roster writes nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import islice
+from itertools import islice, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -97,14 +97,22 @@ def _execute(
     converted = [(c, p) for c in given if (p := procs[c]) is not None]
     params: list[Any] = []
     if compiled.positional:
+        # Column by column (one list per given column, the shared constants repeated), then
+        # zipped into the row tuples: no per-row dict, the loops run inside comprehensions.
         names = {escaped.get(c, c): c for c in cols}
         layout = [names[k] for k in (compiled.positiontup or [])]
-        pick = itemgetter(*layout) if len(layout) > 1 else (lambda m: (m[layout[0]],))
-        for row in rows:
-            merged = {**fixed, **row}
-            for c, p in converted:
-                merged[c] = p(merged[c])
-            params.append(pick(merged))
+        picked: dict[str, list[Any]] = {}
+        columns: list[Iterable[Any]] = []
+        for c in layout:
+            if c in fixed:
+                columns.append(repeat(fixed[c], len(rows)))
+                continue
+            if c not in picked:
+                got = [row[c] for row in rows]
+                proc = procs[c]
+                picked[c] = got if proc is None else [proc(v) for v in got]
+            columns.append(picked[c])
+        params = list(zip(*columns, strict=True))
     else:
         for row in rows:
             merged = {**fixed, **row}
