@@ -71,6 +71,7 @@ def validate(
     # The same few thousand names recur over 100,000 rows: normalize each spelling once.
     names: dict[str, str] = {}
     wanted_school = codes.get(school_option) if school_option is not None else None
+    school_of: dict[str, str | None] = {}  # as typed -> code (CodeLookup.get is Python, per row)
     for row in raw.rows:
         v = row.values
         problems: list[Rejected] = []
@@ -107,7 +108,9 @@ def validate(
         else:
             role = ROLE_WHEN_NO_COLUMN
         raw_school = v.get("school", "")
-        school = codes.get(raw_school) if raw_school else None
+        school = school_of.get(raw_school, "")  # "" : not looked up yet (no code is empty)
+        if school == "":
+            school = school_of[raw_school] = codes.get(raw_school) if raw_school else None
         if school is None:
             problems.append(_reject(row, "school", R.UNKNOWN_SCHOOL, raw_school))
         elif school_option is not None and school != wanted_school:
@@ -238,15 +241,23 @@ def import_roster(
         before = existing.get(inst_ids[code], {})
         change = report.schools.setdefault(code, SchoolChange())
         listed = {e.email for e in rows}
-        for e in rows:
-            old = before.get(e.email)
-            changes.append((e, old))
-            if old is None or not old.active:
-                change.added += 1
-            elif old.role != e.role:
-                change.updated += 1
-            else:
-                change.unchanged += 1
+        if not before:  # a school's first roster: everyone is new
+            changes.extend((e, None) for e in rows)
+            change.added += len(rows)
+        else:
+            added = updated = unchanged = 0
+            for e in rows:
+                old = before.get(e.email)
+                changes.append((e, old))
+                if old is None or not old.active:
+                    added += 1
+                elif old.role != e.role:
+                    updated += 1
+                else:
+                    unchanged += 1
+            change.added += added
+            change.updated += updated
+            change.unchanged += unchanged
         if replace:
             active_before = [m for m in before.values() if m.active]
             leaving = [m for m in active_before if m.email not in listed and m.email not in protected[code]]
