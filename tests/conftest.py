@@ -44,8 +44,11 @@ def _postgres_url() -> str | None:
 
         u = make_url(url)
         conninfo = psycopg.conninfo.make_conninfo(
-            host=u.host or "127.0.0.1", port=u.port or 5432, user=u.username or "postgres",
-            dbname=u.database or "test", connect_timeout=2,
+            host=u.host or "127.0.0.1",
+            port=u.port or 5432,
+            user=u.username or "postgres",
+            dbname=u.database or "test",
+            connect_timeout=2,
         )
         with psycopg.connect(conninfo):
             pass
@@ -71,7 +74,9 @@ def postgres_url() -> Iterator[str]:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     u = make_url(base)
     conninfo = psycopg.conninfo.make_conninfo(
-        host=u.host or "127.0.0.1", port=u.port or 5432, user=u.username or "postgres",
+        host=u.host or "127.0.0.1",
+        port=u.port or 5432,
+        user=u.username or "postgres",
         dbname=u.database or "test",
     )
     with psycopg.connect(conninfo, autocommit=True) as conn:
