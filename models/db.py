@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -90,12 +91,18 @@ def dispose_engines() -> None:
         _initialized.clear()
 
 
+def _json_dumps(value: Any) -> str:
+    # JSON columns hold whole plans (tens of MB): orjson, with the stdlib's int dict keys.
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def _create_engine(url: str) -> Engine:
     u = make_url(url)
+    serializers: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
     if u.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, **serializers)
     in_memory = u.database in (None, "", ":memory:")
-    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}, **serializers}
     if in_memory:
         # One shared connection, or every checkout would see a different empty database.
         kwargs["poolclass"] = StaticPool

@@ -8,11 +8,12 @@ anyone else on the account is listed as unmanaged. Protected users are listed an
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
+
+import orjson
 
 from provision.desired import (
     LICENSED_TYPE,
@@ -127,11 +128,11 @@ def fingerprint(
     The actions are part of it because the plan also depends on the time (grace periods): the
     same inputs a day later may mean different actions, and apply's journal is keyed by this.
     """
-    # One json.dumps per table (the C encoder), not one per row: 100,000 people hash in ~0.2 s.
+    # One orjson.dumps per table (canonical: sorted keys, compact UTF-8), not one per row.
     digest = hashlib.sha256()
 
     def feed(obj: Any) -> None:
-        digest.update(json.dumps(obj, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode())
+        digest.update(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS))
         digest.update(b"\n")
 
     feed({"policy": policy.to_data(), "school": school})

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -21,10 +21,10 @@ def _read_plan_file(path: Path) -> Any:
     from provision.plan import Plan
 
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = orjson.loads(path.read_bytes())
     except FileNotFoundError:
         raise InputError(f"{path}: no such plan file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, orjson.JSONDecodeError) as exc:
         raise InputError(f"{path}: not a readable plan file: {exc}") from exc
     try:
         return Plan.from_data(data)
