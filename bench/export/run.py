@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +21,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "bench" / "queries"))
 sys.path.insert(0, str(ROOT))
+
+from bench.fresh_process import run_fresh  # noqa: E402  (the repository is on the path now)
 
 
 def _rss_mb() -> float:
@@ -66,13 +67,7 @@ def run(url: str, people: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for fmt in ("xlsx", "csv"):
             out = str(Path(tmp) / f"audit.{fmt}")
-            proc = subprocess.run(
-                [sys.executable, __file__, "--child", fmt, "--db", url, "--out", out],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            r = run_fresh(__file__, "--child", fmt, "--db", url, "--out", out)
             total = sum(r["rows"].values())
             print(
                 f"  {fmt:4}: {r['seconds']:6.1f} s wall, {r['cpu']:5.1f} s CPU, {total:7d} rows "

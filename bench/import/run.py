@@ -21,7 +21,6 @@ import json
 import os
 import random
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +30,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+from bench.fresh_process import run_fresh  # noqa: E402  (the repository is on the path now)
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -168,12 +169,7 @@ def child(argv: list[str]) -> None:
 
 
 def run_child(*args: str) -> dict[str, float]:
-    proc = subprocess.run(
-        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=False
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stderr[-2000:])
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_fresh(__file__, "--child", *args)
 
 
 def postgres_schema(base: str) -> tuple[str, object] | None:

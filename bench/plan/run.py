@@ -20,7 +20,6 @@ import argparse
 import json
 import random
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from bench.fresh_process import run_fresh  # noqa: E402  (the repository is on the path now)
 
 ROLES = ["admin"] * 5 + ["teacher"] * 55 + ["staff"] * 25 + ["student"] * 15
 
@@ -240,16 +241,7 @@ def main() -> None:
         t0 = time.perf_counter()
         shape = build(url, args.people, args.schools)
         print(f"built in {time.perf_counter() - t0:.1f} s: {shape}")
-        proc = subprocess.run(
-            [sys.executable, __file__, "--plan-only", "--db", url, "--out", str(Path(tmp) / "plan.json")],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if proc.returncode != 0:
-            sys.stderr.write(proc.stderr)
-            raise SystemExit(proc.returncode)
-        figures = json.loads(proc.stdout.strip().splitlines()[-1])
+        figures = run_fresh(__file__, "--plan-only", "--db", url, "--out", str(Path(tmp) / "plan.json"))
         for key, value in figures.items():
             print(f"{key:>18}: {value}")
         ok_time = figures["total_s"] < 5

@@ -18,7 +18,6 @@ import importlib.util
 import json
 import random
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from bench.fresh_process import run_fresh  # noqa: E402  (the repository is on the path now)
 
 
 def _plan_bench() -> object:
@@ -135,16 +136,7 @@ def main() -> None:
         t0 = time.perf_counter()
         shape = build(url, args.people, args.schools)
         print(f"built in {time.perf_counter() - t0:.1f} s: {shape}")
-        proc = subprocess.run(
-            [sys.executable, __file__, "--check-only", "--db", url],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if proc.returncode != 0:
-            sys.stderr.write(proc.stderr)
-            raise SystemExit(proc.returncode)
-        for key, value in json.loads(proc.stdout.strip().splitlines()[-1]).items():
+        for key, value in run_fresh(__file__, "--check-only", "--db", url).items():
             print(f"{key:>24}: {value}")
 
 
