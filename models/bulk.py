@@ -81,9 +81,16 @@ def _dedupe(rows: list[Row], keys: Sequence[str]) -> list[Row]:
     return list(by_key.values())
 
 
-def _converters(conn: Connection, tbl: Table, cols: list[str]) -> dict[str, Any]:
+def _bound(
+    conn: Connection, tbl: Table, given: list[str], constants: dict[str, Any]
+) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
+    """The columns to write (the given ones, then the constants the rows leave out), each
+    column's bind processor, and those constants converted once for the whole batch."""
     dialect = conn.dialect
-    return {c: tbl.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in cols}
+    cols = given + [c for c in constants if c not in given]
+    procs = {c: tbl.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in cols}
+    fixed = {c: (procs[c](v) if procs[c] else v) for c, v in constants.items() if c not in given}
+    return cols, procs, fixed
 
 
 def _row_tuples(
@@ -123,13 +130,10 @@ def _execute(
     shares (the model's defaults: one timestamp per batch) is converted once, and only the
     columns the caller gave are converted per row, and only where the type needs it.
     """
-    dialect = conn.dialect
-    cols = given + [c for c in constants if c not in given]
+    cols, procs, fixed = _bound(conn, tbl, given, constants)
     # for_executemany: no RETURNING of the new ids (we do not fetch them row by row).
-    compiled = stmt.compile(dialect=dialect, column_keys=cols, for_executemany=True)
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=cols, for_executemany=True)
     escaped = dict(getattr(compiled, "escaped_bind_names", None) or {})
-    procs = _converters(conn, tbl, cols)
-    fixed = {c: (procs[c](v) if procs[c] else v) for c, v in constants.items() if c not in given}
     converted = [(c, p) for c in given if (p := procs[c]) is not None]
     params: list[Any] = []
     if compiled.positional:
@@ -167,9 +171,7 @@ def _copy_insert(
     conn: Connection, tbl: Table, given: list[str], constants: dict[str, Any], rows: list[Row]
 ) -> int:
     """bulk_insert on PostgreSQL: one COPY into the table itself."""
-    cols = given + [c for c in constants if c not in given]
-    procs = _converters(conn, tbl, cols)
-    fixed = {c: (procs[c](v) if procs[c] else v) for c, v in constants.items() if c not in given}
+    cols, procs, fixed = _bound(conn, tbl, given, constants)
     _copy(conn, _quote(conn, tbl.name), cols, _row_tuples(cols, fixed, procs, rows))
     return len(rows)
 
@@ -191,7 +193,8 @@ def _staged_upsert(
         f"SELECT {names} FROM {_quote(conn, tbl.name)} WITH NO DATA"
     )
     try:
-        procs = _converters(conn, tbl, given)
+        # only the given columns are staged; the constants are bound once in the SELECT below
+        _, procs, _ = _bound(conn, tbl, given, {})
         _copy(conn, _quote(conn, stage), given, _row_tuples(given, {}, procs, rows))
         staged = table(stage, *(column(c, tbl.c[c].type) for c in given))
         extra = [c for c in constants if c not in given]
