@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from models import session_scope
 from models.db import open_database
@@ -166,19 +168,26 @@ def _short(value: Any) -> str:
     return ", ".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else str(value)
 
 
+def _show(
+    ctx: typer.Context, ask: Callable[[Session], Any], render: Callable[[Any], None], json_output: bool
+) -> None:
+    """One read-only query in its own session, printed as JSON or as tables."""
+    engine = open_database(run_context(ctx).settings.database_url)
+    with session_scope(engine) as session:
+        report = ask(session)
+    if json_output:
+        emit_json(report.to_data())
+    else:
+        render(report)
+
+
 def schools(
     ctx: typer.Context,
     region: Annotated[str | None, typer.Option("--region", help="Only the schools of this region.")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Each school with quota, licensed, pending, waiting and utilization; totals."""
-    engine = open_database(run_context(ctx).settings.database_url)
-    with session_scope(engine) as session:
-        report = queries.schools(session, region=region)
-    if json_output:
-        emit_json(report.to_data())
-    else:
-        _render_schools(report)
+    _show(ctx, lambda session: queries.schools(session, region=region), _render_schools, json_output)
 
 
 def school(
@@ -187,13 +196,7 @@ def school(
     json_output: JsonOption = False,
 ) -> None:
     """Each member of one school: role, license state, add-ons, why waiting, last login."""
-    engine = open_database(run_context(ctx).settings.database_url)
-    with session_scope(engine) as session:
-        report = queries.school(session, code)
-    if json_output:
-        emit_json(report.to_data())
-    else:
-        _render_school(report)
+    _show(ctx, lambda session: queries.school(session, code), _render_school, json_output)
 
 
 def person(
@@ -202,13 +205,7 @@ def person(
     json_output: JsonOption = False,
 ) -> None:
     """One person: our records, the last Zoom snapshot and every change in the audit log."""
-    engine = open_database(run_context(ctx).settings.database_url)
-    with session_scope(engine) as session:
-        report = queries.person(session, email)
-    if json_output:
-        emit_json(report.to_data())
-    else:
-        _render_person(report)
+    _show(ctx, lambda session: queries.person(session, email), _render_person, json_output)
 
 
 def register(app: typer.Typer) -> None:
