@@ -12,7 +12,7 @@ import pytest
 
 from models.db import make_engine
 from provision.errors import LockedError
-from provision.lock import operation_lock
+from provision.store.lock import operation_lock
 
 
 def test_second_apply_is_refused_while_the_first_holds_the_lock(database_url: str) -> None:
@@ -44,7 +44,7 @@ def test_lock_is_released_when_the_block_fails(database_url: str) -> None:
 _HOLDER = """
 import sys, time
 from models.db import make_engine
-from provision.lock import operation_lock
+from provision.store.lock import operation_lock
 with operation_lock(make_engine(sys.argv[1]), "apply"):
     print("held", flush=True)
     time.sleep(60)

@@ -17,16 +17,16 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from models import AuditEvent, DriftReport, ZoomUserSnapshot
-from provision.apply import ApplyResult, apply_plan
-from provision.desired import load_desired, load_observed
-from provision.drift import Drift, SetBy, compute_drift, fold_audit
+from provision.core.drift import Drift, SetBy, compute_drift, fold_audit
+from provision.core.plan import Plan
+from provision.core.policy import Policy
 from provision.errors import InputError
-from provision.journal import SUCCEEDED
-from provision.lock import operation_lock
-from provision.observe import SyncResult, sync
-from provision.plan import Plan
-from provision.planning import make_plan
-from provision.policy import Policy
+from provision.run.apply import ApplyResult, apply_plan
+from provision.run.observe import SyncResult, sync
+from provision.store.journal import SUCCEEDED
+from provision.store.loaders import load_desired, load_observed
+from provision.store.lock import operation_lock
+from provision.store.planning import make_plan
 from zoom_client import AsyncZoomClient
 
 # stage, done, total (None while unknown): the same shape as observe's and apply's callbacks
