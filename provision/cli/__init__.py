@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import click
 import typer
+from rich.markup import escape
 from sqlalchemy.exc import DBAPIError
 from typer.core import TyperGroup
 
@@ -59,7 +60,8 @@ def _report(exc: Exception, *, debug: bool, as_json: bool) -> int:
     if as_json:
         emit_json({"error": {"type": type(exc).__name__, "message": message, "exit_code": code}})
     else:
-        err_console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+        # escaped: a message may hold brackets (a path, `provision[sandbox]`) that are not markup
+        err_console.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
     return code
 
 

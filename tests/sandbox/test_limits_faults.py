@@ -11,7 +11,7 @@ import pytest
 from zoom_client import AsyncZoomClient
 from zoom_client.errors import RateLimitError, ServerError, ZoomConnectionError, ZoomTimeoutError
 from zoom_client.sandbox import FaultConfig, Sandbox, SandboxConfig
-from zoom_client.sandbox.sandbox import DROP_AFTER
+from zoom_client.sandbox.wire import DROP_AFTER
 
 
 def _client(sb: Sandbox, sleeps: object, **settings: object) -> AsyncZoomClient:
