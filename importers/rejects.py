@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
+from importers.cells import csv_safe
 from importers.report import ImportReport
 
 HEADERS = ["file", "sheet", "row", "column", "reason", "detail", "value"]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def safe_cell(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula (=, +, -, @, tab, CR) gets a leading
-    apostrophe-free quote: a single ' so it shows as typed and never executes."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def default_rejects_path(file: str | Path) -> Path:
@@ -37,7 +28,7 @@ def write_rejects_xlsx(report: ImportReport, path: str | Path) -> Path:
     for r in report.rejected:
         row = []
         for value in (r.file, r.sheet or "", r.row, r.column or "", r.reason, r.detail, r.value or ""):
-            cell = WriteOnlyCell(ws, value=safe_cell(value))
+            cell = WriteOnlyCell(ws, value=csv_safe(value))
             if isinstance(value, str):
                 cell.data_type = "s"  # stored as text: never a formula, whatever it starts with
             row.append(cell)

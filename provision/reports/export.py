@@ -27,6 +27,7 @@ from openpyxl.chart import BarChart, Reference
 from sqlalchemy import and_, case, or_, select, true
 from sqlalchemy.orm import Session
 
+from importers.cells import csv_safe
 from models import (
     AuditEvent,
     DriftReport,
@@ -39,7 +40,7 @@ from models import (
 )
 from provision.errors import InputError
 from provision.reports import queries
-from provision.reports.xlsx import Column, TableWriter, csv_safe, excel_datetime
+from provision.reports.xlsx import Column, TableWriter, excel_datetime
 
 STREAM_BATCH = 1000
 SHEETS = ("Summary", "Licenses", "Changes", "Drift", "Import issues")

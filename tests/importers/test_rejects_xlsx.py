@@ -32,3 +32,17 @@ def test_rejects_xlsx_has_reason_column_and_is_formula_safe(tmp_path: Path) -> N
 
 def test_default_rejects_path_is_beside_the_input(tmp_path: Path) -> None:
     assert default_rejects_path(tmp_path / "roster 2026.xlsx") == tmp_path / "roster 2026.rejects.xlsx"
+
+
+def test_rejects_quote_what_exports_quote(tmp_path: Path) -> None:
+    # One guard for every sheet we write: a blank before the sign or a full-width sign (which
+    # some spreadsheet programs fold to "=") is a formula to the rejects file too.
+    report = ImportReport(kind="roster", file="r.csv", sha256="0" * 64)
+    report.rejected = [
+        Rejected("r.csv", None, 2, "email", "bad email", " =1+1"),
+        Rejected("r.csv", None, 3, "email", "bad email", "＝SUM(A1)"),
+        Rejected("r.csv", None, 4, "email", "bad email", "a-b@x"),
+    ]
+    out = write_rejects_xlsx(report, tmp_path / "r.rejects.xlsx")
+    values = [row[6].value for row in openpyxl.load_workbook(out).active.iter_rows(min_row=2)]
+    assert values == ["' =1+1", "'＝SUM(A1)", "a-b@x"]
