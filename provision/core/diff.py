@@ -19,6 +19,7 @@ from provision.core.plan import Action, ActionKind, Plan, Waiting, sort_actions
 from provision.core.policy import Policy
 from provision.core.seats import Candidate, allocate
 from provision.core.state import (
+    BASIC_TYPE,
     LICENSED_TYPE,
     Desired,
     DesiredPerson,
@@ -367,12 +368,12 @@ def compute_plan(
                     None,
                     payload={
                         "action": policy.create_action,
-                        "type": LICENSED_TYPE if gets else 1,
+                        "type": LICENSED_TYPE if gets else BASIC_TYPE,
                         "email": email,
                         "first_name": desired.people[email].given_name,
                         "last_name": desired.people[email].family_name,
                     },
-                    after={"type": LICENSED_TYPE if gets else 1, "status": "pending"},
+                    after={"type": LICENSED_TYPE if gets else BASIC_TYPE, "status": "pending"},
                 )
                 continue
             if user.status == "pending":
@@ -386,7 +387,7 @@ def compute_plan(
                     code,
                     f"{role_reason} again",
                     user,
-                    after={"status": "active", "type": 1},
+                    after={"status": "active", "type": BASIC_TYPE},
                 )
             if gets and email not in holding:
                 build.add(
@@ -408,8 +409,8 @@ def compute_plan(
                     code,
                     allocation.waiting[email],
                     user,
-                    payload={"type": 1},
-                    after={"type": 1},
+                    payload={"type": BASIC_TYPE},
+                    after={"type": BASIC_TYPE},
                 )
             capacity = policy.addons.get(member.role) if gets else None
             if user.large_meeting and capacity is None and (email in holding) and gets:
@@ -452,9 +453,19 @@ def compute_plan(
             if user.large_meeting and ((email in holding) or deactivate):
                 build.remove_addon(email, code, reason, user)
             if deactivate:
-                build.add(_DEACTIVATE, email, code, reason, user, after={"status": "inactive", "type": 1})
+                build.add(
+                    _DEACTIVATE, email, code, reason, user, after={"status": "inactive", "type": BASIC_TYPE}
+                )
             elif email in holding:
-                build.add(_UNLICENSE, email, code, reason, user, payload={"type": 1}, after={"type": 1})
+                build.add(
+                    _UNLICENSE,
+                    email,
+                    code,
+                    reason,
+                    user,
+                    payload={"type": BASIC_TYPE},
+                    after={"type": BASIC_TYPE},
+                )
             continue
         if not ((email in holding) or user.large_meeting):
             continue
@@ -470,7 +481,15 @@ def compute_plan(
         if user.large_meeting:
             build.remove_addon(email, code, reason, user)
         if email in holding:
-            build.add(_UNLICENSE, email, code, reason, user, payload={"type": 1}, after={"type": 1})
+            build.add(
+                _UNLICENSE,
+                email,
+                code,
+                reason,
+                user,
+                payload={"type": BASIC_TYPE},
+                after={"type": BASIC_TYPE},
+            )
 
     # Add-ons last, by priority, while each pool lasts (pools the usage did not report: no limit).
     want_addon.sort(key=lambda item: (item[0], item[1]))

@@ -20,7 +20,7 @@ from typing import Any
 from provision.core.diff import compute_plan, protected_emails, standing
 from provision.core.plan import ActionKind, Plan
 from provision.core.policy import Policy
-from provision.core.state import LICENSED_TYPE, Desired, Observed, ZoomUser
+from provision.core.state import BASIC_TYPE, LICENSED_TYPE, TYPE_NAMES, Desired, Observed, ZoomUser
 
 DRIFT_FORMAT = 1
 
@@ -55,7 +55,6 @@ KINDS: tuple[str, ...] = (
 # would otherwise fail forever on an account shared with staff outside the rosters.
 INFO_KINDS = frozenset({UNMANAGED_LICENSED})
 
-TYPE_NAMES = {1: "Basic", 2: "Licensed", 4: "Unassigned", 99: "None"}
 FIELDS = ("type", "status", "large_meeting_capacity", "group_ids")
 _MISSING = object()
 
@@ -240,7 +239,7 @@ def _plan_items(plan: Plan, kinds: dict[str, list[dict[str, Any]]]) -> None:
             # A deactivation under revoke = "deactivate" may concern a Basic user: still not entitled.
             kinds[LICENSED_NOT_ENTITLED].append(item)
         elif action.kind is ActionKind.LICENSE or (
-            action.kind is ActionKind.CREATE and int(action.payload.get("type", 1)) == LICENSED_TYPE
+            action.kind is ActionKind.CREATE and int(action.payload.get("type", BASIC_TYPE)) == LICENSED_TYPE
         ):
             kinds[ENTITLED_NOT_LICENSED].append(item)
         elif action.kind is ActionKind.CREATE:

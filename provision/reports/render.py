@@ -18,6 +18,7 @@ from rich.text import Text
 
 from provision.core.plan import Action, ActionKind, Plan, Waiting
 from provision.core.policy import Policy
+from zoom_client import UserType
 
 MARKERS: dict[ActionKind, tuple[str, str]] = {
     ActionKind.REMOVE_ADDON: ("~", "yellow"),
@@ -38,7 +39,7 @@ def action_line(action: Action) -> Text:
     marker, style = MARKERS[action.kind]
     detail = ""
     if action.kind is ActionKind.CREATE:
-        detail = " (licensed)" if action.payload.get("type") == 2 else " (basic)"
+        detail = " (licensed)" if action.payload.get("type") == UserType.LICENSED else " (basic)"
     elif "capacity" in action.payload and action.payload["capacity"] is not None:
         detail = f" ({action.payload['capacity']})"
     line = Text()
