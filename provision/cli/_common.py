@@ -19,7 +19,9 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
+from sqlalchemy import Engine
 
+from models.db import open_database
 from provision.settings import AppSettings
 
 console = Console()
@@ -42,6 +44,12 @@ def run_context(ctx: typer.Context) -> RunContext:
         obj = RunContext(settings=AppSettings())
         ctx.find_root().obj = obj
     return obj
+
+
+def database(ctx: typer.Context) -> Engine:
+    """The database the run's settings name (--db, DATABASE_URL), its schema ready: every
+    command but `db upgrade` and `db status` (which handle the schema themselves) opens it here."""
+    return open_database(run_context(ctx).settings.database_url)
 
 
 def emit_json(data: Any) -> None:

@@ -13,7 +13,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from provision.cli._common import JsonOption, console, emit_json, err_console, run_context, stage_progress
+from provision.cli._common import (
+    JsonOption,
+    console,
+    database,
+    emit_json,
+    err_console,
+    run_context,
+    stage_progress,
+)
 from provision.errors import InputError
 
 
@@ -75,12 +83,10 @@ def apply_command(
     json_output: JsonOption = False,
 ) -> None:
     """Carry out a plan in Zoom: journaled, resumable, never beyond the seats."""
-    from models.db import init_db, make_engine
     from provision.store.lock import operation_lock
 
     settings = run_context(ctx).settings
-    engine = make_engine(settings.database_url)
-    init_db(engine)
+    engine = database(ctx)
     with operation_lock(engine, "apply"):  # from planning to the last write: one apply at a time
         _apply_locked(engine, settings, plan_file, yes, force, concurrency, json_output)
 

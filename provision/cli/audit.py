@@ -9,8 +9,7 @@ from typing import Annotated
 import typer
 
 from models import session_scope
-from models.db import open_database
-from provision.cli._common import JsonOption, console, emit_json, run_context
+from provision.cli._common import JsonOption, console, database, emit_json
 from provision.errors import InputError
 from provision.reports import export
 
@@ -49,7 +48,7 @@ def export_command(
     upper = export.parse_bound(until, end=True, option="--until")
     if lower is not None and upper is not None and lower >= upper:
         raise InputError(f"--since {since} is not before --until {until}")
-    engine = open_database(run_context(ctx).settings.database_url)
+    engine = database(ctx)
     with session_scope(engine) as session:
         if fmt is Format.CSV:
             result = export.export_csv(session, file, since=lower, until=upper, school=school)

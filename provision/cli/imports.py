@@ -11,8 +11,16 @@ import typer
 from rich.table import Table
 
 from importers import ImportReport, default_rejects_path, import_roster, import_schools, write_rejects_xlsx
-from models.db import init_db, make_engine, session_scope
-from provision.cli._common import JsonOption, console, emit_json, err_console, run_context, show_progress
+from models.db import session_scope
+from provision.cli._common import (
+    JsonOption,
+    console,
+    database,
+    emit_json,
+    err_console,
+    run_context,
+    show_progress,
+)
 
 import_app = typer.Typer(help="Import schools and rosters from spreadsheets.", no_args_is_help=True)
 
@@ -35,8 +43,7 @@ def _run(
     ctx: typer.Context, json_output: bool, call: Callable[..., ImportReport], **kwargs: Any
 ) -> ImportReport:
     settings = run_context(ctx).settings
-    engine = make_engine(settings.database_url)
-    init_db(engine)
+    engine = database(ctx)
     status = console.status("importing…") if show_progress(json_output) else nullcontext()
     with status, session_scope(engine) as session:
         return call(session, actor=settings.actor, **kwargs)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -10,10 +9,11 @@ from typing import Annotated
 import orjson
 import typer
 
-from provision.cli._common import JsonOption, console, emit_json, err_console, run_context
-from provision.core.policy import Policy, load_policy
+from provision.cli._common import JsonOption, console, database, emit_json, err_console, run_context
+from provision.core.policy import Policy
 from provision.errors import InputError
 from provision.settings import AppSettings
+from provision.store.policy_file import load_policy
 
 # A whole-account plan can hold 100,000 lines: past this, show a few per school (--all: all).
 BIG_PLAN_LINES = 500
@@ -22,16 +22,9 @@ LINES_PER_SCHOOL = 10
 policy_app = typer.Typer(name="policy", help="The licensing policy (TOML).", no_args_is_help=True)
 
 
-def policy_path(settings: AppSettings) -> Path | None:
-    """settings.policy_file (PROVISION_POLICY_FILE), else PROVISION_POLICY, else the defaults."""
-    if settings.policy_file is not None:
-        return settings.policy_file
-    env = os.environ.get("PROVISION_POLICY")
-    return Path(env) if env else None
-
-
 def effective_policy(settings: AppSettings) -> Policy:
-    return load_policy(policy_path(settings))
+    """The policy file settings name (PROVISION_POLICY_FILE or PROVISION_POLICY), else the defaults."""
+    return load_policy(settings.policy_file)
 
 
 def write_plan_file(path: Path, data: dict[str, object]) -> None:
@@ -69,14 +62,13 @@ def plan_command(
     json_output: JsonOption = False,
 ) -> None:
     """Show what apply would change in Zoom, per school, with the reason for every change."""
-    from models.db import init_db, make_engine, session_scope
+    from models.db import session_scope
     from provision.reports.render import print_plan
     from provision.store.planning import gc_paused, make_plan, save_plan
 
     settings = run_context(ctx).settings
     policy = effective_policy(settings)
-    engine = make_engine(settings.database_url)
-    init_db(engine)
+    engine = database(ctx)
     with gc_paused(), session_scope(engine) as session:
         plan = make_plan(session, policy, school=school, force=force, actor=settings.actor, record=False)
         data = plan.to_data()  # once, for the record, the file and --json alike
@@ -102,7 +94,7 @@ def policy_show(ctx: typer.Context, json_output: JsonOption = False) -> None:
     if json_output:
         emit_json(policy.to_data())
         return
-    source = policy_path(settings)
+    source = settings.policy_file
     err_console.print(f"# effective policy ({source or 'defaults'})", markup=False, highlight=False)
     print_policy(console, policy)
 

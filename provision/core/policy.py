@@ -1,77 +1,17 @@
 """The policy: who should hold a license, what revoking does, and when a plan is too dangerous.
 
-Read from a TOML file (PROVISION_POLICY / settings.policy_file); every key has a default, so an
-empty file is the default policy. An unknown key or a bad value is an InputError naming the file
-and the key: a typo in a safety threshold must never silently fall back to a default.
+Read from a TOML file by provision.store.policy_file; every key has a default, so an empty file is
+the default policy.
 """
 
 from __future__ import annotations
 
-import tomllib
-import unicodedata
-from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
-from provision.errors import InputError
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ROLES = ("admin", "teacher", "staff", "student")
 ADDON_CAPACITIES = (500, 1000)
-
-DEFAULT_POLICY_TOML = """\
-# provision policy: every key is optional; these are the defaults.
-
-# Roles that get a Zoom license, and the order in which a school's quota is filled
-# (then by email, so the order is stable from one run to the next).
-licensed_roles = ["admin", "teacher", "staff"]
-role_priority = ["admin", "teacher", "staff", "student"]
-
-# People who already hold a license keep it ahead of newcomers of a higher priority; false fills
-# each quota strictly by priority (a new admin may then take a teacher's seat).
-keep_holders = true
-
-# What revoking a license does to someone who left: "downgrade" (to Basic, keeps the account
-# and its recordings) or "deactivate". Users are never deleted.
-revoke = "downgrade"
-
-# Days after leaving the roster before the license is taken back.
-grace_days = 14
-
-# How new users are created: "create" (Zoom emails an invitation), "autoCreate", "custCreate",
-# "ssoCreate" (depends on the account's plan and SSO).
-create_action = "create"
-
-# Add the user to the school's Zoom group (Institution.zoom_group_id) when it has one.
-use_groups = true
-
-# Never touched, only listed.
-protected_emails = []
-protect_owner = true    # the account owner (role_id 0)
-protect_admins = true   # account admins (role_id 1)
-
-# Reconcile: a license unused for this many days is reported for reclaim (0 = never).
-inactive_days = 90
-# Reconcile: an invitation pending for this many days is reported.
-pending_days = 30
-
-# Safety: a plan that takes back more licenses than this is refused unless --force.
-max_revoke_count = 200           # whole account
-max_revoke_share = 0.10          # of the account's managed licensed users
-max_school_revoke_count = 25     # any one school
-max_school_revoke_share = 0.30   # of that school's licensed users
-# Shares are only judged above this many revocations (one departure in a school of three is 33%).
-revoke_share_min_count = 5
-
-# Large Meetings add-on per role: capacity 500 or 1000. Only licensed users get one.
-[addons]
-admin = 500
-"""
-
-
-def normalize_email(value: str) -> str:
-    """Same normalization as the importers: trimmed, Unicode NFC, lower-cased."""
-    return unicodedata.normalize("NFC", value.strip()).lower()
 
 
 class Policy(BaseModel):
@@ -120,8 +60,10 @@ class Policy(BaseModel):
 
     @field_validator("protected_emails")
     @classmethod
-    def _normalize_protected(cls, emails: list[str]) -> list[str]:
-        return sorted({normalize_email(email) for email in emails if email.strip()})
+    def _sorted_protected(cls, emails: list[str]) -> list[str]:
+        # Compared with normalized emails: the policy file's loader (provision.store.policy_file)
+        # normalizes them with the importers' rule, which the pure core may not import.
+        return sorted({email for email in emails if email.strip()})
 
     @model_validator(mode="after")
     def _priority_covers_licensed(self) -> Policy:
@@ -167,41 +109,3 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     raise TypeError(f"cannot write {type(value).__name__} as TOML")
-
-
-def _where(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "(top level)"
-
-
-def parse_policy(text: str, *, source: str = "policy") -> Policy:
-    """Parse TOML text into a Policy; errors name `source` and the key."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{source}: not valid TOML: {exc}") from exc
-    try:
-        return Policy.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            key = _where(error["loc"])
-            if error["type"] == "extra_forbidden":
-                problems.append(f"unknown key {key!r}")
-            else:
-                message = error["msg"].removeprefix("Value error, ")
-                problems.append(f"key {key!r}: {message}")
-        raise InputError(f"{source}: " + "; ".join(problems)) from None
-
-
-def load_policy(path: str | Path | None = None) -> Policy:
-    """The policy in `path`, or the default policy when no file is given."""
-    if path is None:
-        return parse_policy(DEFAULT_POLICY_TOML, source="default policy")
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{file}: policy file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{file}: cannot read the policy file: {exc}") from exc
-    return parse_policy(text, source=str(file))

@@ -8,6 +8,6 @@ from zoom_client import UserType
 
 
 def test_core_user_types_are_zoom_client_user_types() -> None:
-    assert state.TYPE_NAMES == {int(member): member.name.title() for member in UserType}
+    assert {int(member): member.name.title() for member in UserType} == state.TYPE_NAMES
     assert (state.BASIC_TYPE, state.LICENSED_TYPE) == (UserType.BASIC, UserType.LICENSED)
     assert (state.UNASSIGNED_TYPE, state.NONE_TYPE) == (UserType.UNASSIGNED, UserType.NONE)
