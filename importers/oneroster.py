@@ -25,7 +25,7 @@ class _Table:
     def __init__(self, sheet: Sheet) -> None:
         self.sheet = sheet
         head = sheet.rows[0] if sheet.rows else []
-        self.header = [h.strip().lstrip("\ufeff") for h in head]
+        self.header: list[str] = [h.strip().lstrip("\ufeff") for h in head]
         self.index = {key(h): i for i, h in enumerate(self.header)}
 
     def has(self, name: str) -> bool:
@@ -35,7 +35,7 @@ class _Table:
         return self.header[self.index[key(name)]]
 
     def records(self) -> list[tuple[int, Callable[[str], str]]]:
-        out = []
+        out: list[tuple[int, Callable[[str], str]]] = []
         for n, cells in enumerate(self.sheet.rows[1:], start=2):
             if not any(c.strip() for c in cells):
                 continue

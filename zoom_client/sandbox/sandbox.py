@@ -234,7 +234,7 @@ class Sandbox:
     def _account_for(self, account_id: str | None) -> Account:
         if account_id in (None, "me", self.config.account_id):
             return self.account
-        sub = self.sub_accounts.get(account_id)  # type: ignore[arg-type]
+        sub = self.sub_accounts.get(account_id)
         if sub is None:
             raise KeyError(f"no sub-account {account_id!r} in this sandbox")
         return sub
@@ -323,8 +323,8 @@ class Sandbox:
             return _json_reply(fail.status, fail.body(), base)
         try:
             return self._route(method, path, query, body, base)
-        except ZoomFail as fail:
-            return _json_reply(fail.status, fail.body(), base)
+        except ZoomFail as refused:
+            return _json_reply(refused.status, refused.body(), base)
 
     def _route(
         self, method: str, path: str, query: dict[str, str], body: bytes, base: dict[str, str]
