@@ -76,7 +76,7 @@ def apply_command(
 ) -> None:
     """Carry out a plan in Zoom: journaled, resumable, never beyond the seats."""
     from models.db import init_db, make_engine
-    from provision.store.lock import operation_lock
+    from models.locks import operation_lock
 
     settings = run_context(ctx).settings
     engine = make_engine(settings.database_url)

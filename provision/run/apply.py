@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from models import AccountSnapshot
+from models.locks import operation_lock
 from provision.core.actions import SPECS
 from provision.core.plan import ORDER, ActionKind, Plan
 from provision.core.policy import Policy
@@ -33,7 +34,6 @@ from provision.run.executors import BULK_SIZE, Done, execute, execute_many, veri
 from provision.run.observe import addons_data
 from provision.store import journal as jr
 from provision.store.journal import FAILED, PENDING, SENT, SUCCEEDED, Journal, OpRecord, Outcome
-from provision.store.lock import operation_lock
 from provision.store.planning import check_fresh
 from zoom_client import (
     AsyncZoomClient,
