@@ -105,7 +105,11 @@ def _root(
         typer.Option("--sandbox", help="Run against the built-in Zoom simulator (PROVISION_SANDBOX=1)."),
     ] = False,
     actor: Annotated[
-        str | None, typer.Option("--actor", help="Who is acting, for the audit log (default: OS user).")
+        str | None,
+        typer.Option(
+            "--actor",
+            help="Who is acting, for the audit log (default: PROVISION_ACTOR, else user@host).",
+        ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
 ) -> None:

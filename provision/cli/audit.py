@@ -11,6 +11,7 @@ import typer
 from models import session_scope
 from models.db import open_database
 from provision import export
+from provision.audit import record_export
 from provision.cli._common import JsonOption, console, emit_json, run_context
 from provision.errors import InputError
 
@@ -49,12 +50,21 @@ def export_command(
     upper = export.parse_bound(until, end=True, option="--until")
     if lower is not None and upper is not None and lower >= upper:
         raise InputError(f"--since {since} is not before --until {until}")
-    engine = open_database(run_context(ctx).settings.database_url)
+    settings = run_context(ctx).settings
+    engine = open_database(settings.database_url)
     with session_scope(engine) as session:
         if fmt is Format.CSV:
             result = export.export_csv(session, file, since=lower, until=upper, school=school)
         else:
             result = export.export_audit_xlsx(session, file, since=lower, until=upper, school=school)
+    with session_scope(engine) as session:
+        record_export(
+            session,
+            actor=settings.actor,
+            files=[str(p) for p in result.paths],
+            filters={"since": since, "until": until, "school": school, "format": fmt.value},
+            school=school,
+        )
     if json_output:
         emit_json(result.to_data())
         return
