@@ -10,6 +10,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///provision.db"
+# --sandbox without --db or DATABASE_URL: the simulator's records beside, never inside, the real ones.
+SANDBOX_DATABASE_URL = "sqlite:///provision-sandbox.db"
 
 
 def default_actor() -> str:

@@ -9,10 +9,9 @@ from typing import Annotated
 import typer
 
 from models import session_scope
-from models.db import open_database
 from provision import export
 from provision.audit import record_export
-from provision.cli._common import JsonOption, console, emit_json, run_context
+from provision.cli._common import JsonOption, console, emit, open_records, run_context
 from provision.errors import InputError
 
 
@@ -51,7 +50,7 @@ def export_command(
     if lower is not None and upper is not None and lower >= upper:
         raise InputError(f"--since {since} is not before --until {until}")
     settings = run_context(ctx).settings
-    engine = open_database(settings.database_url)
+    engine = open_records(settings)
     with session_scope(engine) as session:
         if fmt is Format.CSV:
             result = export.export_csv(session, file, since=lower, until=upper, school=school)
@@ -66,7 +65,7 @@ def export_command(
             school=school,
         )
     if json_output:
-        emit_json(result.to_data())
+        emit(ctx, result.to_data())
         return
     for path in result.paths:
         console.print(f"wrote {path}", highlight=False, soft_wrap=True)  # a path stays one copyable line

@@ -10,7 +10,7 @@ from typing import Annotated
 import orjson
 import typer
 
-from provision.cli._common import JsonOption, console, emit_json, err_console, run_context
+from provision.cli._common import JsonOption, console, emit, err_console, open_records, run_context
 from provision.errors import InputError
 from provision.policy import Policy, load_policy
 from provision.settings import AppSettings
@@ -69,14 +69,13 @@ def plan_command(
     json_output: JsonOption = False,
 ) -> None:
     """Show what apply would change in Zoom, per school, with the reason for every change."""
-    from models.db import init_db, make_engine, session_scope
+    from models.db import session_scope
     from provision.planning import gc_paused, make_plan, save_plan
     from provision.render import print_plan
 
     settings = run_context(ctx).settings
     policy = effective_policy(settings)
-    engine = make_engine(settings.database_url)
-    init_db(engine)
+    engine = open_records(settings)
     with gc_paused(), session_scope(engine) as session:
         plan = make_plan(session, policy, school=school, force=force, actor=settings.actor, record=False)
         data = plan.to_data()  # once, for the record, the file and --json alike
@@ -84,7 +83,7 @@ def plan_command(
     if out is not None:
         write_plan_file(out, data)
     if json_output:
-        emit_json(data)
+        emit(ctx, data)
         return
     big = len(plan.actions) + len(plan.waiting) > BIG_PLAN_LINES
     print_plan(console, plan, limit=LINES_PER_SCHOOL if big and not show_all and school is None else None)
@@ -100,7 +99,7 @@ def policy_show(ctx: typer.Context, json_output: JsonOption = False) -> None:
     settings = run_context(ctx).settings
     policy = effective_policy(settings)
     if json_output:
-        emit_json(policy.to_data())
+        emit(ctx, policy.to_data())
         return
     source = policy_path(settings)
     err_console.print(f"# effective policy ({source or 'defaults'})", markup=False, highlight=False)

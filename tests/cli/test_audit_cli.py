@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner, Result
 
 from provision.cli import app
+from tests.cli.envelope import payload
 from tests.provision.ops_data import INJECTION, make_db, seed
 
 
@@ -34,7 +35,7 @@ def test_export_xlsx_with_range_and_school(sqlite_url: str, tmp_path: Path) -> N
         "--json",
     )
     assert code == 0, result.output
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert data["files"] == [str(target)]
     assert data["rows"]["Changes"] == 0  # the 0690 change is on 2026-09-13
     wb = load_workbook(target)
