@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import traceback
+from pathlib import Path
 from typing import Annotated, Any
 
 import click
@@ -187,6 +188,14 @@ def _root(
             help="Who is acting, for the audit log (default: PROVISION_ACTOR, else user@host).",
         ),
     ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy",
+            help="The policy file (default: PROVISION_POLICY_FILE or PROVISION_POLICY, else built-in).",
+            dir_okay=False,
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
     version: Annotated[
         bool,
@@ -204,6 +213,8 @@ def _root(
         updates["database_url"] = SANDBOX_DATABASE_URL
     if actor:
         updates["actor"] = actor
+    if policy is not None:
+        updates["policy_file"] = policy
     if updates:
         settings = settings.model_copy(update=updates)
     level = logging.DEBUG if debug or os.environ.get("PROVISION_LOG") == "debug" else logging.WARNING
@@ -216,9 +227,9 @@ def _root(
 
 def _register_commands() -> None:
     # One module per command group (Typer's one-file-per-command layout); each adds its own.
-    from provision.cli import apply, audit, db, demo, imports, plan, query, reconcile, sandbox, sync
+    from provision.cli import apply, audit, db, demo, imports, plan, policy, query, reconcile, sandbox, sync
 
-    for module in (imports, db, sync, plan, apply, reconcile, query, audit, sandbox, demo):
+    for module in (imports, db, sync, plan, apply, reconcile, query, policy, audit, sandbox, demo):
         module.register(app)
 
 

@@ -1,4 +1,4 @@
-"""CLI commands: `plan` and `policy show` (registered on the root app by provision.cli)."""
+"""CLI command: `plan` (registered on the root app by provision.cli), and the policy in force."""
 
 from __future__ import annotations
 
@@ -19,11 +19,9 @@ from provision.settings import AppSettings
 BIG_PLAN_LINES = 500
 LINES_PER_SCHOOL = 10
 
-policy_app = typer.Typer(name="policy", help="The licensing policy (TOML).", no_args_is_help=True)
-
 
 def policy_path(settings: AppSettings) -> Path | None:
-    """settings.policy_file (PROVISION_POLICY_FILE), else PROVISION_POLICY, else the defaults."""
+    """--policy or PROVISION_POLICY_FILE (settings.policy_file), else PROVISION_POLICY, else defaults."""
     if settings.policy_file is not None:
         return settings.policy_file
     env = os.environ.get("PROVISION_POLICY")
@@ -91,22 +89,6 @@ def plan_command(
         err_console.print(f"Plan saved to {out}: run `provision apply {out}` to apply it.", markup=False)
 
 
-@policy_app.command("show")
-def policy_show(ctx: typer.Context, json_output: JsonOption = False) -> None:
-    """Print the effective policy (the file's values over the defaults)."""
-    from provision.render import print_policy
-
-    settings = run_context(ctx).settings
-    policy = effective_policy(settings)
-    if json_output:
-        emit(ctx, policy.to_data())
-        return
-    source = policy_path(settings)
-    err_console.print(f"# effective policy ({source or 'defaults'})", markup=False, highlight=False)
-    print_policy(console, policy)
-
-
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
     app.command("plan")(plan_command)
-    app.add_typer(policy_app)

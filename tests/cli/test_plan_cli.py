@@ -129,9 +129,14 @@ def test_policy_show_prints_the_effective_policy(tmp_path: Path, monkeypatch: py
     monkeypatch.setenv("PROVISION_POLICY", str(policy))
     shown = run("policy", "show", "--json")
     data = payload(shown.stdout)
-    assert data["revoke"] == "deactivate"
-    assert data["grace_days"] == 3
-    assert data["licensed_roles"] == ["admin", "teacher", "staff"]
+    assert data["policy"]["revoke"] == "deactivate"
+    assert data["policy"]["grace_days"] == 3
+    assert data["policy"]["licensed_roles"] == ["admin", "teacher", "staff"]
+    assert data["differs"] == {
+        "revoke": {"value": "deactivate", "default": "downgrade"},
+        "grace_days": {"value": 3, "default": 14},
+    }
+    assert data["source"] == str(policy)
 
 
 def test_bad_policy_file_names_the_file_and_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -140,7 +145,7 @@ def test_bad_policy_file_names_the_file_and_key(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("PROVISION_POLICY", str(policy))
     result = run("policy", "show")
     assert code(result) == 2
-    assert f"{policy}: unknown key 'grace_dayz'" in err(result)
+    assert f"{policy}: unknown key 'grace_dayz' (did you mean 'grace_days'?)" in err(result)
 
 
 def test_big_plans_show_a_few_lines_per_school_unless_all(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
