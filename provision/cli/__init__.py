@@ -197,6 +197,16 @@ def _root(
         ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait",
+            min=0,
+            envvar="PROVISION_LOCK_WAIT",
+            help="Seconds to wait for a lock another command holds (an apply, sync or import); "
+            "0 refuses at once.",
+        ),
+    ] = 0.0,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit."),
@@ -223,6 +233,12 @@ def _root(
     ctx.obj = RunContext(settings=settings, debug=debug, command=" ".join(words))
     if _human_header_wanted(ctx.meta.get("provision.argv", []), words):
         err_console.print(where_line(settings), style="dim", markup=False, highlight=False, soft_wrap=True)
+    # Who holds a lock is named to whoever must wait for it: the actor and the command.
+    # (Imported here, not at the top: `provision --help` must not load the database layer.)
+    from models.locks import lock_owner, lock_wait
+
+    lock_wait.set(wait)
+    lock_owner.set(f"{settings.actor}: provision {' '.join(words) or ctx.invoked_subcommand or ''}".strip())
 
 
 def _register_commands() -> None:

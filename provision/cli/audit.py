@@ -9,10 +9,10 @@ from typing import Annotated
 import typer
 
 from models import session_scope
-from provision import export
-from provision.audit import record_export
 from provision.cli._common import JsonOption, console, emit, open_records, run_context
 from provision.errors import InputError
+from provision.reports import export
+from provision.store.audit import record_export
 
 
 class Format(StrEnum):

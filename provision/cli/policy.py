@@ -11,8 +11,8 @@ import typer
 
 from provision.cli._common import JsonOption, console, emit, err_console, run_context
 from provision.cli.plan import effective_policy, policy_path
+from provision.core.policy import DEFAULT_POLICY_TOML, commented_toml, differences
 from provision.errors import InputError
-from provision.policy import DEFAULT_POLICY_TOML, commented_toml, differences
 
 policy_app = typer.Typer(name="policy", help="The licensing policy (TOML).", no_args_is_help=True)
 

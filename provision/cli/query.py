@@ -1,4 +1,4 @@
-"""CLI commands: `schools`, `school CODE`, `person EMAIL` (read-only; provision.queries answers)."""
+"""CLI commands: `schools`, `school CODE`, `person EMAIL` (read-only; provision.reports.queries answers)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from models import session_scope
-from provision import queries
 from provision.cli._common import JsonOption, console, emit, open_records, run_context
+from provision.reports import queries
 
 
 def _when(value: datetime | None) -> str:

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from provision.errors import InputError
-from provision.policy import (
+from provision.core.policy import (
     DEFAULT_POLICY_TOML,
     Policy,
     commented_toml,
@@ -15,6 +14,7 @@ from provision.policy import (
     load_policy,
     parse_policy,
 )
+from provision.errors import InputError
 
 
 def test_no_file_and_the_documented_defaults_are_the_same_policy() -> None:

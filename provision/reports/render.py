@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from provision.plan import Action, ActionKind, Plan, Waiting
+from provision.core.plan import Action, ActionKind, Plan, Waiting
 
 MARKERS: dict[ActionKind, tuple[str, str]] = {
     ActionKind.REMOVE_ADDON: ("~", "yellow"),
