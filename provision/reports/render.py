@@ -18,7 +18,6 @@ from rich.text import Text
 
 from provision.core.actions import SPECS
 from provision.core.plan import Action, ActionKind, Plan, Waiting
-from provision.core.policy import Policy
 
 # Marker and colour of each kind's lines: its entry in the action registry.
 MARKERS: dict[ActionKind, tuple[str, str]] = {kind: (spec.marker, spec.style) for kind, spec in SPECS.items()}
@@ -168,7 +167,3 @@ def print_plan(console: Console, plan: Plan, *, limit: int | None = None) -> Non
     )
     if plan.is_empty:
         console.print(Text("No changes: Zoom matches the rosters and the policy.", style="green"))
-
-
-def print_policy(console: Console, policy: Policy) -> None:
-    console.print(Text(policy.to_toml()), end="")
