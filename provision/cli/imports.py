@@ -15,9 +15,9 @@ from models.db import session_scope
 from provision.cli._common import (
     JsonOption,
     console,
-    database,
-    emit_json,
+    emit,
     err_console,
+    open_records,
     run_context,
     show_progress,
 )
@@ -43,7 +43,7 @@ def _run(
     ctx: typer.Context, json_output: bool, call: Callable[..., ImportReport], **kwargs: Any
 ) -> ImportReport:
     settings = run_context(ctx).settings
-    engine = database(ctx)
+    engine = open_records(settings, create=True)  # the first import makes the database
     status = console.status("importing…") if show_progress(json_output) else nullcontext()
     with status, session_scope(engine) as session:
         return call(session, actor=settings.actor, **kwargs)
@@ -89,12 +89,14 @@ def _render(report: ImportReport, rejects_file: Path | None) -> None:
         )
 
 
-def _finish(report: ImportReport, file: Path, rejects_out: Path | None, json_output: bool) -> None:
+def _finish(
+    ctx: typer.Context, report: ImportReport, file: Path, rejects_out: Path | None, json_output: bool
+) -> None:
     rejects_file = None
     if report.rejected and not report.already_imported:
         rejects_file = write_rejects_xlsx(report, rejects_out or default_rejects_path(file))
     if json_output:
-        emit_json({**report.to_data(), "rejects_file": str(rejects_file) if rejects_file else None})
+        emit(ctx, {**report.to_data(), "rejects_file": str(rejects_file) if rejects_file else None})
     else:
         _render(report, rejects_file)
     if report.rejected and not report.committed:
@@ -112,7 +114,7 @@ def schools_command(
 ) -> None:
     """Import institutions (code, name, region, kind, seats); existing codes are updated."""
     report = _run(ctx, json_output, import_schools, path=file, dry_run=dry_run, skip_invalid=skip_invalid)
-    _finish(report, file, rejects_out, json_output)
+    _finish(ctx, report, file, rejects_out, json_output)
 
 
 @import_app.command("roster")
@@ -150,7 +152,7 @@ def roster_command(
         skip_invalid=skip_invalid,
         dry_run=dry_run,
     )
-    _finish(report, file, rejects_out, json_output)
+    _finish(ctx, report, file, rejects_out, json_output)
 
 
 def register(app: typer.Typer) -> None:

@@ -17,9 +17,9 @@ from rich.table import Table
 from provision.cli._common import (
     JsonOption,
     console,
-    database,
-    emit_json,
+    emit,
     err_console,
+    open_records,
     run_context,
     stage_progress,
 )
@@ -95,7 +95,7 @@ def reconcile_command(
 
     settings = run_context(ctx).settings
     policy = effective_policy(settings)
-    engine = database(ctx)
+    engine = open_records(settings)
 
     def confirm(plan: Any) -> bool:
         print_plan(console, plan)
@@ -122,7 +122,7 @@ def reconcile_command(
 
     data = result.to_data()
     if json_output:
-        emit_json(data)
+        emit(ctx, data)
     else:
         fixed = data.get("fix")
         if fixed is not None:

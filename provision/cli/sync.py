@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from provision.cli._common import JsonOption, console, database, emit_json, run_context, stage_progress
+from provision.cli._common import JsonOption, console, emit, open_records, run_context, stage_progress
 
 
 def _print_result(result: Any) -> None:
@@ -38,7 +38,7 @@ def sync_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
     from provision.run.zoom_access import open_zoom
 
     settings = run_context(ctx).settings
-    engine = database(ctx)
+    engine = open_records(settings, create=True)  # a snapshot may come before any roster
 
     async def run(callback: Any) -> Any:
         async with open_zoom(settings) as client:
@@ -49,7 +49,7 @@ def sync_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
 
         result = asyncio.run(run(callback))
     if json_output:
-        emit_json(result.to_data())
+        emit(ctx, result.to_data())
     else:
         _print_result(result)
 

@@ -1,17 +1,67 @@
 """The policy: who should hold a license, what revoking does, and when a plan is too dangerous.
 
 Read from a TOML file by provision.store.policy_file; every key has a default, so an empty file is
-the default policy.
+the default policy (DEFAULT_POLICY_TOML spells them out, with what each key means).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ROLES = ("admin", "teacher", "staff", "student")
 ADDON_CAPACITIES = (500, 1000)
+
+DEFAULT_POLICY_TOML = """\
+# provision policy: every key is optional; these are the defaults.
+
+# Roles that get a Zoom license, and the order in which a school's quota is filled
+# (then by email, so the order is stable from one run to the next).
+licensed_roles = ["admin", "teacher", "staff"]
+role_priority = ["admin", "teacher", "staff", "student"]
+
+# People who already hold a license keep it ahead of newcomers of a higher priority; false fills
+# each quota strictly by priority (a new admin may then take a teacher's seat).
+keep_holders = true
+
+# What revoking a license does to someone who left: "downgrade" (to Basic, keeps the account
+# and its recordings) or "deactivate". Users are never deleted.
+revoke = "downgrade"
+
+# Days after leaving the roster before the license is taken back.
+grace_days = 14
+
+# How new users are created: "create" (Zoom emails an invitation), "autoCreate", "custCreate",
+# "ssoCreate" (depends on the account's plan and SSO).
+create_action = "create"
+
+# Add the user to the school's Zoom group (Institution.zoom_group_id) when it has one.
+use_groups = true
+
+# Never touched, only listed.
+protected_emails = []
+protect_owner = true    # the account owner (role_id 0)
+protect_admins = true   # account admins (role_id 1)
+
+# Reconcile: a license unused for this many days is reported for reclaim (0 = never).
+inactive_days = 90
+# Reconcile: an invitation pending for this many days is reported.
+pending_days = 30
+
+# Safety: a plan that takes back more licenses than this is refused unless --force.
+max_revoke_count = 200           # whole account
+max_revoke_share = 0.10          # of the account's managed licensed users
+max_school_revoke_count = 25     # any one school
+max_school_revoke_share = 0.30   # of that school's licensed users
+# Shares are only judged above this many revocations (one departure in a school of three is 33%).
+revoke_share_min_count = 5
+
+# Large Meetings add-on per role: capacity 500 or 1000. Only licensed users get one.
+[addons]
+admin = 500
+"""
 
 
 class Policy(BaseModel):
@@ -109,3 +159,78 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+# `key = value` with an optional trailing comment, as the default file writes them.
+_ASSIGNMENT = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>.*?)(?P<comment>\s+#.*)?$")
+_TABLE = re.compile(r"^\[(?P<name>[A-Za-z_][A-Za-z0-9_]*)\]\s*$")
+DIFFERS_MARK = "# <- differs from the default:"
+
+
+def differences(policy: Policy) -> dict[str, dict[str, Any]]:
+    """Each key whose effective value is not the default's: {key: {"value", "default"}}.
+
+    Keys of a table are dotted (`addons.teacher`); a key the defaults lack has default None.
+    """
+    default = Policy().to_data()
+    found: dict[str, dict[str, Any]] = {}
+    for key, value in policy.to_data().items():
+        if isinstance(value, dict):
+            base = default.get(key) or {}
+            for sub in sorted(set(value) | set(base)):
+                if value.get(sub) != base.get(sub):
+                    found[f"{key}.{sub}"] = {"value": value.get(sub), "default": base.get(sub)}
+        elif value != default[key]:
+            found[key] = {"value": value, "default": default[key]}
+    return found
+
+
+def commented_toml(policy: Policy) -> str:
+    """The default file with its comments, carrying `policy`'s values; each change is marked.
+
+    What `provision policy show` prints: the reader sees what every key means, and which ones
+    this policy set apart from the defaults (`# <- differs from the default: 14`).
+    """
+    values = policy.to_data()
+    changed = differences(policy)
+    out: list[str] = []
+    table: str | None = None
+    seen: set[str] = set()
+
+    def close_table() -> None:
+        # Keys of the table the defaults do not have (a role given an add-on): listed last in it.
+        if table is None:
+            return
+        extra = sorted(set(values.get(table) or {}) - {k.split(".", 1)[1] for k in seen if "." in k})
+        for sub in extra:
+            value = values[table][sub]
+            out.append(f"{sub} = {_toml_value(value)}  {DIFFERS_MARK} not set")
+
+    for line in DEFAULT_POLICY_TOML.splitlines():
+        header = _TABLE.match(line)
+        if header:
+            close_table()
+            table = header["name"]
+            out.append(line)
+            continue
+        match = _ASSIGNMENT.match(line)
+        if not match:
+            out.append(line)
+            continue
+        key = f"{table}.{match['key']}" if table else match["key"]
+        seen.add(key)
+        if table:
+            value = (values.get(table) or {}).get(match["key"])
+            if value is None:  # taken away by the file: shown as a comment so the key stays documented
+                out.append(f"# {line}  # <- differs from the default: removed by this policy")
+                continue
+        else:
+            value = values[key]
+        text = f"{match['key']} = {_toml_value(value)}{match['comment'] or ''}"
+        if key in changed:
+            text += f"  {DIFFERS_MARK} {_toml_value(changed[key]['default'])}"
+        out.append(text)
+    close_table()
+    if changed:
+        out[0] = "# provision policy: every key is optional; lines marked '<- differs' are not the defaults."
+    return "\n".join(out) + "\n"

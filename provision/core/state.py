@@ -21,7 +21,7 @@ from provision.errors import InputError
 # which every layer above the core uses.
 BASIC_TYPE = 1
 LICENSED_TYPE = 2
-UNASSIGNED_TYPE = 4  # no meeting hosting at all
+UNASSIGNED_TYPE = 4  # "Unassigned without Meetings Basic": no seat, outside the Basic-user cap
 NONE_TYPE = 99  # only users created with ssoCreate
 TYPE_NAMES = {
     BASIC_TYPE: "Basic",

@@ -24,14 +24,14 @@ from sqlalchemy import Engine
 from importers import ImportReport, import_roster, import_schools, write_rejects_xlsx
 from models import open_database, session_scope
 from provision.core.plan import Plan
-from provision.core.policy import Policy
+from provision.core.policy import DEFAULT_POLICY_TOML, Policy
 from provision.demo.data import SCHOOLS, DemoFiles, write_sample
 from provision.reports.export import export_audit_xlsx
 from provision.run.apply import ApplyResult, apply_plan
 from provision.run.observe import sync
 from provision.run.reconcile import ReconcileResult, reconcile
 from provision.store.planning import make_plan
-from provision.store.policy_file import DEFAULT_POLICY_TOML, parse_policy
+from provision.store.policy_file import parse_policy
 from zoom_client import AsyncZoomClient
 from zoom_client.settings import credentials_in_env
 

@@ -9,63 +9,15 @@ emails, so that " Director@School.UA " protects the person the roster lists.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from importers.normalize import normalize_email
-from provision.core.policy import Policy
+from provision.core.policy import DEFAULT_POLICY_TOML, Policy
 from provision.errors import InputError
-
-DEFAULT_POLICY_TOML = """\
-# provision policy: every key is optional; these are the defaults.
-
-# Roles that get a Zoom license, and the order in which a school's quota is filled
-# (then by email, so the order is stable from one run to the next).
-licensed_roles = ["admin", "teacher", "staff"]
-role_priority = ["admin", "teacher", "staff", "student"]
-
-# People who already hold a license keep it ahead of newcomers of a higher priority; false fills
-# each quota strictly by priority (a new admin may then take a teacher's seat).
-keep_holders = true
-
-# What revoking a license does to someone who left: "downgrade" (to Basic, keeps the account
-# and its recordings) or "deactivate". Users are never deleted.
-revoke = "downgrade"
-
-# Days after leaving the roster before the license is taken back.
-grace_days = 14
-
-# How new users are created: "create" (Zoom emails an invitation), "autoCreate", "custCreate",
-# "ssoCreate" (depends on the account's plan and SSO).
-create_action = "create"
-
-# Add the user to the school's Zoom group (Institution.zoom_group_id) when it has one.
-use_groups = true
-
-# Never touched, only listed.
-protected_emails = []
-protect_owner = true    # the account owner (role_id 0)
-protect_admins = true   # account admins (role_id 1)
-
-# Reconcile: a license unused for this many days is reported for reclaim (0 = never).
-inactive_days = 90
-# Reconcile: an invitation pending for this many days is reported.
-pending_days = 30
-
-# Safety: a plan that takes back more licenses than this is refused unless --force.
-max_revoke_count = 200           # whole account
-max_revoke_share = 0.10          # of the account's managed licensed users
-max_school_revoke_count = 25     # any one school
-max_school_revoke_share = 0.30   # of that school's licensed users
-# Shares are only judged above this many revocations (one departure in a school of three is 33%).
-revoke_share_min_count = 5
-
-# Large Meetings add-on per role: capacity 500 or 1000. Only licensed users get one.
-[addons]
-admin = 500
-"""
 
 
 def _where(loc: tuple[int | str, ...]) -> str:
@@ -85,7 +37,9 @@ def parse_policy(text: str, *, source: str = "policy") -> Policy:
         for error in exc.errors():
             key = _where(error["loc"])
             if error["type"] == "extra_forbidden":
-                problems.append(f"unknown key {key!r}")
+                close = difflib.get_close_matches(str(error["loc"][-1]), list(Policy.model_fields), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                problems.append(f"unknown key {key!r}{hint}")
             else:
                 message = error["msg"].removeprefix("Value error, ")
                 problems.append(f"key {key!r}: {message}")
