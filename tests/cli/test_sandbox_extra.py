@@ -7,12 +7,13 @@ The interpreter runs with the server's packages made unimportable, as in an envi
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.cli.envelope import payload
 
 # None in sys.modules: `import uvicorn` raises ModuleNotFoundError and importlib.util.find_spec
 # answers None, as when the package is not installed.
@@ -40,7 +41,7 @@ def test_demo_runs_without_the_sandbox_extra(tmp_path: Path) -> None:
     result = _provision("demo", "--dir", str(tmp_path / "demo"), "--json", cwd=tmp_path)
 
     assert result.returncode == 0, result.stderr
-    steps = [step["title"] for step in json.loads(result.stdout)["steps"]]
+    steps = [step["title"] for step in payload(result.stdout)["steps"]]
     assert "apply" in steps
     assert "reconcile" in steps
 
