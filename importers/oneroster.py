@@ -18,6 +18,7 @@ from importers.errors import DataError
 from importers.normalize import ROLES, is_valid_email, normalize_email
 from importers.orgs import Org, institution_of, read_orgs
 from importers.package import Get, Package, Table, open_package, users_mode
+from importers.report import count
 from importers.roles import RoleTable
 from importers.rows import RawRoster, RawRow
 
@@ -111,17 +112,19 @@ def package_rows(
 def _notes(out: RawRoster, email_from_username: bool) -> None:
     c = out.counts
     if c.get(GUARDIANS):
-        out.notes.append(f"{c[GUARDIANS]} guardians, parents or relatives left out (not school staff)")
+        who = count(c[GUARDIANS], "guardian, parent or relative", "guardians, parents or relatives")
+        out.notes.append(f"{who} left out (not school staff)")
     if c.get(ABOVE):
-        out.notes.append(f"{c[ABOVE]} memberships at a district or ministry org left out (at no school)")
+        what = count(c[ABOVE], "membership", "memberships")
+        out.notes.append(f"{what} at a district or ministry org left out (at no school)")
     if c.get(NO_ROLE):
-        out.notes.append(f"{c[NO_ROLE]} users with no role at any org left out")
+        out.notes.append(f"{count(c[NO_ROLE], 'user', 'users')} with no role at any org left out")
     if c.get(DELETED):
-        out.notes.append(f"{c[DELETED]} rows marked tobedeleted left out")
+        out.notes.append(f"{count(c[DELETED], 'row', 'rows')} marked tobedeleted left out")
     if c.get(FROM_USERNAME):
         out.notes.append(
-            f"{c[FROM_USERNAME]} people had no email: their username, an address, was used "
-            "(policy email_from_username = true)"
+            f"{count(c[FROM_USERNAME], 'person', 'people')} with no email: the username, an address, "
+            "was used (policy email_from_username = true)"
         )
 
 

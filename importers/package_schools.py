@@ -19,7 +19,7 @@ from importers.batch import close_batch, open_batch
 from importers.errors import DataError
 from importers.orgs import Org, institution_of, read_orgs, region_of
 from importers.package import open_package
-from importers.report import ImportReport, Rejected, SchoolChange
+from importers.report import ImportReport, Rejected, SchoolChange, count
 from importers.seats_sheet import SeatRow, read_seats
 from models import Institution, OrgUnit
 from models.bulk import bulk_upsert, id_map
@@ -254,13 +254,14 @@ def _summarize(
         "orgs_tobedeleted_skipped": sum(1 for o in orgs.values() if o.deleted),
     }
     if units:
-        report.notes.append(f"{len(units)} departments or other sub-orgs count as the school above them")
+        what = count(len(units), "department or other sub-org counts", "departments or other sub-orgs count")
+        report.notes.append(f"{what} as the school above them")
     if stray:
         names = ", ".join(f"{o.sourced_id} ({o.type})" for o in stray[:MAX_NAMED])
-        report.notes.append(f"{len(stray)} orgs under no school left out: {names}")
+        report.notes.append(f"{count(len(stray), 'org', 'orgs')} under no school left out: {names}")
     if report.counts["orgs_tobedeleted_skipped"]:
         report.notes.append(
-            f"{report.counts['orgs_tobedeleted_skipped']} orgs marked tobedeleted left out "
+            f"{count(report.counts['orgs_tobedeleted_skipped'], 'org', 'orgs')} marked tobedeleted left out "
             "(schools already imported are kept)"
         )
     no_seats = [(code, r["name"]) for code, r in sorted(rows.items()) if r["seats"] == 0]
@@ -269,4 +270,5 @@ def _summarize(
         named = ", ".join(f"{code} ({name})" for code, name in no_seats[:MAX_NAMED])
         more = f" and {len(no_seats) - MAX_NAMED} more" if len(no_seats) > MAX_NAMED else ""
         how = "" if seats_given else "; give seats with --seats FILE (columns: code or sourcedId, seats)"
-        report.warnings.append(f"{len(no_seats)} schools have 0 seats: {named}{more}{how}")
+        who = count(len(no_seats), "school has", "schools have")
+        report.warnings.append(f"{who} 0 seats: {named}{more}{how}")

@@ -16,6 +16,11 @@ MISSING_CODE = "missing code"
 BAD_SEATS = "bad seats"
 
 
+def count(n: int, one: str, many: str) -> str:
+    """ "1 school", "2 schools": the summaries' figures read as sentences."""
+    return f"{n} {one if n == 1 else many}"
+
+
 @dataclass(frozen=True)
 class Rejected:
     """One rejected cell of one row: row is the number the spreadsheet shows (1-based, title

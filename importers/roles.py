@@ -7,7 +7,6 @@ The OneRoster 1.1/1.2 role vocabulary is a data table; a table of words from the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 
 from importers.normalize import ROLES, key, map_role
 
@@ -62,7 +61,3 @@ class RoleTable:
         """The role of a word; None when the word is unknown (or names no staff)."""
         return self._lookup(word)[1]
 
-
-@lru_cache(maxsize=8)
-def default_table(oneroster: bool) -> RoleTable:
-    return RoleTable(oneroster=oneroster)

@@ -191,7 +191,7 @@ def test_a_sheet_imported_school_is_adopted_by_its_code(engine: Engine, tmp_path
     assert report.schools["0421"].updated == 1
     assert ("0421", "Ліцей №1", "Kyiv District", "school", 7, P.SCHOOL_A) in _institutions(engine)
     assert report.warnings == [
-        f"1 schools have 0 seats: {B} (Gymnasium 2); " + report.warnings[0].split("; ")[1]
+        f"1 school has 0 seats: {B} (Gymnasium 2); " + report.warnings[0].split("; ")[1]
     ]
 
 
