@@ -20,6 +20,7 @@ from importers.sniff import detect
 from importers.source import display_name, open_sheets
 from models import Institution
 from models.bulk import bulk_upsert
+from models.locks import rosters_locked
 from models.types import utcnow
 
 
@@ -29,6 +30,7 @@ def _reject(row: RawRow, field: str, reason: str, detail: str = "") -> Rejected:
     )
 
 
+@rosters_locked
 def import_schools(
     session: Session,
     path: str | Path,

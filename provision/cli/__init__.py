@@ -108,6 +108,16 @@ def _root(
         str | None, typer.Option("--actor", help="Who is acting, for the audit log (default: OS user).")
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait",
+            min=0,
+            envvar="PROVISION_LOCK_WAIT",
+            help="Seconds to wait for a lock another command holds (an apply, sync or import); "
+            "0 refuses at once.",
+        ),
+    ] = 0.0,
 ) -> None:
     settings = AppSettings()
     updates: dict[str, Any] = {}
@@ -122,6 +132,12 @@ def _root(
     level = logging.DEBUG if debug or os.environ.get("PROVISION_LOG") == "debug" else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     ctx.obj = RunContext(settings=settings, debug=debug)
+    # Who holds a lock is named to whoever must wait for it: the actor and the command.
+    # (Imported here, not at the top: `provision --help` must not load the database layer.)
+    from models.locks import lock_owner, lock_wait
+
+    lock_wait.set(wait)
+    lock_owner.set(f"{settings.actor}: provision {ctx.invoked_subcommand or ''}".strip())
 
 
 def _register_commands() -> None:

@@ -10,9 +10,9 @@ import typer
 
 from models import session_scope
 from models.db import open_database
-from provision import export
 from provision.cli._common import JsonOption, console, emit_json, run_context
 from provision.errors import InputError
+from provision.reports import export
 
 
 class Format(StrEnum):

@@ -1,4 +1,4 @@
-"""CLI commands: `schools`, `school CODE`, `person EMAIL` (read-only; provision.queries answers)."""
+"""CLI commands: `schools`, `school CODE`, `person EMAIL` (read-only; provision.reports.queries answers)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from models import session_scope
 from models.db import open_database
-from provision import queries
 from provision.cli._common import JsonOption, console, emit_json, run_context
+from provision.reports import queries
 
 
 def _when(value: datetime | None) -> str:
