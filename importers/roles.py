@@ -60,4 +60,3 @@ class RoleTable:
     def role(self, word: str) -> str | None:
         """The role of a word; None when the word is unknown (or names no staff)."""
         return self._lookup(word)[1]
-
