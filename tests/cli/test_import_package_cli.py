@@ -3,7 +3,6 @@ two commands and no file of ours (the policy's email_from_username aside)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from typer.testing import CliRunner, Result
 
 from models.db import dispose_engines
 from provision.cli import app
+from tests.cli.envelope import payload
 from tests.importers import packages as P
 from tests.importers.conftest import write_csv
 
@@ -36,7 +36,7 @@ def test_oneroster_12_zip_in_two_commands(db: str, tmp_path: Path, monkeypatch: 
 
     roster = run(db, "import", "roster", str(pkg), "--json")
     assert roster.exit_code == 2, roster.output  # Marta has no email, only an address as username
-    data = json.loads(roster.stdout)
+    data = payload(roster.stdout)
     assert data["committed"] is False
     assert [r["detail"] for r in data["rejected"]] == [
         "the username is an address: policy email_from_username = true would use it"
@@ -47,7 +47,7 @@ def test_oneroster_12_zip_in_two_commands(db: str, tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("PROVISION_POLICY", str(policy))
     roster = run(db, "import", "roster", str(pkg), "--json")
     assert roster.exit_code == 0, roster.output
-    data = json.loads(roster.stdout)
+    data = payload(roster.stdout)
     assert data["committed"] is True
     assert data["rows_accepted"] == 8
     assert data["totals"]["added"] == 8
@@ -58,7 +58,7 @@ def test_oneroster_12_zip_in_two_commands(db: str, tmp_path: Path, monkeypatch: 
     }
     assert any("email_from_username = true" in n for n in data["notes"])
 
-    school = json.loads(run(db, "school", "0421", "--json").stdout)
+    school = payload(run(db, "school", "0421", "--json").stdout)
     assert (school["school"]["region"], school["school"]["members"]) == ("Kyiv District", 5)
 
 
@@ -79,7 +79,7 @@ def test_seats_sheet_gives_the_seats(db: str, tmp_path: Path) -> None:
     )
     result = run(db, "import", "schools", str(pkg), "--seats", str(seats), "--json")
     assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert data["warnings"] == []
     assert data["counts"]["institutions"] == 2
     again = run(db, "import", "schools", str(pkg), "--seats", str(seats))
@@ -97,8 +97,8 @@ def test_shared_sds_sample_in_two_commands(
     monkeypatch.setenv("PROVISION_POLICY", str(policy))
     schools = run(db, "import", "schools", str(pkg), "--json")
     assert schools.exit_code == 0, schools.output
-    assert json.loads(schools.stdout)["counts"]["institutions"] == 2  # the school and the college
+    assert payload(schools.stdout)["counts"]["institutions"] == 2  # the school and the college
     roster = run(db, "import", "roster", str(pkg), "--json")
     assert roster.exit_code == 0, roster.output
-    data = json.loads(roster.stdout)
+    data = payload(roster.stdout)
     assert (data["rows_accepted"], data["counts"]["guardians_skipped"]) == (6, 2)
