@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
-from models import Institution
+from models import Institution, OrgUnit
 
 
 class CodeLookup(dict[str, str]):
@@ -41,3 +42,22 @@ def load_codes(session: Session) -> tuple[CodeLookup, dict[str, int]]:
     rows = session.execute(select(Institution.code, Institution.id)).all()  # type: ignore[call-overload]
     ids = {code: id_ for code, id_ in rows}
     return CodeLookup(list(ids)), ids
+
+
+def load_links(session: Session) -> dict[str, str]:
+    """OneRoster/SDS org sourcedId -> institution code: the schools' own ids and their sub-orgs'."""
+    links: dict[str, str] = {}
+    for code, sid in session.execute(
+        select(col(Institution.code), col(Institution.sourced_id)).where(
+            col(Institution.sourced_id).is_not(None)
+        )
+    ):
+        if sid is not None:  # the query filters them; the column's type cannot say so
+            links[sid] = code
+    for sid, code in session.execute(
+        select(col(OrgUnit.sourced_id), col(Institution.code)).join(
+            Institution, col(Institution.id) == col(OrgUnit.institution_id)
+        )
+    ):
+        links.setdefault(sid, code)
+    return links
