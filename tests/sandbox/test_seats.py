@@ -85,7 +85,8 @@ async def test_basic_ceiling_is_3412() -> None:
         with pytest.raises(BadRequestError) as err:
             await zoom.users.create(email="c@s.org", type=1, action="autoCreate")
         assert err.value.code == 3412
-        assert err.value.is_seat_exhausted()
+        assert err.value.is_basic_cap_reached()
+        assert not err.value.is_seat_exhausted()
         with pytest.raises(BadRequestError) as err:
             await zoom.users.set_type(lic.id, 1)
         assert err.value.code == 3412
