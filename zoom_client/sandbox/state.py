@@ -332,9 +332,11 @@ class Account(GroupsMixin):
             refusal = create_refusal(self.config, action, email) if self.config is not None else None
             if refusal is not None:
                 raise refusal
-            self._check_type(None, type, creating=True, action=action)
             if zoom_one_type:
+                # A Workplace holder is neither Basic nor a plan_base seat: only its pool counts.
                 self._check_zoom_one(None, zoom_one_type)
+            else:
+                self._check_type(None, type, creating=True, action=action)
         elif type not in USER_TYPES and not isinstance(type, int):
             raise invalid_field("type")
         now = self.clock.now()
