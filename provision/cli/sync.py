@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from provision.cli._common import JsonOption, console, emit_json, run_context, stage_progress
+from provision.cli._common import JsonOption, console, emit, run_context, stage_progress
 
 
 def _print_result(result: Any) -> None:
@@ -35,8 +35,8 @@ def _print_result(result: Any) -> None:
 def sync_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Read the Zoom account (users of every status, seats, add-ons, groups) into the snapshot."""
     from models.db import init_db, make_engine
-    from provision.observe import sync
-    from provision.zoom_access import open_zoom
+    from provision.run.observe import sync
+    from provision.run.zoom_access import open_zoom
 
     settings = run_context(ctx).settings
     engine = make_engine(settings.database_url)
@@ -51,7 +51,7 @@ def sync_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
 
         result = asyncio.run(run(callback))
     if json_output:
-        emit_json(result.to_data())
+        emit(ctx, result.to_data())
     else:
         _print_result(result)
 

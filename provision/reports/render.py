@@ -16,8 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from provision.plan import Action, ActionKind, Plan, Waiting
-from provision.policy import Policy
+from provision.core.plan import Action, ActionKind, Plan, Waiting
 
 MARKERS: dict[ActionKind, tuple[str, str]] = {
     ActionKind.REMOVE_ADDON: ("~", "yellow"),
@@ -176,7 +175,3 @@ def print_plan(console: Console, plan: Plan, *, limit: int | None = None) -> Non
     )
     if plan.is_empty:
         console.print(Text("No changes: Zoom matches the rosters and the policy.", style="green"))
-
-
-def print_policy(console: Console, policy: Policy) -> None:
-    console.print(Text(policy.to_toml()), end="")
