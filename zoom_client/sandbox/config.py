@@ -130,3 +130,28 @@ class SandboxConfig:
             low, high = data["latency"]
             data["latency"] = (float(low), float(high))
         return cls(**data)
+
+
+def parse_zoom_one_seats(items: list[str]) -> dict[int, int]:
+    """``["edu_school_campus=900", "137438953472=50"]`` -> {zoom_one_type: seats}. A value is a
+    ZoomOneType name (any case, ``-`` or ``_``) or the integer. ValueError names the bad item."""
+    from zoom_client.models import ZoomOneType
+
+    seats: dict[int, int] = {}
+    for item in items:
+        name, sep, count = item.partition("=")
+        key = name.strip().upper().replace("-", "_")
+        try:
+            if not sep:
+                raise ValueError
+            value = int(key) if key.isdigit() else int(ZoomOneType[key])
+            number = int(count)
+            if number < 0:
+                raise ValueError
+        except (KeyError, ValueError):
+            names = ", ".join(t.name.lower() for t in ZoomOneType if t.name.startswith("EDU"))
+            raise ValueError(
+                f"expected TYPE=SEATS with TYPE a zoom_one_type integer or one of: {names}; got {item!r}"
+            ) from None
+        seats[value] = number
+    return seats
