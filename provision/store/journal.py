@@ -337,6 +337,7 @@ def _snapshot_created(conn: Connection, outcomes: Sequence[Outcome], now: dateti
                 "status": "pending" if create_action == "create" else "active",
                 "first_name": action.payload.get("first_name"),
                 "last_name": action.payload.get("last_name"),
+                "role_id": "2",  # POST /users makes a member; a later sync reads any other role
                 "observed_at": now,
             }
         )
