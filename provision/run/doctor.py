@@ -121,7 +121,12 @@ def _check_database(report: DoctorReport, url: str) -> None:
         path = Path(url[len("sqlite:///") :].split("?", 1)[0])
         if not path.exists():
             # Never create an empty database here: say where we looked.
-            report.add("database", False, f"{label}: no database at {path.resolve()}")
+            report.add(
+                "database",
+                False,
+                f"{label}: no database at {path.resolve()}; give --db / DATABASE_URL, or create it with "
+                "`provision db upgrade`",
+            )
             return
         label = f"sqlite:///{path.resolve()}"
     try:

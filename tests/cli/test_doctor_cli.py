@@ -142,3 +142,16 @@ def test_a_refused_secret_fails_the_token_line(served: Any, sqlite_url: str) -> 
     assert result.exit_code == 1
     assert "token" in result.stdout
     assert "wrong-secret-value" not in result.output
+
+
+def test_the_readme_lists_every_scope_each_command_needs() -> None:
+    from pathlib import Path
+
+    from zoom_client.scopes import NEEDED
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(): line for line in readme.splitlines() if line.startswith("| `")}
+    sync_row = next(v for k, v in rows.items() if k.startswith("`sync`"))
+    apply_row = next(v for k, v in rows.items() if k.startswith("`apply`"))
+    assert [s for s in NEEDED["sync"] if f"`{s}`" not in sync_row] == []
+    assert [s for s in NEEDED["apply"] if f"`{s}`" not in apply_row] == []
