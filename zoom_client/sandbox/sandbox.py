@@ -26,8 +26,9 @@ from zoom_client.sandbox.clock import SandboxClock
 from zoom_client.sandbox.config import FaultConfig, SandboxConfig
 from zoom_client.sandbox.errors import ZoomFail
 from zoom_client.sandbox.ratelimits import RateLimits, category
-from zoom_client.sandbox.rules import OtherWriter, WriterEvent, WriterQueue, all_scopes, scope_refusal
+from zoom_client.sandbox.rules import OtherWriter, WriterQueue, all_scopes, scope_refusal
 from zoom_client.sandbox.state import Account, iso, new_id
+from zoom_client.sandbox.writers import WritersMixin
 
 if TYPE_CHECKING:
     import httpx
@@ -68,7 +69,7 @@ class Reply:
     delay: float = 0.0
 
 
-class Sandbox:
+class Sandbox(WritersMixin):
     """A stateful Zoom simulator. See docs/interfaces.md §2."""
 
     def __init__(self, config: SandboxConfig | None = None) -> None:
@@ -208,52 +209,12 @@ class Sandbox:
             account = self._account_for(account_id)
             account.force_license(account.get(user_id_or_email), "zoom_one_type", int(value))
 
-    # ------------------------------------------------------------------ other writers
-    def add_other_writer(self, writer: OtherWriter) -> OtherWriter:
-        """Switch on another writer (SAML mapping, Moodle recycling) that sets licenses back
-        after our API changes; ``writer.enabled = False`` switches it off again."""
-        with self._lock:
-            self._writers.append(writer)
-            return writer
-
-    @property
-    def writer_log(self) -> list[WriterEvent]:
-        """Every reset another writer made: email, field, our value, theirs, when."""
-        return self._writer_queue.log
-
-    def run_other_writers(self) -> int:
-        """Apply the other writers' resets that are due by sandbox time; how many were made."""
-        with self._lock:
-            return self._run_writers()
-
-    def _license_changed(self, user: dict[str, Any], name: str, new: Any) -> None:
-        due = self.clock.monotonic()
-        for writer in self._writers:
-            if writer.field == name and new != writer.value and writer.watches(user["email"]):
-                self._writer_queue.due.append((due + writer.delay, user["id"], writer))
-
-    def _run_writers(self) -> int:
-        queue = self._writer_queue
-        if not queue.due:
-            return 0
-        now = self.clock.monotonic()
-        ready = [entry for entry in queue.due if entry[0] <= now]
-        queue.due = [entry for entry in queue.due if entry[0] > now]
-        done = 0
-        for _, uid, writer in ready:
-            account = next((a for a in self._accounts() if uid in a.users_by_id), None)
-            if account is None or not writer.enabled:
-                continue
-            user = account.users_by_id[uid]
-            ours = user.get(writer.field)
-            if ours == writer.value:
-                continue
-            account.force_license(user, writer.field, writer.value)
-            queue.log.append(
-                WriterEvent(self.clock.now(), user["email"], writer.field, ours, writer.value, writer.name)
-            )
-            done += 1
-        return done
+    def _tick(self) -> None:
+        # Time-driven changes happen before a request (or a helper) looks at the account, as in
+        # Zoom: expired invitations are gone and other writers have done their resets.
+        for account in self._accounts():
+            account.expire_invitations()
+        self._run_writers()
 
     def _accounts(self) -> list[Account]:
         return [self.account, *self.sub_accounts.values()]
@@ -292,11 +253,13 @@ class Sandbox:
 
     def find_user(self, email: str, *, account_id: str | None = None) -> dict[str, Any] | None:
         with self._lock:
+            self._tick()
             user = self._account_for(account_id).find(email.strip().lower())
             return _public(user) if user is not None else None
 
     def users(self, *, account_id: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
+            self._tick()
             return [_public(u) for u in self._account_for(account_id).users_by_id.values()]
 
     def accept_invitations(self, *, account_id: str | None = None) -> int:
@@ -305,10 +268,12 @@ class Sandbox:
 
     def licensed_count(self, *, account_id: str | None = None) -> int:
         with self._lock:
+            self._tick()
             return self._account_for(account_id).licensed_count()
 
     def plan_usage(self, *, account_id: str | None = None) -> dict[str, Any]:
         with self._lock:
+            self._tick()
             return self._account_for(account_id).plan_usage()
 
     def revive(self) -> None:
@@ -344,11 +309,7 @@ class Sandbox:
             return self._api(method, path[len(API_PREFIX) :], query, headers, body)
 
     def _api(self, method: str, path: str, raw_query: str, headers: dict[str, str], body: bytes) -> Reply:
-        # Time-driven changes happen before the request is looked at, as in Zoom: expired
-        # invitations are gone and other writers have done their resets.
-        for account in self._accounts():
-            account.expire_invitations()
-        self._run_writers()
+        self._tick()
         query = dict(parse_qsl(raw_query, keep_blank_values=True))
         label = category(method, path)
         faults = self.faults
