@@ -16,6 +16,11 @@ MISSING_CODE = "missing code"
 BAD_SEATS = "bad seats"
 
 
+def count(n: int, one: str, many: str) -> str:
+    """ "1 school", "2 schools": the summaries' figures read as sentences."""
+    return f"{n} {one if n == 1 else many}"
+
+
 @dataclass(frozen=True)
 class Rejected:
     """One rejected cell of one row: row is the number the spreadsheet shows (1-based, title
@@ -54,6 +59,10 @@ class ImportReport:
     rejected: list[Rejected] = field(default_factory=list)
     schools: dict[str, SchoolChange] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Things the operator must act on (schools left without seats): printed apart from notes.
+    warnings: list[str] = field(default_factory=list)
+    # Package figures: guardians left out, emails taken from usernames, sub-orgs mapped…
+    counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def rows_rejected(self) -> int:
@@ -85,4 +94,6 @@ class ImportReport:
             "schools": {code: asdict(c) for code, c in sorted(self.schools.items())},
             "rejected": [asdict(r) for r in self.rejected],
             "notes": list(self.notes),
+            "warnings": list(self.warnings),
+            "counts": dict(self.counts),
         }

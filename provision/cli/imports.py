@@ -13,8 +13,11 @@ from rich.table import Table
 from importers import ImportReport, default_rejects_path, import_roster, import_schools, write_rejects_xlsx
 from models.db import init_db, make_engine, session_scope
 from provision.cli._common import JsonOption, console, emit, err_console, run_context, show_progress
+from provision.cli.plan import effective_policy
 
-import_app = typer.Typer(help="Import schools and rosters from spreadsheets.", no_args_is_help=True)
+import_app = typer.Typer(
+    help="Import schools and rosters from spreadsheets or OneRoster/SDS packages.", no_args_is_help=True
+)
 
 FileArg = Annotated[Path, typer.Argument(help="xlsx/xlsm/xls/ods/csv, or a OneRoster/SDS folder or zip.")]
 DryRun = Annotated[
@@ -45,6 +48,8 @@ def _run(
 def _render(report: ImportReport, rejects_file: Path | None) -> None:
     for note in report.notes:
         console.print(f"[dim]note:[/] {note}", highlight=False)
+    for warning in report.warnings:
+        err_console.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
     if report.already_imported:
         console.print(
             f"{report.file}: already imported (same sha256, batch {report.batch_id}); nothing changed"
@@ -103,10 +108,23 @@ def schools_command(
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
     rejects_out: RejectsOut = None,
+    seats: Annotated[
+        Path | None,
+        typer.Option(
+            "--seats",
+            help="With a OneRoster/SDS package: seats per school (columns: code or sourcedId, seats).",
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Import institutions (code, name, region, kind, seats); existing codes are updated."""
-    report = _run(ctx, json_output, import_schools, path=file, dry_run=dry_run, skip_invalid=skip_invalid)
+    """Import institutions (code, name, region, kind, seats); existing codes are updated.
+
+    FILE is a schools sheet, or a OneRoster/SDS package whose orgs of type school become the
+    institutions (seats from --seats, else kept; new schools get 0 and a warning).
+    """
+    report = _run(
+        ctx, json_output, import_schools, path=file, dry_run=dry_run, skip_invalid=skip_invalid, seats=seats
+    )
     _finish(ctx, report, file, rejects_out, json_output)
 
 
@@ -134,10 +152,12 @@ def roster_command(
     The roster replaces each listed school's previous one (people missing are marked as left)
     unless --merge. Any rejected row means nothing is committed, unless --skip-invalid.
     """
+    policy = effective_policy(run_context(ctx).settings)
     report = _run(
         ctx,
         json_output,
         import_roster,
+        email_from_username=policy.email_from_username,
         path=file,
         school=school,
         merge=merge,
