@@ -16,7 +16,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from zoom_client.sandbox.errors import ZoomFail, invalid_field
-from zoom_client.sandbox.state import STATUSES, Account, iso
+from zoom_client.sandbox.ids import iso
+from zoom_client.sandbox.state import STATUSES, Account
 
 Payload = Any
 Result = tuple[int, Payload]
@@ -170,6 +171,11 @@ def create_user(call: Call) -> Result:
     utype = info.get("type")
     if not isinstance(utype, int) or isinstance(utype, bool):
         raise invalid_field("user_info.type", "Required.")
+    given = info.get("feature")
+    feature: dict[str, Any] = given if isinstance(given, dict) else {}
+    zoom_one = feature.get("zoom_one_type") or 0
+    if not isinstance(zoom_one, int) or isinstance(zoom_one, bool) or zoom_one < 0:
+        raise invalid_field("user_info.feature.zoom_one_type")
     user = call.account.create_user(
         action=str(body.get("action") or ""),
         email=info["email"],
@@ -177,6 +183,7 @@ def create_user(call: Call) -> Result:
         first_name=info.get("first_name"),
         last_name=info.get("last_name"),
         display_name=info.get("display_name"),
+        zoom_one_type=zoom_one,
     )
     return 201, {k: user[k] for k in ("id", "first_name", "last_name", "email", "type")}
 
@@ -228,6 +235,7 @@ _PATCHABLE = {
     "host_key",
     "manager",
     "cost_center",
+    "zoom_one_type",
 }
 
 
