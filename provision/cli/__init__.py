@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 from importers.errors import ImporterError
 from models.errors import ModelsError, SchemaStateError
 from provision.cli._common import RunContext, emit_json, err_console
+from provision.cli._signals import EXIT_INTERRUPTED, Interrupted, terminate_as_interrupt
 from provision.errors import ProvisionError
 from provision.settings import AppSettings
 from zoom_client.errors import ZoomConfigError, ZoomError
@@ -75,6 +76,16 @@ class _ProvisionGroup(TyperGroup):
             return super().invoke(ctx)
         except _FRAMEWORK_EXITS:
             raise
+        except (KeyboardInterrupt, Interrupted):
+            # Commands that can say more (apply: what is done and left) catch it themselves.
+            command = ctx.invoked_subcommand or ""
+            what = (
+                "nothing was committed (an import is all or nothing); run the same command again"
+                if command == "import"
+                else "nothing was left half-written; run the same command again"
+            )
+            err_console.print(f"interrupted: {what}", markup=False, highlight=False)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as exc:
             obj = ctx.obj
             debug = isinstance(obj, RunContext) and obj.debug
@@ -132,6 +143,7 @@ def _root(
     level = logging.DEBUG if debug or os.environ.get("PROVISION_LOG") == "debug" else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     ctx.obj = RunContext(settings=settings, debug=debug)
+    terminate_as_interrupt()
     # Who holds a lock is named to whoever must wait for it: the actor and the command.
     # (Imported here, not at the top: `provision --help` must not load the database layer.)
     from models.locks import lock_owner, lock_wait

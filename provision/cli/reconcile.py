@@ -6,7 +6,6 @@ Exit codes: 0 clean, 3 drift found (the nightly job alerts on it), 1 failure, 2 
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from contextlib import ExitStack
 from typing import Annotated, Any
@@ -15,6 +14,7 @@ import typer
 from rich.table import Table
 
 from provision.cli._common import JsonOption, console, emit_json, err_console, run_context, stage_progress
+from provision.cli._signals import run_async
 
 SHOWN_PER_KIND = 20
 
@@ -112,7 +112,7 @@ def reconcile_command(
     with ExitStack() as stack:
         callback = stage_progress(stack, json_output)
 
-        result = asyncio.run(run(callback))
+        result = run_async(run(callback))
 
     data = result.to_data()
     if json_output:
