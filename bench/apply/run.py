@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from models import init_db, make_engine
+from provision.core.actions import TO_LICENSED, NewUser
 from provision.core.plan import Action, ActionKind, Plan
 from provision.run.apply import ApplyIncomplete, ApplyResult, apply_plan
 from zoom_client import AsyncZoomClient, ZoomSettings
@@ -45,7 +46,8 @@ from zoom_client.sandbox import Sandbox, SandboxConfig, FaultConfig
 cfg = json.loads(sys.argv[1])
 faults = FaultConfig(error_rate=cfg["error_rate"], drop_after_write_rate=cfg["drop_rate"])
 sb = Sandbox(SandboxConfig(seats=cfg["seats"], tier="business_plus", rate_limits=True,
-                           latency=cfg["latency"], seed=1, faults=faults, basic_ceiling=10**7))
+                           latency=cfg["latency"], seed=1, faults=faults, basic_ceiling=10**7,
+                           managed_domains=["bench.example"]))
 ids = []
 for i in range(cfg["basic_users"]):
     user = sb.add_user(email=f"basic{i}@bench.example", type=1, status="active")
@@ -128,7 +130,7 @@ def license_plan(users: list[tuple[str, str]]) -> Plan:
             "B01",
             "bench",
             zoom_id=uid,
-            payload={"type": 2},
+            payload=TO_LICENSED,
             before={"type": 1},
             after={"type": 2},
         )
@@ -144,7 +146,7 @@ def create_plan(count: int, tag: str) -> Plan:
             f"new{i}.{tag}@bench.example",
             "B01",
             "bench",
-            payload={"action": "autoCreate", "type": 2, "first_name": "New", "last_name": str(i)},
+            payload=NewUser("autoCreate", 2, first_name="New", last_name=str(i)),
             after={"type": 2, "status": "active"},
         )
         for i in range(count)
@@ -160,7 +162,7 @@ async def run_apply(
     async with AsyncZoomClient(settings) as client:
         try:
             result = await apply_plan(
-                engine, client, plan, actor="bench", concurrency=concurrency, fresh=True
+                engine, client, plan, actor="bench", concurrency=concurrency
             )
         except ApplyIncomplete as exc:
             result = exc.result

@@ -12,7 +12,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from provision.cli._common import JsonOption, console, emit_json, err_console, run_context, stage_progress
+from provision.cli._common import (
+    JsonOption,
+    console,
+    emit,
+    err_console,
+    open_records,
+    run_context,
+    stage_progress,
+)
 from provision.cli._signals import EXIT_INTERRUPTED, Interrupted, run_async
 from provision.errors import InputError
 
@@ -75,47 +83,34 @@ def apply_command(
     json_output: JsonOption = False,
 ) -> None:
     """Carry out a plan in Zoom: journaled, resumable, never beyond the seats."""
-    from models.db import init_db, make_engine
-    from models.locks import operation_lock
+    from provision.cli.plan import effective_policy
+    from provision.run.apply_session import apply_session
 
     settings = run_context(ctx).settings
-    engine = make_engine(settings.database_url)
-    init_db(engine)
-    with operation_lock(engine, "apply"):  # from planning to the last write: one apply at a time
-        _apply_locked(engine, settings, plan_file, yes, force, concurrency, json_output)
+    engine = open_records(settings)
+    plan_given = _read_plan_file(plan_file) if plan_file is not None else None
+    policy = effective_policy(settings)
+    # The session holds the Zoom lock from choosing the plan to the last write.
+    with apply_session(engine, actor=settings.actor, policy=policy) as session:
+        chosen = session.choose(plan_given, force=force)
+        _confirm_and_run(ctx, session, chosen, settings, yes, concurrency, json_output)
 
 
-def _apply_locked(
-    engine: Any,
+def _confirm_and_run(
+    ctx: typer.Context,
+    session: Any,
+    chosen: Any,
     settings: Any,
-    plan_file: Path | None,
     yes: bool,
-    force: bool,
     concurrency: int,
     json_output: bool,
 ) -> None:
-    from models.db import session_scope
-    from provision.cli.plan import effective_policy
     from provision.reports.render import print_plan
-    from provision.run.apply import ApplyIncomplete, apply_plan
+    from provision.run.apply import ApplyIncomplete
     from provision.run.zoom_access import open_zoom
-    from provision.store import journal
-    from provision.store.planning import make_plan
 
-    fresh = False
-    resuming = None
-    unfinished = journal.unfinished(engine)
-    if plan_file is not None:
-        plan = _read_plan_file(plan_file)
-    elif unfinished:
-        # An interrupted run (crash, kill, daily limit): finish exactly that plan first.
-        resuming = unfinished[0]
-        plan = journal.load_plan(engine, resuming.fingerprint)
-    else:
-        with session_scope(engine) as session:
-            plan = make_plan(session, effective_policy(settings), force=force, actor=settings.actor)
-        fresh = True
-
+    plan = chosen.plan
+    resuming = chosen.resuming
     if not json_output:
         if resuming is not None:
             err_console.print(
@@ -127,8 +122,15 @@ def _apply_locked(
             print_plan(console, plan)
     if plan.is_empty:
         if json_output:
-            emit_json(
-                {"fingerprint": plan.fingerprint, "complete": True, "succeeded": 0, "failed": 0, "counts": {}}
+            emit(
+                ctx,
+                {
+                    "fingerprint": plan.fingerprint,
+                    "complete": True,
+                    "succeeded": 0,
+                    "failed": 0,
+                    "counts": {},
+                },
             )
         else:
             console.print("Nothing to apply: Zoom already matches the rosters and the policy.")
@@ -146,17 +148,7 @@ def _apply_locked(
 
     async def run(progress_cb: Any) -> Any:
         async with open_zoom(settings) as client:
-            return await apply_plan(
-                engine,
-                client,
-                plan,
-                actor=settings.actor,
-                concurrency=concurrency,
-                progress=progress_cb,
-                fresh=fresh,
-                lock=False,
-                policy=effective_policy(settings),
-            )
+            return await session.run(client, chosen, concurrency=concurrency, progress=progress_cb)
 
     with ExitStack() as stack:
         callback = stage_progress(stack, json_output, with_eta=True)
@@ -165,26 +157,22 @@ def _apply_locked(
             result = run_async(run(callback))
         except ApplyIncomplete as exc:
             if json_output:
-                emit_json(
-                    {
-                        **exc.result.to_data(),
-                        "error": {"type": "ApplyIncompleteError", "message": str(exc), "exit_code": 1},
-                    }
-                )
+                error = {"type": "ApplyIncompleteError", "message": str(exc), "exit_code": 1}
+                emit(ctx, exc.result.to_data(), error=error)
                 raise typer.Exit(1) from None
             stack.close()
             _print_result(exc.result)
             raise
         except Interrupted:
             stack.close()
-            _interrupted(engine, plan.fingerprint, json_output)
+            _interrupted(ctx, session.engine, plan.fingerprint, json_output)
     if json_output:
-        emit_json(result.to_data())
+        emit(ctx, result.to_data())
     else:
         _print_result(result)
 
 
-def _interrupted(engine: Any, fingerprint: str, json_output: bool) -> NoReturn:
+def _interrupted(ctx: typer.Context, engine: Any, fingerprint: str, json_output: bool) -> NoReturn:
     """Say what the interrupted apply did and what a rerun will do, then exit 130."""
     from provision.store import journal
 
@@ -196,15 +184,8 @@ def _interrupted(engine: Any, fingerprint: str, json_output: bool) -> NoReturn:
         "an answer (read back from Zoom before anything is resent); run `provision apply` to resume"
     )
     if json_output:
-        emit_json(
-            {
-                "fingerprint": fingerprint,
-                "complete": False,
-                "interrupted": True,
-                "operations": counts,
-                "error": {"type": "Interrupted", "message": message, "exit_code": EXIT_INTERRUPTED},
-            }
-        )
+        data = {"fingerprint": fingerprint, "complete": False, "interrupted": True, "operations": counts}
+        emit(ctx, data, error={"type": "Interrupted", "message": message, "exit_code": EXIT_INTERRUPTED})
     else:
         err_console.print(message, markup=False, highlight=False)
     raise typer.Exit(EXIT_INTERRUPTED)

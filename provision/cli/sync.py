@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from provision.cli._common import JsonOption, console, emit_json, err_console, run_context, stage_progress
+from provision.cli._common import JsonOption, console, emit, err_console, run_context, stage_progress
 from provision.cli._signals import EXIT_INTERRUPTED, Interrupted, run_async
 
 
@@ -60,7 +60,7 @@ def sync_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
             )
             raise typer.Exit(EXIT_INTERRUPTED) from None
     if json_output:
-        emit_json(result.to_data())
+        emit(ctx, result.to_data())
     else:
         _print_result(result)
 

@@ -15,10 +15,22 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from provision.core.actions import (
+    NO_PAYLOAD,
+    REVOKE_KINDS,
+    SPECS,
+    TO_BASIC,
+    TO_LICENSED,
+    Addon,
+    Group,
+    NewUser,
+    Payload,
+)
 from provision.core.plan import Action, ActionKind, Plan, Waiting, sort_actions
 from provision.core.policy import Policy
 from provision.core.seats import Candidate, allocate
 from provision.core.state import (
+    BASIC_TYPE,
     LICENSED_TYPE,
     Desired,
     DesiredPerson,
@@ -27,6 +39,7 @@ from provision.core.state import (
     ZoomUser,
     unknown_school,
 )
+from provision.core.summary import PlanSummary, SchoolFigures, Totals
 from provision.errors import InputError, SeatLimitError
 
 ENTITLED = "entitled"
@@ -34,10 +47,9 @@ LEFT = "left"
 NOT_LICENSED_ROLE = "not_licensed_role"
 
 # Enum members bound once: attribute access on an Enum class is slow in a 100,000-person loop.
-_REMOVE_ADDON, _UNLICENSE, _DEACTIVATE, _REACTIVATE = (
+_REMOVE_ADDON, _UNLICENSE, _REACTIVATE = (
     ActionKind.REMOVE_ADDON,
     ActionKind.UNLICENSE,
-    ActionKind.DEACTIVATE,
     ActionKind.REACTIVATE,
 )
 _CREATE, _LICENSE, _ADD_ADDON, _ADD_TO_GROUP, _ADOPT = (
@@ -50,6 +62,7 @@ _CREATE, _LICENSE, _ADD_ADDON, _ADD_TO_GROUP, _ADOPT = (
 
 OWNER_ROLE_ID = "0"
 ADMIN_ROLE_ID = "1"
+MEMBER_ROLE_ID = "2"  # the only role that is not an administrator of some kind
 
 
 class Standing(NamedTuple):
@@ -82,10 +95,15 @@ def standing(person: DesiredPerson, policy: Policy) -> Standing | None:
 
 
 def protected_emails(observed: Observed, policy: Policy) -> set[str]:
+    """The policy's emails, the owner (role "0") and every administrator: admin "1" and any custom
+    role, i.e. every role but member "2" (ZOOM_API.md §11). An unknown role (None) is a member's."""
     protected = set(policy.protected_emails)
     for user in observed.users.values():
-        if (policy.protect_owner and user.role_id == OWNER_ROLE_ID) or (
-            policy.protect_admins and user.role_id == ADMIN_ROLE_ID
+        role = user.role_id
+        if role is None or role == MEMBER_ROLE_ID:
+            continue
+        if (policy.protect_owner and role == OWNER_ROLE_ID) or (
+            policy.protect_admins and role != OWNER_ROLE_ID
         ):
             protected.add(user.email)
     return protected
@@ -172,6 +190,22 @@ class _Builder:
         self.actions: list[Action] = []
         self.schools: dict[str, Counter[str]] = {}
         self._last: tuple[ZoomUser | None, dict[str, Any]] = (None, {})
+        self._after = {kind: spec.after for kind, spec in SPECS.items()}
+        self._addons: dict[int | None, Addon] = {}
+        self._groups: dict[str, Group] = {}
+
+    def addon(self, capacity: int | None) -> Addon:
+        """One shared payload per capacity (payloads are frozen): 100,000 actions share a few."""
+        found = self._addons.get(capacity)
+        if found is None:
+            found = self._addons[capacity] = Addon(capacity)
+        return found
+
+    def group(self, group_id: str) -> Group:
+        found = self._groups.get(group_id)
+        if found is None:
+            found = self._groups[group_id] = Group(group_id)
+        return found
 
     def school(self, code: str | None) -> Counter[str]:
         counter = self.schools.get(code or "")
@@ -186,9 +220,7 @@ class _Builder:
         code: str | None,
         reason: str,
         user: ZoomUser | None,
-        *,
-        payload: dict[str, Any] | None = None,
-        after: dict[str, Any] | None = None,
+        payload: Payload = NO_PAYLOAD,
     ) -> None:
         if user is None:
             before: dict[str, Any] = {}
@@ -197,6 +229,7 @@ class _Builder:
         else:
             before = user.state()
             self._last = (user, before)
+        after = self._after[kind](payload, before)
         self.actions.append(
             Action.make(
                 kind,
@@ -204,7 +237,7 @@ class _Builder:
                 code,
                 reason,
                 user.zoom_id if user is not None else None,
-                payload or {},
+                payload,
                 before,
                 {**before, **after} if after else dict(before),
             )
@@ -218,8 +251,7 @@ class _Builder:
             code,
             reason,
             user,
-            payload={"capacity": user.large_meeting_capacity},
-            after={"large_meeting_capacity": None},
+            self.addon(user.large_meeting_capacity),
         )
 
 
@@ -261,6 +293,7 @@ def compute_plan(
     grace = timedelta(days=policy.grace_days)
     managed = observed.managed
     build = _Builder()
+    revoke = SPECS[REVOKE_KINDS[policy.revoke]]
     ranks = {role: rank for rank, role in enumerate(policy.role_priority)}
     last_rank = len(ranks)
 
@@ -365,14 +398,13 @@ def compute_plan(
                     code,
                     role_reason if gets else allocation.waiting.get(email, role_reason),
                     None,
-                    payload={
-                        "action": policy.create_action,
-                        "type": LICENSED_TYPE if gets else 1,
-                        "email": email,
-                        "first_name": desired.people[email].given_name,
-                        "last_name": desired.people[email].family_name,
-                    },
-                    after={"type": LICENSED_TYPE if gets else 1, "status": "pending"},
+                    NewUser(
+                        policy.create_action,
+                        LICENSED_TYPE if gets else BASIC_TYPE,
+                        email,
+                        desired.people[email].given_name,
+                        desired.people[email].family_name,
+                    ),
                 )
                 continue
             if user.status == "pending":
@@ -386,7 +418,6 @@ def compute_plan(
                     code,
                     f"{role_reason} again",
                     user,
-                    after={"status": "active", "type": 1},
                 )
             if gets and email not in holding:
                 build.add(
@@ -395,8 +426,7 @@ def compute_plan(
                     code,
                     role_reason,
                     user,
-                    payload={"type": LICENSED_TYPE},
-                    after={"type": LICENSED_TYPE, "status": "active"},
+                    TO_LICENSED,
                 )
             elif not gets and (email in holding):
                 # Only when the quota shrank (or strict priority): they stay on the waiting list.
@@ -408,8 +438,7 @@ def compute_plan(
                     code,
                     allocation.waiting[email],
                     user,
-                    payload={"type": 1},
-                    after={"type": 1},
+                    TO_BASIC,
                 )
             capacity = policy.addons.get(member.role) if gets else None
             if user.large_meeting and capacity is None and (email in holding) and gets:
@@ -432,8 +461,7 @@ def compute_plan(
                     code,
                     f"member of {code}",
                     user,
-                    payload={"group_id": institution.zoom_group_id},
-                    after={"group_ids": [*user.group_ids, institution.zoom_group_id]},
+                    build.group(institution.zoom_group_id),
                 )
             continue
 
@@ -447,14 +475,11 @@ def compute_plan(
                 in_grace.add(email)
                 counter["grace"] += 1
                 continue
-            reason = _left_reason(member)
-            deactivate = policy.revoke == "deactivate" and user.status == "active"
-            if user.large_meeting and ((email in holding) or deactivate):
-                build.remove_addon(email, code, reason, user)
-            if deactivate:
-                build.add(_DEACTIVATE, email, code, reason, user, after={"status": "inactive", "type": 1})
-            elif email in holding:
-                build.add(_UNLICENSE, email, code, reason, user, payload={"type": 1}, after={"type": 1})
+            # The policy's revoke (downgrade, deactivate, ...): its entry says whom it concerns.
+            if (user.status == "active") if revoke.revokes_active else (email in holding):
+                if user.large_meeting:
+                    build.remove_addon(email, code, _left_reason(member), user)
+                build.add(revoke.kind, email, code, _left_reason(member), user, revoke.default)
             continue
         if not ((email in holding) or user.large_meeting):
             continue
@@ -470,7 +495,7 @@ def compute_plan(
         if user.large_meeting:
             build.remove_addon(email, code, reason, user)
         if email in holding:
-            build.add(_UNLICENSE, email, code, reason, user, payload={"type": 1}, after={"type": 1})
+            build.add(_UNLICENSE, email, code, reason, user, TO_BASIC)
 
     # Add-ons last, by priority, while each pool lasts (pools the usage did not report: no limit).
     want_addon.sort(key=lambda item: (item[0], item[1]))
@@ -486,8 +511,7 @@ def compute_plan(
             code,
             f"{standings[email].member.role} at {code}: Large Meetings {capacity}",
             user,
-            payload={"capacity": capacity},
-            after={"type": LICENSED_TYPE, "large_meeting_capacity": capacity},
+            build.addon(capacity),
         )
 
     unmanaged: list[str] = []
@@ -513,17 +537,17 @@ def compute_plan(
 
     actions = sort_actions(build.actions)
     summary = _summary(desired, observed, holding, allocation.school_used, licensed_before, build, actions)
-    summary["totals"]["people_active"] = people_active
-    summary["totals"]["seats_free_after"] = allocation.account_free_after
-    summary["totals"]["addons_short"] = {str(cap): n for cap, n in sorted(addon_short.items())}
-    summary["totals"]["in_grace"] = len(in_grace)
-    summary["managed_without_roster"] = sorted(orphans)
-    summary["scope"] = school
+    summary.totals.people_active = people_active
+    summary.totals.seats_free_after = allocation.account_free_after
+    summary.totals.addons_short = dict(sorted(addon_short.items()))
+    summary.totals.in_grace = len(in_grace)
+    summary.managed_without_roster = sorted(orphans)
+    summary.scope = school
 
     if school is not None:
         actions = [a for a in actions if a.institution_code == school]
         waiting = [w for w in waiting if w.institution_code == school]
-        summary["schools"] = {school: summary["schools"].get(school, {})}
+        summary.schools = {school: summary.schools.get(school, SchoolFigures())}
     return Plan(
         actions=actions,
         waiting=waiting,
@@ -544,36 +568,36 @@ def _summary(
     licensed_before: Counter[str],
     build: _Builder,
     actions: list[Action],
-) -> dict[str, Any]:
+) -> PlanSummary:
     assert observed.account is not None
     account = observed.account
-    kinds = [kind.value for kind in ActionKind]
-    schools: dict[str, dict[str, Any]] = {}
+    kinds = tuple(ActionKind)
+    schools: dict[str, SchoolFigures] = {}
     for code in sorted(set(desired.schools) | {c for c in build.schools if c}):
         info = desired.schools.get(code)
         counter = build.schools.get(code, Counter())
         if not counter and not licensed_before.get(code) and not school_used.get(code):
             continue  # a school with nobody on its roster and nothing to do
-        schools[code] = {
-            "name": info.name if info else "",
-            "quota": info.seats if info else 0,
-            "licensed_before": licensed_before.get(code, 0),
-            "licensed_after": school_used.get(code, 0),
-            "waiting": counter.get("waiting", 0),
-            "grace": counter.get("grace", 0),
-            **{kind: counter.get(kind, 0) for kind in kinds},
-        }
-    totals_counter = Counter(action.kind.value for action in actions)
+        schools[code] = SchoolFigures(
+            name=info.name if info else "",
+            quota=info.seats if info else 0,
+            licensed_before=licensed_before.get(code, 0),
+            licensed_after=school_used.get(code, 0),
+            waiting=counter.get("waiting", 0),
+            grace=counter.get("grace", 0),
+            actions={kind: counter[kind] for kind in kinds if counter.get(kind)},
+        )
+    totals_counter = Counter(action.kind for action in actions)
     managed_licensed = sum(1 for email in observed.managed if email in holding)
-    return {
-        "schools": schools,
-        "totals": {
-            "seats_purchased": account.purchased,
-            "seats_used": account.used,
-            "seats_pending": account.pending,
-            "seats_free_before": account.purchased - account.used - account.pending,
-            "licensed_before": len(holding),
-            "managed_licensed_before": managed_licensed,
-            **{kind: totals_counter.get(kind, 0) for kind in kinds},
-        },
-    }
+    return PlanSummary(
+        schools=schools,
+        totals=Totals(
+            seats_purchased=account.purchased,
+            seats_used=account.used,
+            seats_pending=account.pending,
+            seats_free_before=account.purchased - account.used - account.pending,
+            licensed_before=len(holding),
+            managed_licensed_before=managed_licensed,
+            actions=dict(totals_counter),
+        ),
+    )

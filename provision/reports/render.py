@@ -10,25 +10,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from provision.core.actions import SPECS
 from provision.core.plan import Action, ActionKind, Plan, Waiting
-from provision.core.policy import Policy
 
-MARKERS: dict[ActionKind, tuple[str, str]] = {
-    ActionKind.REMOVE_ADDON: ("~", "yellow"),
-    ActionKind.UNLICENSE: ("-", "red"),
-    ActionKind.DEACTIVATE: ("-", "bold red"),
-    ActionKind.REACTIVATE: ("^", "cyan"),
-    ActionKind.CREATE: (">", "green"),
-    ActionKind.LICENSE: ("+", "green"),
-    ActionKind.ADD_ADDON: ("~", "yellow"),
-    ActionKind.ADD_TO_GROUP: ("~", "blue"),
-    ActionKind.ADOPT: ("=", "dim"),
+# Marker and colour of each kind's lines: its entry in the action registry.
+MARKERS: dict[ActionKind, tuple[str, str]] = {kind: (spec.marker, spec.style) for kind, spec in SPECS.items()}
+# The per-school table's change columns, and the kinds each one counts (SPECS[kind].column).
+COLUMNS: dict[str, tuple[ActionKind, ...]] = {
+    column: tuple(kind for kind, spec in SPECS.items() if spec.column == column)
+    for column in ("+", ">", "-", "~")
 }
 WAITING_MARKER = ("!", "magenta")
 LIST_LIMIT = 20
@@ -36,11 +31,7 @@ LIST_LIMIT = 20
 
 def action_line(action: Action) -> Text:
     marker, style = MARKERS[action.kind]
-    detail = ""
-    if action.kind is ActionKind.CREATE:
-        detail = " (licensed)" if action.payload.get("type") == 2 else " (basic)"
-    elif "capacity" in action.payload and action.payload["capacity"] is not None:
-        detail = f" ({action.payload['capacity']})"
+    detail = SPECS[action.kind].detail(action.payload)
     line = Text()
     line.append(f"  {marker} {action.kind.value + detail:<22}", style=style)
     line.append(f" {action.email}")
@@ -62,48 +53,47 @@ def school_table(plan: Plan) -> Table:
     table = Table(title="Plan per school", header_style="bold", caption=_TABLE_CAPTION)
     table.add_column("School", no_wrap=True)
     table.add_column("Name", max_width=28, no_wrap=True, overflow="ellipsis")
-    for column in ("Quota", "Now", "After", "+", ">", "-", "~", "!", "Grace"):
+    for column in ("Quota", "Now", "After", *COLUMNS, "!", "Grace"):
         table.add_column(column, justify="right", no_wrap=True)
-    for code, row in plan.summary.get("schools", {}).items():
+    for code, row in plan.summary.schools.items():
         table.add_row(
             Text(code),
-            Text(str(row.get("name", ""))),
-            str(row.get("quota", 0)),
-            str(row.get("licensed_before", 0)),
-            str(row.get("licensed_after", 0)),
-            str(row.get("license", 0)),
-            str(row.get("create", 0)),
-            str(row.get("unlicense", 0) + row.get("deactivate", 0)),
-            str(row.get("add_addon", 0) + row.get("remove_addon", 0) + row.get("add_to_group", 0)),
-            str(row.get("waiting", 0)),
-            str(row.get("grace", 0)),
+            Text(row.name),
+            str(row.quota),
+            str(row.licensed_before),
+            str(row.licensed_after),
+            *(str(row.count(*kinds)) for kinds in COLUMNS.values()),
+            str(row.waiting),
+            str(row.grace),
         )
     return table
 
 
 _TABLE_CAPTION = (
-    "Now/After: licenses held; + license, > create, - unlicense/deactivate, ~ add-on/group, ! waiting"
+    "Now/After: licenses held; "
+    + ", ".join(f"{column} {'/'.join(kind.value for kind in kinds)}" for column, kinds in COLUMNS.items())
+    + ", ! waiting"
 )
 
 
 def totals_text(plan: Plan) -> Text:
-    totals: dict[str, Any] = plan.summary.get("totals", {})
+    totals = plan.summary.totals
     counts = plan.counts()
     text = Text()
     text.append("Account seats: ", style="bold")
     text.append(
-        f"{totals.get('seats_purchased', 0)} purchased, {totals.get('seats_used', 0)} used, "
-        f"{totals.get('seats_pending', 0)} pending; free {totals.get('seats_free_before', 0)} now, "
-        f"{totals.get('seats_free_after', 0)} after "
-        f"{'the whole account' + chr(39) + 's plan' if plan.summary.get('scope') else 'this plan'}\n"
+        f"{totals.seats_purchased} purchased, {totals.seats_used} used, "
+        f"{totals.seats_pending} pending; free {totals.seats_free_before} now, "
+        f"{totals.seats_free_after} after "
+        f"{'the whole account' + chr(39) + 's plan' if plan.summary.scope else 'this plan'}\n"
     )
     text.append("Changes: ", style="bold")
     parts = [f"{counts[kind.value]} {kind.value}" for kind in ActionKind if counts[kind.value]]
     text.append(", ".join(parts) if parts else "none")
     text.append(f"; {counts['waiting']} waiting")
-    if totals.get("in_grace"):
-        text.append(f"; {totals['in_grace']} in their grace period")
-    short = totals.get("addons_short") or {}
+    if totals.in_grace:
+        text.append(f"; {totals.in_grace} in their grace period")
+    short = totals.addons_short
     if short:
         text.append("; add-ons short: " + ", ".join(f"{n} x {cap}" for cap, n in short.items()))
     return text
@@ -128,7 +118,7 @@ def print_plan(console: Console, plan: Plan, *, limit: int | None = None) -> Non
     """
     snap = plan.snapshot_at.isoformat(timespec="seconds") if plan.snapshot_at else "never"
     console.print(Text(f"Zoom snapshot taken {snap}; plan {plan.fingerprint[:12]}", style="dim"))
-    if plan.summary.get("schools"):
+    if plan.summary.schools:
         console.print(school_table(plan))
     console.print(totals_text(plan))
 
@@ -138,7 +128,7 @@ def print_plan(console: Console, plan: Plan, *, limit: int | None = None) -> Non
         actions[action.institution_code or ""].append(action)
     for item in plan.waiting:
         waiting[item.institution_code or ""].append(item)
-    names = {code: row.get("name", "") for code, row in plan.summary.get("schools", {}).items()}
+    names = {code: row.name for code, row in plan.summary.schools.items()}
     hidden = 0
     for code in sorted(set(actions) | set(waiting)):
         block = Text(f"\n{code or '(no school)'}", style="bold")
@@ -171,12 +161,8 @@ def print_plan(console: Console, plan: Plan, *, limit: int | None = None) -> Non
     _listing(
         console,
         "Managed but on no roster",
-        plan.summary.get("managed_without_roster", []),
+        plan.summary.managed_without_roster,
         "reported, not changed",
     )
     if plan.is_empty:
         console.print(Text("No changes: Zoom matches the rosters and the policy.", style="green"))
-
-
-def print_policy(console: Console, policy: Policy) -> None:
-    console.print(Text(policy.to_toml()), end="")

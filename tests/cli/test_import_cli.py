@@ -12,6 +12,7 @@ from typer.testing import CliRunner, Result
 
 from models.db import dispose_engines
 from provision.cli import app
+from tests.cli.envelope import payload
 from tests.importers.conftest import SCHOOLS, write_xlsx
 
 
@@ -33,7 +34,7 @@ def _roster(tmp_path: Path, name: str, rows: list[list[Any]]) -> Path:
 def test_schools_then_roster_json(db: str, tmp_path: Path) -> None:
     result = run(db, "import", "schools", str(tmp_path / "schools.xlsx"), "--json")
     assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert data["committed"] is True
     assert data["totals"]["added"] == 4
     path = _roster(
@@ -41,7 +42,7 @@ def test_schools_then_roster_json(db: str, tmp_path: Path) -> None:
     )
     result = run(db, "import", "roster", str(path), "--json")
     assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert (data["committed"], data["rows_accepted"], data["schools"]["0421"]["added"]) == (True, 2, 2)
     assert data["rejects_file"] is None
     again = run(db, "import", "roster", str(path))
@@ -56,22 +57,37 @@ def test_rejected_rows_exit_2_and_write_the_rejects_workbook(db: str, tmp_path: 
     assert result.exit_code == 2
     assert "nothing committed" in result.stderr
     assert "Traceback" not in result.output
-    rejects = tmp_path / "r.rejects.xlsx"
+    (rejects,) = (tmp_path / "rejects").iterdir()  # one school, one workbook, beside the file
+    assert rejects.name.startswith("0421-r-")
     rows = list(openpyxl.load_workbook(rejects).active.iter_rows(values_only=True))
-    assert rows[1][:5] == ("r.xlsx", "0421", 3, "Email", "bad email")
+    assert rows[0] == (
+        "File",
+        "Sheet",
+        "Row",
+        "Email",
+        "Name",
+        "Role",
+        "Wrong column",
+        "Problem",
+        "How to fix it",
+    )
+    assert rows[1][:7] == ("r.xlsx", "0421", 3, "broken", "X Y", "teacher", "Email")
+    assert rows[1][7] == "The email address has no @ sign."
     # --json: the same report on stdout, the same exit code, a chosen rejects path
     out = tmp_path / "fix-me.xlsx"
     result = run(db, "import", "roster", str(path), "--json", "--rejects-out", str(out))
     assert result.exit_code == 2
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert data["committed"] is False
     assert data["rejected"][0]["row"] == 3
     assert data["rejects_file"] == str(out)
     assert out.exists()
+    assert len(data["rejects_files"]["0421"]) > 0
+    assert len(list((tmp_path / "rejects").iterdir())) == 2  # the first one is never overwritten
     # --skip-invalid: the valid row is committed, exit 0
     result = run(db, "import", "roster", str(path), "--skip-invalid", "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["rows_accepted"] == 1
+    assert payload(result.stdout)["rows_accepted"] == 1
 
 
 def test_dry_run_and_shrink_refusal(db: str, tmp_path: Path) -> None:

@@ -85,7 +85,7 @@ def _start_apply(cwd: Path, zoom: dict[str, str]) -> subprocess.Popen[str]:
 
 def _finish_and_check(cwd: Path, zoom: dict[str, str]) -> None:
     rerun = _provision(cwd, "apply", "--yes", "--json", env=zoom)
-    assert json.loads(rerun.stdout)["complete"] is True
+    assert json.loads(rerun.stdout)["data"]["complete"] is True
     assert _operations(cwd) == {"succeeded": PEOPLE}
     with _client(zoom) as client:
         teachers = [u.email for u in client.users.list(status="pending")]
@@ -103,9 +103,10 @@ def test_a_signal_stops_apply_within_seconds_and_a_rerun_finishes_it(
     assert proc.returncode == 130, err
     assert time.monotonic() - sent_at < 5
     report = json.loads(out)
-    assert report["interrupted"] is True
+    assert report["data"]["interrupted"] is True
+    assert report["error"]["exit_code"] == 130
     assert "run `provision apply` to resume" in report["error"]["message"]
-    left = report["operations"]
+    left = report["data"]["operations"]
     assert left.get("pending", 0) + left.get("sent", 0) > 0  # really stopped half way
     assert left == _operations(account)
     _finish_and_check(account, zoom)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from provision.core.actions import Addon, Group
 from provision.core.diff import compute_plan
 from provision.core.plan import ActionKind, Plan
 from provision.core.policy import Policy, parse_policy
@@ -71,8 +72,8 @@ def test_new_teacher_is_created_licensed_and_a_basic_one_is_upgraded() -> None:
     plan = plan_of(desired(person("new@x.ua"), person("basic@x.ua")), observed(zuser("basic@x.ua", 1)))
     create = next(a for a in plan.actions if a.email == "new@x.ua")
     assert create.kind is ActionKind.CREATE
-    assert create.payload["type"] == 2
-    assert create.payload["action"] == "create"
+    assert create.payload.type == 2
+    assert create.payload.action == "create"
     assert kinds(plan, "basic@x.ua") == [ActionKind.LICENSE]
     assert plan.waiting == []
 
@@ -87,7 +88,7 @@ def test_school_quota_full_makes_the_rest_wait_with_the_reason() -> None:
         ("t03@x.ua", "waiting: school quota 3 of 3 in use"),
         ("t04@x.ua", "waiting: school quota 3 of 3 in use"),
     ]
-    assert plan.summary["schools"]["0421"]["licensed_after"] == 3
+    assert plan.summary.schools["0421"].licensed_after == 3
 
 
 def test_role_priority_fills_the_quota_before_email_order() -> None:
@@ -136,7 +137,7 @@ def test_leaver_keeps_the_license_during_grace_then_is_downgraded() -> None:
     policy = Policy(grace_days=14, addons={})
     early = compute_plan(d, o, policy, now=left_at + timedelta(days=13))
     assert early.actions == []
-    assert early.summary["totals"]["in_grace"] == 1
+    assert early.summary.totals.in_grace == 1
     late = compute_plan(d, o, policy, now=left_at + timedelta(days=15))
     (action,) = late.actions
     assert action.kind is ActionKind.UNLICENSE
@@ -206,7 +207,7 @@ def test_addons_follow_the_role_only_for_licensed_people() -> None:
     ]
     plan = plan_of(desired(*people, schools={"0421": 2}), observed(*users), Policy(addons={"admin": 500}))
     assert kinds(plan, "adm1@x.ua") == [ActionKind.LICENSE, ActionKind.ADD_ADDON]
-    assert next(a for a in plan.actions if a.kind is ActionKind.ADD_ADDON).payload == {"capacity": 500}
+    assert next(a for a in plan.actions if a.kind is ActionKind.ADD_ADDON).payload == Addon(500)
     # the teacher loses the add-on (role gets none); adm2 waits (quota 2: adm + incumbent teacher)
     assert kinds(plan, "t@x.ua") == [ActionKind.REMOVE_ADDON]
     assert kinds(plan, "adm3@x.ua") == []
@@ -219,7 +220,7 @@ def test_addon_pool_limits_grants() -> None:
     addons = {"large_meeting_500": {"hosts": 2, "usage": 1}}
     plan = plan_of(desired(*people), observed(*users, addons=addons), Policy(addons={"admin": 500}))
     assert [a.email for a in plan.actions if a.kind is ActionKind.ADD_ADDON] == ["a0@x.ua"]
-    assert plan.summary["totals"]["addons_short"] == {"500": 2}
+    assert plan.summary.totals.addons_short == {500: 2}
 
 
 def test_group_membership_added_when_the_school_has_a_group() -> None:
@@ -229,7 +230,7 @@ def test_group_membership_added_when_the_school_has_a_group() -> None:
     (action,) = plan.actions
     assert action.kind is ActionKind.ADD_TO_GROUP
     assert action.email == "t@x.ua"
-    assert action.payload == {"group_id": "grp1"}
+    assert action.payload == Group("grp1")
     assert plan_of(d, o, Policy(use_groups=False, addons={})).actions == []
 
 
@@ -241,8 +242,8 @@ def test_person_on_two_rosters_counts_once_at_the_primary_institution() -> None:
     plan = plan_of(desired(both, schools={"0001": 5, "0002": 5}), observed(zuser("two@x.ua", 1)))
     (action,) = plan.actions
     assert action.institution_code == "0002"
-    assert plan.summary["schools"]["0002"]["licensed_after"] == 1
-    assert "0001" not in plan.summary["schools"]
+    assert plan.summary.schools["0002"].licensed_after == 1
+    assert "0001" not in plan.summary.schools
 
 
 def test_students_are_not_licensed_and_lose_a_license_given_by_hand() -> None:
@@ -271,7 +272,7 @@ def test_keep_holders_vs_strict_priority_when_an_admin_arrives_at_a_full_school(
 
 def test_waiting_person_absent_from_zoom_is_created_basic() -> None:
     plan = plan_of(desired(person("a@x.ua"), person("b@x.ua"), schools={"0421": 1}), observed())
-    creates = {a.email: a.payload["type"] for a in plan.actions if a.kind is ActionKind.CREATE}
+    creates = {a.email: a.payload.type for a in plan.actions if a.kind is ActionKind.CREATE}
     assert creates == {"a@x.ua": 2, "b@x.ua": 1}
 
 
