@@ -347,3 +347,20 @@ def test_missing_scope_under_401_is_read_too() -> None:
     )
     assert err.missing_scopes == ["billing:read:plan_usage:admin"]
     assert not err.is_token_invalid()
+
+
+def test_the_token_answer_lists_the_granted_scopes(sync_client: Any, router: respx.MockRouter) -> None:
+    router.routes["token"].mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "access_token": TOKEN,
+                "expires_in": 3600,
+                "scope": "user:read:list_users:admin user:read:admin",
+            },
+        )
+    )
+    assert sync_client.granted_scopes is None  # no token yet
+    sync_client.fetch_token()
+    assert sync_client.granted_scopes == frozenset({"user:read:list_users:admin", "user:read:admin"})
+    assert sync_client.token_fetches == 1
