@@ -179,6 +179,7 @@ async def test_every_action_works_on_an_account_set_up_for_it(make: Any) -> None
     for action in ("create", "autoCreate", "custCreate", "ssoCreate"):
         await zoom.users.create(email=f"{action.lower()}@staff.s.org", type=1, action=action)
     assert len(sb.users()) == 4
+    assert [d.domain for d in await zoom.accounts.managed_domains()] == ["s.org"]
 
 
 # ----------------------------------------------------------------------------- scopes

@@ -364,3 +364,16 @@ def test_the_token_answer_lists_the_granted_scopes(sync_client: Any, router: res
     sync_client.fetch_token()
     assert sync_client.granted_scopes == frozenset({"user:read:list_users:admin", "user:read:admin"})
     assert sync_client.token_fetches == 1
+
+
+async def test_managed_domains(client: AsyncZoomClient, router: respx.MockRouter) -> None:
+    route = router.get(f"{API}/accounts/me/managed_domains").respond(
+        200,
+        json={
+            "total_records": 2,
+            "domains": [{"domain": "school.ua", "status": "verified"}, {"domain": "x.ua"}],
+        },
+    )
+    domains = await client.accounts.managed_domains()
+    assert route.call_count == 1
+    assert [(d.domain, d.status) for d in domains] == [("school.ua", "verified"), ("x.ua", None)]
