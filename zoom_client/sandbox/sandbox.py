@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
     from zoom_client.sandbox.serve import LoopbackServer
 
-_SUB_PATH = re.compile(r"^/accounts/(?P<acct>[^/]+)(?P<rest>/(users|groups|plans)(/.*)?)$")
+_SUB_PATH = re.compile(r"^/accounts/(?P<acct>[^/]+)(?P<rest>/(users|groups|plans|managed_domains)(/.*)?)$")
 _WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 
