@@ -50,8 +50,15 @@ class RoleTable:
                 raise ValueError(f"role word {word!r}: {role!r} is not a role ({', '.join(ROLES)})")
         self._oneroster = oneroster
         self._base = base
+        self._memo: dict[str, tuple[bool, str | None]] = {}  # a package repeats a dozen words
 
     def _lookup(self, word: str) -> tuple[bool, str | None]:
+        found = self._memo.get(word)
+        if found is None:
+            found = self._memo[word] = self._find(word)
+        return found
+
+    def _find(self, word: str) -> tuple[bool, str | None]:
         k = key(word)
         if k in self._overrides:
             return True, self._overrides[k]
