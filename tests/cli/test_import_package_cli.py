@@ -102,3 +102,13 @@ def test_shared_sds_sample_in_two_commands(
     assert roster.exit_code == 0, roster.output
     data = payload(roster.stdout)
     assert (data["rows_accepted"], data["counts"]["guardians_skipped"]) == (6, 2)
+
+
+def test_a_delta_without_orgs_is_no_schools_file(db: str, tmp_path: Path) -> None:
+    delta = P.oneroster_12_delta(tmp_path / "delta")
+    result = run(db, "import", "schools", str(delta))
+    assert result.exit_code == 2
+    assert "the manifest says orgs are absent (no change): no schools to import" in " ".join(
+        result.output.split()
+    )
+    assert "Traceback" not in result.output
