@@ -33,6 +33,14 @@ class Rejected:
     reason: str
     value: str | None
     detail: str = ""
+    # Two rejections are the same when where and why are (file, sheet, row, column, reason,
+    # value, detail); what follows describes the row and does not take part in equality.
+    # The school the row belongs to (its code as the ministry issued it), when it names one we
+    # know: the rejects are written one workbook per school, so no school sees another's rows.
+    school: str | None = field(default=None, compare=False)
+    # The row as the school wrote it: (header as written, cell text) for each column we read,
+    # names included, so the school can find the person without looking row 6 up.
+    cells: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
 
 RejectedRow = Rejected  # the name docs/interfaces.md §4 exports
@@ -92,7 +100,7 @@ class ImportReport:
             "rows_rejected": self.rows_rejected,
             "totals": asdict(self.totals),
             "schools": {code: asdict(c) for code, c in sorted(self.schools.items())},
-            "rejected": [asdict(r) for r in self.rejected],
+            "rejected": [{**asdict(r), "cells": dict(r.cells)} for r in self.rejected],
             "notes": list(self.notes),
             "warnings": list(self.warnings),
             "counts": dict(self.counts),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import func, select, update
@@ -55,10 +55,21 @@ def _split_full_name(full: str) -> tuple[str, str]:
     return (parts[1] if len(parts) > 1 else "", parts[0])
 
 
+def row_cells(row: RawRow) -> tuple[tuple[str, str], ...]:
+    """The row's cells under their headers as written (the columns we read, names included)."""
+    return tuple(
+        (written, row.values.get(field, ""))
+        for field, written in row.columns.items()
+        if not written.startswith("(")  # "(sheet name)", "(--school)": not cells of the row
+    )
+
+
 def _reject(row: RawRow, field: str, reason: str, value: str, detail: str = "") -> Rejected:
     file, number = row.origin.get(field, (row.file, row.row))
     sheet = row.sheet if file == row.file else None
-    return Rejected(file, sheet, number, row.columns.get(field, field), reason, value, detail)
+    return Rejected(
+        file, sheet, number, row.columns.get(field, field), reason, value, detail, cells=row_cells(row)
+    )
 
 
 def validate(
@@ -123,7 +134,7 @@ def validate(
                 )
             )
         if problems:
-            rejected.extend(problems)
+            rejected.extend(replace(p, school=school) for p in problems)
             if school is not None and email:
                 protected[school].add(email)
             continue
@@ -134,7 +145,9 @@ def validate(
             where = f"first at row {first.row}" + (
                 f" of sheet {first.sheet}" if first.sheet != row.sheet else ""
             )
-            rejected.append(_reject(row, "email", R.DUPLICATE, v.get("email", ""), where))
+            rejected.append(
+                replace(_reject(row, "email", R.DUPLICATE, v.get("email", ""), where), school=school)
+            )
             protected[school].add(email)
             continue
         seen[(email, school)] = row

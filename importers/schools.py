@@ -25,8 +25,16 @@ from models.types import utcnow
 
 
 def _reject(row: RawRow, field: str, reason: str, detail: str = "") -> Rejected:
+    cells = tuple((written, row.values.get(f, "")) for f, written in row.columns.items())
     return Rejected(
-        row.file, row.sheet, row.row, row.columns.get(field, field), reason, row.values.get(field, ""), detail
+        row.file,
+        row.sheet,
+        row.row,
+        row.columns.get(field, field),
+        reason,
+        row.values.get(field, ""),
+        detail,
+        cells=cells,
     )
 
 
