@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from importers.errors import DataError, DuplicateKeyError, FileFormatError, ImporterError, MissingColumnError
-from importers.normalize import map_role, normalize_email
+from importers.normalize import normalize_email
 from importers.rejects import default_rejects_path, write_rejects_xlsx
 from importers.report import ImportReport, Rejected, RejectedRow, SchoolChange
+from importers.roles import RoleWords, map_role
 from importers.roster import import_roster
 from importers.schools import import_schools
 
@@ -18,6 +19,7 @@ __all__ = [
     "MissingColumnError",
     "Rejected",
     "RejectedRow",
+    "RoleWords",
     "SchoolChange",
     "default_rejects_path",
     "import_roster",

@@ -11,6 +11,7 @@ MISSING_EMAIL = "missing email"
 MISSING_NAME = "missing name"
 UNKNOWN_SCHOOL = "unknown school code"
 UNKNOWN_ROLE = "unknown role"
+BAD_PRIORITY = "bad priority"
 DUPLICATE = "duplicate inside the file"
 MISSING_CODE = "missing code"
 BAD_SEATS = "bad seats"
@@ -28,6 +29,10 @@ class Rejected:
     reason: str
     value: str | None
     detail: str = ""
+    # Whom the row was about, as typed (found by `provision person`); not part of the identity
+    # of a rejected cell (file, row, column, reason).
+    email: str | None = field(default=None, compare=False)
+    name: str | None = field(default=None, compare=False)
 
 
 RejectedRow = Rejected  # the name docs/interfaces.md §4 exports

@@ -20,9 +20,10 @@ from importers import report as R
 from importers.batch import close_batch, file_sha256, open_batch, previous_batch
 from importers.codes import load_codes
 from importers.errors import DataError
-from importers.normalize import is_valid_email, map_role, normalize_email, normalize_name, parse_flag
+from importers.normalize import is_valid_email, normalize_email, normalize_name, parse_flag
 from importers.oneroster import package_rows
 from importers.report import ImportReport, Rejected, SchoolChange
+from importers.roles import DEFAULT_ROLE_WORDS, RoleWords
 from importers.rows import RawRoster, RawRow, roster_rows
 from importers.sniff import detect
 from importers.source import display_name, open_sheets
@@ -44,6 +45,8 @@ class Entry:
     role: str
     school: str
     primary: bool | None  # None: not said (the first school listed becomes primary)
+    priority: int | None = None  # the file's priority column, when it has one (lower first)
+    position: int = 0  # the row's place among the school's rows of this file (0 first)
 
 
 def _split_full_name(full: str) -> tuple[str, str]:
@@ -56,14 +59,36 @@ def _split_full_name(full: str) -> tuple[str, str]:
 def _reject(row: RawRow, field: str, reason: str, value: str, detail: str = "") -> Rejected:
     file, number = row.origin.get(field, (row.file, row.row))
     sheet = row.sheet if file == row.file else None
-    return Rejected(file, sheet, number, row.columns.get(field, field), reason, value, detail)
+    v = row.values
+    name = " ".join(
+        normalize_name(v[f]) for f in ("given_name", "family_name", "full_name") if v.get(f, "").strip()
+    )
+    email = normalize_email(v.get("email", ""))
+    return Rejected(
+        file, sheet, number, row.columns.get(field, field), reason, value, detail, email or None, name or None
+    )
+
+
+def _priority(text: str) -> int | None:
+    """A priority cell: a whole number (1 is served first), or None when empty; ValueError else."""
+    if not text:
+        return None
+    number = float(text.replace(",", "."))
+    if not number.is_integer():
+        raise ValueError(text)
+    return int(number)
 
 
 def validate(
-    raw: RawRoster, codes: dict[str, str], school_option: str | None
+    raw: RawRoster, codes: dict[str, str], school_option: str | None, role_words: RoleWords | None = None
 ) -> tuple[list[Entry], list[Rejected], dict[str, set[str]]]:
     """Valid entries, rejected cells, and per school the emails of its rejected rows (a row
-    rejected at a school must not make its person "left" there under --skip-invalid)."""
+    rejected at a school must not make its person "left" there under --skip-invalid).
+
+    Each entry keeps its place among its school's rows (rejected rows included, so fixing one
+    row later does not move everyone after it)."""
+    words = role_words or DEFAULT_ROLE_WORDS
+    places: dict[str | None, int] = defaultdict(int)
     entries: list[Entry] = []
     rejected: list[Rejected] = []
     protected: dict[str, set[str]] = defaultdict(set)
@@ -102,15 +127,25 @@ def validate(
             )
             problems.append(_reject(row, name_field, R.MISSING_NAME, ""))
         if "role" in row.columns:
-            role = map_role(v.get("role", ""))
+            role = words.role(v.get("role", ""))
             if role is None:
-                problems.append(_reject(row, "role", R.UNKNOWN_ROLE, v.get("role", "")))
+                cell = v.get("role", "")
+                problems.append(_reject(row, "role", R.UNKNOWN_ROLE, cell, words.unknown_detail(cell)))
         else:
             role = ROLE_WHEN_NO_COLUMN
+        priority = None
+        if v.get("priority"):
+            try:
+                priority = _priority(v["priority"])
+            except ValueError:
+                hint = "a whole number, 1 is served first"
+                problems.append(_reject(row, "priority", R.BAD_PRIORITY, v["priority"], hint))
         raw_school = v.get("school", "")
         school = school_of.get(raw_school, "")  # "" : not looked up yet (no code is empty)
         if school == "":
             school = school_of[raw_school] = codes.get(raw_school) if raw_school else None
+        place = places[school]
+        places[school] += 1
         if school is None:
             problems.append(_reject(row, "school", R.UNKNOWN_SCHOOL, raw_school))
         elif school_option is not None and school != wanted_school:
@@ -136,7 +171,7 @@ def validate(
             continue
         seen[(email, school)] = row
         primary = parse_flag(v["primary"]) if v.get("primary") else None
-        entries.append(Entry(email, given, family, role, school, primary))
+        entries.append(Entry(email, given, family, role, school, primary, priority, place))
     return entries, rejected, protected
 
 
@@ -148,6 +183,8 @@ class _Existing:
     role: str
     is_primary: bool
     active: bool
+    priority: int | None
+    position: int | None
 
 
 def _existing(session: Session, institution_ids: list[int]) -> dict[int, dict[str, _Existing]]:
@@ -156,12 +193,22 @@ def _existing(session: Session, institution_ids: list[int]) -> dict[int, dict[st
     for start in range(0, len(institution_ids), 500):
         part = institution_ids[start : start + 500]
         stmt = (
-            select(m.c.id, m.c.person_id, m.c.institution_id, p.c.email, m.c.role, m.c.is_primary, m.c.active)
+            select(
+                m.c.id,
+                m.c.person_id,
+                m.c.institution_id,
+                p.c.email,
+                m.c.role,
+                m.c.is_primary,
+                m.c.active,
+                m.c.priority,
+                m.c.position,
+            )
             .join(p, p.c.id == m.c.person_id)
             .where(m.c.institution_id.in_(part))
         )
-        for mid, pid, iid, email, role, primary, active in session.connection().execute(stmt):
-            out[iid][email] = _Existing(mid, pid, email, role, bool(primary), bool(active))
+        for mid, pid, iid, email, role, primary, active, prio, place in session.connection().execute(stmt):
+            out[iid][email] = _Existing(mid, pid, email, role, bool(primary), bool(active), prio, place)
     return out
 
 
@@ -187,6 +234,7 @@ def import_roster(
     dry_run: bool = False,
     skip_invalid: bool = False,
     shrink_threshold: float = 0.5,
+    role_words: RoleWords | None = None,
 ) -> ImportReport:
     """Import a roster file (see docs/interfaces.md §4). Raises ImporterError for a file
     refused as a whole; returns the report otherwise (committed=False when rows were rejected
@@ -219,7 +267,7 @@ def import_roster(
         report.notes.append(f"no role column: everyone listed is taken as {ROLE_WHEN_NO_COLUMN}")
     if not raw.rows and not raw.empty_schools:
         raise DataError(f"{display}: no roster rows found (an empty file is never taken as 'everyone left')")
-    entries, rejected, protected = validate(raw, codes, school)
+    entries, rejected, protected = validate(raw, codes, school, role_words)
     single_sheet = _single_sheet(raw)
     raw.rows = []  # validated: the entries are all the write needs
     report.rejected = rejected
@@ -366,7 +414,14 @@ def _write(
     for e, old in changes:
         pid = person_ids[e.email]
         is_primary = primary_school[e.email] == e.school and pid not in primary_elsewhere
-        if old is not None and old.active and old.role == e.role and old.is_primary == is_primary:
+        if (
+            old is not None
+            and old.active
+            and old.role == e.role
+            and old.is_primary == is_primary
+            and old.priority == e.priority
+            and old.position == e.position
+        ):
             continue  # unchanged: not written at all
         rows.append(
             {
@@ -374,6 +429,8 @@ def _write(
                 "institution_id": inst_ids[e.school],
                 "role": e.role,
                 "is_primary": is_primary,
+                "priority": e.priority,
+                "position": e.position,
                 "batch_id": batch_id,
             }  # active=True, left_at=None, joined_at: the model's defaults, bound once per batch
         )
@@ -382,5 +439,5 @@ def _write(
         Membership,
         rows,
         ["person_id", "institution_id"],
-        update=["role", "is_primary", "active", "left_at", "batch_id"],
+        update=["role", "is_primary", "active", "left_at", "batch_id", "priority", "position"],
     )

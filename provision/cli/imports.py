@@ -10,9 +10,17 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from importers import ImportReport, default_rejects_path, import_roster, import_schools, write_rejects_xlsx
+from importers import (
+    ImportReport,
+    RoleWords,
+    default_rejects_path,
+    import_roster,
+    import_schools,
+    write_rejects_xlsx,
+)
 from models.db import init_db, make_engine, session_scope
 from provision.cli._common import JsonOption, console, emit_json, err_console, run_context, show_progress
+from provision.cli.plan import effective_policy
 
 import_app = typer.Typer(help="Import schools and rosters from spreadsheets.", no_args_is_help=True)
 
@@ -132,10 +140,13 @@ def roster_command(
     The roster replaces each listed school's previous one (people missing are marked as left)
     unless --merge. Any rejected row means nothing is committed, unless --skip-invalid.
     """
+    # The policy's [roles] table extends the built-in role words (a bad policy: exit 2 first).
+    words = RoleWords(effective_policy(run_context(ctx).settings).roles)
     report = _run(
         ctx,
         json_output,
         import_roster,
+        role_words=words,
         path=file,
         school=school,
         merge=merge,
