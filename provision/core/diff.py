@@ -15,9 +15,9 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from provision.core.plan import Action, ActionKind, Plan, Waiting, sort_actions
+from provision.core.plan import Action, ActionKind, Grace, Plan, Waiting, sort_actions
 from provision.core.policy import Policy
-from provision.core.seats import Candidate, allocate
+from provision.core.seats import UNORDERED, Allocation, Candidate, allocate
 from provision.core.state import (
     LICENSED_TYPE,
     Desired,
@@ -266,9 +266,8 @@ def compute_plan(
 
     standings: dict[str, Standing] = {}
     candidates: list[Candidate] = []
-    waiting_extra: dict[str, str] = {}
     freed = 0  # seats this plan takes back outside the allocation (leavers, unlicensed roles)
-    in_grace: set[str] = set()
+    in_grace: list[Grace] = []
     licensed_before: Counter[str] = Counter()
 
     # Pass 1: where everyone stands, and who competes for seats.
@@ -296,12 +295,15 @@ def compute_plan(
             licensed_before[code] += 1
         is_protected = email in protected
         if st.kind == ENTITLED:
-            rank = ranks.get(st.member.role, last_rank)
+            member = st.member
+            rank = ranks.get(member.role, last_rank)
+            priority = UNORDERED if member.priority is None else member.priority
+            position = UNORDERED if member.position is None else member.position
             if user is not None and user.status == "pending":
-                if user.type == LICENSED_TYPE:
-                    candidates.append(Candidate(email, code, rank, holds=True, fixed=True))
-                else:
-                    waiting_extra[email] = "waiting: Zoom invitation not accepted yet"
+                # An invitation holds its seat (type 2) or its place in line (Basic) like an
+                # accepted account would: the reason must not change when it is accepted.
+                licensed = user.type == LICENSED_TYPE
+                candidates.append(Candidate(email, code, rank, licensed, licensed, False, priority, position))
                 continue
             holds = user is not None and (email in holding)
             if is_protected and not holds:
@@ -314,7 +316,7 @@ def compute_plan(
                 and email in observed.licensed_by_us
             )
             candidates.append(
-                Candidate(email, code, rank, holds=holds, fixed=holds and is_protected, kept=kept)
+                Candidate(email, code, rank, holds, holds and is_protected, kept, priority, position)
             )
         elif user is not None and (email in holding):
             keeps = is_protected or (email not in managed and st.kind == LEFT)
@@ -335,6 +337,7 @@ def compute_plan(
         account_free=account_free,
         account_seats=account.purchased,
         keep_holders=policy.keep_holders,
+        allocation=policy.allocation,
     )
 
     pools = _addon_pools(observed)
@@ -356,7 +359,7 @@ def compute_plan(
             institution = desired.schools.get(code)
             gets = email in allocation.granted
             role_reason = f"on the roster of {code} as {member.role}"
-            if email in allocation.waiting or email in waiting_extra:
+            if email in allocation.waiting:
                 counter["waiting"] += 1
             if user is None:
                 build.add(
@@ -444,7 +447,8 @@ def compute_plan(
             if email not in managed:
                 continue  # never ours: listed as unmanaged below, not changed
             if _within_grace(member, now, grace):
-                in_grace.add(email)
+                assert member.left_at is not None
+                in_grace.append(Grace(email, code, member.left_at + grace))
                 counter["grace"] += 1
                 continue
             reason = _left_reason(member)
@@ -504,12 +508,7 @@ def compute_plan(
         if st is None or st.kind == LEFT:
             unmanaged.append(email)
 
-    waiting = [
-        Waiting(email, standings[email].member.institution_code, standings[email].member.role, reason)
-        for email, reason in (*allocation.waiting.items(), *waiting_extra.items())
-        if email not in protected
-    ]
-    waiting.sort(key=lambda w: (w.institution_code or "", w.email))
+    waiting = _waiting_list(desired, standings, allocation, protected)
 
     actions = sort_actions(build.actions)
     summary = _summary(desired, observed, holding, allocation.school_used, licensed_before, build, actions)
@@ -519,10 +518,14 @@ def compute_plan(
     summary["totals"]["in_grace"] = len(in_grace)
     summary["managed_without_roster"] = sorted(orphans)
     summary["scope"] = school
+    summary["shortage"] = _shortage(allocation)
+    summary["regions"] = _regions(desired, summary["schools"])
+    in_grace.sort(key=lambda g: (g.until, g.institution_code or "", g.email))
 
     if school is not None:
         actions = [a for a in actions if a.institution_code == school]
         waiting = [w for w in waiting if w.institution_code == school]
+        in_grace = [g for g in in_grace if g.institution_code == school]
         summary["schools"] = {school: summary["schools"].get(school, {})}
     return Plan(
         actions=actions,
@@ -531,9 +534,63 @@ def compute_plan(
         protected=sorted(protected_seen),
         summary=summary,
         fingerprint=fingerprint(desired, observed, policy, actions, school=school),
+        grace=in_grace,
         snapshot_at=observed.snapshot_at,
         created_at=now,
     )
+
+
+def _waiting_list(
+    desired: Desired, standings: dict[str, Standing], allocation: Allocation, protected: set[str]
+) -> list[Waiting]:
+    """The waiting lines school by school, in order; a person on two rosters also has an entry at
+    the other school, naming the school where they count."""
+    waiting: list[Waiting] = []
+    for email, reason in allocation.waiting.items():
+        if email in protected:
+            continue
+        member = standings[email].member
+        code = member.institution_code
+        waiting.append(Waiting(email, code, member.role, reason, allocation.places.get(email)))
+        memberships = desired.people[email].memberships
+        if len(memberships) > 1:
+            there = reason.removeprefix("waiting: ")
+            waiting.extend(
+                Waiting(email, m.institution_code, m.role, f"waiting: counted at {code}, {there}", None, code)
+                for m in memberships
+                if m.active and m.institution_code != code
+            )
+    waiting.sort(key=lambda w: (w.institution_code or "", w.counted_at is not None, w.place or 0, w.email))
+    return waiting
+
+
+def _shortage(allocation: Allocation) -> dict[str, Any] | None:
+    short = allocation.shortage
+    if short is None:
+        return None
+    return {
+        "schools": short.schools,
+        "demand": short.demand,
+        "quotas": short.quotas,
+        "seats": short.seats,
+        "shortfall": short.shortfall,
+        "allocation": short.allocation,
+        "schools_served": sum(1 for code, used in allocation.school_used.items() if used > 0),
+    }
+
+
+def _regions(desired: Desired, schools: dict[str, dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """The per-school figures added up per region (the plan's first screen at ministry scale)."""
+    regions: dict[str, dict[str, int]] = {}
+    for code, row in schools.items():
+        info = desired.schools.get(code)
+        region = (info.region if info else "") or "(no region)"
+        acc = regions.setdefault(region, Counter())  # type: ignore[arg-type]
+        acc["schools"] += 1
+        for name, value in row.items():
+            if isinstance(value, int) and not isinstance(value, bool):
+                acc[name] += value
+    return {name: dict(acc) for name, acc in sorted(regions.items())}
 
 
 def _summary(

@@ -90,8 +90,11 @@ class WaitingList:
         return {entry.email: entry for entry in self.entries}
 
     def count_by_school(self) -> dict[str | None, int]:
+        """Waiting people per school where they count (not where they are only also listed)."""
         counts: dict[str | None, int] = {}
         for entry in self.entries:
+            if entry.counted_at is not None:
+                continue
             counts[entry.institution_code] = counts.get(entry.institution_code, 0) + 1
         return counts
 

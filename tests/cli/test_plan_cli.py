@@ -64,7 +64,7 @@ def test_plan_shows_markers_reasons_and_waiting(db: str) -> None:
     assert "+ license" in out
     assert "> create (licensed)" in out
     assert "! waiting (teacher)" in out
-    assert "waiting: school quota 2 of 2 in use" in out
+    assert "waiting: 1st in line at 0421 (quota 2 of 2 in use)" in out
     assert "stranger@x.ua" in out  # unmanaged: reported
 
 
