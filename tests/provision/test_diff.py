@@ -121,7 +121,8 @@ def test_account_seats_full_waits_across_schools_and_reuses_freed_seats() -> Non
     assert [(w.email, w.reason) for w in plan.waiting] == [
         (
             "c@x.ua",
-            "waiting: 1st in line at 0002 (account seats 2 of 2 in use, 0002 has its proportional share of 1)",
+            "waiting: 1st in line at 0002 "
+            "(account seats 2 of 2 in use, 0002 has its proportional share of 1)",
         )
     ]
     order = [a.kind for a in plan.actions]
@@ -381,7 +382,8 @@ def test_license_taken_by_hand_is_given_back_before_the_waiting_list() -> None:
     assert [(w.email, w.reason) for w in plan.waiting] == [
         (
             "a@x.ua",
-            "waiting: 1st in line at 0421 (account seats 1 of 1 in use, 0421 has its proportional share of 1)",
+            "waiting: 1st in line at 0421 "
+            "(account seats 1 of 1 in use, 0421 has its proportional share of 1)",
         )
     ]
     # Strict priority ignores who held what: email order decides.
