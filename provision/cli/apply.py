@@ -107,6 +107,28 @@ def _apply_locked(
     unfinished = journal.unfinished(engine)
     if plan_file is not None:
         plan = _read_plan_file(plan_file)
+        done = journal.applied(engine, plan.fingerprint)
+        if done is not None:
+            when = f"{done.finished_at:%Y-%m-%d %H:%M} UTC" if done.finished_at else "earlier"
+            message = (
+                f"Plan {plan.fingerprint[:12]} was already applied ({done.operations} changes, {when}): "
+                "nothing to do; run `provision plan` for what changed since."
+            )
+            if json_output:
+                emit_json(
+                    {
+                        "fingerprint": plan.fingerprint,
+                        "complete": True,
+                        "already_applied": True,
+                        "succeeded": 0,
+                        "failed": 0,
+                        "counts": {},
+                        "message": message,
+                    }
+                )
+            else:
+                console.print(message, markup=False, highlight=False, soft_wrap=True)
+            return
     elif unfinished:
         # An interrupted run (crash, kill, daily limit): finish exactly that plan first.
         resuming = unfinished[0]

@@ -613,6 +613,7 @@ def _summary(
             continue  # a school with nobody on its roster and nothing to do
         schools[code] = {
             "name": info.name if info else "",
+            "region": info.region if info else "",
             "quota": info.seats if info else 0,
             "licensed_before": licensed_before.get(code, 0),
             "licensed_after": school_used.get(code, 0),
