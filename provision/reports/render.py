@@ -16,20 +16,16 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from provision.core.actions import SPECS
 from provision.core.plan import Action, ActionKind, Plan, Waiting
-from provision.core.policy import Policy
 from provision.errors import InputError
 
-MARKERS: dict[ActionKind, tuple[str, str]] = {
-    ActionKind.REMOVE_ADDON: ("~", "yellow"),
-    ActionKind.UNLICENSE: ("-", "red"),
-    ActionKind.DEACTIVATE: ("-", "bold red"),
-    ActionKind.REACTIVATE: ("^", "cyan"),
-    ActionKind.CREATE: (">", "green"),
-    ActionKind.LICENSE: ("+", "green"),
-    ActionKind.ADD_ADDON: ("~", "yellow"),
-    ActionKind.ADD_TO_GROUP: ("~", "blue"),
-    ActionKind.ADOPT: ("=", "dim"),
+# Marker and colour of each kind's lines: its entry in the action registry.
+MARKERS: dict[ActionKind, tuple[str, str]] = {kind: (spec.marker, spec.style) for kind, spec in SPECS.items()}
+# The per-school table's change columns, and the kinds each one counts (SPECS[kind].column).
+COLUMNS: dict[str, tuple[ActionKind, ...]] = {
+    column: tuple(kind for kind, spec in SPECS.items() if spec.column == column)
+    for column in ("+", ">", "-", "~")
 }
 WAITING_MARKER = ("!", "magenta")
 LIST_LIMIT = 20
@@ -37,11 +33,7 @@ LIST_LIMIT = 20
 
 def action_line(action: Action) -> Text:
     marker, style = MARKERS[action.kind]
-    detail = ""
-    if action.kind is ActionKind.CREATE:
-        detail = " (licensed)" if action.payload.get("type") == 2 else " (basic)"
-    elif "capacity" in action.payload and action.payload["capacity"] is not None:
-        detail = f" ({action.payload['capacity']})"
+    detail = SPECS[action.kind].detail(action.payload)
     line = Text()
     line.append(f"  {marker} {action.kind.value + detail:<22}", style=style)
     line.append(f" {action.email}")
@@ -59,18 +51,16 @@ def waiting_line(waiting: Waiting) -> Text:
     return line
 
 
-_COUNT_COLUMNS = ("Quota", "Now", "After", "+", ">", "-", "~", "!", "Grace")
+_COUNT_COLUMNS = ("Quota", "Now", "After", *COLUMNS, "!", "Grace")
 
 
 def _counts(row: dict[str, Any]) -> list[str]:
+    """A school's (or a region's) figures in the order of _COUNT_COLUMNS."""
     return [
         f"{row.get('quota', 0):,}",
         f"{row.get('licensed_before', 0):,}",
         f"{row.get('licensed_after', 0):,}",
-        f"{row.get('license', 0):,}",
-        f"{row.get('create', 0):,}",
-        f"{row.get('unlicense', 0) + row.get('deactivate', 0):,}",
-        f"{row.get('add_addon', 0) + row.get('remove_addon', 0) + row.get('add_to_group', 0):,}",
+        *(f"{sum(row.get(kind.value, 0) for kind in kinds):,}" for kinds in COLUMNS.values()),
         f"{row.get('waiting', 0):,}",
         f"{row.get('grace', 0):,}",
     ]
@@ -137,7 +127,9 @@ def shortage_text(plan: Plan) -> Text | None:
 
 
 _TABLE_CAPTION = (
-    "Now/After: licenses held; + license, > create, - unlicense/deactivate, ~ add-on/group, ! waiting"
+    "Now/After: licenses held; "
+    + ", ".join(f"{column} {'/'.join(kind.value for kind in kinds)}" for column, kinds in COLUMNS.items())
+    + ", ! waiting"
 )
 
 
@@ -270,6 +262,3 @@ def _print_lines(console: Console, plan: Plan, codes: Collection[str] | None, li
             Text(f"\n{hidden} lines not shown: --details shows every line, --json gives all.", style="dim")
         )
 
-
-def print_policy(console: Console, policy: Policy) -> None:
-    console.print(Text(policy.to_toml()), end="")
