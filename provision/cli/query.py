@@ -202,8 +202,9 @@ def _render_waiting(report: waiting.WaitingReport) -> None:
         console.print(report.note or "", highlight=False, markup=False)
         return
     table = Table(title=f"waiting ({_plan_line(report.plan).removeprefix('waiting ')})", title_justify="left")
-    for header in ("school", "#", "email", "name", "role", "why"):
-        table.add_column(header, overflow="fold")
+    for header in ("school", "#", "email", "name", "role"):
+        table.add_column(header, no_wrap=True)
+    table.add_column("why", overflow="fold")
     for line in report.lines:
         table.add_row(
             line.institution_code or "",
