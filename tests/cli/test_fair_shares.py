@@ -7,7 +7,8 @@ invitation is accepted, and `provision waiting`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -215,3 +216,54 @@ def test_waiting_lists_a_region_in_line_order(sqlite_url: str, tmp_path: Path) -
     assert "t1.s1@school.example" in shown
     assert "t1.n1@school.example" not in shown
     assert ministry.run("waiting", "--region", "Atlantis").exit_code == 2
+
+
+def test_plan_summary_first_exit_codes_grace_unsafe_and_a_plan_applied_twice(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    ministry = Ministry(tmp_path, sqlite_url, seats=50, policy='create_action = "autoCreate"\n')
+    ministry.schools([["N1", "North one", "North", "school", 10], ["S1", "South one", "South", "school", 10]])
+    north = [HEADER, *teachers("N1", 6)]
+    assert ministry.roster("r.xlsx", {"N1": north, "S1": [HEADER, *teachers("S1", 6)]}).exit_code == 0
+    ministry.ok("sync")
+
+    pending = ministry.run("plan", "--detailed-exitcode", "--out", "plan.json")
+    assert pending.exit_code == 3  # changes pending
+    out = pending.stdout
+    assert out.index("Plan per region") < out.index("Plan per school") < out.index("t0.n1@school.example")
+    only_south = ministry.ok("plan", "--region", "south").stdout
+    assert "t0.s1@school.example" in only_south
+    assert "t0.n1@school.example" not in only_south
+    assert ministry.run("plan", "--region", "Atlantis").exit_code == 2
+
+    ministry.ok("apply", "plan.json", "--yes")
+    again = ministry.ok("apply", "plan.json", "--yes")
+    [line] = again.stdout.strip().splitlines()
+    assert line.startswith(
+        f"Plan {json.loads(Path('plan.json').read_text())['fingerprint'][:12]} was already applied"
+    )
+    ministry.ok("sync")
+    assert ministry.run("plan", "--detailed-exitcode").exit_code == 0
+
+    # Two teachers leave N1: within the grace period they are named with the day the license goes.
+    assert ministry.roster("r2.xlsx", {"N1": north[:5]}).exit_code == 0
+    left_on = datetime.now(UTC).date()
+    shown = " ".join(ministry.ok("plan").stdout.split())
+    until = (left_on + timedelta(days=14)).isoformat()
+    assert "In their grace period (2): the license goes on the day shown" in shown
+    assert f"{until} N1 t4.n1@school.example" in shown
+    assert [g["email"] for g in ministry.data("plan")["grace"]] == [
+        "t4.n1@school.example",
+        "t5.n1@school.example",
+    ]
+
+    # Without a grace period and with a threshold of 0 the plan is unsafe: shown, then refused.
+    ministry.policy.write_text(
+        'create_action = "autoCreate"\ngrace_days = 0\nmax_revoke_count = 0\n', encoding="utf-8"
+    )
+    refused = ministry.run("plan", "--out", "unsafe.json")
+    assert refused.exit_code == 1
+    assert "- unlicense" in refused.stdout
+    assert "t5.n1@school.example" in refused.stdout
+    assert "above max_revoke_count 0" in " ".join(refused.stderr.split())
+    assert not Path("unsafe.json").exists()
