@@ -151,7 +151,17 @@ def fingerprint(
     people = desired.people
     feed(
         [
-            (email, m.institution_code, m.role, m.is_primary, m.active, m.left_at and m.left_at.isoformat())
+            # The roster's order too: it decides who waits, even when no action changes.
+            (
+                email,
+                m.institution_code,
+                m.role,
+                m.is_primary,
+                m.active,
+                m.left_at and m.left_at.isoformat(),
+                m.priority,
+                m.position,
+            )
             for email in sorted(people)
             for m in people[email].memberships
         ]
