@@ -68,6 +68,8 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
+ROLES = ("admin", "teacher", "staff", "student")  # the four roles (role words: importers.roles)
+
 _TRUE = {key(w) for w in ("true", "yes", "y", "1", "x", "так", "да", "oui", "vrai", "نعم", "primary")}
 _FALSE = {key(w) for w in ("false", "no", "n", "0", "ні", "нет", "non", "faux", "لا", "")}
 

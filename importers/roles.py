@@ -16,9 +16,8 @@ import unicodedata
 from collections.abc import Mapping
 from functools import lru_cache
 
-from importers.normalize import key
+from importers.normalize import ROLES, key
 
-ROLES = ("admin", "teacher", "staff", "student")
 POLICY_TABLE = "roles"  # the policy file's table that adds words: [roles] "word" = "teacher"
 
 ROLE_WORDS: dict[str, tuple[str, ...]] = {

@@ -8,9 +8,9 @@ Writes are set-based (INSERT ... ON CONFLICT in chunks), never an ORM add per ro
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import func, select, update
@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from importers import report as R
 from importers.batch import close_batch, file_sha256, open_batch, previous_batch
-from importers.codes import load_codes
+from importers.codes import load_codes, load_links
 from importers.errors import DataError
 from importers.normalize import is_valid_email, normalize_email, normalize_name, parse_flag
 from importers.oneroster import package_rows
+from importers.oneroster_roles import RoleTable
 from importers.report import ImportReport, Rejected, SchoolChange
 from importers.roles import DEFAULT_ROLE_WORDS, RoleWords
 from importers.rows import RawRoster, RawRow, roster_rows
@@ -57,6 +58,15 @@ def _split_full_name(full: str) -> tuple[str, str]:
     return (parts[1] if len(parts) > 1 else "", parts[0])
 
 
+def row_cells(row: RawRow) -> tuple[tuple[str, str], ...]:
+    """The row's cells under their headers as written (the columns we read, names included)."""
+    return tuple(
+        (written, row.values.get(field, ""))
+        for field, written in row.columns.items()
+        if not written.startswith("(")  # "(sheet name)", "(--school)": not cells of the row
+    )
+
+
 def _reject(row: RawRow, field: str, reason: str, value: str, detail: str = "") -> Rejected:
     file, number = row.origin.get(field, (row.file, row.row))
     sheet = row.sheet if file == row.file else None
@@ -66,7 +76,16 @@ def _reject(row: RawRow, field: str, reason: str, value: str, detail: str = "") 
     )
     email = normalize_email(v.get("email", ""))
     return Rejected(
-        file, sheet, number, row.columns.get(field, field), reason, value, detail, email or None, name or None
+        file,
+        sheet,
+        number,
+        row.columns.get(field, field),
+        reason,
+        value,
+        detail,
+        cells=row_cells(row),
+        email=email or None,
+        name=name or None,
     )
 
 
@@ -81,14 +100,21 @@ def _priority(text: str) -> int | None:
 
 
 def validate(
-    raw: RawRoster, codes: dict[str, str], school_option: str | None, role_words: RoleWords | None = None
+    raw: RawRoster,
+    codes: dict[str, str],
+    school_option: str | None,
+    roles: RoleTable | None = None,
+    words: RoleWords | None = None,
 ) -> tuple[list[Entry], list[Rejected], dict[str, set[str]]]:
     """Valid entries, rejected cells, and per school the emails of its rejected rows (a row
     rejected at a school must not make its person "left" there under --skip-invalid).
 
-    Each entry keeps its place among its school's rows (rejected rows included, so fixing one
-    row later does not move everyone after it)."""
-    words = role_words or DEFAULT_ROLE_WORDS
+    `roles` reads the role cells (the policy's words, OneRoster's table, then `words`: the
+    vocabulary of every language, whose list an unknown role's reject shows). Each entry keeps
+    its place among its school's rows (rejected rows included, so fixing one row later does not
+    move everyone after it)."""
+    words = words or DEFAULT_ROLE_WORDS
+    roles = roles or RoleTable(base=words.role)
     places: dict[str | None, int] = defaultdict(int)
     entries: list[Entry] = []
     rejected: list[Rejected] = []
@@ -109,7 +135,7 @@ def validate(
             continue
         email = normalize_email(v.get("email", ""))
         if not email:
-            problems.append(_reject(row, "email", R.MISSING_EMAIL, v.get("email", "")))
+            problems.append(_reject(row, "email", R.MISSING_EMAIL, "", v.get("email_hint", "")))
         elif not is_valid_email(email):
             problems.append(_reject(row, "email", R.BAD_EMAIL, v.get("email", "")))
         written = v.get("given_name", "")
@@ -128,7 +154,7 @@ def validate(
             )
             problems.append(_reject(row, name_field, R.MISSING_NAME, ""))
         if "role" in row.columns:
-            role = words.role(v.get("role", ""))
+            role = roles.role(v.get("role", ""))
             if role is None:
                 cell = v.get("role", "")
                 problems.append(_reject(row, "role", R.UNKNOWN_ROLE, cell, words.unknown_detail(cell)))
@@ -148,7 +174,7 @@ def validate(
         place = places[school]
         places[school] += 1
         if school is None:
-            problems.append(_reject(row, "school", R.UNKNOWN_SCHOOL, raw_school))
+            problems.append(_reject(row, "school", R.UNKNOWN_SCHOOL, raw_school, v.get("school_hint", "")))
         elif school_option is not None and school != wanted_school:
             problems.append(
                 _reject(
@@ -156,7 +182,7 @@ def validate(
                 )
             )
         if problems:
-            rejected.extend(problems)
+            rejected.extend(replace(p, school=school) for p in problems)
             if school is not None and email:
                 protected[school].add(email)
             continue
@@ -167,7 +193,9 @@ def validate(
             where = f"first at row {first.row}" + (
                 f" of sheet {first.sheet}" if first.sheet != row.sheet else ""
             )
-            rejected.append(_reject(row, "email", R.DUPLICATE, v.get("email", ""), where))
+            rejected.append(
+                replace(_reject(row, "email", R.DUPLICATE, v.get("email", ""), where), school=school)
+            )
             protected[school].add(email)
             continue
         seen[(email, school)] = row
@@ -236,11 +264,16 @@ def import_roster(
     dry_run: bool = False,
     skip_invalid: bool = False,
     shrink_threshold: float = 0.5,
-    role_words: RoleWords | None = None,
+    email_from_username: bool = False,
+    role_words: Mapping[str, str | None] | None = None,
 ) -> ImportReport:
     """Import a roster file (see docs/interfaces.md §4). Raises ImporterError for a file
     refused as a whole; returns the report otherwise (committed=False when rows were rejected
-    and skip_invalid is off, or on dry_run)."""
+    and skip_invalid is off, or on dry_run).
+
+    email_from_username: a package user with no email but a username that is an address gets
+    that address (the policy key of the same name). role_words: word -> role (None: not staff,
+    left out), read before the built-in words (the policy's role table)."""
     path = Path(path)
     display = display_name(path)
     kind = detect(path, display)  # a file we cannot read is refused before anything else
@@ -259,8 +292,21 @@ def import_roster(
     codes, inst_ids = load_codes(session)
     if school is not None and codes.get(school) is None:
         raise DataError(f"--school {school}: no such school code (import the schools first)")
-    if kind in ("oneroster-zip", "oneroster-dir"):
-        raw = package_rows(path, display, is_code=codes)
+    package = kind in ("oneroster-zip", "oneroster-dir")
+    # The policy's words first (over OneRoster's table too), then OneRoster's for a package,
+    # then the vocabulary of every language, matched on the whole cell and on its main word.
+    words = RoleWords({word: role for word, role in (role_words or {}).items() if role is not None})
+    roles = RoleTable(role_words, oneroster=package, base=words.role)
+    if package:
+        raw = package_rows(
+            path,
+            display,
+            codes=codes,
+            links=load_links(session),
+            roles=roles,
+            email_from_username=email_from_username,
+        )
+        report.counts = dict(raw.counts)
     else:
         raw = roster_rows(sheets, school=school, is_code=codes)
     del sheets  # the cells now live in the raw rows: free the sheet lists (peak memory)
@@ -269,7 +315,7 @@ def import_roster(
         report.notes.append(f"no role column: everyone listed is taken as {ROLE_WHEN_NO_COLUMN}")
     if not raw.rows and not raw.empty_schools:
         raise DataError(f"{display}: no roster rows found (an empty file is never taken as 'everyone left')")
-    entries, rejected, protected = validate(raw, codes, school, role_words)
+    entries, rejected, protected = validate(raw, codes, school, roles, words)
     single_sheet = _single_sheet(raw)
     raw.rows = []  # validated: the entries are all the write needs
     report.rejected = rejected

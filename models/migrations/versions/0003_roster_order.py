@@ -1,11 +1,11 @@
 """roster order and rejected people: membership.priority and .position, rejected_row.email and .name
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-30 05:40:00
 
-Numbered 0003 because 0002 is taken by institution.sourced_id on another branch; whichever lands
-second chains itself after the other (this file's down_revision), so the history stays linear.
+Chained after 0002 (institution.sourced_id and org_unit, written at the same time on another
+branch) so the history stays linear.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
