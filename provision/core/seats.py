@@ -268,10 +268,10 @@ def _shares(
     then the rest in proportion to the quotas (capped at what each school's line can use)."""
     lower = dict(held)
     firsts = sorted((c for c in wants if wants[c] and not held[c]), key=lambda c: (-quotas.get(c, 0), c))
-    for code in firsts[:free]:
+    for code in firsts[: max(free, 0)]:  # free < 0: the account is over its seats, nobody new gets in
         lower[code] = 1
     if len(firsts) >= free:
         return lower  # the seats ran out on the first seat of each school
     upper = {code: held[code] + len(wants[code]) for code in wants}
-    weights = {code: max(quotas.get(code, 0), room[code], 0) for code in wants}
+    weights = {code: room[code] for code in wants}  # the quota (or the seats fixed above it)
     return apportion(free + sum(held.values()), weights, lower, upper)

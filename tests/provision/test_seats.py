@@ -8,9 +8,7 @@ from provision.core.seats import Candidate, allocate, apportion, ordinal
 def test_quota_then_account_by_role_priority_with_reasons() -> None:
     candidates = [Candidate(f"a{i}@x", "A", rank=1, position=i) for i in range(4)]
     candidates.append(Candidate("b0@x", "B", rank=0, position=0))
-    result = allocate(
-        candidates, {"A": 3, "B": 1}, account_free=2, account_seats=10, allocation="priority"
-    )
+    result = allocate(candidates, {"A": 3, "B": 1}, account_free=2, account_seats=10, allocation="priority")
     # B's admin (rank 0) first across the account, then A in its roster's order; A's 4th is over its quota
     assert result.new == {"b0@x", "a0@x"}
     assert result.waiting == {
@@ -112,3 +110,15 @@ def test_no_free_account_seats_never_revokes_holders() -> None:
     assert result.waiting == {
         "n@x": "waiting: 1st in line at A (account seats 13 of 10 in use, A has its proportional share of 1)"
     }
+
+
+def test_an_account_over_its_seats_gives_no_school_a_first_seat() -> None:
+    candidates = [Candidate("h@x", "A", rank=1, holds=True)]
+    candidates += [Candidate(f"n@{code}", code, rank=1) for code in "BCD"]
+    result = allocate(candidates, {"A": 5, "B": 5, "C": 5, "D": 5}, account_free=-1, account_seats=1)
+    assert result.granted == {"h@x"}
+    assert result.new == set()
+    assert (
+        result.waiting["n@x"]
+        == "waiting: 1st in line at B (account seats 2 of 1 in use, none left for a first seat at B)"
+    )
