@@ -119,6 +119,6 @@ def test_an_account_over_its_seats_gives_no_school_a_first_seat() -> None:
     assert result.granted == {"h@x"}
     assert result.new == set()
     assert (
-        result.waiting["n@x"]
+        result.waiting["n@B"]
         == "waiting: 1st in line at B (account seats 2 of 1 in use, none left for a first seat at B)"
     )
