@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -18,6 +17,7 @@ from rich.text import Text
 
 from provision.core.actions import SPECS
 from provision.core.plan import Action, ActionKind, Plan, Waiting
+from provision.core.summary import SchoolFigures
 from provision.errors import InputError
 
 # Marker and colour of each kind's lines: its entry in the action registry.
@@ -54,15 +54,15 @@ def waiting_line(waiting: Waiting) -> Text:
 _COUNT_COLUMNS = ("Quota", "Now", "After", *COLUMNS, "!", "Grace")
 
 
-def _counts(row: dict[str, Any]) -> list[str]:
+def _counts(row: SchoolFigures) -> list[str]:
     """A school's (or a region's) figures in the order of _COUNT_COLUMNS."""
     return [
-        f"{row.get('quota', 0):,}",
-        f"{row.get('licensed_before', 0):,}",
-        f"{row.get('licensed_after', 0):,}",
-        *(f"{sum(row.get(kind.value, 0) for kind in kinds):,}" for kinds in COLUMNS.values()),
-        f"{row.get('waiting', 0):,}",
-        f"{row.get('grace', 0):,}",
+        f"{row.quota:,}",
+        f"{row.licensed_before:,}",
+        f"{row.licensed_after:,}",
+        *(f"{row.count(*kinds):,}" for kinds in COLUMNS.values()),
+        f"{row.waiting:,}",
+        f"{row.grace:,}",
     ]
 
 
@@ -73,9 +73,9 @@ def school_table(plan: Plan, codes: Collection[str] | None = None) -> Table:
     table.add_column("Name", max_width=28, no_wrap=True, overflow="ellipsis")
     for column in _COUNT_COLUMNS:
         table.add_column(column, justify="right", no_wrap=True)
-    for code, row in plan.summary.get("schools", {}).items():
+    for code, row in plan.summary.schools.items():
         if codes is None or code in codes:
-            table.add_row(Text(code), Text(str(row.get("name", ""))), *_counts(row))
+            table.add_row(Text(code), Text(row.name), *_counts(row))
     return table
 
 
@@ -86,16 +86,16 @@ def region_table(plan: Plan) -> Table:
     table.add_column("Schools", justify="right", no_wrap=True)
     for column in _COUNT_COLUMNS:
         table.add_column(column, justify="right", no_wrap=True)
-    for region, row in plan.summary.get("regions", {}).items():
-        table.add_row(Text(region), f"{row.get('schools', 0):,}", *_counts(row))
+    for region, row in plan.summary.regions.items():
+        table.add_row(Text(region), f"{row.schools:,}", *_counts(row))
     return table
 
 
 def schools_in_region(plan: Plan, region: str) -> set[str]:
     """The codes of the plan's schools in `region` (case forgiven); InputError naming the regions."""
     by_region: dict[str, set[str]] = defaultdict(set)
-    for code, row in plan.summary.get("schools", {}).items():
-        by_region[str(row.get("region") or "")].add(code)
+    for code, row in plan.summary.schools.items():
+        by_region[row.region].add(code)
     wanted = region.strip().casefold()
     for name, codes in by_region.items():
         if name.casefold() == wanted:
@@ -106,22 +106,20 @@ def schools_in_region(plan: Plan, region: str) -> set[str]:
 
 def shortage_text(plan: Plan) -> Text | None:
     """The account cannot give every school its quota: said first, with the rule that shares."""
-    short = plan.summary.get("shortage")
-    if not short:
+    short = plan.summary.shortage
+    if short is None:
         return None
     text = Text("Seats are short: ", style="bold yellow")
     text.append(
-        f"{short['demand']:,} people are entitled at {short['schools']:,} schools whose quotas allow "
-        f"{short['quotas']:,} seats; the account can give {short['seats']:,}, "
-        f"{short['shortfall']:,} short.\n"
+        f"{short.demand:,} people are entitled at {short.schools:,} schools whose quotas allow "
+        f"{short.quotas:,} seats; the account can give {short.seats:,}, {short.shortfall:,} short.\n"
     )
-    if short.get("allocation") == "priority":
+    if short.allocation == "priority":
         text.append('Seats go by role priority across the account (policy allocation = "priority").')
     else:
         text.append(
             "Seats are shared in proportion to the quotas, one per school first (policy allocation = "
-            f'"proportional"): {short.get("schools_served", 0):,} of {short["schools"]:,} schools '
-            "get at least one."
+            f'"proportional"): {short.schools_served:,} of {short.schools:,} schools get at least one.'
         )
     return text
 
@@ -134,23 +132,23 @@ _TABLE_CAPTION = (
 
 
 def totals_text(plan: Plan) -> Text:
-    totals: dict[str, Any] = plan.summary.get("totals", {})
+    totals = plan.summary.totals
     counts = plan.counts()
     text = Text()
     text.append("Account seats: ", style="bold")
     text.append(
-        f"{totals.get('seats_purchased', 0)} purchased, {totals.get('seats_used', 0)} used, "
-        f"{totals.get('seats_pending', 0)} pending; free {totals.get('seats_free_before', 0)} now, "
-        f"{totals.get('seats_free_after', 0)} after "
-        f"{'the whole account' + chr(39) + 's plan' if plan.summary.get('scope') else 'this plan'}\n"
+        f"{totals.seats_purchased} purchased, {totals.seats_used} used, "
+        f"{totals.seats_pending} pending; free {totals.seats_free_before} now, "
+        f"{totals.seats_free_after} after "
+        f"{'the whole account' + chr(39) + 's plan' if plan.summary.scope else 'this plan'}\n"
     )
     text.append("Changes: ", style="bold")
     parts = [f"{counts[kind.value]} {kind.value}" for kind in ActionKind if counts[kind.value]]
     text.append(", ".join(parts) if parts else "none")
     text.append(f"; {counts['waiting']} waiting")
-    if totals.get("in_grace"):
-        text.append(f"; {totals['in_grace']} in their grace period")
-    short = totals.get("addons_short") or {}
+    if totals.in_grace:
+        text.append(f"; {totals.in_grace} in their grace period")
+    short = totals.addons_short
     if short:
         text.append("; add-ons short: " + ", ".join(f"{n} x {cap}" for cap, n in short.items()))
     return text
@@ -202,9 +200,9 @@ def print_plan(
     short = shortage_text(plan)
     if short is not None:
         console.print(short, soft_wrap=True)
-    if len(plan.summary.get("regions", {})) > 1 and codes is None:
+    if len(plan.summary.regions) > 1 and codes is None:
         console.print(region_table(plan))
-    if schools and plan.summary.get("schools"):
+    if schools and plan.summary.schools:
         console.print(school_table(plan, codes))
     console.print(totals_text(plan))
     grace = grace_lines(plan, codes, None if lines and limit is None else LIST_LIMIT)
@@ -224,7 +222,7 @@ def print_plan(
     _listing(
         console,
         "Managed but on no roster",
-        plan.summary.get("managed_without_roster", []),
+        plan.summary.managed_without_roster,
         "reported, not changed",
     )
     if plan.is_empty:
@@ -238,7 +236,7 @@ def _print_lines(console: Console, plan: Plan, codes: Collection[str] | None, li
         actions[action.institution_code or ""].append(action)
     for item in plan.waiting:
         waiting[item.institution_code or ""].append(item)
-    names = {code: row.get("name", "") for code, row in plan.summary.get("schools", {}).items()}
+    names = {code: row.name for code, row in plan.summary.schools.items()}
     hidden = 0
     for code in sorted(set(actions) | set(waiting)):
         if codes is not None and code not in codes:
@@ -261,4 +259,3 @@ def _print_lines(console: Console, plan: Plan, codes: Collection[str] | None, li
         console.print(
             Text(f"\n{hidden} lines not shown: --details shows every line, --json gives all.", style="dim")
         )
-
