@@ -46,9 +46,11 @@ class SchoolFigures:
         return sum(self.actions.get(kind, 0) for kind in kinds)
 
     def to_data(self) -> dict[str, Any]:
+        # The region only when known: a plan file written before regions reads and writes the same.
+        region = {"region": self.region} if self.region else {}
         return {
             "name": self.name,
-            "region": self.region,
+            **region,
             "quota": self.quota,
             "licensed_before": self.licensed_before,
             "licensed_after": self.licensed_after,
@@ -214,9 +216,12 @@ class PlanSummary:
             "totals": self.totals.to_data(),
             "managed_without_roster": list(self.managed_without_roster),
             "scope": self.scope,
-            "shortage": self.shortage.to_data() if self.shortage is not None else None,
-            "regions": {name: figures.to_data() for name, figures in self.regions.items()},
         }
+        # Written when there is something to say, so older plan files round-trip unchanged.
+        if self.shortage is not None:
+            data["shortage"] = self.shortage.to_data()
+        if self.regions:
+            data["regions"] = {name: figures.to_data() for name, figures in self.regions.items()}
         if self.policy is not None:
             data["policy"] = self.policy.to_data()
             data["forced"] = self.forced

@@ -19,6 +19,8 @@ from tests.importers.conftest import write_xlsx
 from zoom_client.sandbox import Sandbox, SandboxConfig
 
 SCHOOL_HEADER = ["code", "name", "region", "kind", "seats"]
+# The schools' domains are the account's associated domains: autoCreate works for them.
+DOMAINS = ["school.example", "school.ua", "ecole.ma", "school.jo", "s.ua"]
 
 
 class Ministry:
@@ -26,7 +28,8 @@ class Ministry:
         self.root = root
         self.database_url = database_url
         self.state = root / "sandbox-state.json"
-        Sandbox(SandboxConfig(seats=seats, large_meeting_seats={500: 0, 1000: 0})).save(self.state)
+        config = SandboxConfig(seats=seats, large_meeting_seats={500: 0, 1000: 0}, managed_domains=DOMAINS)
+        Sandbox(config).save(self.state)
         self.policy = root / "policy.toml"
         self.policy.write_text(policy, encoding="utf-8")
 

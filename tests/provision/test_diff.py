@@ -205,7 +205,7 @@ def test_pending_invitation_gets_no_license_action() -> None:
     # the license follows then, and they never read a different reason before and after.
     assert plan.waiting == []
     without = plan_of(desired(person("inv2@x.ua")), observed(zuser("inv2@x.ua", 2, status="pending")))
-    assert plan.summary["totals"]["seats_free_after"] == without.summary["totals"]["seats_free_after"] - 1
+    assert plan.summary.totals.seats_free_after == without.summary.totals.seats_free_after - 1
 
 
 def test_addons_follow_the_role_only_for_licensed_people() -> None:

@@ -1,11 +1,11 @@
 """roster order and rejected people: membership.priority and .position, rejected_row.email and .name
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-30 05:40:00
 
-Chained after 0002 (institution.sourced_id and org_unit, written at the same time on another
-branch) so the history stays linear.
+Chained after 0003 (the snapshot's role_id, written at the same time on another branch) so the
+history stays linear.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
