@@ -46,3 +46,5 @@ class RejectedRow(SQLModel, table=True):
     column: str | None = None
     reason: str
     value: str | None = None
+    # The school the row belongs to, when it names one we know (a multi-school roster's rows too).
+    institution_code: str | None = Field(default=None, index=True)
