@@ -31,6 +31,7 @@ from provision.reports.words import change_words, state_words
 from provision.reports.xlsx import Column, excel_datetime
 
 STREAM_BATCH = 1000
+PLAN_SAYS = "the latest plan: "
 # Anything named like a credential is dropped from before/after/detail data before export.
 SECRET_KEY = re.compile(r"secret|token|password|passwd|authorization|api[_-]?key", re.IGNORECASE)
 
@@ -172,6 +173,10 @@ def license_rows(session: Session, *, school: str | None = None) -> Iterator[tup
     # Each person once: a holder is not also listed as waiting, and a person with two primary
     # memberships (a data error elsewhere) is not counted twice.
     listed: set[str] = set()
+    waiting = queries.latest_waiting(session, school=school)
+    # A holder the latest plan puts on the waiting list keeps one line: what they hold now, and why
+    # the plan would take it back.
+    plan_says = {w.email: w.reason for w in waiting.entries}
     for r in session.execute(stmt.execution_options(yield_per=STREAM_BATCH)):
         if r.email in listed:
             continue
@@ -180,6 +185,8 @@ def license_rows(session: Session, *, school: str | None = None) -> Iterator[tup
         reason = _licensed_reason(r.role, r.active, r.left_at, r.code)
         if state == queries.PENDING:
             reason = f"invitation not yet accepted; {reason}"
+        if r.email in plan_says:
+            reason = f"{reason}; {PLAN_SAYS}{plan_says[r.email]}"
         yield (
             r.email,
             r.given_name if r.given_name is not None else r.first_name,
@@ -195,11 +202,12 @@ def license_rows(session: Session, *, school: str | None = None) -> Iterator[tup
             _ms(r.user_created_at) if state == queries.PENDING else None,
             r.zoom_id,
         )
-    yield from _waiting_rows(session, school=school, listed=listed)
+    yield from _waiting_rows(session, waiting, listed=listed)
 
 
-def _waiting_rows(session: Session, *, school: str | None, listed: set[str]) -> Iterator[tuple[Any, ...]]:
-    waiting = queries.latest_waiting(session, school=school)
+def _waiting_rows(
+    session: Session, waiting: queries.WaitingList, *, listed: set[str]
+) -> Iterator[tuple[Any, ...]]:
     if not waiting.entries:
         return
     schools = {
