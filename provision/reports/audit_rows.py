@@ -29,6 +29,7 @@ from models import (
 from provision.reports import queries
 from provision.reports.words import change_words, state_words
 from provision.reports.xlsx import Column, excel_datetime
+from zoom_client import UserType
 
 STREAM_BATCH = 1000
 PLAN_SAYS = "the latest plan: "
@@ -138,7 +139,7 @@ def _licensed_reason(
 def license_rows(session: Session, *, school: str | None = None) -> Iterator[tuple[Any, ...]]:
     """Every person holding a license or an invitation (from the last snapshot), then the waiting."""
     holds = or_(
-        and_(ZoomUserSnapshot.type == queries.LICENSED_TYPE, ZoomUserSnapshot.status == "active"),
+        and_(ZoomUserSnapshot.type == UserType.LICENSED, ZoomUserSnapshot.status == "active"),
         ZoomUserSnapshot.status == "pending",
     )
     stmt = (

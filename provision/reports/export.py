@@ -24,6 +24,7 @@ from typing import Any
 from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
+from importers.cells import csv_safe
 from provision.errors import InputError
 from provision.reports import queries
 from provision.reports.audit_rows import (
@@ -42,7 +43,7 @@ from provision.reports.audit_rows import (
 )
 from provision.reports.audit_sheets import _write_drift, _write_summary
 from provision.reports.provenance import Provenance, with_local
-from provision.reports.xlsx import Column, TableWriter, csv_safe
+from provision.reports.xlsx import Column, TableWriter
 
 __all__ = [
     "CHANGE_COLUMNS",
