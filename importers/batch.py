@@ -84,6 +84,8 @@ def close_batch(
                     "reason": r.reason if not r.detail else f"{r.reason} ({r.detail})",
                     "value": r.value,
                     "institution_code": r.school or report_school,
+                    "email": r.email,
+                    "name": r.name,
                 }
                 for r in report.rejected
             ),

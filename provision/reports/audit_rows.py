@@ -177,7 +177,7 @@ def license_rows(session: Session, *, school: str | None = None) -> Iterator[tup
     waiting = queries.latest_waiting(session, school=school)
     # A holder the latest plan puts on the waiting list keeps one line: what they hold now, and why
     # the plan would take it back.
-    plan_says = {w.email: w.reason for w in waiting.entries}
+    plan_says = {w.email: w.reason for w in waiting.entries if w.counted_at is None}
     for r in session.execute(stmt.execution_options(yield_per=STREAM_BATCH)):
         if r.email in listed:
             continue
@@ -203,11 +203,11 @@ def license_rows(session: Session, *, school: str | None = None) -> Iterator[tup
             _ms(r.user_created_at) if state == queries.PENDING else None,
             r.zoom_id,
         )
-    yield from _waiting_rows(session, waiting, listed=listed)
+    yield from _waiting_rows(session, waiting, school=school, listed=listed)
 
 
 def _waiting_rows(
-    session: Session, waiting: queries.WaitingList, *, listed: set[str]
+    session: Session, waiting: queries.WaitingList, *, school: str | None, listed: set[str]
 ) -> Iterator[tuple[Any, ...]]:
     if not waiting.entries:
         return
@@ -217,9 +217,15 @@ def _waiting_rows(
             select(Institution.code, Institution.name, Institution.region)
         )
     }
+    # The whole account's sheet lists each person once, where they count; a school's workbook also
+    # lists its people who count at another school (their entry says where).
     entries = sorted(
-        (w for w in waiting.entries if w.email not in listed),
-        key=lambda w: (w.institution_code or "\uffff", w.email),
+        (
+            w
+            for w in waiting.entries
+            if w.email not in listed and (school is not None or w.counted_at is None)
+        ),
+        key=lambda w: (w.institution_code or "\uffff", w.counted_at is not None, w.place or 0, w.email),
     )
     for start in range(0, len(entries), 500):
         chunk = entries[start : start + 500]
@@ -232,7 +238,7 @@ def _waiting_rows(
             )
         }
         for w in chunk:
-            if w.email in listed:
+            if w.email in listed and school is None:
                 continue  # listed twice in the plan's waiting list (two schools)
             listed.add(w.email)
             given, family = names.get(w.email, (None, None))

@@ -46,10 +46,18 @@ def load_desired(session: Session, *, school: str | None = None) -> Desired:
     primary institution, so a school's view needs them.
     """
     schools: dict[str, School] = {}
-    for code, name, seats, group_id in session.execute(
-        select(Institution.code, Institution.name, Institution.seats, Institution.zoom_group_id)
+    for code, name, seats, group_id, region in session.execute(
+        select(
+            Institution.code,
+            Institution.name,
+            Institution.seats,
+            Institution.zoom_group_id,
+            Institution.region,
+        )
     ):
-        schools[code] = School(code=code, name=name or "", seats=seats or 0, zoom_group_id=group_id or None)
+        schools[code] = School(
+            code=code, name=name or "", seats=seats or 0, zoom_group_id=group_id or None, region=region or ""
+        )
     if school is not None and school not in schools:
         raise unknown_school(school, sorted(schools))
 
@@ -63,6 +71,8 @@ def load_desired(session: Session, *, school: str | None = None) -> Desired:
             Membership.is_primary,
             Membership.active,
             Membership.left_at,
+            Membership.priority,
+            Membership.position,
         )
         .join(Membership, Membership.person_id == Person.id)
         .join(Institution, Institution.id == Membership.institution_id)
@@ -78,11 +88,20 @@ def load_desired(session: Session, *, school: str | None = None) -> Desired:
     # Core rows (not ORM entities): this is the hot path of a 100,000-person plan.
     members: dict[str, list[Member]] = {}
     names: dict[str, tuple[str, str]] = {}
-    for email, given, family, code, role, is_primary, active, left_at in (
+    for email, given, family, code, role, is_primary, active, left_at, priority, position in (
         session.connection().execute(stmt).all()
     ):
         member = new(
-            Member, (code, role, bool(is_primary), bool(active), _aware(left_at) if left_at else None)
+            Member,
+            (
+                code,
+                role,
+                bool(is_primary),
+                bool(active),
+                _aware(left_at) if left_at else None,
+                priority,
+                position,
+            ),
         )
         found = members.get(email)
         if found is None:
