@@ -19,7 +19,7 @@ import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Select, and_, case, func, select, true
 from sqlalchemy.orm import Session
@@ -366,7 +366,7 @@ def school(session: Session, code: str) -> SchoolReport:
     inst = find_institution(session, code)
     waiting = latest_waiting(session, school=inst.code)
     reasons = waiting.by_email()
-    stmt: Select[Unpack[tuple[Any, ...]]] = (
+    stmt: Select[*tuple[Any, ...]] = (
         select(
             col(Person.email),
             col(Person.given_name),
