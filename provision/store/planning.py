@@ -103,6 +103,24 @@ def save_plan(session: Session, plan: Plan, *, actor: str, data: dict[str, Any] 
     session.flush()
 
 
+def replan(
+    session: Session, plan: Plan, policy: Policy | None = None, *, now: datetime | None = None
+) -> Plan:
+    """The plan the current rosters, snapshot and `policy` give, for the scope `plan` was made for.
+
+    Not recorded: it is what `check_fresh` compares with, and what a resumed plan's unfinished
+    actions are checked against (an action it no longer has has lost its reason).
+    """
+    if policy is None:
+        policy = plan.summary.policy or Policy()
+    with gc_paused(), operation_lock(session.get_bind(), ROSTERS, shared=True):
+        desired, observed = load_inputs(session)
+    with gc_paused():
+        return compute_plan(
+            desired, observed, policy, now=now or datetime.now(UTC), school=plan.summary.scope
+        )
+
+
 def check_fresh(
     session: Session, plan: Plan, policy: Policy | None = None, *, now: datetime | None = None
 ) -> None:
@@ -111,13 +129,7 @@ def check_fresh(
     `policy` should be the policy in force now; without it the plan's own policy is used, which
     still catches roster and snapshot changes but not an edited policy file.
     """
-    if policy is None:
-        policy = plan.summary.policy or Policy()
-    scope = plan.summary.scope
-    with gc_paused(), operation_lock(session.get_bind(), ROSTERS, shared=True):
-        desired, observed = load_inputs(session)
-    with gc_paused():
-        current = compute_plan(desired, observed, policy, now=now or datetime.now(UTC), school=scope)
+    current = replan(session, plan, policy, now=now)
     if current.fingerprint != plan.fingerprint:
         made = plan.created_at.isoformat(timespec="seconds")
         snap = current.snapshot_at.isoformat(timespec="seconds") if current.snapshot_at else "none"
