@@ -343,6 +343,16 @@ def test_account_share_threshold_counts_revocations_across_schools() -> None:
     check_safety(plan, policy, force=True)
     small = Policy(max_revoke_share=0.25, revoke_share_min_count=8, addons={})
     assert safety_problems(plan, small) == []  # 8 revocations: not above the minimum count
+    # Before the tool manages anyone, the measure is the account's licenses, and it says so.
+    first_run = compute_plan(
+        desired(*people, schools={f"{i:04d}": 10 for i in range(4)}),
+        observed(*(zuser(p.email, 2) for p in people), purchased=40, managed=set()),
+        policy,
+        now=NOW,
+    )
+    assert safety_problems(first_run, policy) == [
+        "the plan revokes 8 of 20 licenses on the account (40%), above max_revoke_share 25%"
+    ]
 
 
 def test_deactivate_policy_also_deactivates_a_basic_leaver_but_never_a_waiting_one() -> None:
