@@ -91,6 +91,13 @@ def apply_command(
     concurrency: Annotated[
         int, typer.Option("--concurrency", min=1, max=256, help="Requests in flight at once.")
     ] = 16,
+    retry_blocked: Annotated[
+        bool,
+        typer.Option(
+            "--retry-blocked",
+            help="Send again what Zoom refused for good lately (after fixing the cause: a cap, a domain).",
+        ),
+    ] = False,
     abandon: Annotated[
         bool,
         typer.Option(
@@ -114,7 +121,7 @@ def apply_command(
         if abandon:
             _abandon(ctx, session, yes, json_output)
             return
-        chosen = session.choose(plan_given, force=force)
+        chosen = session.choose(plan_given, force=force, retry_blocked=retry_blocked)
         if chosen.dropped and not json_output:
             err_console.print(
                 f"{chosen.dropped} unfinished actions of plan {chosen.plan.fingerprint[:12]} lost their "

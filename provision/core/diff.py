@@ -300,6 +300,14 @@ def compute_plan(
     standings: dict[str, Standing] = {}
     candidates: list[Candidate] = []
     waiting_extra: dict[str, str] = {}
+    # Zoom refused these for good lately: sending the same request again would only be refused
+    # again, so they wait with that reason instead of taking a seat (provision.core.blocked).
+    retry_after = timedelta(days=policy.retry_blocked_days)
+    held_back = {
+        email
+        for email, block in observed.blocked.items()
+        if now - block.at < retry_after and email not in holding
+    }
     freed = 0  # seats this plan takes back outside the allocation (leavers, unlicensed roles)
     in_grace: set[str] = set()
     licensed_before: Counter[str] = Counter()
@@ -330,6 +338,9 @@ def compute_plan(
         is_protected = email in protected
         if st.kind == ENTITLED:
             rank = ranks.get(st.member.role, last_rank)
+            if email in held_back:
+                waiting_extra[email] = observed.blocked[email].reason()
+                continue
             if user is not None and user.status == "pending":
                 if user.type == LICENSED_TYPE:
                     candidates.append(Candidate(email, code, rank, holds=True, fixed=True))
@@ -391,6 +402,8 @@ def compute_plan(
             role_reason = f"on the roster of {code} as {member.role}"
             if email in allocation.waiting or email in waiting_extra:
                 counter["waiting"] += 1
+            if email in held_back:
+                continue
             if user is None:
                 build.add(
                     _CREATE,

@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 
 from models import AccountSnapshot
 from provision.core.actions import SPECS
+from provision.core.blocked import ADDON_WAITING, SEATS_WAITING, explain_block
 from provision.core.plan import ORDER, ActionKind, Plan
 from provision.errors import ApplyIncompleteError
 from provision.run.executors import BULK_SIZE, Done, execute, execute_many, verify
@@ -59,8 +60,6 @@ Progress = Callable[[str, int, int], None]
 
 REASON_GONE = "dropped: no longer planned (the rosters, the policy or Zoom changed since the plan was made)"
 MAX_ATTEMPTS = 3  # per operation and run, on answers that leave the outcome unknown
-SEATS_WAITING = "waiting: account seats"
-ADDON_WAITING = "waiting: add-on seats"
 
 
 @dataclass
@@ -460,26 +459,6 @@ def blocked_summary(ops: Sequence[OpRecord]) -> str:
         f"{len(ops)} changes blocked: Zoom refuses them for reasons a rerun cannot change ({reasons}); "
         "once fixed, `provision plan` shows them again"
     )
-
-
-def explain_block(code: int | None, error: str) -> str:
-    """The plain reason and the fix for one blocked operation."""
-    if code in (2033, 3412):
-        return (
-            "the account's Basic-user cap is reached: remove Basic or pending users, or keep people who "
-            'wait for a seat without a Zoom account (policy create_waiting = "none")'
-        )
-    if code in (1116, 1107, 2002, 2032, 1009):
-        return f"Zoom refused to create the user (code {code}): check the account's domains and create action"
-    if code == 4711 or ("scope" in error.lower() and code in (4700, 104)):
-        return "the Zoom app lacks a scope (see `provision doctor`): add it in the Marketplace"
-    if code == 1120:
-        return "the invitation expired: the next plan invites the person again"
-    if error.startswith((SEATS_WAITING, ADDON_WAITING)):
-        return "no free seat is left: free or buy seats"
-    if error.startswith("not sent to Zoom"):
-        return "the roster's data breaks Zoom's rules (see the failure list): correct it at its source"
-    return f"Zoom refused it (code {code})" if code is not None else "Zoom refused it"
 
 
 async def _phases(run: _Run, ops: list[OpRecord]) -> None:

@@ -67,6 +67,7 @@ class ApplySession:
         resume: bool = True,
         force: bool = False,
         now: datetime | None = None,
+        retry_blocked: bool = False,
     ) -> Chosen:
         """The plan to run: `plan` if given, else an unfinished one (if `resume`), else a fresh one.
 
@@ -91,7 +92,9 @@ class ApplySession:
             return self._recheck(Chosen(plan, PlanSource.RESUME, left), now)
         self._refuse_other_unfinished(unfinished, None)
         with Session(self.engine) as session, session.begin():
-            fresh = make_plan(session, self.policy, force=force, actor=self.actor, now=now)
+            fresh = make_plan(
+                session, self.policy, force=force, actor=self.actor, now=now, retry_blocked=retry_blocked
+            )
         return Chosen(fresh, PlanSource.FRESH)
 
     def _recheck(self, chosen: Chosen, now: datetime | None) -> Chosen:

@@ -10,11 +10,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import String, cast, null, select
+from sqlalchemy import String, cast, func, null, select
 from sqlalchemy.orm import Session
 
-from models import AccountSnapshot, AuditEvent, Institution, ManagedUser, Membership, Person, ZoomUserSnapshot
+from models import (
+    AccountSnapshot,
+    AuditEvent,
+    Institution,
+    ManagedUser,
+    Membership,
+    Operation,
+    Person,
+    ZoomUserSnapshot,
+)
 from provision.core.actions import TYPE_SETTING
+from provision.core.blocked import Blocked, is_seat_wait
 from provision.core.state import (
     BASIC_TYPE,
     LICENSED_TYPE,
@@ -173,8 +183,47 @@ def load_observed(session: Session, *, logins: bool = True) -> Observed:
         )
     managed = frozenset(email for (email,) in session.connection().execute(select(ManagedUser.email)))
     return Observed(
-        users=users, account=account, managed=managed, licensed_by_us=load_licensed_by_us(session)
+        users=users,
+        account=account,
+        managed=managed,
+        licensed_by_us=load_licensed_by_us(session),
+        blocked=load_blocked(session),
     )
+
+
+def load_blocked(session: Session) -> dict[str, Blocked]:
+    """Each person's last permanent refusal that still holds (provision.core.blocked).
+
+    A refusal holds until a later change to that person succeeds or their roster data changes
+    (a corrected name is a new request). Seats that ran out are not kept: the next plan counts
+    seats again.
+    """
+    conn = session.connection()
+    found: dict[str, Blocked] = {}
+    rows = conn.execute(
+        select(Operation.email, Operation.kind, Operation.updated_at, Operation.zoom_code, Operation.error)
+        .where(Operation.state == "blocked")
+        .order_by(Operation.updated_at)  # type: ignore[arg-type]
+    )
+    for email, kind, at, code, error in rows:
+        if not is_seat_wait(error):
+            found[email] = Blocked(kind=kind, at=_aware(at) or at, zoom_code=code, error=error or "")
+    if not found:
+        return found
+    emails = list(found)
+    later = conn.execute(
+        select(Operation.email, func.max(Operation.updated_at))
+        .where(Operation.state == "succeeded", Operation.email.in_(emails))  # type: ignore[attr-defined]
+        .group_by(Operation.email)
+    )
+    edited = conn.execute(
+        select(Person.email, Person.updated_at).where(Person.email.in_(emails))  # type: ignore[attr-defined]
+    )
+    for email, at in [*later, *edited]:
+        block = found.get(email)
+        if block is not None and at is not None and (_aware(at) or at) > block.at:
+            del found[email]
+    return found
 
 
 # The audit actions that set a user's license type (the registry's kinds with sets_type).

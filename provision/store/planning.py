@@ -60,8 +60,11 @@ def make_plan(
     force: bool = False,
     actor: str = "unknown",
     record: bool = True,
+    retry_blocked: bool = False,
 ) -> Plan:
     """Compute the plan from the database, refuse it if unsafe, and keep it as a PlanRecord.
+
+    `retry_blocked` proposes again what Zoom refused for good lately (provision.core.blocked).
 
     Seats are always allocated over the whole account; `school` only narrows what is shown and
     applied. The record is keyed by fingerprint: planning the same inputs twice updates it.
@@ -69,6 +72,8 @@ def make_plan(
     # The rosters lock (shared) keeps an import from replacing a roster while it is read.
     with gc_paused(), operation_lock(session.get_bind(), ROSTERS, shared=True):
         desired, observed = load_inputs(session)
+    if retry_blocked:
+        observed.blocked = {}
     with gc_paused():
         plan = compute_plan(desired, observed, policy, now=now or datetime.now(UTC), school=school)
         del desired, observed  # the plan no longer needs them: lower the peak before saving
