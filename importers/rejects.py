@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from importers.report import ImportReport
+from models.files import private_atomic
 
 HEADERS = ["file", "sheet", "row", "column", "reason", "detail", "value"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -42,6 +43,7 @@ def write_rejects_xlsx(report: ImportReport, path: str | Path) -> Path:
                 cell.data_type = "s"  # stored as text: never a formula, whatever it starts with
             row.append(cell)
         ws.append(row)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    # names and emails of people: 0600, and whole or absent (a temporary file renamed over it)
+    with private_atomic(path) as tmp:
+        wb.save(tmp)
     return path

@@ -13,11 +13,13 @@ from typing import Annotated, Any
 
 import click
 import typer
+from rich.markup import escape
 from sqlalchemy.exc import DBAPIError
 from typer.core import TyperGroup
 
 from importers.errors import ImporterError
-from models.errors import ModelsError, SchemaStateError
+from models.db import display_url
+from models.errors import DatabaseURLError, ModelsError, SchemaStateError
 from provision.cli._common import RunContext, emit_json, err_console
 from provision.errors import ProvisionError
 from provision.settings import AppSettings
@@ -39,13 +41,13 @@ _FRAMEWORK_EXITS: tuple[type[BaseException], ...] = (
 def exit_code_for(exc: BaseException) -> int:
     if isinstance(exc, ProvisionError):
         return exc.exit_code
-    # A database whose schema we cannot use safely is the operator's to point elsewhere or upgrade.
-    if isinstance(exc, ImporterError | ZoomConfigError | SchemaStateError):
+    # A database URL or schema we cannot use is the operator's to point elsewhere or upgrade.
+    if isinstance(exc, ImporterError | ZoomConfigError | SchemaStateError | DatabaseURLError):
         return 2
     return 1
 
 
-def _report(exc: Exception, *, debug: bool, as_json: bool) -> int:
+def _report(exc: Exception, *, debug: bool, as_json: bool, database: str | None = None) -> int:
     code = exit_code_for(exc)
     known = isinstance(exc, ProvisionError | ImporterError | ZoomError | ModelsError)
     message = str(exc) if known else "internal error (run with --debug for the traceback)"
@@ -53,13 +55,15 @@ def _report(exc: Exception, *, debug: bool, as_json: bool) -> int:
         # The driver's own first line (server refused, file unreadable, locked), without the SQL
         # and parameters SQLAlchemy appends; drivers do not put passwords in these messages.
         first = str(exc.orig).strip().splitlines()
-        message = f"database error: {first[0] if first else type(exc.orig).__name__}"
+        where = f" ({display_url(database)})" if database else ""
+        message = f"database error{where}: {first[0] if first else type(exc.orig).__name__}"
     if debug:
         err_console.print(traceback.format_exc(), markup=False, highlight=False)
     if as_json:
         emit_json({"error": {"type": type(exc).__name__, "message": message, "exit_code": code}})
     else:
-        err_console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+        # escaped: a message may hold brackets ("provision[postgres]", a cell's text) that are not markup
+        err_console.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
     return code
 
 
@@ -78,8 +82,9 @@ class _ProvisionGroup(TyperGroup):
         except Exception as exc:
             obj = ctx.obj
             debug = isinstance(obj, RunContext) and obj.debug
+            database = obj.settings.database_url if isinstance(obj, RunContext) else None
             as_json = "--json" in ctx.meta.get("provision.argv", [])
-            raise typer.Exit(_report(exc, debug=debug, as_json=as_json)) from None
+            raise typer.Exit(_report(exc, debug=debug, as_json=as_json, database=database)) from None
 
 
 app = typer.Typer(

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from importers import ImportReport, default_rejects_path, import_roster, import_schools, write_rejects_xlsx
-from models.db import init_db, make_engine, session_scope
+from models.db import init_db, make_engine, scratch_engine, session_scope, sqlite_file_missing
 from provision.cli._common import JsonOption, console, emit_json, err_console, run_context, show_progress
 
 import_app = typer.Typer(help="Import schools and rosters from spreadsheets.", no_args_is_help=True)
@@ -35,8 +35,12 @@ def _run(
     ctx: typer.Context, json_output: bool, call: Callable[..., ImportReport], **kwargs: Any
 ) -> ImportReport:
     settings = run_context(ctx).settings
-    engine = make_engine(settings.database_url)
-    init_db(engine)
+    if kwargs.get("dry_run") and sqlite_file_missing(settings.database_url):
+        # A dry run writes nothing, not even a new database file: compare with an empty one.
+        engine = scratch_engine()
+    else:
+        engine = make_engine(settings.database_url)
+        init_db(engine)
     status = console.status("importing…") if show_progress(json_output) else nullcontext()
     with status, session_scope(engine) as session:
         return call(session, actor=settings.actor, **kwargs)
@@ -70,6 +74,8 @@ def _render(report: ImportReport, rejects_file: Path | None) -> None:
             err_console.print(f"… and {len(report.rejected) - MAX_REJECTS_SHOWN} more")
         if rejects_file is not None:
             err_console.print(f"rejected rows written to {rejects_file}", highlight=False)
+        elif report.dry_run:
+            err_console.print("dry run: the rejected rows were not written (--rejects-out FILE writes them)")
     if report.committed:
         console.print(f"committed: {report.rows_accepted} rows accepted (batch {report.batch_id})")
     elif report.dry_run:
@@ -84,7 +90,8 @@ def _render(report: ImportReport, rejects_file: Path | None) -> None:
 
 def _finish(report: ImportReport, file: Path, rejects_out: Path | None, json_output: bool) -> None:
     rejects_file = None
-    if report.rejected and not report.already_imported:
+    # A dry run writes nothing but what it prints: the rejects workbook only to a path asked for.
+    if report.rejected and not report.already_imported and (rejects_out or not report.dry_run):
         rejects_file = write_rejects_xlsx(report, rejects_out or default_rejects_path(file))
     if json_output:
         emit_json({**report.to_data(), "rejects_file": str(rejects_file) if rejects_file else None})

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from models.files import open_private
 from provision.errors import LockedError
 
 _memory_locks: dict[str, threading.Lock] = {}
@@ -71,7 +72,7 @@ def _memory_lock(name: str) -> Iterator[None]:
 
 @contextmanager
 def _file_lock(path: Path, name: str) -> Iterator[None]:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = open_private(path)  # it names the operator and host: 0600, like the database beside it
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
