@@ -83,8 +83,7 @@ def _checked_url(url: str) -> URL:
         u = make_url(url)
     except (ArgumentError, ValueError):
         raise DatabaseURLError(
-            f"the database URL {display_url(url)!r} (DATABASE_URL or --db) is not a URL; "
-            f"expected {SUPPORTED}"
+            f"the database URL {display_url(url)!r} (DATABASE_URL or --db) is not a URL; expected {SUPPORTED}"
         ) from None
     if u.get_backend_name() not in ("sqlite", "postgresql"):
         raise DatabaseURLError(
@@ -156,7 +155,7 @@ def _create_engine(url: str) -> Engine:
     if u.get_backend_name() != "sqlite":
         try:
             return create_engine(url, pool_pre_ping=True, **serializers)
-        except (NoSuchModuleError, ImportError):  # postgresql+pg8000://, postgresql+asyncpg://: drivers we do not ship
+        except (NoSuchModuleError, ImportError):  # postgresql+pg8000://, +asyncpg: drivers we do not ship
             raise DatabaseURLError(
                 f"the database URL {display_url(url)!r} (DATABASE_URL or --db) asks for the driver "
                 f"{u.get_driver_name()!r}, which is not installed; use postgresql:// with psycopg 3 "
