@@ -14,6 +14,7 @@ UNKNOWN_ROLE = "unknown role"
 DUPLICATE = "duplicate inside the file"
 MISSING_CODE = "missing code"
 BAD_SEATS = "bad seats"
+TOO_LONG = "too long for Zoom"
 
 
 @dataclass(frozen=True)

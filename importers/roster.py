@@ -20,7 +20,14 @@ from importers import report as R
 from importers.batch import close_batch, file_sha256, open_batch, previous_batch
 from importers.codes import load_codes
 from importers.errors import DataError
-from importers.normalize import is_valid_email, map_role, normalize_email, normalize_name, parse_flag
+from importers.normalize import (
+    NOT_AN_EMAIL,
+    email_problem,
+    map_role,
+    normalize_email,
+    normalize_name,
+    parse_flag,
+)
 from importers.oneroster import package_rows
 from importers.report import ImportReport, Rejected, SchoolChange
 from importers.rows import RawRoster, RawRow, roster_rows
@@ -31,6 +38,11 @@ from models.bulk import bulk_upsert, id_map
 from models.types import utcnow
 
 ROLE_WHEN_NO_COLUMN = "teacher"
+# Zoom's limits for what we send when creating a user (POST /users user_info, ZOOM_API.md §1.4);
+# a longer value would be refused at apply by every rerun, so it is refused here, where the
+# school can fix it. Counted in characters, as Zoom and the client's request models count.
+ZOOM_LIMITS = {"email": 128, "given_name": 64, "family_name": 64}
+_LIMIT_WORDS = {"email": "an email", "given_name": "a first name", "family_name": "a last name"}
 BULK_CACHE_KIB = 65_536  # SQLite page cache during the writes (freed when they end)
 
 
@@ -84,8 +96,9 @@ def validate(
         email = normalize_email(v.get("email", ""))
         if not email:
             problems.append(_reject(row, "email", R.MISSING_EMAIL, v.get("email", "")))
-        elif not is_valid_email(email):
-            problems.append(_reject(row, "email", R.BAD_EMAIL, v.get("email", "")))
+        elif why := email_problem(v["email"]):
+            detail = "" if why == NOT_AN_EMAIL else why  # "bad email" alone says that much
+            problems.append(_reject(row, "email", R.BAD_EMAIL, v["email"], detail))
         written = v.get("given_name", "")
         given = names.get(written)
         if given is None:
@@ -101,6 +114,9 @@ def validate(
                 (f for f in ("family_name", "given_name", "full_name") if f in row.columns), "family_name"
             )
             problems.append(_reject(row, name_field, R.MISSING_NAME, ""))
+        for field, value in (("email", email), ("given_name", given), ("family_name", family)):
+            if len(value) > ZOOM_LIMITS[field]:
+                problems.append(_too_long(row, field, value))
         if "role" in row.columns:
             role = map_role(v.get("role", ""))
             if role is None:
@@ -138,6 +154,19 @@ def validate(
         primary = parse_flag(v["primary"]) if v.get("primary") else None
         entries.append(Entry(email, given, family, role, school, primary))
     return entries, rejected, protected
+
+
+def _too_long(row: RawRow, field: str, value: str) -> Rejected:
+    # A name split from a full-name column is reported in that column, saying which part.
+    column = field if field in row.columns or field == "email" else "full_name"
+    part = f" (the {field.replace('_', ' ')} part)" if column != field else ""
+    written = row.values.get(column, value)
+    if field == "email" and value != written.strip().lower():
+        part = " as sent to Zoom (the domain in its ASCII form)"
+    detail = (
+        f"{len(value)} characters{part}; Zoom takes at most {ZOOM_LIMITS[field]} for {_LIMIT_WORDS[field]}"
+    )
+    return _reject(row, column, R.TOO_LONG, written, detail)
 
 
 @dataclass

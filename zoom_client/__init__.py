@@ -16,6 +16,7 @@ from zoom_client.errors import (
     ZoomConfigError,
     ZoomConnectionError,
     ZoomError,
+    ZoomRequestError,
     ZoomResponseError,
     ZoomTimeoutError,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "ZoomConfigError",
     "ZoomConnectionError",
     "ZoomError",
+    "ZoomRequestError",
     "ZoomResponseError",
     "ZoomSettings",
     "ZoomTimeoutError",

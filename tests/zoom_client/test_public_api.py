@@ -38,7 +38,15 @@ PROMISED = {
     "RateLimitError",
     "ServerError",
 }
-ADDITIONS = {"AsyncPaginator", "Paginator", "Category", "RateLimiter", "RateTier", "SubAccountClient"}
+ADDITIONS = {
+    "AsyncPaginator",
+    "Paginator",
+    "Category",
+    "RateLimiter",
+    "RateTier",
+    "SubAccountClient",
+    "ZoomRequestError",
+}
 
 
 def test_all_is_the_promised_surface() -> None:
@@ -54,6 +62,7 @@ def test_error_tree() -> None:
         z.ZoomConfigError,
         z.ZoomAuthError,
         z.ZoomConnectionError,
+        z.ZoomRequestError,
         z.ZoomResponseError,
         z.ZoomAPIError,
     ):
