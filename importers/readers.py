@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from importers.errors import FileFormatError
+from importers.extent import check_xlsx_extent
 from importers.headers import HEADER_SCAN_ROWS
 from importers.normalize import cell_text
 from importers.sniff import Kind
@@ -101,6 +102,9 @@ def _read_openpyxl(path: Path, display: str) -> list[Sheet]:
 def read_workbook(path: Path, kind: Kind, display: str) -> list[Sheet]:
     import python_calamine as pc
 
+    if kind == "xlsx":
+        # Before either reader builds a grid: a sheet whose range is a lie is refused here.
+        check_xlsx_extent(str(path), display)
     try:
         return _read_calamine(path, display)
     except pc.PasswordError:
