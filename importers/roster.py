@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from importers import report as R
-from importers.batch import close_batch, file_sha256, open_batch, previous_batch
+from importers.batch import already_current, close_batch, file_sha256, open_batch
 from importers.codes import load_codes
 from importers.errors import DataError
 from importers.normalize import (
@@ -224,14 +224,7 @@ def import_roster(
     display = display_name(path)
     kind = detect(path, display)  # a file we cannot read is refused before anything else
     report = ImportReport(kind="roster", file=display, sha256=file_sha256(path), dry_run=dry_run)
-    earlier = previous_batch(session, "roster", report.sha256, school)
-    if earlier is not None:
-        report.already_imported = True
-        report.batch_id = earlier.id
-        report.rows_accepted = earlier.rows_accepted
-        report.notes.append(
-            f"already imported (batch {earlier.id}, {earlier.started_at:%Y-%m-%d %H:%M} UTC): nothing to do"
-        )
+    if already_current(session, report, school):
         return report
 
     _, sheets = open_sheets(path, kind)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from importers import report as R
-from importers.batch import close_batch, file_sha256, open_batch, previous_batch
+from importers.batch import already_current, close_batch, file_sha256, open_batch
 from importers.errors import DataError, FileFormatError
 from importers.normalize import normalize_name
 from importers.report import ImportReport, Rejected, SchoolChange
@@ -40,12 +40,7 @@ def import_schools(
             display, "a OneRoster/SDS package is a roster; import schools from a sheet of codes"
         )
     report = ImportReport(kind="schools", file=display, sha256=file_sha256(path), dry_run=dry_run)
-    earlier = previous_batch(session, "schools", report.sha256, None)
-    if earlier is not None:
-        report.already_imported = True
-        report.batch_id = earlier.id
-        report.rows_accepted = earlier.rows_accepted
-        report.notes.append(f"already imported (batch {earlier.id}): nothing to do")
+    if already_current(session, report, None):
         return report
     _, sheets = open_sheets(path, kind)
     rows = school_rows(sheets)
