@@ -102,25 +102,27 @@ def worksheet_parts(zf: zipfile.ZipFile) -> list[tuple[str, str]]:
     return parts
 
 
-def _chunks(zf: zipfile.ZipFile, part: str) -> Iterator[bytes]:
-    """The part's bytes in pieces that end before a "<": no tag is ever cut in two."""
+def _chunks(zf: zipfile.ZipFile, part: str, end: bytes = b"<") -> Iterator[bytes]:
+    """The part's bytes in pieces that end before a "<" (or just after `end`, an end tag): no
+    tag (or element) is ever cut in two."""
     carry = b""
+    keep = 0 if end == b"<" else len(end)
     with zf.open(part) as fh:
         while chunk := fh.read(CHUNK):
             data = carry + chunk
-            cut = data.rfind(b"<")
+            cut = data.rfind(end)
             if cut <= 0:
                 carry = data
                 continue
-            carry = data[cut:]
-            yield data[:cut]
+            carry = data[cut + keep :]
+            yield data[: cut + keep]
     if carry:
         yield carry
 
 
-def _fast_extent(zf: zipfile.ZipFile, part: str, max_cells: int) -> tuple[Extent, Extent] | None:
-    """(declared, used) in two regex passes that match little in a roster; None when a cell does
-    not carry its reference first (then only the exact parse can place it).
+def _fast_extent(zf: zipfile.ZipFile, part: str, max_cells: int) -> tuple[Extent, Extent, bool] | None:
+    """(declared, used, holds formulas) in regex passes that match little in a roster; None when a
+    cell does not carry its reference first (then only the exact parse can place it).
 
     Pass one: the distinct column letters of every cell, rows of six digits or more, the merged
     ranges and the declared range. Rows with fewer digits than max_cells // columns has can
@@ -141,8 +143,11 @@ def _fast_extent(zf: zipfile.ZipFile, part: str, max_cells: int) -> tuple[Extent
     # rows of six digits or more: enough for any width up to max_cells // 100,000 columns
     tall = re.compile(tall_pattern % 6)
     letters: set[bytes] = set()
+    formula = b"<" + cell[1:-1] + b"f"
+    formulas = False
     for data in itertools.chain([head], pieces):
         letters.update(columns_of.findall(data))
+        formulas = formulas or formula in data
         for row in tall.findall(data):
             used.add(int(row), 0)
         for merged in _MERGE.findall(data):
@@ -152,7 +157,7 @@ def _fast_extent(zf: zipfile.ZipFile, part: str, max_cells: int) -> tuple[Extent
     if b"" in letters:
         return None
     if not letters:
-        return declared, used
+        return declared, used, formulas
     used.add(1, max(column_number(x.decode()) for x in letters))
     safe_rows = max(max_cells // used.columns, 1)  # rows up to this cannot exceed the bound
     digits = len(str(safe_rows))
@@ -161,18 +166,20 @@ def _fast_extent(zf: zipfile.ZipFile, part: str, max_cells: int) -> tuple[Extent
         for data in _chunks(zf, part):
             for row in tall.findall(data):
                 used.add(int(row), 0)
-    return declared, used
+    return declared, used, formulas
 
 
-def _exact_extent(zf: zipfile.ZipFile, part: str) -> tuple[Extent, Extent]:
+def _exact_extent(zf: zipfile.ZipFile, part: str) -> tuple[Extent, Extent, bool]:
     """(declared, used) by parsing every element: rows and cells without references count by
     position, as the readers place them."""
     declared, used = Extent(), Extent()
     row = col = 0
+    formulas = False
 
     def start(name: str, attrs: dict[str, str]) -> None:
-        nonlocal row, col
+        nonlocal row, col, formulas
         local = name.rsplit(":", 1)[-1]
+        formulas = formulas or local == "f"
         if local == "row":
             row = int(attrs["r"]) if attrs.get("r", "").isdigit() else row + 1
             col = 0
@@ -199,16 +206,21 @@ def _exact_extent(zf: zipfile.ZipFile, part: str) -> tuple[Extent, Extent]:
             parser.ParseFile(fh)
     except expat.ExpatError:
         pass  # a damaged sheet: the readers say so; what was measured still counts
-    return declared, used
+    return declared, used, formulas
 
 
-def check_xlsx_extent(path: str, display: str, max_cells: int = MAX_SHEET_CELLS) -> None:
+def check_xlsx_extent(path: str, display: str, max_cells: int = MAX_SHEET_CELLS) -> set[str]:
     """FileFormatError naming the sheet and the range when a worksheet's declared or used range
-    would make a reader build a grid of more than `max_cells` cells (or beyond Excel's own limits)."""
+    would make a reader build a grid of more than `max_cells` cells (or beyond Excel's own limits).
+
+    Returns the names of the sheets that hold formulas (measured on the way; see formulas.py)."""
+    with_formulas = set()
     with zipfile.ZipFile(path) as zf:
         for name, part in worksheet_parts(zf):
-            measured = _fast_extent(zf, part, max_cells) or _exact_extent(zf, part)
-            for what, extent in zip(("declares", "uses"), measured, strict=True):
+            declared, used, formulas = _fast_extent(zf, part, max_cells) or _exact_extent(zf, part)
+            if formulas:
+                with_formulas.add(name)
+            for what, extent in (("declares", declared), ("uses", used)):
                 too_big = (
                     extent.cells > max_cells
                     or extent.rows > EXCEL_MAX_ROWS
@@ -222,3 +234,4 @@ def check_xlsx_extent(path: str, display: str, max_cells: int = MAX_SHEET_CELLS)
                         "cells are read. A stray cell far below or right of the data? Delete the "
                         "empty rows and columns after the data and save the file again",
                     )
+    return with_formulas

@@ -87,6 +87,15 @@ def validate(
     for row in raw.rows:
         v = row.values
         problems: list[Rejected] = []
+        if row.formulas:
+            # Read as empty, but not empty: say what the cell holds, not "missing email".
+            for field, formula in row.formulas.items():
+                problems.append(_reject(row, field, R.FORMULA_WITHOUT_VALUE, f"={formula}", R.FORMULA_HINT))
+            rejected.extend(problems)
+            school = codes.get(v.get("school", ""))
+            if school is not None and v.get("email"):
+                protected[school].add(normalize_email(v["email"]))
+            continue
         if "unknown_user" in v:
             problems.append(
                 _reject(row, "unknown_user", R.BAD_EMAIL, v["unknown_user"], "no such user in users.csv")

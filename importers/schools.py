@@ -54,7 +54,21 @@ def import_schools(
         code = normalize_name(v.get("code", ""))
         name = normalize_name(v.get("name", ""))
         seats_text = v.get("seats", "").strip().replace("\u00a0", "").replace(" ", "")
-        problems = []
+        problems = [
+            Rejected(
+                row.file,
+                row.sheet,
+                row.row,
+                row.columns.get(f, f),
+                R.FORMULA_WITHOUT_VALUE,
+                f"={formula}",
+                R.FORMULA_HINT,
+            )
+            for f, formula in row.formulas.items()
+        ]
+        if problems:
+            report.rejected.extend(problems)
+            continue
         if not code:
             problems.append(_reject(row, "code", R.MISSING_CODE))
         if not name:

@@ -157,3 +157,37 @@ def test_an_internationalized_domain_has_one_canonical_form(db: str, tmp_path: P
         person = run(db, "person", spelling, "--json")
         assert person.exit_code == 0, person.output
         assert json.loads(person.stdout)["email"] == "ivan@xn--e1aie8bxe.xn--j1amh"
+
+
+def test_a_formula_without_a_saved_value_is_named_as_such(db: str, tmp_path: Path) -> None:
+    # openpyxl (like many exporters) writes formulas without their value: readers see an empty cell
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "0421"
+    ws.append(["Email", "Name", "Role"])
+    ws.append(['=LOWER(B2)&"@school.ua"', "Anna Koval", "teacher"])
+    ws.append(["bohdan@school.ua", "Bohdan Boiko", "teacher"])
+    wb.save(tmp_path / "formulas.xlsx")
+    (found,) = rejects(run(db, "import", "roster", str(tmp_path / "formulas.xlsx"), "--json"))
+    assert (found["row"], found["column"], found["reason"]) == (2, "Email", "formula without a saved value")
+    assert found["value"] == '=LOWER(B2)&"@school.ua"'
+    assert "save it" in found["detail"]
+    # the rejects workbook shows the formula as text, never as a formula to run
+    cell = openpyxl.load_workbook(tmp_path / "formulas.rejects.xlsx").active.cell(2, 7)
+    assert (cell.value, cell.data_type) == ('\'=LOWER(B2)&"@school.ua"', "s")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        bytes(range(1, 32)) * 200,  # control bytes: no text file
+        b"#" * 4096 + b"\n" + b"#" * 4096 + b"\n",  # text, but no header anyone wrote
+    ],
+)
+def test_a_binary_or_junk_csv_gets_a_short_message(db: str, tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "roster.csv"
+    path.write_bytes(content)
+    result = run(db, "import", "roster", str(path), "--school", "0421")
+    assert result.exit_code == 2
+    assert "roster.csv" in result.stderr
+    assert len(result.stderr) < 400, result.stderr
