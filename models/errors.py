@@ -3,7 +3,8 @@
 ModelsError
 ├── DatabaseURLError        DATABASE_URL (or --db) is malformed, unsupported or points nowhere
 ├── SchemaStateError        the database's schema is not one we can use or upgrade safely
-└── AuditImmutableError     something tried to change or delete an audit event
+├── AuditImmutableError     something tried to change or delete an audit event
+└── LockedError             another command holds a lock on the shared state (apply, sync, import)
 """
 
 from __future__ import annotations
@@ -24,3 +25,7 @@ class SchemaStateError(ModelsError):
 
 class AuditImmutableError(ModelsError):
     """The audit log is append-only: an audit event was updated or deleted."""
+
+
+class LockedError(ModelsError):
+    """Another command holds the lock this one needs (an apply, a sync, an import)."""

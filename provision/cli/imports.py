@@ -12,7 +12,7 @@ from rich.table import Table
 
 from importers import ImportReport, default_rejects_path, import_roster, import_schools, write_rejects_xlsx
 from models.db import init_db, make_engine, scratch_engine, session_scope, sqlite_file_missing
-from provision.cli._common import JsonOption, console, emit_json, err_console, run_context, show_progress
+from provision.cli._common import JsonOption, console, emit, err_console, run_context, show_progress
 
 import_app = typer.Typer(help="Import schools and rosters from spreadsheets.", no_args_is_help=True)
 
@@ -88,13 +88,15 @@ def _render(report: ImportReport, rejects_file: Path | None) -> None:
         )
 
 
-def _finish(report: ImportReport, file: Path, rejects_out: Path | None, json_output: bool) -> None:
+def _finish(
+    ctx: typer.Context, report: ImportReport, file: Path, rejects_out: Path | None, json_output: bool
+) -> None:
     rejects_file = None
     # A dry run writes nothing but what it prints: the rejects workbook only to a path asked for.
     if report.rejected and not report.already_imported and (rejects_out or not report.dry_run):
         rejects_file = write_rejects_xlsx(report, rejects_out or default_rejects_path(file))
     if json_output:
-        emit_json({**report.to_data(), "rejects_file": str(rejects_file) if rejects_file else None})
+        emit(ctx, {**report.to_data(), "rejects_file": str(rejects_file) if rejects_file else None})
     else:
         _render(report, rejects_file)
     if report.rejected and not report.committed:
@@ -112,7 +114,7 @@ def schools_command(
 ) -> None:
     """Import institutions (code, name, region, kind, seats); existing codes are updated."""
     report = _run(ctx, json_output, import_schools, path=file, dry_run=dry_run, skip_invalid=skip_invalid)
-    _finish(report, file, rejects_out, json_output)
+    _finish(ctx, report, file, rejects_out, json_output)
 
 
 @import_app.command("roster")
@@ -150,7 +152,7 @@ def roster_command(
         skip_invalid=skip_invalid,
         dry_run=dry_run,
     )
-    _finish(report, file, rejects_out, json_output)
+    _finish(ctx, report, file, rejects_out, json_output)
 
 
 def register(app: typer.Typer) -> None:

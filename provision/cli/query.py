@@ -11,8 +11,7 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from models import session_scope
-from models.db import open_database
-from provision.cli._common import JsonOption, console, emit_json, run_context
+from provision.cli._common import JsonOption, console, emit, open_records, run_context
 from provision.reports import queries
 
 
@@ -172,11 +171,11 @@ def _show(
     ctx: typer.Context, ask: Callable[[Session], Any], render: Callable[[Any], None], json_output: bool
 ) -> None:
     """One read-only query in its own session, printed as JSON or as tables."""
-    engine = open_database(run_context(ctx).settings.database_url)
+    engine = open_records(run_context(ctx).settings)
     with session_scope(engine) as session:
         report = ask(session)
     if json_output:
-        emit_json(report.to_data())
+        emit(ctx, report.to_data())
     else:
         render(report)
 

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from importers import normalize_email
 from models import AccountSnapshot, ZoomUserSnapshot
+from models.locks import ZOOM, operation_lock
 from provision.errors import SeatLimitError
 from zoom_client import AsyncZoomClient, PlanUsage, User, UserStatus, UserType
 
@@ -160,7 +161,17 @@ async def _large_meeting_holders(
 
 
 async def sync(engine: Engine, client: AsyncZoomClient, *, progress: Progress | None = None) -> SyncResult:
-    """Replace the snapshot with what Zoom says now; SeatLimitError (nothing written) on nonsense seats."""
+    """Replace the snapshot with what Zoom says now; SeatLimitError (nothing written) on nonsense seats.
+
+    Holds the Zoom lock: a sync during an apply would store a snapshot short of the users the apply
+    is creating, and the next plan would try to create them again (LockedError names the holder).
+    """
+    with operation_lock(engine, ZOOM):
+        return await observe(engine, client, progress=progress)
+
+
+async def observe(engine: Engine, client: AsyncZoomClient, *, progress: Progress | None = None) -> SyncResult:
+    """`sync` for a caller that already holds the Zoom lock (reconcile --fix)."""
     report = progress or _noop
     started = time.monotonic()
     users = await _list_users(client, report)

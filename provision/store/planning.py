@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import PlanRecord
+from models.locks import ROSTERS, operation_lock
 from provision.core.diff import compute_plan
 from provision.core.plan import Plan
 from provision.core.policy import Policy
@@ -65,8 +66,10 @@ def make_plan(
     Seats are always allocated over the whole account; `school` only narrows what is shown and
     applied. The record is keyed by fingerprint: planning the same inputs twice updates it.
     """
-    with gc_paused():
+    # The rosters lock (shared) keeps an import from replacing a roster while it is read.
+    with gc_paused(), operation_lock(session.get_bind(), ROSTERS, shared=True):
         desired, observed = load_inputs(session)
+    with gc_paused():
         plan = compute_plan(desired, observed, policy, now=now or datetime.now(UTC), school=school)
         del desired, observed  # the plan no longer needs them: lower the peak before saving
         plan.summary["policy"] = policy.to_data()
@@ -112,8 +115,9 @@ def check_fresh(
         embedded = plan.summary.get("policy")
         policy = Policy.model_validate(embedded) if embedded else Policy()
     scope = plan.summary.get("scope")
-    with gc_paused():
+    with gc_paused(), operation_lock(session.get_bind(), ROSTERS, shared=True):
         desired, observed = load_inputs(session)
+    with gc_paused():
         current = compute_plan(desired, observed, policy, now=now or datetime.now(UTC), school=scope)
     if current.fingerprint != plan.fingerprint:
         made = plan.created_at.isoformat(timespec="seconds")
