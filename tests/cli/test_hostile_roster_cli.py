@@ -34,7 +34,7 @@ def run(db: str, *args: str) -> Result:
 
 def rejects(result: Result) -> list[dict[str, Any]]:
     assert result.exit_code == 2, result.output
-    data = json.loads(result.stdout)
+    data = json.loads(result.stdout)["data"]
     assert data["committed"] is False
     return list(data["rejected"])
 
@@ -152,11 +152,11 @@ def test_an_internationalized_domain_has_one_canonical_form(db: str, tmp_path: P
     )
     ok = run(db, "import", "roster", str(path), "--skip-invalid", "--json")
     assert ok.exit_code == 0, ok.output
-    assert json.loads(ok.stdout)["rows_accepted"] == 2
+    assert json.loads(ok.stdout)["data"]["rows_accepted"] == 2
     for spelling in ("IVAN@ліцей.укр", "ivan@xn--e1aie8bxe.xn--j1amh"):
         person = run(db, "person", spelling, "--json")
         assert person.exit_code == 0, person.output
-        assert json.loads(person.stdout)["email"] == "ivan@xn--e1aie8bxe.xn--j1amh"
+        assert json.loads(person.stdout)["data"]["email"] == "ivan@xn--e1aie8bxe.xn--j1amh"
 
 
 def test_a_formula_without_a_saved_value_is_named_as_such(db: str, tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ def run(db: str, *args: str) -> Result:
 def imported(db: str, *args: str) -> dict[str, Any]:
     result = run(db, "import", *args, "--json")
     assert result.exit_code == 0, result.output
-    return dict(json.loads(result.stdout))
+    return dict(json.loads(result.stdout)["data"])
 
 
 def roster(tmp_path: Path, name: str, school: str, people: range) -> Path:
@@ -42,7 +42,7 @@ def roster(tmp_path: Path, name: str, school: str, people: range) -> Path:
 def members(db: str, school: str) -> set[str]:
     result = run(db, "school", school, "--json")
     assert result.exit_code == 0, result.output
-    return {m["email"] for m in json.loads(result.stdout)["members"] if m["active"]}
+    return {m["email"] for m in json.loads(result.stdout)["data"]["members"] if m["active"]}
 
 
 def test_importing_an_earlier_roster_brings_it_back(db: str, tmp_path: Path) -> None:
@@ -90,6 +90,8 @@ def test_importing_an_earlier_schools_file_brings_it_back(db: str, tmp_path: Pat
     again = imported(db, "schools", str(tmp_path / "schools.xlsx"))
     assert again["already_imported"] is False
     assert again["schools"]["0421"]["updated"] == 1
-    seats = {s["code"]: s["quota"] for s in json.loads(run(db, "schools", "--json").stdout)["schools"]}
+    seats = {
+        s["code"]: s["quota"] for s in json.loads(run(db, "schools", "--json").stdout)["data"]["schools"]
+    }
     assert seats["0421"] == 30
     assert imported(db, "schools", str(tmp_path / "schools.xlsx"))["already_imported"] is True

@@ -144,7 +144,7 @@ def test_wide_and_long_real_sheets_are_read(tmp_path: Path) -> None:
         path = write_xlsx(tmp_path / "wide.xlsx", {"0421": wide})
         result = runner.invoke(app, ["--db", url, "import", "roster", str(path), "--json"])
         assert result.exit_code == 0, result.output
-        assert json.loads(result.stdout)["rows_accepted"] == 1
+        assert json.loads(result.stdout)["data"]["rows_accepted"] == 1
         # one person listed on row 150,000 (a long sheet of blank rows between): 2 columns x 150,000
         tall = write_xlsx_xml(
             tmp_path / "tall.xlsx",
@@ -158,7 +158,7 @@ def test_wide_and_long_real_sheets_are_read(tmp_path: Path) -> None:
         )
         result = runner.invoke(app, ["--db", url, "import", "roster", str(tall), "--json"])
         assert result.exit_code == 0, result.output
-        assert json.loads(result.stdout)["schools"]["0421"]["added"] == 1
+        assert json.loads(result.stdout)["data"]["schools"]["0421"]["added"] == 1
     finally:
         dispose_engines()
 
@@ -187,6 +187,6 @@ def test_a_real_100000_row_roster_still_imports(tmp_path: Path) -> None:
         )
         result = runner.invoke(app, ["--db", url, "import", "roster", str(path), "--dry-run", "--json"])
         assert result.exit_code == 0, result.output
-        assert json.loads(result.stdout)["rows_accepted"] == 100_000
+        assert json.loads(result.stdout)["data"]["rows_accepted"] == 100_000
     finally:
         dispose_engines()
