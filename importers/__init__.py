@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from importers.errors import DataError, DuplicateKeyError, FileFormatError, ImporterError, MissingColumnError
 from importers.normalize import map_role, normalize_email
-from importers.rejects import default_rejects_path, write_rejects_xlsx
+from importers.rejects import (
+    default_rejects_dir,
+    default_rejects_path,
+    write_rejects_xlsx,
+    write_school_rejects,
+)
 from importers.report import ImportReport, Rejected, RejectedRow, SchoolChange
 from importers.roster import import_roster
 from importers.schools import import_schools
@@ -19,10 +24,12 @@ __all__ = [
     "Rejected",
     "RejectedRow",
     "SchoolChange",
+    "default_rejects_dir",
     "default_rejects_path",
     "import_roster",
     "import_schools",
     "map_role",
     "normalize_email",
     "write_rejects_xlsx",
+    "write_school_rejects",
 ]

@@ -10,11 +10,21 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from importers import ImportReport, default_rejects_path, import_roster, import_schools, write_rejects_xlsx
+from importers import (
+    ImportReport,
+    default_rejects_dir,
+    import_roster,
+    import_schools,
+    write_rejects_xlsx,
+    write_school_rejects,
+)
 from models.db import init_db, make_engine, scratch_engine, session_scope, sqlite_file_missing
 from provision.cli._common import JsonOption, console, emit, err_console, run_context, show_progress
+from provision.cli.plan import effective_policy
 
-import_app = typer.Typer(help="Import schools and rosters from spreadsheets.", no_args_is_help=True)
+import_app = typer.Typer(
+    help="Import schools and rosters from spreadsheets or OneRoster/SDS packages.", no_args_is_help=True
+)
 
 FileArg = Annotated[Path, typer.Argument(help="xlsx/xlsm/xls/ods/csv, or a OneRoster/SDS folder or zip.")]
 DryRun = Annotated[
@@ -25,7 +35,18 @@ SkipInvalid = Annotated[
 ]
 RejectsOut = Annotated[
     Path | None,
-    typer.Option("--rejects-out", help="Where to write the rejected rows (default: beside the file)."),
+    typer.Option(
+        "--rejects-out", help="Also write every rejected row in one workbook here (for the ministry)."
+    ),
+]
+RejectsDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--rejects-dir",
+        help="Folder for the rejects: one dated workbook per school, never overwritten "
+        "(default: a `rejects` folder beside the file; with --dry-run only when given).",
+        file_okay=False,
+    ),
 ]
 MAX_REJECTS_SHOWN = 20
 MAX_SCHOOLS_SHOWN = 30
@@ -46,9 +67,11 @@ def _run(
         return call(session, actor=settings.actor, **kwargs)
 
 
-def _render(report: ImportReport, rejects_file: Path | None) -> None:
+def _render(report: ImportReport, rejects_files: list[Path]) -> None:
     for note in report.notes:
         console.print(f"[dim]note:[/] {note}", highlight=False)
+    for warning in report.warnings:
+        err_console.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
     if report.already_imported:
         console.print(
             f"{report.file}: already imported (same sha256, batch {report.batch_id}); nothing changed"
@@ -72,10 +95,10 @@ def _render(report: ImportReport, rejects_file: Path | None) -> None:
         err_console.print(rej)
         if len(report.rejected) > MAX_REJECTS_SHOWN:
             err_console.print(f"… and {len(report.rejected) - MAX_REJECTS_SHOWN} more")
-        if rejects_file is not None:
-            err_console.print(f"rejected rows written to {rejects_file}", highlight=False)
-        elif report.dry_run:
-            err_console.print("dry run: the rejected rows were not written (--rejects-out FILE writes them)")
+        for path in rejects_files:
+            err_console.print(f"rejected rows written to {path}", highlight=False, soft_wrap=True)
+        if not rejects_files and report.dry_run:
+            err_console.print("dry run: the rejected rows were not written (--rejects-dir DIR writes them)")
     if report.committed:
         console.print(f"committed: {report.rows_accepted} rows accepted (batch {report.batch_id})")
     elif report.dry_run:
@@ -89,16 +112,33 @@ def _render(report: ImportReport, rejects_file: Path | None) -> None:
 
 
 def _finish(
-    ctx: typer.Context, report: ImportReport, file: Path, rejects_out: Path | None, json_output: bool
+    ctx: typer.Context,
+    report: ImportReport,
+    file: Path,
+    *,
+    rejects_out: Path | None,
+    rejects_dir: Path | None,
+    json_output: bool,
 ) -> None:
     rejects_file = None
-    # A dry run writes nothing but what it prints: the rejects workbook only to a path asked for.
-    if report.rejected and not report.already_imported and (rejects_out or not report.dry_run):
-        rejects_file = write_rejects_xlsx(report, rejects_out or default_rejects_path(file))
+    per_school: dict[str, Path] = {}
+    if report.rejected and not report.already_imported:
+        # A dry run writes nothing it was not asked for (the rejects name people).
+        if rejects_dir is not None or not report.dry_run:
+            per_school = write_school_rejects(report, rejects_dir or default_rejects_dir(file))
+        if rejects_out is not None:
+            rejects_file = write_rejects_xlsx(report, rejects_out)
     if json_output:
-        emit(ctx, {**report.to_data(), "rejects_file": str(rejects_file) if rejects_file else None})
+        emit(
+            ctx,
+            {
+                **report.to_data(),
+                "rejects_file": str(rejects_file) if rejects_file else None,
+                "rejects_files": {school: str(path) for school, path in per_school.items()},
+            },
+        )
     else:
-        _render(report, rejects_file)
+        _render(report, [*per_school.values(), *([rejects_file] if rejects_file else [])])
     if report.rejected and not report.committed:
         raise typer.Exit(2)
 
@@ -110,11 +150,25 @@ def schools_command(
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
     rejects_out: RejectsOut = None,
+    rejects_dir: RejectsDir = None,
+    seats: Annotated[
+        Path | None,
+        typer.Option(
+            "--seats",
+            help="With a OneRoster/SDS package: seats per school (columns: code or sourcedId, seats).",
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Import institutions (code, name, region, kind, seats); existing codes are updated."""
-    report = _run(ctx, json_output, import_schools, path=file, dry_run=dry_run, skip_invalid=skip_invalid)
-    _finish(ctx, report, file, rejects_out, json_output)
+    """Import institutions (code, name, region, kind, seats); existing codes are updated.
+
+    FILE is a schools sheet, or a OneRoster/SDS package whose orgs of type school become the
+    institutions (seats from --seats, else kept; new schools get 0 and a warning).
+    """
+    report = _run(
+        ctx, json_output, import_schools, path=file, dry_run=dry_run, skip_invalid=skip_invalid, seats=seats
+    )
+    _finish(ctx, report, file, rejects_out=rejects_out, rejects_dir=rejects_dir, json_output=json_output)
 
 
 @import_app.command("roster")
@@ -134,6 +188,7 @@ def roster_command(
     skip_invalid: SkipInvalid = False,
     dry_run: DryRun = False,
     rejects_out: RejectsOut = None,
+    rejects_dir: RejectsDir = None,
     json_output: JsonOption = False,
 ) -> None:
     """Import a roster: one sheet per school, a school column, or one file per school (--school).
@@ -141,10 +196,12 @@ def roster_command(
     The roster replaces each listed school's previous one (people missing are marked as left)
     unless --merge. Any rejected row means nothing is committed, unless --skip-invalid.
     """
+    policy = effective_policy(run_context(ctx).settings)
     report = _run(
         ctx,
         json_output,
         import_roster,
+        email_from_username=policy.email_from_username,
         path=file,
         school=school,
         merge=merge,
@@ -152,7 +209,7 @@ def roster_command(
         skip_invalid=skip_invalid,
         dry_run=dry_run,
     )
-    _finish(ctx, report, file, rejects_out, json_output)
+    _finish(ctx, report, file, rejects_out=rejects_out, rejects_dir=rejects_dir, json_output=json_output)
 
 
 def register(app: typer.Typer) -> None:

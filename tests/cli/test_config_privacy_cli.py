@@ -124,13 +124,14 @@ def test_personal_data_files_are_0600_whatever_the_umask(tmp_path: Path, open_um
         db,
         wal,
         shm,
-        tmp_path / "r.rejects.xlsx",
+        *(tmp_path / "rejects").glob("*.xlsx"),
         tmp_path / "sandbox-state.json",
         tmp_path / "plan.json",
         tmp_path / "audit.xlsx",
         *tmp_path.glob("*.lock"),
     ]
     assert any(p.name.endswith(".lock") for p in private)
+    assert any(p.parent.name == "rejects" for p in private)
     assert {p.name: oct(mode(p)) for p in private} == {p.name: oct(0o600) for p in private}
 
 
