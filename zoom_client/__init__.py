@@ -36,6 +36,7 @@ from zoom_client.models import (
     UsersSummary,
     UserStatus,
     UserType,
+    ZoomOneType,
 )
 from zoom_client.paginate import AsyncPaginator, Paginator
 from zoom_client.ratelimit import Category, RateLimiter
@@ -77,6 +78,7 @@ __all__ = [
     "ZoomConfigError",
     "ZoomConnectionError",
     "ZoomError",
+    "ZoomOneType",
     "ZoomRequestError",
     "ZoomResponseError",
     "ZoomSettings",

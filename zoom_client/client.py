@@ -77,6 +77,15 @@ class AsyncZoomClient:
         """How many access tokens this client obtained (one per hour of work, ideally)."""
         return self._requester.auth.fetches
 
+    @property
+    def granted_scopes(self) -> frozenset[str] | None:
+        """The scopes the last token holds, as the token endpoint listed them (None: not said)."""
+        return self._requester.auth.scopes
+
+    async def fetch_token(self) -> None:
+        """Obtain the access token now (``provision doctor``); ZoomAuthError if refused."""
+        await self._requester.auth.token()
+
     def sub_account(self, account_id: str) -> SubAccountClient:
         from zoom_client._resource import segment
 

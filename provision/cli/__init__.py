@@ -247,9 +247,22 @@ def _root(
 
 def _register_commands() -> None:
     # One module per command group (Typer's one-file-per-command layout); each adds its own.
-    from provision.cli import apply, audit, db, demo, imports, plan, policy, query, reconcile, sandbox, sync
+    from provision.cli import (
+        apply,
+        audit,
+        db,
+        demo,
+        doctor,
+        imports,
+        plan,
+        policy,
+        query,
+        reconcile,
+        sandbox,
+        sync,
+    )
 
-    for module in (imports, db, sync, plan, apply, reconcile, query, policy, audit, sandbox, demo):
+    for module in (imports, db, sync, plan, apply, reconcile, query, policy, audit, sandbox, demo, doctor):
         module.register(app)
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from provision.core.policy import Policy
 from provision.run.apply import ApplyIncomplete, apply_plan
+from provision.run.apply_session import apply_session
 from provision.run.observe import sync
 from provision.store import journal
 from tests.provision.apply_kit import (
@@ -38,21 +39,28 @@ def _school(engine: Any, sandbox: Any, *, existing: int, new: int) -> set[str]:
 async def _run(engine: Any, client: AsyncZoomClient, policy: Policy = POLICY, **kw: Any) -> Any:
     await sync(engine, client)
     plan = plan_now(engine, policy)
-    return plan, await apply_plan(engine, client, plan, actor="test", fresh=True, **kw)
+    return plan, await apply_plan(engine, client, plan, actor="test", **kw)
 
 
 async def _finish(engine: Any, client: AsyncZoomClient) -> Any:
     """What `provision apply` without a plan file does after an interruption: resume that plan."""
     left = journal.unfinished(engine)
     assert len(left) == 1
-    return await apply_plan(engine, client, journal.load_plan(engine, left[0].fingerprint), actor="test")
+    with apply_session(engine, actor="test", policy=POLICY) as session:
+        chosen = session.choose()
+        assert chosen.plan.fingerprint == left[0].fingerprint
+        return await session.run(client, chosen)
 
 
 async def test_a_storm_of_429s_slows_apply_down_but_it_finishes(database_url: str) -> None:
     from zoom_client.sandbox import FaultConfig, Sandbox, SandboxConfig
 
     engine = database(database_url)
-    sandbox = Sandbox(SandboxConfig(seats=50, rate_limits=True, faults=FaultConfig(storm_429=0.3)))
+    sandbox = Sandbox(
+        SandboxConfig(
+            managed_domains=["school.example"], seats=50, rate_limits=True, faults=FaultConfig(storm_429=0.3)
+        )
+    )
     wanted = _school(engine, sandbox, existing=35, new=6)
     # Waits shortened: the client's pacing is beaten too, so the sandbox's real limits answer 429 as well.
     async with open_client(sandbox) as client:
@@ -69,14 +77,14 @@ async def test_5xx_and_answers_lost_after_the_write_end_in_the_same_state(databa
 
     engine = database(database_url)
     faults = FaultConfig(error_rate=0.15, drop_after_write_rate=0.15)
-    sandbox = Sandbox(SandboxConfig(seats=80, seed=7))
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=80, seed=7))
     wanted = _school(engine, sandbox, existing=45, new=15)
     async with open_client(sandbox) as client:
         await sync(engine, client)
         plan = plan_now(engine, POLICY)
         sandbox.faults = faults
         try:
-            await apply_plan(engine, client, plan, actor="test", fresh=True)
+            await apply_plan(engine, client, plan, actor="test")
         except ApplyIncomplete:
             await _finish_or_retry(engine, client, plan)
         sandbox.faults = type(faults)()
@@ -98,7 +106,7 @@ async def test_token_expiring_during_the_run_is_renewed(database_url: str) -> No
     from zoom_client.sandbox import Sandbox, SandboxConfig
 
     engine = database(database_url)
-    sandbox = Sandbox(SandboxConfig(seats=50, token_ttl=3600))
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=50, token_ttl=3600))
     wanted = _school(engine, sandbox, existing=10, new=10)
     advanced = False
 
@@ -111,9 +119,7 @@ async def test_token_expiring_during_the_run_is_renewed(database_url: str) -> No
     async with open_client(sandbox) as client:
         await sync(engine, client)
         plan = plan_now(engine, POLICY)
-        result = await apply_plan(
-            engine, client, plan, actor="test", fresh=True, progress=expire, concurrency=2
-        )
+        result = await apply_plan(engine, client, plan, actor="test", progress=expire, concurrency=2)
     assert result.complete
     assert advanced
     assert any(r.status == 401 for r in sandbox.request_log)
@@ -126,7 +132,7 @@ async def test_daily_create_cap_stops_cleanly_and_the_next_day_finishes(database
 
     engine = database(database_url)
     policy = Policy(create_action="create", grace_days=0, use_groups=False, addons={})
-    sandbox = Sandbox(SandboxConfig(seats=50, daily_create_cap=4))
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=50, daily_create_cap=4))
     wanted = _school(engine, sandbox, existing=0, new=7)
     async with open_client(sandbox) as client:
         with pytest.raises(ApplyIncomplete) as caught:
@@ -151,14 +157,14 @@ async def test_network_cut_mid_run_leaves_unconfirmed_work_that_the_rerun_reads_
     from zoom_client.sandbox import FaultConfig, Sandbox, SandboxConfig
 
     engine = database(database_url)
-    sandbox = Sandbox(SandboxConfig(seats=80))
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=80))
     wanted = _school(engine, sandbox, existing=40, new=12)
     async with open_client(sandbox) as client:
         await sync(engine, client)
         plan = plan_now(engine, POLICY)
         sandbox.faults = FaultConfig(die_after_writes=6)
         with pytest.raises(ApplyIncomplete) as caught:
-            await apply_plan(engine, client, plan, actor="test", fresh=True, concurrency=4)
+            await apply_plan(engine, client, plan, actor="test", concurrency=4)
         assert "connection" in str(caught.value)
         sandbox.faults = FaultConfig()
         sandbox.revive()

@@ -45,6 +45,7 @@ ADDITIONS = {
     "RateLimiter",
     "RateTier",
     "SubAccountClient",
+    "ZoomOneType",
     "ZoomRequestError",
 }
 

@@ -353,7 +353,7 @@ async def test_a_body_over_zooms_limits_is_a_permanent_zoom_error_and_nothing_is
         await call(client)
     err = caught.value
     assert isinstance(err, ZoomRequestError)
-    assert err.permanent is True
+    assert err.is_permanent() is True
     assert err.field == field
     assert f"at most {limit}" in str(err)
     assert "rerun" in str(err)
