@@ -223,6 +223,13 @@ class ZoomClient:
     def token_fetches(self) -> int:
         return self._async.token_fetches
 
+    @property
+    def granted_scopes(self) -> frozenset[str] | None:
+        return self._async.granted_scopes
+
+    def fetch_token(self) -> None:
+        self._run(self._async.fetch_token())
+
     def sub_account(self, account_id: str) -> SubAccountClient:
         inner = self._async.sub_account(account_id)
         return SubAccountClient(

@@ -459,6 +459,13 @@ class GroupMember(ZoomModel):
         return user_type(value) if isinstance(value, int) else value
 
 
+class ManagedDomain(ZoomModel):
+    """One associated (managed) domain of the account: where autoCreate works."""
+
+    domain: str
+    status: str | None = None
+
+
 class SubAccount(ZoomModel):
     id: str
     account_name: str | None = None

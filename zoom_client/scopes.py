@@ -78,6 +78,13 @@ OPERATIONS: tuple[Operation, ...] = (
         ("account:read:admin", "billing:master"),
     ),
     Operation("GET", "/accounts", ("account:read:list_sub_accounts:master",), ("account:read:admin",)),
+    # Classic scope from the 2021 spec; the granular name is a guess (unverified).
+    Operation(
+        "GET",
+        "/accounts/{accountId}/managed_domains",
+        ("account:read:managed_domain:admin",),
+        ("account:read:admin",),
+    ),
 )
 
 _PATTERNS = [(op, re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", op.template) + "$")) for op in OPERATIONS]

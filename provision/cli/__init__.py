@@ -23,6 +23,7 @@ from models.db import display_url
 from models.errors import DatabaseURLError, ModelsError, SchemaStateError
 from provision import __version__
 from provision.cli._common import RunContext, emit_json, envelope, err_console, where_line
+from provision.cli._signals import EXIT_INTERRUPTED, Interrupted, terminate_as_interrupt
 from provision.errors import ProvisionError
 from provision.settings import DEFAULT_DATABASE_URL, SANDBOX_DATABASE_URL, AppSettings
 from zoom_client.errors import ZoomConfigError, ZoomError
@@ -106,6 +107,16 @@ class _ProvisionGroup(TyperGroup):
             return super().invoke(ctx)
         except _FRAMEWORK_EXITS:
             raise
+        except (KeyboardInterrupt, Interrupted):
+            # Commands that can say more (apply: what is done and left) catch it themselves.
+            command = ctx.invoked_subcommand or ""
+            what = (
+                "nothing was committed (an import is all or nothing); run the same command again"
+                if command == "import"
+                else "nothing was left half-written; run the same command again"
+            )
+            err_console.print(f"interrupted: {what}", markup=False, highlight=False)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as exc:
             obj = ctx.obj
             debug = isinstance(obj, RunContext) and obj.debug
@@ -237,6 +248,7 @@ def _root(
     ctx.obj = RunContext(settings=settings, debug=debug, command=" ".join(words))
     if _human_header_wanted(ctx.meta.get("provision.argv", []), words):
         err_console.print(where_line(settings), style="dim", markup=False, highlight=False, soft_wrap=True)
+    terminate_as_interrupt()
     # Who holds a lock is named to whoever must wait for it: the actor and the command.
     # (Imported here, not at the top: `provision --help` must not load the database layer.)
     from models.locks import lock_owner, lock_wait

@@ -6,7 +6,6 @@ Exit codes: 0 clean, 3 drift found (the nightly job alerts on it), 1 failure, 2 
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from contextlib import ExitStack
 from typing import Annotated, Any
@@ -23,6 +22,7 @@ from provision.cli._common import (
     run_context,
     stage_progress,
 )
+from provision.cli._signals import run_async
 
 SHOWN_PER_KIND = 20
 
@@ -118,7 +118,7 @@ def reconcile_command(
     with ExitStack() as stack:
         callback = stage_progress(stack, json_output)
 
-        result = asyncio.run(run(callback))
+        result = run_async(run(callback))
 
     data = result.to_data()
     if json_output:

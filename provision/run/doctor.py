@@ -61,6 +61,7 @@ class DoctorReport:
     pending_reading: PendingReading | None = None
     rate_tier: str | None = None
     rate_limits_seen: dict[str, int] = field(default_factory=dict)
+    managed_domains: list[str] | None = None
 
     def add(self, name: str, ok: bool | None, detail: str) -> Check:
         check = Check(name, ok, detail)
@@ -91,6 +92,7 @@ class DoctorReport:
             "pending_reading": self.pending_reading.to_data() if self.pending_reading else None,
             "rate_tier": self.rate_tier,
             "rate_limits_seen": self.rate_limits_seen,
+            "managed_domains": self.managed_domains,
         }
 
 
@@ -211,6 +213,7 @@ async def _check_zoom(report: DoctorReport, client: AsyncZoomClient, basic_cap: 
         report.add("scopes unchecked", None, ", ".join(unchecked))
     if "active" in lists:
         _seats(report, lists, plan, basic_cap)
+    await _managed_domains(report, client)
     _rate_tier(report, client)
 
 
@@ -304,6 +307,21 @@ def _seats(report: DoctorReport, lists: dict[str, list[User]], plan: Any, basic_
     )
     report.pending_reading = reading
     report.add("pending reading", None, reading.detail)
+
+
+async def _managed_domains(report: DoctorReport, client: AsyncZoomClient) -> None:
+    """Where autoCreate works (only shown: `create`, the default action, needs no domain)."""
+    try:
+        domains = await client.accounts.managed_domains()
+    except ZoomAPIError as exc:
+        report.add(
+            "managed domains", None, f"not readable ({exc.status}/{exc.code}): autoCreate cannot be checked"
+        )
+        return
+    report.managed_domains = [d.domain for d in domains]
+    report.add(
+        "managed domains", None, ", ".join(report.managed_domains) or "none (autoCreate will be refused)"
+    )
 
 
 def _rate_tier(report: DoctorReport, client: AsyncZoomClient) -> None:

@@ -77,6 +77,7 @@ def test_everything_there_is_exit_0(served: Any, sqlite_url: str) -> None:
     assert data["pending_reading"]["reading"] == "pending_in_usage"
     assert data["basic"] == {"count": 1, "cap": 9999, "room": 9998}
     assert data["rate_tier"] == "business_plus"  # from the X-RateLimit-Limit headers
+    assert data["managed_domains"] == ["s.org"]
     # The probes changed nothing (write probes aim at a user id that cannot exist).
     assert [(u["email"], u["type"], u["status"]) for u in sandbox.users()] == [
         ("lic@s.org", 2, "active"),

@@ -179,6 +179,7 @@ async def test_every_action_works_on_an_account_set_up_for_it(make: Any) -> None
     for action in ("create", "autoCreate", "custCreate", "ssoCreate"):
         await zoom.users.create(email=f"{action.lower()}@staff.s.org", type=1, action=action)
     assert len(sb.users()) == 4
+    assert [d.domain for d in await zoom.accounts.managed_domains()] == ["s.org"]
 
 
 # ----------------------------------------------------------------------------- scopes
@@ -258,3 +259,20 @@ def test_save_and_load_keep_the_2026_account(tmp_path: Any) -> None:
     assert "plan_base" not in again.plan_usage()
     assert again.plan_usage()["plan_zoom_one"][0]["usage"] == 1
     assert again.find_user("z@s.org")["zoom_one_type"] == SCHOOL_CAMPUS  # type: ignore[index]
+
+
+def test_a_state_file_from_before_expiry_keeps_its_invitations_30_days(tmp_path: Any) -> None:
+    import json
+
+    sb = Sandbox(SandboxConfig())
+    sb.add_user(email="old@s.org", status="pending")
+    path = tmp_path / "state.json"
+    sb.save(path)
+    data = json.loads(path.read_text())
+    for user in data["account"]["users"]:
+        del user["_invited_at"]  # as written before invitations could expire
+    path.write_text(json.dumps(data))
+    again = Sandbox.load(path)
+    assert again.find_user("old@s.org") is not None
+    again.clock.advance(30 * DAY + 1)
+    assert again.find_user("old@s.org") is None

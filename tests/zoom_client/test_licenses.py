@@ -347,3 +347,33 @@ def test_missing_scope_under_401_is_read_too() -> None:
     )
     assert err.missing_scopes == ["billing:read:plan_usage:admin"]
     assert not err.is_token_invalid()
+
+
+def test_the_token_answer_lists_the_granted_scopes(sync_client: Any, router: respx.MockRouter) -> None:
+    router.routes["token"].mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "access_token": TOKEN,
+                "expires_in": 3600,
+                "scope": "user:read:list_users:admin user:read:admin",
+            },
+        )
+    )
+    assert sync_client.granted_scopes is None  # no token yet
+    sync_client.fetch_token()
+    assert sync_client.granted_scopes == frozenset({"user:read:list_users:admin", "user:read:admin"})
+    assert sync_client.token_fetches == 1
+
+
+async def test_managed_domains(client: AsyncZoomClient, router: respx.MockRouter) -> None:
+    route = router.get(f"{API}/accounts/me/managed_domains").respond(
+        200,
+        json={
+            "total_records": 2,
+            "domains": [{"domain": "school.ua", "status": "verified"}, {"domain": "x.ua"}],
+        },
+    )
+    domains = await client.accounts.managed_domains()
+    assert route.call_count == 1
+    assert [(d.domain, d.status) for d in domains] == [("school.ua", "verified"), ("x.ua", None)]

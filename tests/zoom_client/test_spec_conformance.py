@@ -118,6 +118,7 @@ async def exercise(client: AsyncZoomClient) -> set[tuple[str, str]]:
             }
     await client.accounts.plan_usage()
     await client.accounts.plan_usage("sa1")
+    await client.accounts.managed_domains()
     await client.accounts.list().to_list()
     done |= {("accounts", n) for n in public_methods(Accounts)}
     return done

@@ -377,6 +377,15 @@ def list_accounts(call: Call) -> Result:
     return _paged(call, "accounts", "accounts", lambda: list(subs), view, default=30)
 
 
+@route("GET", "/managed_domains")
+def managed_domains(call: Call) -> Result:
+    domains = list(call.account.config.managed_domains) if call.account.config is not None else []
+    return 200, {
+        "total_records": len(domains),
+        "domains": [{"domain": d, "status": "verified"} for d in domains],
+    }
+
+
 @route("GET", "/plans/usage")
 def plan_usage(call: Call) -> Result:
     return 200, call.account.plan_usage()

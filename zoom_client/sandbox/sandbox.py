@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 INPROCESS_BASE = "https://sandbox.zoom.invalid"
 API_PREFIX = "/v2"
 OAUTH_PATH = "/oauth/token"
-_SUB_PATH = re.compile(r"^/accounts/(?P<acct>[^/]+)(?P<rest>/(users|groups|plans)(/.*)?)$")
+_SUB_PATH = re.compile(r"^/accounts/(?P<acct>[^/]+)(?P<rest>/(users|groups|plans|managed_domains)(/.*)?)$")
 _WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 # Fault names a transport acts out (Reply.fault)

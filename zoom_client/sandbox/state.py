@@ -23,6 +23,7 @@ Zoom's rules enforced here (../shared/ZOOM_API.md §1, §2, §9):
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -163,9 +164,11 @@ class Account(AddonsViewsMixin, GroupsMixin):
             return 0
         limit = self.clock.now().timestamp() - days * 86400.0
         gone = 0
-        for uid in list(self.by_status["pending"]):
+        pending = self.by_status["pending"]
+        while pending:
+            uid = next(iter(pending))
             user = self.users_by_id[uid]
-            if user.get("_invited_at", limit) > limit:
+            if user.get("_invited_at", math.inf) > limit:
                 break
             self._forget(user)
             self.expired[uid] = user
@@ -531,7 +534,10 @@ class Account(AddonsViewsMixin, GroupsMixin):
 
     def load_data(self, data: dict[str, Any]) -> None:
         self.seats = int(data.get("seats", self.seats))
+        now = self.clock.now().timestamp()
         for user in data.get("users", []):
+            # A state saved before invitations expired: their clock starts now, not at 0.
+            user.setdefault("_invited_at", now)
             self.users_by_id[user["id"]] = user
             self.ids_by_email[user["email"].lower()] = user["id"]
             self._count(user)
