@@ -8,9 +8,11 @@ of the check ends that child (MemoryError or abort), never pytest.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -58,22 +60,25 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
-def _import(tmp_path: Path, path: Path) -> tuple[subprocess.CompletedProcess[str], float]:
-    """`provision import roster FILE --dry-run --json` in a child; (result, child's peak RSS in MB)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result = subprocess.run(
-        [
-            *(sys.executable, "-c", MAIN, "--db", f"sqlite:///{tmp_path / 'p.db'}", "import", "roster"),
-            *(str(path), "--school", "0421", "--dry-run", "--json"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        preexec_fn=_limit_memory,
-        cwd=tmp_path,
-    )
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return result, max(peak, before) / 1024
+def _import(tmp_path: Path, path: Path) -> tuple[int, str, str, float]:
+    """`provision import roster FILE --dry-run --json` in a child: (exit code, stdout, stderr,
+    the child's own peak RSS in MB, from wait4: RUSAGE_CHILDREN would mix in earlier children)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            [
+                *(sys.executable, "-c", MAIN, "--db", f"sqlite:///{tmp_path / 'p.db'}", "import", "roster"),
+                *(str(path), "--school", "0421", "--dry-run", "--json"),
+            ],
+            stdout=out,
+            stderr=err,
+            preexec_fn=_limit_memory,
+            cwd=tmp_path,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+        out.seek(0)
+        err.seek(0)
+        return proc.returncode, out.read().decode(), err.read().decode(), usage.ru_maxrss / 1024
 
 
 @pytest.mark.parametrize(
@@ -118,9 +123,9 @@ def test_a_sheet_whose_range_is_a_lie_is_refused_before_the_grid_is_built(
 ) -> None:
     path = make(tmp_path)
     assert path.stat().st_size < 10_000
-    result, peak_mb = _import(tmp_path, path)
-    assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
-    error = json.loads(result.stdout)["error"]
+    code, stdout, stderr, peak_mb = _import(tmp_path, path)
+    assert code == 2, (code, stderr[-2000:])
+    error = json.loads(stdout)["error"]
     assert error["type"] == "FileFormatError"
     assert f"{path.name}: sheet '0421' {named}" in error["message"]
     assert "at most 5,000,000 cells" in error["message"]
