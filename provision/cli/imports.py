@@ -18,8 +18,16 @@ from importers import (
     write_rejects_xlsx,
     write_school_rejects,
 )
-from models.db import init_db, make_engine, scratch_engine, session_scope, sqlite_file_missing
-from provision.cli._common import JsonOption, console, emit, err_console, run_context, show_progress
+from models.db import scratch_engine, session_scope, sqlite_file_missing
+from provision.cli._common import (
+    JsonOption,
+    console,
+    emit,
+    err_console,
+    open_records,
+    run_context,
+    show_progress,
+)
 from provision.cli.plan import effective_policy
 
 import_app = typer.Typer(
@@ -60,8 +68,7 @@ def _run(
         # A dry run writes nothing, not even a new database file: compare with an empty one.
         engine = scratch_engine()
     else:
-        engine = make_engine(settings.database_url)
-        init_db(engine)
+        engine = open_records(settings, create=True)  # the first import makes the database
     status = console.status("importing…") if show_progress(json_output) else nullcontext()
     with status, session_scope(engine) as session:
         return call(session, actor=settings.actor, **kwargs)
