@@ -123,6 +123,8 @@ def close_batch(
                     "column": r.column,
                     "reason": r.reason if not r.detail else f"{r.reason} ({r.detail})",
                     "value": r.value,
+                    "email": r.email,
+                    "name": r.name,
                 }
                 for r in report.rejected
             ),

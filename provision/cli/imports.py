@@ -203,12 +203,13 @@ def roster_command(
     The roster replaces each listed school's previous one (people missing are marked as left)
     unless --merge. Any rejected row means nothing is committed, unless --skip-invalid.
     """
-    policy = effective_policy(run_context(ctx).settings)
+    policy = effective_policy(run_context(ctx).settings)  # a bad policy: exit 2 before any work
     report = _run(
         ctx,
         json_output,
         import_roster,
         email_from_username=policy.email_from_username,
+        role_words=policy.roles,  # the policy's [roles] over the built-in words (and OneRoster's)
         path=file,
         school=school,
         merge=merge,

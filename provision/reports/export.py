@@ -258,7 +258,12 @@ def _waiting_rows(session: Session, *, school: str | None) -> Iterator[tuple[Any
             select(Institution.code, Institution.name, Institution.region)
         )
     }
-    entries = sorted(waiting.entries, key=lambda w: (w.institution_code or "\uffff", w.email))
+    # The whole account's sheet lists each person once, where they count; a school's workbook also
+    # lists its people who count at another school (their entry says where).
+    entries = sorted(
+        (w for w in waiting.entries if school is not None or w.counted_at is None),
+        key=lambda w: (w.institution_code or "\uffff", w.counted_at is not None, w.place or 0, w.email),
+    )
     for start in range(0, len(entries), 500):
         chunk = entries[start : start + 500]
         names = {
