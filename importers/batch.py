@@ -74,10 +74,10 @@ def superseded(session: Session, batch: ImportBatch) -> bool:
     mine = _codes(batch)
     if mine is None:
         return True
-    later = select(ImportBatch.summary).where(
-        ImportBatch.kind == batch.kind,
-        ImportBatch.committed == True,  # noqa: E712
-        ImportBatch.id > batch.id,  # type: ignore[operator]
+    later = select(col(ImportBatch.summary)).where(
+        col(ImportBatch.kind) == batch.kind,
+        col(ImportBatch.committed),
+        col(ImportBatch.id) > batch.id,
     )
     for (summary,) in session.execute(later):
         codes = (summary or {}).get("school_codes")

@@ -168,7 +168,7 @@ def _create_engine(url: str) -> Engine:
         kwargs["poolclass"] = StaticPool
     engine = create_engine(url, **kwargs)
 
-    if not in_memory and not u.query.get("uri"):
+    if u.database and not in_memory and not u.query.get("uri"):
         database = u.database
 
         @event.listens_for(engine, "do_connect")
