@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from models import PlanRecord
 from models.locks import ROSTERS, operation_lock
@@ -87,7 +88,7 @@ def make_plan(
 def save_plan(session: Session, plan: Plan, *, actor: str, data: dict[str, Any] | None = None) -> None:
     """Keep the plan as a PlanRecord (`data`: its to_data(), when the caller already has it)."""
     existing = session.execute(
-        select(PlanRecord).where(PlanRecord.fingerprint == plan.fingerprint)
+        select(PlanRecord).where(col(PlanRecord.fingerprint) == plan.fingerprint)
     ).scalar_one_or_none()
     if existing is None:
         session.add(
