@@ -168,3 +168,24 @@ def test_dry_run_writes_nothing_but_what_it_prints(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert asked.exists()
     assert not (tmp_path / "provision.db").exists()
+
+
+def test_an_unreadable_policy_exits_2_naming_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    write_xlsx(tmp_path / "schools.xlsx", {"schools": SCHOOLS})
+    try:
+        assert run("--db", url, "import", "schools", str(tmp_path / "schools.xlsx")).exit_code == 0
+        (tmp_path / "policy-folder").mkdir()
+        (tmp_path / "latin1.toml").write_bytes("licensed_roles = ['é']".encode("latin-1"))
+        for policy, why in (
+            ("policy-folder", "cannot read the policy file"),
+            ("latin1.toml", "cannot read the policy file"),
+            ("missing.toml", "policy file not found"),
+        ):
+            result = run(
+                "--db", url, "--sandbox", "plan", env={"PROVISION_POLICY_FILE": str(tmp_path / policy)}
+            )
+            assert result.exit_code == 2, result.output
+            assert squeeze(f"{tmp_path / policy}: {why}") in squeeze(result.stderr)
+    finally:
+        dispose_engines()
