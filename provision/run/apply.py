@@ -173,7 +173,7 @@ def _failure(
 ) -> Outcome:
     """The outcome of a refused operation: BLOCKED when Zoom would refuse it again, else FAILED."""
     code = tracking = None
-    permanent = blocked or (isinstance(exc, ZoomError) and _is_permanent(exc))
+    permanent = blocked or (isinstance(exc, ZoomError) and exc.is_permanent())
     if isinstance(exc, ZoomAPIError):
         code, tracking = exc.code, exc.tracking_id
         if exc.is_seat_exhausted():
@@ -181,11 +181,6 @@ def _failure(
             error, permanent = f"{SEATS_WAITING} (Zoom: {exc.message})", True
     state = BLOCKED if permanent else FAILED
     return Outcome(op=op, state=state, zoom_code=code, tracking_id=tracking, error=error or str(exc))
-
-
-def _is_permanent(exc: ZoomError) -> bool:
-    check = getattr(exc, "is_permanent", None)
-    return bool(check()) if callable(check) else False
 
 
 def _success(op: OpRecord, done: Done | None = None) -> Outcome:

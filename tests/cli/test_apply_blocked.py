@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from models import AuditEvent, make_engine
+from models import AuditEvent, Person, make_engine
 from provision.cli import app
 from zoom_client.sandbox import Sandbox, SandboxConfig
 
@@ -85,3 +85,29 @@ def test_a_permanent_refusal_is_blocked_explained_and_not_resent(tmp_path: Path)
     assert retried.exit_code == 0, retried.output
     assert json.loads(retried.stdout)["data"]["counts"]["create"]["succeeded"] == 1
     assert [e.result for e in _events_for(db, OUTSIDER)] == ["blocked", "succeeded"]
+
+
+def test_a_name_zoom_would_refuse_is_blocked_not_an_internal_error(tmp_path: Path) -> None:
+    """A 70-character surname imported by an earlier version (today's import refuses it)."""
+    db = _rolled_out_with_one_refusal(tmp_path)
+    long_name = "Коваленко-Дорошенко-Сагайдачна-Володимирська-Богуславська-Остроградська"
+    assert len(long_name) > 64
+    with Session(make_engine(db)) as session:
+        person = session.exec(select(Person).where(Person.email == "t2@school0421.edu.ua")).one()
+        person.family_name = long_name
+        session.add(person)
+        session.commit()
+
+    first = _run(db, "--sandbox", "apply", "--yes", "--json")
+
+    assert first.exit_code == 1
+    document = json.loads(first.stdout)
+    assert document["error"]["type"] == "ApplyIncompleteError"
+    assert "correct it at its source" in document["error"]["message"]
+    blocked = {f["email"]: f for f in document["data"]["failures"]}
+    assert blocked["t2@school0421.edu.ua"]["state"] == "blocked"
+    assert long_name not in first.stdout  # personal data stays out of the message
+    # Not stuck: no operation is left unfinished, and the next run does not send it again.
+    again = _run(db, "--sandbox", "apply", "--yes", "--json")
+    assert again.exit_code == 0, again.output
+    assert [e.result for e in _events_for(db, "t2@school0421.edu.ua")] == ["blocked"]
