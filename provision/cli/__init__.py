@@ -6,22 +6,15 @@ Only this module maps exceptions to exit codes: 0 ok, 1 failure, 2 bad usage or 
 
 from __future__ import annotations
 
-import logging
-import os
-import traceback
+import sys
 from typing import Annotated, Any
 
 import click
 import typer
-from sqlalchemy.exc import DBAPIError
 from typer.core import TyperGroup
 
-from importers.errors import ImporterError
-from models.errors import ModelsError, SchemaStateError
 from provision.cli._common import RunContext, emit_json, err_console
 from provision.errors import ProvisionError
-from provision.settings import AppSettings
-from zoom_client.errors import ZoomConfigError, ZoomError
 
 # Typer >= 0.20 carries its own copy of click: its usage errors and exits derive from
 # typer.TyperException, not from the click package; older Typer raises click's own. Both are
@@ -36,24 +29,53 @@ _FRAMEWORK_EXITS: tuple[type[BaseException], ...] = (
 )
 
 
+def _loaded(*names: str) -> tuple[type[BaseException], ...]:
+    """The exception classes `module:Class` among modules this process has imported.
+
+    A command imports only what it uses (a question on the phone must not wait for the
+    importers, SQLAlchemy or the Zoom client to load), and an exception can only have been raised
+    by a module that was imported: so a class whose module is absent needs no isinstance check.
+    """
+    found: list[type[BaseException]] = []
+    for name in names:
+        module, _, cls = name.partition(":")
+        value = getattr(sys.modules.get(module), cls, None)
+        if isinstance(value, type) and issubclass(value, BaseException):
+            found.append(value)
+    return tuple(found)
+
+
+# Exit 2: the operator's file, credentials or database to fix.
+_BAD_INPUT = (
+    "importers.errors:ImporterError",
+    "zoom_client.errors:ZoomConfigError",
+    "models.errors:SchemaStateError",
+)
+# Raised on purpose, with a message fit to show as it is.
+_KNOWN = ("importers.errors:ImporterError", "zoom_client.errors:ZoomError", "models.errors:ModelsError")
+
+
 def exit_code_for(exc: BaseException) -> int:
     if isinstance(exc, ProvisionError):
         return exc.exit_code
     # A database whose schema we cannot use safely is the operator's to point elsewhere or upgrade.
-    if isinstance(exc, ImporterError | ZoomConfigError | SchemaStateError):
+    if isinstance(exc, _loaded(*_BAD_INPUT)):
         return 2
     return 1
 
 
 def _report(exc: Exception, *, debug: bool, as_json: bool) -> int:
+    import traceback
+
     code = exit_code_for(exc)
-    known = isinstance(exc, ProvisionError | ImporterError | ZoomError | ModelsError)
+    known = isinstance(exc, (ProvisionError, *_loaded(*_KNOWN)))
     message = str(exc) if known else "internal error (run with --debug for the traceback)"
-    if isinstance(exc, DBAPIError) and exc.orig is not None:
+    orig = getattr(exc, "orig", None)
+    if orig is not None and isinstance(exc, _loaded("sqlalchemy.exc:DBAPIError")):
         # The driver's own first line (server refused, file unreadable, locked), without the SQL
         # and parameters SQLAlchemy appends; drivers do not put passwords in these messages.
-        first = str(exc.orig).strip().splitlines()
-        message = f"database error: {first[0] if first else type(exc.orig).__name__}"
+        first = str(orig).strip().splitlines()
+        message = f"database error: {first[0] if first else type(orig).__name__}"
     if debug:
         err_console.print(traceback.format_exc(), markup=False, highlight=False)
     if as_json:
@@ -109,6 +131,11 @@ def _root(
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
 ) -> None:
+    import logging
+    import os
+
+    from provision.settings import AppSettings
+
     settings = AppSettings()
     updates: dict[str, Any] = {}
     if database_url:

@@ -7,20 +7,13 @@ import sys
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
 
-from provision.settings import AppSettings
+if TYPE_CHECKING:
+    from provision.settings import AppSettings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -39,6 +32,8 @@ class RunContext:
 def run_context(ctx: typer.Context) -> RunContext:
     obj = ctx.find_root().obj
     if not isinstance(obj, RunContext):  # a command invoked without the root callback (tests)
+        from provision.settings import AppSettings
+
         obj = RunContext(settings=AppSettings())
         ctx.find_root().obj = obj
     return obj
@@ -65,6 +60,15 @@ def stage_progress(stack: ExitStack, json_output: bool, *, with_eta: bool = Fals
     """
     if not show_progress(json_output):
         return None
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     columns: list[ProgressColumn] = [TextColumn("{task.description:<14}"), BarColumn()]
     if with_eta:
         columns += [MofNCompleteColumn(), TimeRemainingColumn()]

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import orjson
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from provision.cli._common import JsonOption, console, emit_json, err_console, run_context, stage_progress
 from provision.errors import InputError
 
+if TYPE_CHECKING:
+    from rich.table import Table
+
 
 def _read_plan_file(path: Path) -> Any:
+    import orjson
+
     from provision.plan import Plan
 
     try:
@@ -33,6 +34,8 @@ def _read_plan_file(path: Path) -> Any:
 
 
 def _summary_table(result: Any) -> Table:
+    from rich.table import Table
+
     table = Table(title="apply", title_justify="left")
     table.add_column("action")
     table.add_column("succeeded", justify="right")
@@ -44,6 +47,8 @@ def _summary_table(result: Any) -> Table:
 
 
 def _print_result(result: Any) -> None:
+    from rich.markup import escape
+
     console.print(_summary_table(result))
     for failure in result.failures[:50]:
         line = f"{failure['kind']} {failure['email']}: {failure['error']}"
@@ -94,6 +99,8 @@ def _apply_locked(
     concurrency: int,
     json_output: bool,
 ) -> None:
+    import asyncio
+
     from models.db import session_scope
     from provision import journal
     from provision.apply import ApplyIncomplete, apply_plan

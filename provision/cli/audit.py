@@ -8,9 +8,6 @@ from typing import Annotated
 
 import typer
 
-from models import session_scope
-from models.db import open_database
-from provision import export
 from provision.cli._common import JsonOption, console, emit_json, run_context
 from provision.errors import InputError
 
@@ -45,6 +42,9 @@ def export_command(
     json_output: JsonOption = False,
 ) -> None:
     """Every license, every change, the last reconcile and every rejected row, for auditors."""
+    from models.db import open_database, session_scope
+    from provision import export
+
     lower = export.parse_bound(since, end=False, option="--since")
     upper = export.parse_bound(until, end=True, option="--until")
     if lower is not None and upper is not None and lower >= upper:

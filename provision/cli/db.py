@@ -5,11 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 
-from models.db import current_revision, display_url, head_revision, make_engine, normalize_url, upgrade
-from models.errors import SchemaStateError
 from provision.cli._common import JsonOption, console, emit_json, run_context
 from provision.errors import InputError, ProvisionError
 
@@ -17,6 +13,9 @@ db_app = typer.Typer(help="The database's schema: create, upgrade, show its vers
 
 
 def _database_error(url: str, exc: Exception) -> ProvisionError:
+    from models.db import display_url
+    from models.errors import SchemaStateError
+
     if isinstance(exc, SchemaStateError):
         return InputError(str(exc))
     # The driver's first line says what failed (refused, unknown database) without the password.
@@ -25,6 +24,10 @@ def _database_error(url: str, exc: Exception) -> ProvisionError:
 
 
 def _sqlite_file_missing(url: str) -> bool:
+    from sqlalchemy.engine import make_url
+
+    from models.db import normalize_url
+
     u = make_url(normalize_url(url))
     if u.get_backend_name() != "sqlite" or u.database in (None, "", ":memory:"):
         return False
@@ -36,6 +39,11 @@ def _sqlite_file_missing(url: str) -> bool:
 @db_app.command("upgrade")
 def upgrade_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Create the schema in an empty database, or upgrade an older one to this version (data kept)."""
+    from sqlalchemy.exc import OperationalError
+
+    from models.db import current_revision, display_url, head_revision, make_engine, upgrade
+    from models.errors import SchemaStateError
+
     url = run_context(ctx).settings.database_url
     engine = make_engine(url)
     try:
@@ -66,6 +74,10 @@ def upgrade_command(ctx: typer.Context, json_output: JsonOption = False) -> None
 @db_app.command("current")
 def current_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Show the database's schema revision and whether `db upgrade` has anything to do."""
+    from sqlalchemy.exc import OperationalError
+
+    from models.db import current_revision, display_url, head_revision, make_engine
+
     url = run_context(ctx).settings.database_url
     head = head_revision()
     if _sqlite_file_missing(url):

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from importers import ImportReport, default_rejects_path, import_roster, import_schools, write_rejects_xlsx
-from models.db import init_db, make_engine, session_scope
 from provision.cli._common import JsonOption, console, emit_json, err_console, run_context, show_progress
+
+if TYPE_CHECKING:
+    from importers import ImportReport
 
 import_app = typer.Typer(help="Import schools and rosters from spreadsheets.", no_args_is_help=True)
 
@@ -34,6 +35,8 @@ MAX_SCHOOLS_SHOWN = 30
 def _run(
     ctx: typer.Context, json_output: bool, call: Callable[..., ImportReport], **kwargs: Any
 ) -> ImportReport:
+    from models.db import init_db, make_engine, session_scope
+
     settings = run_context(ctx).settings
     engine = make_engine(settings.database_url)
     init_db(engine)
@@ -83,6 +86,8 @@ def _render(report: ImportReport, rejects_file: Path | None) -> None:
 
 
 def _finish(report: ImportReport, file: Path, rejects_out: Path | None, json_output: bool) -> None:
+    from importers import default_rejects_path, write_rejects_xlsx
+
     rejects_file = None
     if report.rejected and not report.already_imported:
         rejects_file = write_rejects_xlsx(report, rejects_out or default_rejects_path(file))
@@ -104,6 +109,8 @@ def schools_command(
     json_output: JsonOption = False,
 ) -> None:
     """Import institutions (code, name, region, kind, seats); existing codes are updated."""
+    from importers import import_schools
+
     report = _run(ctx, json_output, import_schools, path=file, dry_run=dry_run, skip_invalid=skip_invalid)
     _finish(report, file, rejects_out, json_output)
 
@@ -132,6 +139,8 @@ def roster_command(
     The roster replaces each listed school's previous one (people missing are marked as left)
     unless --merge. Any rejected row means nothing is committed, unless --skip-invalid.
     """
+    from importers import import_roster
+
     report = _run(
         ctx,
         json_output,

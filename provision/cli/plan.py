@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import orjson
 import typer
 
 from provision.cli._common import JsonOption, console, emit_json, err_console, run_context
 from provision.errors import InputError
-from provision.policy import Policy, load_policy
-from provision.settings import AppSettings
+
+if TYPE_CHECKING:
+    from provision.policy import Policy
+    from provision.settings import AppSettings
 
 # A whole-account plan can hold 100,000 lines: past this, show a few per school (--all: all).
 BIG_PLAN_LINES = 500
@@ -31,11 +32,15 @@ def policy_path(settings: AppSettings) -> Path | None:
 
 
 def effective_policy(settings: AppSettings) -> Policy:
+    from provision.policy import load_policy
+
     return load_policy(policy_path(settings))
 
 
 def write_plan_file(path: Path, data: dict[str, object]) -> None:
     """Write plan.json whole or not at all (a temp file renamed over the target)."""
+    import orjson
+
     target = path.resolve()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

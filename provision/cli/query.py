@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy.orm import Session
 
-from models import session_scope
-from models.db import open_database
-from provision import queries
 from provision.cli._common import JsonOption, console, emit_json, run_context
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from provision import queries
 
 
 def _when(value: datetime | None) -> str:
@@ -30,7 +31,9 @@ def _count(value: int | None) -> str:
 
 def _plan_line(plan: queries.PlanInfo | None) -> str:
     if plan is None:
-        return f"waiting: {queries.NO_PLAN} (run `provision plan`)"
+        from provision.queries import NO_PLAN
+
+        return f"waiting: {NO_PLAN} (run `provision plan`)"
     return f"waiting from the plan of {_when(plan.created_at)} UTC ({plan.fingerprint[:12]})"
 
 
@@ -172,6 +175,8 @@ def _show(
     ctx: typer.Context, ask: Callable[[Session], Any], render: Callable[[Any], None], json_output: bool
 ) -> None:
     """One read-only query in its own session, printed as JSON or as tables."""
+    from models.db import open_database, session_scope
+
     engine = open_database(run_context(ctx).settings.database_url)
     with session_scope(engine) as session:
         report = ask(session)
@@ -187,6 +192,8 @@ def schools(
     json_output: JsonOption = False,
 ) -> None:
     """Each school with quota, licensed, pending, waiting and utilization; totals."""
+    from provision import queries
+
     _show(ctx, lambda session: queries.schools(session, region=region), _render_schools, json_output)
 
 
@@ -196,6 +203,8 @@ def school(
     json_output: JsonOption = False,
 ) -> None:
     """Each member of one school: role, license state, add-ons, why waiting, last login."""
+    from provision import queries
+
     _show(ctx, lambda session: queries.school(session, code), _render_school, json_output)
 
 
@@ -205,6 +214,8 @@ def person(
     json_output: JsonOption = False,
 ) -> None:
     """One person: our records, the last Zoom snapshot and every change in the audit log."""
+    from provision import queries
+
     _show(ctx, lambda session: queries.person(session, email), _render_person, json_output)
 
 

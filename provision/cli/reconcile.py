@@ -6,7 +6,6 @@ Exit codes: 0 clean, 3 drift found (the nightly job alerts on it), 1 failure, 2 
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from contextlib import ExitStack
 from typing import Annotated, Any
@@ -72,6 +71,8 @@ def reconcile_command(
     json_output: JsonOption = False,
 ) -> None:
     """Compare Zoom with the rosters and our audit log; exit 3 when drift is found (for cron)."""
+    import asyncio
+
     from models.db import init_db, make_engine
     from provision.cli.plan import effective_policy
     from provision.reconcile import reconcile

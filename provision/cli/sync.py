@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from contextlib import ExitStack
 from typing import Any
 
@@ -34,6 +33,8 @@ def _print_result(result: Any) -> None:
 
 def sync_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Read the Zoom account (users of every status, seats, add-ons, groups) into the snapshot."""
+    import asyncio
+
     from models.db import init_db, make_engine
     from provision.observe import sync
     from provision.zoom_access import open_zoom
