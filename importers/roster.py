@@ -28,6 +28,7 @@ from importers.sniff import detect
 from importers.source import display_name, open_sheets
 from models import Membership, Person
 from models.bulk import bulk_upsert, id_map
+from models.locks import rosters_locked
 from models.types import utcnow
 
 ROLE_WHEN_NO_COLUMN = "teacher"
@@ -176,6 +177,7 @@ def _primaries(entries: list[Entry]) -> dict[str, str]:
     return {**first, **explicit}
 
 
+@rosters_locked
 def import_roster(
     session: Session,
     path: str | Path,

@@ -18,6 +18,7 @@ from importers.sniff import detect
 from importers.source import display_name, open_sheets
 from models import Institution
 from models.bulk import bulk_upsert
+from models.locks import rosters_locked
 from models.types import utcnow
 
 _SEATS_RE = re.compile(r"^\+?\d+(\.0+)?$")
@@ -29,6 +30,7 @@ def _reject(row: RawRow, field: str, reason: str, detail: str = "") -> Rejected:
     )
 
 
+@rosters_locked
 def import_schools(
     session: Session, path: str | Path, *, actor: str, dry_run: bool = False, skip_invalid: bool = False
 ) -> ImportReport:

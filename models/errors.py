@@ -2,7 +2,8 @@
 
 ModelsError
 ├── SchemaStateError        the database's schema is not one we can use or upgrade safely
-└── AuditImmutableError     something tried to change or delete an audit event
+├── AuditImmutableError     something tried to change or delete an audit event
+└── LockedError             another command holds a lock on the shared state (apply, sync, import)
 """
 
 from __future__ import annotations
@@ -18,3 +19,7 @@ class SchemaStateError(ModelsError):
 
 class AuditImmutableError(ModelsError):
     """The audit log is append-only: an audit event was updated or deleted."""
+
+
+class LockedError(ModelsError):
+    """Another command holds the lock this one needs (an apply, a sync, an import)."""

@@ -5,7 +5,6 @@
     ├── NotConfiguredError (2)    no Zoom credentials and no --sandbox
     ├── UnsafePlanError (1)       a plan revokes more than the policy allows; --force
     ├── SeatLimitError (1)        Zoom's seat count makes the plan impossible
-    ├── LockedError (1)           another apply or reconcile --fix holds the lock
     └── ApplyIncompleteError (1)  operations left unfinished; rerun apply to complete
 """
 
@@ -38,10 +37,6 @@ class UnsafePlanError(ProvisionError):
 
 class SeatLimitError(ProvisionError):
     """The account's seats make the plan impossible (or Zoom's seat answer makes no sense)."""
-
-
-class LockedError(ProvisionError):
-    """Another apply (or reconcile --fix) is running against the same database."""
 
 
 class ApplyIncompleteError(ProvisionError):

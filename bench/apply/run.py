@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from models import init_db, make_engine
-from provision.apply import ApplyIncomplete, ApplyResult, apply_plan
-from provision.plan import Action, ActionKind, Plan
+from provision.core.plan import Action, ActionKind, Plan
+from provision.run.apply import ApplyIncomplete, ApplyResult, apply_plan
 from zoom_client import AsyncZoomClient, ZoomSettings
 
 LICENSE_CEILING = 30 * 60.0  # users/s: 30 users a call, Medium 60 calls/s on Business+

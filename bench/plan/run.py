@@ -179,10 +179,10 @@ def plan_once(url: str, out: Path) -> dict[str, float | int]:
     """Run in a fresh process: what `provision plan --force --out plan.json` does, timed by stage."""
     from models import make_engine, session_scope
     from provision.cli.plan import write_plan_file
-    from provision.desired import load_desired, load_observed
-    from provision.diff import compute_plan
-    from provision.planning import gc_paused, make_plan, save_plan
-    from provision.policy import Policy
+    from provision.core.diff import compute_plan
+    from provision.core.policy import Policy
+    from provision.store.loaders import load_desired, load_observed
+    from provision.store.planning import gc_paused, make_plan, save_plan
 
     policy = Policy()
     engine = make_engine(url)

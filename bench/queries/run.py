@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from world import build, email_of, school_code
 
 from models import session_scope
-from provision import queries
 from provision.errors import InputError
+from provision.reports import queries
 
 
 def timed(engine: Any, fn: Callable[[Any], Any], repeat: int = 3) -> tuple[float, float, Any]:

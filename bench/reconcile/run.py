@@ -90,8 +90,8 @@ def build(url: str, people: int, schools: int, seed: int = 11) -> dict[str, int]
 
 def check_once(url: str) -> dict[str, float | int]:
     from models import make_engine, session_scope
-    from provision.policy import Policy
-    from provision.reconcile import check, store
+    from provision.core.policy import Policy
+    from provision.run.reconcile import check, store
 
     engine = make_engine(url)
     start = time.perf_counter()

@@ -104,13 +104,14 @@ class _ProvisionGroup(TyperGroup):
             raise typer.Exit(_report(exc, debug=debug, as_json=as_json)) from None
 
 
+_HELP_OPTIONS = {"-h", "--help"}
 app = typer.Typer(
     cls=_ProvisionGroup,
     name="provision",
     help="Hand out, take back and account for Zoom licenses across schools and universities.",
     no_args_is_help=True,
     rich_markup_mode="rich",
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": sorted(_HELP_OPTIONS)},
     pretty_exceptions_enable=False,
 )
 
@@ -130,6 +131,16 @@ def _root(
         str | None, typer.Option("--actor", help="Who is acting, for the audit log (default: OS user).")
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait",
+            min=0,
+            envvar="PROVISION_LOCK_WAIT",
+            help="Seconds to wait for a lock another command holds (an apply, sync or import); "
+            "0 refuses at once.",
+        ),
+    ] = 0.0,
 ) -> None:
     import logging
     import os
@@ -149,6 +160,14 @@ def _root(
     level = logging.DEBUG if debug or os.environ.get("PROVISION_LOG") == "debug" else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     ctx.obj = RunContext(settings=settings, debug=debug)
+    if _HELP_OPTIONS & set(ctx.meta.get("provision.argv", [])):
+        return  # `provision COMMAND --help` prints and exits: no lock, no database layer to load
+    # Who holds a lock is named to whoever must wait for it: the actor and the command.
+    # (Imported here, not at the top: `provision --help` must not load the database layer.)
+    from models.locks import lock_owner, lock_wait
+
+    lock_wait.set(wait)
+    lock_owner.set(f"{settings.actor}: provision {ctx.invoked_subcommand or ''}".strip())
 
 
 def _register_commands() -> None:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def _read_plan_file(path: Path) -> Any:
     import orjson
 
-    from provision.plan import Plan
+    from provision.core.plan import Plan
 
     try:
         data = orjson.loads(path.read_bytes())
@@ -81,7 +81,7 @@ def apply_command(
 ) -> None:
     """Carry out a plan in Zoom: journaled, resumable, never beyond the seats."""
     from models.db import init_db, make_engine
-    from provision.lock import operation_lock
+    from models.locks import operation_lock
 
     settings = run_context(ctx).settings
     engine = make_engine(settings.database_url)
@@ -102,12 +102,12 @@ def _apply_locked(
     import asyncio
 
     from models.db import session_scope
-    from provision import journal
-    from provision.apply import ApplyIncomplete, apply_plan
     from provision.cli.plan import effective_policy
-    from provision.planning import make_plan
-    from provision.render import print_plan
-    from provision.zoom_access import open_zoom
+    from provision.reports.render import print_plan
+    from provision.run.apply import ApplyIncomplete, apply_plan
+    from provision.run.zoom_access import open_zoom
+    from provision.store import journal
+    from provision.store.planning import make_plan
 
     fresh = False
     resuming = None

@@ -43,7 +43,7 @@ def export_command(
 ) -> None:
     """Every license, every change, the last reconcile and every rejected row, for auditors."""
     from models.db import open_database, session_scope
-    from provision import export
+    from provision.reports import export
 
     lower = export.parse_bound(since, end=False, option="--since")
     upper = export.parse_bound(until, end=True, option="--until")

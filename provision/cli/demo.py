@@ -29,7 +29,7 @@ def demo_command(
     json_output: JsonOption = False,
 ) -> None:
     """Run the whole flow on a sample of 12 schools against the built-in Zoom sandbox (no credentials)."""
-    from provision.demo import SANDBOX_STATE, run_demo
+    from provision.demo.flow import SANDBOX_STATE, run_demo
 
     settings = run_context(ctx).settings
     result = run_demo(directory, say=None if json_output else _say, actor=settings.actor)

@@ -13,7 +13,7 @@ from provision.cli._common import JsonOption, console, emit_json, err_console, r
 from provision.errors import InputError
 
 if TYPE_CHECKING:
-    from provision.policy import Policy
+    from provision.core.policy import Policy
     from provision.settings import AppSettings
 
 # A whole-account plan can hold 100,000 lines: past this, show a few per school (--all: all).
@@ -32,7 +32,7 @@ def policy_path(settings: AppSettings) -> Path | None:
 
 
 def effective_policy(settings: AppSettings) -> Policy:
-    from provision.policy import load_policy
+    from provision.core.policy import load_policy
 
     return load_policy(policy_path(settings))
 
@@ -75,8 +75,8 @@ def plan_command(
 ) -> None:
     """Show what apply would change in Zoom, per school, with the reason for every change."""
     from models.db import init_db, make_engine, session_scope
-    from provision.planning import gc_paused, make_plan, save_plan
-    from provision.render import print_plan
+    from provision.reports.render import print_plan
+    from provision.store.planning import gc_paused, make_plan, save_plan
 
     settings = run_context(ctx).settings
     policy = effective_policy(settings)
@@ -100,7 +100,7 @@ def plan_command(
 @policy_app.command("show")
 def policy_show(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Print the effective policy (the file's values over the defaults)."""
-    from provision.render import print_policy
+    from provision.reports.render import print_policy
 
     settings = run_context(ctx).settings
     policy = effective_policy(settings)

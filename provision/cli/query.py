@@ -1,4 +1,4 @@
-"""CLI commands: `schools`, `school CODE`, `person EMAIL` (read-only; provision.queries answers)."""
+"""CLI commands: `schools`, `school CODE`, `person EMAIL` (read-only; provision.reports.queries answers)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from provision.cli._common import JsonOption, console, emit_json, run_context
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from provision import queries
+    from provision.reports import queries
 
 
 def _when(value: datetime | None) -> str:
@@ -31,7 +31,7 @@ def _count(value: int | None) -> str:
 
 def _plan_line(plan: queries.PlanInfo | None) -> str:
     if plan is None:
-        from provision.queries import NO_PLAN
+        from provision.reports.queries import NO_PLAN
 
         return f"waiting: {NO_PLAN} (run `provision plan`)"
     return f"waiting from the plan of {_when(plan.created_at)} UTC ({plan.fingerprint[:12]})"
@@ -192,7 +192,7 @@ def schools(
     json_output: JsonOption = False,
 ) -> None:
     """Each school with quota, licensed, pending, waiting and utilization; totals."""
-    from provision import queries
+    from provision.reports import queries
 
     _show(ctx, lambda session: queries.schools(session, region=region), _render_schools, json_output)
 
@@ -203,7 +203,7 @@ def school(
     json_output: JsonOption = False,
 ) -> None:
     """Each member of one school: role, license state, add-ons, why waiting, last login."""
-    from provision import queries
+    from provision.reports import queries
 
     _show(ctx, lambda session: queries.school(session, code), _render_school, json_output)
 
@@ -214,7 +214,7 @@ def person(
     json_output: JsonOption = False,
 ) -> None:
     """One person: our records, the last Zoom snapshot and every change in the audit log."""
-    from provision import queries
+    from provision.reports import queries
 
     _show(ctx, lambda session: queries.person(session, email), _render_person, json_output)
 

@@ -75,9 +75,9 @@ def reconcile_command(
 
     from models.db import init_db, make_engine
     from provision.cli.plan import effective_policy
-    from provision.reconcile import reconcile
-    from provision.render import print_plan
-    from provision.zoom_access import open_zoom
+    from provision.reports.render import print_plan
+    from provision.run.reconcile import reconcile
+    from provision.run.zoom_access import open_zoom
 
     if fix and not yes and (json_output or not sys.stdin.isatty()):
         err_console.print(

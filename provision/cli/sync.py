@@ -36,8 +36,8 @@ def sync_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
     import asyncio
 
     from models.db import init_db, make_engine
-    from provision.observe import sync
-    from provision.zoom_access import open_zoom
+    from provision.run.observe import sync
+    from provision.run.zoom_access import open_zoom
 
     settings = run_context(ctx).settings
     engine = make_engine(settings.database_url)

@@ -12,7 +12,7 @@ from typer.testing import CliRunner, Result
 
 from models import init_db, make_engine
 from provision.cli import app
-from provision.plan import Plan
+from provision.core.plan import Plan
 from tests.provision.test_planning import seed_school, seed_zoom
 
 LEFT = datetime.now(UTC) - timedelta(days=60)

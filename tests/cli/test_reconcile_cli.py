@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from provision.cli import app
-from provision.policy import Policy
+from provision.core.policy import Policy
 from tests.provision.apply_kit import converge, database, licensed_emails, seed
 from zoom_client.sandbox import Sandbox, SandboxConfig
 

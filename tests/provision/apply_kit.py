@@ -12,11 +12,11 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from models import AuditEvent, Institution, Membership, Operation, Person, init_db, make_engine
-from provision.apply import ApplyResult, apply_plan
-from provision.observe import sync
-from provision.plan import Plan
-from provision.planning import make_plan
-from provision.policy import Policy
+from provision.core.plan import Plan
+from provision.core.policy import Policy
+from provision.run.apply import ApplyResult, apply_plan
+from provision.run.observe import sync
+from provision.store.planning import make_plan
 from zoom_client import AsyncZoomClient
 
 LICENSED = 2

@@ -27,7 +27,7 @@ from models import (
     make_engine,
     session_scope,
 )
-from provision.plan import Plan, Waiting
+from provision.core.plan import Plan, Waiting
 
 NOW = datetime(2026, 9, 15, 12, 0, tzinfo=UTC)
 INJECTION = '=HYPERLINK("http://x","y")'

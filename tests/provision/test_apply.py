@@ -8,12 +8,13 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from models import Operation
-from provision import journal
-from provision.apply import apply_plan
-from provision.errors import InputError, LockedError
-from provision.lock import operation_lock
-from provision.observe import sync
-from provision.policy import Policy
+from models.errors import LockedError
+from models.locks import operation_lock
+from provision.core.policy import Policy
+from provision.errors import InputError
+from provision.run.apply import apply_plan
+from provision.run.observe import sync
+from provision.store import journal
 from tests.provision.apply_kit import (
     assert_audited_once,
     assert_no_seat_refusal,

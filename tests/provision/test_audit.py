@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from models import AuditEvent
-from provision.audit import record_event
+from provision.store.audit import record_event
 from tests.provision.apply_kit import database
 
 

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from models import ImportBatch, Institution, RejectedRow, ZoomUserSnapshot, make_engine
-from provision.demo import DEMO_SEATS, DemoResult, run_demo
-from provision.demo_data import SCHOOLS, write_sample
-from provision.export import SHEETS
+from provision.demo.data import SCHOOLS, write_sample
+from provision.demo.flow import DEMO_SEATS, DemoResult, run_demo
+from provision.reports.export import SHEETS
 from zoom_client.sandbox import Sandbox
 
 

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from provision.desired import AccountSeats, Desired, DesiredPerson, Member, Observed, School, ZoomUser
-from provision.diff import compute_plan
+from provision.core.diff import compute_plan
+from provision.core.plan import ActionKind, Plan
+from provision.core.policy import Policy, parse_policy
+from provision.core.state import AccountSeats, Desired, DesiredPerson, Member, Observed, School, ZoomUser
 from provision.errors import InputError, SeatLimitError, UnsafePlanError
-from provision.plan import ActionKind, Plan
-from provision.policy import Policy, parse_policy
 
 NOW = datetime(2026, 9, 20, 12, 0, tzinfo=UTC)
 SNAP = datetime(2026, 9, 20, 11, 0, tzinfo=UTC)
@@ -326,7 +326,7 @@ def test_fingerprint_changes_with_inputs_and_policy_but_not_with_time_of_plannin
 
 
 def test_account_share_threshold_counts_revocations_across_schools() -> None:
-    from provision.planning import check_safety, safety_problems
+    from provision.core.safety import check_safety, safety_problems
 
     left = NOW - timedelta(days=60)
     people = [person(f"l{i}@x.ua", code=f"{i % 4:04d}", active=False, left_at=left) for i in range(8)]

@@ -11,9 +11,9 @@ import pytest
 from openpyxl import load_workbook
 
 from models import session_scope
-from provision import export
 from provision.errors import InputError
-from provision.xlsx import is_formula_like
+from provision.reports import export
+from provision.reports.xlsx import is_formula_like
 from tests.provision.ops_data import INJECTION, PHONE, make_db, seed
 
 

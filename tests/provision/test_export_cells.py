@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from provision.xlsx import Column, TableWriter, csv_safe, is_formula_like
+from provision.reports.xlsx import Column, TableWriter, csv_safe, is_formula_like
 
 DANGEROUS = [
     "=1+1",

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from provision.apply import ApplyIncomplete
-from provision.policy import Policy
+from provision.core.policy import Policy
+from provision.run.apply import ApplyIncomplete
 from tests.provision.apply_kit import (
     assert_audited_once,
     assert_no_seat_refusal,
@@ -91,8 +91,8 @@ async def test_seats_running_out_between_plan_and_apply_are_never_exceeded(datab
     for i in range(6):
         sandbox.add_user(email=f"t{i}.0301@school.example", type=1)
 
-    from provision.apply import apply_plan
-    from provision.observe import sync
+    from provision.run.apply import apply_plan
+    from provision.run.observe import sync
     from tests.provision.apply_kit import open_client, plan_now
 
     async with open_client(sandbox) as client:

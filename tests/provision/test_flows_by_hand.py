@@ -6,7 +6,7 @@ reconcile reported the same hand change every night with nothing to fix it.
 
 from __future__ import annotations
 
-from provision.policy import Policy
+from provision.core.policy import Policy
 from tests.provision.apply_kit import (
     assert_audited_once,
     assert_no_seat_refusal,

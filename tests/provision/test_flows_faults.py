@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from provision import journal
-from provision.apply import ApplyIncomplete, apply_plan
-from provision.observe import sync
-from provision.policy import Policy
+from provision.core.policy import Policy
+from provision.run.apply import ApplyIncomplete, apply_plan
+from provision.run.observe import sync
+from provision.store import journal
 from tests.provision.apply_kit import (
     assert_audited_once,
     assert_no_seat_refusal,

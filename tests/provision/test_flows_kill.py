@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from models import Operation
-from provision.observe import sync
+from provision.run.observe import sync
 from tests.provision.apply_kit import assert_audited_once, database, seed
 from zoom_client import AsyncZoomClient, ZoomSettings
 

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from models import AccountSnapshot, ZoomUserSnapshot
 from provision.errors import SeatLimitError
-from provision.observe import sync
+from provision.run.observe import sync
 from tests.provision.apply_kit import database, open_client
 from zoom_client import AsyncZoomClient, ZoomSettings
 

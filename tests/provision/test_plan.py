@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from provision.core.plan import ORDER, Action, ActionKind, Plan, Waiting, sort_actions
 from provision.errors import InputError
-from provision.plan import ORDER, Action, ActionKind, Plan, Waiting, sort_actions
 
 
 def act(kind: ActionKind, email: str, code: str | None = "0421", **payload: object) -> Action:

@@ -21,11 +21,11 @@ from models import (
     make_engine,
     session_scope,
 )
-from provision.desired import load_desired, load_observed
+from provision.core.plan import ActionKind, Plan
+from provision.core.policy import Policy
 from provision.errors import InputError, UnsafePlanError
-from provision.plan import ActionKind, Plan
-from provision.planning import check_fresh, make_plan
-from provision.policy import Policy
+from provision.store.loaders import load_desired, load_observed
+from provision.store.planning import check_fresh, make_plan
 
 NOW = datetime(2026, 9, 20, 12, 0, tzinfo=UTC)
 SNAP = datetime(2026, 9, 20, 11, 0, tzinfo=UTC)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from provision.core.policy import DEFAULT_POLICY_TOML, Policy, load_policy, parse_policy
 from provision.errors import InputError
-from provision.policy import DEFAULT_POLICY_TOML, Policy, load_policy, parse_policy
 
 
 def test_no_file_and_the_documented_defaults_are_the_same_policy() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from models import session_scope
-from provision import queries
 from provision.errors import InputError
+from provision.reports import queries
 from tests.provision.ops_data import INJECTION, NOW, make_db, seed
 
 

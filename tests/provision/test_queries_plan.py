@@ -8,10 +8,10 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from models import PlanRecord, session_scope
-from provision import export, queries
-from provision.plan import Plan, Waiting
-from provision.planning import make_plan
-from provision.policy import load_policy
+from provision.core.plan import Plan, Waiting
+from provision.core.policy import load_policy
+from provision.reports import export, queries
+from provision.store.planning import make_plan
 from tests.provision.ops_data import NOW, make_db, seed
 
 

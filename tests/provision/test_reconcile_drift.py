@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from provision.desired import AccountSeats, Desired, DesiredPerson, Member, Observed, School, ZoomUser
-from provision.drift import (
+from provision.core.drift import (
     CHANGED_BY_HAND,
     ENTITLED_NOT_LICENSED,
     INACTIVE,
@@ -16,7 +15,8 @@ from provision.drift import (
     compute_drift,
     fold_audit,
 )
-from provision.policy import Policy
+from provision.core.policy import Policy
+from provision.core.state import AccountSeats, Desired, DesiredPerson, Member, Observed, School, ZoomUser
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 POLICY = Policy()

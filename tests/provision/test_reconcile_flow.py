@@ -11,11 +11,12 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from models import AuditEvent, DriftReport
-from provision.errors import LockedError, UnsafePlanError
-from provision.export import drift_table
-from provision.lock import operation_lock
-from provision.policy import Policy
-from provision.reconcile import ReconcileResult, reconcile
+from models.errors import LockedError
+from models.locks import operation_lock
+from provision.core.policy import Policy
+from provision.errors import UnsafePlanError
+from provision.reports.export import drift_table
+from provision.run.reconcile import ReconcileResult, reconcile
 from tests.provision.apply_kit import converge, database, licensed_emails, open_client, roster_change, seed
 from zoom_client.sandbox import Sandbox, SandboxConfig
 

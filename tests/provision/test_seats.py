@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from provision.seats import Candidate, allocate
+from provision.core.seats import Candidate, allocate
 
 
 def test_quota_then_account_with_reasons() -> None:

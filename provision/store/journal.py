@@ -20,10 +20,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlmodel import Session
 
-from models import AuditEvent, ManagedUser, Operation, ZoomUserSnapshot
-from provision.audit import event_row
-from provision.plan import Action, ActionKind, Plan, sort_actions
+from models import AuditEvent, ManagedUser, Operation, PlanRecord, ZoomUserSnapshot, bulk_insert
+from provision.core.plan import Action, ActionKind, Plan, sort_actions
+from provision.store.audit import event_row
 
 GROUP_COMMIT_WINDOW = 0.015  # seconds
 JOURNAL_CHUNK = 2_000  # operations inserted per statement batch
@@ -92,10 +93,6 @@ def prepare(engine: Engine, plan: Plan) -> tuple[list[OpRecord], bool]:
 
 
 def _insert(conn: Connection, fingerprint: str, ops: Sequence[OpRecord]) -> None:
-    from sqlmodel import Session
-
-    from models import bulk_insert
-
     rows = [  # created_at/updated_at: the model's defaults, one timestamp for the batch
         {
             "plan_fingerprint": fingerprint,
@@ -190,8 +187,6 @@ def load_plan(engine: Engine, fingerprint: str) -> Plan:
     The record is preferred because a run killed while still journaling holds only part of
     its operations; `prepare` journals the rest.
     """
-    from models import PlanRecord
-
     with engine.connect() as conn:
         data = conn.execute(
             select(PlanRecord.data).where(PlanRecord.fingerprint == fingerprint)  # type: ignore[call-overload]

@@ -4,7 +4,7 @@
 Changes, Drift, Import issues) in openpyxl's write-only mode: query results are streamed
 (`yield_per`, a server-side cursor on PostgreSQL) straight into the sheet, so 100,000 rows take
 bounded memory. `export_csv` writes the Licenses and Changes tables as two CSV files. Every text
-cell is safe from formula injection (provision.xlsx); no field named like a secret is exported.
+cell is safe from formula injection (provision.reports.xlsx); no field named like a secret is exported.
 Files appear whole or not at all (written beside the target, then renamed).
 """
 
@@ -37,9 +37,9 @@ from models import (
     RejectedRow,
     ZoomUserSnapshot,
 )
-from provision import queries
 from provision.errors import InputError
-from provision.xlsx import Column, TableWriter, csv_safe, excel_datetime
+from provision.reports import queries
+from provision.reports.xlsx import Column, TableWriter, csv_safe, excel_datetime
 
 STREAM_BATCH = 1000
 SHEETS = ("Summary", "Licenses", "Changes", "Drift", "Import issues")

@@ -34,8 +34,8 @@ from models import (
     PlanRecord,
     ZoomUserSnapshot,
 )
+from provision.core.plan import Waiting
 from provision.errors import InputError
-from provision.plan import Waiting
 
 LICENSED_TYPE = 2
 NO_PLAN = "no plan yet"

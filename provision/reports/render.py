@@ -16,8 +16,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from provision.plan import Action, ActionKind, Plan, Waiting
-from provision.policy import Policy
+from provision.core.plan import Action, ActionKind, Plan, Waiting
+from provision.core.policy import Policy
 
 MARKERS: dict[ActionKind, tuple[str, str]] = {
     ActionKind.REMOVE_ADDON: ("~", "yellow"),

@@ -15,7 +15,10 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from provision.desired import (
+from provision.core.plan import Action, ActionKind, Plan, Waiting, sort_actions
+from provision.core.policy import Policy
+from provision.core.seats import Candidate, allocate
+from provision.core.state import (
     LICENSED_TYPE,
     Desired,
     DesiredPerson,
@@ -25,9 +28,6 @@ from provision.desired import (
     unknown_school,
 )
 from provision.errors import InputError, SeatLimitError
-from provision.plan import Action, ActionKind, Plan, Waiting, sort_actions
-from provision.policy import Policy
-from provision.seats import Candidate, allocate
 
 ENTITLED = "entitled"
 LEFT = "left"

@@ -6,7 +6,7 @@ License changes of existing users go 30 at a time through POST /users/features; 
 is one request per action. Seats are re-read from plan usage before the first upgrade and never
 handed out beyond what is free: the rest fail with "waiting: account seats".
 
-Every operation is journaled (provision.journal) before it is sent; a rerun after any
+Every operation is journaled (provision.store.journal) before it is sent; a rerun after any
 interruption re-reads the `sent` ones from Zoom, then completes what is left.
 """
 
@@ -20,17 +20,18 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from models import AccountSnapshot
-from provision import journal as jr
+from models.locks import operation_lock
+from provision.core.plan import ORDER, ActionKind, Plan
+from provision.core.policy import Policy
 from provision.errors import ApplyIncompleteError, InputError
-from provision.executors import Done, execute, target_type, verify
-from provision.journal import FAILED, PENDING, SENT, SUCCEEDED, Journal, OpRecord, Outcome
-from provision.lock import operation_lock
-from provision.observe import addons_data
-from provision.plan import ORDER, ActionKind, Plan
-from provision.policy import Policy
+from provision.run.executors import Done, execute, target_type, verify
+from provision.run.observe import addons_data
+from provision.store import journal as jr
+from provision.store.journal import FAILED, PENDING, SENT, SUCCEEDED, Journal, OpRecord, Outcome
+from provision.store.planning import check_fresh
 from zoom_client import (
     AsyncZoomClient,
     PlanUsage,
@@ -410,8 +411,6 @@ async def _apply(
     started = time.monotonic()
     _refuse_other_unfinished(engine, plan)
     if not fresh and not jr.has_operations(engine, plan.fingerprint):
-        from provision.planning import check_fresh
-
         with Session(engine) as session:
             # The policy in force now, when the caller has it: an edited policy file makes a
             # saved plan stale just as a new roster does.
@@ -498,8 +497,6 @@ async def _refresh_account(engine: Engine, client: AsyncZoomClient) -> None:
     if base is None or base.hosts <= 0:
         return
     with Session(engine) as session, session.begin():
-        from sqlmodel import select
-
         last = session.exec(select(AccountSnapshot).order_by(AccountSnapshot.observed_at.desc())).first()  # type: ignore[attr-defined]
         session.add(
             AccountSnapshot(

@@ -17,16 +17,16 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from models import AuditEvent, DriftReport, ZoomUserSnapshot
-from provision.apply import ApplyResult, apply_plan
-from provision.desired import load_desired, load_observed
-from provision.drift import Drift, SetBy, compute_drift, fold_audit
+from models.locks import ZOOM, operation_lock
+from provision.core.drift import Drift, SetBy, compute_drift, fold_audit
+from provision.core.plan import Plan
+from provision.core.policy import Policy
 from provision.errors import InputError
-from provision.journal import SUCCEEDED
-from provision.lock import operation_lock
-from provision.observe import SyncResult, sync
-from provision.plan import Plan
-from provision.planning import make_plan
-from provision.policy import Policy
+from provision.run.apply import ApplyResult, apply_plan
+from provision.run.observe import SyncResult, observe
+from provision.store.journal import SUCCEEDED
+from provision.store.loaders import load_desired, load_observed
+from provision.store.planning import make_plan
 from zoom_client import AsyncZoomClient
 
 # stage, done, total (None while unknown): the same shape as observe's and apply's callbacks
@@ -132,7 +132,7 @@ async def _observe(
     progress: Progress | None,
     now: datetime | None,
 ) -> tuple[Drift, int, SyncResult]:
-    result = await sync(engine, client, progress=progress)
+    result = await observe(engine, client, progress=progress)
     with Session(engine) as session, session.begin():
         drift = check(session, policy, now=now)
         report = store(session, drift, actor=actor)
@@ -161,10 +161,11 @@ async def reconcile(
     ApplyIncomplete like `provision apply` (the first report is stored either way).
     """
     if not fix:
-        drift, report_id, _ = await _observe(engine, client, policy, actor, progress, now)
+        with operation_lock(engine, ZOOM):  # its sync replaces the snapshot
+            drift, report_id, _ = await _observe(engine, client, policy, actor, progress, now)
         return ReconcileResult(drift=drift, report_id=report_id, found=drift)
 
-    with operation_lock(engine, "apply"):
+    with operation_lock(engine, ZOOM):
         found, report_id, _ = await _observe(engine, client, policy, actor, progress, now)
         with Session(engine) as session, session.begin():
             plan = make_plan(session, policy, force=force, actor=actor, now=now)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from provision.plan import Action, ActionKind
+from provision.core.plan import Action, ActionKind
 from zoom_client import AsyncZoomClient, CreateAction, NotFoundError, UserType
 
 

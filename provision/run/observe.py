@@ -18,6 +18,7 @@ from sqlalchemy import Engine, delete, insert
 from sqlmodel import Session
 
 from models import AccountSnapshot, ZoomUserSnapshot
+from models.locks import ZOOM, operation_lock
 from provision.errors import SeatLimitError
 from zoom_client import AsyncZoomClient, PlanUsage, User, UserStatus, UserType
 
@@ -159,7 +160,17 @@ async def _large_meeting_holders(
 
 
 async def sync(engine: Engine, client: AsyncZoomClient, *, progress: Progress | None = None) -> SyncResult:
-    """Replace the snapshot with what Zoom says now; SeatLimitError (nothing written) on nonsense seats."""
+    """Replace the snapshot with what Zoom says now; SeatLimitError (nothing written) on nonsense seats.
+
+    Holds the Zoom lock: a sync during an apply would store a snapshot short of the users the apply
+    is creating, and the next plan would try to create them again (LockedError names the holder).
+    """
+    with operation_lock(engine, ZOOM):
+        return await observe(engine, client, progress=progress)
+
+
+async def observe(engine: Engine, client: AsyncZoomClient, *, progress: Progress | None = None) -> SyncResult:
+    """`sync` for a caller that already holds the Zoom lock (reconcile --fix)."""
     report = progress or _noop
     started = time.monotonic()
     users = await _list_users(client, report)

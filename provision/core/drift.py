@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from provision.desired import LICENSED_TYPE, Desired, Observed, ZoomUser
-from provision.diff import compute_plan, protected_emails, standing
-from provision.plan import ActionKind, Plan
-from provision.policy import Policy
+from provision.core.diff import compute_plan, protected_emails, standing
+from provision.core.plan import ActionKind, Plan
+from provision.core.policy import Policy
+from provision.core.state import LICENSED_TYPE, Desired, Observed, ZoomUser
 
 DRIFT_FORMAT = 1
 

@@ -7,22 +7,23 @@ calls. `check_fresh` is what `apply` calls before acting on a saved plan.
 from __future__ import annotations
 
 import gc
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from provision.desired import Desired, Observed, load_desired, load_observed
-from provision.diff import compute_plan
-from provision.errors import InputError, UnsafePlanError
-from provision.plan import ActionKind, Plan
-from provision.policy import Policy
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-REVOKES = (ActionKind.UNLICENSE, ActionKind.DEACTIVATE)
+from models import PlanRecord
+from models.locks import ROSTERS, operation_lock
+from provision.core.diff import compute_plan
+from provision.core.plan import Plan
+from provision.core.policy import Policy
+from provision.core.safety import check_safety
+from provision.core.state import Desired, Observed
+from provision.errors import InputError
+from provision.store.loaders import load_desired, load_observed
 
 
 @contextmanager
@@ -40,71 +41,6 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def _share(part: int, whole: int) -> float:
-    return part / whole if whole else (1.0 if part else 0.0)
-
-
-def safety_problems(plan: Plan, policy: Policy) -> list[str]:
-    """Every threshold of the policy the plan crosses, as sentences (empty: the plan is safe)."""
-    revoked_by_school: Counter[str] = Counter()
-    revoked: set[str] = set()
-    for action in plan.actions:
-        if action.kind in REVOKES and action.email not in revoked:
-            revoked.add(action.email)
-            revoked_by_school[action.institution_code or ""] += 1
-
-    problems: list[str] = []
-    totals = plan.summary.get("totals", {})
-    held = int(totals.get("managed_licensed_before", 0)) or int(totals.get("licensed_before", 0))
-    count = len(revoked)
-    share = _share(count, held)
-    if count > policy.max_revoke_count:
-        problems.append(
-            f"the plan revokes {count} licenses on the account, "
-            f"above max_revoke_count {policy.max_revoke_count}"
-        )
-    if count > policy.revoke_share_min_count and share > policy.max_revoke_share:
-        problems.append(
-            f"the plan revokes {count} of {held} managed licenses ({share:.0%}), "
-            f"above max_revoke_share {policy.max_revoke_share:.0%}"
-        )
-    schools = plan.summary.get("schools", {})
-    for code, n in sorted(revoked_by_school.items()):
-        school_held = int(schools.get(code, {}).get("licensed_before", 0))
-        school_share = _share(n, school_held)
-        if n > policy.max_school_revoke_count:
-            problems.append(
-                f"school {code}: revokes {n} licenses, above max_school_revoke_count "
-                f"{policy.max_school_revoke_count}"
-            )
-        if n > policy.revoke_share_min_count and school_share > policy.max_school_revoke_share:
-            problems.append(
-                f"school {code}: revokes {n} of {school_held} licenses ({school_share:.0%}), "
-                f"above max_school_revoke_share {policy.max_school_revoke_share:.0%}"
-            )
-    return problems
-
-
-def check_safety(plan: Plan, policy: Policy, *, force: bool = False) -> None:
-    """Raise UnsafePlanError when the plan revokes more than the policy allows (unless force).
-
-    A roster with no active member at all while managed users hold licenses is refused even
-    with force: an empty desired state is a missing import, never "revoke everyone".
-    """
-    totals = plan.summary.get("totals", {})
-    managed_licensed = int(totals.get("managed_licensed_before", 0))
-    if int(totals.get("people_active", 0)) == 0 and managed_licensed > 0:
-        raise UnsafePlanError(
-            f"no roster has any active member while {managed_licensed} managed users hold a license: "
-            "import the rosters first (an empty roster never means revoke everyone)"
-        )
-    if force:
-        return
-    problems = safety_problems(plan, policy)
-    if problems:
-        raise UnsafePlanError("unsafe plan: " + "; ".join(problems) + "; rerun with --force to accept")
 
 
 def load_inputs(session: Session) -> tuple[Desired, Observed]:
@@ -130,8 +66,10 @@ def make_plan(
     Seats are always allocated over the whole account; `school` only narrows what is shown and
     applied. The record is keyed by fingerprint: planning the same inputs twice updates it.
     """
-    with gc_paused():
+    # The rosters lock (shared) keeps an import from replacing a roster while it is read.
+    with gc_paused(), operation_lock(session.get_bind(), ROSTERS, shared=True):
         desired, observed = load_inputs(session)
+    with gc_paused():
         plan = compute_plan(desired, observed, policy, now=now or datetime.now(UTC), school=school)
         del desired, observed  # the plan no longer needs them: lower the peak before saving
         plan.summary["policy"] = policy.to_data()
@@ -144,10 +82,6 @@ def make_plan(
 
 def save_plan(session: Session, plan: Plan, *, actor: str, data: dict[str, Any] | None = None) -> None:
     """Keep the plan as a PlanRecord (`data`: its to_data(), when the caller already has it)."""
-    from sqlalchemy import select
-
-    from models import PlanRecord
-
     existing = session.execute(
         select(PlanRecord).where(PlanRecord.fingerprint == plan.fingerprint)
     ).scalar_one_or_none()
@@ -181,8 +115,9 @@ def check_fresh(
         embedded = plan.summary.get("policy")
         policy = Policy.model_validate(embedded) if embedded else Policy()
     scope = plan.summary.get("scope")
-    with gc_paused():
+    with gc_paused(), operation_lock(session.get_bind(), ROSTERS, shared=True):
         desired, observed = load_inputs(session)
+    with gc_paused():
         current = compute_plan(desired, observed, policy, now=now or datetime.now(UTC), school=scope)
     if current.fingerprint != plan.fingerprint:
         made = plan.created_at.isoformat(timespec="seconds")

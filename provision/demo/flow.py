@@ -1,6 +1,6 @@
 """The main job on a fresh machine (`provision demo`): the whole flow on a sample, offline.
 
-Writes a realistic sample (provision.demo_data), then walks what an operator does, calling the
+Writes a realistic sample (provision.demo.data), then walks what an operator does, calling the
 same engine functions as the commands: import schools and rosters (one with mistakes, reported
 then imported with skip_invalid), sync, plan, apply against the in-process sandbox (fewer seats
 than entitled people, so a waiting list shows), a second roster, a change made by hand in Zoom,
@@ -24,14 +24,14 @@ from sqlalchemy import Engine
 
 from importers import ImportReport, import_roster, import_schools, write_rejects_xlsx
 from models import init_db, make_engine, session_scope
-from provision.apply import ApplyResult, apply_plan
-from provision.demo_data import SCHOOLS, DemoFiles, write_sample
-from provision.export import export_audit_xlsx
-from provision.observe import sync
-from provision.plan import Plan
-from provision.planning import make_plan
-from provision.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
-from provision.reconcile import ReconcileResult, reconcile
+from provision.core.plan import Plan
+from provision.core.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
+from provision.demo.data import SCHOOLS, DemoFiles, write_sample
+from provision.reports.export import export_audit_xlsx
+from provision.run.apply import ApplyResult, apply_plan
+from provision.run.observe import sync
+from provision.run.reconcile import ReconcileResult, reconcile
+from provision.store.planning import make_plan
 from zoom_client import AsyncZoomClient
 
 DATABASE = "demo.db"

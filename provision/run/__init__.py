@@ -1,0 +1,1 @@
+"""What talks to Zoom: observe (sync), apply and its executors, reconcile, Zoom access."""
