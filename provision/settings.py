@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import getpass
+import socket
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///provision.db"
+# --sandbox without --db or DATABASE_URL: the simulator's records beside, never inside, the real ones.
+SANDBOX_DATABASE_URL = "sqlite:///provision-sandbox.db"
 
 
-def _os_user() -> str:
+def default_actor() -> str:
+    """user@host: the audit log tells two operators apart even when both log in as `root`."""
     try:
-        return getpass.getuser()
+        user = getpass.getuser()
     except (KeyError, OSError):  # containers without a passwd entry
-        return "unknown"
+        user = "unknown"
+    host = socket.gethostname().split(".")[0] or "localhost"
+    return f"{user}@{host}"
 
 
 class AppSettings(BaseSettings):
@@ -29,4 +35,6 @@ class AppSettings(BaseSettings):
     # The sandbox keeps its state between commands in this file, so that
     # `provision --sandbox plan` and `provision --sandbox apply` see the same account.
     sandbox_state: Path = Path("sandbox-state.json")
-    actor: str = Field(default_factory=_os_user)
+    # PROVISION_ACTOR, else user@host; `--actor` overrides both. Recorded on every change,
+    # import, plan, reconcile and export.
+    actor: str = Field(default_factory=default_actor)

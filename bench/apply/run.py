@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from models import init_db, make_engine
+from provision.core.actions import TO_LICENSED, NewUser
 from provision.core.plan import Action, ActionKind, Plan
 from provision.run.apply import ApplyIncomplete, ApplyResult, apply_plan
 from zoom_client import AsyncZoomClient, ZoomSettings
@@ -128,7 +129,7 @@ def license_plan(users: list[tuple[str, str]]) -> Plan:
             "B01",
             "bench",
             zoom_id=uid,
-            payload={"type": 2},
+            payload=TO_LICENSED,
             before={"type": 1},
             after={"type": 2},
         )
@@ -144,7 +145,7 @@ def create_plan(count: int, tag: str) -> Plan:
             f"new{i}.{tag}@bench.example",
             "B01",
             "bench",
-            payload={"action": "autoCreate", "type": 2, "first_name": "New", "last_name": str(i)},
+            payload=NewUser("autoCreate", 2, first_name="New", last_name=str(i)),
             after={"type": 2, "status": "active"},
         )
         for i in range(count)

@@ -7,13 +7,15 @@ Only this module maps exceptions to exit codes: 0 ok, 1 failure, 2 bad usage or 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import click
 import typer
 from typer.core import TyperGroup
 
-from provision.cli._common import RunContext, emit_json, err_console
+from provision import __version__
+from provision.cli._common import RunContext, emit_json, envelope, err_console, where_line
 from provision.errors import ProvisionError
 
 # Typer >= 0.20 carries its own copy of click: its usage errors and exits derive from
@@ -64,8 +66,10 @@ def exit_code_for(exc: BaseException) -> int:
     return 1
 
 
-def _report(exc: Exception, *, debug: bool, as_json: bool) -> int:
+def _report(exc: Exception, *, debug: bool, as_json: bool, ctx: click.Context | None = None) -> int:
     import traceback
+
+    from rich.markup import escape
 
     code = exit_code_for(exc)
     known = isinstance(exc, (ProvisionError, *_loaded(*_KNOWN)))
@@ -79,9 +83,11 @@ def _report(exc: Exception, *, debug: bool, as_json: bool) -> int:
     if debug:
         err_console.print(traceback.format_exc(), markup=False, highlight=False)
     if as_json:
-        emit_json({"error": {"type": type(exc).__name__, "message": message, "exit_code": code}})
+        error = {"type": type(exc).__name__, "message": message, "exit_code": code}
+        emit_json(envelope(ctx, error, key="error"))  # type: ignore[arg-type]
     else:
-        err_console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+        # One line however narrow the terminal: paths and commands in it stay copyable.
+        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return code
 
 
@@ -92,6 +98,28 @@ class _ProvisionGroup(TyperGroup):
         ctx.meta["provision.argv"] = list(args)
         return super().parse_args(ctx, args)
 
+    def command_words(self, ctx: click.Context) -> list[str]:
+        """The command and sub-command the argv names (`import roster`), for headers and JSON."""
+        words: list[str] = []
+        group: Any = self
+        args = ctx.meta.get("provision.argv", [])
+        skip = False
+        for token in args:
+            if skip:
+                skip = False
+                continue
+            if token.startswith("-"):
+                skip = token in _ROOT_VALUED and not words
+                continue
+            # Typer >= 0.20 groups derive from its own copy of click: look commands up by duck type.
+            commands = getattr(group, "commands", None)
+            command = commands.get(token) if isinstance(commands, dict) else None
+            if command is None:
+                break
+            words.append(token)
+            group = command
+        return words
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -100,8 +128,58 @@ class _ProvisionGroup(TyperGroup):
         except Exception as exc:
             obj = ctx.obj
             debug = isinstance(obj, RunContext) and obj.debug
-            as_json = "--json" in ctx.meta.get("provision.argv", [])
-            raise typer.Exit(_report(exc, debug=debug, as_json=as_json)) from None
+            argv = ctx.meta.get("provision.argv", [])
+            as_json = machine_output(argv)
+            raise typer.Exit(_report(exc, debug=debug, as_json=as_json, ctx=ctx)) from None
+
+
+# Root options that take a value (their value is not a command name).
+_ROOT_VALUED = frozenset({"--db", "--actor", "--policy"})
+# Commands whose header would mislead: the demo uses its own database, the served sandbox none.
+_NO_HEADER = frozenset({"demo", "sandbox"})
+
+
+def machine_output(argv: list[str]) -> bool:
+    """True when the command prints JSON (or CSV): nothing else may reach stdout then."""
+    for i, token in enumerate(argv):
+        if token == "--json" or token in ("--output=json", "--output=csv"):
+            return True
+        if token == "--output" and i + 1 < len(argv) and argv[i + 1] in ("json", "csv"):
+            return True
+    return False
+
+
+def _human_header_wanted(argv: list[str], words: list[str]) -> bool:
+    if machine_output(argv) or any(t in ("--quiet", "-q", "--help", "-h") for t in argv):
+        return False
+    return bool(words) and words[0] not in _NO_HEADER
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"provision {__version__}")
+        raise typer.Exit()
+
+
+def _flags_take_no_value() -> None:
+    """Help shows a flag (`--sandbox`) bare, not as `--sandbox <bool>`, which reads as if it took one.
+
+    Typer >= 0.20 prints a type for every option, flags included; a flag takes no value.
+    """
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "_provision_flags", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: click.Context) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    display_type_rich._provision_flags = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_take_no_value()
 
 
 _HELP_OPTIONS = {"-h", "--help"}
@@ -128,7 +206,19 @@ def _root(
         typer.Option("--sandbox", help="Run against the built-in Zoom simulator (PROVISION_SANDBOX=1)."),
     ] = False,
     actor: Annotated[
-        str | None, typer.Option("--actor", help="Who is acting, for the audit log (default: OS user).")
+        str | None,
+        typer.Option(
+            "--actor",
+            help="Who is acting, for the audit log (default: PROVISION_ACTOR, else user@host).",
+        ),
+    ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy",
+            help="The policy file (default: PROVISION_POLICY_FILE or PROVISION_POLICY, else built-in).",
+            dir_okay=False,
+        ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
     wait: Annotated[
@@ -141,11 +231,15 @@ def _root(
             "0 refuses at once.",
         ),
     ] = 0.0,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
 ) -> None:
     import logging
     import os
 
-    from provision.settings import AppSettings
+    from provision.settings import DEFAULT_DATABASE_URL, SANDBOX_DATABASE_URL, AppSettings
 
     settings = AppSettings()
     updates: dict[str, Any] = {}
@@ -153,13 +247,21 @@ def _root(
         updates["database_url"] = database_url
     if sandbox:
         updates["sandbox"] = True
+    if (sandbox or settings.sandbox) and not database_url and settings.database_url == DEFAULT_DATABASE_URL:
+        # The simulator's history never mixes with real records: its own file unless told otherwise.
+        updates["database_url"] = SANDBOX_DATABASE_URL
     if actor:
         updates["actor"] = actor
+    if policy is not None:
+        updates["policy_file"] = policy
     if updates:
         settings = settings.model_copy(update=updates)
     level = logging.DEBUG if debug or os.environ.get("PROVISION_LOG") == "debug" else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    ctx.obj = RunContext(settings=settings, debug=debug)
+    words = ctx.command.command_words(ctx) if isinstance(ctx.command, _ProvisionGroup) else []
+    ctx.obj = RunContext(settings=settings, debug=debug, command=" ".join(words))
+    if _human_header_wanted(ctx.meta.get("provision.argv", []), words):
+        err_console.print(where_line(settings), style="dim", markup=False, highlight=False, soft_wrap=True)
     if _HELP_OPTIONS & set(ctx.meta.get("provision.argv", [])):
         return  # `provision COMMAND --help` prints and exits: no lock, no database layer to load
     # Who holds a lock is named to whoever must wait for it: the actor and the command.
@@ -167,14 +269,14 @@ def _root(
     from models.locks import lock_owner, lock_wait
 
     lock_wait.set(wait)
-    lock_owner.set(f"{settings.actor}: provision {ctx.invoked_subcommand or ''}".strip())
+    lock_owner.set(f"{settings.actor}: provision {' '.join(words) or ctx.invoked_subcommand or ''}".strip())
 
 
 def _register_commands() -> None:
     # One module per command group (Typer's one-file-per-command layout); each adds its own.
-    from provision.cli import apply, audit, db, demo, imports, plan, query, reconcile, sandbox, sync
+    from provision.cli import apply, audit, db, demo, imports, plan, policy, query, reconcile, sandbox, sync
 
-    for module in (imports, db, sync, plan, apply, reconcile, query, audit, sandbox, demo):
+    for module in (imports, db, sync, plan, apply, reconcile, query, policy, audit, sandbox, demo):
         module.register(app)
 
 

@@ -1,18 +1,26 @@
-"""Shared pieces of the CLI edge: consoles, the --json option, the per-run context."""
+"""Shared pieces of the CLI edge: consoles, the --json option, the per-run context, the envelope."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
+from provision import __version__
+from provision.errors import InputError
+
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from provision.settings import AppSettings
 
 console = Console()
@@ -27,6 +35,94 @@ class RunContext:
 
     settings: AppSettings
     debug: bool = False
+    command: str = ""
+
+
+def database_label(url: str) -> str:
+    """The database as an operator must see it: password masked, a SQLite file by its full path.
+
+    `sqlite:///provision.db` is relative to the current folder: naming the absolute path is what
+    tells an operator in another folder that this is not the database they meant.
+    """
+    from models.db import display_url, normalize_url
+
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        name = url[len("sqlite:///") :]
+        if name and name != ":memory:" and not name.startswith("file:"):
+            url = f"sqlite:///{Path(name).resolve()}"
+    try:
+        return display_url(normalize_url(url))
+    except Exception:  # a URL SQLAlchemy cannot parse: say so without echoing it (it may hold a password)
+        return "(unparsable database URL)"
+
+
+def account_label(settings: AppSettings) -> str:
+    """`sandbox`, the configured Zoom account id, or `not configured`."""
+    if settings.sandbox:
+        return "sandbox"
+    return os.environ.get("ZOOM_ACCOUNT_ID") or "not configured"
+
+
+def where_line(settings: AppSettings, *, database_url: str | None = None) -> str:
+    """The header every human-readable command prints first (on stderr, so pipes get only data)."""
+    url = database_url or settings.database_url
+    return f"database {database_label(url)} · zoom {account_label(settings)}"
+
+
+def envelope(
+    ctx: typer.Context | None, data: Any, *, key: str = "data", database_url: str | None = None
+) -> dict[str, Any]:
+    """One shape for every command's JSON: what ran, which version, when, where, then its data."""
+    obj = ctx.find_root().obj if ctx is not None else None
+    if isinstance(obj, RunContext):
+        run = obj
+    else:
+        from provision.settings import AppSettings
+
+        run = RunContext(settings=AppSettings())
+    generated = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return {
+        "command": run.command or (ctx.command_path.removeprefix("provision").strip() if ctx else ""),
+        "version": __version__,
+        "generated_at": generated,
+        "database": database_label(database_url or run.settings.database_url),
+        "account": account_label(run.settings),
+        "sandbox": run.settings.sandbox,
+        key: data,
+    }
+
+
+def emit(
+    ctx: typer.Context, data: Any, *, database_url: str | None = None, error: dict[str, Any] | None = None
+) -> None:
+    """Write the command's result as the common JSON envelope on stdout.
+
+    `error` sits beside `data` when a command failed after doing part of its work (an apply
+    left incomplete): programs read the same `error` object as for any other failure.
+    """
+    document = envelope(ctx, data, database_url=database_url)
+    if error is not None:
+        document["error"] = error
+    emit_json(document)
+
+
+def open_records(settings: AppSettings) -> Engine:
+    """The database of a command that reads records (queries, plan, apply, reconcile, export).
+
+    A SQLite file that does not exist is an error here, not a new empty database: a query from
+    the wrong folder must say where it looked instead of answering "unknown school".
+    """
+    from models.db import open_database
+
+    url = settings.database_url
+    if url.startswith("sqlite:///") and ":memory:" not in url and "mode=memory" not in url:
+        path = Path(url[len("sqlite:///") :].split("?", 1)[0])
+        if not path.exists():
+            raise InputError(
+                f"no database at {path.resolve()}: run from the folder that holds it, give --db or "
+                "DATABASE_URL, or start with `provision import schools FILE`"
+            )
+    return open_database(url)
 
 
 def run_context(ctx: typer.Context) -> RunContext:

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from provision.cli._common import JsonOption, console, emit_json, err_console, run_context, stage_progress
+from provision.cli._common import (
+    JsonOption,
+    console,
+    emit,
+    err_console,
+    open_records,
+    run_context,
+    stage_progress,
+)
 from provision.errors import InputError
 
 if TYPE_CHECKING:
@@ -80,17 +88,16 @@ def apply_command(
     json_output: JsonOption = False,
 ) -> None:
     """Carry out a plan in Zoom: journaled, resumable, never beyond the seats."""
-    from models.db import init_db, make_engine
     from models.locks import operation_lock
 
     settings = run_context(ctx).settings
-    engine = make_engine(settings.database_url)
-    init_db(engine)
+    engine = open_records(settings)
     with operation_lock(engine, "apply"):  # from planning to the last write: one apply at a time
-        _apply_locked(engine, settings, plan_file, yes, force, concurrency, json_output)
+        _apply_locked(ctx, engine, settings, plan_file, yes, force, concurrency, json_output)
 
 
 def _apply_locked(
+    ctx: typer.Context,
     engine: Any,
     settings: Any,
     plan_file: Path | None,
@@ -134,8 +141,15 @@ def _apply_locked(
             print_plan(console, plan)
     if plan.is_empty:
         if json_output:
-            emit_json(
-                {"fingerprint": plan.fingerprint, "complete": True, "succeeded": 0, "failed": 0, "counts": {}}
+            emit(
+                ctx,
+                {
+                    "fingerprint": plan.fingerprint,
+                    "complete": True,
+                    "succeeded": 0,
+                    "failed": 0,
+                    "counts": {},
+                },
             )
         else:
             console.print("Nothing to apply: Zoom already matches the rosters and the policy.")
@@ -172,18 +186,14 @@ def _apply_locked(
             result = asyncio.run(run(callback))
         except ApplyIncomplete as exc:
             if json_output:
-                emit_json(
-                    {
-                        **exc.result.to_data(),
-                        "error": {"type": "ApplyIncompleteError", "message": str(exc), "exit_code": 1},
-                    }
-                )
+                error = {"type": "ApplyIncompleteError", "message": str(exc), "exit_code": 1}
+                emit(ctx, exc.result.to_data(), error=error)
                 raise typer.Exit(1) from None
             stack.close()
             _print_result(exc.result)
             raise
     if json_output:
-        emit_json(result.to_data())
+        emit(ctx, result.to_data())
     else:
         _print_result(result)
 

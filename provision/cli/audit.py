@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from provision.cli._common import JsonOption, console, emit_json, run_context
+from provision.cli._common import JsonOption, console, emit, open_records, run_context
 from provision.errors import InputError
 
 
@@ -42,21 +42,31 @@ def export_command(
     json_output: JsonOption = False,
 ) -> None:
     """Every license, every change, the last reconcile and every rejected row, for auditors."""
-    from models.db import open_database, session_scope
+    from models import session_scope
     from provision.reports import export
+    from provision.store.audit import record_export
 
     lower = export.parse_bound(since, end=False, option="--since")
     upper = export.parse_bound(until, end=True, option="--until")
     if lower is not None and upper is not None and lower >= upper:
         raise InputError(f"--since {since} is not before --until {until}")
-    engine = open_database(run_context(ctx).settings.database_url)
+    settings = run_context(ctx).settings
+    engine = open_records(settings)
     with session_scope(engine) as session:
         if fmt is Format.CSV:
             result = export.export_csv(session, file, since=lower, until=upper, school=school)
         else:
             result = export.export_audit_xlsx(session, file, since=lower, until=upper, school=school)
+    with session_scope(engine) as session:
+        record_export(
+            session,
+            actor=settings.actor,
+            files=[str(p) for p in result.paths],
+            filters={"since": since, "until": until, "school": school, "format": fmt.value},
+            school=school,
+        )
     if json_output:
-        emit_json(result.to_data())
+        emit(ctx, result.to_data())
         return
     for path in result.paths:
         console.print(f"wrote {path}", highlight=False, soft_wrap=True)  # a path stays one copyable line

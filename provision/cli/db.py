@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from provision.cli._common import JsonOption, console, emit_json, run_context
+from provision.cli._common import JsonOption, console, emit, run_context
 from provision.errors import InputError, ProvisionError
 
 db_app = typer.Typer(help="The database's schema: create, upgrade, show its version.", no_args_is_help=True)
@@ -60,7 +60,7 @@ def upgrade_command(ctx: typer.Context, json_output: JsonOption = False) -> None
         "changed": before != after,
     }
     if json_output:
-        emit_json(data)
+        emit(ctx, data)
         return
     if before is None:
         message = f"created the schema at revision {after}"
@@ -89,7 +89,7 @@ def current_command(ctx: typer.Context, json_output: JsonOption = False) -> None
             raise _database_error(url, exc) from exc
     data = {"database": display_url(url), "revision": revision, "head": head, "up_to_date": revision == head}
     if json_output:
-        emit_json(data)
+        emit(ctx, data)
         return
     state = "up to date" if revision == head else f"run `provision db upgrade` to reach {head}"
     console.print(

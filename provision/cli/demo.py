@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from provision.cli._common import JsonOption, console, emit_json, run_context
+from provision.cli._common import JsonOption, console, emit, run_context
 
 
 def _say(step: Any) -> None:
@@ -34,7 +34,7 @@ def demo_command(
     settings = run_context(ctx).settings
     result = run_demo(directory, say=None if json_output else _say, actor=settings.actor)
     if json_output:
-        emit_json(result.to_data())
+        emit(ctx, result.to_data(), database_url=f"sqlite:///{result.database}")
         return
     console.rule("[bold]done", align="left")
     console.print(

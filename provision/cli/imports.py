@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from provision.cli._common import JsonOption, console, emit_json, err_console, run_context, show_progress
+from provision.cli._common import JsonOption, console, emit, err_console, run_context, show_progress
 
 if TYPE_CHECKING:
     from importers import ImportReport
@@ -85,14 +85,16 @@ def _render(report: ImportReport, rejects_file: Path | None) -> None:
         )
 
 
-def _finish(report: ImportReport, file: Path, rejects_out: Path | None, json_output: bool) -> None:
+def _finish(
+    ctx: typer.Context, report: ImportReport, file: Path, rejects_out: Path | None, json_output: bool
+) -> None:
     from importers import default_rejects_path, write_rejects_xlsx
 
     rejects_file = None
     if report.rejected and not report.already_imported:
         rejects_file = write_rejects_xlsx(report, rejects_out or default_rejects_path(file))
     if json_output:
-        emit_json({**report.to_data(), "rejects_file": str(rejects_file) if rejects_file else None})
+        emit(ctx, {**report.to_data(), "rejects_file": str(rejects_file) if rejects_file else None})
     else:
         _render(report, rejects_file)
     if report.rejected and not report.committed:
@@ -112,7 +114,7 @@ def schools_command(
     from importers import import_schools
 
     report = _run(ctx, json_output, import_schools, path=file, dry_run=dry_run, skip_invalid=skip_invalid)
-    _finish(report, file, rejects_out, json_output)
+    _finish(ctx, report, file, rejects_out, json_output)
 
 
 @import_app.command("roster")
@@ -152,7 +154,7 @@ def roster_command(
         skip_invalid=skip_invalid,
         dry_run=dry_run,
     )
-    _finish(report, file, rejects_out, json_output)
+    _finish(ctx, report, file, rejects_out, json_output)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,4 @@
-"""CLI commands: `plan` and `policy show` (registered on the root app by provision.cli)."""
+"""CLI command: `plan` (registered on the root app by provision.cli), and the policy in force."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from provision.cli._common import JsonOption, console, emit_json, err_console, run_context
+from provision.cli._common import JsonOption, console, emit, err_console, open_records, run_context
 from provision.errors import InputError
 
 if TYPE_CHECKING:
@@ -20,11 +20,9 @@ if TYPE_CHECKING:
 BIG_PLAN_LINES = 500
 LINES_PER_SCHOOL = 10
 
-policy_app = typer.Typer(name="policy", help="The licensing policy (TOML).", no_args_is_help=True)
-
 
 def policy_path(settings: AppSettings) -> Path | None:
-    """settings.policy_file (PROVISION_POLICY_FILE), else PROVISION_POLICY, else the defaults."""
+    """--policy or PROVISION_POLICY_FILE (settings.policy_file), else PROVISION_POLICY, else defaults."""
     if settings.policy_file is not None:
         return settings.policy_file
     env = os.environ.get("PROVISION_POLICY")
@@ -74,14 +72,13 @@ def plan_command(
     json_output: JsonOption = False,
 ) -> None:
     """Show what apply would change in Zoom, per school, with the reason for every change."""
-    from models.db import init_db, make_engine, session_scope
+    from models.db import session_scope
     from provision.reports.render import print_plan
     from provision.store.planning import gc_paused, make_plan, save_plan
 
     settings = run_context(ctx).settings
     policy = effective_policy(settings)
-    engine = make_engine(settings.database_url)
-    init_db(engine)
+    engine = open_records(settings)
     with gc_paused(), session_scope(engine) as session:
         plan = make_plan(session, policy, school=school, force=force, actor=settings.actor, record=False)
         data = plan.to_data()  # once, for the record, the file and --json alike
@@ -89,7 +86,7 @@ def plan_command(
     if out is not None:
         write_plan_file(out, data)
     if json_output:
-        emit_json(data)
+        emit(ctx, data)
         return
     big = len(plan.actions) + len(plan.waiting) > BIG_PLAN_LINES
     print_plan(console, plan, limit=LINES_PER_SCHOOL if big and not show_all and school is None else None)
@@ -97,22 +94,6 @@ def plan_command(
         err_console.print(f"Plan saved to {out}: run `provision apply {out}` to apply it.", markup=False)
 
 
-@policy_app.command("show")
-def policy_show(ctx: typer.Context, json_output: JsonOption = False) -> None:
-    """Print the effective policy (the file's values over the defaults)."""
-    from provision.reports.render import print_policy
-
-    settings = run_context(ctx).settings
-    policy = effective_policy(settings)
-    if json_output:
-        emit_json(policy.to_data())
-        return
-    source = policy_path(settings)
-    err_console.print(f"# effective policy ({source or 'defaults'})", markup=False, highlight=False)
-    print_policy(console, policy)
-
-
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
     app.command("plan")(plan_command)
-    app.add_typer(policy_app)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from provision.cli._common import JsonOption, console, emit_json, run_context
+from provision.cli._common import JsonOption, console, emit, open_records, run_context
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -30,10 +30,10 @@ def _count(value: int | None) -> str:
 
 
 def _plan_line(plan: queries.PlanInfo | None) -> str:
-    if plan is None:
-        from provision.reports.queries import NO_PLAN
+    from provision.reports import queries
 
-        return f"waiting: {NO_PLAN} (run `provision plan`)"
+    if plan is None:
+        return f"waiting: {queries.NO_PLAN} (run `provision plan`)"
     return f"waiting from the plan of {_when(plan.created_at)} UTC ({plan.fingerprint[:12]})"
 
 
@@ -175,13 +175,13 @@ def _show(
     ctx: typer.Context, ask: Callable[[Session], Any], render: Callable[[Any], None], json_output: bool
 ) -> None:
     """One read-only query in its own session, printed as JSON or as tables."""
-    from models.db import open_database, session_scope
+    from models import session_scope
 
-    engine = open_database(run_context(ctx).settings.database_url)
+    engine = open_records(run_context(ctx).settings)
     with session_scope(engine) as session:
         report = ask(session)
     if json_output:
-        emit_json(report.to_data())
+        emit(ctx, report.to_data())
     else:
         render(report)
 

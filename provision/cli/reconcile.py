@@ -13,7 +13,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from provision.cli._common import JsonOption, console, emit_json, err_console, run_context, stage_progress
+from provision.cli._common import (
+    JsonOption,
+    console,
+    emit,
+    err_console,
+    open_records,
+    run_context,
+    stage_progress,
+)
 
 SHOWN_PER_KIND = 20
 
@@ -73,7 +81,6 @@ def reconcile_command(
     """Compare Zoom with the rosters and our audit log; exit 3 when drift is found (for cron)."""
     import asyncio
 
-    from models.db import init_db, make_engine
     from provision.cli.plan import effective_policy
     from provision.reports.render import print_plan
     from provision.run.reconcile import reconcile
@@ -89,8 +96,7 @@ def reconcile_command(
 
     settings = run_context(ctx).settings
     policy = effective_policy(settings)
-    engine = make_engine(settings.database_url)
-    init_db(engine)
+    engine = open_records(settings)
 
     def confirm(plan: Any) -> bool:
         print_plan(console, plan)
@@ -117,7 +123,7 @@ def reconcile_command(
 
     data = result.to_data()
     if json_output:
-        emit_json(data)
+        emit(ctx, data)
     else:
         fixed = data.get("fix")
         if fixed is not None:

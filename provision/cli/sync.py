@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from provision.cli._common import JsonOption, console, emit_json, run_context, stage_progress
+from provision.cli._common import JsonOption, console, emit, run_context, stage_progress
 
 
 def _print_result(result: Any) -> None:
@@ -52,7 +52,7 @@ def sync_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
 
         result = asyncio.run(run(callback))
     if json_output:
-        emit_json(result.to_data())
+        emit(ctx, result.to_data())
     else:
         _print_result(result)
 

@@ -15,10 +15,22 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from provision.core.actions import (
+    NO_PAYLOAD,
+    REVOKE_KINDS,
+    SPECS,
+    TO_BASIC,
+    TO_LICENSED,
+    Addon,
+    Group,
+    NewUser,
+    Payload,
+)
 from provision.core.plan import Action, ActionKind, Plan, Waiting, sort_actions
 from provision.core.policy import Policy
 from provision.core.seats import Candidate, allocate
 from provision.core.state import (
+    BASIC_TYPE,
     LICENSED_TYPE,
     Desired,
     DesiredPerson,
@@ -34,10 +46,9 @@ LEFT = "left"
 NOT_LICENSED_ROLE = "not_licensed_role"
 
 # Enum members bound once: attribute access on an Enum class is slow in a 100,000-person loop.
-_REMOVE_ADDON, _UNLICENSE, _DEACTIVATE, _REACTIVATE = (
+_REMOVE_ADDON, _UNLICENSE, _REACTIVATE = (
     ActionKind.REMOVE_ADDON,
     ActionKind.UNLICENSE,
-    ActionKind.DEACTIVATE,
     ActionKind.REACTIVATE,
 )
 _CREATE, _LICENSE, _ADD_ADDON, _ADD_TO_GROUP, _ADOPT = (
@@ -172,6 +183,22 @@ class _Builder:
         self.actions: list[Action] = []
         self.schools: dict[str, Counter[str]] = {}
         self._last: tuple[ZoomUser | None, dict[str, Any]] = (None, {})
+        self._after = {kind: spec.after for kind, spec in SPECS.items()}
+        self._addons: dict[int | None, Addon] = {}
+        self._groups: dict[str, Group] = {}
+
+    def addon(self, capacity: int | None) -> Addon:
+        """One shared payload per capacity (payloads are frozen): 100,000 actions share a few."""
+        found = self._addons.get(capacity)
+        if found is None:
+            found = self._addons[capacity] = Addon(capacity)
+        return found
+
+    def group(self, group_id: str) -> Group:
+        found = self._groups.get(group_id)
+        if found is None:
+            found = self._groups[group_id] = Group(group_id)
+        return found
 
     def school(self, code: str | None) -> Counter[str]:
         counter = self.schools.get(code or "")
@@ -186,9 +213,7 @@ class _Builder:
         code: str | None,
         reason: str,
         user: ZoomUser | None,
-        *,
-        payload: dict[str, Any] | None = None,
-        after: dict[str, Any] | None = None,
+        payload: Payload = NO_PAYLOAD,
     ) -> None:
         if user is None:
             before: dict[str, Any] = {}
@@ -197,6 +222,7 @@ class _Builder:
         else:
             before = user.state()
             self._last = (user, before)
+        after = self._after[kind](payload, before)
         self.actions.append(
             Action.make(
                 kind,
@@ -204,7 +230,7 @@ class _Builder:
                 code,
                 reason,
                 user.zoom_id if user is not None else None,
-                payload or {},
+                payload,
                 before,
                 {**before, **after} if after else dict(before),
             )
@@ -218,8 +244,7 @@ class _Builder:
             code,
             reason,
             user,
-            payload={"capacity": user.large_meeting_capacity},
-            after={"large_meeting_capacity": None},
+            self.addon(user.large_meeting_capacity),
         )
 
 
@@ -261,6 +286,7 @@ def compute_plan(
     grace = timedelta(days=policy.grace_days)
     managed = observed.managed
     build = _Builder()
+    revoke = SPECS[REVOKE_KINDS[policy.revoke]]
     ranks = {role: rank for rank, role in enumerate(policy.role_priority)}
     last_rank = len(ranks)
 
@@ -365,14 +391,13 @@ def compute_plan(
                     code,
                     role_reason if gets else allocation.waiting.get(email, role_reason),
                     None,
-                    payload={
-                        "action": policy.create_action,
-                        "type": LICENSED_TYPE if gets else 1,
-                        "email": email,
-                        "first_name": desired.people[email].given_name,
-                        "last_name": desired.people[email].family_name,
-                    },
-                    after={"type": LICENSED_TYPE if gets else 1, "status": "pending"},
+                    NewUser(
+                        policy.create_action,
+                        LICENSED_TYPE if gets else BASIC_TYPE,
+                        email,
+                        desired.people[email].given_name,
+                        desired.people[email].family_name,
+                    ),
                 )
                 continue
             if user.status == "pending":
@@ -386,7 +411,6 @@ def compute_plan(
                     code,
                     f"{role_reason} again",
                     user,
-                    after={"status": "active", "type": 1},
                 )
             if gets and email not in holding:
                 build.add(
@@ -395,8 +419,7 @@ def compute_plan(
                     code,
                     role_reason,
                     user,
-                    payload={"type": LICENSED_TYPE},
-                    after={"type": LICENSED_TYPE, "status": "active"},
+                    TO_LICENSED,
                 )
             elif not gets and (email in holding):
                 # Only when the quota shrank (or strict priority): they stay on the waiting list.
@@ -408,8 +431,7 @@ def compute_plan(
                     code,
                     allocation.waiting[email],
                     user,
-                    payload={"type": 1},
-                    after={"type": 1},
+                    TO_BASIC,
                 )
             capacity = policy.addons.get(member.role) if gets else None
             if user.large_meeting and capacity is None and (email in holding) and gets:
@@ -432,8 +454,7 @@ def compute_plan(
                     code,
                     f"member of {code}",
                     user,
-                    payload={"group_id": institution.zoom_group_id},
-                    after={"group_ids": [*user.group_ids, institution.zoom_group_id]},
+                    build.group(institution.zoom_group_id),
                 )
             continue
 
@@ -447,14 +468,11 @@ def compute_plan(
                 in_grace.add(email)
                 counter["grace"] += 1
                 continue
-            reason = _left_reason(member)
-            deactivate = policy.revoke == "deactivate" and user.status == "active"
-            if user.large_meeting and ((email in holding) or deactivate):
-                build.remove_addon(email, code, reason, user)
-            if deactivate:
-                build.add(_DEACTIVATE, email, code, reason, user, after={"status": "inactive", "type": 1})
-            elif email in holding:
-                build.add(_UNLICENSE, email, code, reason, user, payload={"type": 1}, after={"type": 1})
+            # The policy's revoke (downgrade, deactivate, ...): its entry says whom it concerns.
+            if (user.status == "active") if revoke.revokes_active else (email in holding):
+                if user.large_meeting:
+                    build.remove_addon(email, code, _left_reason(member), user)
+                build.add(revoke.kind, email, code, _left_reason(member), user, revoke.default)
             continue
         if not ((email in holding) or user.large_meeting):
             continue
@@ -470,7 +488,7 @@ def compute_plan(
         if user.large_meeting:
             build.remove_addon(email, code, reason, user)
         if email in holding:
-            build.add(_UNLICENSE, email, code, reason, user, payload={"type": 1}, after={"type": 1})
+            build.add(_UNLICENSE, email, code, reason, user, TO_BASIC)
 
     # Add-ons last, by priority, while each pool lasts (pools the usage did not report: no limit).
     want_addon.sort(key=lambda item: (item[0], item[1]))
@@ -486,8 +504,7 @@ def compute_plan(
             code,
             f"{standings[email].member.role} at {code}: Large Meetings {capacity}",
             user,
-            payload={"capacity": capacity},
-            after={"type": LICENSED_TYPE, "large_meeting_capacity": capacity},
+            build.addon(capacity),
         )
 
     unmanaged: list[str] = []

@@ -17,40 +17,30 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from provision.core.actions import SPECS
 from provision.core.diff import compute_plan, protected_emails, standing
-from provision.core.plan import ActionKind, Plan
+from provision.core.kinds import ActionKind, DriftKind
+from provision.core.plan import Plan
 from provision.core.policy import Policy
-from provision.core.state import LICENSED_TYPE, Desired, Observed, ZoomUser
+from provision.core.state import Desired, Observed, ZoomUser
 
 DRIFT_FORMAT = 1
 
-# Kinds, in the order they are shown. Each item is a flat mapping (export flattens it to a row)
-# with at least email or institution_code, and a human `detail`.
-LICENSED_NOT_ENTITLED = "licensed_not_entitled"  # a wasted seat: managed, licensed, no right to it
-ENTITLED_NOT_LICENSED = "entitled_not_licensed"  # the plan would license or create them
-CHANGED_BY_HAND = "changed_by_hand"  # Zoom differs from what our last apply set
-INACTIVE = "inactive"  # licensed, no login for policy.inactive_days: reclaim candidates
-PENDING_STALE = "pending_stale"  # invitation not accepted for policy.pending_days
-OVER_QUOTA = "over_quota"  # a school holds more licenses than its quota
-ACCOUNT_SEATS = "account_seats"  # Zoom counts more seats in use than purchased
-ADDON = "addon"  # Large Meetings add-on missing or not due
-GROUP = "group"  # not in the school's Zoom group
-ADOPTABLE = "adoptable"  # on a roster and already on Zoom, not yet managed by us
-UNMANAGED_LICENSED = "unmanaged_licensed"  # licensed, not ours, on no roster: reported only
-
-KINDS: tuple[str, ...] = (
-    LICENSED_NOT_ENTITLED,
-    ENTITLED_NOT_LICENSED,
-    CHANGED_BY_HAND,
-    INACTIVE,
-    PENDING_STALE,
-    OVER_QUOTA,
-    ACCOUNT_SEATS,
-    ADDON,
-    GROUP,
-    ADOPTABLE,
-    UNMANAGED_LICENSED,
-)
+# Kinds, in the order they are shown (DriftKind). Each item is a flat mapping (export flattens it
+# to a row) with at least email or institution_code, and a human `detail`. The module-level names
+# are the members, kept for the readers that import them by name.
+LICENSED_NOT_ENTITLED = DriftKind.LICENSED_NOT_ENTITLED
+ENTITLED_NOT_LICENSED = DriftKind.ENTITLED_NOT_LICENSED
+CHANGED_BY_HAND = DriftKind.CHANGED_BY_HAND
+INACTIVE = DriftKind.INACTIVE
+PENDING_STALE = DriftKind.PENDING_STALE
+OVER_QUOTA = DriftKind.OVER_QUOTA
+ACCOUNT_SEATS = DriftKind.ACCOUNT_SEATS
+ADDON = DriftKind.ADDON
+GROUP = DriftKind.GROUP
+ADOPTABLE = DriftKind.ADOPTABLE
+UNMANAGED_LICENSED = DriftKind.UNMANAGED_LICENSED
+KINDS: tuple[DriftKind, ...] = tuple(DriftKind)
 # Shown, but not an alert: the tool never touches users it does not manage, so a nightly job
 # would otherwise fail forever on an account shared with staff outside the rosters.
 INFO_KINDS = frozenset({UNMANAGED_LICENSED})
@@ -80,7 +70,7 @@ class Drift:
     """What a reconcile found. `kinds` holds every kind (empty lists included)."""
 
     at: datetime
-    kinds: dict[str, list[dict[str, Any]]]
+    kinds: dict[DriftKind, list[dict[str, Any]]]
     account: dict[str, Any]
     snapshot_at: datetime | None
     plan_fingerprint: str
@@ -89,7 +79,7 @@ class Drift:
 
     @property
     def counts(self) -> dict[str, int]:
-        return {kind: len(items) for kind, items in self.kinds.items()}
+        return {kind.value: len(items) for kind, items in self.kinds.items()}
 
     @property
     def clean(self) -> bool:
@@ -112,7 +102,7 @@ class Drift:
             "waiting": self.waiting,
             "policy": dict(self.policy),
             "plan_fingerprint": self.plan_fingerprint,
-            "kinds": {kind: [dict(item) for item in items] for kind, items in self.kinds.items()},
+            "kinds": {kind.value: [dict(item) for item in items] for kind, items in self.kinds.items()},
         }
 
 
@@ -228,31 +218,21 @@ def _hand_item(email: str, name: str, expected: Any, actual: Any, by: SetBy, wha
     }
 
 
-def _plan_items(plan: Plan, kinds: dict[str, list[dict[str, Any]]]) -> None:
+def _plan_items(plan: Plan, kinds: dict[DriftKind, list[dict[str, Any]]]) -> None:
+    """Each action of the plan under the drift kind its entry names (SPECS[kind].drift)."""
     for action in plan.actions:
-        item = {
-            "email": action.email,
-            "institution_code": action.institution_code,
-            "fix": action.kind.value,
-            "detail": action.reason,
-        }
-        if action.kind in (ActionKind.UNLICENSE, ActionKind.DEACTIVATE):
-            # A deactivation under revoke = "deactivate" may concern a Basic user: still not entitled.
-            kinds[LICENSED_NOT_ENTITLED].append(item)
-        elif action.kind is ActionKind.LICENSE or (
-            action.kind is ActionKind.CREATE and int(action.payload.get("type", 1)) == LICENSED_TYPE
-        ):
-            kinds[ENTITLED_NOT_LICENSED].append(item)
-        elif action.kind is ActionKind.CREATE:
-            kinds[ENTITLED_NOT_LICENSED].append({**item, "detail": f"not on Zoom yet; {action.reason}"})
-        elif action.kind is ActionKind.REACTIVATE:
-            kinds[ENTITLED_NOT_LICENSED].append({**item, "detail": f"deactivated on Zoom; {action.reason}"})
-        elif action.kind in (ActionKind.ADD_ADDON, ActionKind.REMOVE_ADDON):
-            kinds[ADDON].append({**item, "capacity": action.payload.get("capacity")})
-        elif action.kind is ActionKind.ADD_TO_GROUP:
-            kinds[GROUP].append({**item, "group_id": action.payload.get("group_id")})
-        elif action.kind is ActionKind.ADOPT:
-            kinds[ADOPTABLE].append(item)
+        entry = SPECS[action.kind]
+        if entry.drift is None:
+            continue
+        kinds[entry.drift].append(
+            {
+                "email": action.email,
+                "institution_code": action.institution_code,
+                "fix": action.kind.value,
+                "detail": entry.drift_detail(action.payload, action.reason),
+                **entry.drift_fields(action.payload),
+            }
+        )
 
 
 def compute_drift(
@@ -272,7 +252,7 @@ def compute_drift(
     now = now or datetime.now(UTC)
     created = created or {}
     plan = compute_plan(desired, observed, policy, now=now)
-    kinds: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
+    kinds: dict[DriftKind, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
     _plan_items(plan, kinds)
 
     protected = protected_emails(observed, policy)

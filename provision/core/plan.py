@@ -10,28 +10,15 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
+from provision.core.actions import SPECS, Payload
+from provision.core.kinds import ActionKind
 from provision.errors import InputError
 
+__all__ = ["ORDER", "Action", "ActionKind", "Plan", "Waiting", "sort_actions"]
+
 PLAN_FORMAT = 1
-
-
-class ActionKind(StrEnum):
-    """What one action does. The declaration order is the apply order (`ORDER`)."""
-
-    # Add-ons come off first: it frees the add-on pool and Zoom may refuse to downgrade a host
-    # that still holds one.
-    REMOVE_ADDON = "remove_addon"
-    UNLICENSE = "unlicense"  # type -> 1 Basic: the default revoke
-    DEACTIVATE = "deactivate"  # only with policy revoke = "deactivate"; never delete
-    REACTIVATE = "reactivate"  # status -> active; Zoom does not restore the type, LICENSE follows
-    CREATE = "create"  # POST /users with payload["action"] and payload["type"]
-    LICENSE = "license"  # type -> 2 Licensed (bulk POST /users/features)
-    ADD_ADDON = "add_addon"  # large meeting on, payload["capacity"]
-    ADD_TO_GROUP = "add_to_group"  # payload["group_id"]
-    ADOPT = "adopt"  # no Zoom call: a roster person already on Zoom becomes managed
 
 
 # Downgrades before upgrades so that seats freed by this plan are reused by it.
@@ -39,8 +26,6 @@ ORDER: tuple[ActionKind, ...] = tuple(ActionKind)
 _RANK = {kind: rank for rank, kind in enumerate(ORDER)}
 # Looked up once: Enum attribute access is slow when a plan holds 100,000 actions.
 _VALUE = {kind: kind.value for kind in ORDER}
-_ADDON_KINDS = frozenset({ActionKind.ADD_ADDON, ActionKind.REMOVE_ADDON})
-_GROUP_KIND = ActionKind.ADD_TO_GROUP
 
 
 @dataclass(frozen=True)
@@ -52,32 +37,36 @@ class Action:
     institution_code: str | None
     reason: str
     zoom_id: str | None = None
-    payload: Mapping[str, Any] = field(default_factory=dict)
+    payload: Payload = None  # type: ignore[assignment]  # None: the kind's default payload
     before: Mapping[str, Any] = field(default_factory=dict)
     after: Mapping[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.payload is None:
+            object.__setattr__(self, "payload", SPECS[self.kind].default)
+        elif not isinstance(self.payload, SPECS[self.kind].payload_type):
+            raise TypeError(f"{self.kind} takes a {SPECS[self.kind].payload_type.__name__} payload")
+
     def key(self) -> str:
         """Stable identity for idempotency: the same change to the same person has the same key."""
-        kind = self.kind
-        if kind in _ADDON_KINDS and "capacity" in self.payload:
-            return f"{_VALUE[kind]}:{self.email}:{self.payload['capacity']}"
-        if kind is _GROUP_KIND and "group_id" in self.payload:
-            return f"{_VALUE[kind]}:{self.email}:{self.payload['group_id']}"
-        return f"{_VALUE[kind]}:{self.email}"
+        ident = self.payload.ident()
+        if ident is not None:
+            return f"{_VALUE[self.kind]}:{self.email}:{ident}"
+        return f"{_VALUE[self.kind]}:{self.email}"
 
     def sort_key(self) -> tuple[int, str, str]:
         # A person has at most one action of each kind, so this order is total.
         return (_RANK[self.kind], self.institution_code or "", self.email)
 
     def to_data(self) -> dict[str, Any]:
-        """JSON-ready; the payload/before/after mappings are shared, not copied (read them only)."""
+        """JSON-ready; the before/after mappings are shared, not copied (read them only)."""
         return {
             "kind": _VALUE[self.kind],
             "email": self.email,
             "institution_code": self.institution_code,
             "reason": self.reason,
             "zoom_id": self.zoom_id,
-            "payload": self.payload,
+            "payload": self.payload.to_data(),
             "before": self.before,
             "after": self.after,
         }
@@ -90,7 +79,7 @@ class Action:
         institution_code: str | None,
         reason: str,
         zoom_id: str | None,
-        payload: Mapping[str, Any],
+        payload: Payload,
         before: Mapping[str, Any],
         after: Mapping[str, Any],
     ) -> Action:
@@ -114,13 +103,14 @@ class Action:
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Action:
+        kind = ActionKind(data["kind"])
         return cls.make(
-            ActionKind(data["kind"]),
+            kind,
             data["email"],
             data.get("institution_code"),
             data.get("reason", ""),
             data.get("zoom_id"),
-            dict(data.get("payload") or {}),
+            SPECS[kind].payload_from(data.get("payload")),
             dict(data.get("before") or {}),
             dict(data.get("after") or {}),
         )

@@ -7,6 +7,8 @@ and the key: a typo in a safety threshold must never silently fall back to a def
 
 from __future__ import annotations
 
+import difflib
+import re
 import tomllib
 import unicodedata
 from pathlib import Path
@@ -169,6 +171,81 @@ def _toml_value(value: Any) -> str:
     raise TypeError(f"cannot write {type(value).__name__} as TOML")
 
 
+# `key = value` with an optional trailing comment, as the default file writes them.
+_ASSIGNMENT = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>.*?)(?P<comment>\s+#.*)?$")
+_TABLE = re.compile(r"^\[(?P<name>[A-Za-z_][A-Za-z0-9_]*)\]\s*$")
+DIFFERS_MARK = "# <- differs from the default:"
+
+
+def differences(policy: Policy) -> dict[str, dict[str, Any]]:
+    """Each key whose effective value is not the default's: {key: {"value", "default"}}.
+
+    Keys of a table are dotted (`addons.teacher`); a key the defaults lack has default None.
+    """
+    default = Policy().to_data()
+    found: dict[str, dict[str, Any]] = {}
+    for key, value in policy.to_data().items():
+        if isinstance(value, dict):
+            base = default.get(key) or {}
+            for sub in sorted(set(value) | set(base)):
+                if value.get(sub) != base.get(sub):
+                    found[f"{key}.{sub}"] = {"value": value.get(sub), "default": base.get(sub)}
+        elif value != default[key]:
+            found[key] = {"value": value, "default": default[key]}
+    return found
+
+
+def commented_toml(policy: Policy) -> str:
+    """The default file with its comments, carrying `policy`'s values; each change is marked.
+
+    What `provision policy show` prints: the reader sees what every key means, and which ones
+    this policy set apart from the defaults (`# <- differs from the default: 14`).
+    """
+    values = policy.to_data()
+    changed = differences(policy)
+    out: list[str] = []
+    table: str | None = None
+    seen: set[str] = set()
+
+    def close_table() -> None:
+        # Keys of the table the defaults do not have (a role given an add-on): listed last in it.
+        if table is None:
+            return
+        extra = sorted(set(values.get(table) or {}) - {k.split(".", 1)[1] for k in seen if "." in k})
+        for sub in extra:
+            value = values[table][sub]
+            out.append(f"{sub} = {_toml_value(value)}  {DIFFERS_MARK} not set")
+
+    for line in DEFAULT_POLICY_TOML.splitlines():
+        header = _TABLE.match(line)
+        if header:
+            close_table()
+            table = header["name"]
+            out.append(line)
+            continue
+        match = _ASSIGNMENT.match(line)
+        if not match:
+            out.append(line)
+            continue
+        key = f"{table}.{match['key']}" if table else match["key"]
+        seen.add(key)
+        if table:
+            value = (values.get(table) or {}).get(match["key"])
+            if value is None:  # taken away by the file: shown as a comment so the key stays documented
+                out.append(f"# {line}  # <- differs from the default: removed by this policy")
+                continue
+        else:
+            value = values[key]
+        text = f"{match['key']} = {_toml_value(value)}{match['comment'] or ''}"
+        if key in changed:
+            text += f"  {DIFFERS_MARK} {_toml_value(changed[key]['default'])}"
+        out.append(text)
+    close_table()
+    if changed:
+        out[0] = "# provision policy: every key is optional; lines marked '<- differs' are not the defaults."
+    return "\n".join(out) + "\n"
+
+
 def _where(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(top level)"
 
@@ -186,7 +263,9 @@ def parse_policy(text: str, *, source: str = "policy") -> Policy:
         for error in exc.errors():
             key = _where(error["loc"])
             if error["type"] == "extra_forbidden":
-                problems.append(f"unknown key {key!r}")
+                close = difflib.get_close_matches(str(error["loc"][-1]), list(Policy.model_fields), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                problems.append(f"unknown key {key!r}{hint}")
             else:
                 message = error["msg"].removeprefix("Value error, ")
                 problems.append(f"key {key!r}: {message}")

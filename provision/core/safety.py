@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-from provision.core.plan import ActionKind, Plan
+from provision.core.actions import REVOKES
+from provision.core.plan import Plan
 from provision.core.policy import Policy
 from provision.errors import UnsafePlanError
 
-REVOKES = (ActionKind.UNLICENSE, ActionKind.DEACTIVATE)
+__all__ = ["REVOKES", "check_safety", "safety_problems"]
 
 
 def _share(part: int, whole: int) -> float:

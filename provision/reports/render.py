@@ -16,19 +16,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from provision.core.actions import SPECS
 from provision.core.plan import Action, ActionKind, Plan, Waiting
-from provision.core.policy import Policy
 
-MARKERS: dict[ActionKind, tuple[str, str]] = {
-    ActionKind.REMOVE_ADDON: ("~", "yellow"),
-    ActionKind.UNLICENSE: ("-", "red"),
-    ActionKind.DEACTIVATE: ("-", "bold red"),
-    ActionKind.REACTIVATE: ("^", "cyan"),
-    ActionKind.CREATE: (">", "green"),
-    ActionKind.LICENSE: ("+", "green"),
-    ActionKind.ADD_ADDON: ("~", "yellow"),
-    ActionKind.ADD_TO_GROUP: ("~", "blue"),
-    ActionKind.ADOPT: ("=", "dim"),
+# Marker and colour of each kind's lines: its entry in the action registry.
+MARKERS: dict[ActionKind, tuple[str, str]] = {kind: (spec.marker, spec.style) for kind, spec in SPECS.items()}
+# The per-school table's change columns, and the kinds each one counts (SPECS[kind].column).
+COLUMNS: dict[str, tuple[ActionKind, ...]] = {
+    column: tuple(kind for kind, spec in SPECS.items() if spec.column == column)
+    for column in ("+", ">", "-", "~")
 }
 WAITING_MARKER = ("!", "magenta")
 LIST_LIMIT = 20
@@ -36,11 +32,7 @@ LIST_LIMIT = 20
 
 def action_line(action: Action) -> Text:
     marker, style = MARKERS[action.kind]
-    detail = ""
-    if action.kind is ActionKind.CREATE:
-        detail = " (licensed)" if action.payload.get("type") == 2 else " (basic)"
-    elif "capacity" in action.payload and action.payload["capacity"] is not None:
-        detail = f" ({action.payload['capacity']})"
+    detail = SPECS[action.kind].detail(action.payload)
     line = Text()
     line.append(f"  {marker} {action.kind.value + detail:<22}", style=style)
     line.append(f" {action.email}")
@@ -62,7 +54,7 @@ def school_table(plan: Plan) -> Table:
     table = Table(title="Plan per school", header_style="bold", caption=_TABLE_CAPTION)
     table.add_column("School", no_wrap=True)
     table.add_column("Name", max_width=28, no_wrap=True, overflow="ellipsis")
-    for column in ("Quota", "Now", "After", "+", ">", "-", "~", "!", "Grace"):
+    for column in ("Quota", "Now", "After", *COLUMNS, "!", "Grace"):
         table.add_column(column, justify="right", no_wrap=True)
     for code, row in plan.summary.get("schools", {}).items():
         table.add_row(
@@ -71,10 +63,7 @@ def school_table(plan: Plan) -> Table:
             str(row.get("quota", 0)),
             str(row.get("licensed_before", 0)),
             str(row.get("licensed_after", 0)),
-            str(row.get("license", 0)),
-            str(row.get("create", 0)),
-            str(row.get("unlicense", 0) + row.get("deactivate", 0)),
-            str(row.get("add_addon", 0) + row.get("remove_addon", 0) + row.get("add_to_group", 0)),
+            *(str(sum(row.get(kind.value, 0) for kind in kinds)) for kinds in COLUMNS.values()),
             str(row.get("waiting", 0)),
             str(row.get("grace", 0)),
         )
@@ -82,7 +71,9 @@ def school_table(plan: Plan) -> Table:
 
 
 _TABLE_CAPTION = (
-    "Now/After: licenses held; + license, > create, - unlicense/deactivate, ~ add-on/group, ! waiting"
+    "Now/After: licenses held; "
+    + ", ".join(f"{column} {'/'.join(kind.value for kind in kinds)}" for column, kinds in COLUMNS.items())
+    + ", ! waiting"
 )
 
 
@@ -176,7 +167,3 @@ def print_plan(console: Console, plan: Plan, *, limit: int | None = None) -> Non
     )
     if plan.is_empty:
         console.print(Text("No changes: Zoom matches the rosters and the policy.", style="green"))
-
-
-def print_policy(console: Console, policy: Policy) -> None:
-    console.print(Text(policy.to_toml()), end="")

@@ -2,9 +2,11 @@
 
 Phases run in ActionKind order (add-ons off, downgrades, then upgrades so freed seats are reused).
 Inside a phase the work is concurrent, bounded by `concurrency` and paced by the client's limiter.
-License changes of existing users go 30 at a time through POST /users/features; everything else
-is one request per action. Seats are re-read from plan usage before the first upgrade and never
-handed out beyond what is free: the rest fail with "waiting: account seats".
+Kinds whose registry entry says `bulk` (license changes of existing users) go BULK_SIZE at a time
+through their executor's `send_many` (POST /users/features); everything else is one request per
+action. Which kinds need a seat or an add-on seat is their entry's to say (core.actions.SPECS).
+Seats are re-read from plan usage before the first upgrade and never handed out beyond what is
+free: the rest fail with "waiting: account seats".
 
 Every operation is journaled (provision.store.journal) before it is sent; a rerun after any
 interruption re-reads the `sent` ones from Zoom, then completes what is left.
@@ -24,10 +26,11 @@ from sqlmodel import Session, select
 
 from models import AccountSnapshot
 from models.locks import operation_lock
+from provision.core.actions import SPECS
 from provision.core.plan import ORDER, ActionKind, Plan
 from provision.core.policy import Policy
 from provision.errors import ApplyIncompleteError, InputError
-from provision.run.executors import Done, execute, target_type, verify
+from provision.run.executors import BULK_SIZE, Done, execute, execute_many, verify
 from provision.run.observe import addons_data
 from provision.store import journal as jr
 from provision.store.journal import FAILED, PENDING, SENT, SUCCEEDED, Journal, OpRecord, Outcome
@@ -37,7 +40,6 @@ from zoom_client import (
     PlanUsage,
     RateLimitError,
     ServerError,
-    UserType,
     ZoomAPIError,
     ZoomAuthError,
     ZoomConnectionError,
@@ -47,11 +49,9 @@ from zoom_client import (
 # kind, done, total
 Progress = Callable[[str, int, int], None]
 
-BULK_SIZE = 30  # POST /users/features takes at most 30 users
 MAX_ATTEMPTS = 3  # per operation and run, on answers that leave the outcome unknown
 SEATS_WAITING = "waiting: account seats"
 ADDON_WAITING = "waiting: add-on seats"
-_BULK_KINDS = (ActionKind.LICENSE, ActionKind.UNLICENSE)
 
 
 @dataclass
@@ -249,7 +249,7 @@ class _Run:
                 return _success(op, done)
         return _failure(op, last, error=f"gave up after {MAX_ATTEMPTS} attempts: {last}")
 
-    # ------------------------------------------------------------ license changes, 30 a call
+    # ------------------------------------------------------------ bulk kinds, BULK_SIZE a call
 
     async def bulk(self, ops: Sequence[OpRecord]) -> None:
         if self.stop is not None:
@@ -262,18 +262,13 @@ class _Run:
             await self.single(op)
 
     async def _bulk(self, ops: Sequence[OpRecord]) -> list[OpRecord]:
-        value = target_type(ops[0].action)
         last: BaseException | None = None
         by_id = {op.action.zoom_id: op for op in ops if op.action.zoom_id}
         remaining = list(ops)
         for _ in range(MAX_ATTEMPTS):
             await self.journal.sent(remaining)
             try:
-                result = await self.client.users.bulk_features(
-                    feature_type="user_type",
-                    feature_value=value,
-                    user_ids=[op.action.zoom_id or "" for op in remaining],
-                )
+                result = await execute_many(self.client, [op.action for op in remaining])
             except ZoomError as exc:
                 stop = _stop_for(exc)
                 if stop is not None:
@@ -282,8 +277,8 @@ class _Run:
                     return []
                 if _is_ambiguous(exc):
                     last = exc
-                    # Setting a type is idempotent: the same call again cannot apply anything twice
-                    # and costs one request instead of thirty reads.
+                    # A bulk kind sets a value, which is idempotent: the same call again cannot
+                    # apply anything twice and costs one request instead of thirty reads.
                     continue
                 # Refused as a whole (a malformed id, say): let each one meet Zoom alone.
                 await self.journal.back_to_pending(remaining)
@@ -355,12 +350,7 @@ async def _gather(coros: Any) -> None:
 
 def _needs_seat(op: OpRecord) -> bool:
     action = op.action
-    if action.kind is ActionKind.LICENSE:
-        return True
-    return (
-        action.kind is ActionKind.CREATE
-        and int(action.payload.get("type", UserType.LICENSED)) != UserType.BASIC
-    )
+    return SPECS[action.kind].needs_seat(action.payload)
 
 
 async def apply_plan(
@@ -457,7 +447,8 @@ async def _phases(run: _Run, ops: list[OpRecord]) -> None:
             # After the downgrades: the seats they freed are free now.
             seat_budget, addon_budget = await run.free_seats()
             seats_checked = True
-        if kind is ActionKind.ADD_ADDON:
+        entry = SPECS[kind]
+        if any(entry.addon_seat(op.action.payload) is not None for op in phase):
             _, addon_budget = await run.free_seats()
         over: list[Outcome] = []
         allowed: list[OpRecord] = []
@@ -467,8 +458,8 @@ async def _phases(run: _Run, ops: list[OpRecord]) -> None:
                     over.append(_failure(op, error=f"{SEATS_WAITING}: no free licensed seat left"))
                     continue
                 seat_budget -= 1
-            if kind is ActionKind.ADD_ADDON:
-                capacity = int(op.action.payload.get("capacity", 500))
+            capacity = entry.addon_seat(op.action.payload)
+            if capacity is not None:
                 if addon_budget.get(capacity, 0) <= 0:
                     over.append(
                         _failure(op, error=f"{ADDON_WAITING}: no free Large Meetings {capacity} seat")
@@ -478,10 +469,20 @@ async def _phases(run: _Run, ops: list[OpRecord]) -> None:
             allowed.append(op)
         if over:
             await run.finish(over)
-        if kind in _BULK_KINDS:
-            with_id = [op for op in allowed if op.action.zoom_id]
-            without = [op for op in allowed if not op.action.zoom_id]
-            chunks = [with_id[i : i + BULK_SIZE] for i in range(0, len(with_id), BULK_SIZE)]
+        if entry.bulk:
+            # One call carries one payload (one type, one capacity): batch by payload.
+            by_payload: dict[Any, list[OpRecord]] = {}
+            without = []
+            for op in allowed:
+                if op.action.zoom_id:
+                    by_payload.setdefault(op.action.payload, []).append(op)
+                else:
+                    without.append(op)
+            chunks = [
+                same[i : i + BULK_SIZE]
+                for same in by_payload.values()
+                for i in range(0, len(same), BULK_SIZE)
+            ]
             await _gather([run.bulk(chunk) for chunk in chunks] + [run.single(op) for op in without])
         else:
             await _gather(run.single(op) for op in allowed)

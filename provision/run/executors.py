@@ -1,16 +1,24 @@
-"""One Zoom call per action kind, and how to tell from Zoom whether an action already took effect.
+"""The Zoom side of each kind of action: how it is sent and how Zoom is read to tell whether it took.
 
-`verify` is what makes resending safe: an operation whose answer was lost is re-read first, and
-if Zoom already shows the target state it is done, without a second write.
+One `Executor` per ActionKind in `EXECUTORS` (the pure side of a kind is its entry in
+provision.core.actions.SPECS). `verify` is what makes resending safe: an operation whose answer
+was lost is re-read first, and if Zoom already shows the target state it is done, without a
+second write. Kinds whose entry says `bulk` also have `send_many`: one call for up to BULK_SIZE
+actions with the same payload, answering per user.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from provision.core.actions import SPECS, Addon, Group, NewUser, SetType
 from provision.core.plan import Action, ActionKind
-from zoom_client import AsyncZoomClient, CreateAction, NotFoundError, UserType
+from zoom_client import AsyncZoomClient, BulkFeatureResult, CreateAction, NotFoundError, User
+
+P = TypeVar("P")
+BULK_SIZE = 30  # POST /users/features takes at most 30 users
 
 
 @dataclass
@@ -19,75 +27,192 @@ class Done:
     observed: dict[str, Any] | None = None
 
 
+Send = Callable[[AsyncZoomClient, Action], Awaitable[Done]]
+Check = Callable[[AsyncZoomClient, Action], Awaitable["Done | None"]]
+SendMany = Callable[[AsyncZoomClient, Sequence[Action]], Awaitable[BulkFeatureResult]]
+
+
+@dataclass(frozen=True)
+class Executor:
+    """How one kind is carried out in Zoom (`send`), read back (`check`), and sent in bulk."""
+
+    send: Send
+    check: Check
+    send_many: SendMany | None = None
+
+
 def user_ref(action: Action) -> str:
     # Zoom takes the email wherever a userId goes; pending users have no id at all.
     return action.zoom_id or action.email
 
 
-def target_type(action: Action) -> int:
-    default = UserType.BASIC if action.kind is ActionKind.UNLICENSE else UserType.LICENSED
-    return int(action.payload.get("type", default))
+async def _read(client: AsyncZoomClient, ref: str) -> User | None:
+    try:
+        return await client.users.get(ref)
+    except NotFoundError:
+        return None
+
+
+def _payload(action: Action, kind: type[P]) -> P:
+    payload = action.payload
+    if not isinstance(payload, kind):  # the registry pairs them: only a hand-built Action gets here
+        raise TypeError(f"{action.kind} with a {type(payload).__name__} payload")
+    return payload
+
+
+# ---------------------------------------------------------------- type (license)
+
+
+async def _set_type(client: AsyncZoomClient, action: Action) -> Done:
+    await client.users.set_type(user_ref(action), _payload(action, SetType).type)
+    return Done()
+
+
+async def _has_type(client: AsyncZoomClient, action: Action) -> Done | None:
+    user = await _read(client, user_ref(action))
+    if user is None or int(user.type) != _payload(action, SetType).type:
+        return None
+    return Done(zoom_id=user.id)
+
+
+async def _set_types(client: AsyncZoomClient, actions: Sequence[Action]) -> BulkFeatureResult:
+    """POST /users/features user_type for actions with the same SetType (Zoom takes 1, 2 and 99)."""
+    return await client.users.bulk_features(
+        feature_type="user_type",
+        feature_value=_payload(actions[0], SetType).type,
+        user_ids=[action.zoom_id or "" for action in actions],
+    )
+
+
+SET_TYPE = Executor(_set_type, _has_type, _set_types)
+
+
+# ---------------------------------------------------------------- status
+
+
+async def _deactivate(client: AsyncZoomClient, action: Action) -> Done:
+    await client.users.deactivate(user_ref(action))
+    return Done()
+
+
+async def _activate(client: AsyncZoomClient, action: Action) -> Done:
+    await client.users.activate(user_ref(action))
+    return Done()
+
+
+def _has_status(status: str) -> Check:
+    async def check(client: AsyncZoomClient, action: Action) -> Done | None:
+        user = await _read(client, user_ref(action))
+        return Done(zoom_id=user.id) if user is not None and user.status == status else None
+
+    return check
+
+
+# ---------------------------------------------------------------- create
+
+
+async def _create(client: AsyncZoomClient, action: Action) -> Done:
+    new = _payload(action, NewUser)
+    user = await client.users.create(
+        email=action.email,
+        type=new.type,
+        action=CreateAction(new.action),
+        first_name=new.first_name,
+        last_name=new.last_name,
+    )
+    return Done(zoom_id=user.id, observed={"zoom_id": user.id, "status": user.status})
+
+
+async def _exists(client: AsyncZoomClient, action: Action) -> Done | None:
+    # It exists: creating it again would only be refused (1005).
+    user = await _read(client, action.email)
+    if user is None:
+        return None
+    return Done(zoom_id=user.id, observed={"zoom_id": user.id, "status": user.status})
+
+
+# ---------------------------------------------------------------- add-ons
+
+
+async def _addon_on(client: AsyncZoomClient, action: Action) -> Done:
+    capacity = _payload(action, Addon).capacity
+    await client.users.update_features(
+        user_ref(action), large_meeting=True, large_meeting_capacity=capacity if capacity is not None else 500
+    )
+    return Done()
+
+
+async def _addon_off(client: AsyncZoomClient, action: Action) -> Done:
+    await client.users.update_features(user_ref(action), large_meeting=False)
+    return Done()
+
+
+def _holds_addon(wanted: bool) -> Check:
+    async def check(client: AsyncZoomClient, action: Action) -> Done | None:
+        user = await _read(client, user_ref(action))
+        if user is None:
+            return None
+        settings = await client.users.get_settings(user.id or action.email)
+        holds = bool(settings.feature is not None and settings.feature.large_meeting)
+        return Done(zoom_id=user.id) if holds is wanted else None
+
+    return check
+
+
+# ---------------------------------------------------------------- groups and adoption
+
+
+async def _join_group(client: AsyncZoomClient, action: Action) -> Done:
+    group_id = _payload(action, Group).group_id
+    if action.zoom_id:
+        await client.groups.add_members(group_id, user_ids=[action.zoom_id])
+    else:
+        await client.groups.add_members(group_id, emails=[action.email])
+    return Done()
+
+
+async def _in_group(client: AsyncZoomClient, action: Action) -> Done | None:
+    user = await _read(client, user_ref(action))
+    if user is None or _payload(action, Group).group_id not in (user.group_ids or []):
+        return None
+    return Done(zoom_id=user.id)
+
+
+async def _nothing(client: AsyncZoomClient, action: Action) -> Done:
+    return Done()
+
+
+EXECUTORS: dict[ActionKind, Executor] = {
+    ActionKind.REMOVE_ADDON: Executor(_addon_off, _holds_addon(False)),
+    ActionKind.UNLICENSE: SET_TYPE,
+    ActionKind.DEACTIVATE: Executor(_deactivate, _has_status("inactive")),
+    ActionKind.REACTIVATE: Executor(_activate, _has_status("active")),
+    ActionKind.CREATE: Executor(_create, _exists),
+    ActionKind.LICENSE: SET_TYPE,
+    ActionKind.ADD_ADDON: Executor(_addon_on, _holds_addon(True)),
+    ActionKind.ADD_TO_GROUP: Executor(_join_group, _in_group),
+    ActionKind.ADOPT: Executor(_nothing, _nothing),  # no Zoom call: it only becomes managed
+}
+
+if set(EXECUTORS) != set(ActionKind):  # a kind without its executor would fail mid-apply
+    raise RuntimeError(f"no Executor for {sorted(set(ActionKind) - set(EXECUTORS))}")
+if missing := [k for k, s in SPECS.items() if s.bulk and EXECUTORS[k].send_many is None]:
+    raise RuntimeError(f"bulk kinds without send_many: {missing}")
 
 
 async def execute(client: AsyncZoomClient, action: Action) -> Done:
     """Send the one write this action needs (ADOPT needs none)."""
-    kind = action.kind
-    ref = user_ref(action)
-    if kind in (ActionKind.LICENSE, ActionKind.UNLICENSE):
-        await client.users.set_type(ref, target_type(action))
-    elif kind is ActionKind.DEACTIVATE:
-        await client.users.deactivate(ref)
-    elif kind is ActionKind.REACTIVATE:
-        await client.users.activate(ref)
-    elif kind is ActionKind.ADD_ADDON:
-        await client.users.update_features(
-            ref, large_meeting=True, large_meeting_capacity=int(action.payload.get("capacity", 500))
-        )
-    elif kind is ActionKind.REMOVE_ADDON:
-        await client.users.update_features(ref, large_meeting=False)
-    elif kind is ActionKind.ADD_TO_GROUP:
-        group_id = str(action.payload["group_id"])
-        if action.zoom_id:
-            await client.groups.add_members(group_id, user_ids=[action.zoom_id])
-        else:
-            await client.groups.add_members(group_id, emails=[action.email])
-    elif kind is ActionKind.CREATE:
-        payload = action.payload
-        user = await client.users.create(
-            email=action.email,
-            type=int(payload.get("type", UserType.LICENSED)),
-            action=CreateAction(str(payload.get("action", CreateAction.CREATE))),
-            first_name=payload.get("first_name"),
-            last_name=payload.get("last_name"),
-        )
-        return Done(zoom_id=user.id, observed={"zoom_id": user.id, "status": user.status})
-    return Done()
+    return await EXECUTORS[action.kind].send(client, action)
 
 
 async def verify(client: AsyncZoomClient, action: Action) -> Done | None:
     """Done if Zoom already shows what this action intends; None if it does not (or the user is gone)."""
-    kind = action.kind
-    if kind is ActionKind.ADOPT:
-        return Done()
-    try:
-        user = await client.users.get(user_ref(action) if kind is not ActionKind.CREATE else action.email)
-    except NotFoundError:
-        return None
-    if kind in (ActionKind.LICENSE, ActionKind.UNLICENSE):
-        ok = int(user.type) == target_type(action)
-    elif kind is ActionKind.DEACTIVATE:
-        ok = user.status == "inactive"
-    elif kind is ActionKind.REACTIVATE:
-        ok = user.status == "active"
-    elif kind is ActionKind.CREATE:
-        ok = True  # it exists: creating it again would only be refused (1005)
-        return Done(zoom_id=user.id, observed={"zoom_id": user.id, "status": user.status})
-    elif kind is ActionKind.ADD_TO_GROUP:
-        ok = str(action.payload.get("group_id")) in (user.group_ids or [])
-    elif kind in (ActionKind.ADD_ADDON, ActionKind.REMOVE_ADDON):
-        settings = await client.users.get_settings(user.id or action.email)
-        holds = bool(settings.feature is not None and settings.feature.large_meeting)
-        ok = holds if kind is ActionKind.ADD_ADDON else not holds
-    else:
-        ok = False
-    return Done(zoom_id=user.id) if ok else None
+    return await EXECUTORS[action.kind].check(client, action)
+
+
+async def execute_many(client: AsyncZoomClient, actions: Sequence[Action]) -> BulkFeatureResult:
+    """One call for up to BULK_SIZE actions of one bulk kind with one payload, all with a zoom_id."""
+    send_many = EXECUTORS[actions[0].kind].send_many
+    if send_many is None:
+        raise TypeError(f"{actions[0].kind} cannot be sent in bulk")
+    return await send_many(client, actions)

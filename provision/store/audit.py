@@ -77,3 +77,28 @@ def record_event(
     session.add(event)
     session.flush()
     return event
+
+
+EXPORT = "export"
+
+
+def record_export(
+    session: Session,
+    *,
+    actor: str,
+    files: list[str],
+    filters: Mapping[str, Any],
+    school: str | None = None,
+) -> AuditEvent:
+    """Who exported what, with which filters: an export hands records out, so it is audited too.
+
+    The event names no person, so reconcile's reading of what we last set skips it.
+    """
+    return record_event(
+        session,
+        actor=actor,
+        action=EXPORT,
+        result="succeeded",
+        institution_code=school,
+        after={"files": files, "filters": {k: v for k, v in filters.items() if v is not None}},
+    )

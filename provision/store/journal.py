@@ -23,7 +23,8 @@ from sqlalchemy import Connection, Engine, bindparam, func, insert, select, upda
 from sqlmodel import Session
 
 from models import AuditEvent, ManagedUser, Operation, PlanRecord, ZoomUserSnapshot, bulk_insert
-from provision.core.plan import Action, ActionKind, Plan, sort_actions
+from provision.core.actions import SPECS, Group, NewUser, SnapshotEffect
+from provision.core.plan import Action, Plan, sort_actions
 from provision.store.audit import event_row
 
 GROUP_COMMIT_WINDOW = 0.015  # seconds
@@ -275,39 +276,25 @@ def _audit_row(outcome: Outcome, actor: str, at: datetime) -> dict[str, Any]:
     )
 
 
-# What a succeeded action changes in the snapshot row, so that a fresh plan is empty.
-def _snapshot_change(action: Action) -> dict[str, Any]:
-    kind = action.kind
-    if kind is ActionKind.UNLICENSE:
-        return {"type": int(action.payload.get("type", 1))}
-    if kind is ActionKind.LICENSE:
-        return {"type": int(action.payload.get("type", 2))}
-    if kind is ActionKind.DEACTIVATE:
-        return {"status": "inactive"}
-    if kind is ActionKind.REACTIVATE:
-        return {"status": "active"}
-    if kind is ActionKind.ADD_ADDON:
-        return {"large_meeting": True, "large_meeting_capacity": action.payload.get("capacity")}
-    if kind is ActionKind.REMOVE_ADDON:
-        return {"large_meeting": False, "large_meeting_capacity": None}
-    return {}
-
-
 def _update_snapshot(conn: Connection, outcomes: Sequence[Outcome], now: datetime) -> None:
+    """Apply what succeeded actions change (each kind's SnapshotEffect), so a fresh plan is empty."""
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     created: list[Outcome] = []
     managed: dict[str, tuple[str | None, bool]] = {}
     for outcome in outcomes:
         action = outcome.op.action
-        if action.kind is ActionKind.CREATE:
+        entry = SPECS[action.kind]
+        effect = entry.effect
+        if effect is SnapshotEffect.NEW_USER:
             created.append(outcome)
             managed[action.email] = (outcome.zoom_id or action.zoom_id, True)
-        elif action.kind is ActionKind.ADOPT:
+        elif effect is SnapshotEffect.MANAGE:
             managed.setdefault(action.email, (action.zoom_id, False))
-        elif action.kind is ActionKind.ADD_TO_GROUP:
-            _snapshot_group(conn, action.email, str(action.payload.get("group_id")), now)
+        elif effect is SnapshotEffect.JOIN_GROUP:
+            assert isinstance(action.payload, Group)
+            _snapshot_group(conn, action.email, action.payload.group_id, now)
         else:
-            change = _snapshot_change(action)
+            change = entry.snapshot(action.payload)
             if change:
                 key = tuple(sorted(change))
                 by_columns.setdefault(key, []).append(
@@ -327,16 +314,17 @@ def _snapshot_created(conn: Connection, outcomes: Sequence[Outcome], now: dateti
     rows = []
     for outcome in outcomes:
         action = outcome.op.action
-        create_action = str(action.payload.get("action", "create"))
+        new = action.payload
+        assert isinstance(new, NewUser)
         rows.append(
             {
                 "email": action.email,
                 "zoom_id": outcome.zoom_id or action.zoom_id,
-                "type": int(action.payload.get("type", 2)),
+                "type": new.type,
                 # Only action=create sends an invitation; the other actions make an active user.
-                "status": "pending" if create_action == "create" else "active",
-                "first_name": action.payload.get("first_name"),
-                "last_name": action.payload.get("last_name"),
+                "status": "pending" if new.action == "create" else "active",
+                "first_name": new.first_name,
+                "last_name": new.last_name,
                 "observed_at": now,
             }
         )

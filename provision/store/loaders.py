@@ -14,6 +14,7 @@ from sqlalchemy import String, cast, null, select
 from sqlalchemy.orm import Session
 
 from models import AccountSnapshot, AuditEvent, Institution, ManagedUser, Membership, Person, ZoomUserSnapshot
+from provision.core.actions import TYPE_SETTING
 from provision.core.state import (
     BASIC_TYPE,
     LICENSED_TYPE,
@@ -176,8 +177,8 @@ def load_observed(session: Session, *, logins: bool = True) -> Observed:
     )
 
 
-# The audit actions that set a user's license type (ActionKind values written by apply).
-_TYPE_ACTIONS = ("create", "license", "unlicense", "deactivate", "reactivate")
+# The audit actions that set a user's license type (the registry's kinds with sets_type).
+_TYPE_ACTIONS = TYPE_SETTING
 
 
 def load_licensed_by_us(session: Session) -> frozenset[str]:

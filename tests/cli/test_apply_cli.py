@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ from typer.testing import CliRunner
 
 from models import Institution, Membership, Person, init_db, make_engine
 from provision.cli import app
+from tests.cli.envelope import envelope, payload
 from zoom_client.sandbox import Sandbox, SandboxConfig
 
 runner = CliRunner()
@@ -64,7 +64,7 @@ def test_apply_yes_json_licenses_and_a_second_apply_has_nothing_to_do(
     )
 
     assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert data["complete"] is True
     assert data["counts"]["license"] == {"succeeded": 3, "failed": 0, "pending": 0}
     assert Sandbox.load(tmp_path / "sandbox-state.json").licensed_count() == 3
@@ -102,10 +102,11 @@ def test_apply_partial_failure_exits_1_and_rerun_finishes(tmp_path: Path, sqlite
     result = runner.invoke(app, ["--db", sqlite_url, "--sandbox", "apply", "--yes", "--json"])
 
     assert result.exit_code == 1
-    data = json.loads(result.stdout)
+    document = envelope(result.stdout)
+    data = document["data"]
     assert data["counts"]["license"]["succeeded"] == 2
     assert data["counts"]["license"]["failed"] == 2
-    assert "run `provision apply` again" in data["error"]["message"]
+    assert "run `provision apply` again" in document["error"]["message"]
     assert Sandbox.load(tmp_path / "sandbox-state.json").licensed_count() == 10
 
 

@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner, Result
 
 from provision.cli import app
+from tests.cli.envelope import payload
 from tests.provision.ops_data import INJECTION, make_db, seed
 
 
@@ -34,7 +35,7 @@ def test_export_xlsx_with_range_and_school(sqlite_url: str, tmp_path: Path) -> N
         "--json",
     )
     assert code == 0, result.output
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert data["files"] == [str(target)]
     assert data["rows"]["Changes"] == 0  # the 0690 change is on 2026-09-13
     wb = load_workbook(target)
@@ -44,7 +45,10 @@ def test_export_xlsx_with_range_and_school(sqlite_url: str, tmp_path: Path) -> N
     code, result = run(sqlite_url, "audit", "export", str(target))
     assert code == 0
     assert f"wrote {target}" in result.stdout
-    assert load_workbook(target)["Changes"].max_row == 4
+    # three seeded changes and the first export's own audit row (who exported, with which filters)
+    changes = list(load_workbook(target)["Changes"].iter_rows(min_row=2, values_only=True))
+    assert len(changes) == 4
+    assert changes[-1][2] == "export"
 
 
 def test_export_csv(sqlite_url: str, tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import pytest
@@ -11,6 +10,7 @@ from typer.testing import CliRunner
 
 from models.db import dispose_engines, head_revision, make_engine
 from provision.cli import app
+from tests.cli.envelope import payload
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +27,7 @@ def _run(*args: str) -> tuple[int, str]:
 def test_upgrade_creates_then_reports_nothing_to_do(database_url: str) -> None:
     code, out = _run("--db", database_url, "db", "current", "--json")
     assert code == 0, out
-    assert json.loads(out)["revision"] is None
+    assert payload(out)["revision"] is None
 
     code, out = _run("--db", database_url, "db", "upgrade")
     assert code == 0, out
@@ -35,7 +35,7 @@ def test_upgrade_creates_then_reports_nothing_to_do(database_url: str) -> None:
 
     code, out = _run("--db", database_url, "db", "upgrade", "--json")
     assert code == 0, out
-    data = json.loads(out)
+    data = payload(out)
     assert data["before"] == data["after"] == data["head"] == head_revision()
     assert data["changed"] is False
 
@@ -47,7 +47,7 @@ def test_upgrade_creates_then_reports_nothing_to_do(database_url: str) -> None:
 def test_default_database_is_a_file_in_the_working_directory(tmp_path: object) -> None:
     code, out = _run("db", "upgrade", "--json")  # the autouse fixture chdir'ed to tmp_path
     assert code == 0, out
-    assert json.loads(out)["database"] == "sqlite:///provision.db"
+    assert payload(out)["database"] == "sqlite:///provision.db"
     assert (tmp_path / "provision.db").exists()  # type: ignore[operator]
 
 

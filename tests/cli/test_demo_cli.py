@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -10,6 +9,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from provision.cli import app
+from tests.cli.envelope import payload
 
 
 def code(result: Result) -> int:
@@ -24,7 +24,7 @@ def test_demo_json_in_a_new_directory(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["demo", "--dir", str(target), "--json"])
 
     assert code(result) == 0, result.output
-    data = json.loads(result.stdout)  # nothing but the JSON document on stdout
+    data = payload(result.stdout)  # nothing but the JSON document on stdout
     titles = [step["title"] for step in data["steps"]]
     assert titles[:3] == ["setup", "sample", "import schools"]
     assert {"roster with errors", "plan", "apply", "second roster", "reconcile", "audit export"} <= set(

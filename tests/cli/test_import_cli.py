@@ -12,6 +12,7 @@ from typer.testing import CliRunner, Result
 
 from models.db import dispose_engines
 from provision.cli import app
+from tests.cli.envelope import payload
 from tests.importers.conftest import SCHOOLS, write_xlsx
 
 
@@ -33,7 +34,7 @@ def _roster(tmp_path: Path, name: str, rows: list[list[Any]]) -> Path:
 def test_schools_then_roster_json(db: str, tmp_path: Path) -> None:
     result = run(db, "import", "schools", str(tmp_path / "schools.xlsx"), "--json")
     assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert data["committed"] is True
     assert data["totals"]["added"] == 4
     path = _roster(
@@ -41,7 +42,7 @@ def test_schools_then_roster_json(db: str, tmp_path: Path) -> None:
     )
     result = run(db, "import", "roster", str(path), "--json")
     assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert (data["committed"], data["rows_accepted"], data["schools"]["0421"]["added"]) == (True, 2, 2)
     assert data["rejects_file"] is None
     again = run(db, "import", "roster", str(path))
@@ -63,7 +64,7 @@ def test_rejected_rows_exit_2_and_write_the_rejects_workbook(db: str, tmp_path: 
     out = tmp_path / "fix-me.xlsx"
     result = run(db, "import", "roster", str(path), "--json", "--rejects-out", str(out))
     assert result.exit_code == 2
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert data["committed"] is False
     assert data["rejected"][0]["row"] == 3
     assert data["rejects_file"] == str(out)
@@ -71,7 +72,7 @@ def test_rejected_rows_exit_2_and_write_the_rejects_workbook(db: str, tmp_path: 
     # --skip-invalid: the valid row is committed, exit 0
     result = run(db, "import", "roster", str(path), "--skip-invalid", "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["rows_accepted"] == 1
+    assert payload(result.stdout)["rows_accepted"] == 1
 
 
 def test_dry_run_and_shrink_refusal(db: str, tmp_path: Path) -> None:

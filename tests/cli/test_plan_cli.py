@@ -13,6 +13,7 @@ from typer.testing import CliRunner, Result
 from models import init_db, make_engine
 from provision.cli import app
 from provision.core.plan import Plan
+from tests.cli.envelope import payload
 from tests.provision.test_planning import seed_school, seed_zoom
 
 LEFT = datetime.now(UTC) - timedelta(days=60)
@@ -72,7 +73,7 @@ def test_plan_json_and_out_file_round_trip(db: str, tmp_path: Path) -> None:
     target = tmp_path / "plans" / "plan.json"
     result = run("--db", db, "plan", "--json", "--out", str(target))
     assert code(result) == 0, result.output
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert data["counts"]["unlicense"] == 1
     assert data["counts"]["license"] == 1
     assert data["counts"]["create"] == 2  # t1 licensed, t2 basic (quota 2)
@@ -86,13 +87,19 @@ def test_plan_json_and_out_file_round_trip(db: str, tmp_path: Path) -> None:
 def test_plan_for_one_school_and_unknown_school(db: str) -> None:
     result = run("--db", db, "plan", "--school", "0421", "--json")
     assert code(result) == 0
-    assert list(json.loads(result.stdout)["summary"]["schools"]) == ["0421"]
+    assert list(payload(result.stdout)["summary"]["schools"]) == ["0421"]
     bad = run("--db", db, "plan", "--school", "0412", "--json")
     assert code(bad) == 2
     assert "unknown school '0412'" in json.loads(bad.stdout)["error"]["message"]
 
 
-def test_plan_without_snapshot_says_to_sync(sqlite_url: str) -> None:
+def test_plan_without_snapshot_says_to_sync(sqlite_url: str, tmp_path: Path) -> None:
+    # No database file at all: named, and not created empty.
+    result = run("--db", sqlite_url, "plan")
+    assert code(result) == 2
+    assert f"no database at {tmp_path / 'provision.db'}" in err(result)
+    assert not (tmp_path / "provision.db").exists()
+    assert code(run("--db", sqlite_url, "db", "upgrade")) == 0
     result = run("--db", sqlite_url, "plan")
     assert code(result) == 2
     assert "no Zoom snapshot: run `provision sync` first" in err(result)
@@ -110,7 +117,7 @@ def test_unsafe_plan_exits_1_and_force_accepts(
     assert not (tmp_path / "p.json").exists()
     forced = run("--db", db, "plan", "--force", "--json")
     assert code(forced) == 0
-    assert json.loads(forced.stdout)["counts"]["unlicense"] == 1
+    assert payload(forced.stdout)["counts"]["unlicense"] == 1
 
 
 def test_policy_show_prints_the_effective_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -121,10 +128,15 @@ def test_policy_show_prints_the_effective_policy(tmp_path: Path, monkeypatch: py
     policy.write_text('revoke = "deactivate"\ngrace_days = 3\n', encoding="utf-8")
     monkeypatch.setenv("PROVISION_POLICY", str(policy))
     shown = run("policy", "show", "--json")
-    data = json.loads(shown.stdout)
-    assert data["revoke"] == "deactivate"
-    assert data["grace_days"] == 3
-    assert data["licensed_roles"] == ["admin", "teacher", "staff"]
+    data = payload(shown.stdout)
+    assert data["policy"]["revoke"] == "deactivate"
+    assert data["policy"]["grace_days"] == 3
+    assert data["policy"]["licensed_roles"] == ["admin", "teacher", "staff"]
+    assert data["differs"] == {
+        "revoke": {"value": "deactivate", "default": "downgrade"},
+        "grace_days": {"value": 3, "default": 14},
+    }
+    assert data["source"] == str(policy)
 
 
 def test_bad_policy_file_names_the_file_and_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -133,7 +145,7 @@ def test_bad_policy_file_names_the_file_and_key(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("PROVISION_POLICY", str(policy))
     result = run("policy", "show")
     assert code(result) == 2
-    assert f"{policy}: unknown key 'grace_dayz'" in err(result)
+    assert f"{policy}: unknown key 'grace_dayz' (did you mean 'grace_days'?)" in err(result)
 
 
 def test_big_plans_show_a_few_lines_per_school_unless_all(db: str, monkeypatch: pytest.MonkeyPatch) -> None:

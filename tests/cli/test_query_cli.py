@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner, Result
 
 from provision.cli import app
+from tests.cli.envelope import envelope, payload
 from tests.provision.ops_data import INJECTION, make_db, seed
 
 
@@ -24,7 +24,7 @@ def run(db: str, *args: str) -> tuple[int, Result]:
 
 
 def as_json(result: Result) -> Any:
-    return json.loads(result.stdout)
+    return payload(result.stdout)
 
 
 def test_schools_json(db: str) -> None:
@@ -93,6 +93,6 @@ def test_unknown_names_exit_2_with_suggestions(db: str, args: tuple[str, ...], e
     assert expected in result.stderr
     code, result = run(db, *args, "--json")
     assert code == 2
-    error = as_json(result)["error"]
+    error = envelope(result.stdout)["error"]
     assert error["type"] == "InputError"
     assert expected in error["message"]

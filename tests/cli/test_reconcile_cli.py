@@ -12,6 +12,7 @@ from typer.testing import CliRunner, Result
 
 from provision.cli import app
 from provision.core.policy import Policy
+from tests.cli.envelope import payload
 from tests.provision.apply_kit import converge, database, licensed_emails, seed
 from zoom_client.sandbox import Sandbox, SandboxConfig
 
@@ -50,7 +51,7 @@ def test_clean_account_exits_0_with_json(db: str) -> None:
     result = run(db, "reconcile", "--json")
 
     assert code(result) == 0, result.output
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert data["clean"] is True
     assert data["alerts"] == 0
     assert data["account"]["purchased"] == 10
@@ -63,7 +64,7 @@ def test_drift_exits_3_and_names_the_change(db: str) -> None:
     result = run(db, "reconcile", "--json")
 
     assert code(result) == 3, result.output
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert data["clean"] is False
     assert data["counts"]["changed_by_hand"] == 1
     [item] = data["kinds"]["changed_by_hand"]
@@ -94,7 +95,7 @@ def test_fix_yes_repairs_then_exits_0_and_stays_clean(db: str) -> None:
     result = run(db, "reconcile", "--fix", "--yes", "--json")
 
     assert code(result) == 0, result.output
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert data["clean"] is True
     assert data["fix"]["found"]["changed_by_hand"] == 1
     assert data["fix"]["applied"]["succeeded"] >= 1
@@ -103,6 +104,7 @@ def test_fix_yes_repairs_then_exits_0_and_stays_clean(db: str) -> None:
 
 
 def test_no_snapshot_source_is_a_clear_error(sqlite_url: str) -> None:
+    assert CliRunner().invoke(app, ["--db", sqlite_url, "db", "upgrade"]).exit_code == 0
     result = CliRunner().invoke(app, ["--db", sqlite_url, "reconcile", "--json"])
 
     assert code(result) == 2

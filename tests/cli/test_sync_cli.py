@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -11,6 +10,7 @@ from typer.testing import CliRunner
 
 from models import AccountSnapshot, ZoomUserSnapshot, make_engine
 from provision.cli import app
+from tests.cli.envelope import payload
 from zoom_client.sandbox import Sandbox, SandboxConfig
 
 runner = CliRunner()
@@ -30,7 +30,7 @@ def test_sync_json_counts_users_of_every_status_and_the_seats(tmp_path: Path, sq
     result = runner.invoke(app, ["--db", sqlite_url, "--sandbox", "sync", "--json"])
 
     assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
+    data = payload(result.stdout)
     assert data["users"]["active"] == 2
     assert data["users"]["inactive"] == 1
     assert data["licensed"] == 1

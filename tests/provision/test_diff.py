@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from provision.core.actions import Addon, Group
 from provision.core.diff import compute_plan
 from provision.core.plan import ActionKind, Plan
 from provision.core.policy import Policy, parse_policy
@@ -71,8 +72,8 @@ def test_new_teacher_is_created_licensed_and_a_basic_one_is_upgraded() -> None:
     plan = plan_of(desired(person("new@x.ua"), person("basic@x.ua")), observed(zuser("basic@x.ua", 1)))
     create = next(a for a in plan.actions if a.email == "new@x.ua")
     assert create.kind is ActionKind.CREATE
-    assert create.payload["type"] == 2
-    assert create.payload["action"] == "create"
+    assert create.payload.type == 2
+    assert create.payload.action == "create"
     assert kinds(plan, "basic@x.ua") == [ActionKind.LICENSE]
     assert plan.waiting == []
 
@@ -206,7 +207,7 @@ def test_addons_follow_the_role_only_for_licensed_people() -> None:
     ]
     plan = plan_of(desired(*people, schools={"0421": 2}), observed(*users), Policy(addons={"admin": 500}))
     assert kinds(plan, "adm1@x.ua") == [ActionKind.LICENSE, ActionKind.ADD_ADDON]
-    assert next(a for a in plan.actions if a.kind is ActionKind.ADD_ADDON).payload == {"capacity": 500}
+    assert next(a for a in plan.actions if a.kind is ActionKind.ADD_ADDON).payload == Addon(500)
     # the teacher loses the add-on (role gets none); adm2 waits (quota 2: adm + incumbent teacher)
     assert kinds(plan, "t@x.ua") == [ActionKind.REMOVE_ADDON]
     assert kinds(plan, "adm3@x.ua") == []
@@ -229,7 +230,7 @@ def test_group_membership_added_when_the_school_has_a_group() -> None:
     (action,) = plan.actions
     assert action.kind is ActionKind.ADD_TO_GROUP
     assert action.email == "t@x.ua"
-    assert action.payload == {"group_id": "grp1"}
+    assert action.payload == Group("grp1")
     assert plan_of(d, o, Policy(use_groups=False, addons={})).actions == []
 
 
@@ -271,7 +272,7 @@ def test_keep_holders_vs_strict_priority_when_an_admin_arrives_at_a_full_school(
 
 def test_waiting_person_absent_from_zoom_is_created_basic() -> None:
     plan = plan_of(desired(person("a@x.ua"), person("b@x.ua"), schools={"0421": 1}), observed())
-    creates = {a.email: a.payload["type"] for a in plan.actions if a.kind is ActionKind.CREATE}
+    creates = {a.email: a.payload.type for a in plan.actions if a.kind is ActionKind.CREATE}
     assert creates == {"a@x.ua": 2, "b@x.ua": 1}
 
 

@@ -7,7 +7,6 @@ apply runs as a real subprocess of the CLI with the Zoom credentials in its envi
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import socket
@@ -25,6 +24,7 @@ from sqlmodel import Session
 
 from models import Operation
 from provision.run.observe import sync
+from tests.cli.envelope import payload
 from tests.provision.apply_kit import assert_audited_once, database, seed
 from zoom_client import AsyncZoomClient, ZoomSettings
 
@@ -131,7 +131,7 @@ def test_apply_killed_mid_run_then_rerun_completes_without_acting_twice(
     second = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tmp_path, timeout=120)
 
     assert second.returncode == 0, second.stderr
-    result = json.loads(second.stdout)
+    result = payload(second.stdout)
     assert result["complete"] is True
     users = {u["email"]: u for u in sandbox.users()}
     assert all(users[email]["type"] == 2 for email, _, _ in teachers)

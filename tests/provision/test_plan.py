@@ -7,12 +7,23 @@ from datetime import UTC, datetime
 
 import pytest
 
+from provision.core.actions import TO_LICENSED
 from provision.core.plan import ORDER, Action, ActionKind, Plan, Waiting, sort_actions
 from provision.errors import InputError
 
 
 def act(kind: ActionKind, email: str, code: str | None = "0421", **payload: object) -> Action:
-    return Action(kind=kind, email=email, institution_code=code, reason="r", zoom_id="z", payload=payload)
+    """The action as a plan file spells it (the payload as JSON fields)."""
+    return Action.from_data(
+        {
+            "kind": kind,
+            "email": email,
+            "institution_code": code,
+            "reason": "r",
+            "zoom_id": "z",
+            "payload": payload,
+        }
+    )
 
 
 def test_apply_order_is_revoke_first_then_grant_then_addons() -> None:
@@ -40,7 +51,7 @@ def test_keys_identify_the_change_and_fast_constructor_builds_the_same_action() 
     assert act(ActionKind.LICENSE, "a@x").key() == "license:a@x"
     assert act(ActionKind.ADD_ADDON, "a@x", capacity=1000).key() == "add_addon:a@x:1000"
     assert act(ActionKind.ADD_TO_GROUP, "a@x", group_id="g1").key() == "add_to_group:a@x:g1"
-    made = Action.make(ActionKind.LICENSE, "a@x", "0421", "r", "z", {}, {}, {})
+    made = Action.make(ActionKind.LICENSE, "a@x", "0421", "r", "z", TO_LICENSED, {}, {})
     assert made == act(ActionKind.LICENSE, "a@x")
     with pytest.raises(AttributeError):
         made.email = "b@x"  # type: ignore[misc]

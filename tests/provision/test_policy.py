@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from provision.core.policy import DEFAULT_POLICY_TOML, Policy, load_policy, parse_policy
+from provision.core.policy import (
+    DEFAULT_POLICY_TOML,
+    Policy,
+    commented_toml,
+    differences,
+    load_policy,
+    parse_policy,
+)
 from provision.errors import InputError
 
 
@@ -67,3 +74,19 @@ def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
 def test_roles_outside_the_priority_list_come_last() -> None:
     policy = Policy(licensed_roles=["teacher"], role_priority=["teacher", "admin"])
     assert policy.role_rank("teacher") < policy.role_rank("admin") < policy.role_rank("student")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "grace_days = 0\nlicensed_roles = ['teacher']\nrole_priority = ['teacher', 'admin']\n",
+        "protected_emails = ['Boss@School.ua']\n[addons]\nteacher = 1000\nadmin = 1000\n",
+        "[addons]\n",
+    ],
+)
+def test_commented_toml_reads_back_as_the_same_policy(text: str) -> None:
+    policy = parse_policy(text)
+    shown = commented_toml(policy)
+    assert parse_policy(shown) == policy
+    assert ("<- differs" in shown) == bool(differences(policy))
