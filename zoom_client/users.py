@@ -31,6 +31,8 @@ from zoom_client.paginate import AsyncPaginator
 log = logging.getLogger(__name__)
 
 BULK_MAX = 30  # POST /users/features takes at most 30 users a call
+#: POST /users/features large_meeting values by capacity (0 = off); 2025 Users spec
+LARGE_MEETING_VALUES: dict[int, int] = {0: 0, 100: 1, 200: 32, 300: 64, 500: 128, 1000: 256}
 
 
 class Users(Resource):

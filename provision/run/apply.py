@@ -2,11 +2,12 @@
 
 Phases run in ActionKind order (add-ons off, downgrades, then upgrades so freed seats are reused).
 Inside a phase the work is concurrent, bounded by `concurrency` and paced by the client's limiter.
-Kinds whose registry entry says `bulk` (license changes of existing users) go BULK_SIZE at a time
-through their executor's `send_many` (POST /users/features); everything else is one request per
-action. Which kinds need a seat or an add-on seat is their entry's to say (core.actions.SPECS).
-Seats are re-read from plan usage before the first upgrade and never handed out beyond what is
-free: the rest fail with "waiting: account seats".
+Kinds whose registry entry says `bulk` (license changes and Large Meeting add-ons of existing
+users) go BULK_SIZE at a time through their executor's `send_many` (POST /users/features); a user
+such a call failed for, other than for want of a seat, meets Zoom alone (PATCH), as does every
+other action, one request each. Which kinds need a seat or an add-on seat is their entry's to say
+(core.actions.SPECS). Seats are re-read from plan usage before the first upgrade and never
+handed out beyond what is free: the rest fail with "waiting: account seats".
 
 Every operation is journaled (provision.store.journal) before it is sent; a rerun after any
 interruption re-reads the `sent` ones from Zoom, then completes what is left.
@@ -30,7 +31,7 @@ from provision.core.actions import SPECS
 from provision.core.plan import ORDER, ActionKind, Plan
 from provision.core.policy import Policy
 from provision.errors import ApplyIncompleteError, InputError
-from provision.run.executors import BULK_SIZE, Done, execute, execute_many, verify
+from provision.run.executors import BULK_SIZE, Done, batch_key, execute, execute_many, verify
 from provision.run.observe import addons_data
 from provision.store import journal as jr
 from provision.store.journal import FAILED, PENDING, SENT, SUCCEEDED, Journal, OpRecord, Outcome
@@ -143,12 +144,18 @@ def _cut(exc: BaseException) -> _Stop | None:
     return None
 
 
+def _waiting(op: OpRecord) -> str:
+    """What a refused operation waits for: its add-on's own pool, or the account's licensed seats."""
+    addon = SPECS[op.action.kind].addon_seat(op.action.payload)
+    return SEATS_WAITING if addon is None else ADDON_WAITING
+
+
 def _failure(op: OpRecord, exc: BaseException | None = None, *, error: str | None = None) -> Outcome:
     code = tracking = None
     if isinstance(exc, ZoomAPIError):
         code, tracking = exc.code, exc.tracking_id
-        if exc.is_seat_exhausted():
-            error = f"{SEATS_WAITING} (Zoom: {exc.message})"
+        if exc.is_seat_exhausted() or exc.is_addon_seats_exhausted():
+            error = f"{_waiting(op)} (Zoom: {exc.message})"
     return Outcome(op=op, state=FAILED, zoom_code=code, tracking_id=tracking, error=error or str(exc))
 
 
@@ -293,7 +300,7 @@ class _Run:
                         continue
                     settled.add(op.seq)
                     if "seat" in (failure.reason or "").lower():
-                        outcomes.append(_failure(op, error=f"{SEATS_WAITING} (Zoom: {failure.reason})"))
+                        outcomes.append(_failure(op, error=f"{_waiting(op)} (Zoom: {failure.reason})"))
                     else:
                         retry.append(op)
             # Neither listed as success nor failure: unknown, re-read one by one.
@@ -470,12 +477,12 @@ async def _phases(run: _Run, ops: list[OpRecord]) -> None:
         if over:
             await run.finish(over)
         if entry.bulk:
-            # One call carries one payload (one type, one capacity): batch by payload.
+            # One call carries one value (one type, one capacity): batch by the executor's key.
             by_payload: dict[Any, list[OpRecord]] = {}
             without = []
             for op in allowed:
                 if op.action.zoom_id:
-                    by_payload.setdefault(op.action.payload, []).append(op)
+                    by_payload.setdefault(batch_key(op.action), []).append(op)
                 else:
                     without.append(op)
             chunks = [
