@@ -18,7 +18,12 @@ if TYPE_CHECKING:
         MissingColumnError,
     )
     from importers.normalize import map_role, normalize_email
-    from importers.rejects import default_rejects_path, write_rejects_xlsx
+    from importers.rejects import (
+        default_rejects_dir,
+        default_rejects_path,
+        write_rejects_xlsx,
+        write_school_rejects,
+    )
     from importers.report import ImportReport, Rejected, RejectedRow, SchoolChange
     from importers.roster import import_roster
     from importers.schools import import_schools
@@ -29,7 +34,10 @@ _WHERE = {
         "importers.errors",
     ),
     **dict.fromkeys(("map_role", "normalize_email"), "importers.normalize"),
-    **dict.fromkeys(("default_rejects_path", "write_rejects_xlsx"), "importers.rejects"),
+    **dict.fromkeys(
+        ("default_rejects_dir", "default_rejects_path", "write_rejects_xlsx", "write_school_rejects"),
+        "importers.rejects",
+    ),
     **dict.fromkeys(("ImportReport", "Rejected", "RejectedRow", "SchoolChange"), "importers.report"),
     "import_roster": "importers.roster",
     "import_schools": "importers.schools",
@@ -45,12 +53,14 @@ __all__ = [
     "Rejected",
     "RejectedRow",
     "SchoolChange",
+    "default_rejects_dir",
     "default_rejects_path",
     "import_roster",
     "import_schools",
     "map_role",
     "normalize_email",
     "write_rejects_xlsx",
+    "write_school_rejects",
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Institution
+from models import Institution, OrgUnit
 
 
 class CodeLookup(dict[str, str]):
@@ -41,3 +41,19 @@ def load_codes(session: Session) -> tuple[CodeLookup, dict[str, int]]:
     rows = session.execute(select(Institution.code, Institution.id)).all()  # type: ignore[call-overload]
     ids = {code: id_ for code, id_ in rows}
     return CodeLookup(list(ids)), ids
+
+
+def load_links(session: Session) -> dict[str, str]:
+    """OneRoster/SDS org sourcedId -> institution code: the schools' own ids and their sub-orgs'."""
+    links: dict[str, str] = {}
+    for code, sid in session.execute(
+        select(Institution.code, Institution.sourced_id).where(Institution.sourced_id.is_not(None))  # type: ignore[union-attr]
+    ):
+        links[sid] = code
+    for sid, code in session.execute(
+        select(OrgUnit.sourced_id, Institution.code).join(
+            Institution, Institution.id == OrgUnit.institution_id
+        )  # type: ignore[arg-type]
+    ):
+        links.setdefault(sid, code)
+    return links

@@ -16,6 +16,11 @@ MISSING_CODE = "missing code"
 BAD_SEATS = "bad seats"
 
 
+def count(n: int, one: str, many: str) -> str:
+    """ "1 school", "2 schools": the summaries' figures read as sentences."""
+    return f"{n} {one if n == 1 else many}"
+
+
 @dataclass(frozen=True)
 class Rejected:
     """One rejected cell of one row: row is the number the spreadsheet shows (1-based, title
@@ -28,6 +33,14 @@ class Rejected:
     reason: str
     value: str | None
     detail: str = ""
+    # Two rejections are the same when where and why are (file, sheet, row, column, reason,
+    # value, detail); what follows describes the row and does not take part in equality.
+    # The school the row belongs to (its code as the ministry issued it), when it names one we
+    # know: the rejects are written one workbook per school, so no school sees another's rows.
+    school: str | None = field(default=None, compare=False)
+    # The row as the school wrote it: (header as written, cell text) for each column we read,
+    # names included, so the school can find the person without looking row 6 up.
+    cells: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
 
 RejectedRow = Rejected  # the name docs/interfaces.md §4 exports
@@ -54,6 +67,10 @@ class ImportReport:
     rejected: list[Rejected] = field(default_factory=list)
     schools: dict[str, SchoolChange] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Things the operator must act on (schools left without seats): printed apart from notes.
+    warnings: list[str] = field(default_factory=list)
+    # Package figures: guardians left out, emails taken from usernames, sub-orgs mapped…
+    counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def rows_rejected(self) -> int:
@@ -83,6 +100,8 @@ class ImportReport:
             "rows_rejected": self.rows_rejected,
             "totals": asdict(self.totals),
             "schools": {code: asdict(c) for code, c in sorted(self.schools.items())},
-            "rejected": [asdict(r) for r in self.rejected],
+            "rejected": [{**asdict(r), "cells": dict(r.cells)} for r in self.rejected],
             "notes": list(self.notes),
+            "warnings": list(self.warnings),
+            "counts": dict(self.counts),
         }

@@ -8,9 +8,9 @@ Writes are set-based (INSERT ... ON CONFLICT in chunks), never an ORM add per ro
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import func, select, update
@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 
 from importers import report as R
 from importers.batch import close_batch, file_sha256, open_batch, previous_batch
-from importers.codes import load_codes
+from importers.codes import load_codes, load_links
 from importers.errors import DataError
-from importers.normalize import is_valid_email, map_role, normalize_email, normalize_name, parse_flag
+from importers.normalize import is_valid_email, normalize_email, normalize_name, parse_flag
 from importers.oneroster import package_rows
 from importers.report import ImportReport, Rejected, SchoolChange
+from importers.roles import RoleTable
 from importers.rows import RawRoster, RawRow, roster_rows
 from importers.sniff import detect
 from importers.source import display_name, open_sheets
@@ -54,17 +55,29 @@ def _split_full_name(full: str) -> tuple[str, str]:
     return (parts[1] if len(parts) > 1 else "", parts[0])
 
 
+def row_cells(row: RawRow) -> tuple[tuple[str, str], ...]:
+    """The row's cells under their headers as written (the columns we read, names included)."""
+    return tuple(
+        (written, row.values.get(field, ""))
+        for field, written in row.columns.items()
+        if not written.startswith("(")  # "(sheet name)", "(--school)": not cells of the row
+    )
+
+
 def _reject(row: RawRow, field: str, reason: str, value: str, detail: str = "") -> Rejected:
     file, number = row.origin.get(field, (row.file, row.row))
     sheet = row.sheet if file == row.file else None
-    return Rejected(file, sheet, number, row.columns.get(field, field), reason, value, detail)
+    return Rejected(
+        file, sheet, number, row.columns.get(field, field), reason, value, detail, cells=row_cells(row)
+    )
 
 
 def validate(
-    raw: RawRoster, codes: dict[str, str], school_option: str | None
+    raw: RawRoster, codes: dict[str, str], school_option: str | None, roles: RoleTable | None = None
 ) -> tuple[list[Entry], list[Rejected], dict[str, set[str]]]:
     """Valid entries, rejected cells, and per school the emails of its rejected rows (a row
     rejected at a school must not make its person "left" there under --skip-invalid)."""
+    roles = roles or RoleTable()
     entries: list[Entry] = []
     rejected: list[Rejected] = []
     protected: dict[str, set[str]] = defaultdict(set)
@@ -84,7 +97,7 @@ def validate(
             continue
         email = normalize_email(v.get("email", ""))
         if not email:
-            problems.append(_reject(row, "email", R.MISSING_EMAIL, v.get("email", "")))
+            problems.append(_reject(row, "email", R.MISSING_EMAIL, "", v.get("email_hint", "")))
         elif not is_valid_email(email):
             problems.append(_reject(row, "email", R.BAD_EMAIL, v.get("email", "")))
         written = v.get("given_name", "")
@@ -103,7 +116,7 @@ def validate(
             )
             problems.append(_reject(row, name_field, R.MISSING_NAME, ""))
         if "role" in row.columns:
-            role = map_role(v.get("role", ""))
+            role = roles.role(v.get("role", ""))
             if role is None:
                 problems.append(_reject(row, "role", R.UNKNOWN_ROLE, v.get("role", "")))
         else:
@@ -113,7 +126,7 @@ def validate(
         if school == "":
             school = school_of[raw_school] = codes.get(raw_school) if raw_school else None
         if school is None:
-            problems.append(_reject(row, "school", R.UNKNOWN_SCHOOL, raw_school))
+            problems.append(_reject(row, "school", R.UNKNOWN_SCHOOL, raw_school, v.get("school_hint", "")))
         elif school_option is not None and school != wanted_school:
             problems.append(
                 _reject(
@@ -121,7 +134,7 @@ def validate(
                 )
             )
         if problems:
-            rejected.extend(problems)
+            rejected.extend(replace(p, school=school) for p in problems)
             if school is not None and email:
                 protected[school].add(email)
             continue
@@ -132,7 +145,9 @@ def validate(
             where = f"first at row {first.row}" + (
                 f" of sheet {first.sheet}" if first.sheet != row.sheet else ""
             )
-            rejected.append(_reject(row, "email", R.DUPLICATE, v.get("email", ""), where))
+            rejected.append(
+                replace(_reject(row, "email", R.DUPLICATE, v.get("email", ""), where), school=school)
+            )
             protected[school].add(email)
             continue
         seen[(email, school)] = row
@@ -189,10 +204,16 @@ def import_roster(
     dry_run: bool = False,
     skip_invalid: bool = False,
     shrink_threshold: float = 0.5,
+    email_from_username: bool = False,
+    role_words: Mapping[str, str | None] | None = None,
 ) -> ImportReport:
     """Import a roster file (see docs/interfaces.md §4). Raises ImporterError for a file
     refused as a whole; returns the report otherwise (committed=False when rows were rejected
-    and skip_invalid is off, or on dry_run)."""
+    and skip_invalid is off, or on dry_run).
+
+    email_from_username: a package user with no email but a username that is an address gets
+    that address (the policy key of the same name). role_words: word -> role (None: not staff,
+    left out), read before the built-in words (the policy's role table)."""
     path = Path(path)
     display = display_name(path)
     kind = detect(path, display)  # a file we cannot read is refused before anything else
@@ -211,8 +232,18 @@ def import_roster(
     codes, inst_ids = load_codes(session)
     if school is not None and codes.get(school) is None:
         raise DataError(f"--school {school}: no such school code (import the schools first)")
-    if kind in ("oneroster-zip", "oneroster-dir"):
-        raw = package_rows(path, display, is_code=codes)
+    package = kind in ("oneroster-zip", "oneroster-dir")
+    roles = RoleTable(role_words, oneroster=package)
+    if package:
+        raw = package_rows(
+            path,
+            display,
+            codes=codes,
+            links=load_links(session),
+            roles=roles,
+            email_from_username=email_from_username,
+        )
+        report.counts = dict(raw.counts)
     else:
         raw = roster_rows(sheets, school=school, is_code=codes)
     del sheets  # the cells now live in the raw rows: free the sheet lists (peak memory)
@@ -221,7 +252,7 @@ def import_roster(
         report.notes.append(f"no role column: everyone listed is taken as {ROLE_WHEN_NO_COLUMN}")
     if not raw.rows and not raw.empty_schools:
         raise DataError(f"{display}: no roster rows found (an empty file is never taken as 'everyone left')")
-    entries, rejected, protected = validate(raw, codes, school)
+    entries, rejected, protected = validate(raw, codes, school, roles)
     single_sheet = _single_sheet(raw)
     raw.rows = []  # validated: the entries are all the write needs
     report.rejected = rejected

@@ -36,13 +36,15 @@ class RawRoster:
     # A OneRoster "delta" file never implies that anyone left.
     delta: bool = False
     notes: list[str] = field(default_factory=list)
+    # What a package's import left out or filled in, by kind (see importers.oneroster).
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 def _text(v: object) -> str:
     return v.strip() if type(v) is str else cell_text(v).strip()  # type: ignore[union-attr]
 
 
-def _data_rows(sheet: Sheet, header: Header) -> list[RawRow]:
+def data_rows(sheet: Sheet, header: Header) -> list[RawRow]:
     out: list[RawRow] = []
     index_of = [(f, i) for f, (i, _) in header.columns.items()]
     columns = {f: written for f, (_, written) in header.columns.items()}
@@ -100,7 +102,7 @@ def roster_rows(sheets: Sequence[Sheet], *, school: str | None, is_code: dict[st
             _require(sheet, header, [("email",), name_fields], ["email", "name"])
         assert header is not None
         _require(sheet, header, [("email",), name_fields], ["email", "name"])
-        rows = _data_rows(sheet, header)
+        rows = data_rows(sheet, header)
         if "school" not in header.columns:
             if school is not None:
                 label, value = SCHOOL_OPTION_COLUMN, school
@@ -130,7 +132,7 @@ def school_rows(sheets: Sequence[Sheet]) -> list[RawRow]:
         header = find_header(sheet.rows, "schools")
         if header is not None and "code" in header.columns:
             _require(sheet, header, [("code",), ("name",), ("seats",)], ["code", "name", "seats"])
-            return _data_rows(sheet, header)
+            return data_rows(sheet, header)
     first = sheets[0]
     _require(
         first,

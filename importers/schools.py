@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import hashlib
 from pathlib import Path
 
 from sqlalchemy import select
@@ -10,10 +10,12 @@ from sqlalchemy.orm import Session
 
 from importers import report as R
 from importers.batch import close_batch, file_sha256, open_batch, previous_batch
-from importers.errors import DataError, FileFormatError
+from importers.errors import DataError
 from importers.normalize import normalize_name
+from importers.package_schools import import_package_schools
 from importers.report import ImportReport, Rejected, SchoolChange
 from importers.rows import RawRow, school_rows
+from importers.seats_sheet import parse_seats
 from importers.sniff import detect
 from importers.source import display_name, open_sheets
 from models import Institution
@@ -21,27 +23,48 @@ from models.bulk import bulk_upsert
 from models.locks import rosters_locked
 from models.types import utcnow
 
-_SEATS_RE = re.compile(r"^\+?\d+(\.0+)?$")
-
 
 def _reject(row: RawRow, field: str, reason: str, detail: str = "") -> Rejected:
+    cells = tuple((written, row.values.get(f, "")) for f, written in row.columns.items())
     return Rejected(
-        row.file, row.sheet, row.row, row.columns.get(field, field), reason, row.values.get(field, ""), detail
+        row.file,
+        row.sheet,
+        row.row,
+        row.columns.get(field, field),
+        reason,
+        row.values.get(field, ""),
+        detail,
+        cells=cells,
     )
 
 
 @rosters_locked
 def import_schools(
-    session: Session, path: str | Path, *, actor: str, dry_run: bool = False, skip_invalid: bool = False
+    session: Session,
+    path: str | Path,
+    *,
+    actor: str,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    seats: str | Path | None = None,
 ) -> ImportReport:
+    """Import institutions from a schools sheet (code, name, region, kind, seats) or from a
+    OneRoster/SDS package's orgs (seats from the `seats` sheet; see package_schools)."""
     path = Path(path)
     display = display_name(path)
     kind = detect(path, display)
-    if kind in ("oneroster-zip", "oneroster-dir"):
-        raise FileFormatError(
-            display, "a OneRoster/SDS package is a roster; import schools from a sheet of codes"
+    package = kind in ("oneroster-zip", "oneroster-dir")
+    seats_path = Path(seats) if seats is not None else None
+    if seats_path is not None and not package:
+        raise DataError(
+            f"--seats {display_name(seats_path)}: seats sheets go with a OneRoster/SDS package; "
+            f"{display} is a schools sheet, give the seats in its own seats column"
         )
-    report = ImportReport(kind="schools", file=display, sha256=file_sha256(path), dry_run=dry_run)
+    sha = file_sha256(path)
+    if seats_path is not None:
+        # The same package with other seats is another import, not "already imported".
+        sha = hashlib.sha256(f"{sha}+seats:{file_sha256(seats_path)}".encode()).hexdigest()
+    report = ImportReport(kind="schools", file=display, sha256=sha, dry_run=dry_run)
     earlier = previous_batch(session, "schools", report.sha256, None)
     if earlier is not None:
         report.already_imported = True
@@ -49,6 +72,10 @@ def import_schools(
         report.rows_accepted = earlier.rows_accepted
         report.notes.append(f"already imported (batch {earlier.id}): nothing to do")
         return report
+    if package:
+        return import_package_schools(
+            session, path, report, actor=actor, seats=seats_path, dry_run=dry_run, skip_invalid=skip_invalid
+        )
     _, sheets = open_sheets(path, kind)
     rows = school_rows(sheets)
     if not rows:
@@ -60,13 +87,13 @@ def import_schools(
         v = row.values
         code = normalize_name(v.get("code", ""))
         name = normalize_name(v.get("name", ""))
-        seats_text = v.get("seats", "").strip().replace("\u00a0", "").replace(" ", "")
+        n_seats = parse_seats(v.get("seats", ""))
         problems = []
         if not code:
             problems.append(_reject(row, "code", R.MISSING_CODE))
         if not name:
             problems.append(_reject(row, "name", R.MISSING_NAME))
-        if not _SEATS_RE.match(seats_text):
+        if n_seats is None:
             problems.append(_reject(row, "seats", R.BAD_SEATS, "a whole number, 0 or more"))
         if not problems and code in valid:
             problems.append(_reject(row, "code", R.DUPLICATE, f"first at row {first_row[code]}"))
@@ -79,7 +106,7 @@ def import_schools(
             "name": name,
             "region": normalize_name(v.get("region", "")) or None,
             "kind": normalize_name(v.get("kind", "")) or None,
-            "seats": int(float(seats_text)),
+            "seats": n_seats,
         }
     report.rows_accepted = len(valid)
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+# ../shared beside the repository; a worktree elsewhere names it with PROVISION_TEST_SHARED.
+SHARED = Path(os.environ.get("PROVISION_TEST_SHARED") or REPO.parent / "shared")
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from models.tables._base import metadata
 from models.tables.audit import AuditEvent
 from models.tables.imports import ImportBatch, RejectedRow
-from models.tables.institutions import Institution
+from models.tables.institutions import Institution, OrgUnit
 from models.tables.journal import Operation, PlanRecord
 from models.tables.managed import DriftReport, ManagedUser
 from models.tables.people import Membership, Person
@@ -20,6 +20,7 @@ __all__ = [
     "ManagedUser",
     "Membership",
     "Operation",
+    "OrgUnit",
     "Person",
     "PlanRecord",
     "RejectedRow",

@@ -11,11 +11,14 @@ import typer
 from rich.table import Table
 
 from provision.cli._common import JsonOption, console, emit, err_console, run_context, show_progress
+from provision.cli.plan import effective_policy
 
 if TYPE_CHECKING:
     from importers import ImportReport
 
-import_app = typer.Typer(help="Import schools and rosters from spreadsheets.", no_args_is_help=True)
+import_app = typer.Typer(
+    help="Import schools and rosters from spreadsheets or OneRoster/SDS packages.", no_args_is_help=True
+)
 
 FileArg = Annotated[Path, typer.Argument(help="xlsx/xlsm/xls/ods/csv, or a OneRoster/SDS folder or zip.")]
 DryRun = Annotated[
@@ -26,7 +29,18 @@ SkipInvalid = Annotated[
 ]
 RejectsOut = Annotated[
     Path | None,
-    typer.Option("--rejects-out", help="Where to write the rejected rows (default: beside the file)."),
+    typer.Option(
+        "--rejects-out", help="Also write every rejected row in one workbook here (for the ministry)."
+    ),
+]
+RejectsDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--rejects-dir",
+        help="Folder for the rejects: one dated workbook per school, never overwritten "
+        "(default: a `rejects` folder beside the file; with --dry-run only when given).",
+        file_okay=False,
+    ),
 ]
 MAX_REJECTS_SHOWN = 20
 MAX_SCHOOLS_SHOWN = 30
@@ -45,9 +59,11 @@ def _run(
         return call(session, actor=settings.actor, **kwargs)
 
 
-def _render(report: ImportReport, rejects_file: Path | None) -> None:
+def _render(report: ImportReport, rejects_files: list[Path]) -> None:
     for note in report.notes:
         console.print(f"[dim]note:[/] {note}", highlight=False)
+    for warning in report.warnings:
+        err_console.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
     if report.already_imported:
         console.print(
             f"{report.file}: already imported (same sha256, batch {report.batch_id}); nothing changed"
@@ -71,8 +87,8 @@ def _render(report: ImportReport, rejects_file: Path | None) -> None:
         err_console.print(rej)
         if len(report.rejected) > MAX_REJECTS_SHOWN:
             err_console.print(f"… and {len(report.rejected) - MAX_REJECTS_SHOWN} more")
-        if rejects_file is not None:
-            err_console.print(f"rejected rows written to {rejects_file}", highlight=False)
+        for path in rejects_files:
+            err_console.print(f"rejected rows written to {path}", highlight=False, soft_wrap=True)
     if report.committed:
         console.print(f"committed: {report.rows_accepted} rows accepted (batch {report.batch_id})")
     elif report.dry_run:
@@ -86,17 +102,35 @@ def _render(report: ImportReport, rejects_file: Path | None) -> None:
 
 
 def _finish(
-    ctx: typer.Context, report: ImportReport, file: Path, rejects_out: Path | None, json_output: bool
+    ctx: typer.Context,
+    report: ImportReport,
+    file: Path,
+    *,
+    rejects_out: Path | None,
+    rejects_dir: Path | None,
+    json_output: bool,
 ) -> None:
-    from importers import default_rejects_path, write_rejects_xlsx
+    from importers import default_rejects_dir, write_rejects_xlsx, write_school_rejects
 
     rejects_file = None
+    per_school: dict[str, Path] = {}
     if report.rejected and not report.already_imported:
-        rejects_file = write_rejects_xlsx(report, rejects_out or default_rejects_path(file))
+        # A dry run writes nothing it was not asked for (the rejects name people).
+        if rejects_dir is not None or not report.dry_run:
+            per_school = write_school_rejects(report, rejects_dir or default_rejects_dir(file))
+        if rejects_out is not None:
+            rejects_file = write_rejects_xlsx(report, rejects_out)
     if json_output:
-        emit(ctx, {**report.to_data(), "rejects_file": str(rejects_file) if rejects_file else None})
+        emit(
+            ctx,
+            {
+                **report.to_data(),
+                "rejects_file": str(rejects_file) if rejects_file else None,
+                "rejects_files": {school: str(path) for school, path in per_school.items()},
+            },
+        )
     else:
-        _render(report, rejects_file)
+        _render(report, [*per_school.values(), *([rejects_file] if rejects_file else [])])
     if report.rejected and not report.committed:
         raise typer.Exit(2)
 
@@ -108,13 +142,27 @@ def schools_command(
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
     rejects_out: RejectsOut = None,
+    rejects_dir: RejectsDir = None,
+    seats: Annotated[
+        Path | None,
+        typer.Option(
+            "--seats",
+            help="With a OneRoster/SDS package: seats per school (columns: code or sourcedId, seats).",
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Import institutions (code, name, region, kind, seats); existing codes are updated."""
+    """Import institutions (code, name, region, kind, seats); existing codes are updated.
+
+    FILE is a schools sheet, or a OneRoster/SDS package whose orgs of type school become the
+    institutions (seats from --seats, else kept; new schools get 0 and a warning).
+    """
     from importers import import_schools
 
-    report = _run(ctx, json_output, import_schools, path=file, dry_run=dry_run, skip_invalid=skip_invalid)
-    _finish(ctx, report, file, rejects_out, json_output)
+    report = _run(
+        ctx, json_output, import_schools, path=file, dry_run=dry_run, skip_invalid=skip_invalid, seats=seats
+    )
+    _finish(ctx, report, file, rejects_out=rejects_out, rejects_dir=rejects_dir, json_output=json_output)
 
 
 @import_app.command("roster")
@@ -134,6 +182,7 @@ def roster_command(
     skip_invalid: SkipInvalid = False,
     dry_run: DryRun = False,
     rejects_out: RejectsOut = None,
+    rejects_dir: RejectsDir = None,
     json_output: JsonOption = False,
 ) -> None:
     """Import a roster: one sheet per school, a school column, or one file per school (--school).
@@ -143,10 +192,12 @@ def roster_command(
     """
     from importers import import_roster
 
+    policy = effective_policy(run_context(ctx).settings)
     report = _run(
         ctx,
         json_output,
         import_roster,
+        email_from_username=policy.email_from_username,
         path=file,
         school=school,
         merge=merge,
@@ -154,7 +205,7 @@ def roster_command(
         skip_invalid=skip_invalid,
         dry_run=dry_run,
     )
-    _finish(ctx, report, file, rejects_out, json_output)
+    _finish(ctx, report, file, rejects_out=rejects_out, rejects_dir=rejects_dir, json_output=json_output)
 
 
 def register(app: typer.Typer) -> None:

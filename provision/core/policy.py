@@ -65,6 +65,10 @@ max_school_revoke_share = 0.30   # of that school's licensed users
 # Shares are only judged above this many revocations (one departure in a school of three is 33%).
 revoke_share_min_count = 5
 
+# Roster packages (OneRoster/SDS): a user with no email whose username is an address gets that
+# address (said in the import summary); false rejects them as "missing email".
+email_from_username = false
+
 # Large Meetings add-on per role: capacity 500 or 1000. Only licensed users get one.
 [addons]
 admin = 500
@@ -98,6 +102,7 @@ class Policy(BaseModel):
     max_school_revoke_count: int = Field(default=25, ge=0)
     max_school_revoke_share: float = Field(default=0.30, ge=0, le=1)
     revoke_share_min_count: int = Field(default=5, ge=0)
+    email_from_username: bool = False
     addons: dict[str, int] = Field(default_factory=lambda: {"admin": 500})
 
     @field_validator("licensed_roles", "role_priority")

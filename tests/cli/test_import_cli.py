@@ -57,9 +57,22 @@ def test_rejected_rows_exit_2_and_write_the_rejects_workbook(db: str, tmp_path: 
     assert result.exit_code == 2
     assert "nothing committed" in result.stderr
     assert "Traceback" not in result.output
-    rejects = tmp_path / "r.rejects.xlsx"
+    (rejects,) = (tmp_path / "rejects").iterdir()  # one school, one workbook, beside the file
+    assert rejects.name.startswith("0421-r-")
     rows = list(openpyxl.load_workbook(rejects).active.iter_rows(values_only=True))
-    assert rows[1][:5] == ("r.xlsx", "0421", 3, "Email", "bad email")
+    assert rows[0] == (
+        "File",
+        "Sheet",
+        "Row",
+        "Email",
+        "Name",
+        "Role",
+        "Wrong column",
+        "Problem",
+        "How to fix it",
+    )
+    assert rows[1][:7] == ("r.xlsx", "0421", 3, "broken", "X Y", "teacher", "Email")
+    assert rows[1][7] == "The email address has no @ sign."
     # --json: the same report on stdout, the same exit code, a chosen rejects path
     out = tmp_path / "fix-me.xlsx"
     result = run(db, "import", "roster", str(path), "--json", "--rejects-out", str(out))
@@ -69,6 +82,8 @@ def test_rejected_rows_exit_2_and_write_the_rejects_workbook(db: str, tmp_path: 
     assert data["rejected"][0]["row"] == 3
     assert data["rejects_file"] == str(out)
     assert out.exists()
+    assert len(data["rejects_files"]["0421"]) > 0
+    assert len(list((tmp_path / "rejects").iterdir())) == 2  # the first one is never overwritten
     # --skip-invalid: the valid row is committed, exit 0
     result = run(db, "import", "roster", str(path), "--skip-invalid", "--json")
     assert result.exit_code == 0, result.output

@@ -36,7 +36,9 @@ def _members(engine: Engine) -> set[tuple[str, str, str, bool]]:
 def test_sds_v21_folder(engine: Engine, tmp_path: Path, shared_dir: Path) -> None:
     _schools(engine, tmp_path, ["110001", "110002", "110003", "110004"])
     with session_scope(engine) as s:
-        report = import_roster(s, shared_dir / "rosters" / "sds-2.1", actor="tester")
+        report = import_roster(
+            s, shared_dir / "rosters" / "sds-2.1", actor="tester", email_from_username=True
+        )
     assert report.committed, report.rejected
     assert _members(engine) == {
         ("jcraig@classrmtest31.org", "110003", "student", True),
@@ -52,12 +54,16 @@ def test_sds_v21_folder(engine: Engine, tmp_path: Path, shared_dir: Path) -> Non
 def test_sds_unknown_org_is_rejected_at_its_roles_row(
     engine: Engine, tmp_path: Path, shared_dir: Path
 ) -> None:
-    _schools(engine, tmp_path, ["110001", "110002", "110003"])  # the ministry org 110004 is unknown
+    _schools(engine, tmp_path, ["110001", "110002", "110004"])  # the school 110003 is unknown
     with session_scope(engine) as s:
-        report = import_roster(s, shared_dir / "rosters" / "sds-2.1", actor="tester")
+        report = import_roster(
+            s, shared_dir / "rosters" / "sds-2.1", actor="tester", email_from_username=True
+        )
     assert not report.committed
+    hint = "org 110003 is no school imported: import the schools from this package first"
     assert report.rejected == [
-        Rejected("roles.csv", None, 6, "orgSourcedId", "unknown school code", "110004")
+        Rejected("roles.csv", None, row, "orgSourcedId", "unknown school code", "110003", hint)
+        for row in (2, 3, 4, 7)
     ]
 
 

@@ -29,9 +29,15 @@ def test_leaves_the_database_the_workbook_and_the_rejects(demo: DemoResult) -> N
     assert demo.sandbox_state.is_file()
     workbook = load_workbook(demo.workbook, read_only=True)
     assert workbook.sheetnames == list(SHEETS)
-    rejects = list(load_workbook(demo.rejects, read_only=True).active.iter_rows(values_only=True))  # type: ignore[union-attr]
-    reasons = {row[4] for row in rejects[1:]}
-    assert reasons == {"bad email", "unknown role", "unknown school code"}
+    sheet = load_workbook(demo.rejects).active
+    assert sheet.sheet_view.rightToLeft is True  # the Arabic roster's rejects read right to left
+    rejects = list(sheet.iter_rows(values_only=True))
+    assert rejects[0][-2:] == ("المشكلة", "طريقة التصحيح")
+    problems = [row[-2] for row in rejects[1:]]
+    assert len(problems) == 3
+    assert any("@" in p for p in problems)  # the doubled @
+    assert any("«حارس المبنى»" in p for p in problems)  # the unknown role, named
+    assert any("«1199»" in p for p in problems)  # the school code nobody issued
 
 
 def test_licenses_were_applied_up_to_the_seats_and_others_wait(demo: DemoResult) -> None:

@@ -1,0 +1,104 @@
+"""`provision import schools P` then `provision import roster P` on a OneRoster/SDS package:
+two commands and no file of ours (the policy's email_from_username aside)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from models.db import dispose_engines
+from provision.cli import app
+from tests.cli.envelope import payload
+from tests.importers import packages as P
+from tests.importers.conftest import write_csv
+
+
+@pytest.fixture
+def db(database_url: str) -> Any:
+    yield database_url
+    dispose_engines()
+
+
+def run(db: str, *args: str) -> Result:
+    return CliRunner().invoke(app, ["--db", db, "--actor", "cli-tester", *args])
+
+
+def test_oneroster_12_zip_in_two_commands(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pkg = P.oneroster_12(tmp_path / "export.zip", as_zip=True)
+    schools = run(db, "import", "schools", str(pkg))
+    assert schools.exit_code == 0, schools.output
+    assert "0421" in schools.stdout
+    assert P.SCHOOL_B in schools.stdout
+    assert "warning: 2 schools have 0 seats: 0421 (Ліцей №1)" in " ".join(schools.stderr.split())
+
+    roster = run(db, "import", "roster", str(pkg), "--json")
+    assert roster.exit_code == 2, roster.output  # Marta has no email, only an address as username
+    data = payload(roster.stdout)
+    assert data["committed"] is False
+    assert [r["detail"] for r in data["rejected"]] == [
+        "the username is an address: policy email_from_username = true would use it"
+    ]
+
+    policy = tmp_path / "policy.toml"
+    policy.write_text("email_from_username = true\n", encoding="utf-8")
+    monkeypatch.setenv("PROVISION_POLICY", str(policy))
+    roster = run(db, "import", "roster", str(pkg), "--json")
+    assert roster.exit_code == 0, roster.output
+    data = payload(roster.stdout)
+    assert data["committed"] is True
+    assert data["rows_accepted"] == 8
+    assert data["totals"]["added"] == 8
+    assert data["counts"] == {
+        "guardians_skipped": 3,
+        "memberships_above_school_skipped": 1,
+        "emails_from_username": 1,
+    }
+    assert any("email_from_username = true" in n for n in data["notes"])
+
+    school = payload(run(db, "school", "0421", "--json").stdout)
+    assert (school["school"]["region"], school["school"]["members"]) == ("Kyiv District", 5)
+
+
+def test_seats_with_a_sheet_is_refused(db: str, tmp_path: Path) -> None:
+    sheet = write_csv(
+        tmp_path / "schools.csv", [["code", "name", "seats"], ["0421", "L1", "3"]], encoding="utf-8"
+    )
+    result = run(db, "import", "schools", str(sheet), "--seats", str(sheet))
+    assert result.exit_code == 2
+    assert "seats sheets go with a OneRoster/SDS package" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_seats_sheet_gives_the_seats(db: str, tmp_path: Path) -> None:
+    pkg = P.oneroster_11(tmp_path / "pkg")
+    seats = write_csv(
+        tmp_path / "seats.csv", [["code", "seats"], ["0421", "30"], [P.SCHOOL_B, "12"]], encoding="utf-8"
+    )
+    result = run(db, "import", "schools", str(pkg), "--seats", str(seats), "--json")
+    assert result.exit_code == 0, result.output
+    data = payload(result.stdout)
+    assert data["warnings"] == []
+    assert data["counts"]["institutions"] == 2
+    again = run(db, "import", "schools", str(pkg), "--seats", str(seats))
+    assert "already imported" in again.stdout
+
+
+def test_shared_sds_sample_in_two_commands(
+    db: str, tmp_path: Path, shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pkg = shared_dir / "rosters" / "sds-2.1"
+    if not pkg.is_dir():
+        pytest.skip(f"the sample {pkg} is absent")
+    policy = tmp_path / "policy.toml"
+    policy.write_text("email_from_username = true\n", encoding="utf-8")
+    monkeypatch.setenv("PROVISION_POLICY", str(policy))
+    schools = run(db, "import", "schools", str(pkg), "--json")
+    assert schools.exit_code == 0, schools.output
+    assert payload(schools.stdout)["counts"]["institutions"] == 2  # the school and the college
+    roster = run(db, "import", "roster", str(pkg), "--json")
+    assert roster.exit_code == 0, roster.output
+    data = payload(roster.stdout)
+    assert (data["rows_accepted"], data["counts"]["guardians_skipped"]) == (6, 2)
