@@ -1,11 +1,11 @@
 """Errors of the engine. Each carries the exit code the CLI ends with.
 
-    ProvisionError (1)
-    ├── InputError (2)            bad file, unknown school, bad policy, stale plan
-    ├── NotConfiguredError (2)    no Zoom credentials and no --sandbox
-    ├── UnsafePlanError (1)       a plan revokes more than the policy allows; --force
-    ├── SeatLimitError (1)        Zoom's seat count makes the plan impossible
-    └── ApplyIncompleteError (1)  operations left unfinished; rerun apply to complete
+ProvisionError (1)
+├── InputError (2)            bad file, unknown school, bad policy, stale plan
+├── NotConfiguredError (2)    no Zoom credentials and no --sandbox
+├── UnsafePlanError (1)       a plan revokes more than the policy allows; --force
+├── SeatLimitError (1)        Zoom's seat count makes the plan impossible
+└── ApplyIncompleteError (1)  operations left unfinished; rerun apply to complete
 """
 
 from __future__ import annotations

@@ -161,7 +161,7 @@ async def run_apply(
     async with AsyncZoomClient(settings) as client:
         try:
             result = await apply_plan(
-                engine, client, plan, actor="bench", concurrency=concurrency, fresh=True
+                engine, client, plan, actor="bench", concurrency=concurrency
             )
         except ApplyIncomplete as exc:
             result = exc.result

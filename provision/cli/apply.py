@@ -88,48 +88,36 @@ def apply_command(
     json_output: JsonOption = False,
 ) -> None:
     """Carry out a plan in Zoom: journaled, resumable, never beyond the seats."""
-    from models.locks import operation_lock
+    from provision.cli.plan import effective_policy
+    from provision.run.apply_session import apply_session
 
     settings = run_context(ctx).settings
     engine = open_records(settings)
-    with operation_lock(engine, "apply"):  # from planning to the last write: one apply at a time
-        _apply_locked(ctx, engine, settings, plan_file, yes, force, concurrency, json_output)
+    plan_given = _read_plan_file(plan_file) if plan_file is not None else None
+    policy = effective_policy(settings)
+    # The session holds the Zoom lock from choosing the plan to the last write.
+    with apply_session(engine, actor=settings.actor, policy=policy) as session:
+        chosen = session.choose(plan_given, force=force)
+        _confirm_and_run(ctx, session, chosen, settings, yes, concurrency, json_output)
 
 
-def _apply_locked(
+def _confirm_and_run(
     ctx: typer.Context,
-    engine: Any,
+    session: Any,
+    chosen: Any,
     settings: Any,
-    plan_file: Path | None,
     yes: bool,
-    force: bool,
     concurrency: int,
     json_output: bool,
 ) -> None:
     import asyncio
 
-    from models.db import session_scope
-    from provision.cli.plan import effective_policy
     from provision.reports.render import print_plan
-    from provision.run.apply import ApplyIncomplete, apply_plan
+    from provision.run.apply import ApplyIncomplete
     from provision.run.zoom_access import open_zoom
-    from provision.store import journal
-    from provision.store.planning import make_plan
 
-    fresh = False
-    resuming = None
-    unfinished = journal.unfinished(engine)
-    if plan_file is not None:
-        plan = _read_plan_file(plan_file)
-    elif unfinished:
-        # An interrupted run (crash, kill, daily limit): finish exactly that plan first.
-        resuming = unfinished[0]
-        plan = journal.load_plan(engine, resuming.fingerprint)
-    else:
-        with session_scope(engine) as session:
-            plan = make_plan(session, effective_policy(settings), force=force, actor=settings.actor)
-        fresh = True
-
+    plan = chosen.plan
+    resuming = chosen.resuming
     if not json_output:
         if resuming is not None:
             err_console.print(
@@ -167,17 +155,7 @@ def _apply_locked(
 
     async def run(progress_cb: Any) -> Any:
         async with open_zoom(settings) as client:
-            return await apply_plan(
-                engine,
-                client,
-                plan,
-                actor=settings.actor,
-                concurrency=concurrency,
-                progress=progress_cb,
-                fresh=fresh,
-                lock=False,
-                policy=effective_policy(settings),
-            )
+            return await session.run(client, chosen, concurrency=concurrency, progress=progress_cb)
 
     with ExitStack() as stack:
         callback = stage_progress(stack, json_output, with_eta=True)

@@ -39,6 +39,7 @@ from provision.core.state import (
     ZoomUser,
     unknown_school,
 )
+from provision.core.summary import PlanSummary, SchoolFigures, Totals
 from provision.errors import InputError, SeatLimitError
 
 ENTITLED = "entitled"
@@ -530,17 +531,17 @@ def compute_plan(
 
     actions = sort_actions(build.actions)
     summary = _summary(desired, observed, holding, allocation.school_used, licensed_before, build, actions)
-    summary["totals"]["people_active"] = people_active
-    summary["totals"]["seats_free_after"] = allocation.account_free_after
-    summary["totals"]["addons_short"] = {str(cap): n for cap, n in sorted(addon_short.items())}
-    summary["totals"]["in_grace"] = len(in_grace)
-    summary["managed_without_roster"] = sorted(orphans)
-    summary["scope"] = school
+    summary.totals.people_active = people_active
+    summary.totals.seats_free_after = allocation.account_free_after
+    summary.totals.addons_short = dict(sorted(addon_short.items()))
+    summary.totals.in_grace = len(in_grace)
+    summary.managed_without_roster = sorted(orphans)
+    summary.scope = school
 
     if school is not None:
         actions = [a for a in actions if a.institution_code == school]
         waiting = [w for w in waiting if w.institution_code == school]
-        summary["schools"] = {school: summary["schools"].get(school, {})}
+        summary.schools = {school: summary.schools.get(school, SchoolFigures())}
     return Plan(
         actions=actions,
         waiting=waiting,
@@ -561,36 +562,36 @@ def _summary(
     licensed_before: Counter[str],
     build: _Builder,
     actions: list[Action],
-) -> dict[str, Any]:
+) -> PlanSummary:
     assert observed.account is not None
     account = observed.account
-    kinds = [kind.value for kind in ActionKind]
-    schools: dict[str, dict[str, Any]] = {}
+    kinds = tuple(ActionKind)
+    schools: dict[str, SchoolFigures] = {}
     for code in sorted(set(desired.schools) | {c for c in build.schools if c}):
         info = desired.schools.get(code)
         counter = build.schools.get(code, Counter())
         if not counter and not licensed_before.get(code) and not school_used.get(code):
             continue  # a school with nobody on its roster and nothing to do
-        schools[code] = {
-            "name": info.name if info else "",
-            "quota": info.seats if info else 0,
-            "licensed_before": licensed_before.get(code, 0),
-            "licensed_after": school_used.get(code, 0),
-            "waiting": counter.get("waiting", 0),
-            "grace": counter.get("grace", 0),
-            **{kind: counter.get(kind, 0) for kind in kinds},
-        }
-    totals_counter = Counter(action.kind.value for action in actions)
+        schools[code] = SchoolFigures(
+            name=info.name if info else "",
+            quota=info.seats if info else 0,
+            licensed_before=licensed_before.get(code, 0),
+            licensed_after=school_used.get(code, 0),
+            waiting=counter.get("waiting", 0),
+            grace=counter.get("grace", 0),
+            actions={kind: counter[kind] for kind in kinds if counter.get(kind)},
+        )
+    totals_counter = Counter(action.kind for action in actions)
     managed_licensed = sum(1 for email in observed.managed if email in holding)
-    return {
-        "schools": schools,
-        "totals": {
-            "seats_purchased": account.purchased,
-            "seats_used": account.used,
-            "seats_pending": account.pending,
-            "seats_free_before": account.purchased - account.used - account.pending,
-            "licensed_before": len(holding),
-            "managed_licensed_before": managed_licensed,
-            **{kind: totals_counter.get(kind, 0) for kind in kinds},
-        },
-    }
+    return PlanSummary(
+        schools=schools,
+        totals=Totals(
+            seats_purchased=account.purchased,
+            seats_used=account.used,
+            seats_pending=account.pending,
+            seats_free_before=account.purchased - account.used - account.pending,
+            licensed_before=len(holding),
+            managed_licensed_before=managed_licensed,
+            actions=dict(totals_counter),
+        ),
+    )

@@ -14,6 +14,7 @@ from typing import Any
 
 from provision.core.actions import SPECS, Payload
 from provision.core.kinds import ActionKind
+from provision.core.summary import PlanSummary
 from provision.errors import InputError
 
 __all__ = ["ORDER", "Action", "ActionKind", "Plan", "Waiting", "sort_actions"]
@@ -164,7 +165,7 @@ class Plan:
     waiting: list[Waiting] = field(default_factory=list)
     unmanaged: list[str] = field(default_factory=list)
     protected: list[str] = field(default_factory=list)
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: PlanSummary = field(default_factory=PlanSummary)
     fingerprint: str = ""
     snapshot_at: datetime | None = None
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -189,10 +190,7 @@ class Plan:
             waiting=[w for w in self.waiting if w.institution_code == code],
             unmanaged=[],
             protected=list(self.protected),
-            summary={
-                "schools": {code: self.summary.get("schools", {}).get(code, {})},
-                "totals": self.summary.get("totals", {}),
-            },
+            summary=self.summary.for_school(code),
             fingerprint=self.fingerprint,
             snapshot_at=self.snapshot_at,
             created_at=self.created_at,
@@ -205,7 +203,7 @@ class Plan:
             "snapshot_at": _iso(self.snapshot_at),
             "created_at": _iso(self.created_at),
             "counts": self.counts(),
-            "summary": self.summary,
+            "summary": self.summary.to_data(),
             "actions": [action.to_data() for action in self.actions],
             "waiting": [waiting.to_data() for waiting in self.waiting],
             "unmanaged": list(self.unmanaged),
@@ -230,7 +228,7 @@ class Plan:
             waiting=[Waiting.from_data(item) for item in data.get("waiting", [])],
             unmanaged=list(data.get("unmanaged", [])),
             protected=list(data.get("protected", [])),
-            summary=dict(data.get("summary") or {}),
+            summary=PlanSummary.from_data(data.get("summary")),
             fingerprint=data.get("fingerprint", ""),
             snapshot_at=_parse_dt(data.get("snapshot_at")),
             created_at=created or datetime.now(UTC),

@@ -26,8 +26,8 @@ def safety_problems(plan: Plan, policy: Policy) -> list[str]:
             revoked_by_school[action.institution_code or ""] += 1
 
     problems: list[str] = []
-    totals = plan.summary.get("totals", {})
-    held = int(totals.get("managed_licensed_before", 0)) or int(totals.get("licensed_before", 0))
+    totals = plan.summary.totals
+    held = totals.managed_licensed_before or totals.licensed_before
     count = len(revoked)
     share = _share(count, held)
     if count > policy.max_revoke_count:
@@ -40,9 +40,10 @@ def safety_problems(plan: Plan, policy: Policy) -> list[str]:
             f"the plan revokes {count} of {held} managed licenses ({share:.0%}), "
             f"above max_revoke_share {policy.max_revoke_share:.0%}"
         )
-    schools = plan.summary.get("schools", {})
+    schools = plan.summary.schools
     for code, n in sorted(revoked_by_school.items()):
-        school_held = int(schools.get(code, {}).get("licensed_before", 0))
+        figures = schools.get(code)
+        school_held = figures.licensed_before if figures is not None else 0
         school_share = _share(n, school_held)
         if n > policy.max_school_revoke_count:
             problems.append(
@@ -63,9 +64,9 @@ def check_safety(plan: Plan, policy: Policy, *, force: bool = False) -> None:
     A roster with no active member at all while managed users hold licenses is refused even
     with force: an empty desired state is a missing import, never "revoke everyone".
     """
-    totals = plan.summary.get("totals", {})
-    managed_licensed = int(totals.get("managed_licensed_before", 0))
-    if int(totals.get("people_active", 0)) == 0 and managed_licensed > 0:
+    totals = plan.summary.totals
+    managed_licensed = totals.managed_licensed_before
+    if totals.people_active == 0 and managed_licensed > 0:
         raise UnsafePlanError(
             f"no roster has any active member while {managed_licensed} managed users hold a license: "
             "import the rosters first (an empty roster never means revoke everyone)"

@@ -28,10 +28,10 @@ from provision.core.plan import Plan
 from provision.core.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
 from provision.demo.data import SCHOOLS, DemoFiles, write_sample
 from provision.reports.export import export_audit_xlsx
-from provision.run.apply import ApplyResult, apply_plan
+from provision.run.apply import ApplyResult
+from provision.run.apply_session import apply_session
 from provision.run.observe import sync
 from provision.run.reconcile import ReconcileResult, reconcile
-from provision.store.planning import make_plan
 from zoom_client import AsyncZoomClient
 
 DATABASE = "demo.db"
@@ -243,10 +243,10 @@ async def _walk(files: DemoFiles, directory: Path, engine: Engine, say: Say, act
             )
 
         async def plan_and_apply(suffix: str) -> None:
-            with session_scope(engine) as session:
-                plan = make_plan(session, policy, actor=actor)
-            tell(_plan_step(plan, f"plan{suffix}"))
-            applied = await apply_plan(engine, client, plan, actor=actor, fresh=True)
+            with apply_session(engine, actor=actor, policy=policy) as applying:
+                chosen = applying.choose(resume=False)
+                tell(_plan_step(chosen.plan, f"plan{suffix}"))
+                applied = await applying.run(client, chosen)
             tell(_apply_step(applied, f"apply{suffix}"))
 
         await sync_step("sync")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -56,16 +55,16 @@ def school_table(plan: Plan) -> Table:
     table.add_column("Name", max_width=28, no_wrap=True, overflow="ellipsis")
     for column in ("Quota", "Now", "After", *COLUMNS, "!", "Grace"):
         table.add_column(column, justify="right", no_wrap=True)
-    for code, row in plan.summary.get("schools", {}).items():
+    for code, row in plan.summary.schools.items():
         table.add_row(
             Text(code),
-            Text(str(row.get("name", ""))),
-            str(row.get("quota", 0)),
-            str(row.get("licensed_before", 0)),
-            str(row.get("licensed_after", 0)),
-            *(str(sum(row.get(kind.value, 0) for kind in kinds)) for kinds in COLUMNS.values()),
-            str(row.get("waiting", 0)),
-            str(row.get("grace", 0)),
+            Text(row.name),
+            str(row.quota),
+            str(row.licensed_before),
+            str(row.licensed_after),
+            *(str(row.count(*kinds)) for kinds in COLUMNS.values()),
+            str(row.waiting),
+            str(row.grace),
         )
     return table
 
@@ -78,23 +77,23 @@ _TABLE_CAPTION = (
 
 
 def totals_text(plan: Plan) -> Text:
-    totals: dict[str, Any] = plan.summary.get("totals", {})
+    totals = plan.summary.totals
     counts = plan.counts()
     text = Text()
     text.append("Account seats: ", style="bold")
     text.append(
-        f"{totals.get('seats_purchased', 0)} purchased, {totals.get('seats_used', 0)} used, "
-        f"{totals.get('seats_pending', 0)} pending; free {totals.get('seats_free_before', 0)} now, "
-        f"{totals.get('seats_free_after', 0)} after "
-        f"{'the whole account' + chr(39) + 's plan' if plan.summary.get('scope') else 'this plan'}\n"
+        f"{totals.seats_purchased} purchased, {totals.seats_used} used, "
+        f"{totals.seats_pending} pending; free {totals.seats_free_before} now, "
+        f"{totals.seats_free_after} after "
+        f"{'the whole account' + chr(39) + 's plan' if plan.summary.scope else 'this plan'}\n"
     )
     text.append("Changes: ", style="bold")
     parts = [f"{counts[kind.value]} {kind.value}" for kind in ActionKind if counts[kind.value]]
     text.append(", ".join(parts) if parts else "none")
     text.append(f"; {counts['waiting']} waiting")
-    if totals.get("in_grace"):
-        text.append(f"; {totals['in_grace']} in their grace period")
-    short = totals.get("addons_short") or {}
+    if totals.in_grace:
+        text.append(f"; {totals.in_grace} in their grace period")
+    short = totals.addons_short
     if short:
         text.append("; add-ons short: " + ", ".join(f"{n} x {cap}" for cap, n in short.items()))
     return text
@@ -119,7 +118,7 @@ def print_plan(console: Console, plan: Plan, *, limit: int | None = None) -> Non
     """
     snap = plan.snapshot_at.isoformat(timespec="seconds") if plan.snapshot_at else "never"
     console.print(Text(f"Zoom snapshot taken {snap}; plan {plan.fingerprint[:12]}", style="dim"))
-    if plan.summary.get("schools"):
+    if plan.summary.schools:
         console.print(school_table(plan))
     console.print(totals_text(plan))
 
@@ -129,7 +128,7 @@ def print_plan(console: Console, plan: Plan, *, limit: int | None = None) -> Non
         actions[action.institution_code or ""].append(action)
     for item in plan.waiting:
         waiting[item.institution_code or ""].append(item)
-    names = {code: row.get("name", "") for code, row in plan.summary.get("schools", {}).items()}
+    names = {code: row.name for code, row in plan.summary.schools.items()}
     hidden = 0
     for code in sorted(set(actions) | set(waiting)):
         block = Text(f"\n{code or '(no school)'}", style="bold")
@@ -162,7 +161,7 @@ def print_plan(console: Console, plan: Plan, *, limit: int | None = None) -> Non
     _listing(
         console,
         "Managed but on no roster",
-        plan.summary.get("managed_without_roster", []),
+        plan.summary.managed_without_roster,
         "reported, not changed",
     )
     if plan.is_empty:

@@ -26,16 +26,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from models import AccountSnapshot
-from models.locks import operation_lock
 from provision.core.actions import SPECS
 from provision.core.plan import ORDER, ActionKind, Plan
-from provision.core.policy import Policy
-from provision.errors import ApplyIncompleteError, InputError
+from provision.errors import ApplyIncompleteError
 from provision.run.executors import BULK_SIZE, Done, batch_key, execute, execute_many, verify
 from provision.run.observe import addons_data
 from provision.store import journal as jr
 from provision.store.journal import FAILED, PENDING, SENT, SUCCEEDED, Journal, OpRecord, Outcome
-from provision.store.planning import check_fresh
 from zoom_client import (
     AsyncZoomClient,
     PlanUsage,
@@ -368,50 +365,14 @@ async def apply_plan(
     actor: str,
     concurrency: int = 16,
     progress: Progress | None = None,
-    fresh: bool = False,
-    lock: bool = True,
-    policy: Policy | None = None,
 ) -> ApplyResult:
-    """Carry out `plan`; ApplyIncomplete (exit 1) if anything is left to do by a rerun.
+    """Carry out a chosen plan; ApplyIncomplete (exit 1) if anything is left to do by a rerun.
 
-    `fresh=True` says the caller computed the plan just now; otherwise a plan never started is
-    checked against the current inputs (a plan already in the journal is a resume: the journal,
-    not the snapshot, is then the authority).
-    `policy` is the policy in force now, checked with the rest (without it, the plan's own).
+    Which plan, whether it is fresh, and the lock are the caller's: come through
+    `provision.run.apply_session` (as the CLI, reconcile and the demo do). A plan the journal
+    already holds is resumed: `sent` operations are re-read before anything is resent.
     """
-    if lock:
-        with operation_lock(engine, "apply"):
-            return await _apply(engine, client, plan, actor, concurrency, progress, fresh, policy)
-    return await _apply(engine, client, plan, actor, concurrency, progress, fresh, policy)
-
-
-def _refuse_other_unfinished(engine: Engine, plan: Plan) -> None:
-    others = [u for u in jr.unfinished(engine) if u.fingerprint != plan.fingerprint]
-    if others:
-        first = others[0]
-        raise InputError(
-            f"an earlier apply (plan {first.fingerprint[:12]}) left {first.pending + first.sent} operations "
-            "unfinished; run `provision apply` without a plan file to finish it first"
-        )
-
-
-async def _apply(
-    engine: Engine,
-    client: AsyncZoomClient,
-    plan: Plan,
-    actor: str,
-    concurrency: int,
-    progress: Progress | None,
-    fresh: bool,
-    policy: Policy | None,
-) -> ApplyResult:
     started = time.monotonic()
-    _refuse_other_unfinished(engine, plan)
-    if not fresh and not jr.has_operations(engine, plan.fingerprint):
-        with Session(engine) as session:
-            # The policy in force now, when the caller has it: an edited policy file makes a
-            # saved plan stale just as a new roster does.
-            check_fresh(session, plan, policy)
     ops, resumed = jr.prepare(engine, plan)
     async with Journal(engine, actor, plan.fingerprint, ops) as journal:
         run = _Run(client, journal, concurrency, progress)

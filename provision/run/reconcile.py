@@ -22,11 +22,11 @@ from provision.core.drift import Drift, SetBy, compute_drift, fold_audit
 from provision.core.plan import Plan
 from provision.core.policy import Policy
 from provision.errors import InputError
-from provision.run.apply import ApplyResult, apply_plan
+from provision.run.apply import ApplyResult
+from provision.run.apply_session import apply_session
 from provision.run.observe import SyncResult, observe
 from provision.store.journal import SUCCEEDED
 from provision.store.loaders import load_desired, load_observed
-from provision.store.planning import make_plan
 from zoom_client import AsyncZoomClient
 
 # stage, done, total (None while unknown): the same shape as observe's and apply's callbacks
@@ -165,24 +165,16 @@ async def reconcile(
             drift, report_id, _ = await _observe(engine, client, policy, actor, progress, now)
         return ReconcileResult(drift=drift, report_id=report_id, found=drift)
 
-    with operation_lock(engine, ZOOM):
+    with apply_session(engine, actor=actor, policy=policy) as applying:
         found, report_id, _ = await _observe(engine, client, policy, actor, progress, now)
-        with Session(engine) as session, session.begin():
-            plan = make_plan(session, policy, force=force, actor=actor, now=now)
+        # Never an older unfinished plan: the fix is the plan of what this look found.
+        chosen = applying.choose(resume=False, force=force, now=now)
+        plan = chosen.plan
         if plan.is_empty:
             # Only kinds no plan repairs (reclaim candidates, old invitations, unmanaged users).
             return ReconcileResult(drift=found, report_id=report_id, found=found, plan=plan)
         if confirm is not None and not confirm(plan):
             return ReconcileResult(drift=found, report_id=report_id, found=found, plan=plan, declined=True)
-        applied = await apply_plan(
-            engine,
-            client,
-            plan,
-            actor=actor,
-            concurrency=concurrency,
-            progress=apply_progress,
-            fresh=True,
-            lock=False,
-        )
+        applied = await applying.run(client, chosen, concurrency=concurrency, progress=apply_progress)
         after, after_id, _ = await _observe(engine, client, policy, actor, progress, now)
     return ReconcileResult(drift=after, report_id=after_id, found=found, plan=plan, applied=applied)

@@ -17,6 +17,7 @@ import concurrent.futures
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
@@ -29,7 +30,18 @@ from provision.store.audit import event_row
 
 GROUP_COMMIT_WINDOW = 0.015  # seconds
 JOURNAL_CHUNK = 2_000  # operations inserted per statement batch
-PENDING, SENT, SUCCEEDED, FAILED = "pending", "sent", "succeeded", "failed"
+
+
+class OpState(StrEnum):
+    """Where one operation stands: pending -> sent -> succeeded | failed (stored as the value)."""
+
+    PENDING = "pending"  # not sent yet (or sent and known not to have taken: sent again)
+    SENT = "sent"  # on its way, outcome unknown: re-read from Zoom before anything is resent
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+PENDING, SENT, SUCCEEDED, FAILED = OpState.PENDING, OpState.SENT, OpState.SUCCEEDED, OpState.FAILED
 UNFINISHED = (PENDING, SENT)
 
 _op = Operation.__table__  # type: ignore[attr-defined]
@@ -43,7 +55,7 @@ class OpRecord:
     id: int | None  # None until journaled (see prepare)
     seq: int
     action: Action
-    state: str
+    state: OpState
     attempts: int
     error: str | None = None
     zoom_code: int | None = None
@@ -54,7 +66,7 @@ class Outcome:
     """The known result of one operation (what the journal, the audit log and the snapshot record)."""
 
     op: OpRecord
-    state: str  # succeeded | failed
+    state: OpState  # SUCCEEDED | FAILED
     zoom_code: int | None = None
     tracking_id: str | None = None
     error: str | None = None
@@ -143,7 +155,13 @@ def _load(conn: Connection, fingerprint: str) -> list[OpRecord]:
             action = Action.from_data({**payload, "zoom_id": zoom_id})
         records.append(
             OpRecord(
-                id=op_id, seq=seq, action=action, state=state, attempts=attempts, error=error, zoom_code=code
+                id=op_id,
+                seq=seq,
+                action=action,
+                state=OpState(state),
+                attempts=attempts,
+                error=error,
+                zoom_code=code,
             )
         )
     return records

@@ -72,8 +72,8 @@ def make_plan(
     with gc_paused():
         plan = compute_plan(desired, observed, policy, now=now or datetime.now(UTC), school=school)
         del desired, observed  # the plan no longer needs them: lower the peak before saving
-        plan.summary["policy"] = policy.to_data()
-        plan.summary["forced"] = force
+        plan.summary.policy = policy
+        plan.summary.forced = force
         check_safety(plan, policy, force=force)
         if record:
             save_plan(session, plan, actor=actor)
@@ -112,9 +112,8 @@ def check_fresh(
     still catches roster and snapshot changes but not an edited policy file.
     """
     if policy is None:
-        embedded = plan.summary.get("policy")
-        policy = Policy.model_validate(embedded) if embedded else Policy()
-    scope = plan.summary.get("scope")
+        policy = plan.summary.policy or Policy()
+    scope = plan.summary.scope
     with gc_paused(), operation_lock(session.get_bind(), ROSTERS, shared=True):
         desired, observed = load_inputs(session)
     with gc_paused():

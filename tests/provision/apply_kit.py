@@ -105,7 +105,7 @@ async def converge(
     """sync, plan, apply: the operator's loop, once."""
     async with open_client(sandbox, **client_settings) as client:
         plan = await sync_and_plan(engine, client, policy)
-        result = await apply_plan(engine, client, plan, actor="test", concurrency=concurrency, fresh=True)
+        result = await apply_plan(engine, client, plan, actor="test", concurrency=concurrency)
     return plan, result
 
 

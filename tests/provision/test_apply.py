@@ -13,6 +13,7 @@ from models.locks import operation_lock
 from provision.core.policy import Policy
 from provision.errors import InputError
 from provision.run.apply import apply_plan
+from provision.run.apply_session import PlanSource, apply_session
 from provision.run.observe import sync
 from provision.store import journal
 from tests.provision.apply_kit import (
@@ -48,7 +49,7 @@ async def test_licenses_go_through_the_bulk_endpoint_30_users_a_call(sqlite_url:
     emails = _teachers(engine, sandbox, 65)
     async with open_client(sandbox) as client:
         await sync(engine, client)
-        result = await apply_plan(engine, client, plan_now(engine, POLICY), actor="test", fresh=True)
+        result = await apply_plan(engine, client, plan_now(engine, POLICY), actor="test")
     assert result.counts["license"]["succeeded"] == 65
     writes = [r for r in sandbox.request_log if r.method in ("POST", "PATCH") and r.path != "/oauth/token"]
     assert [r.path for r in writes] == ["/users/features"] * 3
@@ -77,7 +78,10 @@ async def test_unconfirmed_operations_are_read_back_not_resent(sqlite_url: str) 
         for op in licensed_before:
             sandbox.set_user_type(op.action.email, 2)  # Zoom did act on them
         sandbox.request_log.clear()
-        result = await apply_plan(engine, client, journal.load_plan(engine, plan.fingerprint), actor="test")
+        with apply_session(engine, actor="test", policy=POLICY) as session:
+            chosen = session.choose()  # `provision apply` without a plan file: finish that plan
+            assert (chosen.source, chosen.plan.fingerprint) == (PlanSource.RESUME, plan.fingerprint)
+            result = await session.run(client, chosen)
     assert result.resumed
     assert result.reread == 3
     assert result.complete
@@ -98,8 +102,11 @@ async def test_a_stale_plan_file_is_refused_before_any_write(sqlite_url: str) ->
         sandbox.add_user(email="someone@school.example", type=1)
         await sync(engine, client)  # the snapshot moved on
         sandbox.request_log.clear()
-        with pytest.raises(InputError, match="stale"):
-            await apply_plan(engine, client, plan, actor="test")
+        with (
+            apply_session(engine, actor="test", policy=POLICY) as session,
+            pytest.raises(InputError, match="stale"),
+        ):
+            session.choose(plan)
     assert [r for r in sandbox.request_log if r.method != "GET"] == []
     assert operations(engine) == []
 
@@ -116,8 +123,12 @@ async def test_another_unfinished_plan_must_be_finished_first(sqlite_url: str) -
             pass
         roster_change(engine, join=[("late.1001@school.example", "1001", "teacher")])
         second = plan_now(engine, POLICY)
-        with pytest.raises(InputError, match="without a plan file"):
-            await apply_plan(engine, client, second, actor="test", fresh=True)
+        with apply_session(engine, actor="test", policy=POLICY) as session:
+            with pytest.raises(InputError, match="without a plan file"):
+                session.choose(second)
+            with pytest.raises(InputError, match="without a plan file"):
+                session.choose(resume=False)  # reconcile --fix: a fresh plan, never over an unfinished one
+            assert session.choose().plan.fingerprint == first.fingerprint
 
 
 async def test_seats_freed_by_downgrades_are_reused_in_the_same_run(database_url: str) -> None:
@@ -126,12 +137,12 @@ async def test_seats_freed_by_downgrades_are_reused_in_the_same_run(database_url
     emails = _teachers(engine, sandbox, 3)
     async with open_client(sandbox) as client:
         await sync(engine, client)
-        await apply_plan(engine, client, plan_now(engine, POLICY), actor="test", fresh=True)
+        await apply_plan(engine, client, plan_now(engine, POLICY), actor="test")
         assert sandbox.licensed_count() == 3
         roster_change(engine, leave=[emails[0]], join=[("new.1001@school.example", "1001", "teacher")])
         await sync(engine, client)
         plan = plan_now(engine, POLICY)
-        result = await apply_plan(engine, client, plan, actor="test", fresh=True)
+        result = await apply_plan(engine, client, plan, actor="test")
     assert result.complete
     assert licensed_emails(sandbox) == {*emails[1:], "new.1001@school.example"}
     assert_no_seat_refusal(sandbox)
@@ -144,8 +155,12 @@ async def test_apply_is_refused_while_another_holds_the_lock(sqlite_url: str) ->
     async with open_client(sandbox) as client:
         await sync(engine, client)
         plan = plan_now(engine, POLICY)
-        with operation_lock(engine, "apply"), pytest.raises(LockedError):
-            await apply_plan(engine, client, plan, actor="test", fresh=True)
+        with (
+            operation_lock(engine, "apply"),
+            pytest.raises(LockedError),
+            apply_session(engine, actor="test", policy=POLICY) as session,
+        ):
+            await session.run(client, session.choose(plan))
     assert licensed_emails(sandbox) == set()
 
 
@@ -161,7 +176,8 @@ async def test_a_run_killed_while_journaling_is_completed_from_the_full_plan(sql
         with engine.begin() as conn:  # only the first half reached the journal before the kill
             journal._insert(conn, plan.fingerprint, ops[: len(ops) // 2])
         assert len(operations(engine)) == len(ops) // 2
-        result = await apply_plan(engine, client, journal.load_plan(engine, plan.fingerprint), actor="test")
+        with apply_session(engine, actor="test", policy=POLICY) as session:
+            result = await session.run(client, session.choose())
     assert result.resumed
     assert result.complete
     assert len(operations(engine)) == len(ops)

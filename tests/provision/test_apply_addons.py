@@ -121,7 +121,7 @@ async def test_a_user_the_bulk_call_failed_for_meets_zoom_alone_through_the_sett
         sandbox.set_user_type(admins[7], 1)
         sandbox.request_log.clear()
         with pytest.raises(ApplyIncomplete) as raised:
-            await apply_plan(engine, client, plan, actor="test", fresh=True)
+            await apply_plan(engine, client, plan, actor="test")
 
     result = raised.value.result
     assert result.counts["add_addon"] == {"succeeded": 34, "failed": 1, "pending": 0}

@@ -88,7 +88,7 @@ def test_school_quota_full_makes_the_rest_wait_with_the_reason() -> None:
         ("t03@x.ua", "waiting: school quota 3 of 3 in use"),
         ("t04@x.ua", "waiting: school quota 3 of 3 in use"),
     ]
-    assert plan.summary["schools"]["0421"]["licensed_after"] == 3
+    assert plan.summary.schools["0421"].licensed_after == 3
 
 
 def test_role_priority_fills_the_quota_before_email_order() -> None:
@@ -137,7 +137,7 @@ def test_leaver_keeps_the_license_during_grace_then_is_downgraded() -> None:
     policy = Policy(grace_days=14, addons={})
     early = compute_plan(d, o, policy, now=left_at + timedelta(days=13))
     assert early.actions == []
-    assert early.summary["totals"]["in_grace"] == 1
+    assert early.summary.totals.in_grace == 1
     late = compute_plan(d, o, policy, now=left_at + timedelta(days=15))
     (action,) = late.actions
     assert action.kind is ActionKind.UNLICENSE
@@ -220,7 +220,7 @@ def test_addon_pool_limits_grants() -> None:
     addons = {"large_meeting_500": {"hosts": 2, "usage": 1}}
     plan = plan_of(desired(*people), observed(*users, addons=addons), Policy(addons={"admin": 500}))
     assert [a.email for a in plan.actions if a.kind is ActionKind.ADD_ADDON] == ["a0@x.ua"]
-    assert plan.summary["totals"]["addons_short"] == {"500": 2}
+    assert plan.summary.totals.addons_short == {500: 2}
 
 
 def test_group_membership_added_when_the_school_has_a_group() -> None:
@@ -242,8 +242,8 @@ def test_person_on_two_rosters_counts_once_at_the_primary_institution() -> None:
     plan = plan_of(desired(both, schools={"0001": 5, "0002": 5}), observed(zuser("two@x.ua", 1)))
     (action,) = plan.actions
     assert action.institution_code == "0002"
-    assert plan.summary["schools"]["0002"]["licensed_after"] == 1
-    assert "0001" not in plan.summary["schools"]
+    assert plan.summary.schools["0002"].licensed_after == 1
+    assert "0001" not in plan.summary.schools
 
 
 def test_students_are_not_licensed_and_lose_a_license_given_by_hand() -> None:

@@ -103,7 +103,7 @@ async def test_seats_running_out_between_plan_and_apply_are_never_exceeded(datab
         # Someone licenses an outsider by hand after the plan was made: one seat fewer than planned.
         sandbox.add_user(email="outsider@school.example", type=2)
         with pytest.raises(ApplyIncomplete) as caught:
-            await apply_plan(engine, client, plan, actor="test", fresh=True)
+            await apply_plan(engine, client, plan, actor="test")
 
     assert "run `provision apply` again" in str(caught.value)
     assert sandbox.licensed_count() == 5  # 4 of ours + the outsider: never beyond the seats

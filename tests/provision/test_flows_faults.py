@@ -9,6 +9,7 @@ import pytest
 
 from provision.core.policy import Policy
 from provision.run.apply import ApplyIncomplete, apply_plan
+from provision.run.apply_session import apply_session
 from provision.run.observe import sync
 from provision.store import journal
 from tests.provision.apply_kit import (
@@ -38,14 +39,17 @@ def _school(engine: Any, sandbox: Any, *, existing: int, new: int) -> set[str]:
 async def _run(engine: Any, client: AsyncZoomClient, policy: Policy = POLICY, **kw: Any) -> Any:
     await sync(engine, client)
     plan = plan_now(engine, policy)
-    return plan, await apply_plan(engine, client, plan, actor="test", fresh=True, **kw)
+    return plan, await apply_plan(engine, client, plan, actor="test", **kw)
 
 
 async def _finish(engine: Any, client: AsyncZoomClient) -> Any:
     """What `provision apply` without a plan file does after an interruption: resume that plan."""
     left = journal.unfinished(engine)
     assert len(left) == 1
-    return await apply_plan(engine, client, journal.load_plan(engine, left[0].fingerprint), actor="test")
+    with apply_session(engine, actor="test", policy=POLICY) as session:
+        chosen = session.choose()
+        assert chosen.plan.fingerprint == left[0].fingerprint
+        return await session.run(client, chosen)
 
 
 async def test_a_storm_of_429s_slows_apply_down_but_it_finishes(database_url: str) -> None:
@@ -76,7 +80,7 @@ async def test_5xx_and_answers_lost_after_the_write_end_in_the_same_state(databa
         plan = plan_now(engine, POLICY)
         sandbox.faults = faults
         try:
-            await apply_plan(engine, client, plan, actor="test", fresh=True)
+            await apply_plan(engine, client, plan, actor="test")
         except ApplyIncomplete:
             await _finish_or_retry(engine, client, plan)
         sandbox.faults = type(faults)()
@@ -111,9 +115,7 @@ async def test_token_expiring_during_the_run_is_renewed(database_url: str) -> No
     async with open_client(sandbox) as client:
         await sync(engine, client)
         plan = plan_now(engine, POLICY)
-        result = await apply_plan(
-            engine, client, plan, actor="test", fresh=True, progress=expire, concurrency=2
-        )
+        result = await apply_plan(engine, client, plan, actor="test", progress=expire, concurrency=2)
     assert result.complete
     assert advanced
     assert any(r.status == 401 for r in sandbox.request_log)
@@ -158,7 +160,7 @@ async def test_network_cut_mid_run_leaves_unconfirmed_work_that_the_rerun_reads_
         plan = plan_now(engine, POLICY)
         sandbox.faults = FaultConfig(die_after_writes=6)
         with pytest.raises(ApplyIncomplete) as caught:
-            await apply_plan(engine, client, plan, actor="test", fresh=True, concurrency=4)
+            await apply_plan(engine, client, plan, actor="test", concurrency=4)
         assert "connection" in str(caught.value)
         sandbox.faults = FaultConfig()
         sandbox.revive()

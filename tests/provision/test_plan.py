@@ -9,6 +9,8 @@ import pytest
 
 from provision.core.actions import TO_LICENSED
 from provision.core.plan import ORDER, Action, ActionKind, Plan, Waiting, sort_actions
+from provision.core.policy import Policy
+from provision.core.summary import PlanSummary, Totals
 from provision.errors import InputError
 
 
@@ -63,7 +65,7 @@ def test_plan_round_trips_through_json() -> None:
         waiting=[Waiting("w@x", "0421", "teacher", "waiting: school quota 1 of 1 in use")],
         unmanaged=["u@x"],
         protected=["p@x"],
-        summary={"totals": {"create": 1}},
+        summary=PlanSummary(totals=Totals(actions={ActionKind.CREATE: 1})),
         fingerprint="f" * 64,
         snapshot_at=datetime(2026, 9, 20, 11, tzinfo=UTC),
         created_at=datetime(2026, 9, 20, 12, tzinfo=UTC),
@@ -87,3 +89,41 @@ def test_plan_round_trips_through_json() -> None:
 def test_a_bad_plan_file_is_an_input_error(data: dict[str, object]) -> None:
     with pytest.raises(InputError, match="not a provision plan"):
         Plan.from_data(data)
+
+
+def test_a_summary_written_as_a_dict_reads_into_figures_and_writes_back_the_same_json() -> None:
+    kinds = {kind.value: 0 for kind in ORDER}
+    school = {
+        "name": "Школа 1",
+        "quota": 3,
+        "licensed_before": 2,
+        "licensed_after": 3,
+        "waiting": 1,
+        "grace": 0,
+    }
+    summary = {
+        "schools": {"0421": {**school, **kinds, "license": 1}},
+        "totals": {
+            "seats_purchased": 10,
+            "seats_used": 2,
+            "seats_pending": 0,
+            "seats_free_before": 8,
+            "licensed_before": 2,
+            "managed_licensed_before": 2,
+            **kinds,
+            "license": 1,
+            "people_active": 4,
+            "seats_free_after": 7,
+            "addons_short": {"500": 2},
+            "in_grace": 0,
+        },
+        "managed_without_roster": ["o@x"],
+        "scope": None,
+        "policy": Policy().to_data(),
+        "forced": False,
+    }
+    plan = Plan.from_data({"actions": [], "summary": summary})
+    assert plan.summary.schools["0421"].count(ActionKind.LICENSE) == 1
+    assert plan.summary.totals.addons_short == {500: 2}
+    assert plan.summary.policy == Policy()
+    assert json.loads(json.dumps(plan.to_data()))["summary"] == summary

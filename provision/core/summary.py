@@ -1,0 +1,169 @@
+"""A plan's figures as types: per school and for the account (JSON only at the edge).
+
+`diff.compute_plan` fills them, the safety checks, `check_fresh` and `render` read them. Their
+JSON (`to_data`) is the "summary" of plan files and of `provision plan --json`, unchanged from
+when it was a plain dict: every action kind's count is a key of its own, and a file missing a
+field (an older one) reads with that field's default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from provision.core.kinds import ActionKind
+from provision.core.policy import Policy
+
+_KINDS = tuple(ActionKind)
+
+
+def _counts(data: Mapping[str, Any]) -> dict[ActionKind, int]:
+    """The kinds counted in a JSON row (held without the zeros, which to_data writes back)."""
+    return {kind: int(data[kind.value]) for kind in _KINDS if data.get(kind.value)}
+
+
+def _int(data: Mapping[str, Any], name: str) -> int:
+    return int(data.get(name, 0) or 0)
+
+
+@dataclass
+class SchoolFigures:
+    """One school in a plan: its quota, licenses before and after, and its changes by kind."""
+
+    name: str = ""
+    quota: int = 0
+    licensed_before: int = 0
+    licensed_after: int = 0
+    waiting: int = 0
+    grace: int = 0
+    actions: dict[ActionKind, int] = field(default_factory=dict)
+
+    def count(self, *kinds: ActionKind) -> int:
+        return sum(self.actions.get(kind, 0) for kind in kinds)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "quota": self.quota,
+            "licensed_before": self.licensed_before,
+            "licensed_after": self.licensed_after,
+            "waiting": self.waiting,
+            "grace": self.grace,
+            **{kind.value: self.actions.get(kind, 0) for kind in _KINDS},
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> SchoolFigures:
+        return cls(
+            name=str(data.get("name") or ""),
+            quota=_int(data, "quota"),
+            licensed_before=_int(data, "licensed_before"),
+            licensed_after=_int(data, "licensed_after"),
+            waiting=_int(data, "waiting"),
+            grace=_int(data, "grace"),
+            actions=_counts(data),
+        )
+
+
+@dataclass
+class Totals:
+    """The account in a plan: seats now and after, and the changes by kind."""
+
+    seats_purchased: int = 0
+    seats_used: int = 0
+    seats_pending: int = 0
+    seats_free_before: int = 0
+    seats_free_after: int = 0
+    licensed_before: int = 0
+    managed_licensed_before: int = 0
+    people_active: int = 0
+    in_grace: int = 0
+    addons_short: dict[int, int] = field(default_factory=dict)  # capacity -> add-ons missing
+    actions: dict[ActionKind, int] = field(default_factory=dict)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "seats_purchased": self.seats_purchased,
+            "seats_used": self.seats_used,
+            "seats_pending": self.seats_pending,
+            "seats_free_before": self.seats_free_before,
+            "licensed_before": self.licensed_before,
+            "managed_licensed_before": self.managed_licensed_before,
+            **{kind.value: self.actions.get(kind, 0) for kind in _KINDS},
+            "people_active": self.people_active,
+            "seats_free_after": self.seats_free_after,
+            "addons_short": {str(cap): n for cap, n in sorted(self.addons_short.items())},
+            "in_grace": self.in_grace,
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Totals:
+        return cls(
+            seats_purchased=_int(data, "seats_purchased"),
+            seats_used=_int(data, "seats_used"),
+            seats_pending=_int(data, "seats_pending"),
+            seats_free_before=_int(data, "seats_free_before"),
+            seats_free_after=_int(data, "seats_free_after"),
+            licensed_before=_int(data, "licensed_before"),
+            managed_licensed_before=_int(data, "managed_licensed_before"),
+            people_active=_int(data, "people_active"),
+            in_grace=_int(data, "in_grace"),
+            addons_short={int(cap): int(n) for cap, n in (data.get("addons_short") or {}).items()},
+            actions=_counts(data),
+        )
+
+
+@dataclass
+class PlanSummary:
+    """Everything a plan says besides its actions: figures, scope, and the policy it was made under."""
+
+    schools: dict[str, SchoolFigures] = field(default_factory=dict)
+    totals: Totals = field(default_factory=Totals)
+    managed_without_roster: list[str] = field(default_factory=list)
+    scope: str | None = None  # the school the plan was narrowed to, if any
+    policy: Policy | None = None  # the policy it was made under (set by make_plan)
+    forced: bool = False  # made with --force (above the safety thresholds)
+
+    def for_school(self, code: str) -> PlanSummary:
+        return PlanSummary(
+            schools={code: self.schools.get(code, SchoolFigures())},
+            totals=self.totals,
+            scope=self.scope,
+            policy=self.policy,
+            forced=self.forced,
+        )
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "schools": {code: figures.to_data() for code, figures in self.schools.items()},
+            "totals": self.totals.to_data(),
+            "managed_without_roster": list(self.managed_without_roster),
+            "scope": self.scope,
+        }
+        if self.policy is not None:
+            data["policy"] = self.policy.to_data()
+            data["forced"] = self.forced
+        return data
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any] | None) -> PlanSummary:
+        data = data or {}
+        policy = None
+        if data.get("policy"):
+            try:
+                policy = Policy.model_validate(data["policy"])
+            except ValidationError:
+                # A policy key of another version: without it, check_fresh judges the plan by the
+                # policy in force (or the defaults), which makes such a plan stale, never wrong.
+                policy = None
+        return cls(
+            schools={code: SchoolFigures.from_data(row) for code, row in (data.get("schools") or {}).items()},
+            totals=Totals.from_data(data.get("totals") or {}),
+            managed_without_roster=list(data.get("managed_without_roster") or []),
+            scope=data.get("scope"),
+            policy=policy,
+            forced=bool(data.get("forced", False)),
+        )

@@ -1,0 +1,113 @@
+"""The one way into apply: the Zoom lock, held from choosing the plan to its last write.
+
+`apply_session` takes the lock; `ApplySession.choose` decides which plan runs (a plan file, else
+the plan an interrupted run left unfinished, else a fresh one) and refuses what must not run;
+`ApplySession.run` carries it out. `provision apply`, `reconcile --fix` and the demo all come
+through here, so none of them decides freshness or locking on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from models.locks import ZOOM, operation_lock
+from provision.core.plan import Plan
+from provision.core.policy import Policy
+from provision.errors import InputError
+from provision.run.apply import ApplyResult, Progress, apply_plan
+from provision.store import journal
+from provision.store.journal import Unfinished
+from provision.store.planning import check_fresh, make_plan
+from zoom_client import AsyncZoomClient
+
+
+class PlanSource(StrEnum):
+    """Where the plan that runs came from."""
+
+    FILE = "file"  # given by the caller (a plan file): checked against the inputs unless journaled
+    RESUME = "resume"  # left unfinished by an interrupted run: the journal is the authority
+    FRESH = "fresh"  # computed now, under the lock
+
+
+@dataclass(frozen=True)
+class Chosen:
+    plan: Plan
+    source: PlanSource
+    resuming: Unfinished | None = None  # the unfinished run being finished (RESUME)
+
+
+class ApplySession:
+    """What may run while the lock is held (made by `apply_session`)."""
+
+    def __init__(self, engine: Engine, *, actor: str, policy: Policy) -> None:
+        self.engine = engine
+        self.actor = actor
+        self.policy = policy
+
+    def choose(
+        self,
+        plan: Plan | None = None,
+        *,
+        resume: bool = True,
+        force: bool = False,
+        now: datetime | None = None,
+    ) -> Chosen:
+        """The plan to run: `plan` if given, else an unfinished one (if `resume`), else a fresh one.
+
+        A given plan never started is checked against the current rosters, snapshot and policy
+        (InputError if stale); one the journal already holds is a resume. Another plan left
+        unfinished must be finished first (InputError), whatever was asked. A fresh plan is
+        checked against the policy's safety thresholds (UnsafePlanError unless `force`).
+        """
+        unfinished = journal.unfinished(self.engine)
+        if plan is not None:
+            self._refuse_other_unfinished(unfinished, plan.fingerprint)
+            if not journal.has_operations(self.engine, plan.fingerprint):
+                with Session(self.engine) as session:
+                    check_fresh(session, plan, self.policy, now=now)
+            return Chosen(plan, PlanSource.FILE)
+        if unfinished and resume:
+            # An interrupted run (crash, kill, daily limit): finish exactly that plan first.
+            left = unfinished[0]
+            return Chosen(journal.load_plan(self.engine, left.fingerprint), PlanSource.RESUME, left)
+        self._refuse_other_unfinished(unfinished, None)
+        with Session(self.engine) as session, session.begin():
+            fresh = make_plan(session, self.policy, force=force, actor=self.actor, now=now)
+        return Chosen(fresh, PlanSource.FRESH)
+
+    @staticmethod
+    def _refuse_other_unfinished(unfinished: list[Unfinished], fingerprint: str | None) -> None:
+        others = [u for u in unfinished if u.fingerprint != fingerprint]
+        if others:
+            first = others[0]
+            raise InputError(
+                f"an earlier apply (plan {first.fingerprint[:12]}) left {first.pending + first.sent} "
+                "operations unfinished; run `provision apply` without a plan file to finish it first"
+            )
+
+    async def run(
+        self,
+        client: AsyncZoomClient,
+        chosen: Chosen,
+        *,
+        concurrency: int = 16,
+        progress: Progress | None = None,
+    ) -> ApplyResult:
+        """Carry out the chosen plan; ApplyIncomplete (exit 1) if anything is left for a rerun."""
+        return await apply_plan(
+            self.engine, client, chosen.plan, actor=self.actor, concurrency=concurrency, progress=progress
+        )
+
+
+@contextmanager
+def apply_session(engine: Engine, *, actor: str, policy: Policy) -> Iterator[ApplySession]:
+    """Hold the Zoom lock (LockedError if an apply, sync or reconcile holds it) for the block."""
+    with operation_lock(engine, ZOOM):
+        yield ApplySession(engine, actor=actor, policy=policy)
