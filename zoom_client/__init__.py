@@ -35,6 +35,7 @@ from zoom_client.models import (
     UsersSummary,
     UserStatus,
     UserType,
+    ZoomOneType,
 )
 from zoom_client.paginate import AsyncPaginator, Paginator
 from zoom_client.ratelimit import Category, RateLimiter
@@ -76,6 +77,7 @@ __all__ = [
     "ZoomConfigError",
     "ZoomConnectionError",
     "ZoomError",
+    "ZoomOneType",
     "ZoomResponseError",
     "ZoomSettings",
     "ZoomTimeoutError",

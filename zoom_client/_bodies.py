@@ -18,12 +18,18 @@ class Body(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
+class UserInfoFeature(Body):
+    # An integer in the spec (JSON numbers carry big ints exactly; Python never rounds them)
+    zoom_one_type: int | None = Field(default=None, ge=0)
+
+
 class UserInfo(Body):
     email: str = Field(min_length=3, max_length=128)
     type: int
     first_name: str | None = Field(default=None, max_length=64)
     last_name: str | None = Field(default=None, max_length=64)
     display_name: str | None = Field(default=None, max_length=128)
+    feature: UserInfoFeature | None = None
 
 
 class CreateUserBody(Body):
@@ -43,11 +49,15 @@ class UpdateUserBody(Body):
     location: str | None = None
     language: str | None = None
     timezone: str | None = None
+    zoom_one_type: int | None = Field(default=None, ge=0)  # 0 turns the Workplace license off
 
     @model_validator(mode="after")
     def _not_empty(self) -> UpdateUserBody:
         if not self.payload():
             raise ValueError("an update needs at least one field")
+        if self.type is not None and self.zoom_one_type is not None:
+            # Zoom refuses the pair with code 300 (ZOOM_API.md §1.5): two PATCHes, never one.
+            raise ValueError("type and zoom_one_type cannot be changed in the same PATCH")
         return self
 
 

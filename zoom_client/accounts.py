@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from zoom_client._resource import Resource, parse, segment
-from zoom_client.models import PlanUsage, SubAccount
+from zoom_client.models import ManagedDomain, PlanUsage, SubAccount
 from zoom_client.paginate import AsyncPaginator
 
 
@@ -14,6 +14,13 @@ class Accounts(Resource):
         """GET /accounts/{accountId}/plans/usage (Heavy). ``me`` = this account."""
         path = f"/accounts/{segment(account_id, 'account id')}/plans/usage"
         return parse(PlanUsage, await self._requester.json("GET", path), "GET", path)
+
+    async def managed_domains(self, account_id: str = "me") -> list[ManagedDomain]:
+        """The account's associated (managed) domains (GET /accounts/{accountId}/managed_domains,
+        Light, classic scope account:read:admin): autoCreate needs the email to be in one."""
+        path = f"/accounts/{segment(account_id, 'account id')}/managed_domains"
+        data = await self._requester.json("GET", path) or {}
+        return [parse(ManagedDomain, d, "GET", path) for d in data.get("domains") or []]
 
     def list(self, *, page_size: int = 300) -> AsyncPaginator[SubAccount]:
         """The sub-accounts of a master account (GET /accounts, Medium)."""

@@ -38,6 +38,9 @@ class TokenProvider:
         self._refresh_at = 0.0
         self._lock = asyncio.Lock()
         self.fetches = 0  # how many tokens were obtained (figures, tests)
+        #: the scopes the token endpoint said the last token holds (its `scope` field); None when
+        #: it did not say (legacy JWT, or an answer without the field)
+        self.scopes: frozenset[str] | None = None
 
     async def token(self) -> str:
         token = self._token
@@ -124,7 +127,10 @@ class S2SOAuth(TokenProvider):
             data = response.json()
             token = str(data["access_token"])
             lifetime = float(data.get("expires_in") or 3600)
-        except (ValueError, KeyError, TypeError):
+            scope = data.get("scope")
+            if isinstance(scope, str):
+                self.scopes = frozenset(scope.split())
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise ZoomAuthError(
                 "the Zoom token endpoint answered without an access_token", status=response.status_code
             ) from None

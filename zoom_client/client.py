@@ -77,6 +77,15 @@ class AsyncZoomClient:
         """How many access tokens this client obtained (one per hour of work, ideally)."""
         return self._requester.auth.fetches
 
+    @property
+    def granted_scopes(self) -> frozenset[str] | None:
+        """The scopes the last token holds, as the token endpoint listed them (None: not said)."""
+        return self._requester.auth.scopes
+
+    async def fetch_token(self) -> None:
+        """Obtain the access token now (``provision doctor``); ZoomAuthError if refused."""
+        await self._requester.auth.token()
+
     def sub_account(self, account_id: str) -> SubAccountClient:
         from zoom_client._resource import segment
 
@@ -213,6 +222,13 @@ class ZoomClient:
     @property
     def token_fetches(self) -> int:
         return self._async.token_fetches
+
+    @property
+    def granted_scopes(self) -> frozenset[str] | None:
+        return self._async.granted_scopes
+
+    def fetch_token(self) -> None:
+        self._run(self._async.fetch_token())
 
     def sub_account(self, account_id: str) -> SubAccountClient:
         inner = self._async.sub_account(account_id)

@@ -32,6 +32,21 @@ import re
 from datetime import datetime
 from typing import Any, Literal
 
+#: POST /users refusals that concern the person or the account's setup (ZOOM_API.md §5, §11)
+CREATE_REFUSALS: dict[int, str] = {
+    1116: "email domain not in the account's limited domains",
+    1107: "email domain blocked",
+    2002: "SSO is not enabled on the account",
+    2032: "SSO pre-provisioning is not enabled (ssoCreate)",
+    1009: "the email already holds an active Zoom account elsewhere",
+}
+# 3412 has two texts (U21): "...maximum number of $n basic users..." (the Basic cap) and, on a
+# conversion to paid, "...maximum number of $n paying users". Only the plural tells them apart
+# (the Basic text also says "convert a paying user").
+_PAYING_CAP = re.compile(r"paying users", re.I)
+_SCOPES_TEXT = "does not contain scopes"
+_SCOPE_LIST = re.compile(r"scopes\s*:?\s*\[([^\]]*)\]", re.I)
+
 _SECRET_PATTERNS = (
     re.compile(r"(?i)(authorization\s*[:=]\s*)(bearer|basic)?\s*[^\s,;'\"}]+"),
     re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
@@ -141,7 +156,72 @@ class ZoomAPIError(ZoomError):
         return self.code == 1005
 
     def is_seat_exhausted(self) -> bool:
-        return self.code in (2033, 2034, 2038, 3412)
+        """No licensed (paid) seat left: 2034, 2038, or 3412 when its text caps "paying users".
+
+        Not the Basic-user cap (:meth:`is_basic_cap_reached`): freeing a licensed seat does not
+        help there, and the two need different advice."""
+        if self.code in (2034, 2038):
+            return True
+        return self.code == 3412 and _PAYING_CAP.search(self.message) is not None
+
+    def is_basic_cap_reached(self) -> bool:
+        """The account holds its maximum of Basic users (9,999 by default): 2033, 3412 (the Basic
+        variant), or 2039 (a Zoom One / United license cannot be switched off for want of a Basic
+        place). Permanent for this run: only removing Basic or pending users makes room, never a
+        retry (type 4, "Unassigned without Meetings Basic", is outside the cap)."""
+        if self.code in (2033, 2039):
+            return True
+        return self.code == 3412 and _PAYING_CAP.search(self.message) is None
+
+    def is_create_refused(self) -> bool:
+        """POST /users refused for a reason that concerns this person or the account's setup,
+        not load: 1116 (email outside the account's limited domains), 1107 (domain blocked),
+        2002 / 2032 (SSO not enabled / pre-provisioning off, for ssoCreate), 1009 (the email
+        holds an active account elsewhere), 200 on POST /users (no permission for the action,
+        e.g. autoCreate without a managed domain or custCreate without the ISV contract)."""
+        if self.code in CREATE_REFUSALS:
+            return True
+        return self.code == 200 and self.method == "POST" and (self.path or "").rstrip("/").endswith("/users")
+
+    def refusal_reason(self) -> str | None:
+        """A short plain reason for a create refusal or a Basic cap (for per-person reports)."""
+        if self.is_basic_cap_reached():
+            return "Basic-user cap reached"
+        if self.code in CREATE_REFUSALS:
+            return CREATE_REFUSALS[self.code]
+        if self.is_create_refused():
+            return "create action not permitted on this account"
+        return None
+
+    def is_missing_scope(self) -> bool:
+        """The app's token lacks a scope this call needs: code 4711 ("Invalid access token, does
+        not contain scopes:[…]"), or the same text under 4700/104. A new token does not fix it:
+        the scope must be added to the app in the Marketplace."""
+        return self.code == 4711 or (_SCOPES_TEXT in self.message.lower() and self.code in (4700, 104, None))
+
+    @property
+    def missing_scopes(self) -> list[str]:
+        """The scopes Zoom named in a missing-scope answer (any one of them would do), in order."""
+        if not self.is_missing_scope():
+            return []
+        match = _SCOPE_LIST.search(self.message)
+        if match is None:
+            return []
+        return [s.strip() for s in match.group(1).split(",") if s.strip()]
+
+    def is_permanent(self) -> bool:
+        """A refusal that the same call, repeated, gets again: never advise "run again" for it.
+
+        Basic-user cap, create refusals, an expired invitation, a missing scope, a validation
+        error (300), a user who does not exist (1001). Seat exhaustion is not in this list:
+        a seat freed later (or bought) lets the same call succeed."""
+        return (
+            self.is_basic_cap_reached()
+            or self.is_create_refused()
+            or self.is_invitation_expired()
+            or self.is_missing_scope()
+            or self.code in (300, 1001)
+        )
 
     def is_addon_seats_exhausted(self) -> bool:
         """Code 200 from PATCH /users/{id}/settings: "You can add max $n Large 500 users"."""
@@ -171,7 +251,8 @@ class ZoomAPIError(ZoomError):
 
 
 class BadRequestError(ZoomAPIError):
-    """400: bad data, and most business refusals (seat codes 2033/2034/2038/3412, 1108, 1120…)."""
+    """400: bad data, and most business refusals (seat codes 2034/2038, Basic cap 2033/3412, 1108,
+    1120, create refusals 1116/1107/2002/2032/1009, missing scope 4711…)."""
 
 
 class AuthenticationError(ZoomAPIError):

@@ -70,6 +70,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], Category]] = [
         ("PATCH", f"/groups/{_ID}/members/{_ID}", Category.MEDIUM),
         ("DELETE", f"/groups/{_ID}/members/{_ID}", Category.LIGHT),
         ("GET", f"/accounts/{_ID}/plans/usage", Category.HEAVY),
+        ("GET", f"/accounts/{_ID}/managed_domains", Category.LIGHT),
         ("GET", "/accounts", Category.MEDIUM),
         ("*", f"/accounts/{_ID}", Category.LIGHT),
         ("POST", "/accounts", Category.LIGHT),

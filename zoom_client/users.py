@@ -13,11 +13,13 @@ from zoom_client._bodies import (
     StatusBody,
     UpdateUserBody,
     UserInfo,
+    UserInfoFeature,
     UserRef,
 )
 from zoom_client._resource import Resource, parse, segment
 from zoom_client.errors import BadRequestError, ConflictError, NotFoundError
 from zoom_client.models import (
+    BULK_USER_TYPES,
     BulkFeatureResult,
     CreateAction,
     User,
@@ -70,8 +72,14 @@ class Users(Resource):
         first_name: str | None = None,
         last_name: str | None = None,
         display_name: str | None = None,
+        zoom_one_type: int | None = None,
     ) -> User:
         """Create (or invite, with ``action=create``) a user (POST /users, Light).
+
+        ``zoom_one_type`` gives a Zoom Workplace / Zoom One license at creation
+        (``user_info.feature.zoom_one_type``). Refusals that concern the person or the account's
+        setup (1116, 1107, 2002, 2032, 1009, 200) answer ``is_create_refused()`` with a
+        ``refusal_reason()``; the Basic-user cap answers ``is_basic_cap_reached()``.
 
         Zoom takes no idempotency key, so a create is never blindly repeated: when an attempt
         may have reached Zoom (timeout, dropped connection, 5xx) the POST is retried and a 409
@@ -88,6 +96,9 @@ class Users(Resource):
                 first_name=first_name,
                 last_name=last_name,
                 display_name=display_name,
+                feature=UserInfoFeature(zoom_one_type=int(zoom_one_type))
+                if zoom_one_type is not None
+                else None,
             ),
         )
         path = f"{self._prefix}/users"
@@ -124,8 +135,12 @@ class Users(Resource):
         location: str | None = None,
         language: str | None = None,
         timezone: str | None = None,
+        zoom_one_type: int | None = None,
     ) -> None:
-        """Change type and/or profile fields (PATCH /users/{userId}, 204). Unset fields stay."""
+        """Change type and/or profile fields (PATCH /users/{userId}, 204). Unset fields stay.
+
+        ``type`` and ``zoom_one_type`` cannot go in one PATCH (Zoom: code 300; ValueError here).
+        On a *pending* user Zoom answers 204 to a type change and changes nothing: re-read."""
         body = UpdateUserBody(
             type=int(type) if type is not None else None,
             first_name=first_name,
@@ -138,13 +153,21 @@ class Users(Resource):
             location=location,
             language=language,
             timezone=timezone,
+            zoom_one_type=int(zoom_one_type) if zoom_one_type is not None else None,
         )
         path = f"{self._prefix}/users/{segment(user_id, 'user id')}"
         await self._requester.request("PATCH", path, json_body=body.payload())
 
     async def set_type(self, user_id: str, type: UserType | int) -> None:
-        """PATCH {"type": n}: 2 licenses, 1 returns the seat. Seat codes: ``is_seat_exhausted()``."""
+        """PATCH {"type": n}: 2 licenses, 1 returns the seat, 4 = "Unassigned without Meetings
+        Basic" (outside the Basic cap). Refusals: ``is_seat_exhausted()`` (no licensed seat),
+        ``is_basic_cap_reached()`` (2033/3412: permanent)."""
         await self.update(user_id, type=type)
+
+    async def set_zoom_one_type(self, user_id: str, value: int) -> None:
+        """PATCH {"zoom_one_type": V}: give a Zoom Workplace / Zoom One license, 0 takes it back.
+        The one-user fallback of :meth:`bulk_zoom_one_type`."""
+        await self.update(user_id, zoom_one_type=value)
 
     async def activate(self, user_id: str) -> None:
         await self._status(user_id, "activate")
@@ -221,6 +244,54 @@ class Users(Resource):
             "POST",
             path,
         )
+
+    async def _bulk_all(
+        self, feature_type: str, value: int | str, user_ids: Sequence[str], emails: Sequence[str]
+    ) -> BulkFeatureResult:
+        if isinstance(user_ids, str) or isinstance(emails, str):
+            raise TypeError("user_ids and emails are sequences of strings, not one string")
+        refs = [("id", u) for u in user_ids] + [("email", e) for e in emails]
+        if not refs:
+            raise ValueError(f"{feature_type}: needs at least one user id or email")
+        result = BulkFeatureResult()
+        for start in range(0, len(refs), BULK_MAX):
+            chunk = refs[start : start + BULK_MAX]
+            part = await self.bulk_features(
+                feature_type=feature_type,
+                feature_value=value,
+                user_ids=[v for k, v in chunk if k == "id"],
+                emails=[v for k, v in chunk if k == "email"],
+            )
+            result = result.merge(part)
+        return result
+
+    async def bulk_zoom_one_type(
+        self, value: int, *, user_ids: Sequence[str] = (), emails: Sequence[str] = ()
+    ) -> BulkFeatureResult:
+        """Give (``value``) or take back (0) a Zoom Workplace / Zoom One license, any number of
+        users in calls of 30 (POST /users/features ``feature_type=zoom_one_type``; the value goes
+        as a string, exact above 2**53). Per-user failures in ``fail_details`` / ``failures()``."""
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"zoom_one_type must be a non-negative int, got {value!r}")
+        return await self._bulk_all("zoom_one_type", str(int(value)), user_ids, emails)
+
+    async def bulk_large_meeting(
+        self, capacity: int, *, user_ids: Sequence[str] = (), emails: Sequence[str] = ()
+    ) -> BulkFeatureResult:
+        """The Large Meeting add-on for any number of users, in calls of 30 (POST /users/features
+        ``feature_type=large_meeting``): capacity 500 or 1000 (also 100/200/300), 0 = off."""
+        if capacity not in LARGE_MEETING_VALUES:
+            raise ValueError(f"large meeting capacity must be one of {sorted(LARGE_MEETING_VALUES)}")
+        return await self._bulk_all("large_meeting", LARGE_MEETING_VALUES[capacity], user_ids, emails)
+
+    async def bulk_user_type(
+        self, type: UserType | int, *, user_ids: Sequence[str] = (), emails: Sequence[str] = ()
+    ) -> BulkFeatureResult:
+        """``type`` 1, 2 or 99 for any number of users, in calls of 30. Type 4 is not taken by
+        the bulk endpoint (ValueError): PATCH each user with :meth:`set_type`."""
+        if type not in BULK_USER_TYPES:
+            raise ValueError("POST /users/features takes user_type 1, 2 or 99 only; use set_type for 4")
+        return await self._bulk_all("user_type", int(type), user_ids, emails)
 
     async def summary(self) -> UsersSummary:
         path = f"{self._prefix}/users/summary"

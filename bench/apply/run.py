@@ -46,7 +46,8 @@ from zoom_client.sandbox import Sandbox, SandboxConfig, FaultConfig
 cfg = json.loads(sys.argv[1])
 faults = FaultConfig(error_rate=cfg["error_rate"], drop_after_write_rate=cfg["drop_rate"])
 sb = Sandbox(SandboxConfig(seats=cfg["seats"], tier="business_plus", rate_limits=True,
-                           latency=cfg["latency"], seed=1, faults=faults, basic_ceiling=10**7))
+                           latency=cfg["latency"], seed=1, faults=faults, basic_ceiling=10**7,
+                           managed_domains=["bench.example"]))
 ids = []
 for i in range(cfg["basic_users"]):
     user = sb.add_user(email=f"basic{i}@bench.example", type=1, status="active")

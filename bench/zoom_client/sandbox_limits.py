@@ -44,7 +44,7 @@ async def throughput(calls: int, concurrency: int, latency: float) -> None:
 
 async def creates_through_faults(count: int) -> None:
     faults = FaultConfig(drop_after_write_rate=0.2, timeout_rate=0.05, error_rate=0.05)
-    sb = Sandbox(SandboxConfig(seats=1000, seed=3, faults=faults))
+    sb = Sandbox(SandboxConfig(seats=1000, seed=3, faults=faults, managed_domains=["school.test"]))
 
     async def no_sleep(_: float) -> None:
         return None

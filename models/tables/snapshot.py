@@ -31,6 +31,8 @@ class ZoomUserSnapshot(SQLModel, table=True):
     user_created_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     large_meeting: bool = False
     large_meeting_capacity: int | None = None
+    # Zoom's role: "0" owner, "1" admin, "2" member, other ids custom roles; None = not yet known
+    role_id: str | None = None
     observed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

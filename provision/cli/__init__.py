@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 
 from provision import __version__
 from provision.cli._common import RunContext, emit_json, envelope, err_console, where_line
+from provision.cli._signals import EXIT_INTERRUPTED, Interrupted, terminate_as_interrupt
 from provision.errors import ProvisionError
 
 # Typer >= 0.20 carries its own copy of click: its usage errors and exits derive from
@@ -125,6 +126,16 @@ class _ProvisionGroup(TyperGroup):
             return super().invoke(ctx)
         except _FRAMEWORK_EXITS:
             raise
+        except (KeyboardInterrupt, Interrupted):
+            # Commands that can say more (apply: what is done and left) catch it themselves.
+            command = ctx.invoked_subcommand or ""
+            what = (
+                "nothing was committed (an import is all or nothing); run the same command again"
+                if command == "import"
+                else "nothing was left half-written; run the same command again"
+            )
+            err_console.print(f"interrupted: {what}", markup=False, highlight=False)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as exc:
             obj = ctx.obj
             debug = isinstance(obj, RunContext) and obj.debug
@@ -262,6 +273,7 @@ def _root(
     ctx.obj = RunContext(settings=settings, debug=debug, command=" ".join(words))
     if _human_header_wanted(ctx.meta.get("provision.argv", []), words):
         err_console.print(where_line(settings), style="dim", markup=False, highlight=False, soft_wrap=True)
+    terminate_as_interrupt()
     if _HELP_OPTIONS & set(ctx.meta.get("provision.argv", [])):
         return  # `provision COMMAND --help` prints and exits: no lock, no database layer to load
     # Who holds a lock is named to whoever must wait for it: the actor and the command.
@@ -274,9 +286,22 @@ def _root(
 
 def _register_commands() -> None:
     # One module per command group (Typer's one-file-per-command layout); each adds its own.
-    from provision.cli import apply, audit, db, demo, imports, plan, policy, query, reconcile, sandbox, sync
+    from provision.cli import (
+        apply,
+        audit,
+        db,
+        demo,
+        doctor,
+        imports,
+        plan,
+        policy,
+        query,
+        reconcile,
+        sandbox,
+        sync,
+    )
 
-    for module in (imports, db, sync, plan, apply, reconcile, query, policy, audit, sandbox, demo):
+    for module in (imports, db, sync, plan, apply, reconcile, query, policy, audit, sandbox, demo, doctor):
         module.register(app)
 
 

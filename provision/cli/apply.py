@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -18,6 +18,7 @@ from provision.cli._common import (
     run_context,
     stage_progress,
 )
+from provision.cli._signals import EXIT_INTERRUPTED, Interrupted, run_async
 from provision.errors import InputError
 
 if TYPE_CHECKING:
@@ -110,8 +111,6 @@ def _confirm_and_run(
     concurrency: int,
     json_output: bool,
 ) -> None:
-    import asyncio
-
     from provision.reports.render import print_plan
     from provision.run.apply import ApplyIncomplete
     from provision.run.zoom_access import open_zoom
@@ -161,7 +160,7 @@ def _confirm_and_run(
         callback = stage_progress(stack, json_output, with_eta=True)
 
         try:
-            result = asyncio.run(run(callback))
+            result = run_async(run(callback))
         except ApplyIncomplete as exc:
             if json_output:
                 error = {"type": "ApplyIncompleteError", "message": str(exc), "exit_code": 1}
@@ -170,10 +169,32 @@ def _confirm_and_run(
             stack.close()
             _print_result(exc.result)
             raise
+        except Interrupted:
+            stack.close()
+            _interrupted(ctx, session.engine, plan.fingerprint, json_output)
     if json_output:
         emit(ctx, result.to_data())
     else:
         _print_result(result)
+
+
+def _interrupted(ctx: typer.Context, engine: Any, fingerprint: str, json_output: bool) -> NoReturn:
+    """Say what the interrupted apply did and what a rerun will do, then exit 130."""
+    from provision.store import journal
+
+    counts = journal.counts(engine, fingerprint)
+    done, failed = counts.get("succeeded", 0), counts.get("failed", 0)
+    pending, sent = counts.get("pending", 0), counts.get("sent", 0)
+    message = (
+        f"interrupted: {done} changes done, {failed} failed, {pending} not sent yet, {sent} sent without "
+        "an answer (read back from Zoom before anything is resent); run `provision apply` to resume"
+    )
+    if json_output:
+        data = {"fingerprint": fingerprint, "complete": False, "interrupted": True, "operations": counts}
+        emit(ctx, data, error={"type": "Interrupted", "message": message, "exit_code": EXIT_INTERRUPTED})
+    else:
+        err_console.print(message, markup=False, highlight=False)
+    raise typer.Exit(EXIT_INTERRUPTED)
 
 
 def register(app: typer.Typer) -> None:

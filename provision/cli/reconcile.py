@@ -22,6 +22,7 @@ from provision.cli._common import (
     run_context,
     stage_progress,
 )
+from provision.cli._signals import run_async
 
 SHOWN_PER_KIND = 20
 
@@ -79,7 +80,6 @@ def reconcile_command(
     json_output: JsonOption = False,
 ) -> None:
     """Compare Zoom with the rosters and our audit log; exit 3 when drift is found (for cron)."""
-    import asyncio
 
     from provision.cli.plan import effective_policy
     from provision.reports.render import print_plan
@@ -119,7 +119,7 @@ def reconcile_command(
     with ExitStack() as stack:
         callback = stage_progress(stack, json_output)
 
-        result = asyncio.run(run(callback))
+        result = run_async(run(callback))
 
     data = result.to_data()
     if json_output:

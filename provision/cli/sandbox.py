@@ -59,17 +59,51 @@ def serve_command(
     state: Annotated[
         Path | None, typer.Option("--state", help="Load the account from this JSON file and save it on exit.")
     ] = None,
+    basic_cap: Annotated[
+        int, typer.Option("--basic-cap", min=0, help="Basic users the account may hold.")
+    ] = 9999,
+    plan_base: Annotated[
+        bool,
+        typer.Option("--plan-base/--no-plan-base", help="--no-plan-base: a Zoom Workplace-only account."),
+    ] = True,
+    zoom_one: Annotated[
+        list[str] | None,
+        typer.Option("--zoom-one", help="Zoom One / Workplace seats: TYPE=SEATS (edu_school_campus=900)."),
+    ] = None,
+    pending_in_usage: Annotated[
+        bool,
+        typer.Option(
+            "--pending-in-usage/--pending-apart",
+            help="Plan usage: pending invitations counted inside `usage`, or apart.",
+        ),
+    ] = False,
+    managed_domain: Annotated[
+        list[str] | None, typer.Option("--managed-domain", help="Associated domain (autoCreate works there).")
+    ] = None,
+    sso: Annotated[
+        bool, typer.Option("--sso/--no-sso", help="SSO with pre-provisioning (ssoCreate).")
+    ] = False,
+    owner: Annotated[str | None, typer.Option("--owner", help="Seed the account owner (role 0).")] = None,
+    admin: Annotated[list[str] | None, typer.Option("--admin", help="Seed an admin (role 1).")] = None,
+    scopes: Annotated[
+        str | None, typer.Option("--scopes", help="Granted scopes, space-separated (default: all).")
+    ] = None,
 ) -> None:
     """Serve the Zoom simulator over HTTP until Ctrl-C."""
     import uvicorn
 
     from zoom_client.sandbox import FaultConfig, Sandbox, SandboxConfig
+    from zoom_client.sandbox.config import parse_zoom_one_seats
     from zoom_client.sandbox.seed import SeedFileError, load_seed_users
 
     tier_name = tier.strip().lower().replace("+", "_plus")
     if tier_name not in ("business_plus", "pro"):
         raise InputError(f"--tier: expected business_plus or pro, got {tier!r}")
     chosen_tier: Literal["business_plus", "pro"] = "pro" if tier_name == "pro" else "business_plus"
+    try:
+        zoom_one_seats = parse_zoom_one_seats(list(zoom_one or []))
+    except ValueError as exc:
+        raise InputError(f"--zoom-one: {exc}") from None
     # A fresh secret per run: nothing to leak, and nobody hard-codes it into a script by accident.
     secret = secrets.token_urlsafe(18)
     if state is not None and state.exists():
@@ -90,6 +124,16 @@ def serve_command(
                 faults=FaultConfig(error_rate=error_rate, drop_after_write_rate=drop_rate),
                 client_secret=secret,
                 request_log_limit=100_000,
+                basic_ceiling=basic_cap,
+                plan_base=plan_base,
+                zoom_one_seats=zoom_one_seats,
+                pending_in_usage=pending_in_usage,
+                managed_domains=list(managed_domain or []),
+                sso=sso,
+                sso_preprovision=sso,
+                owner_email=owner,
+                admin_emails=list(admin or []),
+                granted_scopes=scopes.split() if scopes is not None else None,
             )
         )
     if seed_users is not None:

@@ -8,7 +8,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from provision.cli._common import JsonOption, console, emit, run_context, stage_progress
+from provision.cli._common import JsonOption, console, emit, err_console, run_context, stage_progress
+from provision.cli._signals import EXIT_INTERRUPTED, Interrupted, run_async
 
 
 def _print_result(result: Any) -> None:
@@ -33,7 +34,6 @@ def _print_result(result: Any) -> None:
 
 def sync_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Read the Zoom account (users of every status, seats, add-ons, groups) into the snapshot."""
-    import asyncio
 
     from models.db import init_db, make_engine
     from provision.run.observe import sync
@@ -50,7 +50,16 @@ def sync_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
     with ExitStack() as stack:
         callback = stage_progress(stack, json_output)
 
-        result = asyncio.run(run(callback))
+        try:
+            result = run_async(run(callback))
+        except Interrupted:
+            stack.close()
+            err_console.print(
+                "interrupted: the snapshot was not changed (a sync writes all or nothing); "
+                "run `provision sync` again",
+                markup=False,
+            )
+            raise typer.Exit(EXIT_INTERRUPTED) from None
     if json_output:
         emit(ctx, result.to_data())
     else:

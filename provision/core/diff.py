@@ -62,6 +62,7 @@ _CREATE, _LICENSE, _ADD_ADDON, _ADD_TO_GROUP, _ADOPT = (
 
 OWNER_ROLE_ID = "0"
 ADMIN_ROLE_ID = "1"
+MEMBER_ROLE_ID = "2"  # the only role that is not an administrator of some kind
 
 
 class Standing(NamedTuple):
@@ -94,10 +95,15 @@ def standing(person: DesiredPerson, policy: Policy) -> Standing | None:
 
 
 def protected_emails(observed: Observed, policy: Policy) -> set[str]:
+    """The policy's emails, the owner (role "0") and every administrator: admin "1" and any custom
+    role, i.e. every role but member "2" (ZOOM_API.md §11). An unknown role (None) is a member's."""
     protected = set(policy.protected_emails)
     for user in observed.users.values():
-        if (policy.protect_owner and user.role_id == OWNER_ROLE_ID) or (
-            policy.protect_admins and user.role_id == ADMIN_ROLE_ID
+        role = user.role_id
+        if role is None or role == MEMBER_ROLE_ID:
+            continue
+        if (policy.protect_owner and role == OWNER_ROLE_ID) or (
+            policy.protect_admins and role != OWNER_ROLE_ID
         ):
             protected.add(user.email)
     return protected

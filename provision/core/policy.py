@@ -50,7 +50,7 @@ use_groups = true
 # Never touched, only listed.
 protected_emails = []
 protect_owner = true    # the account owner (role_id 0)
-protect_admins = true   # account admins (role_id 1)
+protect_admins = true   # account admins (role_id 1) and custom roles (any role but member, 2)
 
 # Reconcile: a license unused for this many days is reported for reclaim (0 = never).
 inactive_days = 90

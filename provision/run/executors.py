@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 from provision.core.actions import SPECS, Addon, Group, NewUser, SetType
 from provision.core.plan import Action, ActionKind
 from zoom_client import AsyncZoomClient, BulkFeatureResult, CreateAction, NotFoundError, User
-from zoom_client.users import LARGE_MEETING_VALUES
 
 P = TypeVar("P")
 BULK_SIZE = 30  # POST /users/features takes at most 30 users
@@ -167,20 +166,14 @@ async def _addons_on(client: AsyncZoomClient, actions: Sequence[Action]) -> Bulk
     30 users a call instead of one settings PATCH each; a user the call failed for meets
     `_addon_on` (the PATCH) alone, which answers with Zoom's own code for that user.
     """
-    return await client.users.bulk_features(
-        feature_type="large_meeting",
-        feature_value=LARGE_MEETING_VALUES[_capacity(actions[0])],
-        user_ids=[action.zoom_id or "" for action in actions],
+    return await client.users.bulk_large_meeting(
+        _capacity(actions[0]), user_ids=[action.zoom_id or "" for action in actions]
     )
 
 
 async def _addons_off(client: AsyncZoomClient, actions: Sequence[Action]) -> BulkFeatureResult:
     """POST /users/features large_meeting 0: the add-on off, whatever capacity each one held."""
-    return await client.users.bulk_features(
-        feature_type="large_meeting",
-        feature_value=LARGE_MEETING_VALUES[0],
-        user_ids=[action.zoom_id or "" for action in actions],
-    )
+    return await client.users.bulk_large_meeting(0, user_ids=[action.zoom_id or "" for action in actions])
 
 
 def _any_capacity(action: Action) -> Hashable:

@@ -200,6 +200,17 @@ def unfinished(engine: Engine) -> list[Unfinished]:
     return [Unfinished(fp, e["pending"], e["sent"], e["since"]) for fp, e in plans.items()]
 
 
+def counts(engine: Engine, fingerprint: str) -> dict[str, int]:
+    """How many operations of the plan are in each state (pending, sent, succeeded, failed)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(_op.c.state, func.count())
+            .where(_op.c.plan_fingerprint == fingerprint)
+            .group_by(_op.c.state)
+        ).all()
+    return {str(state): int(n) for state, n in rows}
+
+
 def load_plan(engine: Engine, fingerprint: str) -> Plan:
     """The plan to resume without its file: the PlanRecord `make_plan` kept, else its operations.
 
@@ -343,6 +354,7 @@ def _snapshot_created(conn: Connection, outcomes: Sequence[Outcome], now: dateti
                 "status": "pending" if new.action == "create" else "active",
                 "first_name": new.first_name,
                 "last_name": new.last_name,
+                "role_id": "2",  # POST /users makes a member; a later sync reads any other role
                 "observed_at": now,
             }
         )

@@ -15,6 +15,9 @@ from zoom_client import AsyncZoomClient, ZoomSettings
 from zoom_client.errors import ZoomAPIError
 from zoom_client.sandbox import Sandbox, SandboxConfig
 
+# autoCreate needs the email's domain to be one of the account's managed domains (as on Zoom).
+MANAGED = ["s.org", "school.org", "sub1.org"]
+
 API = "https://api.zoom.test/v2"
 OAUTH = "https://zoom.test/oauth/token"
 IDS = [case.name for case in CASES]
@@ -25,7 +28,11 @@ async def _no_sleep(seconds: float) -> None:
 
 
 def _sandbox(case: Case) -> Sandbox:
-    sb = Sandbox(SandboxConfig(seats=5, large_meeting_seats={500: 1, 1000: 0}, sub_accounts={SUB: 2}))
+    sb = Sandbox(
+        SandboxConfig(
+            managed_domains=MANAGED, seats=5, large_meeting_seats={500: 1, 1000: 0}, sub_accounts={SUB: 2}
+        )
+    )
     base_state(sb)
     if case.setup is not None:
         case.setup(sb)

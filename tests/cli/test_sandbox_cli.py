@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from provision.cli import app
-from zoom_client import ZoomClient, ZoomSettings
+from zoom_client import ZoomAPIError, ZoomClient, ZoomSettings
 
 MAIN = "from provision.cli import main; main()"
 
@@ -129,3 +129,37 @@ def test_xlsx_roster_seeds_users(tmp_path: Path) -> None:
         ("ana@s.org", 2, "Ana"),
         ("ion@s.org", 1, "Ion"),
     ]
+
+
+def test_serve_a_zoom_one_account_with_owner_and_scopes() -> None:
+    proc, env, _ = _start(
+        "--no-plan-base",
+        "--zoom-one",
+        "edu_school_campus=40",
+        "--pending-in-usage",
+        "--basic-cap",
+        "50",
+        "--owner",
+        "owner@s.org",
+        "--scopes",
+        "user:read:list_users:admin billing:read:plan_usage:admin",
+    )
+    try:
+        with _client(env) as zoom:
+            usage = zoom.accounts.plan_usage()
+            assert usage.plan_base is None
+            assert usage.pool("plan_zoom_one").hosts == 40  # type: ignore[union-attr]
+            assert [(u.email, u.role_id) for u in zoom.users.list()] == [("owner@s.org", "0")]
+            with pytest.raises(ZoomAPIError) as err:
+                zoom.users.get("owner@s.org")
+            assert err.value.missing_scopes == ["user:read:user:admin"]
+    finally:
+        _stop(proc)
+    assert proc.returncode == 0
+
+
+def test_a_bad_zoom_one_pair_is_exit_2() -> None:
+    result = CliRunner().invoke(app, ["sandbox", "serve", "--port", "0", "--zoom-one", "gold=3"])
+    assert result.exit_code == 2
+    assert "--zoom-one" in result.output
+    assert "edu_school_campus" in result.output

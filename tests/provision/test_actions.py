@@ -72,4 +72,3 @@ def test_an_action_refuses_another_kinds_payload() -> None:
     with pytest.raises(TypeError, match="SetType"):
         Action(ActionKind.LICENSE, "a@x", None, "r", payload=Addon(500))
     assert Action(ActionKind.UNLICENSE, "a@x", None, "r").payload == SetType(1)
-

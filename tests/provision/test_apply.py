@@ -45,7 +45,7 @@ def _teachers(
 
 async def test_licenses_go_through_the_bulk_endpoint_30_users_a_call(sqlite_url: str) -> None:
     engine = database(sqlite_url)
-    sandbox = Sandbox(SandboxConfig(seats=100))
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=100))
     emails = _teachers(engine, sandbox, 65)
     async with open_client(sandbox) as client:
         await sync(engine, client)
@@ -59,7 +59,7 @@ async def test_licenses_go_through_the_bulk_endpoint_30_users_a_call(sqlite_url:
 
 async def test_unconfirmed_operations_are_read_back_not_resent(sqlite_url: str) -> None:
     engine = database(sqlite_url)
-    sandbox = Sandbox(SandboxConfig(seats=100))
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=100))
     emails = _teachers(engine, sandbox, 6)
     async with open_client(sandbox) as client:
         await sync(engine, client)
@@ -94,7 +94,7 @@ async def test_unconfirmed_operations_are_read_back_not_resent(sqlite_url: str) 
 
 async def test_a_stale_plan_file_is_refused_before_any_write(sqlite_url: str) -> None:
     engine = database(sqlite_url)
-    sandbox = Sandbox(SandboxConfig(seats=100))
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=100))
     _teachers(engine, sandbox, 3)
     async with open_client(sandbox) as client:
         await sync(engine, client)
@@ -113,7 +113,7 @@ async def test_a_stale_plan_file_is_refused_before_any_write(sqlite_url: str) ->
 
 async def test_another_unfinished_plan_must_be_finished_first(sqlite_url: str) -> None:
     engine = database(sqlite_url)
-    sandbox = Sandbox(SandboxConfig(seats=100))
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=100))
     _teachers(engine, sandbox, 3)
     async with open_client(sandbox) as client:
         await sync(engine, client)
@@ -133,7 +133,7 @@ async def test_another_unfinished_plan_must_be_finished_first(sqlite_url: str) -
 
 async def test_seats_freed_by_downgrades_are_reused_in_the_same_run(database_url: str) -> None:
     engine = database(database_url)
-    sandbox = Sandbox(SandboxConfig(seats=3))
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=3))
     emails = _teachers(engine, sandbox, 3)
     async with open_client(sandbox) as client:
         await sync(engine, client)
@@ -150,7 +150,7 @@ async def test_seats_freed_by_downgrades_are_reused_in_the_same_run(database_url
 
 async def test_apply_is_refused_while_another_holds_the_lock(sqlite_url: str) -> None:
     engine = database(sqlite_url)
-    sandbox = Sandbox(SandboxConfig(seats=10))
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=10))
     _teachers(engine, sandbox, 2)
     async with open_client(sandbox) as client:
         await sync(engine, client)
@@ -166,7 +166,7 @@ async def test_apply_is_refused_while_another_holds_the_lock(sqlite_url: str) ->
 
 async def test_a_run_killed_while_journaling_is_completed_from_the_full_plan(sqlite_url: str) -> None:
     engine = database(sqlite_url)
-    sandbox = Sandbox(SandboxConfig(seats=100))
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=100))
     emails = _teachers(engine, sandbox, 8)
     async with open_client(sandbox) as client:
         await sync(engine, client)

@@ -37,7 +37,7 @@ async def test_first_rollout_licenses_every_entitled_person_of_several_schools(d
     engine = database(database_url)
     roster = people("0101", 4, students=3) + people("0102", 3, staff=2) + people("0103", 2)
     seed(engine, {"0101": 10, "0102": 10, "0103": 10}, roster)
-    sandbox = Sandbox(SandboxConfig(seats=50))
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=50))
     # Two teachers are already on Zoom as Basic users: adopted and licensed, not created again.
     sandbox.add_user(email="t0.0101@school.example", type=1)
     sandbox.add_user(email="t1.0102@school.example", type=1)
@@ -60,7 +60,7 @@ async def test_first_rollout_licenses_every_entitled_person_of_several_schools(d
 async def test_second_roster_unlicenses_leavers_and_licenses_newcomers(database_url: str) -> None:
     engine = database(database_url)
     seed(engine, {"0201": 10, "0202": 10}, people("0201", 4) + people("0202", 3))
-    sandbox = Sandbox(SandboxConfig(seats=8))
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=8))
     await converge(engine, sandbox, POLICY)
     assert len(licensed_emails(sandbox)) == 7
 
@@ -87,7 +87,7 @@ async def test_second_roster_unlicenses_leavers_and_licenses_newcomers(database_
 async def test_seats_running_out_between_plan_and_apply_are_never_exceeded(database_url: str) -> None:
     engine = database(database_url)
     seed(engine, {"0301": 20}, people("0301", 6))
-    sandbox = Sandbox(SandboxConfig(seats=5))
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=5))
     for i in range(6):
         sandbox.add_user(email=f"t{i}.0301@school.example", type=1)
 
@@ -118,7 +118,7 @@ async def test_seats_running_out_between_plan_and_apply_are_never_exceeded(datab
 async def test_school_quota_and_role_priority_decide_who_waits(database_url: str) -> None:
     engine = database(database_url)
     seed(engine, {"0401": 3}, [*people("0401", 3, staff=2), ("boss.0401@school.example", "0401", "admin")])
-    sandbox = Sandbox(SandboxConfig(seats=50))
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=50))
     plan, result = await converge(engine, sandbox, POLICY)
     assert result.complete
     licensed = licensed_emails(sandbox)
@@ -135,7 +135,9 @@ async def test_admins_get_the_large_meeting_add_on_within_the_pool(database_url:
     seed(
         engine, {"0501": 10}, [("a1@school.example", "0501", "admin"), ("a2@school.example", "0501", "admin")]
     )
-    sandbox = Sandbox(SandboxConfig(seats=10, large_meeting_seats={500: 1, 1000: 0}))
+    sandbox = Sandbox(
+        SandboxConfig(managed_domains=["school.example"], seats=10, large_meeting_seats={500: 1, 1000: 0})
+    )
     for email in ("a1@school.example", "a2@school.example"):
         sandbox.add_user(email=email, type=2)
     try:
@@ -153,7 +155,7 @@ async def test_admins_get_the_large_meeting_add_on_within_the_pool(database_url:
 async def test_protected_users_are_never_touched(database_url: str) -> None:
     engine = database(database_url)
     seed(engine, {"0601": 10}, people("0601", 3))
-    sandbox = Sandbox(SandboxConfig(seats=10))
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=10))
     await converge(engine, sandbox, POLICY)
     protected = Policy(
         create_action="autoCreate",

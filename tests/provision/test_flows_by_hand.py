@@ -29,7 +29,7 @@ async def test_license_taken_by_hand_goes_back_to_its_holder_not_to_the_waiting_
 ) -> None:
     engine = database(database_url)
     seed(engine, {"0101": 10}, [(HOLDER, "0101", "teacher")])
-    sandbox = Sandbox(SandboxConfig(seats=1))
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=1))
     await converge(engine, sandbox, POLICY)
     assert licensed_emails(sandbox) == {HOLDER}
 

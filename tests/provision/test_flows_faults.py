@@ -56,7 +56,11 @@ async def test_a_storm_of_429s_slows_apply_down_but_it_finishes(database_url: st
     from zoom_client.sandbox import FaultConfig, Sandbox, SandboxConfig
 
     engine = database(database_url)
-    sandbox = Sandbox(SandboxConfig(seats=50, rate_limits=True, faults=FaultConfig(storm_429=0.3)))
+    sandbox = Sandbox(
+        SandboxConfig(
+            managed_domains=["school.example"], seats=50, rate_limits=True, faults=FaultConfig(storm_429=0.3)
+        )
+    )
     wanted = _school(engine, sandbox, existing=35, new=6)
     # Waits shortened: the client's pacing is beaten too, so the sandbox's real limits answer 429 as well.
     async with open_client(sandbox) as client:
@@ -73,7 +77,7 @@ async def test_5xx_and_answers_lost_after_the_write_end_in_the_same_state(databa
 
     engine = database(database_url)
     faults = FaultConfig(error_rate=0.15, drop_after_write_rate=0.15)
-    sandbox = Sandbox(SandboxConfig(seats=80, seed=7))
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=80, seed=7))
     wanted = _school(engine, sandbox, existing=45, new=15)
     async with open_client(sandbox) as client:
         await sync(engine, client)
@@ -102,7 +106,7 @@ async def test_token_expiring_during_the_run_is_renewed(database_url: str) -> No
     from zoom_client.sandbox import Sandbox, SandboxConfig
 
     engine = database(database_url)
-    sandbox = Sandbox(SandboxConfig(seats=50, token_ttl=3600))
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=50, token_ttl=3600))
     wanted = _school(engine, sandbox, existing=10, new=10)
     advanced = False
 
@@ -128,7 +132,7 @@ async def test_daily_create_cap_stops_cleanly_and_the_next_day_finishes(database
 
     engine = database(database_url)
     policy = Policy(create_action="create", grace_days=0, use_groups=False, addons={})
-    sandbox = Sandbox(SandboxConfig(seats=50, daily_create_cap=4))
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=50, daily_create_cap=4))
     wanted = _school(engine, sandbox, existing=0, new=7)
     async with open_client(sandbox) as client:
         with pytest.raises(ApplyIncomplete) as caught:
@@ -153,7 +157,7 @@ async def test_network_cut_mid_run_leaves_unconfirmed_work_that_the_rerun_reads_
     from zoom_client.sandbox import FaultConfig, Sandbox, SandboxConfig
 
     engine = database(database_url)
-    sandbox = Sandbox(SandboxConfig(seats=80))
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=80))
     wanted = _school(engine, sandbox, existing=40, new=12)
     async with open_client(sandbox) as client:
         await sync(engine, client)

@@ -39,7 +39,7 @@ def served_sandbox() -> Iterator[tuple[Any, ZoomSettings]]:
 
     from zoom_client.sandbox import Sandbox, SandboxConfig
 
-    sandbox = Sandbox(SandboxConfig(seats=100, latency=0.03))
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=100, latency=0.03))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -10,6 +10,9 @@ import pytest
 from zoom_client import AsyncZoomClient, ZoomClient
 from zoom_client.sandbox import Sandbox, SandboxConfig
 
+# autoCreate needs the email's domain to be one of the account's managed domains (as on Zoom).
+MANAGED = ["s.org", "school.org", "sub1.org"]
+
 
 class Sleeps:
     """Records the client's waits (backoff, pacing) instead of sleeping through them."""
@@ -31,7 +34,9 @@ def sleeps() -> Sleeps:
 
 @pytest.fixture
 def sb() -> Sandbox:
-    return Sandbox(SandboxConfig(seats=5, large_meeting_seats={500: 2, 1000: 1}, seed=1))
+    return Sandbox(
+        SandboxConfig(managed_domains=MANAGED, seats=5, large_meeting_seats={500: 2, 1000: 1}, seed=1)
+    )
 
 
 @pytest.fixture

@@ -11,6 +11,9 @@ from zoom_client import AsyncZoomClient
 from zoom_client.errors import BadRequestError, ZoomAuthError
 from zoom_client.sandbox import Sandbox, SandboxConfig
 
+# autoCreate needs the email's domain to be one of the account's managed domains (as on Zoom).
+MANAGED = ["s.org", "school.org", "sub1.org"]
+
 
 def _token(sb: Sandbox, client: httpx.Client) -> str:
     basic = base64.b64encode(f"{sb.config.client_id}:{sb.config.client_secret}".encode()).decode()
@@ -25,7 +28,7 @@ def _token(sb: Sandbox, client: httpx.Client) -> str:
 
 
 def test_token_endpoint_and_401_124() -> None:
-    sb = Sandbox(SandboxConfig(token_ttl=60))
+    sb = Sandbox(SandboxConfig(managed_domains=MANAGED, token_ttl=60))
     with httpx.Client(transport=sb.transport(), base_url="https://sandbox.zoom.invalid") as raw:
         bad = raw.post(
             "/oauth/token",
@@ -79,7 +82,7 @@ async def test_walks_ten_thousand_users(zoom: AsyncZoomClient, sb: Sandbox) -> N
 
 
 def test_page_tokens_expire_after_15_minutes_and_keep_the_query() -> None:
-    sb = Sandbox(SandboxConfig())
+    sb = Sandbox(SandboxConfig(managed_domains=MANAGED))
     for i in range(5):
         sb.add_user(email=f"v{i}@s.org")
     with httpx.Client(transport=sb.transport(), base_url="https://sandbox.zoom.invalid") as raw:

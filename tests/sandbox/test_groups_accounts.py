@@ -8,6 +8,9 @@ from zoom_client import AsyncZoomClient, NotFoundError
 from zoom_client.errors import BadRequestError, ConflictError
 from zoom_client.sandbox import Sandbox, SandboxConfig
 
+# autoCreate needs the email's domain to be one of the account's managed domains (as on Zoom).
+MANAGED = ["s.org", "school.org", "sub1.org"]
+
 
 async def test_groups_and_members(zoom: AsyncZoomClient, sb: Sandbox) -> None:
     school = await zoom.groups.create("School 001")
@@ -50,7 +53,7 @@ async def test_pending_user_joins_a_group_through_patch(zoom: AsyncZoomClient) -
 
 
 async def test_sub_accounts_have_their_own_users_and_seats() -> None:
-    sb = Sandbox(SandboxConfig(seats=10, sub_accounts={"sub-1": 1, "sub-2": 3}))
+    sb = Sandbox(SandboxConfig(managed_domains=MANAGED, seats=10, sub_accounts={"sub-1": 1, "sub-2": 3}))
     async with AsyncZoomClient(sb.settings(), transport=sb.async_transport()) as zoom:
         subs = {s.id async for s in zoom.accounts.list()}
         assert subs == {"sub-1", "sub-2"}

@@ -13,6 +13,9 @@ from zoom_client.errors import RateLimitError, ServerError, ZoomConnectionError,
 from zoom_client.sandbox import FaultConfig, Sandbox, SandboxConfig
 from zoom_client.sandbox.sandbox import DROP_AFTER
 
+# autoCreate needs the email's domain to be one of the account's managed domains (as on Zoom).
+MANAGED = ["s.org", "school.org", "sub1.org"]
+
 
 def _client(sb: Sandbox, sleeps: object, **settings: object) -> AsyncZoomClient:
     return AsyncZoomClient(
@@ -24,7 +27,7 @@ def _client(sb: Sandbox, sleeps: object, **settings: object) -> AsyncZoomClient:
 
 
 def test_per_second_limit_answers_429_with_zoom_headers() -> None:
-    sb = Sandbox(SandboxConfig(tier="pro", rate_limits=True))
+    sb = Sandbox(SandboxConfig(managed_domains=MANAGED, tier="pro", rate_limits=True))
     token = sb.process(
         "POST",
         "/oauth/token",
@@ -53,7 +56,7 @@ def test_per_second_limit_answers_429_with_zoom_headers() -> None:
 
 
 async def test_daily_create_cap_is_429_with_iso_retry_after(sleeps: object) -> None:
-    sb = Sandbox(SandboxConfig(daily_create_cap=2))
+    sb = Sandbox(SandboxConfig(managed_domains=MANAGED, daily_create_cap=2))
     async with _client(sb, sleeps) as zoom:
         for i in range(2):
             await zoom.users.create(email=f"c{i}@s.org", type=1, action="create")
@@ -68,7 +71,7 @@ async def test_daily_create_cap_is_429_with_iso_retry_after(sleeps: object) -> N
 
 
 async def test_server_errors_are_retried_then_raised(sleeps: object) -> None:
-    sb = Sandbox(SandboxConfig(seed=5, faults=FaultConfig(error_rate=1.0)))
+    sb = Sandbox(SandboxConfig(managed_domains=MANAGED, seed=5, faults=FaultConfig(error_rate=1.0)))
     async with _client(sb, sleeps, max_retries=2) as zoom:
         with pytest.raises(ServerError):
             await zoom.users.summary()
@@ -78,7 +81,7 @@ async def test_server_errors_are_retried_then_raised(sleeps: object) -> None:
 
 
 async def test_drop_after_write_changes_state_and_the_client_resolves_it(sleeps: object) -> None:
-    sb = Sandbox(SandboxConfig(seed=2))
+    sb = Sandbox(SandboxConfig(managed_domains=MANAGED, seed=2))
     user = sb.add_user(email="t@s.org")
     async with _client(sb, sleeps) as zoom:
         await zoom.users.summary()  # a token first
@@ -105,7 +108,7 @@ async def test_drop_after_write_changes_state_and_the_client_resolves_it(sleeps:
 
 
 async def test_drop_before_write_leaves_state_unchanged(sleeps: object) -> None:
-    sb = Sandbox(SandboxConfig(faults=FaultConfig(drop_before_write_rate=1.0)))
+    sb = Sandbox(SandboxConfig(managed_domains=MANAGED, faults=FaultConfig(drop_before_write_rate=1.0)))
     user = sb.add_user(email="u@s.org")
     with httpx.Client(transport=sb.transport()) as raw, pytest.raises(httpx.RemoteProtocolError):
         raw.patch(f"https://sandbox.zoom.invalid/v2/users/{user['id']}", json={"type": 2})
@@ -113,7 +116,7 @@ async def test_drop_before_write_leaves_state_unchanged(sleeps: object) -> None:
 
 
 async def test_timeouts_happen_after_the_write(sleeps: object) -> None:
-    sb = Sandbox(SandboxConfig(faults=FaultConfig(timeout_rate=1.0)))
+    sb = Sandbox(SandboxConfig(managed_domains=MANAGED, faults=FaultConfig(timeout_rate=1.0)))
     user = sb.add_user(email="u@s.org")
     async with _client(sb, sleeps, max_retries=1) as zoom:
         with pytest.raises(ZoomTimeoutError):
@@ -122,7 +125,7 @@ async def test_timeouts_happen_after_the_write(sleeps: object) -> None:
 
 
 async def test_429_storm_is_waited_out(sleeps: object) -> None:
-    sb = Sandbox(SandboxConfig(seed=11, faults=FaultConfig(storm_429=0.5)))
+    sb = Sandbox(SandboxConfig(managed_domains=MANAGED, seed=11, faults=FaultConfig(storm_429=0.5)))
     async with _client(sb, sleeps) as zoom:
         for i in range(10):
             await zoom.users.create(email=f"s{i}@s.org", type=1, action="autoCreate")
@@ -132,7 +135,7 @@ async def test_429_storm_is_waited_out(sleeps: object) -> None:
 
 
 async def test_die_after_writes_then_revive(sleeps: object) -> None:
-    sb = Sandbox(SandboxConfig(faults=FaultConfig(die_after_writes=3)))
+    sb = Sandbox(SandboxConfig(managed_domains=MANAGED, faults=FaultConfig(die_after_writes=3)))
     async with _client(sb, sleeps, max_retries=1) as zoom:
         for i in range(3):
             await zoom.users.create(email=f"d{i}@s.org", type=1, action="autoCreate")
@@ -144,7 +147,13 @@ async def test_die_after_writes_then_revive(sleeps: object) -> None:
 
 def test_same_seed_replays_the_same_faults() -> None:
     def run(seed: int) -> list[tuple[int, str | None]]:
-        sb = Sandbox(SandboxConfig(seed=seed, faults=FaultConfig(error_rate=0.3, drop_after_write_rate=0.2)))
+        sb = Sandbox(
+            SandboxConfig(
+                managed_domains=MANAGED,
+                seed=seed,
+                faults=FaultConfig(error_rate=0.3, drop_after_write_rate=0.2),
+            )
+        )
         auth = {"authorization": "Bearer x"}
         return [
             (r.status, r.fault) for r in (sb.process("GET", "/v2/users", "", auth, b"") for _ in range(40))
@@ -155,13 +164,13 @@ def test_same_seed_replays_the_same_faults() -> None:
 
 
 async def test_latency_range_is_slept(sleeps: object) -> None:
-    sb = Sandbox(SandboxConfig(latency=(0.01, 0.02)))
+    sb = Sandbox(SandboxConfig(managed_domains=MANAGED, latency=(0.01, 0.02)))
     reply = sb.process("GET", "/v2/users", "", {}, b"")
     assert 0.01 <= reply.delay <= 0.02
 
 
 def test_request_log_of_a_long_running_server_is_bounded() -> None:
-    sb = Sandbox(SandboxConfig(request_log_limit=10))
+    sb = Sandbox(SandboxConfig(managed_domains=MANAGED, request_log_limit=10))
     for _ in range(35):
         sb.process("GET", "/v2/users", "", {}, b"")
     assert 10 <= len(sb.request_log) <= 20

@@ -14,10 +14,13 @@ from zoom_client.errors import BadRequestError, ZoomConnectionError, ZoomTimeout
 from zoom_client.sandbox import FaultConfig, Sandbox, SandboxConfig
 from zoom_client.sandbox.serve import LoopbackServer
 
+# autoCreate needs the email's domain to be one of the account's managed domains (as on Zoom).
+MANAGED = ["s.org", "school.org", "sub1.org"]
+
 
 @pytest.fixture
 def served() -> Iterator[LoopbackServer]:
-    sb = Sandbox(SandboxConfig(seats=3, large_meeting_seats={500: 1}))
+    sb = Sandbox(SandboxConfig(managed_domains=MANAGED, seats=3, large_meeting_seats={500: 1}))
     with sb.serve() as server:
         yield server
 
@@ -100,7 +103,7 @@ def test_a_dead_server_refuses_then_revives(served: LoopbackServer) -> None:
 
 
 async def test_state_survives_save_and_load(tmp_path: Path) -> None:
-    sb = Sandbox(SandboxConfig(seats=3, sub_accounts={"sub-1": 2}, seed=9))
+    sb = Sandbox(SandboxConfig(managed_domains=MANAGED, seats=3, sub_accounts={"sub-1": 2}, seed=9))
     async with AsyncZoomClient(sb.settings(), transport=sb.async_transport()) as zoom:
         group = await zoom.groups.create("Saved school")
         user = await zoom.users.create(email="s@s.org", type=2, action="autoCreate")
@@ -137,7 +140,7 @@ def test_a_timeout_over_the_wire_happens_after_the_write(served: LoopbackServer)
 
 
 def test_saved_state_keeps_the_faults_in_force(tmp_path: Path) -> None:
-    sb = Sandbox(SandboxConfig(seed=4))
+    sb = Sandbox(SandboxConfig(managed_domains=MANAGED, seed=4))
     sb.faults = FaultConfig(error_rate=0.25, die_after_writes=7)
     sb.save(tmp_path / "s.json")
     again = Sandbox.load(tmp_path / "s.json")

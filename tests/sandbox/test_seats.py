@@ -8,6 +8,9 @@ from zoom_client import AsyncZoomClient
 from zoom_client.errors import BadRequestError
 from zoom_client.sandbox import Sandbox, SandboxConfig
 
+# autoCreate needs the email's domain to be one of the account's managed domains (as on Zoom).
+MANAGED = ["s.org", "school.org", "sub1.org"]
+
 
 async def test_licensing_past_the_seats_is_400_2034(zoom: AsyncZoomClient, sb: Sandbox) -> None:
     for i in range(5):
@@ -77,7 +80,7 @@ async def test_downgrade_with_an_addon_is_refused_until_it_is_removed(zoom: Asyn
 async def test_basic_ceiling_is_3412() -> None:
     from zoom_client import AsyncZoomClient as Client
 
-    sb = Sandbox(SandboxConfig(seats=1, basic_ceiling=2))
+    sb = Sandbox(SandboxConfig(managed_domains=MANAGED, seats=1, basic_ceiling=2))
     async with Client(sb.settings(), transport=sb.async_transport()) as zoom:
         lic = await zoom.users.create(email="l@s.org", type=2, action="autoCreate")
         await zoom.users.create(email="a@s.org", type=1, action="autoCreate")
@@ -85,7 +88,8 @@ async def test_basic_ceiling_is_3412() -> None:
         with pytest.raises(BadRequestError) as err:
             await zoom.users.create(email="c@s.org", type=1, action="autoCreate")
         assert err.value.code == 3412
-        assert err.value.is_seat_exhausted()
+        assert err.value.is_basic_cap_reached()
+        assert not err.value.is_seat_exhausted()
         with pytest.raises(BadRequestError) as err:
             await zoom.users.set_type(lic.id, 1)
         assert err.value.code == 3412

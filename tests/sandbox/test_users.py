@@ -10,6 +10,8 @@ from zoom_client.sandbox import Sandbox
 
 
 async def test_create_actions_pending_and_active(zoom: AsyncZoomClient, sb: Sandbox) -> None:
+    # An account set up for every action: custCreate (ISV contract), SSO with pre-provisioning.
+    sb.config.cust_create = sb.config.sso = sb.config.sso_preprovision = True
     invited = await zoom.users.create(email="Ana@School.org", type=1, action="create", first_name="Ana")
     auto = await zoom.users.create(email="ben@school.org", type=2, action="autoCreate")
     cust = await zoom.users.create(email="cy@school.org", type=1, action="custCreate")

@@ -38,7 +38,15 @@ PROMISED = {
     "RateLimitError",
     "ServerError",
 }
-ADDITIONS = {"AsyncPaginator", "Paginator", "Category", "RateLimiter", "RateTier", "SubAccountClient"}
+ADDITIONS = {
+    "AsyncPaginator",
+    "Paginator",
+    "Category",
+    "RateLimiter",
+    "RateTier",
+    "SubAccountClient",
+    "ZoomOneType",
+}
 
 
 def test_all_is_the_promised_surface() -> None:

@@ -15,6 +15,9 @@ from zoom_client import (
     ZoomClient,
 )
 
+# autoCreate needs the email's domain to be one of the account's managed domains (as on Zoom).
+MANAGED = ["school.ua"]
+
 sandbox = pytest.importorskip("zoom_client.sandbox")
 if not hasattr(sandbox, "Sandbox"):
     pytest.skip("zoom_client.sandbox.Sandbox not built yet", allow_module_level=True)
@@ -22,7 +25,7 @@ if not hasattr(sandbox, "Sandbox"):
 
 @pytest.fixture
 def sb() -> object:
-    return sandbox.Sandbox(sandbox.SandboxConfig(seats=3, seed=0))
+    return sandbox.Sandbox(sandbox.SandboxConfig(managed_domains=MANAGED, seats=3, seed=0))
 
 
 async def test_create_license_and_run_out_of_seats(sb: object) -> None:
@@ -56,7 +59,7 @@ def test_sync_client_against_sandbox(sb: object) -> None:
 
 
 async def test_daily_create_cap_stops_without_sleeping() -> None:
-    sb = sandbox.Sandbox(sandbox.SandboxConfig(seats=10, daily_create_cap=2, seed=0))
+    sb = sandbox.Sandbox(sandbox.SandboxConfig(managed_domains=MANAGED, seats=10, daily_create_cap=2, seed=0))
     sleeps: list[float] = []
 
     async def record(seconds: float) -> None:
@@ -74,7 +77,7 @@ async def test_daily_create_cap_stops_without_sleeping() -> None:
 
 async def test_lost_answers_never_duplicate_or_lose_a_create() -> None:
     faults = sandbox.FaultConfig(drop_after_write_rate=0.3, timeout_rate=0.1)
-    sb = sandbox.Sandbox(sandbox.SandboxConfig(seats=10, seed=5, faults=faults))
+    sb = sandbox.Sandbox(sandbox.SandboxConfig(managed_domains=MANAGED, seats=10, seed=5, faults=faults))
 
     async def no_sleep(_: float) -> None:
         return None

@@ -86,6 +86,12 @@ async def exercise(client: AsyncZoomClient) -> set[tuple[str, str]]:
             timezone="Europe/Kyiv",
         )
         await users.set_type("u1", 2)
+        await users.set_type("u1", 4)
+        await users.set_zoom_one_type("u1", 18014398509481984)
+        await users.create(email="a@x.org", type=1, zoom_one_type=576460752303423488)
+        await users.bulk_zoom_one_type(144115188075855872, user_ids=["u1"], emails=["b@x.org"])
+        await users.bulk_large_meeting(500, user_ids=["u1"])
+        await users.bulk_user_type(1, emails=["b@x.org"])
         await users.activate("u1")
         await users.deactivate("u1")
         await users.disassociate("u1")
@@ -112,6 +118,7 @@ async def exercise(client: AsyncZoomClient) -> set[tuple[str, str]]:
             }
     await client.accounts.plan_usage()
     await client.accounts.plan_usage("sa1")
+    await client.accounts.managed_domains()
     await client.accounts.list().to_list()
     done |= {("accounts", n) for n in public_methods(Accounts)}
     return done

@@ -9,6 +9,16 @@ from __future__ import annotations
 
 from zoom_client.sandbox.clock import SandboxClock
 from zoom_client.sandbox.config import FaultConfig, SandboxConfig
+from zoom_client.sandbox.rules import OtherWriter, WriterEvent
 from zoom_client.sandbox.sandbox import LoggedRequest, Reply, Sandbox
 
-__all__ = ["FaultConfig", "LoggedRequest", "Reply", "Sandbox", "SandboxClock", "SandboxConfig"]
+__all__ = [
+    "FaultConfig",
+    "LoggedRequest",
+    "OtherWriter",
+    "Reply",
+    "Sandbox",
+    "SandboxClock",
+    "SandboxConfig",
+    "WriterEvent",
+]

@@ -170,6 +170,10 @@ def create_user(call: Call) -> Result:
     utype = info.get("type")
     if not isinstance(utype, int) or isinstance(utype, bool):
         raise invalid_field("user_info.type", "Required.")
+    feature = info.get("feature") if isinstance(info.get("feature"), dict) else {}
+    zoom_one = feature.get("zoom_one_type") or 0
+    if not isinstance(zoom_one, int) or isinstance(zoom_one, bool) or zoom_one < 0:
+        raise invalid_field("user_info.feature.zoom_one_type")
     user = call.account.create_user(
         action=str(body.get("action") or ""),
         email=info["email"],
@@ -177,6 +181,7 @@ def create_user(call: Call) -> Result:
         first_name=info.get("first_name"),
         last_name=info.get("last_name"),
         display_name=info.get("display_name"),
+        zoom_one_type=zoom_one,
     )
     return 201, {k: user[k] for k in ("id", "first_name", "last_name", "email", "type")}
 
@@ -228,6 +233,7 @@ _PATCHABLE = {
     "host_key",
     "manager",
     "cost_center",
+    "zoom_one_type",
 }
 
 
@@ -369,6 +375,15 @@ def list_accounts(call: Call) -> Result:
         }
 
     return _paged(call, "accounts", "accounts", lambda: list(subs), view, default=30)
+
+
+@route("GET", "/managed_domains")
+def managed_domains(call: Call) -> Result:
+    domains = list(call.account.config.managed_domains) if call.account.config is not None else []
+    return 200, {
+        "total_records": len(domains),
+        "domains": [{"domain": d, "status": "verified"} for d in domains],
+    }
 
 
 @route("GET", "/plans/usage")

@@ -42,6 +42,7 @@ _CATEGORIES: list[tuple[str, re.Pattern[str], str]] = [
         ("PATCH", f"/groups/{_ID}/members/{_ID}", "Medium"),
         ("DELETE", f"/groups/{_ID}/members/{_ID}", "Light"),
         ("GET", f"/accounts/{_ID}/plans/usage", "Heavy"),
+        ("GET", f"/accounts/{_ID}/managed_domains", "Light"),
         ("GET", "/accounts", "Medium"),
         ("*", "/accounts", "Light"),
         ("*", f"/accounts/{_ID}", "Light"),

@@ -26,7 +26,9 @@ from zoom_client.sandbox.clock import SandboxClock
 from zoom_client.sandbox.config import FaultConfig, SandboxConfig
 from zoom_client.sandbox.errors import ZoomFail
 from zoom_client.sandbox.ratelimits import RateLimits, category
+from zoom_client.sandbox.rules import OtherWriter, WriterQueue, all_scopes, scope_refusal
 from zoom_client.sandbox.state import Account, iso, new_id
+from zoom_client.sandbox.writers import WritersMixin
 
 if TYPE_CHECKING:
     import httpx
@@ -37,8 +39,7 @@ if TYPE_CHECKING:
 INPROCESS_BASE = "https://sandbox.zoom.invalid"
 API_PREFIX = "/v2"
 OAUTH_PATH = "/oauth/token"
-_SUB_PATH = re.compile(r"^/accounts/(?P<acct>[^/]+)(?P<rest>/(users|groups|plans)(/.*)?)$")
-_SCOPES = "user:read:admin user:write:admin group:read:admin group:write:admin account:read:admin"
+_SUB_PATH = re.compile(r"^/accounts/(?P<acct>[^/]+)(?P<rest>/(users|groups|plans|managed_domains)(/.*)?)$")
 _WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 # Fault names a transport acts out (Reply.fault)
@@ -68,7 +69,7 @@ class Reply:
     delay: float = 0.0
 
 
-class Sandbox:
+class Sandbox(WritersMixin):
     """A stateful Zoom simulator. See docs/interfaces.md §2."""
 
     def __init__(self, config: SandboxConfig | None = None) -> None:
@@ -87,14 +88,17 @@ class Sandbox:
         self._tokens: dict[str, float] = {}
         self._writes = 0
         self._tracking = 0
+        self._writers: list[OtherWriter] = []
+        self._writer_queue = WriterQueue()
         self.account = self._new_account(self.config.account_id, self.config.seats, main=True)
         self.sub_accounts: dict[str, Account] = {
             aid: self._new_account(aid, seats, main=False) for aid, seats in self.config.sub_accounts.items()
         }
+        self._seed_roles()
 
     def _new_account(self, account_id: str, seats: int, *, main: bool) -> Account:
         cfg = self.config
-        return Account(
+        account = Account(
             account_id=account_id,
             seats=seats,
             large_meeting_seats=dict(cfg.large_meeting_seats) if main else {},
@@ -103,8 +107,20 @@ class Sandbox:
             clock=self.clock,
             rng=self._id_rng,
             account_name="Sandbox account" if main else f"Sub-account {account_id}",
-            owner_email=f"owner@{account_id}.sandbox.invalid",
+            owner_email=cfg.owner_email or f"owner@{account_id}.sandbox.invalid",
+            config=cfg,
+            zoom_one_seats=dict(cfg.zoom_one_seats) if main else {},
         )
+        account.on_change = lambda user, name, old, new: self._license_changed(user, name, new)
+        return account
+
+    def _seed_roles(self) -> None:
+        cfg = self.config
+        seeded = [(cfg.owner_email, "0")] if cfg.owner_email else []
+        seeded += [(email, "1") for email in cfg.admin_emails]
+        for email, role in seeded:
+            if self.account.find(email.strip().lower()) is None:
+                self.add_user(email=email, type=2, role_id=role)
 
     # ------------------------------------------------------------------ client wiring
     def settings(self, **overrides: Any) -> ZoomSettings:
@@ -160,8 +176,11 @@ class Sandbox:
         last_login_time: datetime | None = None,
         user_id: str | None = None,
         account_id: str | None = None,
+        role_id: str = "2",
+        zoom_one_type: int = 0,
     ) -> dict[str, Any]:
-        """Add a user "by hand", as an admin in Zoom's web portal would: no seat checks."""
+        """Add a user "by hand", as an admin in Zoom's web portal would: no seat checks, no
+        create prerequisites. ``role_id`` "0" owner, "1" admin, "2" member, others custom roles."""
         with self._lock:
             account = self._account_for(account_id)
             user = account.create_user(
@@ -174,8 +193,31 @@ class Sandbox:
                 last_login_time=last_login_time,
                 user_id=user_id,
                 check=False,
+                zoom_one_type=zoom_one_type,
+                role_id=str(role_id),
             )
             return _public(user)
+
+    def set_role(self, user_id_or_email: str, role_id: str, *, account_id: str | None = None) -> None:
+        """Give a user a role "by hand" ("0" owner, "1" admin, "2" member, any other: custom)."""
+        with self._lock:
+            self._account_for(account_id).get(user_id_or_email)["role_id"] = str(role_id)
+
+    def set_zoom_one_type(self, user_id_or_email: str, value: int, *, account_id: str | None = None) -> None:
+        """Give or take (0) a Zoom One / Workplace license "by hand" (no seat check)."""
+        with self._lock:
+            account = self._account_for(account_id)
+            account.force_license(account.get(user_id_or_email), "zoom_one_type", int(value))
+
+    def _tick(self) -> None:
+        # Time-driven changes happen before a request (or a helper) looks at the account, as in
+        # Zoom: expired invitations are gone and other writers have done their resets.
+        for account in self._accounts():
+            account.expire_invitations()
+        self._run_writers()
+
+    def _accounts(self) -> list[Account]:
+        return [self.account, *self.sub_accounts.values()]
 
     def add_users(self, users: list[dict[str, Any]], *, account_id: str | None = None) -> int:
         """Add many users by hand (e.g. from ``seed.load_seed_users``); returns how many."""
@@ -211,11 +253,13 @@ class Sandbox:
 
     def find_user(self, email: str, *, account_id: str | None = None) -> dict[str, Any] | None:
         with self._lock:
+            self._tick()
             user = self._account_for(account_id).find(email.strip().lower())
             return _public(user) if user is not None else None
 
     def users(self, *, account_id: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
+            self._tick()
             return [_public(u) for u in self._account_for(account_id).users_by_id.values()]
 
     def accept_invitations(self, *, account_id: str | None = None) -> int:
@@ -224,10 +268,12 @@ class Sandbox:
 
     def licensed_count(self, *, account_id: str | None = None) -> int:
         with self._lock:
+            self._tick()
             return self._account_for(account_id).licensed_count()
 
     def plan_usage(self, *, account_id: str | None = None) -> dict[str, Any]:
         with self._lock:
+            self._tick()
             return self._account_for(account_id).plan_usage()
 
     def revive(self) -> None:
@@ -263,6 +309,7 @@ class Sandbox:
             return self._api(method, path[len(API_PREFIX) :], query, headers, body)
 
     def _api(self, method: str, path: str, raw_query: str, headers: dict[str, str], body: bytes) -> Reply:
+        self._tick()
         query = dict(parse_qsl(raw_query, keep_blank_values=True))
         label = category(method, path)
         faults = self.faults
@@ -329,7 +376,7 @@ class Sandbox:
             base.update(verdict.headers)
             if not verdict.allowed:
                 return _json_reply(429, {"code": 429, "message": verdict.message}, base)
-        fail = self._authenticate(headers, query)
+        fail = self._authenticate(headers, query) or scope_refusal(self.config, method, path)
         if fail is not None:
             return _json_reply(fail.status, fail.body(), base)
         try:
@@ -439,7 +486,9 @@ class Sandbox:
                 "access_token": token,
                 "token_type": "bearer",
                 "expires_in": self.config.token_ttl,
-                "scope": _SCOPES,
+                "scope": " ".join(
+                    self.config.granted_scopes if self.config.granted_scopes is not None else all_scopes()
+                ),
                 "api_url": "https://api.zoom.us",
             },
         )

@@ -10,59 +10,43 @@ Zoom's rules enforced here (../shared/ZOOM_API.md §1, §2, §9):
 - a Basic user beyond the Basic ceiling: 400 / 3412 (activate: 2033);
 - a large meeting (or webinar) add-on on a non-Licensed user: 400 / 1108; pool exhausted: 400 / 200;
 - downgrading a user who still holds an add-on: 400 / 1108 (revoke add-ons first, as Zoom asks);
-- deactivation takes every license (type 1, add-ons off);
-- ``action=create`` makes a pending user until :meth:`accept_invitations`.
+- deactivation takes every license (type 1, Zoom One off, add-ons off);
+- ``action=create`` makes a pending user until :meth:`accept_invitations`; a PATCH of its type
+  (or zoom_one_type) answers 204 and changes nothing; the invitation expires after
+  ``invitation_days`` (the user leaves the pending list, GET answers 400 / 1120);
+- Zoom One / Workplace seats per zoom_one_type (2034 when none is left; 2039 when taking one back
+  would pass the Basic cap); no plan_base: type 2 is refused;
+- type 4 ("Unassigned without Meetings Basic") holds no seat and is outside the Basic cap;
+- create-action prerequisites (``rules.create_refusal``); owner and admins cannot be
+  deactivated (200) or disassociated (1117).
 """
 
 from __future__ import annotations
 
-import base64
+import math
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from zoom_client.sandbox.addons import AddonsViewsMixin
 from zoom_client.sandbox.clock import SandboxClock
 from zoom_client.sandbox.errors import ZoomFail, group_missing, invalid_field, user_missing
+from zoom_client.sandbox.groups import GroupsMixin
+from zoom_client.sandbox.ids import iso, new_id
+from zoom_client.sandbox.rules import create_refusal
+
+if TYPE_CHECKING:
+    from zoom_client.sandbox.config import SandboxConfig
 
 BASIC, LICENSED, UNASSIGNED, NONE = 1, 2, 4, 99
 USER_TYPES = (BASIC, LICENSED, UNASSIGNED, NONE)
 STATUSES = ("active", "inactive", "pending")
 ACTIONS = ("create", "autoCreate", "custCreate", "ssoCreate")
-#: POST /users/features large_meeting values -> capacity (0 = off)
-LARGE_MEETING_VALUES = {"0": 0, "128": 500, "256": 1000}
-#: fields a list item carries (GET /users leaves out language and the add-on settings)
-_LIST_FIELDS = (
-    "id",
-    "first_name",
-    "last_name",
-    "display_name",
-    "email",
-    "type",
-    "pmi",
-    "timezone",
-    "verified",
-    "dept",
-    "user_created_at",
-    "created_at",
-    "last_login_time",
-    "last_client_version",
-    "group_ids",
-    "role_id",
-    "status",
-)
-
-
-def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def new_id(rng: random.Random, length: int = 22) -> str:
-    """A Zoom-like id (22 url-safe characters by default) from the seeded Random."""
-    size = (length + 3) // 4 * 3  # whole base64 groups: no padding
-    raw = rng.getrandbits(8 * size).to_bytes(size, "big")
-    return base64.urlsafe_b64encode(raw).decode("ascii")[:length]
+_EXPIRED = "A valid invitation to join the Zoom account was not found for this user."
+_ADMIN_ROLES = ("0", "1")  # owner, admin: cannot be deactivated or disassociated
 
 
 @dataclass
@@ -76,7 +60,7 @@ class Cursor:
 
 
 @dataclass
-class Account:
+class Account(AddonsViewsMixin, GroupsMixin):
     """One Zoom account (the master or a sub-account)."""
 
     account_id: str
@@ -96,12 +80,26 @@ class Account:
     group_ids_by_name: dict[str, str] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
     cursors: dict[str, Cursor] = field(default_factory=dict)
+    #: the account's rules (SandboxConfig); None = a bare account with the defaults' leniency
+    #: for direct state tests only
+    config: SandboxConfig | None = None
+    #: Zoom One / Workplace seats by zoom_one_type
+    zoom_one_seats: dict[int, int] = field(default_factory=dict)
+    #: invitations that expired: id -> user, email -> id (GET answers 1120)
+    expired: dict[str, dict[str, Any]] = field(default_factory=dict)
+    expired_ids_by_email: dict[str, str] = field(default_factory=dict)
+    #: called as on_change(user, field, old, new) after an API call changed type / zoom_one_type
+    on_change: Callable[[dict[str, Any], str, Any, Any], None] | None = None
 
     # ------------------------------------------------------------------ counters
     def _contributions(self, user: dict[str, Any]) -> list[str]:
         status, utype = user["status"], user["type"]
         keys = [f"status:{status}", f"type:{utype}:{status}"]
-        if utype == LICENSED:
+        one = user.get("zoom_one_type") or 0
+        if one:
+            # A Zoom One / Workplace holder counts in that pool only: not plan_base, not Basic.
+            keys.append(f"zoom_one_pending:{one}" if status == "pending" else f"zoom_one:{one}")
+        elif utype == LICENSED:
             keys.append("pending_licensed" if status == "pending" else "licensed")
         elif utype == BASIC and status in ("active", "pending"):
             keys.append("basic")
@@ -120,8 +118,20 @@ class Account:
         for key in self._contributions(user):
             self.counts[key] += 1
 
+    @property
+    def has_plan_base(self) -> bool:
+        return self.config is None or self.config.plan_base
+
     def free_seats(self) -> int:
-        return self.seats - self.counts["licensed"] - self.counts["pending_licensed"]
+        seats = self.seats if self.has_plan_base else 0
+        return seats - self.counts["licensed"] - self.counts["pending_licensed"]
+
+    def zoom_one_free(self, value: int) -> int:
+        held = self.counts[f"zoom_one:{value}"] + self.counts[f"zoom_one_pending:{value}"]
+        return self.zoom_one_seats.get(value, 0) - held
+
+    def _basic_full(self) -> bool:
+        return self.counts["basic"] >= self.basic_ceiling
 
     def licensed_count(self) -> int:
         return self.counts["licensed"]
@@ -137,8 +147,44 @@ class Account:
     def get(self, user_id_or_email: str) -> dict[str, Any]:
         user = self.find(user_id_or_email)
         if user is None:
+            key = user_id_or_email.strip().lower()
+            if user_id_or_email in self.expired or key in self.expired_ids_by_email:
+                raise ZoomFail(400, 1120, _EXPIRED)
             raise user_missing(user_id_or_email)
         return user
+
+    # ------------------------------------------------------------------ invitations
+    def expire_invitations(self) -> int:
+        """Invitations older than ``invitation_days`` leave the account (Zoom: 30 days).
+
+        Pending users sit in ``by_status["pending"]`` in invitation order, so only the front is
+        looked at: O(expired), not O(pending), per request."""
+        days = self.config.invitation_days if self.config is not None else None
+        if days is None:
+            return 0
+        limit = self.clock.now().timestamp() - days * 86400.0
+        gone = 0
+        pending = self.by_status["pending"]
+        while pending:
+            uid = next(iter(pending))
+            user = self.users_by_id[uid]
+            if user.get("_invited_at", math.inf) > limit:
+                break
+            self._forget(user)
+            self.expired[uid] = user
+            self.expired_ids_by_email[user["email"].lower()] = uid
+            gone += 1
+        return gone
+
+    def _forget(self, user: dict[str, Any]) -> None:
+        self._uncount(user)
+        del self.by_status[user["status"]][user["id"]]
+        del self.users_by_id[user["id"]]
+        del self.ids_by_email[user["email"].lower()]
+        for gid in user["group_ids"]:
+            group = self.groups.get(gid)
+            if group is not None:
+                group["members"].pop(user["id"], None)
 
     # ------------------------------------------------------------------ seat checks
     def _check_type(self, user: dict[str, Any] | None, new_type: int, *, creating: bool, action: str) -> None:
@@ -169,7 +215,7 @@ class Account:
                     "support team to provision additional users in your account."
                 )
             raise ZoomFail(400, 2034, message)
-        if new_type == BASIC and self.counts["basic"] >= self.basic_ceiling:
+        if new_type == BASIC and self._basic_full() and not (user is not None and _holds_zoom_one(user)):
             if creating:
                 message = (
                     "Your request to add a basic user could not be approved at this time because your "
@@ -194,6 +240,50 @@ class Account:
                 "Remove the user's Large Meeting or Webinar add-on first.",
             )
 
+    def _reports_licensed(self) -> bool:
+        return self.config is None or self.config.zoom_one_reports_licensed
+
+    def _check_zoom_one(self, user: dict[str, Any] | None, value: int) -> None:
+        """A Zoom One / Workplace license given (value) or taken back (0)."""
+        old = 0 if user is None else user.get("zoom_one_type") or 0
+        if value == old:
+            return
+        if value:
+            if value not in self.zoom_one_seats:
+                raise invalid_field("zoom_one_type", f"The account has no Zoom Workplace plan {value}.")
+            if self.zoom_one_free(value) <= 0:
+                hosts = self.zoom_one_seats[value]
+                raise ZoomFail(
+                    400,
+                    2034,
+                    "Your request to convert the plan type of this user was not approved at this time "
+                    f"because your account has reached the permitted maximum number of {hosts} users "
+                    "of this Zoom Workplace plan. Please purchase additional licenses.",
+                )
+            return
+        # Taken back: the user becomes Basic again, inside the Basic cap (Zoom: 2039).
+        if user is not None and self._reports_licensed() and self._basic_full():
+            raise ZoomFail(
+                400,
+                2039,
+                "Unable to switch off the Zoom Workplace license: your account does not have enough "
+                f"basic licenses (maximum {self.basic_ceiling} basic users).",
+            )
+        if user is not None and _holds_addon(user):
+            raise ZoomFail(
+                400,
+                1108,
+                "Permission requirements to change the user type of this user were not met. "
+                "Remove the user's Large Meeting or Webinar add-on first.",
+            )
+
+    def _zoom_one_change(self, user: dict[str, Any], value: int) -> dict[str, Any]:
+        """The fields a zoom_one_type change sets (the type follows when holders read Licensed)."""
+        change: dict[str, Any] = {"zoom_one_type": value}
+        if self._reports_licensed():
+            change["type"] = LICENSED if value else BASIC
+        return change
+
     # ------------------------------------------------------------------ users
     def create_user(
         self,
@@ -208,6 +298,8 @@ class Account:
         last_login_time: datetime | None = None,
         user_id: str | None = None,
         check: bool = True,
+        zoom_one_type: int = 0,
+        role_id: str = "2",
     ) -> dict[str, Any]:
         if action not in ACTIONS:
             raise invalid_field("action", f"Invalid action: {action}.")
@@ -217,7 +309,14 @@ class Account:
         if key in self.ids_by_email:
             raise ZoomFail(409, 1005, f"Email {email.strip()} has already been used.")
         if check:
-            self._check_type(None, type, creating=True, action=action)
+            refusal = create_refusal(self.config, action, email) if self.config is not None else None
+            if refusal is not None:
+                raise refusal
+            if zoom_one_type:
+                # A Workplace holder is neither Basic nor a plan_base seat: only its pool counts.
+                self._check_zoom_one(None, zoom_one_type)
+            else:
+                self._check_type(None, type, creating=True, action=action)
         elif type not in USER_TYPES and not isinstance(type, int):
             raise invalid_field("type")
         now = self.clock.now()
@@ -241,8 +340,9 @@ class Account:
             "last_login_time": iso(last_login_time),
             "last_client_version": None,
             "group_ids": [],
-            "role_id": "2",
+            "role_id": role_id,
             "language": "en-US",
+            "zoom_one_type": int(zoom_one_type or 0),
             "feature": {
                 "large_meeting": False,
                 "large_meeting_capacity": None,
@@ -251,7 +351,14 @@ class Account:
                 "meeting_capacity": 300,
             },
             "_action": action,
+            "_invited_at": now.timestamp(),
         }
+        if zoom_one_type and self._reports_licensed():
+            user["type"] = LICENSED
+        # A fresh invitation for an email whose earlier one expired.
+        old = self.expired_ids_by_email.pop(key, None)
+        if old is not None:
+            self.expired.pop(old, None)
         self.users_by_id[uid] = user
         self.ids_by_email[key] = uid
         self.by_status[user["status"]][uid] = None
@@ -260,11 +367,26 @@ class Account:
 
     def update_user(self, user_id: str, changes: dict[str, Any]) -> None:
         user = self.get(user_id)
-        if "type" in changes and changes["type"] is not None:
+        changes = dict(changes)
+        license_change = changes.get("type") is not None or changes.get("zoom_one_type") is not None
+        if changes.get("type") is not None and changes.get("zoom_one_type") is not None:
+            raise ZoomFail(400, 300, "type cannot be updated together with zoom_one_type.")
+        if license_change and user["status"] == "pending" and self.config is not None:
+            # Zoom answers 204 and changes nothing (SailPoint's connector notes, ZOOM_API.md §11).
+            changes.pop("type", None)
+            changes.pop("zoom_one_type", None)
+            license_change = False
+        if changes.get("type") is not None:
             new_type = changes["type"]
             if not isinstance(new_type, int) or isinstance(new_type, bool):
                 raise invalid_field("type")
             self._check_type(user, new_type, creating=False, action=user.get("_action", ""))
+        if changes.get("zoom_one_type") is not None:
+            value = changes["zoom_one_type"]
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise invalid_field("zoom_one_type")
+            self._check_zoom_one(user, value)
+            changes.update(self._zoom_one_change(user, value))
         if changes.get("group_id"):
             group = self.groups.get(changes["group_id"])
             if group is None:
@@ -272,6 +394,7 @@ class Account:
         for name in ("first_name", "last_name"):
             if changes.get(name) is not None and len(str(changes[name])) > 64:
                 raise invalid_field(name, "Length must be at most 64.")
+        before = {k: user.get(k) for k in ("type", "zoom_one_type")}
         self._uncount(user)
         for name, value in changes.items():
             if value is None:
@@ -282,6 +405,25 @@ class Account:
                     self._join_group(self.groups[value], user)
                 continue
             user[name] = value
+        self._count(user)
+        if self.on_change is not None:
+            for name, old in before.items():
+                if user.get(name) != old:
+                    self.on_change(user, name, old, user.get(name))
+
+    def force_license(self, user: dict[str, Any], name: str, value: int) -> None:
+        """Set ``type`` or ``zoom_one_type`` with no check (a hand change, another writer)."""
+        self._uncount(user)
+        if name == "zoom_one_type":
+            user["zoom_one_type"] = value
+            if self._reports_licensed():
+                user["type"] = LICENSED if value else BASIC
+        else:
+            user["type"] = value
+        if user["type"] != LICENSED:
+            user["feature"].update(
+                large_meeting=False, large_meeting_capacity=None, webinar=False, webinar_capacity=None
+            )
         self._count(user)
 
     def set_status(self, user_id: str, action: str) -> None:
@@ -295,7 +437,7 @@ class Account:
         if action == "activate":
             if user["status"] == "active":
                 return
-            if user["type"] == BASIC and self.counts["basic"] >= self.basic_ceiling:
+            if user["type"] == BASIC and self._basic_full():
                 raise ZoomFail(
                     400,
                     2033,
@@ -306,9 +448,12 @@ class Account:
             return
         if user["status"] == "inactive":
             return
+        if self.config is not None and user.get("role_id") in _ADMIN_ROLES:
+            raise ZoomFail(400, 200, "Zoom Room and Admin users cannot be deactivated.")
         # Deactivation takes every license the user holds (Zoom's rule, ZOOM_API.md §1.6).
         self._uncount(user)
         user["type"] = BASIC if user["type"] == LICENSED else user["type"]
+        user["zoom_one_type"] = 0
         user["feature"].update(
             large_meeting=False, large_meeting_capacity=None, webinar=False, webinar_capacity=None
         )
@@ -328,14 +473,9 @@ class Account:
             raise invalid_field("action", f"Invalid action: {action}.")
         if action == "delete" and user["status"] == "pending":
             raise ZoomFail(400, 3001, "Pending users can only be removed with action=disassociate.")
-        self._uncount(user)
-        del self.by_status[user["status"]][user["id"]]
-        del self.users_by_id[user["id"]]
-        del self.ids_by_email[user["email"].lower()]
-        for gid in user["group_ids"]:
-            group = self.groups.get(gid)
-            if group is not None:
-                group["members"].pop(user["id"], None)
+        if self.config is not None and user.get("role_id") in _ADMIN_ROLES:
+            raise ZoomFail(400, 1117, "Cannot disassociate an Admin user.")
+        self._forget(user)
 
     def accept_invitations(self) -> int:
         pending = list(self.by_status["pending"])
@@ -346,148 +486,6 @@ class Account:
             user["last_login_time"] = now
             self._move(user, "active")
         return len(pending)
-
-    # ------------------------------------------------------------------ add-ons
-    def settings_of(self, user_id: str) -> dict[str, Any]:
-        user = self.get(user_id)
-        feature = {k: v for k, v in user["feature"].items() if v is not None}
-        return {
-            "schedule_meeting": {"host_video": False, "participants_video": False},
-            "in_meeting": {"breakout_room": True, "waiting_room": True},
-            "feature": feature,
-        }
-
-    def update_features(self, user_id: str, feature: dict[str, Any]) -> None:
-        user = self.get(user_id)
-        current = user["feature"]
-        wanted = dict(current)
-        for kind in ("large_meeting", "webinar"):
-            if kind in feature and feature[kind] is not None:
-                wanted[kind] = bool(feature[kind])
-            cap_key = f"{kind}_capacity"
-            if feature.get(cap_key) is not None:
-                wanted[cap_key] = int(feature[cap_key])
-            if wanted[kind] and wanted.get(cap_key) is None:
-                wanted[cap_key] = 500
-            if not wanted[kind]:
-                wanted[cap_key] = None
-        for kind, pools in (("large_meeting", self.large_meeting_seats), ("webinar", self.webinar_seats)):
-            cap_key = f"{kind}_capacity"
-            if not wanted[kind] or (current[kind] and current[cap_key] == wanted[cap_key]):
-                continue
-            if kind == "large_meeting" and wanted[cap_key] not in (500, 1000):
-                raise invalid_field("feature.large_meeting_capacity", "Must be 500 or 1000.")
-            if user["type"] != LICENSED:
-                if kind == "large_meeting":
-                    raise ZoomFail(
-                        400, 1108, "Only Licensed or On-prem users can enable the large meeting feature."
-                    )
-                raise ZoomFail(400, 1122, "Only Licensed or On-prem users can enable the webinar feature.")
-            capacity = wanted[cap_key]
-            hosts = pools.get(capacity, 0)
-            if self.counts[f"{kind}:{capacity}"] >= hosts:
-                label = "Large" if kind == "large_meeting" else "Webinar"
-                raise ZoomFail(400, 200, f"You can add max {hosts} {label} {capacity} users.")
-        self._uncount(user)
-        for key in ("large_meeting", "large_meeting_capacity", "webinar", "webinar_capacity"):
-            current[key] = wanted[key]
-        if "meeting_capacity" in feature and feature["meeting_capacity"] is not None:
-            current["meeting_capacity"] = feature["meeting_capacity"]
-        self._count(user)
-
-    def bulk_features(
-        self, feature_type: str, feature_value: str, refs: list[dict[str, Any]]
-    ) -> dict[str, Any]:
-        if not refs:
-            raise invalid_field("users", "At least one user is required.")
-        if len(refs) > 30:
-            raise invalid_field("users", "At most 30 users a request.")
-        value = str(feature_value)
-        if feature_type == "user_type":
-            if value not in ("1", "2", "99"):
-                raise invalid_field("feature_value", f"Invalid user type: {value}.")
-        elif feature_type == "large_meeting":
-            if value not in LARGE_MEETING_VALUES:
-                raise invalid_field("feature_value", f"Invalid large meeting value: {value}.")
-        else:
-            raise invalid_field("feature_type", f"Unsupported feature type in the sandbox: {feature_type}.")
-        success: list[str] = []
-        failures: dict[str, list[str]] = {}
-        for ref in refs:
-            key = str(ref.get("id") or ref.get("email") or "")
-            user = self.find(key) if key else None
-            if user is None:
-                failures.setdefault("User does not exist", []).append(key)
-                continue
-            try:
-                if feature_type == "user_type":
-                    self.update_user(user["id"], {"type": int(value)})
-                else:
-                    capacity = LARGE_MEETING_VALUES[value]
-                    self.update_features(
-                        user["id"],
-                        {"large_meeting": bool(capacity), "large_meeting_capacity": capacity or None},
-                    )
-            except ZoomFail as fail:
-                reason = "Not enough seats" if fail.code in (2034, 200, 3412) else fail.message
-                failures.setdefault(reason, []).append(user["id"])
-            else:
-                success.append(user["id"])
-        return {
-            "success_user_ids": success,
-            "fail_details": [{"user_ids": ids, "reason": reason} for reason, ids in failures.items()],
-        }
-
-    # ------------------------------------------------------------------ views
-    def list_item(self, user: dict[str, Any]) -> dict[str, Any]:
-        item = {k: user[k] for k in _LIST_FIELDS if user.get(k) is not None}
-        if user["status"] == "pending":
-            item.pop("id", None)  # Zoom lists pending users without an id: key them by email
-        return item
-
-    def detail(self, user: dict[str, Any]) -> dict[str, Any]:
-        item = {k: v for k, v in user.items() if not k.startswith("_") and k != "feature" and v is not None}
-        item["account_id"] = self.account_id
-        if user["status"] == "pending":
-            item["created_at"] = iso(self.clock.now())  # Zoom: the time of the call for pending users
-        return item
-
-    def summary(self) -> dict[str, int]:
-        c = self.counts
-        return {
-            "licensed_users_count": c["type:2:active"] + c["type:2:inactive"],
-            "basic_users_count": c["type:1:active"] + c["type:1:inactive"],
-            "on_prem_users_count": 0,
-            "room_users_count": 0,
-            "pending_users_count": c["status:pending"],
-            "join_only_users_count": c["type:4:active"] + c["type:4:inactive"],
-            "total_users_count": len(self.users_by_id),
-        }
-
-    def plan_usage(self) -> dict[str, Any]:
-        def pool(kind: str, prefix: str, pools: dict[int, int]) -> list[dict[str, Any]]:
-            return [
-                {
-                    "type": f"{prefix}{capacity}_monthly",
-                    "hosts": hosts,
-                    "usage": self.counts[f"{kind}:{capacity}"],
-                    "pending": 0,
-                }
-                for capacity, hosts in sorted(pools.items())
-                if hosts or self.counts[f"{kind}:{capacity}"]
-            ]
-
-        return {
-            "plan_base": {
-                "type": "monthly",
-                "hosts": self.seats,
-                "usage": self.counts["licensed"],
-                "pending": self.counts["pending_licensed"],
-                "active_hosts": self.counts["type:2:active"],
-            },
-            "plan_large_meeting": pool("large_meeting", "large", self.large_meeting_seats),
-            "plan_webinar": pool("webinar", "webinar", self.webinar_seats),
-        }
 
     # ------------------------------------------------------------------ pagination
     def page(
@@ -520,105 +518,13 @@ class Account:
             self.cursors[next_token] = Cursor(cursor.signature, cursor.ids, next_offset, now + ttl)
         return ids, next_token, len(cursor.ids)
 
-    # ------------------------------------------------------------------ groups
-    def group(self, group_id: str) -> dict[str, Any]:
-        group = self.groups.get(group_id)
-        if group is None:
-            raise group_missing(group_id)
-        return group
-
-    def group_view(self, group: dict[str, Any]) -> dict[str, Any]:
-        return {"id": group["id"], "name": group["name"], "total_members": len(group["members"])}
-
-    def create_group(self, name: str, *, group_id: str | None = None) -> dict[str, Any]:
-        name = (name or "").strip()
-        if not name:
-            raise invalid_field("name", "Group name is required.")
-        if name.lower() in self.group_ids_by_name:
-            raise ZoomFail(409, 4132, f"Group name {name} is already in use.")
-        if len(self.groups) >= 5000:
-            raise ZoomFail(400, 4133, "The account has reached the maximum of 5000 groups.")
-        gid = group_id or new_id(self.rng)
-        group = {"id": gid, "name": name, "members": {}}
-        self.groups[gid] = group
-        self.group_ids_by_name[name.lower()] = gid
-        return group
-
-    def rename_group(self, group_id: str, name: str) -> None:
-        group = self.group(group_id)
-        key = (name or "").strip().lower()
-        if not key:
-            raise invalid_field("name", "Group name is required.")
-        if key in self.group_ids_by_name and self.group_ids_by_name[key] != group_id:
-            raise ZoomFail(409, 4132, f"Group name {name} is already in use.")
-        del self.group_ids_by_name[group["name"].lower()]
-        group["name"] = name.strip()
-        self.group_ids_by_name[key] = group_id
-
-    def delete_group(self, group_id: str) -> None:
-        group = self.group(group_id)
-        for uid in group["members"]:
-            user = self.users_by_id.get(uid)
-            if user is not None and group_id in user["group_ids"]:
-                user["group_ids"].remove(group_id)
-        del self.groups[group_id]
-        del self.group_ids_by_name[group["name"].lower()]
-
-    def _join_group(self, group: dict[str, Any], user: dict[str, Any]) -> None:
-        group["members"][user["id"]] = None
-        if group["id"] not in user["group_ids"]:
-            user["group_ids"].append(group["id"])
-
-    def add_members(self, group_id: str, refs: list[dict[str, Any]]) -> list[str]:
-        group = self.group(group_id)
-        if not refs:
-            raise invalid_field("members", "At least one member is required.")
-        if len(refs) > 30:
-            raise invalid_field("members", "At most 30 members a request.")
-        added: list[str] = []
-        for ref in refs:
-            key = str(ref.get("id") or ref.get("email") or "")
-            user = self.find(key) if key else None
-            if user is None:
-                continue  # Zoom skips users that are not in the account
-            self._join_group(group, user)
-            added.append(user["id"])
-        return added
-
-    def remove_member(self, group_id: str, member_id: str) -> None:
-        group = self.group(group_id)
-        user = self.get(member_id)
-        if user["id"] not in group["members"]:
-            raise ZoomFail(400, 4138, f"User {member_id} is not a member of group {group_id}.")
-        del group["members"][user["id"]]
-        user["group_ids"].remove(group_id)
-
-    def move_member(self, group_id: str, member_id: str, action: str, target_group_id: str | None) -> None:
-        group = self.group(group_id)
-        user = self.get(member_id)
-        if action == "set_primary":
-            if user["id"] not in group["members"]:
-                raise ZoomFail(400, 4138, f"User {member_id} is not a member of group {group_id}.")
-            user["group_ids"].remove(group_id)
-            user["group_ids"].insert(0, group_id)
-            return
-        if action != "move":
-            raise invalid_field("action", f"Invalid action: {action}.")
-        if not target_group_id:
-            raise invalid_field("target_group_id", "Required for action=move.")
-        target = self.group(target_group_id)
-        if user["id"] not in group["members"]:
-            raise ZoomFail(400, 4138, f"User {member_id} is not a member of group {group_id}.")
-        del group["members"][user["id"]]
-        user["group_ids"].remove(group_id)
-        self._join_group(target, user)
-
     # ------------------------------------------------------------------ persistence
     def to_data(self) -> dict[str, Any]:
         return {
             "account_id": self.account_id,
             "seats": self.seats,
             "users": list(self.users_by_id.values()),
+            "expired": list(self.expired.values()),
             "order": {s: list(ids) for s, ids in self.by_status.items()},
             "groups": [
                 {"id": g["id"], "name": g["name"], "members": list(g["members"])}
@@ -628,15 +534,25 @@ class Account:
 
     def load_data(self, data: dict[str, Any]) -> None:
         self.seats = int(data.get("seats", self.seats))
+        now = self.clock.now().timestamp()
         for user in data.get("users", []):
+            # A state saved before invitations expired: their clock starts now, not at 0.
+            user.setdefault("_invited_at", now)
             self.users_by_id[user["id"]] = user
             self.ids_by_email[user["email"].lower()] = user["id"]
             self._count(user)
+        for user in data.get("expired", []):
+            self.expired[user["id"]] = user
+            self.expired_ids_by_email[user["email"].lower()] = user["id"]
         for status, ids in data.get("order", {}).items():
             self.by_status[status] = dict.fromkeys(ids)
         for g in data.get("groups", []):
             self.groups[g["id"]] = {"id": g["id"], "name": g["name"], "members": dict.fromkeys(g["members"])}
             self.group_ids_by_name[g["name"].lower()] = g["id"]
+
+
+def _holds_zoom_one(user: dict[str, Any]) -> bool:
+    return bool(user.get("zoom_one_type"))
 
 
 def _holds_addon(user: dict[str, Any]) -> bool:
