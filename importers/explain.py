@@ -127,6 +127,9 @@ def explain(reason: str, value: str | None, detail: str, column: str | None, lan
         )
     elif reason == R.BAD_EMAIL:
         problem, fix = _email_problem(value)
+    elif reason == R.MISSING_EMAIL and detail.startswith("the username is an address"):
+        problem = _("The email address is empty; the username is an address.")
+        fix = _("Fill in the email, or set email_from_username = true in the policy to use the username.")
     elif reason == R.MISSING_EMAIL:
         problem, fix = _("The email address is empty."), _("Fill in the person's work email address.")
     elif reason == R.MISSING_NAME:
@@ -137,6 +140,14 @@ def explain(reason: str, value: str | None, detail: str, column: str | None, lan
     elif reason == R.UNKNOWN_SCHOOL and detail.startswith("the file is for school"):
         problem = _("This file is for another school than the one this row names (\u201c%(value)s\u201d).")
         fix = _("Move the row to the file of its own school, or correct the school code.")
+    elif reason == R.UNKNOWN_SCHOOL and "no school imported" in detail:  # a package's org
+        problem = _("The org \u201c%(value)s\u201d is not a school imported from this package.")
+        fix = _(
+            "Import the schools from the package first (provision import schools), then the roster again."
+        )
+    elif reason == R.UNKNOWN_SCHOOL and detail == "no such org in the package":  # the --seats sheet
+        problem = _("No school of the package has the code or sourcedId \u201c%(value)s\u201d.")
+        fix = _("Use a school's code or its sourcedId as the package lists them.")
     elif reason == R.UNKNOWN_SCHOOL:
         problem = _("The school code \u201c%(value)s\u201d is not in the ministry's list.")
         fix = _("Use the code the ministry issued to the school (ask the ministry if unsure).")

@@ -16,10 +16,10 @@ from pathlib import Path
 from importers.codes import CodeLookup
 from importers.errors import DataError
 from importers.normalize import ROLES, is_valid_email, normalize_email
+from importers.oneroster_roles import RoleTable
 from importers.orgs import Org, institution_of, read_orgs
 from importers.package import Get, Package, Table, open_package, users_mode
 from importers.report import count
-from importers.roles import RoleTable
 from importers.rows import RawRoster, RawRow
 
 ABOVE_SCHOOL = "\0above"  # an org above the schools: its memberships are at no school

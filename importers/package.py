@@ -28,23 +28,31 @@ class Table:
         head = sheet.rows[0] if sheet.rows else []
         self.header = [h.strip().lstrip("\ufeff") for h in head]
         self.index = {key(h): i for i, h in enumerate(self.header)}
+        self._by_name: dict[str, int | None] = {}  # name as the code spells it -> index
+
+    def _at(self, name: str) -> int | None:
+        # Once per column name, not per cell: key() is the cost of a 100,000-row package.
+        if name not in self._by_name:
+            self._by_name[name] = self.index.get(key(name))
+        return self._by_name[name]
 
     def has(self, name: str) -> bool:
-        return key(name) in self.index
+        return self._at(name) is not None
 
     def column(self, name: str) -> str:
         """The header as written (for messages), or the OneRoster name when the column is absent."""
-        i = self.index.get(key(name))
+        i = self._at(name)
         return self.header[i] if i is not None else name
 
     def records(self) -> Iterator[tuple[int, Get]]:
         """(row number as a spreadsheet shows it, getter of a column's trimmed text)."""
+        at = self._at
         for n, cells in enumerate(self.sheet.rows[1:], start=2):
             if not any(c.strip() for c in cells):
                 continue
 
             def get(name: str, cells: list[str] = cells) -> str:
-                i = self.index.get(key(name))
+                i = at(name)
                 return cells[i].strip() if i is not None and i < len(cells) else ""
 
             yield n, get

@@ -22,8 +22,8 @@ from importers.codes import load_codes, load_links
 from importers.errors import DataError
 from importers.normalize import is_valid_email, normalize_email, normalize_name, parse_flag
 from importers.oneroster import package_rows
+from importers.oneroster_roles import RoleTable
 from importers.report import ImportReport, Rejected, SchoolChange
-from importers.roles import RoleTable
 from importers.rows import RawRoster, RawRow, roster_rows
 from importers.sniff import detect
 from importers.source import display_name, open_sheets

@@ -248,7 +248,6 @@ def _root(
     ] = False,
 ) -> None:
     import logging
-    import os
 
     from provision.settings import DEFAULT_DATABASE_URL, SANDBOX_DATABASE_URL, AppSettings
 
@@ -267,7 +266,7 @@ def _root(
         updates["policy_file"] = policy
     if updates:
         settings = settings.model_copy(update=updates)
-    level = logging.DEBUG if debug or os.environ.get("PROVISION_LOG") == "debug" else logging.WARNING
+    level = logging.DEBUG if debug or settings.log.strip().lower() == "debug" else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     words = ctx.command.command_words(ctx) if isinstance(ctx.command, _ProvisionGroup) else []
     ctx.obj = RunContext(settings=settings, debug=debug, command=" ".join(words))

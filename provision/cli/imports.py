@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from provision.cli._common import JsonOption, console, emit, err_console, run_context, show_progress
+from provision.cli._common import (
+    JsonOption,
+    console,
+    emit,
+    err_console,
+    open_records,
+    run_context,
+    show_progress,
+)
 from provision.cli.plan import effective_policy
 
 if TYPE_CHECKING:
@@ -49,11 +57,10 @@ MAX_SCHOOLS_SHOWN = 30
 def _run(
     ctx: typer.Context, json_output: bool, call: Callable[..., ImportReport], **kwargs: Any
 ) -> ImportReport:
-    from models.db import init_db, make_engine, session_scope
+    from models.db import session_scope
 
     settings = run_context(ctx).settings
-    engine = make_engine(settings.database_url)
-    init_db(engine)
+    engine = open_records(settings, create=True)  # the first import makes the database
     status = console.status("importing…") if show_progress(json_output) else nullcontext()
     with status, session_scope(engine) as session:
         return call(session, actor=settings.actor, **kwargs)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -12,27 +11,21 @@ import typer
 from provision.cli._common import JsonOption, console, emit, err_console, open_records, run_context
 from provision.errors import InputError
 
-if TYPE_CHECKING:
-    from provision.core.policy import Policy
-    from provision.settings import AppSettings
-
 # A whole-account plan can hold 100,000 lines: past this, show a few per school (--all: all).
 BIG_PLAN_LINES = 500
 LINES_PER_SCHOOL = 10
 
-
-def policy_path(settings: AppSettings) -> Path | None:
-    """--policy or PROVISION_POLICY_FILE (settings.policy_file), else PROVISION_POLICY, else defaults."""
-    if settings.policy_file is not None:
-        return settings.policy_file
-    env = os.environ.get("PROVISION_POLICY")
-    return Path(env) if env else None
+if TYPE_CHECKING:
+    from provision.core.policy import Policy
+    from provision.settings import AppSettings
 
 
 def effective_policy(settings: AppSettings) -> Policy:
-    from provision.core.policy import load_policy
+    """The policy file settings name (--policy, PROVISION_POLICY_FILE or PROVISION_POLICY), else
+    the defaults."""
+    from provision.store.policy_file import load_policy
 
-    return load_policy(policy_path(settings))
+    return load_policy(settings.policy_file)
 
 
 def write_plan_file(path: Path, data: dict[str, object]) -> None:

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from provision.cli._common import JsonOption, console, emit, err_console, run_context
-from provision.cli.plan import effective_policy, policy_path
+from provision.cli.plan import effective_policy
 from provision.errors import InputError
 
 policy_app = typer.Typer(name="policy", help="The licensing policy (TOML).", no_args_is_help=True)
@@ -59,7 +59,7 @@ def policy_show(ctx: typer.Context, json_output: JsonOption = False) -> None:
 
     settings = run_context(ctx).settings
     policy = effective_policy(settings)
-    source = policy_path(settings)
+    source = settings.policy_file
     if json_output:
         emit(
             ctx,

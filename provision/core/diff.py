@@ -520,12 +520,12 @@ def compute_plan(
         if email in protected:
             protected_seen.add(email)
             continue
-        st = standings.get(email)
+        listed = standings.get(email)
         if email in managed:
-            if st is None:
+            if listed is None:
                 orphans.append(email)  # managed but on no roster at all: reported, not revoked
             continue
-        if st is None or st.kind == LEFT:
+        if listed is None or listed.kind == LEFT:
             unmanaged.append(email)
 
     waiting = [

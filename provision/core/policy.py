@@ -1,22 +1,15 @@
 """The policy: who should hold a license, what revoking does, and when a plan is too dangerous.
 
-Read from a TOML file (PROVISION_POLICY / settings.policy_file); every key has a default, so an
-empty file is the default policy. An unknown key or a bad value is an InputError naming the file
-and the key: a typo in a safety threshold must never silently fall back to a default.
+Read from a TOML file by provision.store.policy_file; every key has a default, so an empty file is
+the default policy (DEFAULT_POLICY_TOML spells them out, with what each key means).
 """
 
 from __future__ import annotations
 
-import difflib
 import re
-import tomllib
-import unicodedata
-from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
-from provision.errors import InputError
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ROLES = ("admin", "teacher", "staff", "student")
 ADDON_CAPACITIES = (500, 1000)
@@ -75,11 +68,6 @@ admin = 500
 """
 
 
-def normalize_email(value: str) -> str:
-    """Same normalization as the importers: trimmed, Unicode NFC, lower-cased."""
-    return unicodedata.normalize("NFC", value.strip()).lower()
-
-
 class Policy(BaseModel):
     """The effective policy (defaults merged with the file)."""
 
@@ -127,8 +115,10 @@ class Policy(BaseModel):
 
     @field_validator("protected_emails")
     @classmethod
-    def _normalize_protected(cls, emails: list[str]) -> list[str]:
-        return sorted({normalize_email(email) for email in emails if email.strip()})
+    def _sorted_protected(cls, emails: list[str]) -> list[str]:
+        # Compared with normalized emails: the policy file's loader (provision.store.policy_file)
+        # normalizes them with the importers' rule, which the pure core may not import.
+        return sorted({email for email in emails if email.strip()})
 
     @model_validator(mode="after")
     def _priority_covers_licensed(self) -> Policy:
@@ -249,43 +239,3 @@ def commented_toml(policy: Policy) -> str:
     if changed:
         out[0] = "# provision policy: every key is optional; lines marked '<- differs' are not the defaults."
     return "\n".join(out) + "\n"
-
-
-def _where(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "(top level)"
-
-
-def parse_policy(text: str, *, source: str = "policy") -> Policy:
-    """Parse TOML text into a Policy; errors name `source` and the key."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{source}: not valid TOML: {exc}") from exc
-    try:
-        return Policy.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            key = _where(error["loc"])
-            if error["type"] == "extra_forbidden":
-                close = difflib.get_close_matches(str(error["loc"][-1]), list(Policy.model_fields), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                problems.append(f"unknown key {key!r}{hint}")
-            else:
-                message = error["msg"].removeprefix("Value error, ")
-                problems.append(f"key {key!r}: {message}")
-        raise InputError(f"{source}: " + "; ".join(problems)) from None
-
-
-def load_policy(path: str | Path | None = None) -> Policy:
-    """The policy in `path`, or the default policy when no file is given."""
-    if path is None:
-        return parse_policy(DEFAULT_POLICY_TOML, source="default policy")
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{file}: policy file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{file}: cannot read the policy file: {exc}") from exc
-    return parse_policy(text, source=str(file))

@@ -16,8 +16,19 @@ from typing import Any, NamedTuple
 
 from provision.errors import InputError
 
-LICENSED_TYPE = 2
+# Zoom's user types (the license), named once for the core. Plain ints, because the pure core
+# may not import zoom_client; tests/provision/test_user_types.py pins them to zoom_client.UserType,
+# which every layer above the core uses.
 BASIC_TYPE = 1
+LICENSED_TYPE = 2
+UNASSIGNED_TYPE = 4  # "Unassigned without Meetings Basic": no seat, outside the Basic-user cap
+NONE_TYPE = 99  # only users created with ssoCreate
+TYPE_NAMES = {
+    BASIC_TYPE: "Basic",
+    LICENSED_TYPE: "Licensed",
+    UNASSIGNED_TYPE: "Unassigned",
+    NONE_TYPE: "None",
+}
 
 
 @dataclass(frozen=True, slots=True)

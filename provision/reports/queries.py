@@ -35,9 +35,9 @@ from models import (
     ZoomUserSnapshot,
 )
 from provision.core.plan import Waiting
+from provision.core.state import LICENSED_TYPE
 from provision.errors import InputError
 
-LICENSED_TYPE = 2
 NO_PLAN = "no plan yet"
 SUGGESTIONS = 5
 

@@ -16,8 +16,6 @@ from sqlalchemy.orm import Session
 from models import AccountSnapshot, AuditEvent, Institution, ManagedUser, Membership, Person, ZoomUserSnapshot
 from provision.core.actions import TYPE_SETTING
 from provision.core.state import (
-    BASIC_TYPE,
-    LICENSED_TYPE,
     AccountSeats,
     Desired,
     DesiredPerson,
@@ -27,6 +25,7 @@ from provision.core.state import (
     ZoomUser,
     unknown_school,
 )
+from zoom_client import UserType
 
 # tuple.__new__(NamedTupleClass, values) builds the NamedTuple in C, skipping its Python-level
 # __new__: with 100,000 rows per table that is most of the loading time. Values go in field order.
@@ -138,7 +137,7 @@ def load_observed(session: Session, *, logins: bool = True) -> Observed:
             (
                 row[0],
                 row[1] or None,
-                row[2] if row[2] is not None else BASIC_TYPE,
+                row[2] if row[2] is not None else UserType.BASIC,
                 row[3] or "active",
                 decoded,
                 bool(row[5]),
@@ -192,4 +191,4 @@ def load_licensed_by_us(session: Session) -> frozenset[str]:
     for email, after in session.connection().execute(stmt):
         if email and isinstance(after, Mapping) and after.get("type") is not None:
             last_type[email] = int(after["type"])
-    return frozenset(email for email, kind in last_type.items() if kind == LICENSED_TYPE)
+    return frozenset(email for email, kind in last_type.items() if kind == UserType.LICENSED)

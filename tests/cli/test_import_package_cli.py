@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from typer.testing import CliRunner, Result
 
@@ -41,6 +42,11 @@ def test_oneroster_12_zip_in_two_commands(db: str, tmp_path: Path, monkeypatch: 
     assert [r["detail"] for r in data["rejected"]] == [
         "the username is an address: policy email_from_username = true would use it"
     ]
+    # The school's rejects workbook says how to fix it: the whole row, and the policy key.
+    rows = list(openpyxl.load_workbook(data["rejects_files"]["0421"]).active.iter_rows(values_only=True))
+    text = " ".join(str(c) for row in rows for c in row if c)
+    assert "Marta" in text
+    assert "email_from_username = true" in text
 
     policy = tmp_path / "policy.toml"
     policy.write_text("email_from_username = true\n", encoding="utf-8")
@@ -102,3 +108,13 @@ def test_shared_sds_sample_in_two_commands(
     assert roster.exit_code == 0, roster.output
     data = payload(roster.stdout)
     assert (data["rows_accepted"], data["counts"]["guardians_skipped"]) == (6, 2)
+
+
+def test_a_delta_without_orgs_is_no_schools_file(db: str, tmp_path: Path) -> None:
+    delta = P.oneroster_12_delta(tmp_path / "delta")
+    result = run(db, "import", "schools", str(delta))
+    assert result.exit_code == 2
+    assert "the manifest says orgs are absent (no change): no schools to import" in " ".join(
+        result.output.split()
+    )
+    assert "Traceback" not in result.output

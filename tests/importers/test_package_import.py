@@ -262,3 +262,21 @@ def test_shared_sds_21_sample(engine: Engine, shared_dir: Path) -> None:
         "memberships_above_school_skipped": 1,
         "emails_from_username": 6,
     }
+
+
+def test_stray_and_deleted_orgs_are_left_out_and_said(engine: Engine, tmp_path: Path) -> None:
+    org_rows = [
+        *P.orgs(),
+        {
+            "sourcedId": "org-dep-x",
+            "name": "District office",
+            "type": "department",
+            "parentSourcedId": P.DISTRICT,
+        },
+        {"sourcedId": "org-sch-old", "name": "Closed school", "type": "school", "status": "tobedeleted"},
+    ]
+    report = _schools(engine, P.oneroster_11(tmp_path / "pkg", org_rows=org_rows))
+    assert report.committed
+    assert {c for c, *_ in _institutions(engine)} == {"0421", B}
+    assert (report.counts["orgs_under_no_school"], report.counts["orgs_tobedeleted_skipped"]) == (1, 1)
+    assert "1 org under no school left out: org-dep-x (department)" in report.notes

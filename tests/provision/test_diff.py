@@ -9,9 +9,10 @@ import pytest
 from provision.core.actions import Addon, Group
 from provision.core.diff import compute_plan
 from provision.core.plan import ActionKind, Plan
-from provision.core.policy import Policy, parse_policy
+from provision.core.policy import Policy
 from provision.core.state import AccountSeats, Desired, DesiredPerson, Member, Observed, School, ZoomUser
 from provision.errors import InputError, SeatLimitError, UnsafePlanError
+from provision.store.policy_file import parse_policy
 
 NOW = datetime(2026, 9, 20, 12, 0, tzinfo=UTC)
 SNAP = datetime(2026, 9, 20, 11, 0, tzinfo=UTC)
@@ -158,7 +159,8 @@ def test_revoke_deactivate_only_when_the_policy_says_so_and_addon_comes_off_firs
 def test_protected_users_are_listed_and_never_touched() -> None:
     d = desired(person("boss@x.ua", active=False, left_at=NOW - timedelta(days=90)), person("new@x.ua"))
     o = observed(zuser("boss@x.ua", 2), zuser("owner@x.ua", 2, role_id="0"), zuser("new@x.ua", 1))
-    plan = plan_of(d, o, Policy(protected_emails=["  BOSS@x.ua "], addons={}))
+    # The policy file's spelling, normalized as the roster's emails are
+    plan = plan_of(d, o, parse_policy('protected_emails = ["  BOSS@x.ua "]\n[addons]\n'))
     assert kinds(plan, "boss@x.ua") == []
     assert kinds(plan, "owner@x.ua") == []
     assert plan.protected == ["boss@x.ua", "owner@x.ua"]

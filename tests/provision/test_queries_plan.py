@@ -9,9 +9,9 @@ from openpyxl import load_workbook
 
 from models import PlanRecord, session_scope
 from provision.core.plan import Plan, Waiting
-from provision.core.policy import load_policy
 from provision.reports import export, queries
 from provision.store.planning import make_plan
+from provision.store.policy_file import load_policy
 from tests.provision.ops_data import NOW, make_db, seed
 
 
