@@ -17,7 +17,7 @@ if TYPE_CHECKING:
         ImporterError,
         MissingColumnError,
     )
-    from importers.normalize import map_role, normalize_email
+    from importers.normalize import normalize_email
     from importers.rejects import (
         default_rejects_dir,
         default_rejects_path,
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         write_school_rejects,
     )
     from importers.report import ImportReport, Rejected, RejectedRow, SchoolChange
+    from importers.roles import RoleWords, map_role
     from importers.roster import import_roster
     from importers.schools import import_schools
 
@@ -33,7 +34,8 @@ _WHERE = {
         ("DataError", "DuplicateKeyError", "FileFormatError", "ImporterError", "MissingColumnError"),
         "importers.errors",
     ),
-    **dict.fromkeys(("map_role", "normalize_email"), "importers.normalize"),
+    "normalize_email": "importers.normalize",
+    **dict.fromkeys(("RoleWords", "map_role"), "importers.roles"),
     **dict.fromkeys(
         ("default_rejects_dir", "default_rejects_path", "write_rejects_xlsx", "write_school_rejects"),
         "importers.rejects",
@@ -52,6 +54,7 @@ __all__ = [
     "MissingColumnError",
     "Rejected",
     "RejectedRow",
+    "RoleWords",
     "SchoolChange",
     "default_rejects_dir",
     "default_rejects_path",

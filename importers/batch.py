@@ -69,6 +69,7 @@ def close_batch(
 ) -> None:
     """Rejected rows, the batch's figures, and the audit event: the end of every committed import."""
     assert batch.id is not None
+    report_school = batch.institution_code
     if report.rejected:
         bulk_insert(
             session,
@@ -82,6 +83,9 @@ def close_batch(
                     "column": r.column,
                     "reason": r.reason if not r.detail else f"{r.reason} ({r.detail})",
                     "value": r.value,
+                    "institution_code": r.school or report_school,
+                    "email": r.email,
+                    "name": r.name,
                 }
                 for r in report.rejected
             ),

@@ -21,9 +21,6 @@ from provision.cli._common import (
 )
 from provision.cli.plan import effective_policy
 
-if TYPE_CHECKING:
-    from importers import ImportReport
-
 import_app = typer.Typer(
     help="Import schools and rosters from spreadsheets or OneRoster/SDS packages.", no_args_is_help=True
 )
@@ -52,6 +49,9 @@ RejectsDir = Annotated[
 ]
 MAX_REJECTS_SHOWN = 20
 MAX_SCHOOLS_SHOWN = 30
+
+if TYPE_CHECKING:
+    from importers import ImportReport
 
 
 def _run(
@@ -199,12 +199,13 @@ def roster_command(
     """
     from importers import import_roster
 
-    policy = effective_policy(run_context(ctx).settings)
+    policy = effective_policy(run_context(ctx).settings)  # a bad policy: exit 2 before any work
     report = _run(
         ctx,
         json_output,
         import_roster,
         email_from_username=policy.email_from_username,
+        role_words=policy.roles,  # the policy's [roles] over the built-in words (and OneRoster's)
         path=file,
         school=school,
         merge=merge,

@@ -17,10 +17,17 @@ ADDON_CAPACITIES = (500, 1000)
 DEFAULT_POLICY_TOML = """\
 # provision policy: every key is optional; these are the defaults.
 
-# Roles that get a Zoom license, and the order in which a school's quota is filled
-# (then by email, so the order is stable from one run to the next).
+# Roles that get a Zoom license, and their priority (with allocation = "priority", the order in
+# which quotas and seats are filled; otherwise it only breaks ties in a roster's own order).
 licensed_roles = ["admin", "teacher", "staff"]
 role_priority = ["admin", "teacher", "staff", "student"]
+
+# When the quotas of the schools with demand add up to more seats than the account can give:
+# "proportional" gives each school seats in proportion to its quota (largest remainder; every
+# school with demand gets one seat while seats last) and serves each school in its roster's
+# order (its priority column, else its rows' order); "priority" serves the whole account by
+# role priority first, then the rosters' order.
+allocation = "proportional"
 
 # People who already hold a license keep it ahead of newcomers of a higher priority; false fills
 # each quota strictly by priority (a new admin may then take a teacher's seat).
@@ -65,6 +72,10 @@ email_from_username = false
 # Large Meetings add-on per role: capacity 500 or 1000. Only licensed users get one.
 [addons]
 admin = 500
+
+# Role words of your rosters beyond the built-in ones (uk, ru, ar, fr, en), or overriding them:
+# a whole cell or its main word, e.g. "вчитель-логопед" = "teacher", "surveillant" = "student".
+[roles]
 """
 
 
@@ -92,6 +103,8 @@ class Policy(BaseModel):
     revoke_share_min_count: int = Field(default=5, ge=0)
     email_from_username: bool = False
     addons: dict[str, int] = Field(default_factory=lambda: {"admin": 500})
+    allocation: Literal["proportional", "priority"] = "proportional"
+    roles: dict[str, str] = Field(default_factory=dict)  # roster word or phrase -> role
 
     @field_validator("licensed_roles", "role_priority")
     @classmethod
@@ -112,6 +125,16 @@ class Policy(BaseModel):
             if capacity not in ADDON_CAPACITIES:
                 raise ValueError(f"capacity for {role!r} must be 500 or 1000, not {capacity}")
         return addons
+
+    @field_validator("roles")
+    @classmethod
+    def _role_words(cls, words: dict[str, str]) -> dict[str, str]:
+        for word, role in words.items():
+            if role not in ROLES:
+                raise ValueError(f"{word!r} = {role!r}: not a role (roles: {', '.join(ROLES)})")
+            if not any(ch.isalnum() for ch in word):
+                raise ValueError(f"{word!r}: a role word needs at least one letter")
+        return words
 
     @field_validator("protected_emails")
     @classmethod
@@ -149,8 +172,15 @@ class Policy(BaseModel):
         for name, table in tables:
             lines.append("")
             lines.append(f"[{name}]")
-            lines.extend(f"{key} = {_toml_value(value)}" for key, value in table.items())
+            lines.extend(f"{_toml_key(key)} = {_toml_value(value)}" for key, value in table.items())
         return "\n".join(lines) + "\n"
+
+
+def _toml_key(key: str) -> str:
+    # Bare keys are ASCII letters, digits, - and _ only: role words ("вчитель-логопед") are quoted.
+    if key and all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in key):
+        return key
+    return _toml_value(key)
 
 
 def _toml_value(value: Any) -> str:

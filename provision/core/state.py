@@ -37,6 +37,7 @@ class School:
     name: str = ""
     seats: int = 0  # the school's quota of licenses
     zoom_group_id: str | None = None
+    region: str = ""
 
 
 class Member(NamedTuple):
@@ -47,6 +48,8 @@ class Member(NamedTuple):
     is_primary: bool = True
     active: bool = True
     left_at: datetime | None = None
+    priority: int | None = None  # the roster's priority column (lower is served first)
+    position: int | None = None  # the row's place in the school's roster file (0 first)
 
 
 class DesiredPerson(NamedTuple):

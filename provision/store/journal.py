@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -122,7 +122,7 @@ def _insert(conn: Connection, fingerprint: str, ops: Sequence[OpRecord]) -> None
     ]
     bulk_insert(Session(bind=conn), Operation, rows)
     low, high = ops[0].seq, ops[-1].seq
-    ids = dict(
+    ids: dict[int, int] = dict(
         conn.execute(
             select(_op.c.seq, _op.c.id).where(
                 _op.c.plan_fingerprint == fingerprint, _op.c.seq >= low, _op.c.seq <= high
@@ -173,6 +173,32 @@ def has_operations(engine: Engine, fingerprint: str) -> bool:
             conn.execute(select(_op.c.id).where(_op.c.plan_fingerprint == fingerprint).limit(1)).first()
             is not None
         )
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A plan whose every operation succeeded: applying it again has nothing to do."""
+
+    fingerprint: str
+    operations: int
+    finished_at: datetime | None
+
+
+def applied(engine: Engine, fingerprint: str) -> Applied | None:
+    """The plan's journal when all of it succeeded; None if it never ran or something is left."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(_op.c.state, func.count(), func.max(_op.c.updated_at))
+            .where(_op.c.plan_fingerprint == fingerprint)
+            .group_by(_op.c.state)
+        ).all()
+    states = {state: (count, last) for state, count, last in rows}
+    if not states or set(states) != {SUCCEEDED}:
+        return None
+    count, last = states[SUCCEEDED]
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    return Applied(fingerprint, int(count), last)
 
 
 @dataclass(frozen=True)
@@ -362,7 +388,9 @@ def _snapshot_created(conn: Connection, outcomes: Sequence[Outcome], now: dateti
     known: set[str] = set()
     for chunk in _chunks(emails):
         known.update(conn.execute(select(_snap.c.email).where(_snap.c.email.in_(chunk))).scalars())
-    fresh = [{**row, "group_ids": [], "large_meeting": False} for row in rows if row["email"] not in known]
+    fresh: list[dict[str, Any]] = [
+        {**row, "group_ids": [], "large_meeting": False} for row in rows if row["email"] not in known
+    ]
     if fresh:
         conn.execute(insert(_snap), fresh)
     again = [{**{f"b_{k}": v for k, v in row.items()}} for row in rows if row["email"] in known]
@@ -433,9 +461,7 @@ class Journal:
         self._unjournaled = sorted((op for op in ops if op.id is None), key=lambda op: op.seq)
         self._next = 0
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
-        self._queue: asyncio.Queue[tuple[Callable[[Connection], None], asyncio.Future[None]]] = (
-            asyncio.Queue()
-        )
+        self._queue: asyncio.Queue[tuple[tuple[str, list[Any]], asyncio.Future[None]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.commits = 0
         self.window = GROUP_COMMIT_WINDOW
@@ -515,12 +541,13 @@ class Journal:
             pending: list[OpRecord] = []
             sent: list[OpRecord] = []
             outcomes: list[Outcome] = []
+            lists: dict[str, list[Any]] = {"pending": pending, "sent": sent, "record": outcomes}
             for kind, items in works:
                 if kind == "ahead":
                     upto = self._unjournaled[min(self._next + JOURNAL_CHUNK, len(self._unjournaled)) - 1].seq
                     self._journal_upto(conn, upto)
                 else:
-                    {"pending": pending, "sent": sent, "record": outcomes}[kind].extend(items)
+                    lists[kind].extend(items)
             if not works:
                 self._journal_upto(conn, None)
             named = [op.seq for op in pending + sent] + [o.op.seq for o in outcomes]

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 from sqlalchemy import String, cast, null, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from models import AccountSnapshot, AuditEvent, Institution, ManagedUser, Membership, Person, ZoomUserSnapshot
 from provision.core.actions import TYPE_SETTING
@@ -46,43 +47,62 @@ def load_desired(session: Session, *, school: str | None = None) -> Desired:
     primary institution, so a school's view needs them.
     """
     schools: dict[str, School] = {}
-    for code, name, seats, group_id in session.execute(
-        select(Institution.code, Institution.name, Institution.seats, Institution.zoom_group_id)
+    for code, name, seats, group_id, region in session.execute(
+        select(
+            col(Institution.code),
+            col(Institution.name),
+            col(Institution.seats),
+            col(Institution.zoom_group_id),
+            col(Institution.region),
+        )
     ):
-        schools[code] = School(code=code, name=name or "", seats=seats or 0, zoom_group_id=group_id or None)
+        schools[code] = School(
+            code=code, name=name or "", seats=seats or 0, zoom_group_id=group_id or None, region=region or ""
+        )
     if school is not None and school not in schools:
         raise unknown_school(school, sorted(schools))
 
     stmt = (
         select(
-            Person.email,
-            Person.given_name,
-            Person.family_name,
-            Institution.code,
-            Membership.role,
-            Membership.is_primary,
-            Membership.active,
-            Membership.left_at,
+            col(Person.email),
+            col(Person.given_name),
+            col(Person.family_name),
+            col(Institution.code),
+            col(Membership.role),
+            col(Membership.is_primary),
+            col(Membership.active),
+            col(Membership.left_at),
+            col(Membership.priority),
+            col(Membership.position),
         )
-        .join(Membership, Membership.person_id == Person.id)
-        .join(Institution, Institution.id == Membership.institution_id)
+        .join(Membership, col(Membership.person_id) == col(Person.id))
+        .join(Institution, col(Institution.id) == col(Membership.institution_id))
     )
     if school is not None:
         in_school = (
-            select(Membership.person_id)
-            .join(Institution, Institution.id == Membership.institution_id)
-            .where(Institution.code == school)
+            select(col(Membership.person_id))
+            .join(Institution, col(Institution.id) == col(Membership.institution_id))
+            .where(col(Institution.code) == school)
         )
-        stmt = stmt.where(Person.id.in_(in_school))  # type: ignore[union-attr]
+        stmt = stmt.where(col(Person.id).in_(in_school))
 
     # Core rows (not ORM entities): this is the hot path of a 100,000-person plan.
     members: dict[str, list[Member]] = {}
     names: dict[str, tuple[str, str]] = {}
-    for email, given, family, code, role, is_primary, active, left_at in (
+    for email, given, family, code, role, is_primary, active, left_at, priority, position in (
         session.connection().execute(stmt).all()
     ):
         member = new(
-            Member, (code, role, bool(is_primary), bool(active), _aware(left_at) if left_at else None)
+            Member,
+            (
+                code,
+                role,
+                bool(is_primary),
+                bool(active),
+                _aware(left_at) if left_at else None,
+                priority,
+                position,
+            ),
         )
         found = members.get(email)
         if found is None:
@@ -110,16 +130,16 @@ def load_observed(session: Session, *, logins: bool = True) -> Observed:
     # account snapshot's time stands for the sync.
     role_col = getattr(ZoomUserSnapshot, "role_id", None)
     columns: list[Any] = [
-        ZoomUserSnapshot.email,
-        ZoomUserSnapshot.zoom_id,
-        ZoomUserSnapshot.type,
-        ZoomUserSnapshot.status,
-        cast(ZoomUserSnapshot.group_ids, String),
-        ZoomUserSnapshot.large_meeting,
-        ZoomUserSnapshot.large_meeting_capacity,
-        ZoomUserSnapshot.first_name,
-        ZoomUserSnapshot.last_name,
-        ZoomUserSnapshot.last_login_time if logins else null(),
+        col(ZoomUserSnapshot.email),
+        col(ZoomUserSnapshot.zoom_id),
+        col(ZoomUserSnapshot.type),
+        col(ZoomUserSnapshot.status),
+        cast(col(ZoomUserSnapshot.group_ids), String),
+        col(ZoomUserSnapshot.large_meeting),
+        col(ZoomUserSnapshot.large_meeting_capacity),
+        col(ZoomUserSnapshot.first_name),
+        col(ZoomUserSnapshot.last_name),
+        col(ZoomUserSnapshot.last_login_time) if logins else null(),
     ]
     if role_col is not None:
         columns.append(role_col)
@@ -153,13 +173,13 @@ def load_observed(session: Session, *, logins: bool = True) -> Observed:
     account = None
     latest = session.execute(
         select(
-            AccountSnapshot.seats_purchased,
-            AccountSnapshot.seats_used,
-            AccountSnapshot.seats_pending,
-            AccountSnapshot.observed_at,
-            AccountSnapshot.addons,
+            col(AccountSnapshot.seats_purchased),
+            col(AccountSnapshot.seats_used),
+            col(AccountSnapshot.seats_pending),
+            col(AccountSnapshot.observed_at),
+            col(AccountSnapshot.addons),
         )
-        .order_by(AccountSnapshot.observed_at.desc(), AccountSnapshot.id.desc())  # type: ignore[union-attr]
+        .order_by(col(AccountSnapshot.observed_at).desc(), col(AccountSnapshot.id).desc())
         .limit(1)
     ).first()
     if latest is not None:
@@ -170,7 +190,7 @@ def load_observed(session: Session, *, logins: bool = True) -> Observed:
             observed_at=_aware(latest[3]),
             addons=dict(latest[4] or {}),
         )
-    managed = frozenset(email for (email,) in session.connection().execute(select(ManagedUser.email)))
+    managed = frozenset(email for (email,) in session.connection().execute(select(col(ManagedUser.email))))
     return Observed(
         users=users, account=account, managed=managed, licensed_by_us=load_licensed_by_us(session)
     )
@@ -183,9 +203,9 @@ _TYPE_ACTIONS = TYPE_SETTING
 def load_licensed_by_us(session: Session) -> frozenset[str]:
     """Who our last succeeded license-changing action left Licensed (the audit log, oldest first)."""
     stmt = (
-        select(AuditEvent.person_email, AuditEvent.after)
-        .where(AuditEvent.result == "succeeded", AuditEvent.action.in_(_TYPE_ACTIONS))  # type: ignore[attr-defined]
-        .order_by(AuditEvent.at, AuditEvent.id)  # type: ignore[arg-type]
+        select(col(AuditEvent.person_email), col(AuditEvent.after))
+        .where(col(AuditEvent.result) == "succeeded", col(AuditEvent.action).in_(_TYPE_ACTIONS))
+        .order_by(col(AuditEvent.at), col(AuditEvent.id))
     )
     last_type: dict[str, int] = {}
     for email, after in session.connection().execute(stmt):

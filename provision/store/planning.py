@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from models import PlanRecord
 from models.locks import ROSTERS, operation_lock
@@ -60,11 +61,14 @@ def make_plan(
     force: bool = False,
     actor: str = "unknown",
     record: bool = True,
+    check: bool = True,
 ) -> Plan:
     """Compute the plan from the database, refuse it if unsafe, and keep it as a PlanRecord.
 
     Seats are always allocated over the whole account; `school` only narrows what is shown and
     applied. The record is keyed by fingerprint: planning the same inputs twice updates it.
+    check=False leaves the safety check to the caller (`provision plan` shows an unsafe plan
+    before refusing it).
     """
     # The rosters lock (shared) keeps an import from replacing a roster while it is read.
     with gc_paused(), operation_lock(session.get_bind(), ROSTERS, shared=True):
@@ -74,7 +78,8 @@ def make_plan(
         del desired, observed  # the plan no longer needs them: lower the peak before saving
         plan.summary.policy = policy
         plan.summary.forced = force
-        check_safety(plan, policy, force=force)
+        if check:
+            check_safety(plan, policy, force=force)
         if record:
             save_plan(session, plan, actor=actor)
     return plan
@@ -83,7 +88,7 @@ def make_plan(
 def save_plan(session: Session, plan: Plan, *, actor: str, data: dict[str, Any] | None = None) -> None:
     """Keep the plan as a PlanRecord (`data`: its to_data(), when the caller already has it)."""
     existing = session.execute(
-        select(PlanRecord).where(PlanRecord.fingerprint == plan.fingerprint)
+        select(PlanRecord).where(col(PlanRecord.fingerprint) == plan.fingerprint)
     ).scalar_one_or_none()
     if existing is None:
         session.add(
