@@ -161,8 +161,9 @@ def schools_command(
 ) -> None:
     """Import institutions (code, name, region, kind, seats); existing codes are updated.
 
-    FILE is a schools sheet, or a OneRoster/SDS package whose orgs of type school become the
-    institutions (seats from --seats, else kept; new schools get 0 and a warning).
+    FILE is a schools sheet, or a OneRoster/SDS package (folder or zip): its schools are imported.
+
+    A package's seats come from --seats, else stay as they are (0 for a new school, with a warning).
     """
     from importers import import_schools
 
