@@ -53,6 +53,7 @@ _BAD_INPUT = (
     "importers.errors:ImporterError",
     "zoom_client.errors:ZoomConfigError",
     "models.errors:SchemaStateError",
+    "models.errors:DatabaseURLError",
 )
 # Raised on purpose, with a message fit to show as it is.
 _KNOWN = ("importers.errors:ImporterError", "zoom_client.errors:ZoomError", "models.errors:ModelsError")
@@ -61,7 +62,7 @@ _KNOWN = ("importers.errors:ImporterError", "zoom_client.errors:ZoomError", "mod
 def exit_code_for(exc: BaseException) -> int:
     if isinstance(exc, ProvisionError):
         return exc.exit_code
-    # A database whose schema we cannot use safely is the operator's to point elsewhere or upgrade.
+    # A database URL or schema we cannot use is the operator's to point elsewhere or upgrade.
     if isinstance(exc, _loaded(*_BAD_INPUT)):
         return 2
     return 1
@@ -79,15 +80,20 @@ def _report(exc: Exception, *, debug: bool, as_json: bool, ctx: click.Context | 
     if orig is not None and isinstance(exc, _loaded("sqlalchemy.exc:DBAPIError")):
         # The driver's own first line (server refused, file unreadable, locked), without the SQL
         # and parameters SQLAlchemy appends; drivers do not put passwords in these messages.
+        from models.db import display_url  # loaded already: the error came from the database
+
         first = str(orig).strip().splitlines()
-        message = f"database error: {first[0] if first else type(orig).__name__}"
+        obj = ctx.obj if ctx is not None else None
+        where = f" ({display_url(obj.settings.database_url)})" if isinstance(obj, RunContext) else ""
+        message = f"database error{where}: {first[0] if first else type(orig).__name__}"
     if debug:
         err_console.print(traceback.format_exc(), markup=False, highlight=False)
     if as_json:
         error = {"type": type(exc).__name__, "message": message, "exit_code": code}
         emit_json(envelope(ctx, error, key="error"))  # type: ignore[arg-type]
     else:
-        # One line however narrow the terminal: paths and commands in it stay copyable.
+        # One line however narrow the terminal: paths and commands in it stay copyable; escaped:
+        # a message may hold brackets ("provision[postgres]", a cell's text) that are not markup.
         err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return code
 

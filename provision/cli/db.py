@@ -23,19 +23,6 @@ def _database_error(url: str, exc: Exception) -> ProvisionError:
     return ProvisionError(f"cannot open the database {display_url(url)}: {reason}")
 
 
-def _sqlite_file_missing(url: str) -> bool:
-    from sqlalchemy.engine import make_url
-
-    from models.db import normalize_url
-
-    u = make_url(normalize_url(url))
-    if u.get_backend_name() != "sqlite" or u.database in (None, "", ":memory:"):
-        return False
-    from pathlib import Path
-
-    return not Path(u.database).exists()
-
-
 @db_app.command("upgrade")
 def upgrade_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Create the schema in an empty database, or upgrade an older one to this version (data kept)."""
@@ -76,11 +63,11 @@ def current_command(ctx: typer.Context, json_output: JsonOption = False) -> None
     """Show the database's schema revision and whether `db upgrade` has anything to do."""
     from sqlalchemy.exc import OperationalError
 
-    from models.db import current_revision, display_url, head_revision, make_engine
+    from models.db import current_revision, display_url, head_revision, make_engine, sqlite_file_missing
 
     url = run_context(ctx).settings.database_url
     head = head_revision()
-    if _sqlite_file_missing(url):
+    if sqlite_file_missing(url):
         revision = None  # reading would create an empty file; say it is absent instead
     else:
         try:

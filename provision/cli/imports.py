@@ -21,6 +21,9 @@ from provision.cli._common import (
 )
 from provision.cli.plan import effective_policy
 
+if TYPE_CHECKING:
+    from importers import ImportReport
+
 import_app = typer.Typer(
     help="Import schools and rosters from spreadsheets or OneRoster/SDS packages.", no_args_is_help=True
 )
@@ -50,17 +53,18 @@ RejectsDir = Annotated[
 MAX_REJECTS_SHOWN = 20
 MAX_SCHOOLS_SHOWN = 30
 
-if TYPE_CHECKING:
-    from importers import ImportReport
-
 
 def _run(
     ctx: typer.Context, json_output: bool, call: Callable[..., ImportReport], **kwargs: Any
 ) -> ImportReport:
-    from models.db import session_scope
+    from models.db import scratch_engine, session_scope, sqlite_file_missing
 
     settings = run_context(ctx).settings
-    engine = open_records(settings, create=True)  # the first import makes the database
+    if kwargs.get("dry_run") and sqlite_file_missing(settings.database_url):
+        # A dry run writes nothing, not even a new database file: compare with an empty one.
+        engine = scratch_engine()
+    else:
+        engine = open_records(settings, create=True)  # the first import makes the database
     status = console.status("importing…") if show_progress(json_output) else nullcontext()
     with status, session_scope(engine) as session:
         return call(session, actor=settings.actor, **kwargs)
@@ -96,6 +100,8 @@ def _render(report: ImportReport, rejects_files: list[Path]) -> None:
             err_console.print(f"… and {len(report.rejected) - MAX_REJECTS_SHOWN} more")
         for path in rejects_files:
             err_console.print(f"rejected rows written to {path}", highlight=False, soft_wrap=True)
+        if not rejects_files and report.dry_run:
+            err_console.print("dry run: the rejected rows were not written (--rejects-dir DIR writes them)")
     if report.committed:
         console.print(f"committed: {report.rows_accepted} rows accepted (batch {report.batch_id})")
     elif report.dry_run:
