@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from provision.core.blocked import Blocked
 from provision.errors import InputError
 
 # Zoom's user types (the license), named once for the core. Plain ints, because the pure core
@@ -122,6 +123,8 @@ class Observed:
     # Emails whose license our own last succeeded action set to Licensed: if Zoom now shows them
     # Basic, someone took it by hand, and they keep their place ahead of people still waiting.
     licensed_by_us: frozenset[str] = frozenset()
+    # The last permanent refusal per email (provision.core.blocked), read from the journal.
+    blocked: Mapping[str, Blocked] = field(default_factory=dict)
 
     @property
     def snapshot_at(self) -> datetime | None:

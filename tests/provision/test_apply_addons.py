@@ -124,7 +124,13 @@ async def test_a_user_the_bulk_call_failed_for_meets_zoom_alone_through_the_sett
             await apply_plan(engine, client, plan, actor="test")
 
     result = raised.value.result
-    assert result.counts["add_addon"] == {"succeeded": 34, "failed": 1, "pending": 0}
+    assert result.counts["add_addon"] == {
+        "succeeded": 34,
+        "failed": 1,
+        "blocked": 0,
+        "dropped": 0,
+        "pending": 0,
+    }
     assert [(f["email"], f["zoom_code"]) for f in result.failures] == [(admins[7], 1108)]
     assert writes(sandbox) == Counter({"POST /users/features": 2, "PATCH /users/{id}/settings": 1})
     assert capacities(sandbox, [admins[7]]) == {admins[7]: None}
