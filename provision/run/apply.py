@@ -21,15 +21,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from models import AccountSnapshot
+from models import AccountSnapshot, ZoomUserSnapshot
 from provision.core.actions import SPECS
 from provision.core.plan import ORDER, ActionKind, Plan
+from provision.core.readings import detect_pending_reading, free_by_reading
+from provision.core.state import LICENSED_TYPE
 from provision.errors import ApplyIncompleteError
 from provision.run.executors import BULK_SIZE, Done, execute, execute_many, verify
-from provision.run.observe import addons_data
+from provision.run.observe import addons_data, pools_data
 from provision.store import journal as jr
 from provision.store.journal import FAILED, PENDING, SENT, SUCCEEDED, Journal, OpRecord, Outcome
 from zoom_client import (
@@ -331,7 +333,41 @@ class _Run:
         for capacity in (500, 1000):
             pool = usage.large_meeting_pool(capacity)
             pools[capacity] = pool.free if pool is not None else 0
-        return usage.free_seats, pools
+        base = usage.plan_base
+        if base is None:
+            return 0, pools
+        reading = seat_reading(self.journal.engine, base.usage, base.pending)
+        return free_by_reading(
+            hosts=base.hosts, usage=base.usage, pending=base.pending, reading=reading
+        ), pools
+
+
+def seat_reading(engine: Engine, usage: int, pending: int) -> str | None:
+    """Which reading of `usage` holds now: told from these numbers and the snapshot's users (kept
+    current by the journal) when they tell it, else the one sync recorded. Never both subtracted
+    when Zoom already counts invitations inside `usage` (that left seats unused)."""
+    with Session(engine) as session:
+        recorded = session.exec(
+            select(AccountSnapshot.pending_reading)
+            .order_by(AccountSnapshot.observed_at.desc(), AccountSnapshot.id.desc())  # type: ignore[attr-defined,union-attr]
+            .limit(1)
+        ).first()
+        counts = dict(
+            session.exec(
+                select(ZoomUserSnapshot.status, func.count())
+                .where(ZoomUserSnapshot.type == LICENSED_TYPE)
+                .group_by(ZoomUserSnapshot.status)  # type: ignore[arg-type]
+            ).all()
+        )
+    live = detect_pending_reading(
+        usage=usage,
+        pending=pending,
+        licensed_active=int(counts.get("active", 0)),
+        licensed_pending=int(counts.get("pending", 0)),
+    )
+    if live.reading in ("pending_in_usage", "pending_apart"):
+        return live.reading
+    return recorded
 
 
 async def _gather(coros: Any) -> None:
@@ -458,6 +494,7 @@ async def _refresh_account(engine: Engine, client: AsyncZoomClient) -> None:
     base = usage.plan_base
     if base is None or base.hosts <= 0:
         return
+    reading = seat_reading(engine, base.usage, base.pending)
     with Session(engine) as session, session.begin():
         last = session.exec(select(AccountSnapshot).order_by(AccountSnapshot.observed_at.desc())).first()  # type: ignore[attr-defined]
         session.add(
@@ -467,6 +504,9 @@ async def _refresh_account(engine: Engine, client: AsyncZoomClient) -> None:
                 seats_pending=base.pending,
                 addons=addons_data(usage),
                 users_total=last.users_total if last else 0,
+                pools=pools_data(usage),
+                seat_pool=last.seat_pool if last else "plan_base",
+                pending_reading=reading,
             )
         )
 

@@ -159,6 +159,9 @@ def load_observed(session: Session, *, logins: bool = True) -> Observed:
             AccountSnapshot.seats_pending,
             AccountSnapshot.observed_at,
             AccountSnapshot.addons,
+            AccountSnapshot.pools,
+            AccountSnapshot.seat_pool,
+            AccountSnapshot.pending_reading,
         )
         .order_by(AccountSnapshot.observed_at.desc(), AccountSnapshot.id.desc())  # type: ignore[union-attr]
         .limit(1)
@@ -170,6 +173,9 @@ def load_observed(session: Session, *, logins: bool = True) -> Observed:
             pending=latest[2] or 0,
             observed_at=_aware(latest[3]),
             addons=dict(latest[4] or {}),
+            pools=dict(latest[5] or {}),
+            seat_pool=latest[6] or "plan_base",
+            reading=latest[7],
         )
     managed = frozenset(email for (email,) in session.connection().execute(select(ManagedUser.email)))
     return Observed(
