@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from importers.errors import DataError, DuplicateKeyError, FileFormatError, ImporterError, MissingColumnError
-from importers.normalize import map_role, normalize_email
+from importers.normalize import normalize_email
 from importers.rejects import (
     default_rejects_dir,
     default_rejects_path,
@@ -11,6 +11,7 @@ from importers.rejects import (
     write_school_rejects,
 )
 from importers.report import ImportReport, Rejected, RejectedRow, SchoolChange
+from importers.roles import RoleWords, map_role
 from importers.roster import import_roster
 from importers.schools import import_schools
 
@@ -23,6 +24,7 @@ __all__ = [
     "MissingColumnError",
     "Rejected",
     "RejectedRow",
+    "RoleWords",
     "SchoolChange",
     "default_rejects_dir",
     "default_rejects_path",

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from importers.report import ImportReport
 from models import AuditEvent, ImportBatch
@@ -35,8 +36,8 @@ def previous_batch(session: Session, kind: str, sha256: str, school: str | None)
     """The committed import of this very file (same digest, kind and --school), if any."""
     stmt = (
         select(ImportBatch)
-        .where(ImportBatch.kind == kind, ImportBatch.sha256 == sha256, ImportBatch.committed == True)  # noqa: E712
-        .order_by(ImportBatch.id.desc())  # type: ignore[union-attr]
+        .where(col(ImportBatch.kind) == kind, col(ImportBatch.sha256) == sha256, col(ImportBatch.committed))
+        .order_by(col(ImportBatch.id).desc())
     )
     for batch in session.execute(stmt).scalars():
         if batch.institution_code == school:
@@ -81,6 +82,8 @@ def close_batch(
                     "column": r.column,
                     "reason": r.reason if not r.detail else f"{r.reason} ({r.detail})",
                     "value": r.value,
+                    "email": r.email,
+                    "name": r.name,
                 }
                 for r in report.rejected
             ),

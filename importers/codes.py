@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from models import Institution, OrgUnit
 
@@ -47,13 +48,16 @@ def load_links(session: Session) -> dict[str, str]:
     """OneRoster/SDS org sourcedId -> institution code: the schools' own ids and their sub-orgs'."""
     links: dict[str, str] = {}
     for code, sid in session.execute(
-        select(Institution.code, Institution.sourced_id).where(Institution.sourced_id.is_not(None))  # type: ignore[union-attr]
+        select(col(Institution.code), col(Institution.sourced_id)).where(
+            col(Institution.sourced_id).is_not(None)
+        )
     ):
-        links[sid] = code
+        if sid is not None:  # the query filters them; the column's type cannot say so
+            links[sid] = code
     for sid, code in session.execute(
-        select(OrgUnit.sourced_id, Institution.code).join(
-            Institution, Institution.id == OrgUnit.institution_id
-        )  # type: ignore[arg-type]
+        select(col(OrgUnit.sourced_id), col(Institution.code)).join(
+            Institution, col(Institution.id) == col(OrgUnit.institution_id)
+        )
     ):
         links.setdefault(sid, code)
     return links

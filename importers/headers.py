@@ -146,6 +146,22 @@ ROSTER_ALIASES: dict[str, tuple[str, ...]] = {
         "أساسي",
         "المدرسة الرئيسية",
     ),
+    # The school's own order of who gets a seat first (1 first); without it, the rows' order.
+    "priority": (
+        "priority",
+        "license priority",
+        "пріоритет",
+        "черговість",
+        "черга",
+        "приоритет",
+        "очередность",
+        "очерёдность",
+        "priorité",
+        "ordre de priorité",
+        "الأولوية",
+        "الاولوية",
+        "الترتيب",
+    ),
 }
 
 SCHOOL_ALIASES: dict[str, tuple[str, ...]] = {

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from importers.normalize import ROLES, key, map_role
+from importers.normalize import ROLES, key
+from importers.roles import map_role
 
 # OneRoster 1.1 (administrator, aide, guardian, parent, proctor, relative, student, teacher) and
 # 1.2 (adds districtAdministrator, principal, siteAdministrator, systemAdministrator, counselor).

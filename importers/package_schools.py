@@ -163,7 +163,7 @@ def import_package_schools(
                 detail = f"the code belongs to org {ex.sourced_id}"
                 report.rejected.append(_org_reject(s.org, column, R.DUPLICATE, s.code, detail))
                 continue
-        new = {
+        new: dict[str, object] = {
             "code": s.code,
             "name": s.name,
             "region": s.region,

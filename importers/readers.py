@@ -41,7 +41,7 @@ class Sheet:
     rows: list[list[Any]] = field(default_factory=list)
 
 
-def _fill_merged(rows: list[list[str]], ranges: Iterable[tuple[tuple[int, int], tuple[int, int]]]) -> None:
+def _fill_merged(rows: list[list[Any]], ranges: Iterable[tuple[tuple[int, int], tuple[int, int]]]) -> None:
     # A school name merged down a block of rows belongs to every row of the block.
     for (r0, c0), (r1, c1) in ranges:
         if r0 >= len(rows) or c0 >= len(rows[r0]):

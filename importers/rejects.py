@@ -19,23 +19,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from importers.cells import csv_safe
 from importers.explain import RIGHT_TO_LEFT, detect_language, explain, labels
 from importers.report import ImportReport, Rejected
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 DEFAULT_DIR_NAME = "rejects"
 MAX_WIDTH = 60
 NO_SCHOOL = "no-school"
 # Rejects name people: readable by the operator only (what the importer writes is 0600).
 FILE_MODE = 0o600
-
-
-def safe_cell(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula (=, +, -, @, tab, CR) gets a leading
-    apostrophe-free quote: a single ' so it shows as typed and never executes."""
-    if isinstance(value, str) and value.lstrip(" \u00a0").startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def default_rejects_path(file: str | Path) -> Path:
@@ -66,16 +58,18 @@ def _workbook(rows: list[list[Rejected]]) -> Any:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     own: list[str] = []  # the roster's own columns, in the order they first appear
     for cells in rows:
-        for header, _ in cells[0].cells:
-            if header not in own:
-                own.append(header)
+        for name, _ in cells[0].cells:
+            if name not in own:
+                own.append(name)
     language = detect_language([*own, *(r.column or "" for cells in rows for r in cells)])
     words = labels(language)
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook's one sheet
     ws.title = words["sheet"][:31]
     ws.sheet_view.rightToLeft = language in RIGHT_TO_LEFT
     header = [words["file"], words["sheet_name"], words["row"], *own, words["column"], words["problem"]]
@@ -108,7 +102,7 @@ def _workbook(rows: list[list[Rejected]]) -> Any:
 def safe_text(value: Any) -> Any:
     """A cell value that stays what the school typed: text as text, with its formula start kept
     harmless (the importer's own numbers stay numbers)."""
-    return safe_cell(value) if isinstance(value, str) else value
+    return csv_safe(value) if isinstance(value, str) else value
 
 
 def _save_new(wb: Any, path: Path) -> Path:

@@ -11,6 +11,7 @@ MISSING_EMAIL = "missing email"
 MISSING_NAME = "missing name"
 UNKNOWN_SCHOOL = "unknown school code"
 UNKNOWN_ROLE = "unknown role"
+BAD_PRIORITY = "bad priority"
 DUPLICATE = "duplicate inside the file"
 MISSING_CODE = "missing code"
 BAD_SEATS = "bad seats"
@@ -41,6 +42,10 @@ class Rejected:
     # The row as the school wrote it: (header as written, cell text) for each column we read,
     # names included, so the school can find the person without looking row 6 up.
     cells: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    # Whom the row was about, normalized (found by `provision person`; the email may be the
+    # invalid cell itself).
+    email: str | None = field(default=None, compare=False)
+    name: str | None = field(default=None, compare=False)
 
 
 RejectedRow = Rejected  # the name docs/interfaces.md §4 exports

@@ -24,6 +24,7 @@ from importers.normalize import is_valid_email, normalize_email, normalize_name,
 from importers.oneroster import package_rows
 from importers.oneroster_roles import RoleTable
 from importers.report import ImportReport, Rejected, SchoolChange
+from importers.roles import DEFAULT_ROLE_WORDS, RoleWords
 from importers.rows import RawRoster, RawRow, roster_rows
 from importers.sniff import detect
 from importers.source import display_name, open_sheets
@@ -46,6 +47,8 @@ class Entry:
     role: str
     school: str
     primary: bool | None  # None: not said (the first school listed becomes primary)
+    priority: int | None = None  # the file's priority column, when it has one (lower first)
+    position: int = 0  # the row's place among the school's rows of this file (0 first)
 
 
 def _split_full_name(full: str) -> tuple[str, str]:
@@ -67,17 +70,52 @@ def row_cells(row: RawRow) -> tuple[tuple[str, str], ...]:
 def _reject(row: RawRow, field: str, reason: str, value: str, detail: str = "") -> Rejected:
     file, number = row.origin.get(field, (row.file, row.row))
     sheet = row.sheet if file == row.file else None
+    v = row.values
+    name = " ".join(
+        normalize_name(v[f]) for f in ("given_name", "family_name", "full_name") if v.get(f, "").strip()
+    )
+    email = normalize_email(v.get("email", ""))
     return Rejected(
-        file, sheet, number, row.columns.get(field, field), reason, value, detail, cells=row_cells(row)
+        file,
+        sheet,
+        number,
+        row.columns.get(field, field),
+        reason,
+        value,
+        detail,
+        cells=row_cells(row),
+        email=email or None,
+        name=name or None,
     )
 
 
+def _priority(text: str) -> int | None:
+    """A priority cell: a whole number (1 is served first), or None when empty; ValueError else."""
+    if not text:
+        return None
+    number = float(text.replace(",", "."))
+    if not number.is_integer():
+        raise ValueError(text)
+    return int(number)
+
+
 def validate(
-    raw: RawRoster, codes: dict[str, str], school_option: str | None, roles: RoleTable | None = None
+    raw: RawRoster,
+    codes: dict[str, str],
+    school_option: str | None,
+    roles: RoleTable | None = None,
+    words: RoleWords | None = None,
 ) -> tuple[list[Entry], list[Rejected], dict[str, set[str]]]:
     """Valid entries, rejected cells, and per school the emails of its rejected rows (a row
-    rejected at a school must not make its person "left" there under --skip-invalid)."""
-    roles = roles or RoleTable()
+    rejected at a school must not make its person "left" there under --skip-invalid).
+
+    `roles` reads the role cells (the policy's words, OneRoster's table, then `words`: the
+    vocabulary of every language, whose list an unknown role's reject shows). Each entry keeps
+    its place among its school's rows (rejected rows included, so fixing one row later does not
+    move everyone after it)."""
+    words = words or DEFAULT_ROLE_WORDS
+    roles = roles or RoleTable(base=words.role)
+    places: dict[str | None, int] = defaultdict(int)
     entries: list[Entry] = []
     rejected: list[Rejected] = []
     protected: dict[str, set[str]] = defaultdict(set)
@@ -118,13 +156,23 @@ def validate(
         if "role" in row.columns:
             role = roles.role(v.get("role", ""))
             if role is None:
-                problems.append(_reject(row, "role", R.UNKNOWN_ROLE, v.get("role", "")))
+                cell = v.get("role", "")
+                problems.append(_reject(row, "role", R.UNKNOWN_ROLE, cell, words.unknown_detail(cell)))
         else:
             role = ROLE_WHEN_NO_COLUMN
+        priority = None
+        if v.get("priority"):
+            try:
+                priority = _priority(v["priority"])
+            except ValueError:
+                hint = "a whole number, 1 is served first"
+                problems.append(_reject(row, "priority", R.BAD_PRIORITY, v["priority"], hint))
         raw_school = v.get("school", "")
         school = school_of.get(raw_school, "")  # "" : not looked up yet (no code is empty)
         if school == "":
             school = school_of[raw_school] = codes.get(raw_school) if raw_school else None
+        place = places[school]
+        places[school] += 1
         if school is None:
             problems.append(_reject(row, "school", R.UNKNOWN_SCHOOL, raw_school, v.get("school_hint", "")))
         elif school_option is not None and school != wanted_school:
@@ -152,7 +200,7 @@ def validate(
             continue
         seen[(email, school)] = row
         primary = parse_flag(v["primary"]) if v.get("primary") else None
-        entries.append(Entry(email, given, family, role, school, primary))
+        entries.append(Entry(email, given, family, role, school, primary, priority, place))
     return entries, rejected, protected
 
 
@@ -164,6 +212,8 @@ class _Existing:
     role: str
     is_primary: bool
     active: bool
+    priority: int | None
+    position: int | None
 
 
 def _existing(session: Session, institution_ids: list[int]) -> dict[int, dict[str, _Existing]]:
@@ -172,12 +222,22 @@ def _existing(session: Session, institution_ids: list[int]) -> dict[int, dict[st
     for start in range(0, len(institution_ids), 500):
         part = institution_ids[start : start + 500]
         stmt = (
-            select(m.c.id, m.c.person_id, m.c.institution_id, p.c.email, m.c.role, m.c.is_primary, m.c.active)
+            select(
+                m.c.id,
+                m.c.person_id,
+                m.c.institution_id,
+                p.c.email,
+                m.c.role,
+                m.c.is_primary,
+                m.c.active,
+                m.c.priority,
+                m.c.position,
+            )
             .join(p, p.c.id == m.c.person_id)
             .where(m.c.institution_id.in_(part))
         )
-        for mid, pid, iid, email, role, primary, active in session.connection().execute(stmt):
-            out[iid][email] = _Existing(mid, pid, email, role, bool(primary), bool(active))
+        for mid, pid, iid, email, role, primary, active, prio, place in session.connection().execute(stmt):
+            out[iid][email] = _Existing(mid, pid, email, role, bool(primary), bool(active), prio, place)
     return out
 
 
@@ -233,7 +293,10 @@ def import_roster(
     if school is not None and codes.get(school) is None:
         raise DataError(f"--school {school}: no such school code (import the schools first)")
     package = kind in ("oneroster-zip", "oneroster-dir")
-    roles = RoleTable(role_words, oneroster=package)
+    # The policy's words first (over OneRoster's table too), then OneRoster's for a package,
+    # then the vocabulary of every language, matched on the whole cell and on its main word.
+    words = RoleWords({word: role for word, role in (role_words or {}).items() if role is not None})
+    roles = RoleTable(role_words, oneroster=package, base=words.role)
     if package:
         raw = package_rows(
             path,
@@ -252,7 +315,7 @@ def import_roster(
         report.notes.append(f"no role column: everyone listed is taken as {ROLE_WHEN_NO_COLUMN}")
     if not raw.rows and not raw.empty_schools:
         raise DataError(f"{display}: no roster rows found (an empty file is never taken as 'everyone left')")
-    entries, rejected, protected = validate(raw, codes, school, roles)
+    entries, rejected, protected = validate(raw, codes, school, roles, words)
     single_sheet = _single_sheet(raw)
     raw.rows = []  # validated: the entries are all the write needs
     report.rejected = rejected
@@ -399,7 +462,14 @@ def _write(
     for e, old in changes:
         pid = person_ids[e.email]
         is_primary = primary_school[e.email] == e.school and pid not in primary_elsewhere
-        if old is not None and old.active and old.role == e.role and old.is_primary == is_primary:
+        if (
+            old is not None
+            and old.active
+            and old.role == e.role
+            and old.is_primary == is_primary
+            and old.priority == e.priority
+            and old.position == e.position
+        ):
             continue  # unchanged: not written at all
         rows.append(
             {
@@ -407,6 +477,8 @@ def _write(
                 "institution_id": inst_ids[e.school],
                 "role": e.role,
                 "is_primary": is_primary,
+                "priority": e.priority,
+                "position": e.position,
                 "batch_id": batch_id,
             }  # active=True, left_at=None, joined_at: the model's defaults, bound once per batch
         )
@@ -415,5 +487,5 @@ def _write(
         Membership,
         rows,
         ["person_id", "institution_id"],
-        update=["role", "is_primary", "active", "left_at", "batch_id"],
+        update=["role", "is_primary", "active", "left_at", "batch_id", "priority", "position"],
     )

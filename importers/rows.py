@@ -41,7 +41,7 @@ class RawRoster:
 
 
 def _text(v: object) -> str:
-    return v.strip() if type(v) is str else cell_text(v).strip()  # type: ignore[union-attr]
+    return v.strip() if isinstance(v, str) else cell_text(v).strip()
 
 
 def data_rows(sheet: Sheet, header: Header) -> list[RawRow]:

@@ -35,7 +35,7 @@ TableLike = type[SQLModel] | Table
 
 def _resolve(table: TableLike) -> tuple[Table, type[SQLModel] | None]:
     if isinstance(table, Table):
-        for mapper in SQLModel._sa_registry.mappers:  # type: ignore[attr-defined]
+        for mapper in SQLModel._sa_registry.mappers:
             if mapper.local_table is table:
                 return table, mapper.class_
         return table, None
@@ -89,7 +89,7 @@ def _bound(
     dialect = conn.dialect
     cols = given + [c for c in constants if c not in given]
     procs = {c: tbl.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in cols}
-    fixed = {c: (procs[c](v) if procs[c] else v) for c, v in constants.items() if c not in given}
+    fixed = {c: _bound_value(procs[c], v) for c, v in constants.items() if c not in given}
     return cols, procs, fixed
 
 
@@ -155,12 +155,16 @@ def _quote(conn: Connection, name: str) -> str:
     return conn.dialect.identifier_preparer.quote(name)
 
 
+def _bound_value(proc: Callable[[Any], Any] | None, value: Any) -> Any:
+    return proc(value) if proc is not None else value
+
+
 def _copy(conn: Connection, target: str, cols: list[str], tuples: list[tuple[Any, ...]]) -> None:
     """COPY the tuples into `target` (a quoted table name) through psycopg, in this transaction."""
     names = ", ".join(_quote(conn, c) for c in cols)
     cursor = conn.connection.cursor()
     try:
-        with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+        with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
             for row in tuples:
                 copy.write_row(row)
     finally:

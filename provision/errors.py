@@ -3,6 +3,7 @@
 ProvisionError (1)
 ├── InputError (2)            bad file, unknown school, bad policy, stale plan
 ├── NotConfiguredError (2)    no Zoom credentials and no --sandbox
+├── NotInstalledError (2)     the command needs an optional extra that is not installed
 ├── UnsafePlanError (1)       a plan revokes more than the policy allows; --force
 ├── SeatLimitError (1)        Zoom's seat count makes the plan impossible
 └── ApplyIncompleteError (1)  operations left unfinished; rerun apply to complete
@@ -27,6 +28,12 @@ class InputError(ProvisionError):
 
 class NotConfiguredError(ProvisionError):
     """No Zoom credentials are configured and the sandbox was not asked for."""
+
+    exit_code: ClassVar[int] = 2
+
+
+class NotInstalledError(ProvisionError):
+    """The command needs an optional part of the package (an extra) that is not installed."""
 
     exit_code: ClassVar[int] = 2
 

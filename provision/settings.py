@@ -1,4 +1,5 @@
-"""Settings of the application, from the environment (and a .env file beside the operator)."""
+"""Settings of the application, from the environment: the one place provision reads PROVISION_*
+and DATABASE_URL (Zoom's own ZOOM_* settings are read by zoom_client.settings)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import getpass
 import socket
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///provision.db"
@@ -30,7 +31,10 @@ class AppSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PROVISION_", extra="ignore", populate_by_name=True)
 
     database_url: str = Field(default=DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
-    policy_file: Path | None = None
+    # PROVISION_POLICY_FILE, else PROVISION_POLICY (both documented; the first wins)
+    policy_file: Path | None = Field(
+        default=None, validation_alias=AliasChoices("PROVISION_POLICY_FILE", "PROVISION_POLICY")
+    )
     sandbox: bool = False
     # The sandbox keeps its state between commands in this file, so that
     # `provision --sandbox plan` and `provision --sandbox apply` see the same account.
@@ -38,3 +42,10 @@ class AppSettings(BaseSettings):
     # PROVISION_ACTOR, else user@host; `--actor` overrides both. Recorded on every change,
     # import, plan, reconcile and export.
     actor: str = Field(default_factory=default_actor)
+    # PROVISION_LOG=debug: debug logs (never secrets) without --debug's tracebacks
+    log: str = ""
+
+    @field_validator("policy_file", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return value or None  # PROVISION_POLICY= (set but empty) means the defaults, as before

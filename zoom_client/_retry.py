@@ -19,8 +19,8 @@ def backoff(attempt: int, *, rng: random.Random | None = None, base: float = BAC
 
     The jitter spreads the retries of many concurrent tasks so they do not hit Zoom together.
     """
-    delay = min(BACKOFF_CAP, base * (2**attempt))
-    factor = 1 - 0.25 * (rng or random).random()
+    delay = min(BACKOFF_CAP, base * 2.0**attempt)
+    factor = 1 - 0.25 * (rng.random() if rng is not None else random.random())
     return delay * factor
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from typing import Any
 
@@ -52,7 +53,7 @@ class Groups(Resource):
 
     async def add_members(
         self, group_id: str, *, user_ids: Sequence[str] = (), emails: Sequence[str] = ()
-    ) -> list[str]:
+    ) -> builtins.list[str]:  # `list` here is the method above
         """Add up to 30 users by id or email; returns the ids Zoom reports added."""
         if isinstance(user_ids, str) or isinstance(emails, str):
             raise TypeError("user_ids and emails are sequences of strings, not one string")

@@ -6,7 +6,7 @@ stops when the token comes back empty. A token Zoom repeats would loop forever, 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -28,7 +28,7 @@ class AsyncPaginator(Generic[T]):
         self.model = model
         self.params: dict[str, Any] = {k: v for k, v in params.items() if v is not None}
 
-    async def iter_pages(self) -> AsyncIterator[Page[T]]:
+    async def iter_pages(self) -> AsyncGenerator[Page[T], None]:
         token: str | None = None
         seen: set[str] = set()
         while True:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -29,6 +30,13 @@ ENV_VARS: dict[str, str] = {
 }
 _REQUIRED_S2S = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")
 _REQUIRED_JWT = ("ZOOM_JWT_API_KEY", "ZOOM_JWT_API_SECRET")
+
+
+def credentials_in_env(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether any Server-to-Server credential variable is set: an account is meant, even if
+    only partly configured (from_env then names what is missing)."""
+    env = os.environ if environ is None else environ
+    return any(env.get(name) for name in _REQUIRED_S2S)
 
 
 class ZoomSettings(BaseModel):

@@ -178,7 +178,7 @@ class Users(Resource):
 
     async def _status(self, user_id: str, action: str) -> None:
         path = f"{self._prefix}/users/{segment(user_id, 'user id')}/status"
-        await self._requester.request("PUT", path, json_body=StatusBody(action=action).payload())  # type: ignore[arg-type]
+        await self._requester.request("PUT", path, json_body=StatusBody(action=action).payload())
 
     async def disassociate(self, user_id: str) -> None:
         """Unlink the user from the account; they keep a free personal Zoom account (204)."""
@@ -211,7 +211,7 @@ class Users(Resource):
         body = SettingsBody(
             feature=FeatureChange(
                 large_meeting=large_meeting,
-                large_meeting_capacity=large_meeting_capacity,  # type: ignore[arg-type]
+                large_meeting_capacity=large_meeting_capacity,
                 webinar=webinar,
                 webinar_capacity=webinar_capacity,
             )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
 from models.tables import metadata
@@ -13,7 +14,7 @@ from models.types import UTCDateTime
 config = context.config
 
 
-def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     # Migrations are frozen history: spell types in plain SQLAlchemy, not our classes.
     if type_ == "type":
         if isinstance(obj, UTCDateTime):

@@ -46,3 +46,7 @@ class RejectedRow(SQLModel, table=True):
     column: str | None = None
     reason: str
     value: str | None = None
+    # Who the row was about, as typed (the email may be the invalid cell itself): lets
+    # `provision person` answer "your row was rejected" instead of "unknown person".
+    email: str | None = Field(default=None, index=True)
+    name: str | None = None

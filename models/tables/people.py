@@ -48,3 +48,8 @@ class Membership(SQLModel, table=True):
     joined_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     left_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     batch_id: int | None = Field(default=None, foreign_key="import_batch.id", index=True)
+    # The roster's own order inside the school, which decides who gets a seat first when the
+    # quota or the account runs short: the priority column when the file has one (lower first),
+    # then the row's place in the school's file (0-based, across sheets in file order).
+    priority: int | None = None
+    position: int | None = None

@@ -7,7 +7,6 @@ Only this module maps exceptions to exit codes: 0 ok, 1 failure, 2 bad usage or 
 from __future__ import annotations
 
 import logging
-import os
 import traceback
 from pathlib import Path
 from typing import Annotated, Any
@@ -238,7 +237,7 @@ def _root(
         updates["policy_file"] = policy
     if updates:
         settings = settings.model_copy(update=updates)
-    level = logging.DEBUG if debug or os.environ.get("PROVISION_LOG") == "debug" else logging.WARNING
+    level = logging.DEBUG if debug or settings.log.strip().lower() == "debug" else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     words = ctx.command.command_words(ctx) if isinstance(ctx.command, _ProvisionGroup) else []
     ctx.obj = RunContext(settings=settings, debug=debug, command=" ".join(words))

@@ -108,16 +108,18 @@ def emit(
     emit_json(document)
 
 
-def open_records(settings: AppSettings) -> Engine:
-    """The database of a command that reads records (queries, plan, apply, reconcile, export).
+def open_records(settings: AppSettings, *, create: bool = False) -> Engine:
+    """The database the settings name (--db, DATABASE_URL), its schema ready: every command but
+    `db upgrade` and `db status` (which handle the schema themselves) opens it here.
 
-    A SQLite file that does not exist is an error here, not a new empty database: a query from
-    the wrong folder must say where it looked instead of answering "unknown school".
+    Only the commands that bring records (imports, sync) pass `create`; for the rest a SQLite
+    file that does not exist is an error, not a new empty database: a query from the wrong
+    folder must say where it looked instead of answering "unknown school".
     """
     from models.db import open_database
 
     url = settings.database_url
-    if url.startswith("sqlite:///") and ":memory:" not in url and "mode=memory" not in url:
+    if not create and url.startswith("sqlite:///") and ":memory:" not in url and "mode=memory" not in url:
         path = Path(url[len("sqlite:///") :].split("?", 1)[0])
         if not path.exists():
             raise InputError(

@@ -89,11 +89,38 @@ def apply_command(
     settings = run_context(ctx).settings
     engine = open_records(settings)
     plan_given = _read_plan_file(plan_file) if plan_file is not None else None
+    if plan_given is not None and _already_applied(ctx, engine, plan_given, json_output):
+        return
     policy = effective_policy(settings)
     # The session holds the Zoom lock from choosing the plan to the last write.
     with apply_session(engine, actor=settings.actor, policy=policy) as session:
         chosen = session.choose(plan_given, force=force)
         _confirm_and_run(ctx, session, chosen, settings, yes, concurrency, json_output)
+
+
+def _already_applied(ctx: typer.Context, engine: Any, plan: Any, json_output: bool) -> bool:
+    """A plan file whose every operation succeeded: one line (or one JSON document), nothing sent."""
+    from provision.store import journal
+
+    done = journal.applied(engine, plan.fingerprint)
+    if done is None:
+        return False
+    when = f"{done.finished_at:%Y-%m-%d %H:%M} UTC" if done.finished_at else "earlier"
+    message = (
+        f"Plan {plan.fingerprint[:12]} was already applied ({done.operations} changes, {when}): "
+        "nothing to do; run `provision plan` for what changed since."
+    )
+    if json_output:
+        data = {
+            "fingerprint": plan.fingerprint,
+            "complete": True,
+            "already_applied": True,
+            "message": message,
+        }
+        emit(ctx, {**data, "succeeded": 0, "failed": 0, "counts": {}})
+    else:
+        console.print(message, markup=False, highlight=False, soft_wrap=True)
+    return True
 
 
 def _confirm_and_run(

@@ -8,7 +8,6 @@ import typer
 from rich.table import Table
 
 from provision.cli._common import JsonOption, console, emit, run_context
-from provision.cli.plan import policy_path
 
 _MARKS = {True: "[green]ok[/]", False: "[red]FAIL[/]", None: "[dim]·[/]"}
 
@@ -21,7 +20,7 @@ def doctor_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
     from provision.run.doctor import run_doctor
 
     settings = run_context(ctx).settings
-    report = asyncio.run(run_doctor(settings, policy_file=policy_path(settings)))
+    report = asyncio.run(run_doctor(settings, policy_file=settings.policy_file))
     if json_output:
         emit(ctx, report.to_data())
     else:

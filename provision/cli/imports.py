@@ -18,8 +18,16 @@ from importers import (
     write_rejects_xlsx,
     write_school_rejects,
 )
-from models.db import init_db, make_engine, session_scope
-from provision.cli._common import JsonOption, console, emit, err_console, run_context, show_progress
+from models.db import session_scope
+from provision.cli._common import (
+    JsonOption,
+    console,
+    emit,
+    err_console,
+    open_records,
+    run_context,
+    show_progress,
+)
 from provision.cli.plan import effective_policy
 
 import_app = typer.Typer(
@@ -56,8 +64,7 @@ def _run(
     ctx: typer.Context, json_output: bool, call: Callable[..., ImportReport], **kwargs: Any
 ) -> ImportReport:
     settings = run_context(ctx).settings
-    engine = make_engine(settings.database_url)
-    init_db(engine)
+    engine = open_records(settings, create=True)  # the first import makes the database
     status = console.status("importing…") if show_progress(json_output) else nullcontext()
     with status, session_scope(engine) as session:
         return call(session, actor=settings.actor, **kwargs)
@@ -190,12 +197,13 @@ def roster_command(
     The roster replaces each listed school's previous one (people missing are marked as left)
     unless --merge. Any rejected row means nothing is committed, unless --skip-invalid.
     """
-    policy = effective_policy(run_context(ctx).settings)
+    policy = effective_policy(run_context(ctx).settings)  # a bad policy: exit 2 before any work
     report = _run(
         ctx,
         json_output,
         import_roster,
         email_from_username=policy.email_from_username,
+        role_words=policy.roles,  # the policy's [roles] over the built-in words (and OneRoster's)
         path=file,
         school=school,
         merge=merge,

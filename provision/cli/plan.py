@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -11,25 +10,21 @@ import orjson
 import typer
 
 from provision.cli._common import JsonOption, console, emit, err_console, open_records, run_context
-from provision.core.policy import Policy, load_policy
+from provision.core.plan import Plan
+from provision.core.policy import Policy
 from provision.errors import InputError
 from provision.settings import AppSettings
+from provision.store.policy_file import load_policy
 
 # A whole-account plan can hold 100,000 lines: past this, show a few per school (--all: all).
 BIG_PLAN_LINES = 500
 LINES_PER_SCHOOL = 10
 
 
-def policy_path(settings: AppSettings) -> Path | None:
-    """--policy or PROVISION_POLICY_FILE (settings.policy_file), else PROVISION_POLICY, else defaults."""
-    if settings.policy_file is not None:
-        return settings.policy_file
-    env = os.environ.get("PROVISION_POLICY")
-    return Path(env) if env else None
-
-
 def effective_policy(settings: AppSettings) -> Policy:
-    return load_policy(policy_path(settings))
+    """The policy file settings name (--policy, PROVISION_POLICY_FILE or PROVISION_POLICY), else
+    the defaults."""
+    return load_policy(settings.policy_file)
 
 
 def write_plan_file(path: Path, data: dict[str, object]) -> None:
@@ -52,6 +47,13 @@ def plan_command(
     school: Annotated[
         str | None, typer.Option("--school", help="Show and save only this school's part of the plan.")
     ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option("--region", help="Show this region's schools and changes (the whole plan is saved)."),
+    ] = None,
+    details: Annotated[
+        bool, typer.Option("--details", help="Show every school and every change (big plans: summary only).")
+    ] = False,
     out: Annotated[
         Path | None, typer.Option("--out", help="Save the plan to this file for `provision apply`.")
     ] = None,
@@ -61,32 +63,83 @@ def plan_command(
     show_all: Annotated[
         bool,
         typer.Option(
-            "--all", help=f"Show every line (default: {LINES_PER_SCHOOL} per school for big plans)."
+            "--all", help=f"Show every line (default: {LINES_PER_SCHOOL} per school with --region)."
+        ),
+    ] = False,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode", help="Exit 0 when nothing would change, 3 when changes are pending."
         ),
     ] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Show what apply would change in Zoom, per school, with the reason for every change."""
+    """Show what apply would change in Zoom: a summary per region first, then per school on request.
+
+    A plan above the policy's revocation thresholds is shown, then refused (exit 1) unless --force.
+    """
     from models.db import session_scope
-    from provision.reports.render import print_plan
+    from provision.core.safety import check_safety
+    from provision.errors import UnsafePlanError
+    from provision.reports.render import schools_in_region
     from provision.store.planning import gc_paused, make_plan, save_plan
 
     settings = run_context(ctx).settings
     policy = effective_policy(settings)
     engine = open_records(settings)
+    refused: UnsafePlanError | None = None
     with gc_paused(), session_scope(engine) as session:
-        plan = make_plan(session, policy, school=school, force=force, actor=settings.actor, record=False)
-        data = plan.to_data()  # once, for the record, the file and --json alike
-        save_plan(session, plan, actor=settings.actor, data=data)
+        plan = make_plan(
+            session, policy, school=school, force=force, actor=settings.actor, record=False, check=False
+        )
+        codes = schools_in_region(plan, region) if region is not None else None
+        try:
+            check_safety(plan, policy, force=force)
+        except UnsafePlanError as exc:
+            refused = exc
+        if refused is None:
+            data = plan.to_data()  # once, for the record, the file and --json alike
+            save_plan(session, plan, actor=settings.actor, data=data)
+    if refused is not None:
+        if not json_output:  # what would have been taken back, then the refusal (stderr, exit 1)
+            _print(plan, codes, school=school, region=region, details=details or show_all)
+        raise refused
     if out is not None:
         write_plan_file(out, data)
     if json_output:
         emit(ctx, data)
-        return
+    else:
+        _print(plan, codes, school=school, region=region, details=details or show_all)
+        if out is not None:
+            err_console.print(f"Plan saved to {out}: run `provision apply {out}` to apply it.", markup=False)
+    if detailed_exitcode and not plan.is_empty:
+        raise typer.Exit(3)
+
+
+def _print(
+    plan: Plan, codes: set[str] | None, *, school: str | None, region: str | None, details: bool
+) -> None:
+    """Small plans in full; big ones as a summary, unless --details, --school or --region asks for more."""
+    from provision.reports.render import print_plan
+
     big = len(plan.actions) + len(plan.waiting) > BIG_PLAN_LINES
-    print_plan(console, plan, limit=LINES_PER_SCHOOL if big and not show_all and school is None else None)
-    if out is not None:
-        err_console.print(f"Plan saved to {out}: run `provision apply {out}` to apply it.", markup=False)
+    asked = details or school is not None or region is not None
+    print_plan(
+        console,
+        plan,
+        codes=codes,
+        lines=asked or not big,
+        schools=asked or not big,
+        limit=LINES_PER_SCHOOL if big and region is not None and not details else None,
+    )
+    if big and not asked:
+        waiting = plan.counts()["waiting"]
+        console.print(
+            f"{len(plan.actions):,} changes and {waiting:,} waiting: `provision plan --region R` or "
+            "`--school CODE` shows them, `--details` shows every school and line, `--json` gives all.",
+            markup=False,
+            highlight=False,
+        )
 
 
 def register(app: typer.Typer) -> None:

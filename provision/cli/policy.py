@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from provision.cli._common import JsonOption, console, emit, err_console, run_context
-from provision.cli.plan import effective_policy, policy_path
+from provision.cli.plan import effective_policy
 from provision.core.policy import DEFAULT_POLICY_TOML, commented_toml, differences
 from provision.errors import InputError
 
@@ -56,7 +56,7 @@ def policy_show(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Print the effective policy with the defaults' comments; keys that differ are marked."""
     settings = run_context(ctx).settings
     policy = effective_policy(settings)
-    source = policy_path(settings)
+    source = settings.policy_file
     if json_output:
         emit(
             ctx,

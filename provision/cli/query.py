@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.orm import Session
 
 from models import session_scope
 from provision.cli._common import JsonOption, console, emit, open_records, run_context
-from provision.reports import queries
+from provision.reports import queries, waiting
 
 
 def _when(value: datetime | None) -> str:
@@ -114,11 +115,14 @@ def _render_school(report: queries.SchoolReport) -> None:
     console.print(_plan_line(report.plan), highlight=False)
 
 
-def _render_person(report: queries.PersonReport) -> None:
+def _render_person(report: queries.PersonReport | queries.MatchesReport) -> None:
+    if isinstance(report, queries.MatchesReport):
+        _render_matches(report)
+        return
     p = report.person
     name = f" {p['given_name']} {p['family_name']}".rstrip() if p else ""
-    console.print(f"[bold]{report.email}[/]{name}: {report.license}", highlight=False)
-    if p is None:
+    console.print(f"[bold]{escape(report.email)}[/]{escape(name)}: {escape(report.answer)}", highlight=False)
+    if p is None and not report.memberships:
         console.print("not on any roster in our records", highlight=False)
     for m in report.memberships:
         state = "active" if m["active"] else f"left {_when(m['left_at'])}"
@@ -126,22 +130,23 @@ def _render_person(report: queries.PersonReport) -> None:
             f"  {m['institution_code']} {m['institution_name']}: {m['role']}"
             f"{', primary' if m['primary'] else ''}, {state}",
             highlight=False,
+            markup=False,
         )
+    for w in report.waiting_at:
+        if w["counted_at"] is not None:  # the counting school's reason is the answer above
+            console.print(f"  at {w['institution_code']}: {w['reason']}", highlight=False, markup=False)
+    if not report.waiting_at and report.plan is None and report.memberships:
+        console.print(_plan_line(None), highlight=False)
+    _render_rejected(report.rejected)
     snap = report.snapshot
     if snap:
         console.print(
-            f"zoom: type {snap['type']}, {snap['status']}, id {snap['zoom_id'] or '-'}, "
-            f"add-ons {snap['addons'] or 'none'}, last login {_when(snap['last_login_time']) or 'never'}"
-            f"{', pending since ' + _when(snap['pending_since']) if snap['pending_since'] else ''} "
+            f"zoom: {report.license}, id {snap['zoom_id'] or '-'}, add-ons {snap['addons'] or 'none'}, "
+            f"last login {_when(snap['last_login_time']) or 'never'} "
             f"(observed {_when(snap['observed_at'])} UTC)",
             highlight=False,
+            markup=False,
         )
-    else:
-        console.print("zoom: not on Zoom in the last snapshot", highlight=False)
-    if report.waiting:
-        console.print(f"waiting: {report.waiting['reason']}", highlight=False)
-    elif report.plan is None:
-        console.print(_plan_line(None), highlight=False)
     table = Table(title="history", title_justify="left")
     for header in ("at (UTC)", "actor", "action", "school", "result", "before", "after"):
         table.add_column(header)
@@ -159,6 +164,59 @@ def _render_person(report: queries.PersonReport) -> None:
         console.print(table)
     else:
         console.print("history: no change recorded", highlight=False)
+
+
+def _render_rejected(rejected: list[dict[str, Any]]) -> None:
+    for r in rejected:
+        sheet = f", sheet {r['sheet']}" if r["sheet"] else ""
+        when = f"{r['imported_at']:%Y-%m-%d}" if r["imported_at"] else "an earlier import"
+        who = " ".join(part for part in (r["name"], f"<{r['email']}>" if r["email"] else "") if part)
+        console.print(
+            f"  rejected at import on {when}: {r['file']}{sheet}, row {r['row']}"
+            f"{', column ' + r['column'] if r['column'] else ''}: {r['reason']}"
+            f"{' (' + who + ')' if who else ''}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+def _render_matches(report: queries.MatchesReport) -> None:
+    if report.matches:
+        table = Table(title=f"{len(report.matches)} people match {report.query!r}", title_justify="left")
+        for header in ("email", "name", "schools"):
+            table.add_column(header)
+        for m in report.matches:
+            table.add_row(m.email, f"{m.given_name} {m.family_name}".strip(), ", ".join(m.schools))
+        console.print(table)
+        console.print("`provision person EMAIL` shows one of them.", highlight=False, markup=False)
+    else:
+        console.print(
+            f"nobody named {report.query!r} on a roster; rows about them were rejected:", markup=False
+        )
+    _render_rejected(report.rejected)
+
+
+def _render_waiting(report: waiting.WaitingReport) -> None:
+    if report.plan is None:
+        console.print(report.note or "", highlight=False, markup=False)
+        return
+    table = Table(title=f"waiting ({_plan_line(report.plan).removeprefix('waiting ')})", title_justify="left")
+    for header in ("school", "#", "email", "name", "role"):
+        table.add_column(header, no_wrap=True)
+    table.add_column("why", overflow="fold")
+    for line in report.lines:
+        table.add_row(
+            line.institution_code or "",
+            str(line.place) if line.place is not None else "",
+            line.email,
+            f"{line.given_name} {line.family_name}".strip(),
+            line.role,
+            line.reason,
+        )
+    console.print(table)
+    counted = sum(1 for line in report.lines if line.counted_at is None)
+    console.print(f"{counted:,} waiting", highlight=False)
 
 
 def _short(value: Any) -> str:
@@ -200,11 +258,26 @@ def school(
 
 def person(
     ctx: typer.Context,
-    email: Annotated[str, typer.Argument(help="The person's email (any case).")],
+    query: Annotated[str, typer.Argument(help="An email, or a name as typed (any script, any order).")],
     json_output: JsonOption = False,
 ) -> None:
-    """One person: our records, the last Zoom snapshot and every change in the audit log."""
-    _show(ctx, lambda session: queries.person(session, email), _render_person, json_output)
+    """One person: licensed, invited, waiting (and why), rejected at import; their history."""
+    _show(ctx, lambda session: queries.find_person(session, query), _render_person, json_output)
+
+
+def waiting_command(
+    ctx: typer.Context,
+    school: Annotated[str | None, typer.Option("--school", help="Only this school's line.")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="Only this region's schools.")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Who waits for a seat, school by school in the order seats will go, and why (latest plan)."""
+    _show(
+        ctx,
+        lambda session: waiting.waiting_lines(session, school=school, region=region),
+        _render_waiting,
+        json_output,
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -212,3 +285,4 @@ def register(app: typer.Typer) -> None:
     app.command("schools")(schools)
     app.command("school")(school)
     app.command("person")(person)
+    app.command("waiting")(waiting_command)

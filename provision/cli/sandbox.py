@@ -6,6 +6,7 @@ and anyone pointing their own tools at it; it prints the ZOOM_* settings that re
 
 from __future__ import annotations
 
+import importlib.util
 import secrets
 import signal
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Annotated, Literal
 import typer
 
 from provision.cli._common import console, err_console
-from provision.errors import InputError
+from provision.errors import InputError, NotInstalledError
 
 sandbox_app = typer.Typer(
     help="The built-in Zoom simulator (no real Zoom account needed).", no_args_is_help=True
@@ -89,8 +90,9 @@ def serve_command(
         str | None, typer.Option("--scopes", help="Granted scopes, space-separated (default: all).")
     ] = None,
 ) -> None:
-    """Serve the Zoom simulator over HTTP until Ctrl-C."""
-    import uvicorn
+    """Serve the Zoom simulator over HTTP until Ctrl-C (needs the `sandbox` extra)."""
+    _require_server()
+    import uvicorn  # the `sandbox` extra, present now (checked above)
 
     from zoom_client.sandbox import FaultConfig, Sandbox, SandboxConfig
     from zoom_client.sandbox.config import parse_zoom_one_seats
@@ -169,6 +171,20 @@ def serve_command(
         if state is not None:
             sandbox.save(state)
             err_console.print(f"sandbox state saved to {state}")
+
+
+#: the served sandbox's modules, which only the `sandbox` extra installs
+SERVER_MODULES = ("uvicorn", "starlette")
+
+
+def _require_server() -> None:
+    missing = [name for name in SERVER_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise NotInstalledError(
+            f"`provision sandbox serve` needs the sandbox extra ({', '.join(missing)} not installed): "
+            "pip install 'provision[sandbox]' (in a checkout: pip install -e '.[sandbox]'). "
+            "`provision demo` and --sandbox work without it."
+        )
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:

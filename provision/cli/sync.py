@@ -8,7 +8,15 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from provision.cli._common import JsonOption, console, emit, err_console, run_context, stage_progress
+from provision.cli._common import (
+    JsonOption,
+    console,
+    emit,
+    err_console,
+    open_records,
+    run_context,
+    stage_progress,
+)
 from provision.cli._signals import EXIT_INTERRUPTED, Interrupted, run_async
 
 
@@ -42,13 +50,11 @@ def _print_result(result: Any) -> None:
 
 def sync_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Read the Zoom account (users of every status, seats, add-ons, groups) into the snapshot."""
-    from models.db import init_db, make_engine
     from provision.run.observe import sync
     from provision.run.zoom_access import open_zoom
 
     settings = run_context(ctx).settings
-    engine = make_engine(settings.database_url)
-    init_db(engine)
+    engine = open_records(settings, create=True)  # a snapshot may come before any roster
 
     async def run(callback: Any) -> Any:
         async with open_zoom(settings) as client:

@@ -21,9 +21,6 @@ from typing import Any
 from provision.core.kinds import ActionKind, DriftKind
 from provision.core.state import BASIC_TYPE, LICENSED_TYPE
 
-UNASSIGNED_TYPE = 4  # "Unassigned without Meetings Basic": no seat, outside the Basic-user cap
-
-
 # ---------------------------------------------------------------- payloads (frozen, hashable)
 # Their to_data is the JSON of plan files and the journal: keep it stable (older files are read
 # with `from_data`, which fills what they did not write from the kind's default).

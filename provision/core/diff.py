@@ -26,9 +26,9 @@ from provision.core.actions import (
     NewUser,
     Payload,
 )
-from provision.core.plan import Action, ActionKind, Plan, Waiting, sort_actions
+from provision.core.plan import Action, ActionKind, Grace, Plan, Waiting, sort_actions
 from provision.core.policy import Policy
-from provision.core.seats import Candidate, allocate
+from provision.core.seats import UNORDERED, Allocation, Candidate, allocate
 from provision.core.state import (
     BASIC_TYPE,
     LICENSED_TYPE,
@@ -39,7 +39,7 @@ from provision.core.state import (
     ZoomUser,
     unknown_school,
 )
-from provision.core.summary import PlanSummary, SchoolFigures, Totals
+from provision.core.summary import PlanSummary, RegionFigures, SchoolFigures, ShortageFigures, Totals
 from provision.errors import InputError, SeatLimitError
 
 ENTITLED = "entitled"
@@ -158,7 +158,17 @@ def fingerprint(
     people = desired.people
     feed(
         [
-            (email, m.institution_code, m.role, m.is_primary, m.active, m.left_at and m.left_at.isoformat())
+            # The roster's order too: it decides who waits, even when no action changes.
+            (
+                email,
+                m.institution_code,
+                m.role,
+                m.is_primary,
+                m.active,
+                m.left_at and m.left_at.isoformat(),
+                m.priority,
+                m.position,
+            )
             for email in sorted(people)
             for m in people[email].memberships
         ]
@@ -299,9 +309,8 @@ def compute_plan(
 
     standings: dict[str, Standing] = {}
     candidates: list[Candidate] = []
-    waiting_extra: dict[str, str] = {}
     freed = 0  # seats this plan takes back outside the allocation (leavers, unlicensed roles)
-    in_grace: set[str] = set()
+    in_grace: list[Grace] = []
     licensed_before: Counter[str] = Counter()
 
     # Pass 1: where everyone stands, and who competes for seats.
@@ -329,12 +338,15 @@ def compute_plan(
             licensed_before[code] += 1
         is_protected = email in protected
         if st.kind == ENTITLED:
-            rank = ranks.get(st.member.role, last_rank)
+            member = st.member
+            rank = ranks.get(member.role, last_rank)
+            priority = UNORDERED if member.priority is None else member.priority
+            position = UNORDERED if member.position is None else member.position
             if user is not None and user.status == "pending":
-                if user.type == LICENSED_TYPE:
-                    candidates.append(Candidate(email, code, rank, holds=True, fixed=True))
-                else:
-                    waiting_extra[email] = "waiting: Zoom invitation not accepted yet"
+                # An invitation holds its seat (type 2) or its place in line (Basic) like an
+                # accepted account would: the reason must not change when it is accepted.
+                licensed = user.type == LICENSED_TYPE
+                candidates.append(Candidate(email, code, rank, licensed, licensed, False, priority, position))
                 continue
             holds = user is not None and (email in holding)
             if is_protected and not holds:
@@ -347,7 +359,7 @@ def compute_plan(
                 and email in observed.licensed_by_us
             )
             candidates.append(
-                Candidate(email, code, rank, holds=holds, fixed=holds and is_protected, kept=kept)
+                Candidate(email, code, rank, holds, holds and is_protected, kept, priority, position)
             )
         elif user is not None and (email in holding):
             keeps = is_protected or (email not in managed and st.kind == LEFT)
@@ -371,6 +383,7 @@ def compute_plan(
         account_free=account_free,
         account_seats=account.purchased,
         keep_holders=policy.keep_holders,
+        allocation=policy.allocation,
     )
 
     pools = _addon_pools(observed)
@@ -392,7 +405,7 @@ def compute_plan(
             institution = desired.schools.get(code)
             gets = email in allocation.granted
             role_reason = f"on the roster of {code} as {member.role}"
-            if email in allocation.waiting or email in waiting_extra:
+            if email in allocation.waiting:
                 counter["waiting"] += 1
             if user is None:
                 build.add(
@@ -475,7 +488,8 @@ def compute_plan(
             if email not in managed:
                 continue  # never ours: listed as unmanaged below, not changed
             if _within_grace(member, now, grace):
-                in_grace.add(email)
+                assert member.left_at is not None
+                in_grace.append(Grace(email, code, member.left_at + grace))
                 counter["grace"] += 1
                 continue
             # The policy's revoke (downgrade, deactivate, ...): its entry says whom it concerns.
@@ -523,20 +537,15 @@ def compute_plan(
         if email in protected:
             protected_seen.add(email)
             continue
-        st = standings.get(email)
+        listed = standings.get(email)
         if email in managed:
-            if st is None:
+            if listed is None:
                 orphans.append(email)  # managed but on no roster at all: reported, not revoked
             continue
-        if st is None or st.kind == LEFT:
+        if listed is None or listed.kind == LEFT:
             unmanaged.append(email)
 
-    waiting = [
-        Waiting(email, standings[email].member.institution_code, standings[email].member.role, reason)
-        for email, reason in (*allocation.waiting.items(), *waiting_extra.items())
-        if email not in protected
-    ]
-    waiting.sort(key=lambda w: (w.institution_code or "", w.email))
+    waiting = _waiting_list(desired, standings, allocation, protected)
 
     actions = sort_actions(build.actions)
     summary = _summary(desired, observed, holding, allocation.school_used, licensed_before, build, actions)
@@ -548,10 +557,14 @@ def compute_plan(
     summary.totals.in_grace = len(in_grace)
     summary.managed_without_roster = sorted(orphans)
     summary.scope = school
+    summary.shortage = _shortage(allocation)
+    summary.regions = _regions(summary.schools)
+    in_grace.sort(key=lambda g: (g.until, g.institution_code or "", g.email))
 
     if school is not None:
         actions = [a for a in actions if a.institution_code == school]
         waiting = [w for w in waiting if w.institution_code == school]
+        in_grace = [g for g in in_grace if g.institution_code == school]
         summary.schools = {school: summary.schools.get(school, SchoolFigures())}
     return Plan(
         actions=actions,
@@ -560,9 +573,54 @@ def compute_plan(
         protected=sorted(protected_seen),
         summary=summary,
         fingerprint=fingerprint(desired, observed, policy, actions, school=school),
+        grace=in_grace,
         snapshot_at=observed.snapshot_at,
         created_at=now,
     )
+
+
+def _waiting_list(
+    desired: Desired, standings: dict[str, Standing], allocation: Allocation, protected: set[str]
+) -> list[Waiting]:
+    """The waiting lines school by school, in order; a person on two rosters also has an entry at
+    the other school, naming the school where they count."""
+    waiting: list[Waiting] = []
+    for email, reason in allocation.waiting.items():
+        if email in protected:
+            continue
+        member = standings[email].member
+        code = member.institution_code
+        waiting.append(Waiting(email, code, member.role, reason, allocation.places.get(email)))
+        memberships = desired.people[email].memberships
+        if len(memberships) > 1:
+            there = reason.removeprefix("waiting: ")
+            waiting.extend(
+                Waiting(email, m.institution_code, m.role, f"waiting: counted at {code}, {there}", None, code)
+                for m in memberships
+                if m.active and m.institution_code != code
+            )
+    waiting.sort(key=lambda w: (w.institution_code or "", w.counted_at is not None, w.place or 0, w.email))
+    return waiting
+
+
+def _shortage(allocation: Allocation) -> ShortageFigures | None:
+    short = allocation.shortage
+    if short is None:
+        return None
+    served = sum(1 for used in allocation.school_used.values() if used > 0)
+    return ShortageFigures(short.schools, short.demand, short.quotas, short.seats, short.allocation, served)
+
+
+def _regions(schools: dict[str, SchoolFigures]) -> dict[str, RegionFigures]:
+    """The per-school figures added up per region (the plan's first screen at ministry scale)."""
+    regions: dict[str, RegionFigures] = {}
+    for figures in schools.values():
+        name = figures.region or "(no region)"
+        region = regions.get(name)
+        if region is None:
+            region = regions[name] = RegionFigures(name=name, region=name)
+        region.add(figures)
+    return dict(sorted(regions.items()))
 
 
 def _summary(
@@ -585,6 +643,7 @@ def _summary(
             continue  # a school with nobody on its roster and nothing to do
         schools[code] = SchoolFigures(
             name=info.name if info else "",
+            region=info.region if info else "",
             quota=info.seats if info else 0,
             licensed_before=licensed_before.get(code, 0),
             licensed_after=school_used.get(code, 0),

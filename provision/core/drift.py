@@ -22,7 +22,7 @@ from provision.core.diff import compute_plan, protected_emails, standing
 from provision.core.kinds import ActionKind, DriftKind
 from provision.core.plan import Plan
 from provision.core.policy import Policy
-from provision.core.state import Desired, Observed, ZoomUser
+from provision.core.state import TYPE_NAMES, Desired, Observed, ZoomUser
 
 DRIFT_FORMAT = 1
 
@@ -45,7 +45,6 @@ KINDS: tuple[DriftKind, ...] = tuple(DriftKind)
 # would otherwise fail forever on an account shared with staff outside the rosters.
 INFO_KINDS = frozenset({UNMANAGED_LICENSED})
 
-TYPE_NAMES = {1: "Basic", 2: "Licensed", 4: "Unassigned", 99: "None"}
 FIELDS = ("type", "status", "large_meeting_capacity", "group_ids")
 _MISSING = object()
 

@@ -119,12 +119,19 @@ class Action:
 
 @dataclass(frozen=True)
 class Waiting:
-    """An entitled person who gets no seat now, and why ("waiting: school quota 40 of 40 in use")."""
+    """An entitled person who gets no seat now, and why, naming the rule and the place in line
+    ("waiting: 3rd in line at 0421 (quota 3 of 3 in use)").
+
+    A person on two rosters counts at one school (`institution_code` with `counted_at` None) and
+    has an entry at the other too, saying where they count (`counted_at`).
+    """
 
     email: str
     institution_code: str | None
     role: str
     reason: str
+    place: int | None = None  # in the line of the school where they count (1 first)
+    counted_at: str | None = None  # set on the entries of other schools: where they count
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -132,6 +139,8 @@ class Waiting:
             "institution_code": self.institution_code,
             "role": self.role,
             "reason": self.reason,
+            "place": self.place,
+            "counted_at": self.counted_at,
         }
 
     @classmethod
@@ -141,7 +150,29 @@ class Waiting:
             institution_code=data.get("institution_code"),
             role=data.get("role", ""),
             reason=data.get("reason", ""),
+            place=data.get("place"),
+            counted_at=data.get("counted_at"),
         )
+
+
+@dataclass(frozen=True)
+class Grace:
+    """Someone who left a roster and keeps their license until `until` (the grace period)."""
+
+    email: str
+    institution_code: str | None
+    until: datetime
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "email": self.email,
+            "institution_code": self.institution_code,
+            "until": self.until.isoformat(),
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Grace:
+        return cls(data["email"], data.get("institution_code"), datetime.fromisoformat(data["until"]))
 
 
 def sort_actions(actions: list[Action]) -> list[Action]:
@@ -167,6 +198,7 @@ class Plan:
     protected: list[str] = field(default_factory=list)
     summary: PlanSummary = field(default_factory=PlanSummary)
     fingerprint: str = ""
+    grace: list[Grace] = field(default_factory=list)
     snapshot_at: datetime | None = None
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -174,7 +206,7 @@ class Plan:
         """Number of actions of each kind (every kind present, zero included), plus waiting."""
         by_kind = Counter(action.kind for action in self.actions)
         counts = {kind.value: by_kind.get(kind, 0) for kind in ORDER}
-        counts["waiting"] = len(self.waiting)
+        counts["waiting"] = sum(1 for w in self.waiting if w.counted_at is None)
         counts["unmanaged"] = len(self.unmanaged)
         counts["protected"] = len(self.protected)
         return counts
@@ -192,6 +224,7 @@ class Plan:
             protected=list(self.protected),
             summary=self.summary.for_school(code),
             fingerprint=self.fingerprint,
+            grace=[g for g in self.grace if g.institution_code == code],
             snapshot_at=self.snapshot_at,
             created_at=self.created_at,
         )
@@ -206,6 +239,7 @@ class Plan:
             "summary": self.summary.to_data(),
             "actions": [action.to_data() for action in self.actions],
             "waiting": [waiting.to_data() for waiting in self.waiting],
+            "grace": [grace.to_data() for grace in self.grace],
             "unmanaged": list(self.unmanaged),
             "protected": list(self.protected),
         }
@@ -226,6 +260,7 @@ class Plan:
         return cls(
             actions=[Action.from_data(item) for item in data.get("actions", [])],
             waiting=[Waiting.from_data(item) for item in data.get("waiting", [])],
+            grace=[Grace.from_data(item) for item in data.get("grace", [])],
             unmanaged=list(data.get("unmanaged", [])),
             protected=list(data.get("protected", [])),
             summary=PlanSummary.from_data(data.get("summary")),

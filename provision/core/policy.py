@@ -1,22 +1,15 @@
 """The policy: who should hold a license, what revoking does, and when a plan is too dangerous.
 
-Read from a TOML file (PROVISION_POLICY / settings.policy_file); every key has a default, so an
-empty file is the default policy. An unknown key or a bad value is an InputError naming the file
-and the key: a typo in a safety threshold must never silently fall back to a default.
+Read from a TOML file by provision.store.policy_file; every key has a default, so an empty file is
+the default policy (DEFAULT_POLICY_TOML spells them out, with what each key means).
 """
 
 from __future__ import annotations
 
-import difflib
 import re
-import tomllib
-import unicodedata
-from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
-from provision.errors import InputError
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ROLES = ("admin", "teacher", "staff", "student")
 ADDON_CAPACITIES = (500, 1000)
@@ -24,10 +17,17 @@ ADDON_CAPACITIES = (500, 1000)
 DEFAULT_POLICY_TOML = """\
 # provision policy: every key is optional; these are the defaults.
 
-# Roles that get a Zoom license, and the order in which a school's quota is filled
-# (then by email, so the order is stable from one run to the next).
+# Roles that get a Zoom license, and their priority (with allocation = "priority", the order in
+# which quotas and seats are filled; otherwise it only breaks ties in a roster's own order).
 licensed_roles = ["admin", "teacher", "staff"]
 role_priority = ["admin", "teacher", "staff", "student"]
+
+# When the quotas of the schools with demand add up to more seats than the account can give:
+# "proportional" gives each school seats in proportion to its quota (largest remainder; every
+# school with demand gets one seat while seats last) and serves each school in its roster's
+# order (its priority column, else its rows' order); "priority" serves the whole account by
+# role priority first, then the rosters' order.
+allocation = "proportional"
 
 # People who already hold a license keep it ahead of newcomers of a higher priority; false fills
 # each quota strictly by priority (a new admin may then take a teacher's seat).
@@ -72,12 +72,11 @@ email_from_username = false
 # Large Meetings add-on per role: capacity 500 or 1000. Only licensed users get one.
 [addons]
 admin = 500
+
+# Role words of your rosters beyond the built-in ones (uk, ru, ar, fr, en), or overriding them:
+# a whole cell or its main word, e.g. "вчитель-логопед" = "teacher", "surveillant" = "student".
+[roles]
 """
-
-
-def normalize_email(value: str) -> str:
-    """Same normalization as the importers: trimmed, Unicode NFC, lower-cased."""
-    return unicodedata.normalize("NFC", value.strip()).lower()
 
 
 class Policy(BaseModel):
@@ -104,6 +103,8 @@ class Policy(BaseModel):
     revoke_share_min_count: int = Field(default=5, ge=0)
     email_from_username: bool = False
     addons: dict[str, int] = Field(default_factory=lambda: {"admin": 500})
+    allocation: Literal["proportional", "priority"] = "proportional"
+    roles: dict[str, str] = Field(default_factory=dict)  # roster word or phrase -> role
 
     @field_validator("licensed_roles", "role_priority")
     @classmethod
@@ -125,10 +126,22 @@ class Policy(BaseModel):
                 raise ValueError(f"capacity for {role!r} must be 500 or 1000, not {capacity}")
         return addons
 
+    @field_validator("roles")
+    @classmethod
+    def _role_words(cls, words: dict[str, str]) -> dict[str, str]:
+        for word, role in words.items():
+            if role not in ROLES:
+                raise ValueError(f"{word!r} = {role!r}: not a role (roles: {', '.join(ROLES)})")
+            if not any(ch.isalnum() for ch in word):
+                raise ValueError(f"{word!r}: a role word needs at least one letter")
+        return words
+
     @field_validator("protected_emails")
     @classmethod
-    def _normalize_protected(cls, emails: list[str]) -> list[str]:
-        return sorted({normalize_email(email) for email in emails if email.strip()})
+    def _sorted_protected(cls, emails: list[str]) -> list[str]:
+        # Compared with normalized emails: the policy file's loader (provision.store.policy_file)
+        # normalizes them with the importers' rule, which the pure core may not import.
+        return sorted({email for email in emails if email.strip()})
 
     @model_validator(mode="after")
     def _priority_covers_licensed(self) -> Policy:
@@ -159,8 +172,15 @@ class Policy(BaseModel):
         for name, table in tables:
             lines.append("")
             lines.append(f"[{name}]")
-            lines.extend(f"{key} = {_toml_value(value)}" for key, value in table.items())
+            lines.extend(f"{_toml_key(key)} = {_toml_value(value)}" for key, value in table.items())
         return "\n".join(lines) + "\n"
+
+
+def _toml_key(key: str) -> str:
+    # Bare keys are ASCII letters, digits, - and _ only: role words ("вчитель-логопед") are quoted.
+    if key and all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in key):
+        return key
+    return _toml_value(key)
 
 
 def _toml_value(value: Any) -> str:
@@ -249,43 +269,3 @@ def commented_toml(policy: Policy) -> str:
     if changed:
         out[0] = "# provision policy: every key is optional; lines marked '<- differs' are not the defaults."
     return "\n".join(out) + "\n"
-
-
-def _where(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "(top level)"
-
-
-def parse_policy(text: str, *, source: str = "policy") -> Policy:
-    """Parse TOML text into a Policy; errors name `source` and the key."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{source}: not valid TOML: {exc}") from exc
-    try:
-        return Policy.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            key = _where(error["loc"])
-            if error["type"] == "extra_forbidden":
-                close = difflib.get_close_matches(str(error["loc"][-1]), list(Policy.model_fields), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                problems.append(f"unknown key {key!r}{hint}")
-            else:
-                message = error["msg"].removeprefix("Value error, ")
-                problems.append(f"key {key!r}: {message}")
-        raise InputError(f"{source}: " + "; ".join(problems)) from None
-
-
-def load_policy(path: str | Path | None = None) -> Policy:
-    """The policy in `path`, or the default policy when no file is given."""
-    if path is None:
-        return parse_policy(DEFAULT_POLICY_TOML, source="default policy")
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{file}: policy file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{file}: cannot read the policy file: {exc}") from exc
-    return parse_policy(text, source=str(file))

@@ -17,8 +17,19 @@ from typing import Any, NamedTuple
 from provision.core.readings import SeatCount, count_seats
 from provision.errors import InputError
 
-LICENSED_TYPE = 2
+# Zoom's user types (the license), named once for the core. Plain ints, because the pure core
+# may not import zoom_client; tests/provision/test_user_types.py pins them to zoom_client.UserType,
+# which every layer above the core uses.
 BASIC_TYPE = 1
+LICENSED_TYPE = 2
+UNASSIGNED_TYPE = 4  # "Unassigned without Meetings Basic": no seat, outside the Basic-user cap
+NONE_TYPE = 99  # only users created with ssoCreate
+TYPE_NAMES = {
+    BASIC_TYPE: "Basic",
+    LICENSED_TYPE: "Licensed",
+    UNASSIGNED_TYPE: "Unassigned",
+    NONE_TYPE: "None",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +38,7 @@ class School:
     name: str = ""
     seats: int = 0  # the school's quota of licenses
     zoom_group_id: str | None = None
+    region: str = ""
 
 
 class Member(NamedTuple):
@@ -37,6 +49,8 @@ class Member(NamedTuple):
     is_primary: bool = True
     active: bool = True
     left_at: datetime | None = None
+    priority: int | None = None  # the roster's priority column (lower is served first)
+    position: int | None = None  # the row's place in the school's roster file (0 first)
 
 
 class DesiredPerson(NamedTuple):

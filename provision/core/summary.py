@@ -34,6 +34,7 @@ class SchoolFigures:
     """One school in a plan: its quota, licenses before and after, and its changes by kind."""
 
     name: str = ""
+    region: str = ""
     quota: int = 0
     licensed_before: int = 0
     licensed_after: int = 0
@@ -45,8 +46,11 @@ class SchoolFigures:
         return sum(self.actions.get(kind, 0) for kind in kinds)
 
     def to_data(self) -> dict[str, Any]:
+        # The region only when known: a plan file written before regions reads and writes the same.
+        region = {"region": self.region} if self.region else {}
         return {
             "name": self.name,
+            **region,
             "quota": self.quota,
             "licensed_before": self.licensed_before,
             "licensed_after": self.licensed_after,
@@ -59,12 +63,78 @@ class SchoolFigures:
     def from_data(cls, data: Mapping[str, Any]) -> SchoolFigures:
         return cls(
             name=str(data.get("name") or ""),
+            region=str(data.get("region") or ""),
             quota=_int(data, "quota"),
             licensed_before=_int(data, "licensed_before"),
             licensed_after=_int(data, "licensed_after"),
             waiting=_int(data, "waiting"),
             grace=_int(data, "grace"),
             actions=_counts(data),
+        )
+
+
+@dataclass
+class RegionFigures(SchoolFigures):
+    """A region in a plan: its schools' figures added up (the first screen at ministry scale)."""
+
+    schools: int = 0
+
+    def add(self, school: SchoolFigures) -> None:
+        self.schools += 1
+        self.quota += school.quota
+        self.licensed_before += school.licensed_before
+        self.licensed_after += school.licensed_after
+        self.waiting += school.waiting
+        self.grace += school.grace
+        for kind, n in school.actions.items():
+            self.actions[kind] = self.actions.get(kind, 0) + n
+
+    def to_data(self) -> dict[str, Any]:
+        return {"schools": self.schools, **super().to_data()}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> RegionFigures:
+        figures = SchoolFigures.from_data(data)
+        return cls(**{**figures.__dict__, "schools": _int(data, "schools")})
+
+
+@dataclass(frozen=True)
+class ShortageFigures:
+    """The quotas of the schools with demand exceed the seats the account can give them."""
+
+    schools: int  # schools with someone entitled to a seat
+    demand: int  # people entitled to a seat there
+    quotas: int  # seats their quotas allow (each capped by its school's demand)
+    seats: int  # seats that can go to them (held by them now plus the free ones)
+    allocation: str  # the policy's rule: "proportional" or "priority"
+    schools_served: int  # schools holding at least one seat after the plan
+
+    @property
+    def shortfall(self) -> int:
+        return self.quotas - self.seats
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "schools": self.schools,
+            "demand": self.demand,
+            "quotas": self.quotas,
+            "seats": self.seats,
+            "shortfall": self.shortfall,
+            "allocation": self.allocation,
+            "schools_served": self.schools_served,
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any] | None) -> ShortageFigures | None:
+        if not data:
+            return None
+        return cls(
+            schools=_int(data, "schools"),
+            demand=_int(data, "demand"),
+            quotas=_int(data, "quotas"),
+            seats=_int(data, "seats"),
+            allocation=str(data.get("allocation") or "proportional"),
+            schools_served=_int(data, "schools_served"),
         )
 
 
@@ -133,6 +203,8 @@ class PlanSummary:
     scope: str | None = None  # the school the plan was narrowed to, if any
     policy: Policy | None = None  # the policy it was made under (set by make_plan)
     forced: bool = False  # made with --force (above the safety thresholds)
+    shortage: ShortageFigures | None = None  # None: every school with demand gets its quota
+    regions: dict[str, RegionFigures] = field(default_factory=dict)
 
     def for_school(self, code: str) -> PlanSummary:
         return PlanSummary(
@@ -141,6 +213,8 @@ class PlanSummary:
             scope=self.scope,
             policy=self.policy,
             forced=self.forced,
+            shortage=self.shortage,
+            regions=self.regions,
         )
 
     def to_data(self) -> dict[str, Any]:
@@ -150,6 +224,11 @@ class PlanSummary:
             "managed_without_roster": list(self.managed_without_roster),
             "scope": self.scope,
         }
+        # Written when there is something to say, so older plan files round-trip unchanged.
+        if self.shortage is not None:
+            data["shortage"] = self.shortage.to_data()
+        if self.regions:
+            data["regions"] = {name: figures.to_data() for name, figures in self.regions.items()}
         if self.policy is not None:
             data["policy"] = self.policy.to_data()
             data["forced"] = self.forced
@@ -173,4 +252,6 @@ class PlanSummary:
             scope=data.get("scope"),
             policy=policy,
             forced=bool(data.get("forced", False)),
+            shortage=ShortageFigures.from_data(data.get("shortage")),
+            regions={name: RegionFigures.from_data(row) for name, row in (data.get("regions") or {}).items()},
         )

@@ -12,7 +12,6 @@ commands (`provision --sandbox --db sqlite:///demo.db ...`) can go on from where
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -23,16 +22,18 @@ from typing import Any
 from sqlalchemy import Engine
 
 from importers import ImportReport, import_roster, import_schools, write_rejects_xlsx
-from models import init_db, make_engine, session_scope
+from models import open_database, session_scope
 from provision.core.plan import Plan
-from provision.core.policy import DEFAULT_POLICY_TOML, Policy, parse_policy
+from provision.core.policy import DEFAULT_POLICY_TOML, Policy
 from provision.demo.data import SCHOOLS, DemoFiles, write_sample
 from provision.reports.export import export_audit_xlsx
 from provision.run.apply import ApplyResult
 from provision.run.apply_session import apply_session
 from provision.run.observe import sync
 from provision.run.reconcile import ReconcileResult, reconcile
+from provision.store.policy_file import parse_policy
 from zoom_client import AsyncZoomClient
+from zoom_client.settings import credentials_in_env
 
 DATABASE = "demo.db"
 WORKBOOK = "demo-audit.xlsx"
@@ -45,7 +46,6 @@ DEMO_SEATS = 60
 DEMO_LARGE_MEETING = {500: 5, 1000: 0}
 # Leavers are downgraded at once in the demo (the default waits 14 days).
 DEMO_POLICY_TOML = DEFAULT_POLICY_TOML.replace("grace_days = 14", "grace_days = 0")
-_CREDENTIALS = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")
 
 
 @dataclass
@@ -96,9 +96,7 @@ def demo_policy() -> Policy:
 def _fresh_database(path: Path) -> Engine:
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    engine = make_engine(f"sqlite:///{path}")
-    init_db(engine)
-    return engine
+    return open_database(f"sqlite:///{path}")
 
 
 def _import_lines(report: ImportReport) -> list[str]:
@@ -322,7 +320,8 @@ def run_demo(directory: str | Path = ".", *, say: Say | None = None, actor: str 
     steps: list[DemoStep] = []
 
     zoom = "the built-in Zoom sandbox (in this process, no network)"
-    if any(os.environ.get(name) for name in _CREDENTIALS):
+    real_credentials = credentials_in_env()
+    if real_credentials:
         zoom += "; ZOOM_* credentials are set but the demo never touches a real account"
     intro = DemoStep(
         "setup",
@@ -332,7 +331,7 @@ def run_demo(directory: str | Path = ".", *, say: Say | None = None, actor: str 
             f"database: {target / DATABASE} (SQLite, recreated)",
             "policy: the default, except grace_days = 0 so leavers are downgraded at once",
         ],
-        {"seats": DEMO_SEATS, "real_credentials_ignored": any(os.environ.get(n) for n in _CREDENTIALS)},
+        {"seats": DEMO_SEATS, "real_credentials_ignored": real_credentials},
     )
     steps.append(intro)
     tell(intro)

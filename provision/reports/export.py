@@ -27,6 +27,7 @@ from openpyxl.chart import BarChart, Reference
 from sqlalchemy import and_, case, or_, select, true
 from sqlalchemy.orm import Session
 
+from importers.cells import csv_safe
 from models import (
     AuditEvent,
     DriftReport,
@@ -39,7 +40,8 @@ from models import (
 )
 from provision.errors import InputError
 from provision.reports import queries
-from provision.reports.xlsx import Column, TableWriter, csv_safe, excel_datetime
+from provision.reports.xlsx import Column, TableWriter, excel_datetime
+from zoom_client import UserType
 
 STREAM_BATCH = 1000
 SHEETS = ("Summary", "Licenses", "Changes", "Drift", "Import issues")
@@ -191,7 +193,7 @@ def _licensed_reason(
 def license_rows(session: Session, *, school: str | None = None) -> Iterator[tuple[Any, ...]]:
     """Every person holding a license or an invitation (from the last snapshot), then the waiting."""
     holds = or_(
-        and_(ZoomUserSnapshot.type == queries.LICENSED_TYPE, ZoomUserSnapshot.status == "active"),
+        and_(ZoomUserSnapshot.type == UserType.LICENSED, ZoomUserSnapshot.status == "active"),
         ZoomUserSnapshot.status == "pending",
     )
     stmt = (
@@ -256,7 +258,12 @@ def _waiting_rows(session: Session, *, school: str | None) -> Iterator[tuple[Any
             select(Institution.code, Institution.name, Institution.region)
         )
     }
-    entries = sorted(waiting.entries, key=lambda w: (w.institution_code or "\uffff", w.email))
+    # The whole account's sheet lists each person once, where they count; a school's workbook also
+    # lists its people who count at another school (their entry says where).
+    entries = sorted(
+        (w for w in waiting.entries if school is not None or w.counted_at is None),
+        key=lambda w: (w.institution_code or "\uffff", w.counted_at is not None, w.place or 0, w.email),
+    )
     for start in range(0, len(entries), 500):
         chunk = entries[start : start + 500]
         names = {

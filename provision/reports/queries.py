@@ -36,8 +36,9 @@ from models import (
 )
 from provision.core.plan import Waiting
 from provision.errors import InputError
+from provision.reports.lookup import Match, people_named, rejected_rows
+from zoom_client import UserType
 
-LICENSED_TYPE = 2
 NO_PLAN = "no plan yet"
 SUGGESTIONS = 5
 
@@ -53,7 +54,7 @@ def license_state(snapshot_type: int | None, status: str | None, *, on_zoom: boo
         return INACTIVE
     if status == "pending":
         return PENDING
-    return LICENSED if snapshot_type == LICENSED_TYPE else BASIC
+    return LICENSED if snapshot_type == UserType.LICENSED else BASIC
 
 
 def addons_label(large_meeting: bool | None, capacity: int | None) -> str | None:
@@ -90,8 +91,11 @@ class WaitingList:
         return {entry.email: entry for entry in self.entries}
 
     def count_by_school(self) -> dict[str | None, int]:
+        """Waiting people per school where they count (not where they are only also listed)."""
         counts: dict[str | None, int] = {}
         for entry in self.entries:
+            if entry.counted_at is not None:
+                continue
             counts[entry.institution_code] = counts.get(entry.institution_code, 0) + 1
         return counts
 
@@ -165,7 +169,7 @@ def _utilization(licensed: int, quota: int) -> float | None:
 def _school_counts_stmt(region: str | None = None) -> Any:
     """Per institution: active members, and the primary members' Licensed and pending counts."""
     licensed = case(
-        (and_(ZoomUserSnapshot.type == LICENSED_TYPE, ZoomUserSnapshot.status == "active"), 1), else_=0
+        (and_(ZoomUserSnapshot.type == UserType.LICENSED, ZoomUserSnapshot.status == "active"), 1), else_=0
     )
     pending = case((ZoomUserSnapshot.status == "pending", 1), else_=0)
     counted = Membership.is_primary == true()
@@ -209,7 +213,7 @@ def _account(session: Session) -> dict[str, Any] | None:
 
 def schools(session: Session, *, region: str | None = None) -> SchoolsReport:
     """Every school (or those of one region) with quota, licensed, pending, waiting, utilization."""
-    wanted = _region(session, region) if region is not None else None
+    wanted = region_name(session, region) if region is not None else None
     counts = _school_counts_stmt(wanted).subquery()
     stmt = (
         select(
@@ -255,7 +259,7 @@ def schools(session: Session, *, region: str | None = None) -> SchoolsReport:
     )
 
 
-def _region(session: Session, region: str) -> str:
+def region_name(session: Session, region: str) -> str:
     """The stored spelling of a region, matched without case; InputError with the closest ones."""
     # SQLite's lower() knows only ASCII ("Київ"): match the few distinct regions in Python.
     names = session.execute(select(Institution.region).distinct()).scalars()
@@ -320,7 +324,7 @@ class SchoolReport:
         }
 
 
-def _find_institution(session: Session, code: str) -> Institution:
+def find_institution(session: Session, code: str) -> Institution:
     wanted = code.strip()
     found = session.execute(select(Institution).where(Institution.code == wanted)).scalar_one_or_none()
     if found is None:  # codes are short identifiers: "a0421" for "A0421" is not a typo worth an error
@@ -348,7 +352,7 @@ def _unknown(what: str, value: str, matches: Sequence[str]) -> str:
 
 def school(session: Session, code: str) -> SchoolReport:
     """Every member of one school with role, license state, add-ons, why waiting, last login."""
-    inst = _find_institution(session, code)
+    inst = find_institution(session, code)
     waiting = latest_waiting(session, school=inst.code)
     reasons = waiting.by_email()
     stmt = (
@@ -426,15 +430,70 @@ class PersonReport:
     memberships: list[dict[str, Any]]
     snapshot: dict[str, Any] | None  # the last Zoom snapshot row
     license: str
-    waiting: dict[str, Any] | None
+    waiting: dict[str, Any] | None  # where they count
     plan: PlanInfo | None
     history: list[dict[str, Any]] = field(default_factory=list)
     note: str | None = None
+    answer: str = ""  # in words: "Licensed", "invitation sent on 2026-11-30, not accepted yet", …
+    waiting_at: list[dict[str, Any]] = field(default_factory=list)  # every school's entry
+    rejected: list[dict[str, Any]] = field(default_factory=list)  # roster rows rejected at import
 
     def to_data(self) -> dict[str, Any]:
         data = asdict(self)
         data["plan"] = asdict(self.plan) if self.plan else None
         return data
+
+
+@dataclass(frozen=True)
+class MatchesReport:
+    """Several people (or none but rejected rows) answer to the name asked for."""
+
+    query: str
+    matches: list[Match]
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "matches": [asdict(m) for m in self.matches],
+            "rejected": self.rejected,
+        }
+
+
+def find_person(session: Session, query: str) -> PersonReport | MatchesReport:
+    """By email (anything with an @), else by name in any script; one match is the full report."""
+    if "@" in query:
+        return person(session, query)
+    found = people_named(session, query)
+    if len(found) == 1:
+        return person(session, found[0].email)
+    rejected = [asdict(r) for r in rejected_rows(session, name=query)]
+    if found or rejected:
+        return MatchesReport(query=query.strip(), matches=found, rejected=rejected)
+    raise InputError(
+        f"nobody named {query.strip()!r} on any roster or in the rows an import rejected "
+        "(names are matched word by word, in any order; an email finds anyone on Zoom too)"
+    )
+
+
+def answer_in_words(
+    state: str, invited_on: datetime | None, waiting: Waiting | None, *, on_roster: bool
+) -> str:
+    """What the person holds, as said on the phone, and why they wait when they do."""
+    words = {
+        LICENSED: "Licensed",
+        BASIC: "Basic (no license)",
+        INACTIVE: "Deactivated in Zoom (no license)",
+        NOT_ON_ZOOM: "not on Zoom yet" if on_roster else "not on Zoom",
+    }
+    if state == PENDING:
+        when = f" on {invited_on:%Y-%m-%d}" if invited_on else ""
+        said = f"invitation sent{when}, not accepted yet"
+    else:
+        said = words.get(state, state)
+    if waiting is not None:
+        return f"{said}; {waiting.reason}"
+    return said
 
 
 _EVENT_FIELDS = (
@@ -491,11 +550,12 @@ def person(session: Session, email: str) -> PersonReport:
         .scalars()
         .all()
     )
-    if found is None and snap is None and not events:
-        matches = difflib.get_close_matches(
+    rejected = [asdict(r) for r in rejected_rows(session, email=wanted)]
+    if found is None and snap is None and not events and not rejected:
+        close = difflib.get_close_matches(
             wanted, _email_candidates(session, wanted), n=SUGGESTIONS, cutoff=0.6
         )
-        raise InputError(_unknown("person", wanted, matches))
+        raise InputError(_unknown("person", wanted, close))
     memberships: list[dict[str, Any]] = []
     if found is not None:
         rows = session.execute(
@@ -517,10 +577,12 @@ def person(session: Session, email: str) -> PersonReport:
             for m, code, name in rows
         ]
     waiting = latest_waiting(session, email=wanted)
-    entry = waiting.entries[0] if waiting.entries else None
+    entry = next((w for w in waiting.entries if w.counted_at is None), None)
     state = license_state(
         snap.type if snap else None, snap.status if snap else None, on_zoom=snap is not None
     )
+    invited = [e.at for e in events if e.action == "create" and e.result == "succeeded"]
+    invited_on = invited[-1] if invited else (snap.user_created_at if snap else None)
     return PersonReport(
         email=wanted,
         person=_person_data(found),
@@ -531,6 +593,9 @@ def person(session: Session, email: str) -> PersonReport:
         plan=waiting.plan,
         history=[{name: getattr(event, name) for name in _EVENT_FIELDS} for event in events],
         note=None if waiting.known else f"waiting: {NO_PLAN} (run `provision plan`)",
+        answer=answer_in_words(state, invited_on, entry, on_roster=bool(memberships)),
+        waiting_at=[w.to_data() for w in waiting.entries],
+        rejected=rejected,
     )
 
 
@@ -590,4 +655,4 @@ def regions(rows: Iterable[SchoolRow]) -> list[dict[str, Any]]:
 
 def school_code(session: Session, code: str) -> str:
     """The stored code of a school (case forgiven), or InputError with the closest matches."""
-    return _find_institution(session, code).code
+    return find_institution(session, code).code

@@ -9,7 +9,7 @@ brackets print as they are.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from rich.console import Console
 from rich.table import Table
@@ -17,6 +17,8 @@ from rich.text import Text
 
 from provision.core.actions import SPECS
 from provision.core.plan import Action, ActionKind, Plan, Waiting
+from provision.core.summary import SchoolFigures
+from provision.errors import InputError
 
 # Marker and colour of each kind's lines: its entry in the action registry.
 MARKERS: dict[ActionKind, tuple[str, str]] = {kind: (spec.marker, spec.style) for kind, spec in SPECS.items()}
@@ -42,31 +44,84 @@ def action_line(action: Action) -> Text:
 def waiting_line(waiting: Waiting) -> Text:
     marker, style = WAITING_MARKER
     line = Text()
-    line.append(f"  {marker} {'waiting (' + waiting.role + ')':<22}", style=style)
+    label = f"waiting ({waiting.role})" if waiting.counted_at is None else f"also ({waiting.role})"
+    line.append(f"  {marker} {label:<22}", style=style)
     line.append(f" {waiting.email}")
     line.append(f"  {waiting.reason}", style="dim")
     return line
 
 
-def school_table(plan: Plan) -> Table:
+_COUNT_COLUMNS = ("Quota", "Now", "After", *COLUMNS, "!", "Grace")
+
+
+def _counts(row: SchoolFigures) -> list[str]:
+    """A school's (or a region's) figures in the order of _COUNT_COLUMNS."""
+    return [
+        f"{row.quota:,}",
+        f"{row.licensed_before:,}",
+        f"{row.licensed_after:,}",
+        *(f"{row.count(*kinds):,}" for kinds in COLUMNS.values()),
+        f"{row.waiting:,}",
+        f"{row.grace:,}",
+    ]
+
+
+def school_table(plan: Plan, codes: Collection[str] | None = None) -> Table:
     # Short headers: the table must fit 80 columns (what rich assumes when output is piped).
     table = Table(title="Plan per school", header_style="bold", caption=_TABLE_CAPTION)
     table.add_column("School", no_wrap=True)
     table.add_column("Name", max_width=28, no_wrap=True, overflow="ellipsis")
-    for column in ("Quota", "Now", "After", *COLUMNS, "!", "Grace"):
+    for column in _COUNT_COLUMNS:
         table.add_column(column, justify="right", no_wrap=True)
     for code, row in plan.summary.schools.items():
-        table.add_row(
-            Text(code),
-            Text(row.name),
-            str(row.quota),
-            str(row.licensed_before),
-            str(row.licensed_after),
-            *(str(row.count(*kinds)) for kinds in COLUMNS.values()),
-            str(row.waiting),
-            str(row.grace),
-        )
+        if codes is None or code in codes:
+            table.add_row(Text(code), Text(row.name), *_counts(row))
     return table
+
+
+def region_table(plan: Plan) -> Table:
+    """The plan per region: the first screen of a ministry-wide plan."""
+    table = Table(title="Plan per region", header_style="bold", caption=_TABLE_CAPTION)
+    table.add_column("Region", max_width=24, no_wrap=True, overflow="ellipsis")
+    table.add_column("Schools", justify="right", no_wrap=True)
+    for column in _COUNT_COLUMNS:
+        table.add_column(column, justify="right", no_wrap=True)
+    for region, row in plan.summary.regions.items():
+        table.add_row(Text(region), f"{row.schools:,}", *_counts(row))
+    return table
+
+
+def schools_in_region(plan: Plan, region: str) -> set[str]:
+    """The codes of the plan's schools in `region` (case forgiven); InputError naming the regions."""
+    by_region: dict[str, set[str]] = defaultdict(set)
+    for code, row in plan.summary.schools.items():
+        by_region[row.region].add(code)
+    wanted = region.strip().casefold()
+    for name, codes in by_region.items():
+        if name.casefold() == wanted:
+            return codes
+    known = ", ".join(sorted(name for name in by_region if name)) or "none"
+    raise InputError(f"unknown region {region!r} in this plan; regions: {known}")
+
+
+def shortage_text(plan: Plan) -> Text | None:
+    """The account cannot give every school its quota: said first, with the rule that shares."""
+    short = plan.summary.shortage
+    if short is None:
+        return None
+    text = Text("Seats are short: ", style="bold yellow")
+    text.append(
+        f"{short.demand:,} people are entitled at {short.schools:,} schools whose quotas allow "
+        f"{short.quotas:,} seats; the account can give {short.seats:,}, {short.shortfall:,} short.\n"
+    )
+    if short.allocation == "priority":
+        text.append('Seats go by role priority across the account (policy allocation = "priority").')
+    else:
+        text.append(
+            "Seats are shared in proportion to the quotas, one per school first (policy allocation = "
+            f'"proportional"): {short.schools_served:,} of {short.schools:,} schools get at least one.'
+        )
+    return text
 
 
 _TABLE_CAPTION = (
@@ -116,45 +171,51 @@ def _listing(console: Console, title: str, emails: Iterable[str], note: str) -> 
         console.print(Text(f"    ... and {len(emails) - LIST_LIMIT} more (--json lists all)", style="dim"))
 
 
-def print_plan(console: Console, plan: Plan, *, limit: int | None = None) -> None:
-    """The readable plan: summary per school, totals, then the diff school by school.
+def grace_lines(plan: Plan, codes: Collection[str] | None, limit: int | None) -> Text | None:
+    """Who keeps a license through their grace period, and the day it goes."""
+    shown = [g for g in plan.grace if codes is None or g.institution_code in codes]
+    if not shown:
+        return None
+    text = Text(f"In their grace period ({len(shown):,}): the license goes on the day shown", style="bold")
+    for g in shown[:limit]:
+        text.append(f"\n    {g.until.date().isoformat()}  {g.institution_code or '':<8} {g.email}")
+    if limit is not None and len(shown) > limit:
+        text.append(f"\n    ... and {len(shown) - limit:,} more (--details or --json lists all)", style="dim")
+    return text
 
-    `limit`: at most this many lines per school (the rest counted); None shows everything.
-    Each school's lines are printed as one Text: rich's cost is per print call.
+
+def print_plan(
+    console: Console,
+    plan: Plan,
+    *,
+    limit: int | None = None,
+    codes: Collection[str] | None = None,
+    lines: bool = True,
+    schools: bool = True,
+) -> None:
+    """The readable plan: the summary first (shortage, regions, schools, totals, grace), then the
+    changes school by school.
+
+    `codes`: only these schools' rows and lines (None: all). `lines`: print the changes at all.
+    `schools`: the per-school table. `limit`: at most this many lines per school (the rest
+    counted); None shows everything. Each school's lines are printed as one Text: rich's cost is
+    per print call.
     """
     snap = plan.snapshot_at.isoformat(timespec="seconds") if plan.snapshot_at else "never"
     console.print(Text(f"Zoom snapshot taken {snap}; plan {plan.fingerprint[:12]}", style="dim"))
-    if plan.summary.schools:
-        console.print(school_table(plan))
+    short = shortage_text(plan)
+    if short is not None:
+        console.print(short, soft_wrap=True)
+    if len(plan.summary.regions) > 1 and codes is None:
+        console.print(region_table(plan))
+    if schools and plan.summary.schools:
+        console.print(school_table(plan, codes))
     console.print(totals_text(plan))
-
-    actions: dict[str, list[Action]] = defaultdict(list)
-    waiting: dict[str, list[Waiting]] = defaultdict(list)
-    for action in plan.actions:
-        actions[action.institution_code or ""].append(action)
-    for item in plan.waiting:
-        waiting[item.institution_code or ""].append(item)
-    names = {code: row.name for code, row in plan.summary.schools.items()}
-    hidden = 0
-    for code in sorted(set(actions) | set(waiting)):
-        block = Text(f"\n{code or '(no school)'}", style="bold")
-        if names.get(code):
-            block.append(f"  {names[code]}", style="bold dim")
-        lines = [action_line(a) for a in actions.get(code, [])[: limit if limit is not None else None]]
-        room = None if limit is None else max(limit - len(lines), 0)
-        lines += [waiting_line(w) for w in waiting.get(code, [])[:room]]
-        for line in lines:
-            block.append("\n")
-            block.append_text(line)
-        more = len(actions.get(code, [])) + len(waiting.get(code, [])) - len(lines)
-        if more > 0:
-            hidden += more
-            block.append(f"\n  ... and {more} more in {code} (provision plan --school {code})", style="dim")
-        console.print(block, soft_wrap=True)  # one line per change, never wrapped
-    if hidden:
-        console.print(
-            Text(f"\n{hidden} lines not shown: --all shows every line, --json gives all.", style="dim")
-        )
+    grace = grace_lines(plan, codes, None if lines and limit is None else LIST_LIMIT)
+    if grace is not None:
+        console.print(grace, soft_wrap=True)
+    if lines:
+        _print_lines(console, plan, codes, limit)
 
     console.print()
     _listing(console, "Protected", plan.protected, "never touched")
@@ -172,3 +233,35 @@ def print_plan(console: Console, plan: Plan, *, limit: int | None = None) -> Non
     )
     if plan.is_empty:
         console.print(Text("No changes: Zoom matches the rosters and the policy.", style="green"))
+
+
+def _print_lines(console: Console, plan: Plan, codes: Collection[str] | None, limit: int | None) -> None:
+    actions: dict[str, list[Action]] = defaultdict(list)
+    waiting: dict[str, list[Waiting]] = defaultdict(list)
+    for action in plan.actions:
+        actions[action.institution_code or ""].append(action)
+    for item in plan.waiting:
+        waiting[item.institution_code or ""].append(item)
+    names = {code: row.name for code, row in plan.summary.schools.items()}
+    hidden = 0
+    for code in sorted(set(actions) | set(waiting)):
+        if codes is not None and code not in codes:
+            continue
+        block = Text(f"\n{code or '(no school)'}", style="bold")
+        if names.get(code):
+            block.append(f"  {names[code]}", style="bold dim")
+        lines = [action_line(a) for a in actions.get(code, [])[: limit if limit is not None else None]]
+        room = None if limit is None else max(limit - len(lines), 0)
+        lines += [waiting_line(w) for w in waiting.get(code, [])[:room]]
+        for line in lines:
+            block.append("\n")
+            block.append_text(line)
+        more = len(actions.get(code, [])) + len(waiting.get(code, [])) - len(lines)
+        if more > 0:
+            hidden += more
+            block.append(f"\n  ... and {more} more in {code} (provision plan --school {code})", style="dim")
+        console.print(block, soft_wrap=True)  # one line per change, never wrapped
+    if hidden:
+        console.print(
+            Text(f"\n{hidden} lines not shown: --details shows every line, --json gives all.", style="dim")
+        )

@@ -1,12 +1,10 @@
 """Spreadsheet cells we can hand to an auditor: typed, styled, and never evaluated as formulas.
 
-Excel (and LibreOffice) evaluate a cell typed in as `=HYPERLINK(...)`, `+1+1`, `-2+3` or
-`@SUM(...)`: an attacker who controls a roster name then controls a formula in the auditor's
-spreadsheet (OWASP "CSV injection"). In an xlsx file a cell written as a *string* is never
-evaluated, but openpyxl turns every str starting with "=" into a formula, so dangerous strings are
-written through a WriteOnlyCell forced to data_type "s" (an inline string) with the quotePrefix
-style, so that Excel also keeps it as text when someone edits the cell. In CSV there are no types:
-the dangerous cell gets the leading apostrophe OWASP recommends.
+Which text a spreadsheet would run as a formula is decided in one place, importers.cells. In an
+xlsx file a cell written as a *string* is never evaluated, but openpyxl turns every str starting
+with "=" into a formula, so dangerous strings are written through a WriteOnlyCell forced to
+data_type "s" (an inline string) with the quotePrefix style, so that Excel also keeps it as text
+when someone edits the cell.
 
 `TableWriter` streams one table into a write-only worksheet (openpyxl's write-only mode keeps one
 row in memory): bold header on a fill, frozen header row, autofilter, column widths fitted to a
@@ -29,9 +27,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-# The characters a spreadsheet reads as the start of a formula (OWASP), plus the full-width
-# forms some spreadsheet programs fold to them.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+from importers.cells import is_formula_like
+
 MAX_CELL_CHARS = 32_767  # Excel's limit for one cell
 DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
 PERCENT_FORMAT = "0.0%"
@@ -45,24 +42,11 @@ MIN_WIDTH, MAX_WIDTH = 6.0, 60.0
 Kind = Literal["text", "int", "float", "percent", "datetime", "bool", "auto"]
 
 
-def is_formula_like(text: str) -> bool:
-    """True when a spreadsheet could read `text` as a formula (leading blanks are skipped too)."""
-    stripped = text.lstrip(" \u00a0")
-    return bool(stripped) and (stripped.startswith(FORMULA_TRIGGERS) or text.startswith(FORMULA_TRIGGERS))
-
-
 def clean_text(value: Any) -> str:
     """A str that XML can carry and one cell can hold (control characters removed, cut at the limit)."""
     text = value if isinstance(value, str) else str(value)
     text = ILLEGAL_CHARACTERS_RE.sub("", text)
     return text[:MAX_CELL_CHARS]
-
-
-def csv_safe(value: Any) -> Any:
-    """The value for a CSV cell: a formula-like string gets the leading apostrophe (OWASP)."""
-    if isinstance(value, str) and is_formula_like(value):
-        return "'" + value
-    return value
 
 
 def excel_datetime(value: datetime | date) -> datetime:

@@ -17,21 +17,21 @@ one plan usage (Heavy), and one call per other probed scope.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from models.db import current_revision, display_url, head_revision, make_engine, normalize_url
-from provision.core.policy import load_policy
 from provision.core.readings import PendingReading, detect_pending_reading
 from provision.errors import ProvisionError
 from provision.run.zoom_access import open_zoom
 from provision.settings import AppSettings
+from provision.store.policy_file import load_policy
 from zoom_client import AsyncZoomClient, ZoomAPIError, ZoomError, ZoomSettings
 from zoom_client.models import User
 from zoom_client.ratelimit import RATES, Category
 from zoom_client.scopes import needed_scopes, operation_needing
+from zoom_client.settings import credentials_in_env
 
 PROBE_USER = "provision-doctor-probe-no-such-user"
 PROBE_GROUP = "provision-doctor-probe-no-such-group"
@@ -165,7 +165,7 @@ def _check_endpoints(report: DoctorReport, settings: AppSettings) -> bool:
     if settings.sandbox:
         report.add("zoom endpoints", True, f"the built-in sandbox (state {settings.sandbox_state.resolve()})")
         return True
-    if not any(os.environ.get(n) for n in ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")):
+    if not credentials_in_env():
         report.add(
             "zoom endpoints",
             False,

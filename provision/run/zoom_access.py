@@ -6,7 +6,6 @@ The sandbox keeps its state in a JSON file between commands, so that `provision 
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,8 +13,7 @@ from typing import Any
 from provision.errors import NotConfiguredError
 from provision.settings import AppSettings
 from zoom_client import AsyncZoomClient, ZoomSettings
-
-_CREDENTIALS = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")
+from zoom_client.settings import credentials_in_env
 
 # A small education account: enough for demos and CLI runs without any setup.
 DEFAULT_SANDBOX_SEATS = 1000
@@ -45,7 +43,7 @@ async def open_zoom(settings: AppSettings) -> AsyncIterator[AsyncZoomClient]:
             # Saved even after a failure: what the sandbox did is what Zoom would have done.
             sandbox.save(path)
         return
-    if not any(os.environ.get(name) for name in _CREDENTIALS):
+    if not credentials_in_env():
         raise NotConfiguredError(
             "no Zoom credentials: set ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET or use --sandbox"
         )

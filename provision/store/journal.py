@@ -176,6 +176,32 @@ def has_operations(engine: Engine, fingerprint: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Applied:
+    """A plan whose every operation succeeded: applying it again has nothing to do."""
+
+    fingerprint: str
+    operations: int
+    finished_at: datetime | None
+
+
+def applied(engine: Engine, fingerprint: str) -> Applied | None:
+    """The plan's journal when all of it succeeded; None if it never ran or something is left."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(_op.c.state, func.count(), func.max(_op.c.updated_at))
+            .where(_op.c.plan_fingerprint == fingerprint)
+            .group_by(_op.c.state)
+        ).all()
+    states = {state: (count, last) for state, count, last in rows}
+    if not states or set(states) != {SUCCEEDED}:
+        return None
+    count, last = states[SUCCEEDED]
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    return Applied(fingerprint, int(count), last)
+
+
+@dataclass(frozen=True)
 class Unfinished:
     fingerprint: str
     pending: int

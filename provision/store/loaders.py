@@ -16,8 +16,6 @@ from sqlalchemy.orm import Session
 from models import AccountSnapshot, AuditEvent, Institution, ManagedUser, Membership, Person, ZoomUserSnapshot
 from provision.core.actions import TYPE_SETTING
 from provision.core.state import (
-    BASIC_TYPE,
-    LICENSED_TYPE,
     AccountSeats,
     Desired,
     DesiredPerson,
@@ -27,6 +25,7 @@ from provision.core.state import (
     ZoomUser,
     unknown_school,
 )
+from zoom_client import UserType
 
 # tuple.__new__(NamedTupleClass, values) builds the NamedTuple in C, skipping its Python-level
 # __new__: with 100,000 rows per table that is most of the loading time. Values go in field order.
@@ -47,10 +46,18 @@ def load_desired(session: Session, *, school: str | None = None) -> Desired:
     primary institution, so a school's view needs them.
     """
     schools: dict[str, School] = {}
-    for code, name, seats, group_id in session.execute(
-        select(Institution.code, Institution.name, Institution.seats, Institution.zoom_group_id)
+    for code, name, seats, group_id, region in session.execute(
+        select(
+            Institution.code,
+            Institution.name,
+            Institution.seats,
+            Institution.zoom_group_id,
+            Institution.region,
+        )
     ):
-        schools[code] = School(code=code, name=name or "", seats=seats or 0, zoom_group_id=group_id or None)
+        schools[code] = School(
+            code=code, name=name or "", seats=seats or 0, zoom_group_id=group_id or None, region=region or ""
+        )
     if school is not None and school not in schools:
         raise unknown_school(school, sorted(schools))
 
@@ -64,6 +71,8 @@ def load_desired(session: Session, *, school: str | None = None) -> Desired:
             Membership.is_primary,
             Membership.active,
             Membership.left_at,
+            Membership.priority,
+            Membership.position,
         )
         .join(Membership, Membership.person_id == Person.id)
         .join(Institution, Institution.id == Membership.institution_id)
@@ -79,11 +88,20 @@ def load_desired(session: Session, *, school: str | None = None) -> Desired:
     # Core rows (not ORM entities): this is the hot path of a 100,000-person plan.
     members: dict[str, list[Member]] = {}
     names: dict[str, tuple[str, str]] = {}
-    for email, given, family, code, role, is_primary, active, left_at in (
+    for email, given, family, code, role, is_primary, active, left_at, priority, position in (
         session.connection().execute(stmt).all()
     ):
         member = new(
-            Member, (code, role, bool(is_primary), bool(active), _aware(left_at) if left_at else None)
+            Member,
+            (
+                code,
+                role,
+                bool(is_primary),
+                bool(active),
+                _aware(left_at) if left_at else None,
+                priority,
+                position,
+            ),
         )
         found = members.get(email)
         if found is None:
@@ -138,7 +156,7 @@ def load_observed(session: Session, *, logins: bool = True) -> Observed:
             (
                 row[0],
                 row[1] or None,
-                row[2] if row[2] is not None else BASIC_TYPE,
+                row[2] if row[2] is not None else UserType.BASIC,
                 row[3] or "active",
                 decoded,
                 bool(row[5]),
@@ -198,4 +216,4 @@ def load_licensed_by_us(session: Session) -> frozenset[str]:
     for email, after in session.connection().execute(stmt):
         if email and isinstance(after, Mapping) and after.get("type") is not None:
             last_type[email] = int(after["type"])
-    return frozenset(email for email, kind in last_type.items() if kind == LICENSED_TYPE)
+    return frozenset(email for email, kind in last_type.items() if kind == UserType.LICENSED)

@@ -60,11 +60,14 @@ def make_plan(
     force: bool = False,
     actor: str = "unknown",
     record: bool = True,
+    check: bool = True,
 ) -> Plan:
     """Compute the plan from the database, refuse it if unsafe, and keep it as a PlanRecord.
 
     Seats are always allocated over the whole account; `school` only narrows what is shown and
     applied. The record is keyed by fingerprint: planning the same inputs twice updates it.
+    check=False leaves the safety check to the caller (`provision plan` shows an unsafe plan
+    before refusing it).
     """
     # The rosters lock (shared) keeps an import from replacing a roster while it is read.
     with gc_paused(), operation_lock(session.get_bind(), ROSTERS, shared=True):
@@ -74,7 +77,8 @@ def make_plan(
         del desired, observed  # the plan no longer needs them: lower the peak before saving
         plan.summary.policy = policy
         plan.summary.forced = force
-        check_safety(plan, policy, force=force)
+        if check:
+            check_safety(plan, policy, force=force)
         if record:
             save_plan(session, plan, actor=actor)
     return plan

@@ -65,7 +65,7 @@ def test_plan_shows_markers_reasons_and_waiting(db: str) -> None:
     assert "+ license" in out
     assert "> create (licensed)" in out
     assert "! waiting (teacher)" in out
-    assert "waiting: school quota 2 of 2 in use" in out
+    assert "waiting: 1st in line at 0421 (quota 2 of 2 in use)" in out
     assert "stranger@x.ua" in out  # unmanaged: reported
 
 
@@ -148,13 +148,19 @@ def test_bad_policy_file_names_the_file_and_key(tmp_path: Path, monkeypatch: pyt
     assert f"{policy}: unknown key 'grace_dayz' (did you mean 'grace_days'?)" in err(result)
 
 
-def test_big_plans_show_a_few_lines_per_school_unless_all(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_big_plans_show_the_summary_first_and_lines_on_request(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("provision.cli.plan.BIG_PLAN_LINES", 1)
-    monkeypatch.setattr("provision.cli.plan.LINES_PER_SCHOOL", 2)
     short = run("--db", db, "plan")
-    # 5 actions and 1 waiting in 0421, 2 shown
-    assert "... and 4 more in 0421 (provision plan --school 0421)" in short.stdout
-    assert "waiting (teacher)" not in short.stdout
-    full = run("--db", db, "plan", "--all")
-    assert "... and" not in full.stdout
-    assert "! waiting (teacher)" in full.stdout
+    # 5 actions and 1 waiting in 0421: a big plan prints its totals and how to see the lines
+    assert "Account seats: 10 purchased" in short.stdout
+    assert "gone@x.ua" not in short.stdout
+    assert "Plan per school" not in short.stdout
+    assert "5 changes and 1 waiting: `provision plan --region R`" in " ".join(short.stdout.split())
+    for asked in (["--details"], ["--all"], ["--school", "0421"]):
+        full = run("--db", db, "plan", *asked)
+        assert "Plan per school" in full.stdout
+        assert "... and" not in full.stdout
+        assert "! waiting (teacher)" in full.stdout
+        assert "- unlicense" in full.stdout

@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from provision.cli import app
-from provision.core.policy import DEFAULT_POLICY_TOML, Policy, load_policy
+from provision.core.policy import DEFAULT_POLICY_TOML, Policy
+from provision.store.policy_file import load_policy
 from tests.cli.envelope import payload
 
 runner = CliRunner()

@@ -11,7 +11,8 @@ from sqlalchemy import Engine, func, select
 from importers import FileFormatError, import_roster
 from importers import readers as readers_module
 from importers.headers import find_header
-from importers.normalize import key, map_role
+from importers.normalize import key
+from importers.roles import map_role
 from models import ImportBatch, Membership, Person
 from models.db import session_scope
 from tests.importers.conftest import write_ods, write_xlsx, write_xlsx_with_formulas

@@ -179,3 +179,4 @@ def test_the_ministry_copy_holds_every_row(tmp_path: Path) -> None:
 
 def test_default_rejects_path_is_beside_the_input(tmp_path: Path) -> None:
     assert default_rejects_path(tmp_path / "roster 2026.xlsx") == tmp_path / "roster 2026.rejects.xlsx"
+

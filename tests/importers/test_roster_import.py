@@ -100,10 +100,16 @@ def test_every_reject_reason_names_file_sheet_row_column_and_nothing_is_committe
     report = _roster(schools, path)
     assert not report.committed
     assert report.rows_rejected == 6
+    role_detail = report.rejected[2].detail
+    # The unknown role lists the accepted words of its script and the policy key that adds it.
+    assert "teacher: teacher, instructor" in role_detail
+    assert "enseignant" in role_detail
+    assert "вчитель" not in role_detail
+    assert '[roles] table, e.g. "jardinier" = "teacher"' in role_detail
     assert report.rejected == [
         Rejected("bad.xlsx", "staff", 4, "Courriel", "bad email", "luc.martin@ecole"),
         Rejected("bad.xlsx", "staff", 5, "Nom", "missing name", ""),
-        Rejected("bad.xlsx", "staff", 6, "Fonction", "unknown role", "jardinier"),
+        Rejected("bad.xlsx", "staff", 6, "Fonction", "unknown role", "jardinier", role_detail),
         Rejected("bad.xlsx", "staff", 7, "Code établissement", "unknown school code", "RAB-99"),
         Rejected(
             "bad.xlsx",

@@ -56,8 +56,8 @@ def test_licenses_were_applied_up_to_the_seats_and_others_wait(demo: DemoResult)
     assert plan["counts"]["create"] > DEMO_SEATS  # more entitled people than seats
     licenses = load_workbook(demo.workbook, read_only=True)["Licenses"]
     reasons = [row[9] for row in licenses.iter_rows(min_row=2, values_only=True) if row[9]]
-    assert any("waiting: account seats" in str(r) for r in reasons)
-    assert any("waiting: school quota" in str(r) for r in reasons)
+    assert any("(account seats " in str(r) and " in line at " in str(r) for r in reasons)
+    assert any(" in line at " in str(r) and "(quota " in str(r) for r in reasons)
 
 
 def test_the_roster_with_errors_was_reported_then_its_valid_rows_imported(demo: DemoResult) -> None:

@@ -10,9 +10,10 @@ import pytest
 from provision.core.actions import Addon, Group
 from provision.core.diff import compute_plan
 from provision.core.plan import ActionKind, Plan
-from provision.core.policy import Policy, parse_policy
+from provision.core.policy import Policy
 from provision.core.state import AccountSeats, Desired, DesiredPerson, Member, Observed, School, ZoomUser
 from provision.errors import InputError, SeatLimitError, UnsafePlanError
+from provision.store.policy_file import parse_policy
 
 NOW = datetime(2026, 9, 20, 12, 0, tzinfo=UTC)
 SNAP = datetime(2026, 9, 20, 11, 0, tzinfo=UTC)
@@ -84,10 +85,10 @@ def test_school_quota_full_makes_the_rest_wait_with_the_reason() -> None:
     users = [zuser(p.email, 1) for p in people]
     plan = plan_of(desired(*people, schools={"0421": 3}), observed(*users))
     licensed = sorted(a.email for a in plan.actions if a.kind is ActionKind.LICENSE)
-    assert licensed == ["t00@x.ua", "t01@x.ua", "t02@x.ua"]  # stable key: email
-    assert [(w.email, w.reason) for w in plan.waiting] == [
-        ("t03@x.ua", "waiting: school quota 3 of 3 in use"),
-        ("t04@x.ua", "waiting: school quota 3 of 3 in use"),
+    assert licensed == ["t00@x.ua", "t01@x.ua", "t02@x.ua"]  # no roster order recorded: stable by email
+    assert [(w.email, w.reason, w.place) for w in plan.waiting] == [
+        ("t03@x.ua", "waiting: 1st in line at 0421 (quota 3 of 3 in use)", 1),
+        ("t04@x.ua", "waiting: 2nd in line at 0421 (quota 3 of 3 in use)", 2),
     ]
     assert plan.summary.schools["0421"].licensed_after == 3
 
@@ -120,7 +121,13 @@ def test_account_seats_full_waits_across_schools_and_reuses_freed_seats() -> Non
     assert kinds(plan, "gone@x.ua") == [ActionKind.UNLICENSE]
     granted = sorted(a.email for a in plan.actions if a.kind is ActionKind.LICENSE)
     assert granted == ["a@x.ua", "b@x.ua"]  # admin first, then by email
-    assert [(w.email, w.reason) for w in plan.waiting] == [("c@x.ua", "waiting: account seats 2 of 2 in use")]
+    assert [(w.email, w.reason) for w in plan.waiting] == [
+        (
+            "c@x.ua",
+            "waiting: 1st in line at 0002 "
+            "(account seats 2 of 2 in use, 0002 has its proportional share of 1)",
+        )
+    ]
     order = [a.kind for a in plan.actions]
     assert order.index(ActionKind.UNLICENSE) < order.index(ActionKind.LICENSE)
 
@@ -166,7 +173,8 @@ def test_revoke_deactivate_only_when_the_policy_says_so_and_addon_comes_off_firs
 def test_protected_users_are_listed_and_never_touched() -> None:
     d = desired(person("boss@x.ua", active=False, left_at=NOW - timedelta(days=90)), person("new@x.ua"))
     o = observed(zuser("boss@x.ua", 2), zuser("owner@x.ua", 2, role_id="0"), zuser("new@x.ua", 1))
-    plan = plan_of(d, o, Policy(protected_emails=["  BOSS@x.ua "], addons={}))
+    # The policy file's spelling, normalized as the roster's emails are
+    plan = plan_of(d, o, parse_policy('protected_emails = ["  BOSS@x.ua "]\n[addons]\n'))
     assert kinds(plan, "boss@x.ua") == []
     assert kinds(plan, "owner@x.ua") == []
     assert plan.protected == ["boss@x.ua", "owner@x.ua"]
@@ -201,9 +209,11 @@ def test_pending_invitation_gets_no_license_action() -> None:
         observed(zuser("inv@x.ua", 1, status="pending"), zuser("inv2@x.ua", 2, status="pending")),
     )
     assert plan.actions == []
-    assert [(w.email, w.reason) for w in plan.waiting] == [
-        ("inv@x.ua", "waiting: Zoom invitation not accepted yet")
-    ]
+    # The Basic invitee keeps a seat for when they accept (a PATCH of a pending user does nothing):
+    # the license follows then, and they never read a different reason before and after.
+    assert plan.waiting == []
+    without = plan_of(desired(person("inv2@x.ua")), observed(zuser("inv2@x.ua", 2, status="pending")))
+    assert plan.summary.totals.seats_free_after == without.summary.totals.seats_free_after - 1
 
 
 def test_addons_follow_the_role_only_for_licensed_people() -> None:
@@ -275,7 +285,7 @@ def test_keep_holders_vs_strict_priority_when_an_admin_arrives_at_a_full_school(
     assert kinds(strict, "t@x.ua") == [ActionKind.UNLICENSE]
     assert kinds(strict, "adm1@x.ua") == [ActionKind.LICENSE]
     assert strict.waiting[0].email == "t@x.ua"
-    assert strict.waiting[0].reason == "waiting: school quota 1 of 1 in use"
+    assert strict.waiting[0].reason == "waiting: 1st in line at 0421 (quota 1 of 1 in use)"
 
 
 def test_waiting_person_absent_from_zoom_is_created_basic() -> None:
@@ -318,7 +328,9 @@ def test_school_scope_keeps_account_wide_allocation() -> None:
     o = observed(zuser("a@x.ua", 1), zuser("b@x.ua", 1), purchased=1)
     plan = plan_of(desired(*people, schools={"0001": 5, "0002": 5}), o, school="0002")
     assert plan.actions == []  # the single seat goes to the admin of 0001
-    assert [w.reason for w in plan.waiting] == ["waiting: account seats 1 of 1 in use"]
+    assert [w.reason for w in plan.waiting] == [
+        "waiting: 1st in line at 0002 (account seats 1 of 1 in use, none left for a first seat at 0002)"
+    ]
     with pytest.raises(InputError, match="unknown school '0003'"):
         plan_of(desired(*people, schools={"0001": 5, "0002": 5}), o, school="0003")
 
@@ -376,7 +388,13 @@ def test_license_taken_by_hand_is_given_back_before_the_waiting_list() -> None:
     plan = plan_of(d, o)
     assert kinds(plan, "t@x.ua") == [ActionKind.LICENSE]
     assert kinds(plan, "a@x.ua") == []
-    assert [(w.email, w.reason) for w in plan.waiting] == [("a@x.ua", "waiting: account seats 1 of 1 in use")]
+    assert [(w.email, w.reason) for w in plan.waiting] == [
+        (
+            "a@x.ua",
+            "waiting: 1st in line at 0421 "
+            "(account seats 1 of 1 in use, 0421 has its proportional share of 1)",
+        )
+    ]
     # Strict priority ignores who held what: email order decides.
     strict = plan_of(d, o, Policy(keep_holders=False, addons={}))
     assert kinds(strict, "a@x.ua") == [ActionKind.LICENSE]

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from importers.cells import is_formula_like
 from models import session_scope
 from provision.errors import InputError
 from provision.reports import export
-from provision.reports.xlsx import is_formula_like
 from tests.provision.ops_data import INJECTION, PHONE, make_db, seed
 
 

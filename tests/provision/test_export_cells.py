@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from provision.reports.xlsx import Column, TableWriter, csv_safe, is_formula_like
+from importers.cells import csv_safe, is_formula_like
+from provision.reports.xlsx import Column, TableWriter
 
 DANGEROUS = [
     "=1+1",

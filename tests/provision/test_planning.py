@@ -140,7 +140,7 @@ def test_make_plan_records_it_and_a_changed_snapshot_makes_it_stale(engine: Engi
         (ActionKind.ADOPT, "a@x.ua"),
     ]
     assert [a.payload.type for a in plan.actions if a.kind is ActionKind.CREATE] == [2, 1]
-    assert plan.waiting[0].reason == "waiting: school quota 2 of 2 in use"
+    assert plan.waiting[0].reason == "waiting: 1st in line at 0421 (quota 2 of 2 in use)"
     with session_scope(engine) as s:
         record = s.execute(select(PlanRecord)).scalar_one()
         assert record.fingerprint == plan.fingerprint

@@ -6,15 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from provision.core.policy import (
-    DEFAULT_POLICY_TOML,
-    Policy,
-    commented_toml,
-    differences,
-    load_policy,
-    parse_policy,
-)
+from provision.core.policy import DEFAULT_POLICY_TOML, Policy, commented_toml, differences
 from provision.errors import InputError
+from provision.store.policy_file import load_policy, parse_policy
 
 
 def test_no_file_and_the_documented_defaults_are_the_same_policy() -> None:

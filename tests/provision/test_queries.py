@@ -155,6 +155,8 @@ def test_person_on_zoom_without_roster_and_person_waiting(engine) -> None:
         "institution_code": "0421",
         "role": "teacher",
         "reason": "waiting: school quota 2 of 2 in use",
+        "place": None,
+        "counted_at": None,
     }
 
 

@@ -255,4 +255,4 @@ def test_a_holder_downgraded_by_hand_whose_seat_went_to_another_says_so() -> Non
 
     [item] = drift.kinds[CHANGED_BY_HAND]
     assert item["email"] == "z@s.ua"
-    assert "now waiting: school quota" in item["detail"]
+    assert "now waiting: 1st in line at 0421 (quota 1 of 1 in use)" in item["detail"]

@@ -11,7 +11,7 @@ import pytest
 from zoom_client import AsyncZoomClient
 from zoom_client.errors import RateLimitError, ServerError, ZoomConnectionError, ZoomTimeoutError
 from zoom_client.sandbox import FaultConfig, Sandbox, SandboxConfig
-from zoom_client.sandbox.sandbox import DROP_AFTER
+from zoom_client.sandbox.wire import DROP_AFTER
 
 # autoCreate needs the email's domain to be one of the account's managed domains (as on Zoom).
 MANAGED = ["s.org", "school.org", "sub1.org"]

@@ -10,7 +10,8 @@ from __future__ import annotations
 from zoom_client.sandbox.clock import SandboxClock
 from zoom_client.sandbox.config import FaultConfig, SandboxConfig
 from zoom_client.sandbox.rules import OtherWriter, WriterEvent
-from zoom_client.sandbox.sandbox import LoggedRequest, Reply, Sandbox
+from zoom_client.sandbox.sandbox import LoggedRequest, Sandbox
+from zoom_client.sandbox.wire import Reply
 
 __all__ = [
     "FaultConfig",

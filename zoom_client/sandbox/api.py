@@ -16,7 +16,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from zoom_client.sandbox.errors import ZoomFail, invalid_field
-from zoom_client.sandbox.state import STATUSES, Account, iso
+from zoom_client.sandbox.ids import iso
+from zoom_client.sandbox.state import STATUSES, Account
 
 Payload = Any
 Result = tuple[int, Payload]
@@ -170,7 +171,8 @@ def create_user(call: Call) -> Result:
     utype = info.get("type")
     if not isinstance(utype, int) or isinstance(utype, bool):
         raise invalid_field("user_info.type", "Required.")
-    feature = info.get("feature") if isinstance(info.get("feature"), dict) else {}
+    given = info.get("feature")
+    feature: dict[str, Any] = given if isinstance(given, dict) else {}
     zoom_one = feature.get("zoom_one_type") or 0
     if not isinstance(zoom_one, int) or isinstance(zoom_one, bool) or zoom_one < 0:
         raise invalid_field("user_info.feature.zoom_one_type")

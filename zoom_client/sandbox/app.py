@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from zoom_client.sandbox.sandbox import API_PREFIX, OAUTH_PATH, TIMEOUT
-
-if TYPE_CHECKING:
-    from zoom_client.sandbox.sandbox import Sandbox
+from zoom_client.sandbox.wire import API_PREFIX, OAUTH_PATH, TIMEOUT, Processor
 
 METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
 _DROP_NOTE = "ASGI callable returned without completing response."
@@ -33,7 +30,7 @@ class _QuietDrops(logging.Filter):
 class _Endpoint:
     """A raw ASGI endpoint: it needs to send headers and then hang up, which Response can't."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: Processor) -> None:
         self.sandbox = sandbox
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -63,7 +60,7 @@ class _Endpoint:
         await send({"type": "http.response.body", "body": reply.body})
 
 
-def build_app(sandbox: Sandbox) -> Starlette:
+def build_app(sandbox: Processor) -> Starlette:
     logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
     endpoint = _Endpoint(sandbox)
     return Starlette(

@@ -1,19 +1,24 @@
 """Zoom's rate limits: per-category requests a second per account, and the daily create cap.
 
 Zoom counts per account and per category (Light, Medium, Heavy), not per endpoint
-(../shared/ZOOM_API.md §4). The sandbox counts in one-second windows of sandbox time.
+(../shared/ZOOM_API.md §4). The sandbox counts in one-second windows of sandbox time; which call
+falls in which category, and each category's figure, come from the client's table
+(zoom_client.ratelimit), so the two cannot disagree.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-#: requests a second per category, by tier
+from zoom_client.ratelimit import RATES, category_for
+
+#: requests a second per category, by tier: the client's table (one source for the figures the
+#: client paces at and the sandbox enforces). Per-minute categories (Resource-intensive) are not
+#: counted in per-second windows; the sandbox routes no such endpoint.
 QPS: dict[str, dict[str, int]] = {
-    "business_plus": {"Light": 80, "Medium": 60, "Heavy": 40},
-    "pro": {"Light": 30, "Medium": 20, "Heavy": 10},
+    tier: {category.value: int(rate) for category, rate in rates.items() if rate >= 1}
+    for tier, rates in RATES.items()
 }
 
 QPS_MESSAGE = "You have reached the maximum per-second rate limit for this API. Try again later."
@@ -22,42 +27,15 @@ DAILY_MESSAGE = (
     "details on when you can make another request."
 )
 
-_ID = r"[^/]+"
-_CATEGORIES: list[tuple[str, re.Pattern[str], str]] = [
-    (m, re.compile(f"^{p}$"), c)
-    for m, p, c in [
-        ("GET", "/users", "Medium"),
-        ("POST", "/users", "Light"),
-        ("GET", "/users/summary", "Medium"),
-        ("POST", "/users/features", "Medium"),
-        ("GET", "/users/email", "Light"),
-        ("*", f"/users/{_ID}/settings", "Medium"),
-        ("PUT", f"/users/{_ID}/status", "Light"),
-        ("*", f"/users/{_ID}", "Light"),
-        ("GET", "/groups", "Medium"),
-        ("POST", "/groups", "Light"),
-        ("*", f"/groups/{_ID}", "Light"),
-        ("GET", f"/groups/{_ID}/members", "Medium"),
-        ("POST", f"/groups/{_ID}/members", "Medium"),
-        ("PATCH", f"/groups/{_ID}/members/{_ID}", "Medium"),
-        ("DELETE", f"/groups/{_ID}/members/{_ID}", "Light"),
-        ("GET", f"/accounts/{_ID}/plans/usage", "Heavy"),
-        ("GET", f"/accounts/{_ID}/managed_domains", "Light"),
-        ("GET", "/accounts", "Medium"),
-        ("*", "/accounts", "Light"),
-        ("*", f"/accounts/{_ID}", "Light"),
-    ]
-]
-_SUB = re.compile(r"^/accounts/[^/]+(?=/(users|groups)(/|$))")
-
 
 def category(method: str, path: str) -> str:
     """Zoom's rate-limit label of a call; sub-account calls count like the call they prefix."""
-    path = _SUB.sub("", path)
-    for m, pattern, label in _CATEGORIES:
-        if (m == "*" or m == method) and pattern.match(path):
-            return label
-    return "Medium"
+    return category_for(method, path).value
+
+
+def qps(tier: str, label: str) -> int:
+    """Requests a second a category allows; unknown labels count as Medium (as the client does)."""
+    return QPS[tier].get(label, QPS[tier]["Medium"])
 
 
 @dataclass
@@ -79,7 +57,7 @@ class RateLimits:
         self._creates: tuple[str, int] = ("", 0)
 
     def check_qps(self, label: str, monotonic: float) -> Verdict:
-        limit = QPS[self.tier].get(label, QPS[self.tier]["Medium"])
+        limit = qps(self.tier, label)
         second = int(monotonic)
         start, used = self._window.get(label, (second, 0))
         if start != second:

@@ -25,28 +25,32 @@ from zoom_client.sandbox import api
 from zoom_client.sandbox.clock import SandboxClock
 from zoom_client.sandbox.config import FaultConfig, SandboxConfig
 from zoom_client.sandbox.errors import ZoomFail
-from zoom_client.sandbox.ratelimits import RateLimits, category
+from zoom_client.sandbox.ids import iso, new_id
+from zoom_client.sandbox.ratelimits import QPS_MESSAGE, RateLimits, category, qps
 from zoom_client.sandbox.rules import OtherWriter, WriterQueue, all_scopes, scope_refusal
-from zoom_client.sandbox.state import Account, iso, new_id
+from zoom_client.sandbox.state import Account
+from zoom_client.sandbox.transport import AsyncSandboxTransport, SandboxTransport
+from zoom_client.sandbox.wire import (
+    API_PREFIX,
+    CONNECT,
+    DROP_AFTER,
+    DROP_BEFORE,
+    FAULTS,
+    INPROCESS_BASE,
+    OAUTH_PATH,
+    TIMEOUT,
+    Reply,
+)
 from zoom_client.sandbox.writers import WritersMixin
+from zoom_client.settings import ZoomSettings
 
 if TYPE_CHECKING:
-    import httpx
+    from starlette.applications import Starlette
 
-    from zoom_client.settings import ZoomSettings
+    from zoom_client.sandbox.serve import LoopbackServer
 
-#: the base URL of an in-process sandbox (never resolved: the transports answer it)
-INPROCESS_BASE = "https://sandbox.zoom.invalid"
-API_PREFIX = "/v2"
-OAUTH_PATH = "/oauth/token"
 _SUB_PATH = re.compile(r"^/accounts/(?P<acct>[^/]+)(?P<rest>/(users|groups|plans|managed_domains)(/.*)?)$")
 _WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
-
-# Fault names a transport acts out (Reply.fault)
-CONNECT = "connect"  # nothing listens: connection refused (the sandbox has died)
-DROP_BEFORE = "drop_before_write"  # connection reset before the sandbox acted
-DROP_AFTER = "drop_after_write"  # the sandbox acted, then the connection was reset
-TIMEOUT = "timeout"  # the sandbox acted, the answer never came
 
 
 @dataclass(frozen=True)
@@ -58,15 +62,6 @@ class LoggedRequest:
     at: datetime
     fault: str | None = None
     query: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    fault: str | None = None
-    delay: float = 0.0
 
 
 class Sandbox(WritersMixin):
@@ -125,8 +120,6 @@ class Sandbox(WritersMixin):
     # ------------------------------------------------------------------ client wiring
     def settings(self, **overrides: Any) -> ZoomSettings:
         """ZoomSettings that reach this sandbox through :meth:`transport` / :meth:`async_transport`."""
-        from zoom_client.settings import ZoomSettings
-
         values: dict[str, Any] = {
             "account_id": self.config.account_id,
             "client_id": self.config.client_id,
@@ -138,28 +131,26 @@ class Sandbox(WritersMixin):
         values.update(overrides)
         return ZoomSettings(**values)
 
-    def transport(self) -> httpx.BaseTransport:
-        from zoom_client.sandbox.transport import SandboxTransport
-
+    def transport(self) -> SandboxTransport:
         return SandboxTransport(self)
 
-    def async_transport(self) -> httpx.AsyncBaseTransport:
-        from zoom_client.sandbox.transport import AsyncSandboxTransport
-
+    def async_transport(self) -> AsyncSandboxTransport:
         return AsyncSandboxTransport(self)
 
+    # The served sandbox needs the `sandbox` extra (Starlette, uvicorn): imported on first use
+    # so that the in-process sandbox (tests, the demo) works without it.
     @property
-    def asgi_app(self) -> Any:
-        app = getattr(self, "_asgi_app", None)
+    def asgi_app(self) -> Starlette:
+        app: Starlette | None = getattr(self, "_asgi_app", None)
         if app is None:
             from zoom_client.sandbox.app import build_app
 
             app = self._asgi_app = build_app(self)
         return app
 
-    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Any:
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> LoopbackServer:
         """Serve :attr:`asgi_app` with uvicorn in a background thread; a context manager whose
-        value has ``api_url``, ``oauth_url`` and ``settings()``."""
+        value has ``api_url``, ``oauth_url`` and ``settings()``. Needs the `sandbox` extra."""
         from zoom_client.sandbox.serve import LoopbackServer
 
         return LoopbackServer(self, host=host, port=port)
@@ -290,7 +281,7 @@ class Sandbox(WritersMixin):
     def _account_for(self, account_id: str | None) -> Account:
         if account_id in (None, "me", self.config.account_id):
             return self.account
-        sub = self.sub_accounts.get(account_id)  # type: ignore[arg-type]
+        sub = self.sub_accounts.get(account_id)
         if sub is None:
             raise KeyError(f"no sub-account {account_id!r} in this sandbox")
         return sub
@@ -361,7 +352,7 @@ class Sandbox(WritersMixin):
                 return Reply(502, {**base, "content-type": "text/html"}, html)
             return _json_reply(status, {"code": status, "message": "Internal Error. Try again later."}, base)
         if r_storm < faults.storm_429:
-            limit = str(_qps(self.config.tier, label))
+            limit = str(qps(self.config.tier, label))
             rl = {
                 "X-RateLimit-Category": label,
                 "X-RateLimit-Type": "QPS",
@@ -369,8 +360,7 @@ class Sandbox(WritersMixin):
                 "X-RateLimit-Remaining": "0",
                 "Retry-After": "1",
             }
-            msg = "You have reached the maximum per-second rate limit for this API. Try again later."
-            return _json_reply(429, {"code": 429, "message": msg}, {**base, **rl})
+            return _json_reply(429, {"code": 429, "message": QPS_MESSAGE}, {**base, **rl})
         if self.config.rate_limits:
             verdict = self._limits.check_qps(label, self.clock.monotonic())
             base.update(verdict.headers)
@@ -381,8 +371,8 @@ class Sandbox(WritersMixin):
             return _json_reply(fail.status, fail.body(), base)
         try:
             return self._route(method, path, query, body, base)
-        except ZoomFail as fail:
-            return _json_reply(fail.status, fail.body(), base)
+        except ZoomFail as refused:
+            return _json_reply(refused.status, refused.body(), base)
 
     def _route(
         self, method: str, path: str, query: dict[str, str], body: bytes, base: dict[str, str]
@@ -506,7 +496,7 @@ class Sandbox(WritersMixin):
         return float(latency)
 
     def _log(self, method: str, path: str, reply: Reply, label: str, query: dict[str, str]) -> None:
-        status = 0 if reply.fault in (CONNECT, DROP_BEFORE, DROP_AFTER, TIMEOUT) else reply.status
+        status = 0 if reply.fault in FAULTS else reply.status
         self.request_log.append(
             LoggedRequest(method, unquote(path), status, label, self.clock.now(), reply.fault, query)
         )
@@ -570,12 +560,6 @@ def _json_reply(status: int, payload: Any, headers: dict[str, str] | None = None
         {**(headers or {}), "content-type": "application/json;charset=UTF-8"},
         json.dumps(payload, separators=(",", ":")).encode(),
     )
-
-
-def _qps(tier: str, label: str) -> int:
-    from zoom_client.sandbox.ratelimits import QPS
-
-    return QPS[tier].get(label, QPS[tier]["Medium"])
 
 
 def _basic(header: str) -> tuple[str | None, str | None]:

@@ -6,19 +6,30 @@ from __future__ import annotations
 import threading
 import time
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import uvicorn
 
+from zoom_client.sandbox.wire import API_PREFIX, OAUTH_PATH, Processor
+from zoom_client.settings import ZoomSettings
+
 if TYPE_CHECKING:
-    from zoom_client.sandbox.sandbox import Sandbox
-    from zoom_client.settings import ZoomSettings
+    from starlette.applications import Starlette
+
+
+class Served(Processor, Protocol):
+    """What the server needs of a sandbox: its ASGI app and settings pointed at a URL."""
+
+    @property
+    def asgi_app(self) -> Starlette: ...
+
+    def settings(self, **overrides: Any) -> ZoomSettings: ...
 
 
 class LoopbackServer:
     """``with sb.serve() as server: server.api_url`` — uvicorn on a free port in a thread."""
 
-    def __init__(self, sandbox: Sandbox, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, sandbox: Served, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.sandbox = sandbox
         self.host = host
         self.port = port
@@ -40,11 +51,11 @@ class LoopbackServer:
 
     @property
     def api_url(self) -> str:
-        return self.base_url + "/v2"
+        return self.base_url + API_PREFIX
 
     @property
     def oauth_url(self) -> str:
-        return self.base_url + "/oauth/token"
+        return self.base_url + OAUTH_PATH
 
     def settings(self, **overrides: Any) -> ZoomSettings:
         return self.sandbox.settings(api_url=self.api_url, oauth_url=self.oauth_url, **overrides)

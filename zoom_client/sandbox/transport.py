@@ -11,14 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING
 
 import httpx
 
-from zoom_client.sandbox.sandbox import CONNECT, DROP_AFTER, DROP_BEFORE, TIMEOUT, Reply
-
-if TYPE_CHECKING:
-    from zoom_client.sandbox.sandbox import Sandbox
+from zoom_client.sandbox.wire import CONNECT, DROP_AFTER, DROP_BEFORE, TIMEOUT, Processor, Reply
 
 
 def _split(request: httpx.Request) -> tuple[str, str, dict[str, str]]:
@@ -41,7 +37,7 @@ def _finish(reply: Reply, request: httpx.Request) -> httpx.Response:
 class SandboxTransport(httpx.BaseTransport):
     """Blocking transport for ``ZoomClient`` / ``httpx.Client``; latency is slept for real."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: Processor) -> None:
         self.sandbox = sandbox
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -55,7 +51,7 @@ class SandboxTransport(httpx.BaseTransport):
 class AsyncSandboxTransport(httpx.AsyncBaseTransport):
     """Async transport for ``AsyncZoomClient`` / ``httpx.AsyncClient``."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: Processor) -> None:
         self.sandbox = sandbox
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
