@@ -244,6 +244,25 @@ SPECS: dict[ActionKind, KindSpec] = {
             drift=DriftKind.LICENSED_NOT_ENTITLED,
         ),
         KindSpec(
+            # Type 4 "Unassigned without Meetings Basic": no seat, and outside the 9,999 Basic-user
+            # cap that revoking to Basic meets at ministry scale (ZOOM_API §1.1, §11). By PATCH
+            # only: POST /users/features takes user_type 1, 2 and 99, not 4.
+            ActionKind.UNASSIGN,
+            SetType,
+            SetType(UNASSIGNED_TYPE),
+            _set_type,
+            marker="-",
+            style="red",
+            column="-",
+            bulk=False,
+            revokes=True,
+            revoke_policy="unassign",
+            sets_type=True,
+            snapshot=lambda p: {"type": p.type},
+            after=lambda p, before: {"type": p.type},
+            drift=DriftKind.LICENSED_NOT_ENTITLED,
+        ),
+        KindSpec(
             ActionKind.DEACTIVATE,
             NoPayload,
             NO_PAYLOAD,
