@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from provision.core.kinds import ActionKind, DriftKind
-from provision.core.state import BASIC_TYPE, LICENSED_TYPE
+from provision.core.state import BASIC_TYPE, LICENSED_TYPE, UNASSIGNED_TYPE
 
 # ---------------------------------------------------------------- payloads (frozen, hashable)
 # Their to_data is the JSON of plan files and the journal: keep it stable (older files are read
