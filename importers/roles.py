@@ -340,7 +340,7 @@ class RoleWords:
 
     def role(self, cell: str) -> str | None:
         """The role for a cell, or None (unknown or ambiguous)."""
-        return self.map(cell)  # type: ignore[no-any-return]
+        return self.map(cell)
 
     def unknown_detail(self, cell: str) -> str:
         """Why a cell has no role, the accepted words of its script, and how to add one."""

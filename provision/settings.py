@@ -42,6 +42,8 @@ class AppSettings(BaseSettings):
     # PROVISION_ACTOR, else user@host; `--actor` overrides both. Recorded on every change,
     # import, plan, reconcile and export.
     actor: str = Field(default_factory=default_actor)
+    # PROVISION_TIMEZONE: an IANA zone (Europe/Kyiv) for the local times beside UTC in exports.
+    timezone: str | None = None
     # PROVISION_LOG=debug: debug logs (never secrets) without --debug's tracebacks
     log: str = ""
 

@@ -50,3 +50,5 @@ class RejectedRow(SQLModel, table=True):
     # `provision person` answer "your row was rejected" instead of "unknown person".
     email: str | None = Field(default=None, index=True)
     name: str | None = None
+    # The school the row belongs to, when it names one we know (a multi-school roster's rows too).
+    institution_code: str | None = Field(default=None, index=True)

@@ -1,18 +1,25 @@
-"""CLI commands: `audit export FILE` (the auditors' workbook, or CSV tables)."""
+"""CLI commands: `audit export FILE` (the auditors' workbook, or one CSV file per sheet)."""
 
 from __future__ import annotations
 
+import shlex
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from models import session_scope
-from provision.cli._common import JsonOption, console, emit, open_records, run_context
+from provision import __version__
+from provision.cli._common import (
+    JsonOption,
+    account_label,
+    console,
+    database_label,
+    emit,
+    open_records,
+    run_context,
+)
 from provision.errors import InputError
-from provision.reports import export
-from provision.store.audit import record_export
 
 
 class Format(StrEnum):
@@ -23,10 +30,23 @@ class Format(StrEnum):
 audit_app = typer.Typer(help="The audit trail: export it for auditors.", no_args_is_help=True)
 
 
+def _command_line(ctx: typer.Context) -> str:
+    """The command as typed, with the database URL's password masked (it may carry one)."""
+    argv = list(ctx.find_root().meta.get("provision.argv", []))
+    for i, token in enumerate(argv):
+        if token == "--db" and i + 1 < len(argv):
+            argv[i + 1] = database_label(argv[i + 1])
+        elif token.startswith("--db="):
+            argv[i] = "--db=" + database_label(token[len("--db=") :])
+    return shlex.join(["provision", *argv])
+
+
 @audit_app.command("export")
 def export_command(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="The workbook to write (FILE.xlsx), or the CSV base name.")],
+    file: Annotated[
+        Path, typer.Argument(help="The workbook to write (FILE.xlsx), or FILE.csv for one CSV per sheet.")
+    ],
     since: Annotated[
         str | None, typer.Option("--since", help="Changes from this date (YYYY-MM-DD, UTC), inclusive.")
     ] = None,
@@ -35,33 +55,64 @@ def export_command(
     ] = None,
     school: Annotated[str | None, typer.Option("--school", help="Only this school's rows.")] = None,
     fmt: Annotated[
-        Format,
+        Format | None,
         typer.Option(
             "--format",
-            help="xlsx: one workbook with Summary, Licenses, Changes, Drift, Import issues. "
-            "csv: FILE-licenses.csv and FILE-changes.csv.",
+            help="xlsx: one workbook with Provenance, Summary, Licenses, Changes, Drift, Import issues. "
+            "csv: FILE-<sheet>.csv for each of them. Default: from FILE's suffix.",
         ),
-    ] = Format.XLSX,
+    ] = None,
+    delimiter: Annotated[
+        str, typer.Option("--delimiter", help="CSV delimiter: ';' for Ukrainian and French Excel.")
+    ] = ",",
     json_output: JsonOption = False,
 ) -> None:
-    """Every license, every change, the last reconcile and every rejected row, for auditors."""
+    """Every license, every change, the last reconcile and every rejected row, for auditors.
+
+    Times are UTC, and also local when PROVISION_TIMEZONE names a zone (e.g. Europe/Kyiv).
+    """
+    from models import session_scope
+    from provision.reports import export
+    from provision.reports.provenance import Provenance, time_zone
+    from provision.store.audit import record_export
+
+    chosen = export.export_format(file, fmt.value if fmt else None)
     lower = export.parse_bound(since, end=False, option="--since")
     upper = export.parse_bound(until, end=True, option="--until")
     if lower is not None and upper is not None and lower >= upper:
         raise InputError(f"--since {since} is not before --until {until}")
     settings = run_context(ctx).settings
+    provenance = Provenance(
+        command_line=_command_line(ctx),
+        filters={"since": since, "until": until, "format": chosen},
+        version=__version__,
+        database=database_label(settings.database_url),
+        account=account_label(settings),
+        operator=settings.actor,
+        tz=time_zone(settings.timezone),
+    )
     engine = open_records(settings)
     with session_scope(engine) as session:
-        if fmt is Format.CSV:
-            result = export.export_csv(session, file, since=lower, until=upper, school=school)
+        if chosen == "csv":
+            result = export.export_csv(
+                session,
+                file,
+                since=lower,
+                until=upper,
+                school=school,
+                delimiter=delimiter,
+                provenance=provenance,
+            )
         else:
-            result = export.export_audit_xlsx(session, file, since=lower, until=upper, school=school)
+            result = export.export_audit_xlsx(
+                session, file, since=lower, until=upper, school=school, provenance=provenance
+            )
     with session_scope(engine) as session:
         record_export(
             session,
             actor=settings.actor,
             files=[str(p) for p in result.paths],
-            filters={"since": since, "until": until, "school": school, "format": fmt.value},
+            filters={"since": since, "until": until, "school": school, "format": chosen},
             school=school,
         )
     if json_output:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -309,6 +309,14 @@ def compute_plan(
 
     standings: dict[str, Standing] = {}
     candidates: list[Candidate] = []
+    # Zoom refused these for good lately: sending the same request again would only be refused
+    # again, so they wait with that reason instead of taking a seat (provision.core.blocked).
+    retry_after = timedelta(days=policy.retry_blocked_days)
+    held_back = {
+        email: block.reason()
+        for email, block in observed.blocked.items()
+        if now - block.at < retry_after and email not in holding
+    }
     freed = 0  # seats this plan takes back outside the allocation (leavers, unlicensed roles)
     in_grace: list[Grace] = []
     licensed_before: Counter[str] = Counter()
@@ -338,6 +346,8 @@ def compute_plan(
             licensed_before[code] += 1
         is_protected = email in protected
         if st.kind == ENTITLED:
+            if email in held_back:
+                continue
             member = st.member
             rank = ranks.get(member.role, last_rank)
             priority = UNORDERED if member.priority is None else member.priority
@@ -405,8 +415,10 @@ def compute_plan(
             institution = desired.schools.get(code)
             gets = email in allocation.granted
             role_reason = f"on the roster of {code} as {member.role}"
-            if email in allocation.waiting:
+            if email in allocation.waiting or email in held_back:
                 counter["waiting"] += 1
+            if email in held_back:
+                continue
             if user is None:
                 build.add(
                     _CREATE,
@@ -545,7 +557,7 @@ def compute_plan(
         if listed is None or listed.kind == LEFT:
             unmanaged.append(email)
 
-    waiting = _waiting_list(desired, standings, allocation, protected)
+    waiting = _waiting_list(desired, standings, allocation, protected, held_back)
 
     actions = sort_actions(build.actions)
     summary = _summary(desired, observed, holding, allocation.school_used, licensed_before, build, actions)
@@ -580,12 +592,17 @@ def compute_plan(
 
 
 def _waiting_list(
-    desired: Desired, standings: dict[str, Standing], allocation: Allocation, protected: set[str]
+    desired: Desired,
+    standings: dict[str, Standing],
+    allocation: Allocation,
+    protected: set[str],
+    held_back: Mapping[str, str],
 ) -> list[Waiting]:
     """The waiting lines school by school, in order; a person on two rosters also has an entry at
-    the other school, naming the school where they count."""
+    the other school, naming the school where they count. People held back by a refusal Zoom
+    would repeat wait outside the line (no place), with that refusal as their reason."""
     waiting: list[Waiting] = []
-    for email, reason in allocation.waiting.items():
+    for email, reason in (*allocation.waiting.items(), *held_back.items()):
         if email in protected:
             continue
         member = standings[email].member

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from provision.core.blocked import Blocked
 from provision.core.readings import SeatCount, count_seats
 from provision.errors import InputError
 
@@ -128,6 +129,8 @@ class Observed:
     # Emails whose license our own last succeeded action set to Licensed: if Zoom now shows them
     # Basic, someone took it by hand, and they keep their place ahead of people still waiting.
     licensed_by_us: frozenset[str] = frozenset()
+    # The last permanent refusal per email (provision.core.blocked), read from the journal.
+    blocked: Mapping[str, Blocked] = field(default_factory=dict)
 
     def seat_count(self) -> SeatCount:
         """The managed pool's seats counted from the users listed (licensed active + pending)."""

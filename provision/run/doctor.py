@@ -326,7 +326,7 @@ async def _managed_domains(report: DoctorReport, client: AsyncZoomClient) -> Non
 
 def _rate_tier(report: DoctorReport, client: AsyncZoomClient) -> None:
     seen = {c.value: s.limit for c, s in client.limiter.stats.items() if s.limit is not None}
-    report.rate_limits_seen = seen  # type: ignore[assignment]
+    report.rate_limits_seen = seen
     tier = None
     for name, rates in RATES.items():
         if seen and all(rates.get(Category(c)) == float(v) for c, v in seen.items()):

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert
 from sqlmodel import Session
 
+from importers import normalize_email
 from models import AccountSnapshot, ZoomUserSnapshot
 from models.locks import ZOOM, operation_lock
 from provision.core.readings import SeatCount, count_seats
@@ -136,7 +137,7 @@ async def _list_users(client: AsyncZoomClient, progress: Progress) -> dict[str, 
     for status in (UserStatus.ACTIVE, UserStatus.INACTIVE, UserStatus.PENDING):
         async for page in client.users.list(status=status).iter_pages():
             for user in page.items:
-                email = user.email.strip().lower()
+                email = normalize_email(user.email)  # the roster's canonical form (IDN domains too)
                 if user.status is None:
                     user = user.model_copy(update={"status": status.value})
                 known = by_email.get(email)

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models import AuditEvent, DriftReport, ZoomUserSnapshot
 from models.locks import ZOOM, operation_lock
@@ -74,15 +74,15 @@ def load_audit_facts(session: Session) -> dict[str, dict[str, SetBy]]:
     """What our own succeeded actions last set, per email and field (the audit log, oldest first)."""
     stmt = (
         select(
-            AuditEvent.person_email,
-            AuditEvent.at,
-            AuditEvent.actor,
-            AuditEvent.action,
-            AuditEvent.institution_code,
-            AuditEvent.after,
+            col(AuditEvent.person_email),
+            col(AuditEvent.at),
+            col(AuditEvent.actor),
+            col(AuditEvent.action),
+            col(AuditEvent.institution_code),
+            col(AuditEvent.after),
         )
-        .where(AuditEvent.result == SUCCEEDED)
-        .order_by(AuditEvent.at, AuditEvent.id)  # type: ignore[arg-type]
+        .where(col(AuditEvent.result) == SUCCEEDED)
+        .order_by(col(AuditEvent.at), col(AuditEvent.id))
     )
     # Core rows, not ORM: one pass over what can be a row per action of a year of applies.
     return fold_audit(session.connection().execute(stmt))
@@ -90,10 +90,10 @@ def load_audit_facts(session: Session) -> dict[str, dict[str, SetBy]]:
 
 def load_created(session: Session) -> dict[str, datetime]:
     """When Zoom created each user (reclaim and stale-invitation ages)."""
-    stmt = select(ZoomUserSnapshot.email, ZoomUserSnapshot.user_created_at).where(
-        ZoomUserSnapshot.user_created_at.is_not(None)  # type: ignore[union-attr]
+    stmt = select(col(ZoomUserSnapshot.email), col(ZoomUserSnapshot.user_created_at)).where(
+        col(ZoomUserSnapshot.user_created_at).is_not(None)
     )
-    return {email: created for email, created in session.connection().execute(stmt)}
+    return {email: created for email, created in session.connection().execute(stmt) if created is not None}
 
 
 def check(session: Session, policy: Policy, *, now: datetime | None = None) -> Drift:
@@ -120,7 +120,7 @@ def store(session: Session, drift: Drift, *, actor: str) -> DriftReport:
 
 def latest_report(session: Session) -> DriftReport | None:
     return session.execute(
-        select(DriftReport).order_by(DriftReport.at.desc(), DriftReport.id.desc()).limit(1)  # type: ignore[attr-defined]
+        select(DriftReport).order_by(col(DriftReport.at).desc(), col(DriftReport.id).desc()).limit(1)
     ).scalar_one_or_none()
 
 

@@ -10,11 +10,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import String, cast, null, select
+from sqlalchemy import String, cast, func, null, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
-from models import AccountSnapshot, AuditEvent, Institution, ManagedUser, Membership, Person, ZoomUserSnapshot
+from models import (
+    AccountSnapshot,
+    AuditEvent,
+    Institution,
+    ManagedUser,
+    Membership,
+    Operation,
+    Person,
+    ZoomUserSnapshot,
+)
 from provision.core.actions import TYPE_SETTING
+from provision.core.blocked import Blocked, is_seat_wait
 from provision.core.state import (
     AccountSeats,
     Desired,
@@ -48,11 +59,11 @@ def load_desired(session: Session, *, school: str | None = None) -> Desired:
     schools: dict[str, School] = {}
     for code, name, seats, group_id, region in session.execute(
         select(
-            Institution.code,
-            Institution.name,
-            Institution.seats,
-            Institution.zoom_group_id,
-            Institution.region,
+            col(Institution.code),
+            col(Institution.name),
+            col(Institution.seats),
+            col(Institution.zoom_group_id),
+            col(Institution.region),
         )
     ):
         schools[code] = School(
@@ -63,27 +74,27 @@ def load_desired(session: Session, *, school: str | None = None) -> Desired:
 
     stmt = (
         select(
-            Person.email,
-            Person.given_name,
-            Person.family_name,
-            Institution.code,
-            Membership.role,
-            Membership.is_primary,
-            Membership.active,
-            Membership.left_at,
-            Membership.priority,
-            Membership.position,
+            col(Person.email),
+            col(Person.given_name),
+            col(Person.family_name),
+            col(Institution.code),
+            col(Membership.role),
+            col(Membership.is_primary),
+            col(Membership.active),
+            col(Membership.left_at),
+            col(Membership.priority),
+            col(Membership.position),
         )
-        .join(Membership, Membership.person_id == Person.id)
-        .join(Institution, Institution.id == Membership.institution_id)
+        .join(Membership, col(Membership.person_id) == col(Person.id))
+        .join(Institution, col(Institution.id) == col(Membership.institution_id))
     )
     if school is not None:
         in_school = (
-            select(Membership.person_id)
-            .join(Institution, Institution.id == Membership.institution_id)
-            .where(Institution.code == school)
+            select(col(Membership.person_id))
+            .join(Institution, col(Institution.id) == col(Membership.institution_id))
+            .where(col(Institution.code) == school)
         )
-        stmt = stmt.where(Person.id.in_(in_school))  # type: ignore[union-attr]
+        stmt = stmt.where(col(Person.id).in_(in_school))
 
     # Core rows (not ORM entities): this is the hot path of a 100,000-person plan.
     members: dict[str, list[Member]] = {}
@@ -129,16 +140,16 @@ def load_observed(session: Session, *, logins: bool = True) -> Observed:
     # account snapshot's time stands for the sync.
     role_col = getattr(ZoomUserSnapshot, "role_id", None)
     columns: list[Any] = [
-        ZoomUserSnapshot.email,
-        ZoomUserSnapshot.zoom_id,
-        ZoomUserSnapshot.type,
-        ZoomUserSnapshot.status,
-        cast(ZoomUserSnapshot.group_ids, String),
-        ZoomUserSnapshot.large_meeting,
-        ZoomUserSnapshot.large_meeting_capacity,
-        ZoomUserSnapshot.first_name,
-        ZoomUserSnapshot.last_name,
-        ZoomUserSnapshot.last_login_time if logins else null(),
+        col(ZoomUserSnapshot.email),
+        col(ZoomUserSnapshot.zoom_id),
+        col(ZoomUserSnapshot.type),
+        col(ZoomUserSnapshot.status),
+        cast(col(ZoomUserSnapshot.group_ids), String),
+        col(ZoomUserSnapshot.large_meeting),
+        col(ZoomUserSnapshot.large_meeting_capacity),
+        col(ZoomUserSnapshot.first_name),
+        col(ZoomUserSnapshot.last_name),
+        col(ZoomUserSnapshot.last_login_time) if logins else null(),
     ]
     if role_col is not None:
         columns.append(role_col)
@@ -172,16 +183,16 @@ def load_observed(session: Session, *, logins: bool = True) -> Observed:
     account = None
     latest = session.execute(
         select(
-            AccountSnapshot.seats_purchased,
-            AccountSnapshot.seats_used,
-            AccountSnapshot.seats_pending,
-            AccountSnapshot.observed_at,
-            AccountSnapshot.addons,
-            AccountSnapshot.pools,
-            AccountSnapshot.seat_pool,
-            AccountSnapshot.pending_reading,
+            col(AccountSnapshot.seats_purchased),
+            col(AccountSnapshot.seats_used),
+            col(AccountSnapshot.seats_pending),
+            col(AccountSnapshot.observed_at),
+            col(AccountSnapshot.addons),
+            col(AccountSnapshot.pools),
+            col(AccountSnapshot.seat_pool),
+            col(AccountSnapshot.pending_reading),
         )
-        .order_by(AccountSnapshot.observed_at.desc(), AccountSnapshot.id.desc())  # type: ignore[union-attr]
+        .order_by(col(AccountSnapshot.observed_at).desc(), col(AccountSnapshot.id).desc())
         .limit(1)
     ).first()
     if latest is not None:
@@ -195,10 +206,50 @@ def load_observed(session: Session, *, logins: bool = True) -> Observed:
             seat_pool=latest[6] or "plan_base",
             reading=latest[7],
         )
-    managed = frozenset(email for (email,) in session.connection().execute(select(ManagedUser.email)))
+    managed = frozenset(email for (email,) in session.connection().execute(select(col(ManagedUser.email))))
     return Observed(
-        users=users, account=account, managed=managed, licensed_by_us=load_licensed_by_us(session)
+        users=users,
+        account=account,
+        managed=managed,
+        licensed_by_us=load_licensed_by_us(session),
+        blocked=load_blocked(session),
     )
+
+
+def load_blocked(session: Session) -> dict[str, Blocked]:
+    """Each person's last permanent refusal that still holds (provision.core.blocked).
+
+    A refusal holds until a later change to that person succeeds or their roster data changes
+    (a corrected name is a new request). Seats that ran out are not kept: the next plan counts
+    seats again.
+    """
+    conn = session.connection()
+    found: dict[str, Blocked] = {}
+    op = Operation
+    rows = conn.execute(
+        select(col(op.email), col(op.kind), col(op.updated_at), col(op.zoom_code), col(op.error))
+        .where(col(op.state) == "blocked")
+        .order_by(col(op.updated_at))
+    )
+    for email, kind, at, code, error in rows:
+        if not is_seat_wait(error):
+            found[email] = Blocked(kind=kind, at=_aware(at) or at, zoom_code=code, error=error or "")
+    if not found:
+        return found
+    emails = list(found)
+    later = conn.execute(
+        select(col(op.email), func.max(col(op.updated_at)))
+        .where(col(op.state) == "succeeded", col(op.email).in_(emails))
+        .group_by(col(op.email))
+    )
+    edited = conn.execute(
+        select(col(Person.email), col(Person.updated_at)).where(col(Person.email).in_(emails))
+    )
+    for email, at in [*later.all(), *edited.all()]:
+        block = found.get(email)
+        if block is not None and at is not None and (_aware(at) or at) > block.at:
+            del found[email]
+    return found
 
 
 # The audit actions that set a user's license type (the registry's kinds with sets_type).
@@ -208,9 +259,9 @@ _TYPE_ACTIONS = TYPE_SETTING
 def load_licensed_by_us(session: Session) -> frozenset[str]:
     """Who our last succeeded license-changing action left Licensed (the audit log, oldest first)."""
     stmt = (
-        select(AuditEvent.person_email, AuditEvent.after)
-        .where(AuditEvent.result == "succeeded", AuditEvent.action.in_(_TYPE_ACTIONS))  # type: ignore[attr-defined]
-        .order_by(AuditEvent.at, AuditEvent.id)  # type: ignore[arg-type]
+        select(col(AuditEvent.person_email), col(AuditEvent.after))
+        .where(col(AuditEvent.result) == "succeeded", col(AuditEvent.action).in_(_TYPE_ACTIONS))
+        .order_by(col(AuditEvent.at), col(AuditEvent.id))
     )
     last_type: dict[str, int] = {}
     for email, after in session.connection().execute(stmt):

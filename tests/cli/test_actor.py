@@ -66,5 +66,5 @@ def test_export_is_audited_with_actor_and_filters(sqlite_url: str, tmp_path: Pat
     changes = list(load_workbook(second)["Changes"].iter_rows(min_row=2, values_only=True))
     row = next(r for r in changes if r[2] == "export")
     assert row[1] == "auditor@court"
-    assert "2026-01-01" in row[7]
-    assert "a.xlsx" in row[7]
+    assert "2026-01-01" in row[8]  # After
+    assert "a.xlsx" in row[8]

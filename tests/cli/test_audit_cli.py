@@ -39,7 +39,7 @@ def test_export_xlsx_with_range_and_school(sqlite_url: str, tmp_path: Path) -> N
     assert data["files"] == [str(target)]
     assert data["rows"]["Changes"] == 0  # the 0690 change is on 2026-09-13
     wb = load_workbook(target)
-    assert wb.sheetnames == ["Summary", "Licenses", "Changes", "Drift", "Import issues"]
+    assert wb.sheetnames == ["Provenance", "Summary", "Licenses", "Changes", "Drift", "Import issues"]
     evil = next(r for r in wb["Licenses"].iter_rows(min_row=2) if r[0].value == "evil@ecole.fr")
     assert (evil[1].value, evil[1].data_type) == (INJECTION, "s")
     code, result = run(sqlite_url, "audit", "export", str(target))

@@ -378,6 +378,18 @@ def test_account_share_threshold_counts_revocations_across_schools() -> None:
     check_safety(plan, policy, force=True)
     small = Policy(max_revoke_share=0.25, revoke_share_min_count=8, addons={})
     assert safety_problems(plan, small) == []  # 8 revocations: not above the minimum count
+    # Before the tool manages anyone (students licensed by hand, adopted and downgraded by the
+    # first plan), the measure is the account's licenses, and the refusal says so.
+    students = [person(f"st{i}@x.ua", code=f"{i % 4:04d}", role="student") for i in range(8)]
+    first_run = compute_plan(
+        desired(*students, *people[8:], schools={f"{i:04d}": 10 for i in range(4)}),
+        observed(*(zuser(p.email, 2) for p in [*students, *people[8:]]), purchased=40, managed=set()),
+        policy,
+        now=NOW,
+    )
+    assert safety_problems(first_run, policy) == [
+        "the plan revokes 8 of 20 licenses on the account (40%), above max_revoke_share 25%"
+    ]
 
 
 def test_deactivate_policy_also_deactivates_a_basic_leaver_but_never_a_waiting_one() -> None:

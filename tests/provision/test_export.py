@@ -37,7 +37,7 @@ def test_workbook_has_the_five_sheets_with_styled_frozen_filtered_headers(engine
     result = _export(engine, tmp_path / "audit.xlsx")
     assert result.rows == {"Summary": 3, "Licenses": 8, "Changes": 3, "Drift": 2, "Import issues": 1}
     wb = load_workbook(tmp_path / "audit.xlsx")
-    assert wb.sheetnames == ["Summary", "Licenses", "Changes", "Drift", "Import issues"]
+    assert wb.sheetnames == ["Provenance", "Summary", "Licenses", "Changes", "Drift", "Import issues"]
     for ws in wb.worksheets:
         header = ws[1]
         assert all(c.font.b for c in header if c.value is not None), ws.title
@@ -81,7 +81,7 @@ def test_summary_values_are_numbers_and_the_chart_is_there(engine, tmp_path: Pat
         names = set(z.namelist())
         assert "xl/charts/chart1.xml" in names
         assert "xl/drawings/drawing1.xml" in names
-        rels = z.read("xl/worksheets/_rels/sheet1.xml.rels").decode()
+        rels = z.read("xl/worksheets/_rels/sheet2.xml.rels").decode()
         assert "drawing1.xml" in rels
         chart = z.read("xl/charts/chart1.xml").decode()
         assert "barChart" in chart
@@ -100,7 +100,7 @@ def test_formula_injection_attempts_are_stored_as_text(engine, tmp_path: Path) -
     assert (family.value, family.data_type) == (PHONE, "s")
     assert given.quotePrefix
     assert family.quotePrefix
-    detail = next(row for row in wb["Changes"].iter_rows(min_row=2) if row[4].value == "evil@ecole.fr")[11]
+    detail = next(row for row in wb["Changes"].iter_rows(min_row=2) if row[4].value == "evil@ecole.fr")[12]
     assert (detail.value, detail.data_type) == (INJECTION, "s")
     value = wb["Import issues"]["M2"]
     assert (value.value, value.data_type) == ("@SUM(A1:A9)", "s")
@@ -120,7 +120,9 @@ def test_dates_are_excel_dates_and_numbers_are_numbers(engine, tmp_path: Path) -
     assert changes[1][0] == datetime(2026, 9, 5, 12, 0)
     assert wb["Changes"]["A2"].is_date
     assert wb["Changes"]["A2"].number_format == "yyyy-mm-dd hh:mm:ss"
-    assert changes[1][6:8] == ('{"type": 1}', '{"type": 2}')
+    assert changes[0][6:9] == ("Change", "Before", "After")
+    assert changes[1][6:9] == ("Basic → Licensed", "Basic", "Licensed")  # words, not Zoom's codes
+    assert changes[2][6] == "no Large Meetings → Large Meetings 500"
     lic = {r[0]: r for r in _rows(wb["Licenses"])[1:]}
     assert lic["olena@school.ua"][10] == datetime(2026, 9, 14, 12, 0)
     assert lic["new@ecole.fr"][7:12] == (
@@ -148,7 +150,7 @@ def test_no_secret_is_exported(engine, tmp_path: Path) -> None:
         text = "".join(z.read(n).decode() for n in z.namelist() if n.endswith(".xml"))
     assert "access_token" not in text
     assert "leak?" not in text
-    assert '{"capacity": 500, "large_meeting": true}' in text  # the rest of the row stays
+    assert "Large Meetings 500" in text  # the rest of the change stays
     headers = [
         c.header.lower() for c in (*export.LICENSE_COLUMNS, *export.CHANGE_COLUMNS, *export.IMPORT_COLUMNS)
     ]
@@ -218,8 +220,9 @@ def test_csv_tables_prefix_dangerous_cells(engine, tmp_path: Path) -> None:
     with session_scope(engine) as s:
         result = export.export_csv(s, tmp_path / "audit.csv")
     licenses, changes = tmp_path / "audit-licenses.csv", tmp_path / "audit-changes.csv"
-    assert result.paths == [licenses, changes]
-    assert result.rows == {"Licenses": 8, "Changes": 3}
+    names = ["provenance", "summary", "licenses", "changes", "drift", "import-issues"]
+    assert result.paths == [tmp_path / f"audit-{name}.csv" for name in names]  # every sheet
+    assert result.rows == {"Summary": 3, "Licenses": 8, "Changes": 3, "Drift": 2, "Import issues": 1}
     assert licenses.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8 with the BOM
     with licenses.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
@@ -230,6 +233,6 @@ def test_csv_tables_prefix_dangerous_cells(engine, tmp_path: Path) -> None:
     assert next(r for r in rows if r[0] == "olena@school.ua")[10] == "2026-09-14 12:00:00"
     with changes.open(encoding="utf-8-sig", newline="") as f:
         crow = list(csv.reader(f))
-    assert crow[3][11] == "'" + INJECTION
+    assert crow[3][12] == "'" + INJECTION
     for row in rows + crow:
         assert not any(is_formula_like(cell) for cell in row)
