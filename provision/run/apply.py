@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 from models import AccountSnapshot, ZoomUserSnapshot
 from provision.core.actions import SPECS
 from provision.core.blocked import ADDON_WAITING, SEATS_WAITING, explain_block
-from provision.core.plan import ORDER, ActionKind, Plan
+from provision.core.plan import ORDER, Action, ActionKind, Plan
 from provision.core.readings import detect_pending_reading, free_by_reading
 from provision.core.state import LICENSED_TYPE
 from provision.errors import ApplyIncompleteError
@@ -185,6 +185,10 @@ def _failure(
     return Outcome(op=op, state=state, zoom_code=code, tracking_id=tracking, error=error or str(exc))
 
 
+def _ours_after_all(action: Action, exc: ZoomError) -> bool:
+    return action.kind is ActionKind.CREATE and isinstance(exc, ZoomAPIError) and exc.is_email_taken()
+
+
 def _success(op: OpRecord, done: Done | None = None) -> Outcome:
     done = done or Done()
     return Outcome(op=op, state=SUCCEEDED, zoom_id=done.zoom_id, observed=dict(done.observed or {}))
@@ -254,6 +258,7 @@ class _Run:
         action = op.action
         if action.kind is ActionKind.ADOPT:
             return _success(op)
+        sent_before = op.attempts > 0  # by an earlier run, read back then as not done
         last: BaseException | None = None
         for _ in range(MAX_ATTEMPTS):
             await self.journal.sent([op])
@@ -266,6 +271,11 @@ class _Run:
                     self.stop = self.stop or stop
                     await self.journal.back_to_pending([op])
                     return None
+                if sent_before and _ours_after_all(action, exc):
+                    # The earlier run's create reached Zoom after it was read back: it is ours.
+                    done = await verify(self.client, action)
+                    if done is not None:
+                        return _success(op, done)
                 if not _is_ambiguous(exc):
                     return _failure(op, exc)
             # Unknown outcome: read before writing again.
@@ -390,7 +400,7 @@ def seat_reading(engine: Engine, usage: int, pending: int) -> str | None:
             session.exec(
                 select(ZoomUserSnapshot.status, func.count())
                 .where(ZoomUserSnapshot.type == LICENSED_TYPE)
-                .group_by(ZoomUserSnapshot.status)  # type: ignore[arg-type]
+                .group_by(ZoomUserSnapshot.status)
             ).all()
         )
     live = detect_pending_reading(
