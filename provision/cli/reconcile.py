@@ -44,6 +44,8 @@ def print_drift(data: dict[str, Any]) -> None:
             f"{data.get('waiting', 0)} people waiting for a seat",
             highlight=False,
         )
+        if account.get("disagreement"):
+            console.print(f"note: {account['disagreement']}", style="yellow", highlight=False, markup=False)
     for kind, items in data["kinds"].items():
         if not items:
             continue
@@ -80,6 +82,7 @@ def reconcile_command(
     json_output: JsonOption = False,
 ) -> None:
     """Compare Zoom with the rosters and our audit log; exit 3 when drift is found (for cron)."""
+
     from provision.cli.plan import effective_policy
     from provision.reports.render import print_plan
     from provision.run.reconcile import reconcile

@@ -383,7 +383,10 @@ def compute_plan(
             else:
                 freed += 1
 
-    account_free = account.purchased - account.used - account.pending + freed
+    # Seats in use are counted from the users listed (licensed active + licensed pending), never
+    # usage + pending: under one reading of plan usage that counts every invitation twice.
+    seats = observed.seat_count()
+    account_free = account.purchased - seats.in_use + freed
     allocation = allocate(
         candidates,
         {code: s.seats for code, s in desired.schools.items()},
@@ -558,6 +561,8 @@ def compute_plan(
 
     actions = sort_actions(build.actions)
     summary = _summary(desired, observed, holding, allocation.school_used, licensed_before, build, actions)
+    summary.totals.pending_reading = seats.reading.reading
+    summary.totals.seats_usage_reported = account.used
     summary.totals.people_active = people_active
     summary.totals.seats_free_after = allocation.account_free_after
     summary.totals.addons_short = dict(sorted(addon_short.items()))
@@ -665,13 +670,14 @@ def _summary(
         )
     totals_counter = Counter(action.kind for action in actions)
     managed_licensed = sum(1 for email in observed.managed if email in holding)
+    seats = observed.seat_count()
     return PlanSummary(
         schools=schools,
         totals=Totals(
             seats_purchased=account.purchased,
-            seats_used=account.used,
-            seats_pending=account.pending,
-            seats_free_before=account.purchased - account.used - account.pending,
+            seats_used=seats.licensed_active,
+            seats_pending=seats.licensed_pending,
+            seats_free_before=seats.free,
             licensed_before=len(holding),
             managed_licensed_before=managed_licensed,
             actions=dict(totals_counter),

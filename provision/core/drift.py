@@ -353,21 +353,26 @@ def compute_drift(
     account: dict[str, Any] = {}
     licensed = sum(1 for user in observed.users.values() if user.holds_seat)
     if observed.account is not None:
-        seats = observed.account
+        # Counted from the users listed; plan usage is only the cross-check (core.readings).
+        count = observed.seat_count()
         account = {
-            "purchased": seats.purchased,
-            "used": seats.used,
-            "pending": seats.pending,
-            "free": max(0, seats.purchased - seats.used - seats.pending),
+            "purchased": count.purchased,
+            "used": count.licensed_active,
+            "pending": count.licensed_pending,
+            "free": count.free,
             "licensed_users": licensed,
-            "observed_at": _iso(seats.observed_at),
+            "observed_at": _iso(observed.account.observed_at),
+            "usage_reported": count.reading.usage,
+            "pending_reported": count.reading.pending,
+            "pending_reading": count.reading.reading,
+            "disagreement": count.disagreement,
         }
-        if seats.used + seats.pending > seats.purchased:
+        if count.in_use > count.purchased:
             kinds[ACCOUNT_SEATS].append(
                 {
                     "institution_code": None,
-                    "detail": f"{seats.used} seats used and {seats.pending} pending "
-                    f"of {seats.purchased} purchased",
+                    "detail": f"{count.licensed_active} seats used and {count.licensed_pending} pending "
+                    f"of {count.purchased} purchased",
                 }
             )
 

@@ -188,6 +188,9 @@ def load_observed(session: Session, *, logins: bool = True) -> Observed:
             col(AccountSnapshot.seats_pending),
             col(AccountSnapshot.observed_at),
             col(AccountSnapshot.addons),
+            col(AccountSnapshot.pools),
+            col(AccountSnapshot.seat_pool),
+            col(AccountSnapshot.pending_reading),
         )
         .order_by(col(AccountSnapshot.observed_at).desc(), col(AccountSnapshot.id).desc())
         .limit(1)
@@ -199,6 +202,9 @@ def load_observed(session: Session, *, logins: bool = True) -> Observed:
             pending=latest[2] or 0,
             observed_at=_aware(latest[3]),
             addons=dict(latest[4] or {}),
+            pools=dict(latest[5] or {}),
+            seat_pool=latest[6] or "plan_base",
+            reading=latest[7],
         )
     managed = frozenset(email for (email,) in session.connection().execute(select(col(ManagedUser.email))))
     return Observed(
