@@ -31,6 +31,10 @@ class Interrupted(Exception):
         self.signum = signum
 
 
+def _exit_on_signal(signum: int, frame: object) -> None:
+    _hard_exit()
+
+
 def _hard_exit() -> None:
     sys.stderr.flush()
     os._exit(EXIT_INTERRUPTED)
@@ -73,6 +77,10 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
         finally:
             for signum in handled:
                 loop.remove_signal_handler(signum)
+                if received:
+                    # Stopping already: another signal while the report is printed exits at
+                    # once too (the default handler would kill us with the signal, not 130).
+                    signal.signal(signum, _exit_on_signal)
             for timer in watchdog:
                 timer.cancel()
 

@@ -118,7 +118,9 @@ def test_a_second_ctrl_c_exits_at_once_and_the_journal_holds(account: Path, zoom
     time.sleep(0.01)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130
+    # 130 from our handler; or, when the second arrives while the interpreter is already exiting
+    # (its handlers reset), death by SIGINT, which a shell reports as 130 too.
+    assert proc.returncode in (130, -signal.SIGINT), err
     assert "Task was destroyed" not in err
     _finish_and_check(account, zoom)
 
