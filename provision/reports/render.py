@@ -19,6 +19,7 @@ from provision.core.actions import SPECS
 from provision.core.plan import Action, ActionKind, Plan, Waiting
 from provision.core.summary import SchoolFigures
 from provision.errors import InputError
+from provision.reports.tables import print_table
 
 # Marker and colour of each kind's lines: its entry in the action registry.
 MARKERS: dict[ActionKind, tuple[str, str]] = {kind: (spec.marker, spec.style) for kind, spec in SPECS.items()}
@@ -201,9 +202,9 @@ def print_plan(
     if short is not None:
         console.print(short, soft_wrap=True)
     if len(plan.summary.regions) > 1 and codes is None:
-        console.print(region_table(plan))
+        print_table(console, region_table(plan))
     if schools and plan.summary.schools:
-        console.print(school_table(plan, codes))
+        print_table(console, school_table(plan, codes))
     console.print(totals_text(plan))
     grace = grace_lines(plan, codes, None if lines and limit is None else LIST_LIMIT)
     if grace is not None:
