@@ -46,13 +46,13 @@ class Table:
 
     def records(self) -> Iterator[tuple[int, Get]]:
         """(row number as a spreadsheet shows it, getter of a column's trimmed text)."""
-        at = self._at
+        at, known = self._at, self._by_name
         for n, cells in enumerate(self.sheet.rows[1:], start=2):
-            if not any(c.strip() for c in cells):
+            if not "".join(cells).strip():
                 continue
 
             def get(name: str, cells: list[str] = cells) -> str:
-                i = at(name)
+                i = known[name] if name in known else at(name)
                 return cells[i].strip() if i is not None and i < len(cells) else ""
 
             yield n, get

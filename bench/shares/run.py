@@ -56,7 +56,8 @@ def measure(people: int, schools: int, seats: int, allocation: str | None) -> di
     started = time.perf_counter()
     plan = compute_plan(desired, observed, policy)  # type: ignore[arg-type]
     elapsed = time.perf_counter() - started
-    after = [row["licensed_after"] for row in plan.summary["schools"].values()]
+    summary = plan.summary.to_data() if hasattr(plan.summary, "to_data") else plan.summary  # typed since 11a
+    after = [row["licensed_after"] for row in summary["schools"].values()]
     after += [0] * (schools - len(after))
     waiting = {w.email for w in plan.waiting}
     return {

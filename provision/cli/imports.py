@@ -163,8 +163,9 @@ def schools_command(
 ) -> None:
     """Import institutions (code, name, region, kind, seats); existing codes are updated.
 
-    FILE is a schools sheet, or a OneRoster/SDS package whose orgs of type school become the
-    institutions (seats from --seats, else kept; new schools get 0 and a warning).
+    FILE is a schools sheet, or a OneRoster/SDS package (folder or zip): its schools are imported.
+
+    A package's seats come from --seats, else stay as they are (0 for a new school, with a warning).
     """
     report = _run(
         ctx, json_output, import_schools, path=file, dry_run=dry_run, skip_invalid=skip_invalid, seats=seats

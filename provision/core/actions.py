@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from provision.core.kinds import ActionKind, DriftKind
-from provision.core.state import BASIC_TYPE, LICENSED_TYPE
+from provision.core.state import BASIC_TYPE, LICENSED_TYPE, UNASSIGNED_TYPE
 
 # ---------------------------------------------------------------- payloads (frozen, hashable)
 # Their to_data is the JSON of plan files and the journal: keep it stable (older files are read
@@ -238,6 +238,25 @@ SPECS: dict[ActionKind, KindSpec] = {
             bulk=True,
             revokes=True,
             revoke_policy="downgrade",
+            sets_type=True,
+            snapshot=lambda p: {"type": p.type},
+            after=lambda p, before: {"type": p.type},
+            drift=DriftKind.LICENSED_NOT_ENTITLED,
+        ),
+        KindSpec(
+            # Type 4 "Unassigned without Meetings Basic": no seat, and outside the 9,999 Basic-user
+            # cap that revoking to Basic meets at ministry scale (ZOOM_API §1.1, §11). By PATCH
+            # only: POST /users/features takes user_type 1, 2 and 99, not 4.
+            ActionKind.UNASSIGN,
+            SetType,
+            SetType(UNASSIGNED_TYPE),
+            _set_type,
+            marker="-",
+            style="red",
+            column="-",
+            bulk=False,
+            revokes=True,
+            revoke_policy="unassign",
             sets_type=True,
             snapshot=lambda p: {"type": p.type},
             after=lambda p, before: {"type": p.type},

@@ -21,6 +21,7 @@ class ActionKind(StrEnum):
     # that still holds one.
     REMOVE_ADDON = "remove_addon"
     UNLICENSE = "unlicense"  # type -> 1 Basic: the default revoke
+    UNASSIGN = "unassign"  # type -> 4 Unassigned: only with policy revoke = "unassign"
     DEACTIVATE = "deactivate"  # only with policy revoke = "deactivate"; never delete
     REACTIVATE = "reactivate"  # status -> active; Zoom does not restore the type, LICENSE follows
     CREATE = "create"  # POST /users

@@ -59,15 +59,26 @@ class Action:
         # A person has at most one action of each kind, so this order is total.
         return (_RANK[self.kind], self.institution_code or "", self.email)
 
-    def to_data(self) -> dict[str, Any]:
-        """JSON-ready; the before/after mappings are shared, not copied (read them only)."""
+    def to_data(self, payloads: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+        """JSON-ready; the before/after mappings are shared, not copied (read them only).
+
+        `payloads` (by id of the payload object) lets a whole plan turn each shared payload into
+        JSON once: most actions of a plan share a handful of frozen payloads.
+        """
+        payload = self.payload
+        if payloads is None:
+            payload_data = payload.to_data()
+        else:
+            payload_data = payloads.get(id(payload))  # type: ignore[assignment]
+            if payload_data is None:
+                payload_data = payloads[id(payload)] = payload.to_data()
         return {
             "kind": _VALUE[self.kind],
             "email": self.email,
             "institution_code": self.institution_code,
             "reason": self.reason,
             "zoom_id": self.zoom_id,
-            "payload": self.payload.to_data(),
+            "payload": payload_data,
             "before": self.before,
             "after": self.after,
         }
@@ -230,6 +241,7 @@ class Plan:
         )
 
     def to_data(self) -> dict[str, Any]:
+        payloads: dict[int, dict[str, Any]] = {}
         return {
             "format": PLAN_FORMAT,
             "fingerprint": self.fingerprint,
@@ -237,7 +249,8 @@ class Plan:
             "created_at": _iso(self.created_at),
             "counts": self.counts(),
             "summary": self.summary.to_data(),
-            "actions": [action.to_data() for action in self.actions],
+            # The payloads stay alive in self.actions meanwhile, so their ids are unique keys.
+            "actions": [action.to_data(payloads) for action in self.actions],
             "waiting": [waiting.to_data() for waiting in self.waiting],
             "grace": [grace.to_data() for grace in self.grace],
             "unmanaged": list(self.unmanaged),

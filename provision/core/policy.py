@@ -34,7 +34,8 @@ allocation = "proportional"
 keep_holders = true
 
 # What revoking a license does to someone who left: "downgrade" (to Basic, keeps the account
-# and its recordings) or "deactivate". Users are never deleted.
+# and its recordings), "unassign" (to Unassigned: keeps the account, hosts no meetings, and does
+# not count against the account's 9,999 Basic users) or "deactivate". Users are never deleted.
 revoke = "downgrade"
 
 # Days after leaving the roster before the license is taken back.
@@ -87,7 +88,7 @@ class Policy(BaseModel):
     licensed_roles: list[str] = Field(default_factory=lambda: ["admin", "teacher", "staff"])
     role_priority: list[str] = Field(default_factory=lambda: list(ROLES))
     keep_holders: bool = True
-    revoke: Literal["downgrade", "deactivate"] = "downgrade"
+    revoke: Literal["downgrade", "deactivate", "unassign"] = "downgrade"
     grace_days: int = Field(default=14, ge=0)
     create_action: Literal["create", "autoCreate", "custCreate", "ssoCreate"] = "create"
     use_groups: bool = True

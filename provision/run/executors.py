@@ -185,6 +185,7 @@ async def _nothing(client: AsyncZoomClient, action: Action) -> Done:
 EXECUTORS: dict[ActionKind, Executor] = {
     ActionKind.REMOVE_ADDON: Executor(_addon_off, _holds_addon(False)),
     ActionKind.UNLICENSE: SET_TYPE,
+    ActionKind.UNASSIGN: SET_TYPE,  # its entry says no bulk: it goes by PATCH
     ActionKind.DEACTIVATE: Executor(_deactivate, _has_status("inactive")),
     ActionKind.REACTIVATE: Executor(_activate, _has_status("active")),
     ActionKind.CREATE: Executor(_create, _exists),

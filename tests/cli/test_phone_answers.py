@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.cli.ministry import Ministry
+from tests.importers import packages as P
 
 HEADER = ["Email", "Прізвище", "Ім'я", "Посада"]
 
@@ -126,3 +127,20 @@ def test_role_words_of_real_rosters_and_the_policy_roles_table(sqlite_url: str, 
     assert again.exit_code == 0, again.output
     members = {m["email"]: m["role"] for m in ministry.data("school", "0421")["members"]}
     assert members["vyh@s.ua"] == "staff"
+
+
+def test_the_policy_roles_table_overrides_oneroster_role_words(sqlite_url: str, tmp_path: Path) -> None:
+    def petro(policy: str, folder: str) -> str:
+        (tmp_path / folder).mkdir()
+        ministry = Ministry(
+            tmp_path / folder, sqlite_url.replace("provision.db", f"{folder}.db"), seats=20, policy=policy
+        )
+        package = P.oneroster_12(tmp_path / folder / "export.zip", as_zip=True)
+        ministry.ok("import", "schools", str(package))
+        ministry.ok("import", "roster", str(package))
+        return {m["email"]: m["role"] for m in ministry.data("school", "0421")["members"]}[
+            "petro@school.example"
+        ]
+
+    assert petro("email_from_username = true\n", "default") == "staff"  # OneRoster's "aide"
+    assert petro('email_from_username = true\n[roles]\naide = "teacher"\n', "policy") == "teacher"

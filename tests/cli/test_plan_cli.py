@@ -164,3 +164,18 @@ def test_big_plans_show_the_summary_first_and_lines_on_request(
         assert "... and" not in full.stdout
         assert "! waiting (teacher)" in full.stdout
         assert "- unlicense" in full.stdout
+
+
+def test_revoke_unassign_in_the_policy_file_plans_unassign_for_leavers(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text('revoke = "unassign"\n', encoding="utf-8")
+    monkeypatch.setenv("PROVISION_POLICY", str(policy))
+    shown = run("--db", db, "plan")
+    assert code(shown) == 0, shown.output
+    assert "- unassign" in shown.stdout
+    assert "- unlicense" not in shown.stdout
+    data = payload(run("--db", db, "plan", "--json").stdout)
+    assert (data["counts"]["unassign"], data["counts"]["unlicense"]) == (1, 0)
+    assert [a["payload"] for a in data["actions"] if a["kind"] == "unassign"] == [{"type": 4}]

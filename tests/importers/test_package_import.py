@@ -280,3 +280,12 @@ def test_stray_and_deleted_orgs_are_left_out_and_said(engine: Engine, tmp_path: 
     assert {c for c, *_ in _institutions(engine)} == {"0421", B}
     assert (report.counts["orgs_under_no_school"], report.counts["orgs_tobedeleted_skipped"]) == (1, 1)
     assert "1 org under no school left out: org-dep-x (department)" in report.notes
+
+
+def test_a_school_keeps_its_code_when_the_sis_gives_it_an_identifier(engine: Engine, tmp_path: Path) -> None:
+    assert _schools(engine, P.oneroster_11(tmp_path / "v1")).committed
+    rows = [{**o, "identifier": "0777"} if o["sourcedId"] == B else o for o in P.orgs()]
+    report = _schools(engine, P.oneroster_11(tmp_path / "v2", org_rows=rows))
+    assert report.committed
+    assert f"org {B}: identifier now '0777', the school keeps its code '{B}'" in report.notes
+    assert {c for c, *_ in _institutions(engine)} == {"0421", B}

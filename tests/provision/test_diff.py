@@ -164,6 +164,21 @@ def test_revoke_deactivate_only_when_the_policy_says_so_and_addon_comes_off_firs
     assert all(a.kind is not ActionKind.UNLICENSE for a in plan.actions)
 
 
+def test_revoke_unassign_takes_the_addon_then_unassigns_holders_only() -> None:
+    gone = NOW - timedelta(days=30)
+    d = desired(
+        person("gone@x.ua", active=False, left_at=gone), person("basic@x.ua", active=False, left_at=gone)
+    )
+    o = observed(
+        zuser("gone@x.ua", 2, large_meeting=True, large_meeting_capacity=500), zuser("basic@x.ua", 1)
+    )
+    plan = plan_of(d, o, Policy(revoke="unassign", addons={}))
+    assert kinds(plan, "gone@x.ua") == [ActionKind.REMOVE_ADDON, ActionKind.UNASSIGN]
+    assert kinds(plan, "basic@x.ua") == []
+    (unassign,) = [a for a in plan.actions if a.kind is ActionKind.UNASSIGN]
+    assert (unassign.before["type"], unassign.after["type"]) == (2, 4)
+
+
 def test_protected_users_are_listed_and_never_touched() -> None:
     d = desired(person("boss@x.ua", active=False, left_at=NOW - timedelta(days=90)), person("new@x.ua"))
     o = observed(zuser("boss@x.ua", 2), zuser("owner@x.ua", 2, role_id="0"), zuser("new@x.ua", 1))
