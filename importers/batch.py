@@ -33,16 +33,57 @@ def file_sha256(path: Path) -> str:
 
 
 def previous_batch(session: Session, kind: str, sha256: str, school: str | None) -> ImportBatch | None:
-    """The committed import of this very file (same digest, kind and --school), if any."""
+    """The latest committed import of this very file (same digest, kind and --school), if any."""
     stmt = (
         select(ImportBatch)
         .where(col(ImportBatch.kind) == kind, col(ImportBatch.sha256) == sha256, col(ImportBatch.committed))
         .order_by(col(ImportBatch.id).desc())
     )
-    for batch in session.execute(stmt).scalars():
-        if batch.institution_code == school:
-            return batch
-    return None
+    return next((b for b in session.execute(stmt).scalars() if b.institution_code == school), None)
+
+
+def already_current(session: Session, report: ImportReport, school: str | None) -> bool:
+    """True (and the report says so) when this very file was imported and the database still
+    holds exactly that: no later import of the same kind touched any of its schools. When a later
+    one did, the file is imported again, so that importing an earlier file restores its content."""
+    earlier = previous_batch(session, report.kind, report.sha256, school)
+    if earlier is None:
+        return False
+    when = f"{earlier.started_at:%Y-%m-%d %H:%M} UTC"
+    if superseded(session, earlier):
+        report.notes.append(
+            f"imported before (batch {earlier.id}, {when}) and changed by later imports since: "
+            "importing it again brings its content back"
+        )
+        return False
+    report.already_imported = True
+    report.batch_id = earlier.id
+    report.rows_accepted = earlier.rows_accepted
+    report.notes.append(f"already imported (batch {earlier.id}, {when}): nothing to do")
+    return True
+
+
+def _codes(batch: ImportBatch) -> set[str] | None:
+    codes = (batch.summary or {}).get("school_codes")
+    return set(codes) if isinstance(codes, list) else None
+
+
+def superseded(session: Session, batch: ImportBatch) -> bool:
+    """True when a later committed import of the same kind touched one of `batch`'s schools (or
+    when that cannot be told: a batch that did not record its schools)."""
+    mine = _codes(batch)
+    if mine is None:
+        return True
+    later = select(col(ImportBatch.summary)).where(
+        col(ImportBatch.kind) == batch.kind,
+        col(ImportBatch.committed),
+        col(ImportBatch.id) > batch.id,
+    )
+    for (summary,) in session.execute(later):
+        codes = (summary or {}).get("school_codes")
+        if not isinstance(codes, list) or mine.intersection(codes):
+            return True
+    return False
 
 
 def open_batch(
@@ -94,6 +135,9 @@ def close_batch(
         "totals": report.to_data()["totals"],
         "schools": report.to_data()["schools"] if len(report.schools) <= 50 else len(report.schools),
         "notes": report.notes,
+        # every school the file listed, changed or not: whether a later import touched them
+        # decides if importing this same file again is a no-op (previous_batch)
+        "school_codes": sorted(report.schools),
     }
     batch.rows_accepted = report.rows_accepted
     batch.rows_rejected = report.rows_rejected

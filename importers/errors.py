@@ -13,6 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+MAX_COLUMNS_SHOWN = 15
+MAX_COLUMN_CHARS = 40
+
+
+def _short(column: str) -> str:
+    """A header as found, quoted, cut to a readable length (a binary first row is no header)."""
+    text = repr(column)
+    return text if len(text) <= MAX_COLUMN_CHARS else text[: MAX_COLUMN_CHARS - 1] + "…"
+
 
 class ImporterError(Exception):
     """Root of everything the importers raise: the file as a whole cannot be imported."""
@@ -38,7 +47,10 @@ class MissingColumnError(ImporterError):
         self.found_columns = list(found_columns)
         self.missing = list(missing)
         where = f"{file}, sheet {sheet!r}" if sheet else file
-        found = ", ".join(repr(c) for c in self.found_columns) or "none"
+        shown = [_short(c) for c in self.found_columns[:MAX_COLUMNS_SHOWN]]
+        if len(self.found_columns) > MAX_COLUMNS_SHOWN:
+            shown.append(f"and {len(self.found_columns) - MAX_COLUMNS_SHOWN} more")
+        found = ", ".join(shown) or "none"
         need = ", ".join(self.missing) or "the header row"
         super().__init__(f"{where}: missing required column(s) {need}; columns found: {found}")
 

@@ -125,8 +125,21 @@ def explain(reason: str, value: str | None, detail: str, column: str | None, lan
             _("No user with this id in users.csv."),
             _("Add the person to users.csv, or delete this row."),
         )
+    elif reason == R.BAD_EMAIL and "U+" in detail:  # normalize.email_problem named a character
+        problem = _(
+            "The email address has a character that is invisible or looks like another one: %(detail)s."
+        )
+        fix = _("Type the address again by hand, in one alphabet, without copying it from elsewhere.")
     elif reason == R.BAD_EMAIL:
         problem, fix = _email_problem(value)
+    elif reason == R.TOO_LONG:
+        problem = _("The value is longer than Zoom accepts: %(detail)s.")
+        fix = _("Shorten it in the roster (Zoom takes at most 64 characters of a name and 128 of an email).")
+    elif reason == R.FORMULA_WITHOUT_VALUE:
+        problem = _("The cell holds a formula (%(value)s) whose result was never saved in the file.")
+        fix = _(
+            "Open the file in Excel or LibreOffice and save it again, or paste the values over the formulas."
+        )
     elif reason == R.MISSING_EMAIL and detail.startswith("the username is an address"):
         problem = _("The email address is empty; the username is an address.")
         fix = _("Fill in the email, or set email_from_username = true in the policy to use the username.")

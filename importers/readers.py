@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from importers.errors import FileFormatError
+from importers.extent import check_xlsx_extent
+from importers.formulas import uncached_formulas
 from importers.headers import HEADER_SCAN_ROWS
 from importers.normalize import cell_text
 from importers.sniff import Kind
@@ -39,6 +41,9 @@ class Sheet:
     file: str
     name: str | None
     rows: list[list[Any]] = field(default_factory=list)
+    # (row index, column index) -> formula, for formula cells saved without their value (the
+    # readers show those as empty)
+    uncached: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 def _fill_merged(rows: list[list[Any]], ranges: Iterable[tuple[tuple[int, int], tuple[int, int]]]) -> None:
@@ -99,6 +104,20 @@ def _read_openpyxl(path: Path, display: str) -> list[Sheet]:
 
 
 def read_workbook(path: Path, kind: Kind, display: str) -> list[Sheet]:
+
+    with_formulas: set[str] = set()
+    if kind == "xlsx":
+        # Before either reader builds a grid: a sheet whose range is a lie is refused here.
+        with_formulas = check_xlsx_extent(str(path), display)
+    sheets = _read_any(path, kind, display)
+    if with_formulas:
+        uncached = uncached_formulas(str(path), with_formulas)
+        for sheet in sheets:
+            sheet.uncached = uncached.get(sheet.name or "", {})
+    return sheets
+
+
+def _read_any(path: Path, kind: Kind, display: str) -> list[Sheet]:
     import python_calamine as pc
 
     try:

@@ -15,6 +15,9 @@ BAD_PRIORITY = "bad priority"
 DUPLICATE = "duplicate inside the file"
 MISSING_CODE = "missing code"
 BAD_SEATS = "bad seats"
+TOO_LONG = "too long for Zoom"
+FORMULA_WITHOUT_VALUE = "formula without a saved value"
+FORMULA_HINT = "open the file in Excel or LibreOffice and save it, or paste the values over the formulas"
 
 
 def count(n: int, one: str, many: str) -> str:

@@ -17,10 +17,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from importers import report as R
-from importers.batch import close_batch, file_sha256, open_batch, previous_batch
+from importers.batch import already_current, close_batch, file_sha256, open_batch
 from importers.codes import load_codes, load_links
 from importers.errors import DataError
-from importers.normalize import is_valid_email, normalize_email, normalize_name, parse_flag
+from importers.normalize import NOT_AN_EMAIL, email_problem, normalize_email, normalize_name, parse_flag
 from importers.oneroster import package_rows
 from importers.oneroster_roles import RoleTable
 from importers.report import ImportReport, Rejected, SchoolChange
@@ -34,6 +34,11 @@ from models.locks import rosters_locked
 from models.types import utcnow
 
 ROLE_WHEN_NO_COLUMN = "teacher"
+# Zoom's limits for what we send when creating a user (POST /users user_info, ZOOM_API.md §1.4);
+# a longer value would be refused at apply by every rerun, so it is refused here, where the
+# school can fix it. Counted in characters, as Zoom and the client's request models count.
+ZOOM_LIMITS = {"email": 128, "given_name": 64, "family_name": 64}
+_LIMIT_WORDS = {"email": "an email", "given_name": "a first name", "family_name": "a last name"}
 BULK_CACHE_KIB = 65_536  # SQLite page cache during the writes (freed when they end)
 
 
@@ -127,6 +132,15 @@ def validate(
     for row in raw.rows:
         v = row.values
         problems: list[Rejected] = []
+        if row.formulas:
+            # Read as empty, but not empty: say what the cell holds, not "missing email".
+            for field, formula in row.formulas.items():
+                problems.append(_reject(row, field, R.FORMULA_WITHOUT_VALUE, f"={formula}", R.FORMULA_HINT))
+            school = codes.get(v.get("school", ""))
+            rejected.extend(replace(p, school=school) for p in problems)
+            if school is not None and v.get("email"):
+                protected[school].add(normalize_email(v["email"]))
+            continue
         if "unknown_user" in v:
             problems.append(
                 _reject(row, "unknown_user", R.BAD_EMAIL, v["unknown_user"], "no such user in users.csv")
@@ -136,8 +150,9 @@ def validate(
         email = normalize_email(v.get("email", ""))
         if not email:
             problems.append(_reject(row, "email", R.MISSING_EMAIL, "", v.get("email_hint", "")))
-        elif not is_valid_email(email):
-            problems.append(_reject(row, "email", R.BAD_EMAIL, v.get("email", "")))
+        elif why := email_problem(v["email"]):
+            detail = "" if why == NOT_AN_EMAIL else why  # "bad email" alone says that much
+            problems.append(_reject(row, "email", R.BAD_EMAIL, v["email"], detail))
         written = v.get("given_name", "")
         given = names.get(written)
         if given is None:
@@ -153,6 +168,9 @@ def validate(
                 (f for f in ("family_name", "given_name", "full_name") if f in row.columns), "family_name"
             )
             problems.append(_reject(row, name_field, R.MISSING_NAME, ""))
+        for field, value in (("email", email), ("given_name", given), ("family_name", family)):
+            if len(value) > ZOOM_LIMITS[field]:
+                problems.append(_too_long(row, field, value))
         if "role" in row.columns:
             role = roles.role(v.get("role", ""))
             if role is None:
@@ -202,6 +220,19 @@ def validate(
         primary = parse_flag(v["primary"]) if v.get("primary") else None
         entries.append(Entry(email, given, family, role, school, primary, priority, place))
     return entries, rejected, protected
+
+
+def _too_long(row: RawRow, field: str, value: str) -> Rejected:
+    # A name split from a full-name column is reported in that column, saying which part.
+    column = field if field in row.columns or field == "email" else "full_name"
+    part = f" (the {field.replace('_', ' ')} part)" if column != field else ""
+    written = row.values.get(column, value)
+    if field == "email" and value != written.strip().lower():
+        part = " as sent to Zoom (the domain in its ASCII form)"
+    detail = (
+        f"{len(value)} characters{part}; Zoom takes at most {ZOOM_LIMITS[field]} for {_LIMIT_WORDS[field]}"
+    )
+    return _reject(row, column, R.TOO_LONG, written, detail)
 
 
 @dataclass
@@ -278,14 +309,7 @@ def import_roster(
     display = display_name(path)
     kind = detect(path, display)  # a file we cannot read is refused before anything else
     report = ImportReport(kind="roster", file=display, sha256=file_sha256(path), dry_run=dry_run)
-    earlier = previous_batch(session, "roster", report.sha256, school)
-    if earlier is not None:
-        report.already_imported = True
-        report.batch_id = earlier.id
-        report.rows_accepted = earlier.rows_accepted
-        report.notes.append(
-            f"already imported (batch {earlier.id}, {earlier.started_at:%Y-%m-%d %H:%M} UTC): nothing to do"
-        )
+    if already_current(session, report, school):
         return report
 
     _, sheets = open_sheets(path, kind)

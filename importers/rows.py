@@ -11,6 +11,7 @@ from importers.normalize import cell_text
 from importers.readers import Sheet
 
 SHEET_NAME_COLUMN = "(sheet name)"
+_NONE: dict[str, str] = {}  # shared by every row without formulas: never written to
 SCHOOL_OPTION_COLUMN = "(--school)"
 
 
@@ -26,6 +27,8 @@ class RawRow:
     # field -> (file, row) when that field came from another file (SDS: the email lives in
     # users.csv while the membership row is in roles.csv)
     origin: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # field -> formula, for a cell holding a formula saved without its value (read as empty)
+    formulas: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -49,6 +52,7 @@ def data_rows(sheet: Sheet, header: Header) -> list[RawRow]:
     index_of = [(f, i) for f, (i, _) in header.columns.items()]
     columns = {f: written for f, (_, written) in header.columns.items()}
     rows, file, name = sheet.rows, sheet.file, sheet.name
+    uncached = sheet.uncached
     width = max((i for _, i in index_of), default=-1) + 1
     for index in range(header.index + 1, len(rows)):
         cells = rows[index]
@@ -60,10 +64,13 @@ def data_rows(sheet: Sheet, header: Header) -> list[RawRow]:
             }
         else:
             values = {f: (_text(cells[i]) if i < n else "") for f, i in index_of}
-        if not any(values.values()):
+        formulas = (
+            {f: uncached[(index, i)] for f, i in index_of if (index, i) in uncached} if uncached else _NONE
+        )
+        if not any(values.values()) and not formulas:
             continue  # blank rows between blocks, and calamine's padding
         # columns is shared by every row of the sheet (copied only where a row changes it)
-        out.append(RawRow(file, name, index + 1, values, columns))
+        out.append(RawRow(file, name, index + 1, values, columns, formulas=formulas))
     return out
 
 

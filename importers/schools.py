@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from importers import report as R
-from importers.batch import close_batch, file_sha256, open_batch, previous_batch
+from importers.batch import already_current, close_batch, file_sha256, open_batch
 from importers.errors import DataError
 from importers.normalize import normalize_name
 from importers.package_schools import import_package_schools
@@ -65,12 +65,7 @@ def import_schools(
         # The same package with other seats is another import, not "already imported".
         sha = hashlib.sha256(f"{sha}+seats:{file_sha256(seats_path)}".encode()).hexdigest()
     report = ImportReport(kind="schools", file=display, sha256=sha, dry_run=dry_run)
-    earlier = previous_batch(session, "schools", report.sha256, None)
-    if earlier is not None:
-        report.already_imported = True
-        report.batch_id = earlier.id
-        report.rows_accepted = earlier.rows_accepted
-        report.notes.append(f"already imported (batch {earlier.id}): nothing to do")
+    if already_current(session, report, None):
         return report
     if package:
         return import_package_schools(
@@ -88,7 +83,21 @@ def import_schools(
         code = normalize_name(v.get("code", ""))
         name = normalize_name(v.get("name", ""))
         n_seats = parse_seats(v.get("seats", ""))
-        problems = []
+        problems = [
+            Rejected(
+                row.file,
+                row.sheet,
+                row.row,
+                row.columns.get(f, f),
+                R.FORMULA_WITHOUT_VALUE,
+                f"={formula}",
+                R.FORMULA_HINT,
+            )
+            for f, formula in row.formulas.items()
+        ]
+        if problems:
+            report.rejected.extend(problems)
+            continue
         if not code:
             problems.append(_reject(row, "code", R.MISSING_CODE))
         if not name:

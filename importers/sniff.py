@@ -19,6 +19,11 @@ MAX_MEMBER_RATIO = 200
 RATIO_CHECK_ABOVE = 10 << 20
 MAX_SCAN_BYTES = 256 << 20
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
+# Control bytes no text file holds (tab, LF, CR, form feed and the DOS end-of-file mark aside);
+# beyond this share of the first 64 KB the file is binary, whatever its name says.
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 26)) + b"\x7f"
+_KEEP_ONLY_CONTROLS = bytes(b for b in range(256) if bytes([b]) not in _CONTROL_BYTES)
+MAX_CONTROL_SHARE = 0.01
 
 
 def _encrypted_ooxml(head: bytes) -> bool:
@@ -98,7 +103,9 @@ def detect(path: Path, display: str | None = None) -> Kind:
             if any(n.rsplit("/", 1)[-1] in ("users.csv", "orgs.csv") for n in names):
                 return "oneroster-zip"
         raise FileFormatError(display, "a zip archive, but neither a workbook nor a OneRoster/SDS package")
-    if b"\x00" in head and not (head.startswith((b"\xff\xfe", b"\xfe\xff"))):
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    controls = 0 if utf16 else len(head.translate(None, _KEEP_ONLY_CONTROLS))
+    if (b"\x00" in head and not utf16) or controls > len(head) * MAX_CONTROL_SHARE:
         raise FileFormatError(display, "not a spreadsheet (binary content that is no workbook we know)")
     if path.suffix.lower() in TEXT_SUFFIXES or path.suffix == "":
         return "csv"

@@ -10,6 +10,7 @@ version is refused rather than recreated.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -26,11 +27,13 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
-from models.errors import SchemaStateError
+from models.errors import DatabaseURLError, SchemaStateError
+from models.files import create_private
 from models.tables import metadata
 
 DEFAULT_DATABASE_URL = "sqlite:///provision.db"
@@ -61,13 +64,47 @@ def normalize_url(url: str) -> str:
     return url
 
 
+# user:password@ in whatever follows a scheme, for text that is not a URL SQLAlchemy can parse
+_PASSWORD = re.compile(r"(://[^/:@\s]*:)[^@]*@")
+SUPPORTED = "sqlite:///FILE or postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+
+
 def display_url(url: str) -> str:
-    """The URL with any password masked, safe for messages and logs."""
-    return make_url(normalize_url(url)).render_as_string(hide_password=True)
+    """The URL with any password masked, safe for messages and logs (even when it is malformed)."""
+    try:
+        return make_url(normalize_url(url)).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return _PASSWORD.sub(r"\1***@", url)
+
+
+def _checked_url(url: str) -> URL:
+    """The parsed URL, or DatabaseURLError naming it (password masked) and what would work."""
+    try:
+        u = make_url(url)
+    except (ArgumentError, ValueError):
+        raise DatabaseURLError(
+            f"the database URL {display_url(url)!r} (DATABASE_URL or --db) is not a URL; expected {SUPPORTED}"
+        ) from None
+    if u.get_backend_name() not in ("sqlite", "postgresql"):
+        raise DatabaseURLError(
+            f"the database URL {display_url(url)!r} (DATABASE_URL or --db) names "
+            f"{u.get_backend_name()!r}, which provision does not support; expected {SUPPORTED}"
+        )
+    if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:"):
+        folder = Path(u.database).parent
+        if not u.query.get("uri") and not folder.is_dir():
+            raise DatabaseURLError(
+                f"the database URL {display_url(url)!r} (DATABASE_URL or --db) points into the folder "
+                f"{str(folder)!r}, which does not exist; create it or choose another file"
+            )
+    return u
 
 
 def make_engine(url: str | None = None) -> Engine:
-    """The engine for `url` (default: default_database_url()), created once per URL and reused."""
+    """The engine for `url` (default: default_database_url()), created once per URL and reused.
+
+    DatabaseURLError (a rerun cannot fix it) when the URL is malformed or names a database we
+    do not support."""
     url = normalize_url(url or default_database_url())
     with _engines_lock:
         engine = _engines.get(url)
@@ -80,6 +117,22 @@ def make_engine(url: str | None = None) -> Engine:
         else:
             _engines.move_to_end(url)
         return engine
+
+
+def sqlite_file_missing(url: str | None = None) -> bool:
+    """True for a SQLite file that does not exist yet (opening it would create it)."""
+    u = _checked_url(normalize_url(url or default_database_url()))
+    if u.get_backend_name() != "sqlite" or u.database in (None, "", ":memory:") or u.query.get("uri"):
+        return False
+    return not Path(u.database).exists()
+
+
+def scratch_engine() -> Engine:
+    """A new private in-memory database at the newest schema, for a dry run that must not create
+    the database file it would otherwise compare against (never cached: each call is empty)."""
+    engine = _create_engine("sqlite://")
+    upgrade(engine)
+    return engine
 
 
 def dispose_engines() -> None:
@@ -97,16 +150,32 @@ def _json_dumps(value: Any) -> str:
 
 
 def _create_engine(url: str) -> Engine:
-    u = make_url(url)
+    u = _checked_url(url)
     serializers: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
     if u.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **serializers)
+        try:
+            return create_engine(url, pool_pre_ping=True, **serializers)
+        except (NoSuchModuleError, ImportError):  # postgresql+pg8000://, +asyncpg: drivers we do not ship
+            raise DatabaseURLError(
+                f"the database URL {display_url(url)!r} (DATABASE_URL or --db) asks for the driver "
+                f"{u.get_driver_name()!r}, which is not installed; use postgresql:// with psycopg 3 "
+                "(pip install 'provision[postgres]')"
+            ) from None
     in_memory = u.database in (None, "", ":memory:")
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}, **serializers}
     if in_memory:
         # One shared connection, or every checkout would see a different empty database.
         kwargs["poolclass"] = StaticPool
     engine = create_engine(url, **kwargs)
+
+    if u.database and not in_memory and not u.query.get("uri"):
+        database = u.database
+
+        @event.listens_for(engine, "do_connect")
+        def _private_file(dialect: Any, conn_rec: Any, cargs: Any, cparams: Any) -> None:
+            # Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the
+            # database file's own mode, so all three stay private whatever the umask.
+            create_private(database)
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:

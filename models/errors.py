@@ -1,6 +1,7 @@
 """Errors of the persistence layer.
 
 ModelsError
+├── DatabaseURLError        DATABASE_URL (or --db) is malformed, unsupported or points nowhere
 ├── SchemaStateError        the database's schema is not one we can use or upgrade safely
 ├── AuditImmutableError     something tried to change or delete an audit event
 └── LockedError             another command holds a lock on the shared state (apply, sync, import)
@@ -11,6 +12,11 @@ from __future__ import annotations
 
 class ModelsError(Exception):
     """Root of every error `models` raises on purpose."""
+
+
+class DatabaseURLError(ModelsError):
+    """The database URL cannot be used: not a URL, a database we do not support, a folder that
+    does not exist. The message shows the URL with its password masked; a rerun cannot fix it."""
 
 
 class SchemaStateError(ModelsError):

@@ -38,6 +38,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
 from models.errors import LockedError
+from models.files import open_private
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ def _memory_lock(name: str, wait: float) -> Iterator[None]:
 
 @contextmanager
 def _file_lock(path: Path, name: str, shared: bool, wait: float) -> Iterator[None]:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = open_private(path)  # it names the operator and host: 0600, like the database beside it
     started = time.monotonic()
     try:
         while True:

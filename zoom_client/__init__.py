@@ -16,6 +16,7 @@ from zoom_client.errors import (
     ZoomConfigError,
     ZoomConnectionError,
     ZoomError,
+    ZoomRequestError,
     ZoomResponseError,
     ZoomTimeoutError,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "ZoomConnectionError",
     "ZoomError",
     "ZoomOneType",
+    "ZoomRequestError",
     "ZoomResponseError",
     "ZoomSettings",
     "ZoomTimeoutError",

@@ -7,11 +7,36 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from zoom_client.errors import ZoomRequestError
+
+
+def _reason(error: Any) -> str:
+    """Pydantic's rule in words, with the size of what was given (never the value: personal data)."""
+    value = error.get("input")
+    ctx = error.get("ctx") or {}
+    if error["type"] == "string_too_long":
+        return f"is {len(value)} characters long; Zoom takes at most {ctx.get('max_length')}"
+    if error["type"] == "string_too_short":
+        return f"is {len(value)} characters long; Zoom needs at least {ctx.get('min_length')}"
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 class Body(BaseModel):
+    """A request body; constructing one that breaks Zoom's rules raises ZoomRequestError."""
+
     model_config = ConfigDict(extra="forbid")
+
+    def __init__(self, **data: Any) -> None:
+        # ValidationError is no ZoomError: uncaught, it would surface as an "internal error"
+        # after the operation was journaled as sent. Nothing has been sent at this point.
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or "body"
+            raise ZoomRequestError(type(self).__name__, field, _reason(first)) from None
 
     def payload(self) -> dict[str, Any]:
         """The JSON to send: unset options left out, so Zoom keeps its current values."""

@@ -5,6 +5,7 @@
     ├── ZoomAuthError            the token endpoint refused (4702/4704/4705/4706/4717)
     ├── ZoomConnectionError      network failure after retries
     │   └── ZoomTimeoutError
+    ├── ZoomRequestError         a request we would send breaks Zoom's documented rules (permanent)
     ├── ZoomResponseError        a 2xx payload did not match the model
     └── ZoomAPIError(status, code, message, errors, tracking_id, method, path)
         ├── BadRequestError          400
@@ -70,6 +71,11 @@ class ZoomError(Exception):
     #: sending, dropped connection, 5xx): a 409 then may be our own earlier write.
     after_ambiguous: bool = False
 
+    def is_permanent(self) -> bool:
+        """True when sending the same request again cannot succeed (a rerun cannot fix it; the
+        input or the account must change). ZoomAPIError decides by Zoom's code."""
+        return False
+
 
 class ZoomConfigError(ZoomError):
     """Credentials are missing or a setting is invalid (names the setting, never its value)."""
@@ -93,6 +99,28 @@ class ZoomConnectionError(ZoomError):
 
 class ZoomTimeoutError(ZoomConnectionError):
     """Zoom did not answer within the timeout, even after the retries."""
+
+
+class ZoomRequestError(ZoomError, ValueError):
+    """A request body breaks Zoom's documented rules (a name over 64 characters, an email over
+    128): refused before anything is sent. Permanent: the same data fails the same way on every
+    rerun, so the data (the roster) must change.
+
+    ``model`` is the body's name, ``field`` the first bad field (dotted), ``reason`` the rule.
+    The message never holds the value itself (names and emails are personal data).
+    """
+
+    def __init__(self, model: str, field: str, reason: str) -> None:
+        self.model = model
+        self.field = field
+        self.reason = reason
+        super().__init__(
+            f"not sent to Zoom ({model}): {field} {reason}; "
+            "a rerun sends the same value: correct the data at its source"
+        )
+
+    def is_permanent(self) -> bool:
+        return True
 
 
 class ZoomResponseError(ZoomError):

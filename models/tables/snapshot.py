@@ -49,3 +49,10 @@ class AccountSnapshot(SQLModel, table=True):
     # {"large_meeting_500": {"hosts": .., "usage": ..}, ...}
     addons: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     users_total: int = 0
+    # Every plan-usage pool: {"plan_base": {"hosts": .., "usage": .., "pending": ..}, ...}, unknown
+    # keys kept as Zoom named them (migration 0006); None before the first sync that read them.
+    pools: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    seat_pool: str | None = None  # the pool whose seats the tool hands out ("plan_base", ...)
+    # Which reading of `usage` the numbers fit (provision.core.readings): "pending_in_usage",
+    # "pending_apart", "undetermined" or "disagrees"
+    pending_reading: str | None = None

@@ -18,7 +18,8 @@ from sqlalchemy.exc import DBAPIError
 from typer.core import TyperGroup
 
 from importers.errors import ImporterError
-from models.errors import ModelsError, SchemaStateError
+from models.db import display_url
+from models.errors import DatabaseURLError, ModelsError, SchemaStateError
 from provision import __version__
 from provision.cli import _common
 from provision.cli._common import RunContext, emit_json, envelope, err_console, where_line
@@ -43,8 +44,8 @@ _FRAMEWORK_EXITS: tuple[type[BaseException], ...] = (
 def exit_code_for(exc: BaseException) -> int:
     if isinstance(exc, ProvisionError):
         return exc.exit_code
-    # A database whose schema we cannot use safely is the operator's to point elsewhere or upgrade.
-    if isinstance(exc, ImporterError | ZoomConfigError | SchemaStateError):
+    # A database URL or schema we cannot use is the operator's to point elsewhere or upgrade.
+    if isinstance(exc, ImporterError | ZoomConfigError | SchemaStateError | DatabaseURLError):
         return 2
     return 1
 
@@ -57,14 +58,17 @@ def _report(exc: Exception, *, debug: bool, as_json: bool, ctx: click.Context | 
         # The driver's own first line (server refused, file unreadable, locked), without the SQL
         # and parameters SQLAlchemy appends; drivers do not put passwords in these messages.
         first = str(exc.orig).strip().splitlines()
-        message = f"database error: {first[0] if first else type(exc.orig).__name__}"
+        obj = ctx.obj if ctx is not None else None
+        where = f" ({display_url(obj.settings.database_url)})" if isinstance(obj, RunContext) else ""
+        message = f"database error{where}: {first[0] if first else type(exc.orig).__name__}"
     if debug:
         err_console.print(traceback.format_exc(), markup=False, highlight=False)
     if as_json:
         error = {"type": type(exc).__name__, "message": message, "exit_code": code}
         emit_json(envelope(ctx, error, key="error"))  # type: ignore[arg-type]
     else:
-        # One line however narrow the terminal: paths and commands in it stay copyable.
+        # One line however narrow the terminal: paths and commands in it stay copyable; escaped:
+        # a message may hold brackets ("provision[postgres]", a cell's text) that are not markup.
         err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return code
 

@@ -45,9 +45,16 @@ def _summary_table(result: Any) -> Table:
     table.add_column("action")
     table.add_column("succeeded", justify="right")
     table.add_column("failed", justify="right")
+    table.add_column("blocked", justify="right")
     table.add_column("left", justify="right")
     for kind, counts in result.counts.items():
-        table.add_row(kind, str(counts["succeeded"]), str(counts["failed"]), str(counts["pending"]))
+        table.add_row(
+            kind,
+            str(counts["succeeded"]),
+            str(counts["failed"]),
+            str(counts["blocked"]),
+            str(counts["pending"]),
+        )
     return table
 
 
@@ -55,9 +62,13 @@ def _print_result(result: Any) -> None:
     console.print(_summary_table(result))
     for failure in result.failures[:50]:
         line = f"{failure['kind']} {failure['email']}: {failure['error']}"
-        console.print(f"  [red]failed[/] {escape(line)}", highlight=False)
+        console.print(f"  [red]{failure['state']}[/] {escape(line)}", highlight=False)
     if len(result.failures) > 50:
-        console.print(f"  … and {len(result.failures) - 50} more failures (see the audit log)")
+        console.print(f"  … and {len(result.failures) - 50} more (all of them: --json, or the audit log)")
+    if result.dropped:
+        console.print(
+            f"{result.dropped} actions had lost their reason since the plan was made: dropped, not sent."
+        )
     if result.reread:
         console.print(
             f"{result.reread} operations of an interrupted run were confirmed from Zoom, not resent."
@@ -80,6 +91,21 @@ def apply_command(
     concurrency: Annotated[
         int, typer.Option("--concurrency", min=1, max=256, help="Requests in flight at once.")
     ] = 16,
+    retry_blocked: Annotated[
+        bool,
+        typer.Option(
+            "--retry-blocked",
+            help="Send again what Zoom refused for good lately (after fixing the cause: a cap, a domain).",
+        ),
+    ] = False,
+    abandon: Annotated[
+        bool,
+        typer.Option(
+            "--abandon",
+            help="End the plan an interrupted apply left unfinished, without sending the rest "
+            "(audited); a new plan can then run.",
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Carry out a plan in Zoom: journaled, resumable, never beyond the seats."""
@@ -94,7 +120,16 @@ def apply_command(
     policy = effective_policy(settings)
     # The session holds the Zoom lock from choosing the plan to the last write.
     with apply_session(engine, actor=settings.actor, policy=policy) as session:
-        chosen = session.choose(plan_given, force=force)
+        if abandon:
+            _abandon(ctx, session, yes, json_output)
+            return
+        chosen = session.choose(plan_given, force=force, retry_blocked=retry_blocked)
+        if chosen.dropped and not json_output:
+            err_console.print(
+                f"{chosen.dropped} unfinished actions of plan {chosen.plan.fingerprint[:12]} lost their "
+                "reason since it was made (rosters, policy or Zoom changed): dropped, never sent (audited).",
+                markup=False,
+            )
         _confirm_and_run(ctx, session, chosen, settings, yes, concurrency, json_output)
 
 
@@ -197,6 +232,34 @@ def _confirm_and_run(
         emit(ctx, result.to_data())
     else:
         _print_result(result)
+
+
+def _abandon(ctx: typer.Context, session: Any, yes: bool, json_output: bool) -> None:
+    from provision.store import journal
+
+    left = journal.unfinished(session.engine)
+    if not left:
+        if json_output:
+            emit(ctx, {"abandoned": []})
+        else:
+            console.print("No unfinished plan: nothing to abandon.")
+        return
+    if not yes:
+        if json_output or not sys.stdin.isatty():
+            err_console.print("error: --abandon needs confirmation: rerun with --yes", markup=False)
+            raise typer.Exit(2)
+        count = sum(u.pending + u.sent for u in left)
+        if not typer.confirm(f"End {count} unfinished operations without sending them?", default=False):
+            raise typer.Exit(1)
+    ended = session.abandon()
+    if json_output:
+        emit(ctx, {"abandoned": [{"fingerprint": a.fingerprint, "operations": a.operations} for a in ended]})
+        return
+    for item in ended:
+        console.print(
+            f"abandoned plan {item.fingerprint[:12]}: {item.operations} operations ended without being sent "
+            "(each in the audit log); `provision plan` shows what is still to do."
+        )
 
 
 def _interrupted(ctx: typer.Context, engine: Any, fingerprint: str, json_output: bool) -> NoReturn:

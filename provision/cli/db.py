@@ -5,10 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from models.db import current_revision, display_url, head_revision, make_engine, normalize_url, upgrade
+from models.db import (
+    current_revision,
+    display_url,
+    head_revision,
+    make_engine,
+    sqlite_file_missing,
+    upgrade,
+)
 from models.errors import SchemaStateError
 from provision.cli._common import JsonOption, console, emit, run_context
 from provision.errors import InputError, ProvisionError
@@ -22,15 +28,6 @@ def _database_error(url: str, exc: Exception) -> ProvisionError:
     # The driver's first line says what failed (refused, unknown database) without the password.
     reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
     return ProvisionError(f"cannot open the database {display_url(url)}: {reason}")
-
-
-def _sqlite_file_missing(url: str) -> bool:
-    u = make_url(normalize_url(url))
-    if u.get_backend_name() != "sqlite" or u.database in (None, "", ":memory:"):
-        return False
-    from pathlib import Path
-
-    return not Path(u.database).exists()
 
 
 @db_app.command("upgrade")
@@ -68,7 +65,7 @@ def current_command(ctx: typer.Context, json_output: JsonOption = False) -> None
     """Show the database's schema revision and whether `db upgrade` has anything to do."""
     url = run_context(ctx).settings.database_url
     head = head_revision()
-    if _sqlite_file_missing(url):
+    if sqlite_file_missing(url):
         revision = None  # reading would create an empty file; say it is absent instead
     else:
         try:

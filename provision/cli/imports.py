@@ -18,7 +18,7 @@ from importers import (
     write_rejects_xlsx,
     write_school_rejects,
 )
-from models.db import session_scope
+from models.db import scratch_engine, session_scope, sqlite_file_missing
 from provision.cli._common import (
     JsonOption,
     console,
@@ -64,7 +64,11 @@ def _run(
     ctx: typer.Context, json_output: bool, call: Callable[..., ImportReport], **kwargs: Any
 ) -> ImportReport:
     settings = run_context(ctx).settings
-    engine = open_records(settings, create=True)  # the first import makes the database
+    if kwargs.get("dry_run") and sqlite_file_missing(settings.database_url):
+        # A dry run writes nothing, not even a new database file: compare with an empty one.
+        engine = scratch_engine()
+    else:
+        engine = open_records(settings, create=True)  # the first import makes the database
     status = console.status("importing…") if show_progress(json_output) else nullcontext()
     with status, session_scope(engine) as session:
         return call(session, actor=settings.actor, **kwargs)
@@ -100,6 +104,8 @@ def _render(report: ImportReport, rejects_files: list[Path]) -> None:
             err_console.print(f"… and {len(report.rejected) - MAX_REJECTS_SHOWN} more")
         for path in rejects_files:
             err_console.print(f"rejected rows written to {path}", highlight=False, soft_wrap=True)
+        if not rejects_files and report.dry_run:
+            err_console.print("dry run: the rejected rows were not written (--rejects-dir DIR writes them)")
     if report.committed:
         console.print(f"committed: {report.rows_accepted} rows accepted (batch {report.batch_id})")
     elif report.dry_run:

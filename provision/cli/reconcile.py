@@ -44,6 +44,8 @@ def print_drift(data: dict[str, Any]) -> None:
             f"{data.get('waiting', 0)} people waiting for a seat",
             highlight=False,
         )
+        if account.get("disagreement"):
+            console.print(f"note: {account['disagreement']}", style="yellow", highlight=False, markup=False)
     for kind, items in data["kinds"].items():
         if not items:
             continue

@@ -33,10 +33,18 @@ def _print_result(result: Any) -> None:
     table.add_row("seats used", str(seats["used"]))
     table.add_row("seats pending", str(seats["pending"]))
     table.add_row("seats free", str(seats["free"]))
+    if "in_use" in seats:
+        table.add_row(
+            "seats in use (users listed)",
+            f"{seats['in_use']} ({seats['licensed_active']} active + {seats['licensed_pending']} pending)",
+        )
+        table.add_row("plan usage reading", str(seats["pending_reading"]))
     for name, pool in data["addons"].items():
         table.add_row(name, f"{pool['usage']} of {pool['hosts']}")
     table.add_row("groups", str(data["groups"]))
     console.print(table)
+    for note in data["notes"]:
+        console.print(f"note: {note}", style="yellow", markup=False)
     console.print(f"done in {data['elapsed_seconds']:.1f} s")
 
 

@@ -372,6 +372,11 @@ if set(SPECS) != set(ActionKind):  # a kind without its entry would fail far fro
 REVOKES: frozenset[ActionKind] = frozenset(kind for kind, spec in SPECS.items() if spec.revokes)
 # The audit actions whose `after` records the type they left (the loaders' licensed_by_us).
 TYPE_SETTING: tuple[str, ...] = tuple(kind.value for kind, spec in SPECS.items() if spec.sets_type)
+# The audit actions that only record what they saw (adopt): a baseline for "changed by hand",
+# never a change of ours, so they never stand over a change we really made, whatever the order.
+SEEN_ONLY: frozenset[str] = frozenset(
+    kind.value for kind, spec in SPECS.items() if spec.effect is SnapshotEffect.MANAGE
+)
 # policy `revoke` value -> the kind that takes a leaver's license back.
 REVOKE_KINDS: dict[str, ActionKind] = {
     spec.revoke_policy: kind for kind, spec in SPECS.items() if spec.revoke_policy is not None

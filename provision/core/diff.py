@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -309,6 +309,14 @@ def compute_plan(
 
     standings: dict[str, Standing] = {}
     candidates: list[Candidate] = []
+    # Zoom refused these for good lately: sending the same request again would only be refused
+    # again, so they wait with that reason instead of taking a seat (provision.core.blocked).
+    retry_after = timedelta(days=policy.retry_blocked_days)
+    held_back = {
+        email: block.reason()
+        for email, block in observed.blocked.items()
+        if now - block.at < retry_after and email not in holding
+    }
     freed = 0  # seats this plan takes back outside the allocation (leavers, unlicensed roles)
     in_grace: list[Grace] = []
     licensed_before: Counter[str] = Counter()
@@ -338,6 +346,8 @@ def compute_plan(
             licensed_before[code] += 1
         is_protected = email in protected
         if st.kind == ENTITLED:
+            if email in held_back:
+                continue
             member = st.member
             rank = ranks.get(member.role, last_rank)
             priority = UNORDERED if member.priority is None else member.priority
@@ -373,7 +383,10 @@ def compute_plan(
             else:
                 freed += 1
 
-    account_free = account.purchased - account.used - account.pending + freed
+    # Seats in use are counted from the users listed (licensed active + licensed pending), never
+    # usage + pending: under one reading of plan usage that counts every invitation twice.
+    seats = observed.seat_count()
+    account_free = account.purchased - seats.in_use + freed
     allocation = allocate(
         candidates,
         {code: s.seats for code, s in desired.schools.items()},
@@ -402,8 +415,10 @@ def compute_plan(
             institution = desired.schools.get(code)
             gets = email in allocation.granted
             role_reason = f"on the roster of {code} as {member.role}"
-            if email in allocation.waiting:
+            if email in allocation.waiting or email in held_back:
                 counter["waiting"] += 1
+            if email in held_back:
+                continue
             if user is None:
                 build.add(
                     _CREATE,
@@ -542,10 +557,12 @@ def compute_plan(
         if listed is None or listed.kind == LEFT:
             unmanaged.append(email)
 
-    waiting = _waiting_list(desired, standings, allocation, protected)
+    waiting = _waiting_list(desired, standings, allocation, protected, held_back)
 
     actions = sort_actions(build.actions)
     summary = _summary(desired, observed, holding, allocation.school_used, licensed_before, build, actions)
+    summary.totals.pending_reading = seats.reading.reading
+    summary.totals.seats_usage_reported = account.used
     summary.totals.people_active = people_active
     summary.totals.seats_free_after = allocation.account_free_after
     summary.totals.addons_short = dict(sorted(addon_short.items()))
@@ -575,12 +592,17 @@ def compute_plan(
 
 
 def _waiting_list(
-    desired: Desired, standings: dict[str, Standing], allocation: Allocation, protected: set[str]
+    desired: Desired,
+    standings: dict[str, Standing],
+    allocation: Allocation,
+    protected: set[str],
+    held_back: Mapping[str, str],
 ) -> list[Waiting]:
     """The waiting lines school by school, in order; a person on two rosters also has an entry at
-    the other school, naming the school where they count."""
+    the other school, naming the school where they count. People held back by a refusal Zoom
+    would repeat wait outside the line (no place), with that refusal as their reason."""
     waiting: list[Waiting] = []
-    for email, reason in allocation.waiting.items():
+    for email, reason in (*allocation.waiting.items(), *held_back.items()):
         if email in protected:
             continue
         member = standings[email].member
@@ -648,13 +670,14 @@ def _summary(
         )
     totals_counter = Counter(action.kind for action in actions)
     managed_licensed = sum(1 for email in observed.managed if email in holding)
+    seats = observed.seat_count()
     return PlanSummary(
         schools=schools,
         totals=Totals(
             seats_purchased=account.purchased,
-            seats_used=account.used,
-            seats_pending=account.pending,
-            seats_free_before=account.purchased - account.used - account.pending,
+            seats_used=seats.licensed_active,
+            seats_pending=seats.licensed_pending,
+            seats_free_before=seats.free,
             licensed_before=len(holding),
             managed_licensed_before=managed_licensed,
             actions=dict(totals_counter),

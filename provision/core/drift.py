@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from provision.core.actions import SPECS
+from provision.core.actions import SEEN_ONLY, SPECS
 from provision.core.diff import compute_plan, protected_emails, standing
 from provision.core.kinds import ActionKind, DriftKind
 from provision.core.plan import Plan
@@ -130,16 +130,22 @@ def fold_audit(events: Any) -> dict[str, dict[str, SetBy]]:
     the order they happened. Only the fields a plan sets are kept.
     """
     facts: dict[str, dict[str, SetBy]] = {}
+    changed: set[tuple[str, str]] = set()  # (email, field) set by a real change of ours
     for email, at, actor, action, code, after in events:
         if not email or not isinstance(after, Mapping):
             continue
         person = facts.setdefault(email, {})
         when = _aware(at) or at
+        seen_only = action in SEEN_ONLY
         for name in FIELDS:
             value = after.get(name, _MISSING)
             # Zoom's answer to a create may carry status null: unknown, not a state we set.
             if value is _MISSING or (value is None and name != "large_meeting_capacity"):
                 continue
+            if seen_only and (email, name) in changed:
+                continue  # what adopt saw at plan time never overwrites a change we made since
+            if not seen_only:
+                changed.add((email, name))
             person[name] = SetBy(value, when, actor or "?", action, code)
     return facts
 
@@ -347,21 +353,26 @@ def compute_drift(
     account: dict[str, Any] = {}
     licensed = sum(1 for user in observed.users.values() if user.holds_seat)
     if observed.account is not None:
-        seats = observed.account
+        # Counted from the users listed; plan usage is only the cross-check (core.readings).
+        count = observed.seat_count()
         account = {
-            "purchased": seats.purchased,
-            "used": seats.used,
-            "pending": seats.pending,
-            "free": max(0, seats.purchased - seats.used - seats.pending),
+            "purchased": count.purchased,
+            "used": count.licensed_active,
+            "pending": count.licensed_pending,
+            "free": count.free,
             "licensed_users": licensed,
-            "observed_at": _iso(seats.observed_at),
+            "observed_at": _iso(observed.account.observed_at),
+            "usage_reported": count.reading.usage,
+            "pending_reported": count.reading.pending,
+            "pending_reading": count.reading.reading,
+            "disagreement": count.disagreement,
         }
-        if seats.used + seats.pending > seats.purchased:
+        if count.in_use > count.purchased:
             kinds[ACCOUNT_SEATS].append(
                 {
                     "institution_code": None,
-                    "detail": f"{seats.used} seats used and {seats.pending} pending "
-                    f"of {seats.purchased} purchased",
+                    "detail": f"{count.licensed_active} seats used and {count.licensed_pending} pending "
+                    f"of {count.purchased} purchased",
                 }
             )
 

@@ -41,6 +41,11 @@ revoke = "downgrade"
 # Days after leaving the roster before the license is taken back.
 grace_days = 14
 
+# Days a change Zoom refused for good (a cap, a refused domain, a name Zoom rejects) is held
+# back from new plans; the person waits with the reason. A corrected roster row, or
+# `provision apply --retry-blocked`, tries again at once.
+retry_blocked_days = 7
+
 # How new users are created: "create" (Zoom emails an invitation), "autoCreate", "custCreate",
 # "ssoCreate" (depends on the account's plan and SSO).
 create_action = "create"
@@ -90,6 +95,7 @@ class Policy(BaseModel):
     keep_holders: bool = True
     revoke: Literal["downgrade", "deactivate", "unassign"] = "downgrade"
     grace_days: int = Field(default=14, ge=0)
+    retry_blocked_days: int = Field(default=7, ge=0)
     create_action: Literal["create", "autoCreate", "custCreate", "ssoCreate"] = "create"
     use_groups: bool = True
     protected_emails: list[str] = Field(default_factory=list)

@@ -64,3 +64,62 @@ def detect_pending_reading(
     else:
         verdict = "disagrees"
     return PendingReading(verdict, *numbers)
+
+
+@dataclass(frozen=True)
+class SeatCount:
+    """The managed pool's seats as the plan counts them: from the users we listed, never from
+    `usage` and `pending` added together (which counts an invitation twice under one reading)."""
+
+    purchased: int
+    licensed_active: int
+    licensed_pending: int
+    reading: PendingReading
+
+    @property
+    def in_use(self) -> int:
+        return self.licensed_active + self.licensed_pending
+
+    @property
+    def free(self) -> int:
+        return max(0, self.purchased - self.in_use)
+
+    @property
+    def disagreement(self) -> str | None:
+        """What to show when Zoom's plan usage fits neither reading (None when it fits one)."""
+        if self.reading.reading != "disagrees":
+            return None
+        return (
+            f"Zoom's plan usage does not match the users listed: {self.reading.detail}; "
+            f"seats are counted from the users ({self.in_use} of {self.purchased} in use)"
+        )
+
+    def to_data(self) -> dict[str, object]:
+        return {
+            "purchased": self.purchased,
+            "licensed_active": self.licensed_active,
+            "licensed_pending": self.licensed_pending,
+            "in_use": self.in_use,
+            "free": self.free,
+            "pending_reading": self.reading.reading,
+            "usage_reported": self.reading.usage,
+            "pending_reported": self.reading.pending,
+        }
+
+
+def count_seats(
+    *, purchased: int, usage: int, pending: int, licensed_active: int, licensed_pending: int
+) -> SeatCount:
+    """Seats counted from the listed users, with plan usage's reading as the cross-check."""
+    reading = detect_pending_reading(
+        usage=usage, pending=pending, licensed_active=licensed_active, licensed_pending=licensed_pending
+    )
+    return SeatCount(purchased, licensed_active, licensed_pending, reading)
+
+
+def free_by_reading(*, hosts: int, usage: int, pending: int, reading: str | None) -> int:
+    """Free seats from plan usage alone (apply, mid-run, has no fresh user list): `usage` already
+    holds the invitations under one reading; any reading not established counts them apart
+    (cautious: a seat too few, never one too many)."""
+    held = usage if reading == "pending_in_usage" else usage + pending
+    return max(0, hosts - held)

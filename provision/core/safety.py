@@ -27,7 +27,9 @@ def safety_problems(plan: Plan, policy: Policy) -> list[str]:
 
     problems: list[str] = []
     totals = plan.summary.totals
+    # Before the tool manages anyone, the account's licenses are the measure; say which it is.
     held = totals.managed_licensed_before or totals.licensed_before
+    held_words = "managed licenses" if totals.managed_licensed_before else "licenses on the account"
     count = len(revoked)
     share = _share(count, held)
     if count > policy.max_revoke_count:
@@ -37,7 +39,7 @@ def safety_problems(plan: Plan, policy: Policy) -> list[str]:
         )
     if count > policy.revoke_share_min_count and share > policy.max_revoke_share:
         problems.append(
-            f"the plan revokes {count} of {held} managed licenses ({share:.0%}), "
+            f"the plan revokes {count} of {held} {held_words} ({share:.0%}), "
             f"above max_revoke_share {policy.max_revoke_share:.0%}"
         )
     schools = plan.summary.schools

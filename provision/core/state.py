@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from provision.core.blocked import Blocked
+from provision.core.readings import SeatCount, count_seats
 from provision.errors import InputError
 
 # Zoom's user types (the license), named once for the core. Plain ints, because the pure core
@@ -112,6 +114,11 @@ class AccountSeats:
     observed_at: datetime | None = None
     # {"large_meeting_500": {"hosts": n, "usage": n}, ...}; missing means not known
     addons: Mapping[str, Any] = field(default_factory=dict)
+    # Every plan-usage pool {key: {"hosts", "usage", "pending"}}, the one the tool hands out, and
+    # the reading of `usage` sync detected (provision.core.readings); empty/None: not recorded.
+    pools: Mapping[str, Any] = field(default_factory=dict)
+    seat_pool: str = "plan_base"
+    reading: str | None = None
 
 
 @dataclass
@@ -122,6 +129,27 @@ class Observed:
     # Emails whose license our own last succeeded action set to Licensed: if Zoom now shows them
     # Basic, someone took it by hand, and they keep their place ahead of people still waiting.
     licensed_by_us: frozenset[str] = frozenset()
+    # The last permanent refusal per email (provision.core.blocked), read from the journal.
+    blocked: Mapping[str, Blocked] = field(default_factory=dict)
+
+    def seat_count(self) -> SeatCount:
+        """The managed pool's seats counted from the users listed (licensed active + pending)."""
+        assert self.account is not None
+        active = pending = 0
+        for user in self.users.values():
+            if user.type == LICENSED_TYPE:
+                if user.status == "active":
+                    active += 1
+                elif user.status == "pending":
+                    pending += 1
+        account = self.account
+        return count_seats(
+            purchased=account.purchased,
+            usage=account.used,
+            pending=account.pending,
+            licensed_active=active,
+            licensed_pending=pending,
+        )
 
     @property
     def snapshot_at(self) -> datetime | None:

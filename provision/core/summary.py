@@ -143,8 +143,8 @@ class Totals:
     """The account in a plan: seats now and after, and the changes by kind."""
 
     seats_purchased: int = 0
-    seats_used: int = 0
-    seats_pending: int = 0
+    seats_used: int = 0  # licensed active users listed
+    seats_pending: int = 0  # licensed pending invitations listed
     seats_free_before: int = 0
     seats_free_after: int = 0
     licensed_before: int = 0
@@ -152,6 +152,9 @@ class Totals:
     people_active: int = 0
     in_grace: int = 0
     addons_short: dict[int, int] = field(default_factory=dict)  # capacity -> add-ons missing
+    # The cross-check: Zoom's own `usage` and which reading of it the users fit (core.readings).
+    seats_usage_reported: int = 0
+    pending_reading: str = ""
     actions: dict[ActionKind, int] = field(default_factory=dict)
 
     def to_data(self) -> dict[str, Any]:
@@ -167,6 +170,8 @@ class Totals:
             "seats_free_after": self.seats_free_after,
             "addons_short": {str(cap): n for cap, n in sorted(self.addons_short.items())},
             "in_grace": self.in_grace,
+            "seats_usage_reported": self.seats_usage_reported,
+            "pending_reading": self.pending_reading,
         }
 
     @classmethod
@@ -181,6 +186,8 @@ class Totals:
             managed_licensed_before=_int(data, "managed_licensed_before"),
             people_active=_int(data, "people_active"),
             in_grace=_int(data, "in_grace"),
+            seats_usage_reported=_int(data, "seats_usage_reported"),
+            pending_reading=str(data.get("pending_reading") or ""),
             addons_short={int(cap): int(n) for cap, n in (data.get("addons_short") or {}).items()},
             actions=_counts(data),
         )

@@ -12,10 +12,8 @@ or not at all (written beside the target, then renamed).
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -25,6 +23,7 @@ from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from importers.cells import csv_safe
+from models.files import private_atomic
 from provision.errors import InputError
 from provision.reports import queries
 from provision.reports.audit_rows import (
@@ -133,20 +132,6 @@ def _check_school(session: Session, school: str | None) -> str | None:
 # -- writers ----------------------------------------------------------------------------------
 
 
-@contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """A temporary file beside `path`, renamed over it only when writing succeeded."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _school_report(session: Session, code: str | None) -> queries.SchoolsReport:
     report = queries.schools(session)
     if code is None:
@@ -198,7 +183,7 @@ def export_audit_xlsx(
     p = _provenance(provenance, now, since=since, until=until, school=code)
     report = _school_report(session, code)
     result = ExportResult(paths=[target])
-    with _atomic(target) as tmp:
+    with private_atomic(target) as tmp:
         wb = Workbook(write_only=True)
         # First in the workbook, written last: it counts the rows of the others.
         provenance_sheet = TableWriter(wb, "Provenance", PROVENANCE_COLUMNS)
@@ -281,7 +266,7 @@ def export_csv(
     paths = csv_paths(path)
     result = ExportResult(paths=list(paths.values()))
     with ExitStack() as stack:
-        tmp = {name: stack.enter_context(_atomic(target)) for name, target in paths.items()}
+        tmp = {name: stack.enter_context(private_atomic(target)) for name, target in paths.items()}
         report = _school_report(session, code)
         result.rows["Summary"] = _write_csv(
             tmp["Summary"], [c.header for c in SUMMARY_COLUMNS], _summary_rows(report), delimiter

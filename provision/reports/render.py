@@ -143,6 +143,12 @@ def totals_text(plan: Plan) -> Text:
         f"{totals.seats_free_after} after "
         f"{'the whole account' + chr(39) + 's plan' if plan.summary.scope else 'this plan'}\n"
     )
+    if totals.pending_reading == "disagrees":
+        text.append(
+            f"Zoom's plan usage reports {totals.seats_usage_reported} in use, which matches neither "
+            "reading of its pending count: seats above are counted from the users listed\n",
+            style="yellow",
+        )
     text.append("Changes: ", style="bold")
     parts = [f"{counts[kind.value]} {kind.value}" for kind in ActionKind if counts[kind.value]]
     text.append(", ".join(parts) if parts else "none")

@@ -21,17 +21,31 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from models import AccountSnapshot
+from models import AccountSnapshot, ZoomUserSnapshot
 from provision.core.actions import SPECS
+from provision.core.blocked import ADDON_WAITING, SEATS_WAITING, explain_block
 from provision.core.plan import ORDER, ActionKind, Plan
+from provision.core.readings import detect_pending_reading, free_by_reading
+from provision.core.state import LICENSED_TYPE
 from provision.errors import ApplyIncompleteError
 from provision.run.executors import BULK_SIZE, Done, execute, execute_many, verify
-from provision.run.observe import addons_data
+from provision.run.observe import addons_data, pools_data
 from provision.store import journal as jr
-from provision.store.journal import FAILED, PENDING, SENT, SUCCEEDED, Journal, OpRecord, Outcome
+from provision.store.journal import (
+    ABANDONED,
+    BLOCKED,
+    DROPPED,
+    FAILED,
+    PENDING,
+    SENT,
+    SUCCEEDED,
+    Journal,
+    OpRecord,
+    Outcome,
+)
 from zoom_client import (
     AsyncZoomClient,
     PlanUsage,
@@ -46,15 +60,15 @@ from zoom_client import (
 # kind, done, total
 Progress = Callable[[str, int, int], None]
 
+REASON_GONE = "dropped: no longer planned (the rosters, the policy or Zoom changed since the plan was made)"
 MAX_ATTEMPTS = 3  # per operation and run, on answers that leave the outcome unknown
-SEATS_WAITING = "waiting: account seats"
-ADDON_WAITING = "waiting: add-on seats"
 
 
 @dataclass
 class ApplyResult:
     fingerprint: str
-    counts: dict[str, dict[str, int]]  # kind -> {"succeeded": n, "failed": n, "pending": n}
+    # kind -> {"succeeded": n, "failed": n, "blocked": n, "dropped": n, "pending": n}
+    counts: dict[str, dict[str, int]]
     failures: list[dict[str, Any]]
     elapsed: float
     resumed: bool = False
@@ -76,8 +90,21 @@ class ApplyResult:
         return sum(c["pending"] for c in self.counts.values())
 
     @property
-    def complete(self) -> bool:
+    def blocked(self) -> int:
+        return sum(c["blocked"] for c in self.counts.values())
+
+    @property
+    def dropped(self) -> int:
+        return sum(c["dropped"] for c in self.counts.values())
+
+    @property
+    def finished(self) -> bool:
+        """Nothing a rerun of this plan could still do (what is left is blocked for good)."""
         return self.failed == 0 and self.pending == 0
+
+    @property
+    def complete(self) -> bool:
+        return self.finished and self.blocked == 0
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -88,6 +115,9 @@ class ApplyResult:
             "succeeded": self.succeeded,
             "failed": self.failed,
             "pending": self.pending,
+            "blocked": self.blocked,
+            "dropped": self.dropped,
+            "rerun_helps": not self.finished,
             "counts": self.counts,
             "failures": self.failures,
             "stopped": self.stopped,
@@ -140,13 +170,19 @@ def _cut(exc: BaseException) -> _Stop | None:
     return None
 
 
-def _failure(op: OpRecord, exc: BaseException | None = None, *, error: str | None = None) -> Outcome:
+def _failure(
+    op: OpRecord, exc: BaseException | None = None, *, error: str | None = None, blocked: bool = False
+) -> Outcome:
+    """The outcome of a refused operation: BLOCKED when Zoom would refuse it again, else FAILED."""
     code = tracking = None
+    permanent = blocked or (isinstance(exc, ZoomError) and exc.is_permanent())
     if isinstance(exc, ZoomAPIError):
         code, tracking = exc.code, exc.tracking_id
         if exc.is_seat_exhausted():
-            error = f"{SEATS_WAITING} (Zoom: {exc.message})"
-    return Outcome(op=op, state=FAILED, zoom_code=code, tracking_id=tracking, error=error or str(exc))
+            # No seat now means none for the rest of this plan: a rerun would only fail again.
+            error, permanent = f"{SEATS_WAITING} (Zoom: {exc.message})", True
+    state = BLOCKED if permanent else FAILED
+    return Outcome(op=op, state=state, zoom_code=code, tracking_id=tracking, error=error or str(exc))
 
 
 def _success(op: OpRecord, done: Done | None = None) -> Outcome:
@@ -331,7 +367,41 @@ class _Run:
         for capacity in (500, 1000):
             pool = usage.large_meeting_pool(capacity)
             pools[capacity] = pool.free if pool is not None else 0
-        return usage.free_seats, pools
+        base = usage.plan_base
+        if base is None:
+            return 0, pools
+        reading = seat_reading(self.journal.engine, base.usage, base.pending)
+        return free_by_reading(
+            hosts=base.hosts, usage=base.usage, pending=base.pending, reading=reading
+        ), pools
+
+
+def seat_reading(engine: Engine, usage: int, pending: int) -> str | None:
+    """Which reading of `usage` holds now: told from these numbers and the snapshot's users (kept
+    current by the journal) when they tell it, else the one sync recorded. Never both subtracted
+    when Zoom already counts invitations inside `usage` (that left seats unused)."""
+    with Session(engine) as session:
+        recorded = session.exec(
+            select(AccountSnapshot.pending_reading)
+            .order_by(AccountSnapshot.observed_at.desc(), AccountSnapshot.id.desc())  # type: ignore[attr-defined,union-attr]
+            .limit(1)
+        ).first()
+        counts = dict(
+            session.exec(
+                select(ZoomUserSnapshot.status, func.count())
+                .where(ZoomUserSnapshot.type == LICENSED_TYPE)
+                .group_by(ZoomUserSnapshot.status)  # type: ignore[arg-type]
+            ).all()
+        )
+    live = detect_pending_reading(
+        usage=usage,
+        pending=pending,
+        licensed_active=int(counts.get("active", 0)),
+        licensed_pending=int(counts.get("pending", 0)),
+    )
+    if live.reading in ("pending_in_usage", "pending_apart"):
+        return live.reading
+    return recorded
 
 
 async def _gather(coros: Any) -> None:
@@ -358,8 +428,12 @@ async def apply_plan(
     actor: str,
     concurrency: int = 16,
     progress: Progress | None = None,
+    drop_unless_done: frozenset[int] = frozenset(),
 ) -> ApplyResult:
     """Carry out a chosen plan; ApplyIncomplete (exit 1) if anything is left to do by a rerun.
+
+    `drop_unless_done`: seqs of `sent` operations whose reason is gone (see ApplySession.choose):
+    read back like every `sent` one, and dropped instead of resent when Zoom shows them not done.
 
     Which plan, whether it is fresh, and the lock are the caller's: come through
     `provision.run.apply_session` (as the CLI, reconcile and the demo do). A plan the journal
@@ -370,29 +444,52 @@ async def apply_plan(
     async with Journal(engine, actor, plan.fingerprint, ops) as journal:
         run = _Run(client, journal, concurrency, progress)
         for op in ops:
-            if op.state != SUCCEEDED:
+            if op.state in (PENDING, SENT, FAILED):
                 run.total_by_kind[op.action.kind.value] = run.total_by_kind.get(op.action.kind.value, 0) + 1
         reread = 0
         try:
             sent = [op for op in ops if op.state == SENT]
             if sent:
                 reread = await run.reread(sent)
+            lost = [op for op in ops if op.seq in drop_unless_done and op.state == PENDING]
+            if lost:
+                await run.finish([Outcome(op=op, state=DROPPED, error=REASON_GONE) for op in lost])
             await _phases(run, ops)
         except _Stop:
             pass
         await _refresh_account(engine, client)
     result = _result(plan.fingerprint, ops, started, resumed, reread, run.stop)
     if not result.complete:
-        if run.stop is not None:
-            message = f"{run.stop.reason} ({result.pending} operations left, {result.failed} failed)"
-        else:
-            message = (
-                f"{result.failed} of {len(ops)} operations failed"
-                + (f", {result.pending} not done" if result.pending else "")
-                + "; run `provision apply` again to finish"
-            )
-        raise ApplyIncomplete(message, result)
+        raise ApplyIncomplete(incomplete_message(result, ops, run.stop), result)
     return result
+
+
+def incomplete_message(result: ApplyResult, ops: Sequence[OpRecord], stop: _Stop | None) -> str:
+    """What is left and what would fix it; a rerun is advised only where a rerun can help."""
+    parts: list[str] = []
+    if stop is not None:
+        parts.append(f"{stop.reason} ({result.pending} operations left, {result.failed} failed)")
+    elif result.failed or result.pending:
+        left = f"{result.failed} of {len(ops)} operations failed" + (
+            f", {result.pending} not done" if result.pending else ""
+        )
+        parts.append(f"{left}; run `provision apply` again to finish them")
+    if result.blocked:
+        parts.append(blocked_summary([op for op in ops if op.state == BLOCKED]))
+    return "; ".join(parts)
+
+
+def blocked_summary(ops: Sequence[OpRecord]) -> str:
+    """Blocked operations grouped by what would unblock them (a rerun never does)."""
+    groups: dict[str, int] = {}
+    for op in ops:
+        fix = explain_block(op.zoom_code, op.error or "")
+        groups[fix] = groups.get(fix, 0) + 1
+    reasons = "; ".join(f"{n} × {fix}" for fix, n in sorted(groups.items(), key=lambda item: -item[1]))
+    return (
+        f"{len(ops)} changes blocked: Zoom refuses them for reasons a rerun cannot change ({reasons}); "
+        "once fixed, `provision plan` shows them again"
+    )
 
 
 async def _phases(run: _Run, ops: list[OpRecord]) -> None:
@@ -416,14 +513,18 @@ async def _phases(run: _Run, ops: list[OpRecord]) -> None:
         for op in phase:
             if _needs_seat(op):
                 if seat_budget <= 0:
-                    over.append(_failure(op, error=f"{SEATS_WAITING}: no free licensed seat left"))
+                    over.append(
+                        _failure(op, error=f"{SEATS_WAITING}: no free licensed seat left", blocked=True)
+                    )
                     continue
                 seat_budget -= 1
             capacity = entry.addon_seat(op.action.payload)
             if capacity is not None:
                 if addon_budget.get(capacity, 0) <= 0:
                     over.append(
-                        _failure(op, error=f"{ADDON_WAITING}: no free Large Meetings {capacity} seat")
+                        _failure(
+                            op, error=f"{ADDON_WAITING}: no free Large Meetings {capacity} seat", blocked=True
+                        )
                     )
                     continue
                 addon_budget[capacity] -= 1
@@ -458,6 +559,7 @@ async def _refresh_account(engine: Engine, client: AsyncZoomClient) -> None:
     base = usage.plan_base
     if base is None or base.hosts <= 0:
         return
+    reading = seat_reading(engine, base.usage, base.pending)
     with Session(engine) as session, session.begin():
         last = session.exec(select(AccountSnapshot).order_by(AccountSnapshot.observed_at.desc())).first()  # type: ignore[attr-defined]
         session.add(
@@ -467,6 +569,9 @@ async def _refresh_account(engine: Engine, client: AsyncZoomClient) -> None:
                 seats_pending=base.pending,
                 addons=addons_data(usage),
                 users_total=last.users_total if last else 0,
+                pools=pools_data(usage),
+                seat_pool=last.seat_pool if last else "plan_base",
+                pending_reading=reading,
             )
         )
 
@@ -477,20 +582,25 @@ def _result(
     counts: dict[str, dict[str, int]] = {}
     failures: list[dict[str, Any]] = []
     for op in ops:
-        entry = counts.setdefault(op.action.kind.value, {"succeeded": 0, "failed": 0, "pending": 0})
+        entry = counts.setdefault(
+            op.action.kind.value, {"succeeded": 0, "failed": 0, "blocked": 0, "dropped": 0, "pending": 0}
+        )
         if op.state == SUCCEEDED:
             entry["succeeded"] += 1
-        elif op.state == FAILED:
-            entry["failed"] += 1
-            if len(failures) < 1000:
-                failures.append(
-                    {
-                        "kind": op.action.kind.value,
-                        "email": op.action.email,
-                        "error": op.error,
-                        "zoom_code": op.zoom_code,
-                    }
-                )
+        elif op.state in (FAILED, BLOCKED):
+            entry[op.state.value] += 1
+            # Every one of them: a list cut short would hide people from the operator.
+            failures.append(
+                {
+                    "kind": op.action.kind.value,
+                    "email": op.action.email,
+                    "state": op.state.value,
+                    "error": op.error,
+                    "zoom_code": op.zoom_code,
+                }
+            )
+        elif op.state in (DROPPED, ABANDONED):
+            entry["dropped"] += 1
         else:
             entry["pending"] += 1
     return ApplyResult(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -21,10 +21,10 @@ from models.locks import ZOOM, operation_lock
 from provision.core.plan import Plan
 from provision.core.policy import Policy
 from provision.errors import InputError
-from provision.run.apply import ApplyResult, Progress, apply_plan
+from provision.run.apply import REASON_GONE, ApplyResult, Progress, apply_plan
 from provision.store import journal
 from provision.store.journal import Unfinished
-from provision.store.planning import check_fresh, make_plan
+from provision.store.planning import check_fresh, make_plan, replan
 from zoom_client import AsyncZoomClient
 
 
@@ -41,6 +41,15 @@ class Chosen:
     plan: Plan
     source: PlanSource
     resuming: Unfinished | None = None  # the unfinished run being finished (RESUME)
+    dropped: int = 0  # unfinished actions whose reason was gone: ended, never sent
+    # `sent` actions whose reason is gone: read back, and dropped unless Zoom shows them done
+    drop_unless_done: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Abandoned:
+    fingerprint: str
+    operations: int  # ended without being sent (or, if sent, without knowing the answer)
 
 
 class ApplySession:
@@ -58,6 +67,7 @@ class ApplySession:
         resume: bool = True,
         force: bool = False,
         now: datetime | None = None,
+        retry_blocked: bool = False,
     ) -> Chosen:
         """The plan to run: `plan` if given, else an unfinished one (if `resume`), else a fresh one.
 
@@ -72,15 +82,52 @@ class ApplySession:
             if not journal.has_operations(self.engine, plan.fingerprint):
                 with Session(self.engine) as session:
                     check_fresh(session, plan, self.policy, now=now)
-            return Chosen(plan, PlanSource.FILE)
+                return Chosen(plan, PlanSource.FILE)
+            return self._recheck(Chosen(plan, PlanSource.FILE), now)
         if unfinished and resume:
-            # An interrupted run (crash, kill, daily limit): finish exactly that plan first.
+            # An interrupted run (crash, kill, daily limit): finish exactly that plan first, minus
+            # what has lost its reason since.
             left = unfinished[0]
-            return Chosen(journal.load_plan(self.engine, left.fingerprint), PlanSource.RESUME, left)
+            plan = journal.load_plan(self.engine, left.fingerprint)
+            return self._recheck(Chosen(plan, PlanSource.RESUME, left), now)
         self._refuse_other_unfinished(unfinished, None)
         with Session(self.engine) as session, session.begin():
-            fresh = make_plan(session, self.policy, force=force, actor=self.actor, now=now)
+            fresh = make_plan(
+                session, self.policy, force=force, actor=self.actor, now=now, retry_blocked=retry_blocked
+            )
         return Chosen(fresh, PlanSource.FRESH)
+
+    def _recheck(self, chosen: Chosen, now: datetime | None) -> Chosen:
+        """Drop the unfinished actions that the current rosters, policy and snapshot no longer give.
+
+        A plan stopped by a daily cap may be resumed days later: someone it was to create may have
+        left the roster since. Such an action is ended as DROPPED (audited), never sent.
+        """
+        with Session(self.engine) as session:
+            current = replan(session, chosen.plan, self.policy, now=now)
+        wanted = {action.key() for action in current.actions}
+        ops, _ = journal.prepare(self.engine, chosen.plan)
+        gone = [op for op in ops if op.action.key() not in wanted]
+        unsent = [op.seq for op in gone if op.state in (journal.PENDING, journal.FAILED)]
+        dropped = journal.end_unsent(
+            self.engine, chosen.plan, unsent, journal.DROPPED, REASON_GONE, self.actor
+        )
+        in_flight = frozenset(op.seq for op in gone if op.state == journal.SENT)
+        return replace(chosen, dropped=dropped, drop_unless_done=in_flight)
+
+    def abandon(self) -> list[Abandoned]:
+        """End every unfinished plan on purpose (`apply --abandon`), each operation audited.
+
+        Operations `sent` without an answer are ended too: whether Zoom made them is then for the
+        next sync to show. A new plan can run afterwards.
+        """
+        ended: list[Abandoned] = []
+        reason = f"abandoned by {self.actor}: the plan was ended before this change was confirmed"
+        for left in journal.unfinished(self.engine):
+            plan = journal.load_plan(self.engine, left.fingerprint)
+            n = journal.end_unsent(self.engine, plan, None, journal.ABANDONED, reason, self.actor)
+            ended.append(Abandoned(left.fingerprint, n))
+        return ended
 
     @staticmethod
     def _refuse_other_unfinished(unfinished: list[Unfinished], fingerprint: str | None) -> None:
@@ -102,7 +149,13 @@ class ApplySession:
     ) -> ApplyResult:
         """Carry out the chosen plan; ApplyIncomplete (exit 1) if anything is left for a rerun."""
         return await apply_plan(
-            self.engine, client, chosen.plan, actor=self.actor, concurrency=concurrency, progress=progress
+            self.engine,
+            client,
+            chosen.plan,
+            actor=self.actor,
+            concurrency=concurrency,
+            progress=progress,
+            drop_unless_done=chosen.drop_unless_done,
         )
 
 

@@ -17,8 +17,10 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert
 from sqlmodel import Session
 
+from importers import normalize_email
 from models import AccountSnapshot, ZoomUserSnapshot
 from models.locks import ZOOM, operation_lock
+from provision.core.readings import SeatCount, count_seats
 from provision.errors import SeatLimitError
 from zoom_client import AsyncZoomClient, PlanUsage, User, UserStatus, UserType
 
@@ -43,6 +45,9 @@ class SyncResult:
     elapsed: float
     requests: int = 0
     notes: list[str] = field(default_factory=list)
+    seats: SeatCount | None = None  # counted from the users listed; plan usage as the cross-check
+    pools: dict[str, dict[str, int]] = field(default_factory=dict)
+    seat_pool: str = "plan_base"
 
     @property
     def users_total(self) -> int:
@@ -58,8 +63,23 @@ class SyncResult:
                 "purchased": self.seats_purchased,
                 "used": self.seats_used,
                 "pending": self.seats_pending,
-                "free": max(0, self.seats_purchased - self.seats_used - self.seats_pending),
+                "free": self.seats.free
+                if self.seats
+                else max(0, self.seats_purchased - self.seats_used - self.seats_pending),
+                **(
+                    {
+                        "pool": self.seat_pool,
+                        "licensed_active": self.seats.licensed_active,
+                        "licensed_pending": self.seats.licensed_pending,
+                        "in_use": self.seats.in_use,
+                        "pending_reading": self.seats.reading.reading,
+                        "reading_detail": self.seats.reading.detail,
+                    }
+                    if self.seats
+                    else {}
+                ),
             },
+            "pools": self.pools,
             "addons": self.addons,
             "groups": self.groups,
             "large_meeting_users": self.large_meeting_users,
@@ -92,6 +112,16 @@ def check_plan_usage(usage: PlanUsage, licensed_seen: int) -> None:
         )
 
 
+def pools_data(usage: PlanUsage) -> dict[str, dict[str, int]]:
+    """Every seat pool plan usage returned (unknown keys kept), its parts summed."""
+    found: dict[str, dict[str, int]] = {}
+    for key in usage.pools():
+        pool = usage.pool(key)
+        if pool is not None:
+            found[key] = {"hosts": pool.hosts, "usage": pool.usage, "pending": pool.pending}
+    return found
+
+
 def addons_data(usage: PlanUsage) -> dict[str, dict[str, int]]:
     addons: dict[str, dict[str, int]] = {}
     for capacity in (500, 1000):
@@ -107,7 +137,7 @@ async def _list_users(client: AsyncZoomClient, progress: Progress) -> dict[str, 
     for status in (UserStatus.ACTIVE, UserStatus.INACTIVE, UserStatus.PENDING):
         async for page in client.users.list(status=status).iter_pages():
             for user in page.items:
-                email = user.email.strip().lower()
+                email = normalize_email(user.email)  # the roster's canonical form (IDN domains too)
                 if user.status is None:
                     user = user.model_copy(update={"status": status.value})
                 known = by_email.get(email)
@@ -189,6 +219,19 @@ async def observe(engine: Engine, client: AsyncZoomClient, *, progress: Progress
     rows = [_snapshot_row(email, user, holders, observed_at) for email, user in users.items()]
     base = usage.plan_base
     assert base is not None  # check_plan_usage
+    seats = count_seats(
+        purchased=base.hosts,
+        usage=base.usage,
+        pending=base.pending,
+        licensed_active=sum(
+            1 for u in users.values() if int(u.type) == UserType.LICENSED and u.status == "active"
+        ),
+        licensed_pending=sum(
+            1 for u in users.values() if int(u.type) == UserType.LICENSED and u.status == "pending"
+        ),
+    )
+    pools = pools_data(usage)
+    notes = [seats.disagreement] if seats.disagreement else []
     with Session(engine) as session, session.begin():
         session.execute(delete(ZoomUserSnapshot))
         if rows:
@@ -201,6 +244,9 @@ async def observe(engine: Engine, client: AsyncZoomClient, *, progress: Progress
                 seats_pending=base.pending,
                 addons=addons,
                 users_total=len(rows),
+                pools=pools,
+                seat_pool="plan_base",
+                pending_reading=seats.reading.reading,
             )
         )
     counts: dict[str, int] = {}
@@ -218,6 +264,9 @@ async def observe(engine: Engine, client: AsyncZoomClient, *, progress: Progress
         groups=groups,
         large_meeting_users=len(holders),
         elapsed=time.monotonic() - started,
+        notes=notes,
+        seats=seats,
+        pools=pools,
     )
 
 

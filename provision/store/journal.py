@@ -38,10 +38,14 @@ class OpState(StrEnum):
     PENDING = "pending"  # not sent yet (or sent and known not to have taken: sent again)
     SENT = "sent"  # on its way, outcome unknown: re-read from Zoom before anything is resent
     SUCCEEDED = "succeeded"
-    FAILED = "failed"
+    FAILED = "failed"  # refused for a reason that may pass (gave up on 5xx): a rerun tries again
+    BLOCKED = "blocked"  # refused for good (a cap, a field Zoom rejects, no seat left): never resent
+    DROPPED = "dropped"  # its reason was gone when the plan was resumed: never sent
+    ABANDONED = "abandoned"  # the operator ended the plan (`apply --abandon`) before it was sent
 
 
 PENDING, SENT, SUCCEEDED, FAILED = OpState.PENDING, OpState.SENT, OpState.SUCCEEDED, OpState.FAILED
+BLOCKED, DROPPED, ABANDONED = OpState.BLOCKED, OpState.DROPPED, OpState.ABANDONED
 UNFINISHED = (PENDING, SENT)
 
 _op = Operation.__table__  # type: ignore[attr-defined]
@@ -66,7 +70,7 @@ class Outcome:
     """The known result of one operation (what the journal, the audit log and the snapshot record)."""
 
     op: OpRecord
-    state: OpState  # SUCCEEDED | FAILED
+    state: OpState  # SUCCEEDED | FAILED | BLOCKED | DROPPED | ABANDONED
     zoom_code: int | None = None
     tracking_id: str | None = None
     error: str | None = None
@@ -224,6 +228,33 @@ def unfinished(engine: Engine) -> list[Unfinished]:
         if since is not None and (entry["since"] is None or since < entry["since"]):
             entry["since"] = since
     return [Unfinished(fp, e["pending"], e["sent"], e["since"]) for fp, e in plans.items()]
+
+
+def end_unsent(
+    engine: Engine, plan: Plan, seqs: Iterable[int] | None, state: OpState, reason: str, actor: str
+) -> int:
+    """End operations of `plan` without sending them (DROPPED at a resume, ABANDONED by the operator).
+
+    Only operations not settled yet are ended (pending or failed; sent too when abandoning, since
+    the operator gives up knowing). Each gets its audit event, in one transaction. Operations
+    the journal had not written yet (a run cut short while journaling) are written first, so
+    nothing of the plan can come back to life. Returns how many were ended.
+    """
+    wanted = None if seqs is None else set(seqs)
+    open_states = (PENDING, FAILED, SENT) if state is ABANDONED else (PENDING, FAILED)
+    ops, _ = prepare(engine, plan)
+    with engine.begin() as conn:
+        missing = [op for op in ops if op.id is None]
+        for start in range(0, len(missing), JOURNAL_CHUNK):
+            _insert(conn, plan.fingerprint, missing[start : start + JOURNAL_CHUNK])
+        ending = [
+            op
+            for op in _load(conn, plan.fingerprint)
+            if (wanted is None or op.seq in wanted) and op.state in open_states
+        ]
+        if ending:
+            _record(conn, [Outcome(op=op, state=state, error=reason) for op in ending], actor)
+    return len(ending)
 
 
 def counts(engine: Engine, fingerprint: str) -> dict[str, int]:

@@ -10,12 +10,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import String, cast, null, select
+from sqlalchemy import String, cast, func, null, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from models import AccountSnapshot, AuditEvent, Institution, ManagedUser, Membership, Person, ZoomUserSnapshot
+from models import (
+    AccountSnapshot,
+    AuditEvent,
+    Institution,
+    ManagedUser,
+    Membership,
+    Operation,
+    Person,
+    ZoomUserSnapshot,
+)
 from provision.core.actions import TYPE_SETTING
+from provision.core.blocked import Blocked, is_seat_wait
 from provision.core.state import (
     AccountSeats,
     Desired,
@@ -178,6 +188,9 @@ def load_observed(session: Session, *, logins: bool = True) -> Observed:
             col(AccountSnapshot.seats_pending),
             col(AccountSnapshot.observed_at),
             col(AccountSnapshot.addons),
+            col(AccountSnapshot.pools),
+            col(AccountSnapshot.seat_pool),
+            col(AccountSnapshot.pending_reading),
         )
         .order_by(col(AccountSnapshot.observed_at).desc(), col(AccountSnapshot.id).desc())
         .limit(1)
@@ -189,11 +202,54 @@ def load_observed(session: Session, *, logins: bool = True) -> Observed:
             pending=latest[2] or 0,
             observed_at=_aware(latest[3]),
             addons=dict(latest[4] or {}),
+            pools=dict(latest[5] or {}),
+            seat_pool=latest[6] or "plan_base",
+            reading=latest[7],
         )
     managed = frozenset(email for (email,) in session.connection().execute(select(col(ManagedUser.email))))
     return Observed(
-        users=users, account=account, managed=managed, licensed_by_us=load_licensed_by_us(session)
+        users=users,
+        account=account,
+        managed=managed,
+        licensed_by_us=load_licensed_by_us(session),
+        blocked=load_blocked(session),
     )
+
+
+def load_blocked(session: Session) -> dict[str, Blocked]:
+    """Each person's last permanent refusal that still holds (provision.core.blocked).
+
+    A refusal holds until a later change to that person succeeds or their roster data changes
+    (a corrected name is a new request). Seats that ran out are not kept: the next plan counts
+    seats again.
+    """
+    conn = session.connection()
+    found: dict[str, Blocked] = {}
+    op = Operation
+    rows = conn.execute(
+        select(col(op.email), col(op.kind), col(op.updated_at), col(op.zoom_code), col(op.error))
+        .where(col(op.state) == "blocked")
+        .order_by(col(op.updated_at))
+    )
+    for email, kind, at, code, error in rows:
+        if not is_seat_wait(error):
+            found[email] = Blocked(kind=kind, at=_aware(at) or at, zoom_code=code, error=error or "")
+    if not found:
+        return found
+    emails = list(found)
+    later = conn.execute(
+        select(col(op.email), func.max(col(op.updated_at)))
+        .where(col(op.state) == "succeeded", col(op.email).in_(emails))
+        .group_by(col(op.email))
+    )
+    edited = conn.execute(
+        select(col(Person.email), col(Person.updated_at)).where(col(Person.email).in_(emails))
+    )
+    for email, at in [*later.all(), *edited.all()]:
+        block = found.get(email)
+        if block is not None and at is not None and (_aware(at) or at) > block.at:
+            del found[email]
+    return found
 
 
 # The audit actions that set a user's license type (the registry's kinds with sets_type).

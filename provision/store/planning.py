@@ -62,8 +62,11 @@ def make_plan(
     actor: str = "unknown",
     record: bool = True,
     check: bool = True,
+    retry_blocked: bool = False,
 ) -> Plan:
     """Compute the plan from the database, refuse it if unsafe, and keep it as a PlanRecord.
+
+    `retry_blocked` proposes again what Zoom refused for good lately (provision.core.blocked).
 
     Seats are always allocated over the whole account; `school` only narrows what is shown and
     applied. The record is keyed by fingerprint: planning the same inputs twice updates it.
@@ -73,6 +76,8 @@ def make_plan(
     # The rosters lock (shared) keeps an import from replacing a roster while it is read.
     with gc_paused(), operation_lock(session.get_bind(), ROSTERS, shared=True):
         desired, observed = load_inputs(session)
+    if retry_blocked:
+        observed.blocked = {}
     with gc_paused():
         plan = compute_plan(desired, observed, policy, now=now or datetime.now(UTC), school=school)
         del desired, observed  # the plan no longer needs them: lower the peak before saving
@@ -108,6 +113,24 @@ def save_plan(session: Session, plan: Plan, *, actor: str, data: dict[str, Any] 
     session.flush()
 
 
+def replan(
+    session: Session, plan: Plan, policy: Policy | None = None, *, now: datetime | None = None
+) -> Plan:
+    """The plan the current rosters, snapshot and `policy` give, for the scope `plan` was made for.
+
+    Not recorded: it is what `check_fresh` compares with, and what a resumed plan's unfinished
+    actions are checked against (an action it no longer has has lost its reason).
+    """
+    if policy is None:
+        policy = plan.summary.policy or Policy()
+    with gc_paused(), operation_lock(session.get_bind(), ROSTERS, shared=True):
+        desired, observed = load_inputs(session)
+    with gc_paused():
+        return compute_plan(
+            desired, observed, policy, now=now or datetime.now(UTC), school=plan.summary.scope
+        )
+
+
 def check_fresh(
     session: Session, plan: Plan, policy: Policy | None = None, *, now: datetime | None = None
 ) -> None:
@@ -116,13 +139,7 @@ def check_fresh(
     `policy` should be the policy in force now; without it the plan's own policy is used, which
     still catches roster and snapshot changes but not an edited policy file.
     """
-    if policy is None:
-        policy = plan.summary.policy or Policy()
-    scope = plan.summary.scope
-    with gc_paused(), operation_lock(session.get_bind(), ROSTERS, shared=True):
-        desired, observed = load_inputs(session)
-    with gc_paused():
-        current = compute_plan(desired, observed, policy, now=now or datetime.now(UTC), school=scope)
+    current = replan(session, plan, policy, now=now)
     if current.fingerprint != plan.fingerprint:
         made = plan.created_at.isoformat(timespec="seconds")
         snap = current.snapshot_at.isoformat(timespec="seconds") if current.snapshot_at else "none"

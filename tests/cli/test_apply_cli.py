@@ -66,7 +66,13 @@ def test_apply_yes_json_licenses_and_a_second_apply_has_nothing_to_do(
     assert result.exit_code == 0, result.output
     data = payload(result.stdout)
     assert data["complete"] is True
-    assert data["counts"]["license"] == {"succeeded": 3, "failed": 0, "pending": 0}
+    assert data["counts"]["license"] == {
+        "succeeded": 3,
+        "failed": 0,
+        "blocked": 0,
+        "dropped": 0,
+        "pending": 0,
+    }
     assert Sandbox.load(tmp_path / "sandbox-state.json").licensed_count() == 3
     again = runner.invoke(app, ["--db", sqlite_url, "--sandbox", "apply", "--yes"])
     assert again.exit_code == 0, again.output
@@ -90,7 +96,9 @@ def test_apply_of_a_saved_plan_file_refuses_it_once_stale(tmp_path: Path, sqlite
     assert "stale" in result.stderr
 
 
-def test_apply_partial_failure_exits_1_and_rerun_finishes(tmp_path: Path, sqlite_url: str) -> None:
+def test_apply_out_of_seats_exits_1_blocked_and_does_not_advise_a_rerun(
+    tmp_path: Path, sqlite_url: str
+) -> None:
     _setup(tmp_path, sqlite_url, teachers=4, seats=10)
     assert runner.invoke(app, ["--db", sqlite_url, "--sandbox", "sync"]).exit_code == 0
     # Zoom's daily create budget is not involved here: seats vanish between plan and apply.
@@ -105,8 +113,10 @@ def test_apply_partial_failure_exits_1_and_rerun_finishes(tmp_path: Path, sqlite
     document = envelope(result.stdout)
     data = document["data"]
     assert data["counts"]["license"]["succeeded"] == 2
-    assert data["counts"]["license"]["failed"] == 2
-    assert "run `provision apply` again" in document["error"]["message"]
+    assert data["counts"]["license"]["blocked"] == 2
+    assert data["rerun_helps"] is False
+    assert "free or buy seats" in document["error"]["message"]
+    assert "run `provision apply` again" not in document["error"]["message"]
     assert Sandbox.load(tmp_path / "sandbox-state.json").licensed_count() == 10
 
 
@@ -122,8 +132,9 @@ def test_apply_failure_lines_name_each_person_and_the_way_to_finish(tmp_path: Pa
 
     assert result.exit_code == 1
     assert "waiting: account seats" in result.stdout
-    assert result.stdout.count("failed license") == 2
-    assert "run `provision apply` again to finish" in result.stderr
+    assert result.stdout.count("blocked license") == 2
+    assert "2 changes blocked" in result.stderr
+    assert "run `provision apply` again" not in result.stderr
 
 
 def test_apply_of_a_saved_plan_refuses_it_once_the_policy_file_changed(

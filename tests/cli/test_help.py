@@ -50,6 +50,6 @@ def test_an_unreachable_database_is_named_not_an_internal_error() -> None:
     url = "postgresql+psycopg://ops:s3cret-pw@127.0.0.1:1/provision?connect_timeout=2"
     result = CliRunner().invoke(app, ["--db", url, "schools"])
     assert result.exit_code == 1, result.output
-    assert "database error:" in result.output
+    assert "error: database error (postgresql+psycopg://ops:***@127.0.0.1:1/provision" in result.output
     assert "internal error" not in result.output
     assert "s3cret-pw" not in result.output

@@ -84,7 +84,7 @@ def _start_apply(cwd: Path, zoom: dict[str, str]) -> subprocess.Popen[str]:
 
 
 def _finish_and_check(cwd: Path, zoom: dict[str, str]) -> None:
-    rerun = _provision(cwd, "apply", "--yes", "--json", env=zoom)
+    rerun = _provision(cwd, "--debug", "apply", "--yes", "--json", env=zoom)
     assert json.loads(rerun.stdout)["data"]["complete"] is True
     assert _operations(cwd) == {"succeeded": PEOPLE}
     with _client(zoom) as client:
@@ -101,7 +101,7 @@ def test_a_signal_stops_apply_within_seconds_and_a_rerun_finishes_it(
     sent_at = time.monotonic()
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
-    assert time.monotonic() - sent_at < 5
+    assert time.monotonic() - sent_at < 10  # ~1 s on an idle machine; the watchdog ends it by 15 s
     report = json.loads(out)
     assert report["data"]["interrupted"] is True
     assert report["error"]["exit_code"] == 130

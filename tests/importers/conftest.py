@@ -73,6 +73,11 @@ def write_xlsx_with_formulas(path: Path, sheet: str, rows: Sequence[Sequence[Any
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
         f"<sheetData>{''.join(xml_rows)}</sheetData></worksheet>"
     )
+    return write_xlsx_xml(path, sheet, sheet_xml)
+
+
+def write_xlsx_xml(path: Path, sheet: str, sheet_xml: str) -> Path:
+    """An xlsx of one sheet whose worksheet XML is given as is (dimension, references and all)."""
     files = {
         "[Content_Types].xml": (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'

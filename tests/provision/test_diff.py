@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -131,12 +132,17 @@ def test_account_seats_full_waits_across_schools_and_reuses_freed_seats() -> Non
     assert order.index(ActionKind.UNLICENSE) < order.index(ActionKind.LICENSE)
 
 
-def test_pending_invitations_hold_account_seats() -> None:
-    plan = plan_of(desired(person("a@x.ua")), observed(zuser("a@x.ua", 1), purchased=3, pending=3))
-    assert kinds(plan, "a@x.ua") == []
-    assert plan.waiting[0].reason == (
-        "waiting: 1st in line at 0421 (account seats 3 of 3 in use, none left for a first seat at 0421)"
-    )
+@pytest.mark.parametrize("usage_holds_pending", [False, True])
+def test_pending_invitations_hold_account_seats_once(usage_holds_pending: bool) -> None:
+    # Three licensed invitations on another school's roster: they hold the three seats, whichever
+    # reading of `usage` Zoom uses (the seats are counted from the users listed).
+    invited = [zuser(f"inv{i}@x.ua", 2, "pending") for i in range(3)]
+    account = observed(zuser("a@x.ua", 1), *invited, purchased=4, pending=3)
+    if usage_holds_pending:
+        account.account = replace(account.account, used=3)  # type: ignore[arg-type]
+    plan = plan_of(desired(person("a@x.ua")), account)
+    assert kinds(plan, "a@x.ua") == [ActionKind.LICENSE]  # the fourth seat, not counted away
+    assert plan.summary.totals.seats_free_before == 1
 
 
 def test_leaver_keeps_the_license_during_grace_then_is_downgraded() -> None:
@@ -372,6 +378,18 @@ def test_account_share_threshold_counts_revocations_across_schools() -> None:
     check_safety(plan, policy, force=True)
     small = Policy(max_revoke_share=0.25, revoke_share_min_count=8, addons={})
     assert safety_problems(plan, small) == []  # 8 revocations: not above the minimum count
+    # Before the tool manages anyone (students licensed by hand, adopted and downgraded by the
+    # first plan), the measure is the account's licenses, and the refusal says so.
+    students = [person(f"st{i}@x.ua", code=f"{i % 4:04d}", role="student") for i in range(8)]
+    first_run = compute_plan(
+        desired(*students, *people[8:], schools={f"{i:04d}": 10 for i in range(4)}),
+        observed(*(zuser(p.email, 2) for p in [*students, *people[8:]]), purchased=40, managed=set()),
+        policy,
+        now=NOW,
+    )
+    assert safety_problems(first_run, policy) == [
+        "the plan revokes 8 of 20 licenses on the account (40%), above max_revoke_share 25%"
+    ]
 
 
 def test_deactivate_policy_also_deactivates_a_basic_leaver_but_never_a_waiting_one() -> None:

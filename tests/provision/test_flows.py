@@ -105,12 +105,20 @@ async def test_seats_running_out_between_plan_and_apply_are_never_exceeded(datab
         with pytest.raises(ApplyIncomplete) as caught:
             await apply_plan(engine, client, plan, actor="test")
 
-    assert "run `provision apply` again" in str(caught.value)
+    # No seat is left for the rest of this plan: blocked, and a rerun is not what is advised.
+    assert "1 changes blocked" in str(caught.value)
+    assert "free or buy seats" in str(caught.value)
+    assert "run `provision apply` again" not in str(caught.value)
+    assert caught.value.result.finished
     assert sandbox.licensed_count() == 5  # 4 of ours + the outsider: never beyond the seats
-    failed = [op for op in operations(engine) if op.state == "failed"]
-    assert len(failed) == 1
+    blocked = [op for op in operations(engine) if op.state == "blocked"]
+    assert len(blocked) == 1
     # Our own cap refused it before Zoom had to ("Not enough seats" would name Zoom).
-    assert failed[0].error == "waiting: account seats: no free licensed seat left"
+    assert blocked[0].error == "waiting: account seats: no free licensed seat left"
+    # Blocked is settled: the plan is not left unfinished, so a new plan can run.
+    from provision.store import journal
+
+    assert journal.unfinished(engine) == []
     assert_no_seat_refusal(sandbox)
     assert_audited_once(engine)
 

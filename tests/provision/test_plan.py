@@ -116,6 +116,8 @@ def test_a_summary_written_as_a_dict_reads_into_figures_and_writes_back_the_same
             "seats_free_after": 7,
             "addons_short": {"500": 2},
             "in_grace": 0,
+            "seats_usage_reported": 2,
+            "pending_reading": "undetermined",
         },
         "managed_without_roster": ["o@x"],
         "scope": None,

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from models import AuditEvent, DriftReport
 from models.errors import LockedError
 from models.locks import operation_lock
+from provision.core.kinds import DriftKind
 from provision.core.policy import Policy
 from provision.errors import UnsafePlanError
 from provision.reports.export import drift_table
@@ -180,3 +181,31 @@ def test_unused_licenses_are_reclaim_candidates_that_fix_leaves_to_a_person(
     assert result.exit_code == 3
     assert idle in licensed_emails(sandbox)
     assert run_reconcile(engine, sandbox, Policy(inactive_days=365)).clean
+
+
+def test_adopt_and_unlicense_in_one_apply_leave_no_false_changed_by_hand(database_url: str) -> None:
+    """Licensed Zoom users on the roster as students are adopted and downgraded in the same apply.
+
+    Adopt (the last kind applied) records what it saw (Licensed); the downgrade is our last real
+    change. Reconcile compares Zoom with that change: nothing by hand, until someone really does it.
+    """
+    engine = database(database_url)
+    students = [f"s{i}@school.ua" for i in range(1, 4)]
+    seed(engine, {"0421": 3}, [(s, "0421", "student") for s in students])
+    sandbox = Sandbox(SandboxConfig(seats=10))
+    for email in students:
+        sandbox.add_user(email=email, type=2)
+
+    plan, result = asyncio.run(converge(engine, sandbox, POLICY))
+    assert result.complete
+    assert plan.counts()["adopt"] == 3
+    assert plan.counts()["unlicense"] == 3
+    assert licensed_emails(sandbox) == set()
+
+    clean = run_reconcile(engine, sandbox)
+    assert clean.drift.counts["changed_by_hand"] == 0, clean.drift.kinds
+
+    sandbox.set_user_type(students[1], 2)  # now someone does change one by hand
+    found = run_reconcile(engine, sandbox)
+    by_hand = [item["email"] for item in found.drift.kinds[DriftKind.CHANGED_BY_HAND]]
+    assert by_hand == [students[1]]

@@ -46,6 +46,7 @@ ADDITIONS = {
     "RateTier",
     "SubAccountClient",
     "ZoomOneType",
+    "ZoomRequestError",
 }
 
 
@@ -62,6 +63,7 @@ def test_error_tree() -> None:
         z.ZoomConfigError,
         z.ZoomAuthError,
         z.ZoomConnectionError,
+        z.ZoomRequestError,
         z.ZoomResponseError,
         z.ZoomAPIError,
     ):

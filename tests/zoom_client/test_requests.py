@@ -17,6 +17,8 @@ from zoom_client import (
     User,
     UserStatus,
     UserType,
+    ZoomError,
+    ZoomRequestError,
 )
 
 from .conftest import API, OAUTH, SECRET, TOKEN
@@ -90,7 +92,7 @@ async def test_update_sends_only_given_fields(client: AsyncZoomClient, router: r
 
 
 async def test_update_without_fields_is_refused(client: AsyncZoomClient) -> None:
-    with pytest.raises(ValueError, match="at least one field"):
+    with pytest.raises(ZoomRequestError, match="at least one field"):
         await client.users.update("u1")
 
 
@@ -327,3 +329,35 @@ async def test_path_parameter_cannot_escape_its_segment(
     )
     await client.users.get("../accounts/me?x=1")
     assert route.calls.last.request.url.raw_path == b"/v2/users/..%2Faccounts%2Fme%3Fx%3D1"
+
+
+@pytest.mark.parametrize(
+    ("call", "field", "limit"),
+    [
+        (
+            lambda c: c.users.create(email="a@x.org", last_name="Шевченко-Квітка-Основ'яненко" * 3),
+            "last_name",
+            64,
+        ),
+        (lambda c: c.users.create(email="a@x.org", first_name="Олександра" * 7), "first_name", 64),
+        (lambda c: c.users.create(email="a" * 125 + "@x.org"), "email", 128),
+        (lambda c: c.users.update("u1", last_name="Х" * 65), "last_name", 64),
+    ],
+)
+async def test_a_body_over_zooms_limits_is_a_permanent_zoom_error_and_nothing_is_sent(
+    client: AsyncZoomClient, router: respx.MockRouter, call: Any, field: str, limit: int
+) -> None:
+    create = router.post(f"{API}/users").respond(201, json={"id": "u1", "email": "a@x.org", "type": 1})
+    update = router.patch(f"{API}/users/u1").respond(204)
+    with pytest.raises(ZoomError) as caught:  # a ZoomError, never pydantic's ValidationError
+        await call(client)
+    err = caught.value
+    assert isinstance(err, ZoomRequestError)
+    assert err.is_permanent() is True
+    assert err.field == field
+    assert f"at most {limit}" in str(err)
+    assert "rerun" in str(err)
+    assert "Шевченко" not in str(err)
+    assert "Олександра" not in str(err)  # names are personal data: the length, not the value
+    assert create.call_count == 0
+    assert update.call_count == 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import random
 import re
 import threading
@@ -519,7 +520,11 @@ class Sandbox(WritersMixin):
             }
         target = Path(path)
         tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
+        # The simulated users' names and emails are the roster's: 0600 whatever the umask.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(data))
         tmp.replace(target)  # never a half-written state file
 
     @classmethod
