@@ -5,14 +5,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.orm import Session
 
-from models import session_scope
 from provision.cli._common import (
     JsonOption,
     Output,
@@ -23,8 +21,11 @@ from provision.cli._common import (
     output_mode,
     run_context,
 )
-from provision.reports import queries, waiting
-from provision.reports.tables import print_table, write_csv
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from provision.reports import queries, waiting
 
 
 def _when(value: datetime | None) -> str:
@@ -40,6 +41,8 @@ def _count(value: int | None) -> str:
 
 
 def _plan_line(plan: queries.PlanInfo | None) -> str:
+    from provision.reports import queries
+
     if plan is None:
         return f"waiting: {queries.NO_PLAN} (run `provision plan`)"
     return f"waiting from the plan of {_when(plan.created_at)} UTC ({plan.fingerprint[:12]})"
@@ -127,6 +130,8 @@ def _render_school(report: queries.SchoolReport) -> None:
 
 
 def _render_person(report: queries.PersonReport | queries.MatchesReport) -> None:
+    from provision.reports import queries
+
     if isinstance(report, queries.MatchesReport):
         _render_matches(report)
         return
@@ -241,6 +246,8 @@ _collected: list[Table] | None = None
 
 
 def _table(table: Table) -> None:
+    from provision.reports.tables import print_table
+
     if _collected is not None:
         _collected.append(table)
     else:
@@ -256,6 +263,9 @@ def _show(
 ) -> None:
     """One read-only query in its own session, printed as JSON, CSV or tables."""
     global _collected
+    from models import session_scope
+    from provision.reports.tables import print_table, write_csv
+
     engine = open_records(run_context(ctx).settings)
     with session_scope(engine) as session:
         report = ask(session)
@@ -290,6 +300,8 @@ def schools(
     output: OutputOption = None,
 ) -> None:
     """Each school with quota, licensed, pending, waiting and utilization; totals."""
+    from provision.reports import queries
+
     _show(ctx, lambda session: queries.schools(session, region=region), _render_schools, json_output, output)
 
 
@@ -300,6 +312,8 @@ def school(
     output: OutputOption = None,
 ) -> None:
     """Each member of one school: role, license state, add-ons, why waiting, last login."""
+    from provision.reports import queries
+
     _show(ctx, lambda session: queries.school(session, code), _render_school, json_output, output)
 
 
@@ -310,6 +324,8 @@ def person(
     output: OutputOption = None,
 ) -> None:
     """One person: licensed, invited, waiting (and why), rejected at import; their history."""
+    from provision.reports import queries
+
     _show(ctx, lambda session: queries.find_person(session, query), _render_person, json_output, output)
 
 
@@ -321,6 +337,8 @@ def waiting_command(
     output: OutputOption = None,
 ) -> None:
     """Who waits for a seat, school by school in the order seats will go, and why (latest plan)."""
+    from provision.reports import waiting
+
     _show(
         ctx,
         lambda session: waiting.waiting_lines(session, school=school, region=region),
