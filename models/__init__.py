@@ -1,20 +1,15 @@
-"""Persistence: SQLModel tables and the database session. No Zoom, no CLI."""
+"""Persistence: SQLModel tables and the database session. No Zoom, no CLI.
+
+The tables load with the package; the bulk writers and the engine and schema functions load on
+first use (PEP 562), so a read-only question does not wait for Alembic or every SQL dialect.
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from models import guards as _guards  # noqa: F401  (the ORM-level audit guard)
-from models.bulk import bulk_insert, bulk_upsert, id_map
-from models.db import (
-    current_revision,
-    default_database_url,
-    dispose_engines,
-    head_revision,
-    init_db,
-    make_engine,
-    open_database,
-    session_scope,
-    upgrade,
-)
 from models.errors import AuditImmutableError, ModelsError, SchemaStateError
 from models.tables import (
     AccountSnapshot,
@@ -33,6 +28,38 @@ from models.tables import (
     metadata,
 )
 from models.types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from models.bulk import bulk_insert, bulk_upsert, id_map
+    from models.db import (
+        current_revision,
+        default_database_url,
+        dispose_engines,
+        head_revision,
+        init_db,
+        make_engine,
+        open_database,
+        session_scope,
+        upgrade,
+    )
+
+_LAZY = {
+    **dict.fromkeys(("bulk_insert", "bulk_upsert", "id_map"), "models.bulk"),
+    **dict.fromkeys(
+        (
+            "current_revision",
+            "default_database_url",
+            "dispose_engines",
+            "head_revision",
+            "init_db",
+            "make_engine",
+            "open_database",
+            "session_scope",
+            "upgrade",
+        ),
+        "models.db",
+    ),
+}
 
 __all__ = [
     "AccountSnapshot",
@@ -67,3 +94,16 @@ __all__ = [
     "upgrade",
     "utcnow",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'models' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

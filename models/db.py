@@ -9,6 +9,8 @@ version is refused rather than recreated.
 
 from __future__ import annotations
 
+import ast
+import functools
 import os
 import re
 import sqlite3
@@ -19,13 +21,9 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -36,9 +34,14 @@ from models.errors import DatabaseURLError, SchemaStateError
 from models.files import create_private
 from models.tables import metadata
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 DEFAULT_DATABASE_URL = "sqlite:///provision.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _PACKAGE_DIR = Path(__file__).resolve().parent
+# Alembic's scripts (env.py, versions/): packaged beside this module, so a wheel works too.
+MIGRATIONS_DIR = _PACKAGE_DIR / "migrations"
 # Serializes concurrent first use of one PostgreSQL database (two operators, the nightly job).
 _PG_MIGRATION_LOCK_KEY = 0x70726F76  # "prov"
 
@@ -212,10 +215,17 @@ def _enable_wal(cursor: Any) -> None:
 # --- schema versions ---------------------------------------------------------------------------
 
 
+# Alembic is loaded only when a schema is created, upgraded or inspected (~0.1 s of imports): the
+# check every command makes at start, "is the database at the newest revision", reads the
+# version table and the migration files' own revision lines instead.
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
     """Alembic's configuration from the packaged ini and scripts (works from an installed wheel)."""
+    from alembic.config import Config
+
     cfg = Config(str(_PACKAGE_DIR / "alembic.ini"))
-    cfg.set_main_option("script_location", str(_PACKAGE_DIR / "migrations"))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
         cfg.attributes["connection"] = connection
     return cfg
@@ -223,6 +233,8 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 def head_revision() -> str:
     """The newest schema revision this program knows."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None, "models/migrations/versions holds no revision"
     return head
@@ -230,16 +242,67 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The database's schema revision, or None for a database never versioned."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\b[^=\n]*=\s*(.+?)\s*$", re.MULTILINE)
+
+
+def head_from_scripts() -> str | None:
+    """The newest revision, read from the text of the migration files; None when unsure.
+
+    Each file assigns `revision` and `down_revision` literals (Alembic's template); anything else
+    (a missing or computed value, a branch) answers None and the caller asks Alembic.
+    """
+    return _head_in(MIGRATIONS_DIR / "versions")
+
+
+@functools.cache
+def _head_in(versions: Path) -> str | None:
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in versions.glob("*.py"):
+        found = dict(_REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        try:
+            revision = ast.literal_eval(found["revision"])
+            down = ast.literal_eval(found["down_revision"])
+        except (KeyError, ValueError, SyntaxError):
+            return None
+        if not isinstance(revision, str):
+            return None
+        revisions.add(revision)
+        if isinstance(down, str):
+            parents.add(down)
+        elif isinstance(down, tuple | list):
+            parents.update(down)
+        elif down is not None:
+            return None
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _stored_revision(engine: Engine) -> str | None:
+    """The revision in the database's version table (Alembic's), read without loading Alembic."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return rows[0] if len(rows) == 1 else None
+
+
 def _known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
     return {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
 
 
 def _check_state(conn: Connection) -> str | None:
     """Refuse what we must not touch; return the current revision otherwise."""
+    from alembic.runtime.migration import MigrationContext
+
     revision = MigrationContext.configure(conn).get_current_revision()
     if revision is not None:
         if revision not in _known_revisions():
@@ -261,7 +324,7 @@ def _check_state(conn: Connection) -> str | None:
 
 
 def _migrate(engine: Engine, revision: str) -> None:
-    if revision == "head" and current_revision(engine) == head_revision():
+    if revision == "head" and _stored_revision(engine) == (head_from_scripts() or head_revision()):
         # The common case (every command start): no write lock taken, so a query started
         # while an apply is writing does not queue behind it.
         return
@@ -278,7 +341,13 @@ def _migrate(engine: Engine, revision: str) -> None:
                 {"k": _PG_MIGRATION_LOCK_KEY},
             )
         _check_state(conn)
-        command.upgrade(alembic_config(conn), revision)
+        _alembic_upgrade(conn, revision)
+
+
+def _alembic_upgrade(conn: Connection, revision: str) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(conn), revision)
 
 
 def _migrate_sqlite(engine: Engine, revision: str) -> None:
@@ -298,7 +367,7 @@ def _migrate_sqlite(engine: Engine, revision: str) -> None:
             with conn.begin():  # SQLAlchemy emits nothing here for pysqlite; COMMIT at the end
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
                 _check_state(conn)
-                command.upgrade(alembic_config(conn), revision)
+                _alembic_upgrade(conn, revision)
         finally:
             dbapi.isolation_level = previous
 

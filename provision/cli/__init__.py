@@ -6,26 +6,18 @@ Only this module maps exceptions to exit codes: 0 ok, 1 failure, 2 bad usage or 
 
 from __future__ import annotations
 
-import logging
-import traceback
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import click
 import typer
-from rich.markup import escape
-from sqlalchemy.exc import DBAPIError
 from typer.core import TyperGroup
 
-from importers.errors import ImporterError
-from models.db import display_url
-from models.errors import DatabaseURLError, ModelsError, SchemaStateError
 from provision import __version__
 from provision.cli._common import RunContext, emit_json, envelope, err_console, where_line
 from provision.cli._signals import EXIT_INTERRUPTED, Interrupted, terminate_as_interrupt
 from provision.errors import ProvisionError
-from provision.settings import DEFAULT_DATABASE_URL, SANDBOX_DATABASE_URL, AppSettings
-from zoom_client.errors import ZoomConfigError, ZoomError
 
 # Typer >= 0.20 carries its own copy of click: its usage errors and exits derive from
 # typer.TyperException, not from the click package; older Typer raises click's own. Both are
@@ -40,26 +32,60 @@ _FRAMEWORK_EXITS: tuple[type[BaseException], ...] = (
 )
 
 
+def _loaded(*names: str) -> tuple[type[BaseException], ...]:
+    """The exception classes `module:Class` among modules this process has imported.
+
+    A command imports only what it uses (a question on the phone must not wait for the
+    importers, SQLAlchemy or the Zoom client to load), and an exception can only have been raised
+    by a module that was imported: so a class whose module is absent needs no isinstance check.
+    """
+    found: list[type[BaseException]] = []
+    for name in names:
+        module, _, cls = name.partition(":")
+        value = getattr(sys.modules.get(module), cls, None)
+        if isinstance(value, type) and issubclass(value, BaseException):
+            found.append(value)
+    return tuple(found)
+
+
+# Exit 2: the operator's file, credentials or database to fix.
+_BAD_INPUT = (
+    "importers.errors:ImporterError",
+    "zoom_client.errors:ZoomConfigError",
+    "models.errors:SchemaStateError",
+    "models.errors:DatabaseURLError",
+)
+# Raised on purpose, with a message fit to show as it is.
+_KNOWN = ("importers.errors:ImporterError", "zoom_client.errors:ZoomError", "models.errors:ModelsError")
+
+
 def exit_code_for(exc: BaseException) -> int:
     if isinstance(exc, ProvisionError):
         return exc.exit_code
     # A database URL or schema we cannot use is the operator's to point elsewhere or upgrade.
-    if isinstance(exc, ImporterError | ZoomConfigError | SchemaStateError | DatabaseURLError):
+    if isinstance(exc, _loaded(*_BAD_INPUT)):
         return 2
     return 1
 
 
 def _report(exc: Exception, *, debug: bool, as_json: bool, ctx: click.Context | None = None) -> int:
+    import traceback
+
+    from rich.markup import escape
+
     code = exit_code_for(exc)
-    known = isinstance(exc, ProvisionError | ImporterError | ZoomError | ModelsError)
+    known = isinstance(exc, (ProvisionError, *_loaded(*_KNOWN)))
     message = str(exc) if known else "internal error (run with --debug for the traceback)"
-    if isinstance(exc, DBAPIError) and exc.orig is not None:
+    orig = getattr(exc, "orig", None)
+    if orig is not None and isinstance(exc, _loaded("sqlalchemy.exc:DBAPIError")):
         # The driver's own first line (server refused, file unreadable, locked), without the SQL
         # and parameters SQLAlchemy appends; drivers do not put passwords in these messages.
-        first = str(exc.orig).strip().splitlines()
+        from models.db import display_url  # loaded already: the error came from the database
+
+        first = str(orig).strip().splitlines()
         obj = ctx.obj if ctx is not None else None
         where = f" ({display_url(obj.settings.database_url)})" if isinstance(obj, RunContext) else ""
-        message = f"database error{where}: {first[0] if first else type(exc.orig).__name__}"
+        message = f"database error{where}: {first[0] if first else type(orig).__name__}"
     if debug:
         err_console.print(traceback.format_exc(), markup=False, highlight=False)
     if as_json:
@@ -173,13 +199,14 @@ def _flags_take_no_value() -> None:
 _flags_take_no_value()
 
 
+_HELP_OPTIONS = {"-h", "--help"}
 app = typer.Typer(
     cls=_ProvisionGroup,
     name="provision",
     help="Hand out, take back and account for Zoom licenses across schools and universities.",
     no_args_is_help=True,
     rich_markup_mode="rich",
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": sorted(_HELP_OPTIONS)},
     pretty_exceptions_enable=False,
 )
 
@@ -226,6 +253,10 @@ def _root(
         typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit."),
     ] = False,
 ) -> None:
+    import logging
+
+    from provision.settings import DEFAULT_DATABASE_URL, SANDBOX_DATABASE_URL, AppSettings
+
     settings = AppSettings()
     updates: dict[str, Any] = {}
     if database_url:
@@ -248,6 +279,8 @@ def _root(
     if _human_header_wanted(ctx.meta.get("provision.argv", []), words):
         err_console.print(where_line(settings), style="dim", markup=False, highlight=False, soft_wrap=True)
     terminate_as_interrupt()
+    if _HELP_OPTIONS & set(ctx.meta.get("provision.argv", [])):
+        return  # `provision COMMAND --help` prints and exits: no lock, no database layer to load
     # Who holds a lock is named to whoever must wait for it: the actor and the command.
     # (Imported here, not at the top: `provision --help` must not load the database layer.)
     from models.locks import lock_owner, lock_wait

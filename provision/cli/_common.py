@@ -14,21 +14,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
 
 from provision import __version__
 from provision.errors import InputError
-from provision.settings import AppSettings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+    from provision.settings import AppSettings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -81,7 +74,12 @@ def envelope(
 ) -> dict[str, Any]:
     """One shape for every command's JSON: what ran, which version, when, where, then its data."""
     obj = ctx.find_root().obj if ctx is not None else None
-    run = obj if isinstance(obj, RunContext) else RunContext(settings=AppSettings())
+    if isinstance(obj, RunContext):
+        run = obj
+    else:
+        from provision.settings import AppSettings
+
+        run = RunContext(settings=AppSettings())
     generated = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     return {
         "command": run.command or (ctx.command_path.removeprefix("provision").strip() if ctx else ""),
@@ -132,6 +130,8 @@ def open_records(settings: AppSettings, *, create: bool = False) -> Engine:
 def run_context(ctx: typer.Context) -> RunContext:
     obj = ctx.find_root().obj
     if not isinstance(obj, RunContext):  # a command invoked without the root callback (tests)
+        from provision.settings import AppSettings
+
         obj = RunContext(settings=AppSettings())
         ctx.find_root().obj = obj
     return obj
@@ -158,6 +158,15 @@ def stage_progress(stack: ExitStack, json_output: bool, *, with_eta: bool = Fals
     """
     if not show_progress(json_output):
         return None
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     columns: list[ProgressColumn] = [TextColumn("{task.description:<14}"), BarColumn()]
     if with_eta:
         columns += [MofNCompleteColumn(), TimeRemainingColumn()]

@@ -5,12 +5,9 @@ from __future__ import annotations
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-import orjson
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from provision.cli._common import (
     JsonOption,
@@ -24,8 +21,13 @@ from provision.cli._common import (
 from provision.cli._signals import EXIT_INTERRUPTED, Interrupted, run_async
 from provision.errors import InputError
 
+if TYPE_CHECKING:
+    from rich.table import Table
+
 
 def _read_plan_file(path: Path) -> Any:
+    import orjson
+
     from provision.core.plan import Plan
 
     try:
@@ -41,6 +43,8 @@ def _read_plan_file(path: Path) -> Any:
 
 
 def _summary_table(result: Any) -> Table:
+    from rich.table import Table
+
     table = Table(title="apply", title_justify="left")
     table.add_column("action")
     table.add_column("succeeded", justify="right")
@@ -59,6 +63,8 @@ def _summary_table(result: Any) -> Table:
 
 
 def _print_result(result: Any) -> None:
+    from rich.markup import escape
+
     console.print(_summary_table(result))
     for failure in result.failures[:50]:
         line = f"{failure['kind']} {failure['email']}: {failure['error']}"

@@ -5,17 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from sqlalchemy.exc import OperationalError
 
-from models.db import (
-    current_revision,
-    display_url,
-    head_revision,
-    make_engine,
-    sqlite_file_missing,
-    upgrade,
-)
-from models.errors import SchemaStateError
 from provision.cli._common import JsonOption, console, emit, run_context
 from provision.errors import InputError, ProvisionError
 
@@ -23,6 +13,9 @@ db_app = typer.Typer(help="The database's schema: create, upgrade, show its vers
 
 
 def _database_error(url: str, exc: Exception) -> ProvisionError:
+    from models.db import display_url
+    from models.errors import SchemaStateError
+
     if isinstance(exc, SchemaStateError):
         return InputError(str(exc))
     # The driver's first line says what failed (refused, unknown database) without the password.
@@ -33,6 +26,11 @@ def _database_error(url: str, exc: Exception) -> ProvisionError:
 @db_app.command("upgrade")
 def upgrade_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Create the schema in an empty database, or upgrade an older one to this version (data kept)."""
+    from sqlalchemy.exc import OperationalError
+
+    from models.db import current_revision, display_url, head_revision, make_engine, upgrade
+    from models.errors import SchemaStateError
+
     url = run_context(ctx).settings.database_url
     engine = make_engine(url)
     try:
@@ -63,6 +61,10 @@ def upgrade_command(ctx: typer.Context, json_output: JsonOption = False) -> None
 @db_app.command("current")
 def current_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Show the database's schema revision and whether `db upgrade` has anything to do."""
+    from sqlalchemy.exc import OperationalError
+
+    from models.db import current_revision, display_url, head_revision, make_engine, sqlite_file_missing
+
     url = run_context(ctx).settings.database_url
     head = head_revision()
     if sqlite_file_missing(url):

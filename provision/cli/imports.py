@@ -5,20 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from importers import (
-    ImportReport,
-    default_rejects_dir,
-    import_roster,
-    import_schools,
-    write_rejects_xlsx,
-    write_school_rejects,
-)
-from models.db import scratch_engine, session_scope, sqlite_file_missing
 from provision.cli._common import (
     JsonOption,
     console,
@@ -29,6 +20,9 @@ from provision.cli._common import (
     show_progress,
 )
 from provision.cli.plan import effective_policy
+
+if TYPE_CHECKING:
+    from importers import ImportReport
 
 import_app = typer.Typer(
     help="Import schools and rosters from spreadsheets or OneRoster/SDS packages.", no_args_is_help=True
@@ -63,6 +57,8 @@ MAX_SCHOOLS_SHOWN = 30
 def _run(
     ctx: typer.Context, json_output: bool, call: Callable[..., ImportReport], **kwargs: Any
 ) -> ImportReport:
+    from models.db import scratch_engine, session_scope, sqlite_file_missing
+
     settings = run_context(ctx).settings
     if kwargs.get("dry_run") and sqlite_file_missing(settings.database_url):
         # A dry run writes nothing, not even a new database file: compare with an empty one.
@@ -127,6 +123,8 @@ def _finish(
     rejects_dir: Path | None,
     json_output: bool,
 ) -> None:
+    from importers import default_rejects_dir, write_rejects_xlsx, write_school_rejects
+
     rejects_file = None
     per_school: dict[str, Path] = {}
     if report.rejected and not report.already_imported:
@@ -173,6 +171,8 @@ def schools_command(
 
     A package's seats come from --seats, else stay as they are (0 for a new school, with a warning).
     """
+    from importers import import_schools
+
     report = _run(
         ctx, json_output, import_schools, path=file, dry_run=dry_run, skip_invalid=skip_invalid, seats=seats
     )
@@ -204,6 +204,8 @@ def roster_command(
     The roster replaces each listed school's previous one (people missing are marked as left)
     unless --merge. Any rejected row means nothing is committed, unless --skip-invalid.
     """
+    from importers import import_roster
+
     policy = effective_policy(run_context(ctx).settings)  # a bad policy: exit 2 before any work
     report = _run(
         ctx,

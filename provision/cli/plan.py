@@ -4,31 +4,35 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import orjson
 import typer
 
 from provision.cli._common import JsonOption, console, emit, err_console, open_records, run_context
-from provision.core.plan import Plan
-from provision.core.policy import Policy
 from provision.errors import InputError
-from provision.settings import AppSettings
-from provision.store.policy_file import load_policy
 
 # A whole-account plan can hold 100,000 lines: past this, show a few per school (--all: all).
 BIG_PLAN_LINES = 500
 LINES_PER_SCHOOL = 10
 
+if TYPE_CHECKING:
+    from provision.core.plan import Plan
+    from provision.core.policy import Policy
+    from provision.settings import AppSettings
+
 
 def effective_policy(settings: AppSettings) -> Policy:
     """The policy file settings name (--policy, PROVISION_POLICY_FILE or PROVISION_POLICY), else
     the defaults."""
+    from provision.store.policy_file import load_policy
+
     return load_policy(settings.policy_file)
 
 
 def write_plan_file(path: Path, data: dict[str, object]) -> None:
     """Write plan.json whole or not at all (a temp file renamed over the target)."""
+    import orjson
+
     target = path.resolve()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

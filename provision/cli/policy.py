@@ -11,7 +11,6 @@ import typer
 
 from provision.cli._common import JsonOption, console, emit, err_console, run_context
 from provision.cli.plan import effective_policy
-from provision.core.policy import DEFAULT_POLICY_TOML, commented_toml, differences
 from provision.errors import InputError
 
 policy_app = typer.Typer(name="policy", help="The licensing policy (TOML).", no_args_is_help=True)
@@ -25,6 +24,8 @@ def policy_init(
     json_output: JsonOption = False,
 ) -> None:
     """Write the default policy, every key with its comment, to edit and use with --policy FILE."""
+    from provision.core.policy import DEFAULT_POLICY_TOML
+
     if file.exists() and not force:
         raise InputError(
             f"{file}: already exists; edit it, or pass --force to overwrite it with the defaults"
@@ -54,6 +55,8 @@ def policy_init(
 @policy_app.command("show")
 def policy_show(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Print the effective policy with the defaults' comments; keys that differ are marked."""
+    from provision.core.policy import commented_toml, differences
+
     settings = run_context(ctx).settings
     policy = effective_policy(settings)
     source = settings.policy_file

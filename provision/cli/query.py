@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.orm import Session
 
-from models import session_scope
 from provision.cli._common import JsonOption, console, emit, open_records, run_context
-from provision.reports import queries, waiting
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from provision.reports import queries, waiting
 
 
 def _when(value: datetime | None) -> str:
@@ -29,6 +31,8 @@ def _count(value: int | None) -> str:
 
 
 def _plan_line(plan: queries.PlanInfo | None) -> str:
+    from provision.reports import queries
+
     if plan is None:
         return f"waiting: {queries.NO_PLAN} (run `provision plan`)"
     return f"waiting from the plan of {_when(plan.created_at)} UTC ({plan.fingerprint[:12]})"
@@ -116,6 +120,8 @@ def _render_school(report: queries.SchoolReport) -> None:
 
 
 def _render_person(report: queries.PersonReport | queries.MatchesReport) -> None:
+    from provision.reports import queries
+
     if isinstance(report, queries.MatchesReport):
         _render_matches(report)
         return
@@ -229,6 +235,8 @@ def _show(
     ctx: typer.Context, ask: Callable[[Session], Any], render: Callable[[Any], None], json_output: bool
 ) -> None:
     """One read-only query in its own session, printed as JSON or as tables."""
+    from models import session_scope
+
     engine = open_records(run_context(ctx).settings)
     with session_scope(engine) as session:
         report = ask(session)
@@ -244,6 +252,8 @@ def schools(
     json_output: JsonOption = False,
 ) -> None:
     """Each school with quota, licensed, pending, waiting and utilization; totals."""
+    from provision.reports import queries
+
     _show(ctx, lambda session: queries.schools(session, region=region), _render_schools, json_output)
 
 
@@ -253,6 +263,8 @@ def school(
     json_output: JsonOption = False,
 ) -> None:
     """Each member of one school: role, license state, add-ons, why waiting, last login."""
+    from provision.reports import queries
+
     _show(ctx, lambda session: queries.school(session, code), _render_school, json_output)
 
 
@@ -262,6 +274,8 @@ def person(
     json_output: JsonOption = False,
 ) -> None:
     """One person: licensed, invited, waiting (and why), rejected at import; their history."""
+    from provision.reports import queries
+
     _show(ctx, lambda session: queries.find_person(session, query), _render_person, json_output)
 
 
@@ -272,6 +286,8 @@ def waiting_command(
     json_output: JsonOption = False,
 ) -> None:
     """Who waits for a seat, school by school in the order seats will go, and why (latest plan)."""
+    from provision.reports import waiting
+
     _show(
         ctx,
         lambda session: waiting.waiting_lines(session, school=school, region=region),

@@ -82,6 +82,7 @@ def reconcile_command(
     json_output: JsonOption = False,
 ) -> None:
     """Compare Zoom with the rosters and our audit log; exit 3 when drift is found (for cron)."""
+
     from provision.cli.plan import effective_policy
     from provision.reports.render import print_plan
     from provision.run.reconcile import reconcile

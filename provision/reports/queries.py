@@ -35,9 +35,9 @@ from models import (
     ZoomUserSnapshot,
 )
 from provision.core.plan import Waiting
+from provision.core.state import LICENSED_TYPE
 from provision.errors import InputError
 from provision.reports.lookup import Match, people_named, rejected_rows
-from zoom_client import UserType
 
 NO_PLAN = "no plan yet"
 SUGGESTIONS = 5
@@ -54,7 +54,7 @@ def license_state(snapshot_type: int | None, status: str | None, *, on_zoom: boo
         return INACTIVE
     if status == "pending":
         return PENDING
-    return LICENSED if snapshot_type == UserType.LICENSED else BASIC
+    return LICENSED if snapshot_type == LICENSED_TYPE else BASIC
 
 
 def addons_label(large_meeting: bool | None, capacity: int | None) -> str | None:
@@ -169,7 +169,7 @@ def _utilization(licensed: int, quota: int) -> float | None:
 def _school_counts_stmt(region: str | None = None) -> Any:
     """Per institution: active members, and the primary members' Licensed and pending counts."""
     licensed = case(
-        (and_(ZoomUserSnapshot.type == UserType.LICENSED, ZoomUserSnapshot.status == "active"), 1), else_=0
+        (and_(ZoomUserSnapshot.type == LICENSED_TYPE, ZoomUserSnapshot.status == "active"), 1), else_=0
     )
     pending = case((ZoomUserSnapshot.status == "pending", 1), else_=0)
     counted = Membership.is_primary == true()

@@ -2,11 +2,12 @@
 
 Phases run in ActionKind order (add-ons off, downgrades, then upgrades so freed seats are reused).
 Inside a phase the work is concurrent, bounded by `concurrency` and paced by the client's limiter.
-Kinds whose registry entry says `bulk` (license changes of existing users) go BULK_SIZE at a time
-through their executor's `send_many` (POST /users/features); everything else is one request per
-action. Which kinds need a seat or an add-on seat is their entry's to say (core.actions.SPECS).
-Seats are re-read from plan usage before the first upgrade and never handed out beyond what is
-free: the rest fail with "waiting: account seats".
+Kinds whose registry entry says `bulk` (license changes and Large Meeting add-ons of existing
+users) go BULK_SIZE at a time through their executor's `send_many` (POST /users/features); a user
+such a call failed for, other than for want of a seat, meets Zoom alone (PATCH), as does every
+other action, one request each. Which kinds need a seat or an add-on seat is their entry's to say
+(core.actions.SPECS). Seats are re-read from plan usage before the first upgrade and never
+handed out beyond what is free: the rest fail with "waiting: account seats".
 
 Every operation is journaled (provision.store.journal) before it is sent; a rerun after any
 interruption re-reads the `sent` ones from Zoom, then completes what is left.
@@ -27,11 +28,11 @@ from sqlmodel import Session, select
 from models import AccountSnapshot, ZoomUserSnapshot
 from provision.core.actions import SPECS
 from provision.core.blocked import ADDON_WAITING, SEATS_WAITING, explain_block
-from provision.core.plan import ORDER, ActionKind, Plan
+from provision.core.plan import ORDER, Action, ActionKind, Plan
 from provision.core.readings import detect_pending_reading, free_by_reading
 from provision.core.state import LICENSED_TYPE
 from provision.errors import ApplyIncompleteError
-from provision.run.executors import BULK_SIZE, Done, execute, execute_many, verify
+from provision.run.executors import BULK_SIZE, Done, batch_key, execute, execute_many, verify
 from provision.run.observe import addons_data, pools_data
 from provision.store import journal as jr
 from provision.store.journal import (
@@ -170,6 +171,12 @@ def _cut(exc: BaseException) -> _Stop | None:
     return None
 
 
+def _waiting(op: OpRecord) -> str:
+    """What a refused operation waits for: its add-on's own pool, or the account's licensed seats."""
+    addon = SPECS[op.action.kind].addon_seat(op.action.payload)
+    return SEATS_WAITING if addon is None else ADDON_WAITING
+
+
 def _failure(
     op: OpRecord, exc: BaseException | None = None, *, error: str | None = None, blocked: bool = False
 ) -> Outcome:
@@ -178,14 +185,18 @@ def _failure(
     permanent = blocked or (isinstance(exc, ZoomError) and exc.is_permanent())
     if isinstance(exc, ZoomAPIError):
         code, tracking = exc.code, exc.tracking_id
-        if exc.is_seat_exhausted():
+        if exc.is_seat_exhausted() or exc.is_addon_seats_exhausted():
             # No seat now means none for the rest of this plan: a rerun would only fail again.
-            error, permanent = f"{SEATS_WAITING} (Zoom: {exc.message})", True
+            error, permanent = f"{_waiting(op)} (Zoom: {exc.message})", True
         elif error is None and (reason := exc.refusal_reason()) is not None:
             # "Basic-user cap reached", "email domain blocked", ...: the person's reason, in words.
             error = f"{reason} (Zoom {exc.code}: {exc.message})"
     state = BLOCKED if permanent else FAILED
     return Outcome(op=op, state=state, zoom_code=code, tracking_id=tracking, error=error or str(exc))
+
+
+def _ours_after_all(action: Action, exc: ZoomError) -> bool:
+    return action.kind is ActionKind.CREATE and isinstance(exc, ZoomAPIError) and exc.is_email_taken()
 
 
 def _success(op: OpRecord, done: Done | None = None) -> Outcome:
@@ -257,6 +268,7 @@ class _Run:
         action = op.action
         if action.kind is ActionKind.ADOPT:
             return _success(op)
+        sent_before = op.attempts > 0  # by an earlier run, read back then as not done
         last: BaseException | None = None
         for _ in range(MAX_ATTEMPTS):
             await self.journal.sent([op])
@@ -269,6 +281,11 @@ class _Run:
                     self.stop = self.stop or stop
                     await self.journal.back_to_pending([op])
                     return None
+                if sent_before and _ours_after_all(action, exc):
+                    # The earlier run's create reached Zoom after it was read back: it is ours.
+                    done = await verify(self.client, action)
+                    if done is not None:
+                        return _success(op, done)
                 if not _is_ambiguous(exc):
                     return _failure(op, exc)
             # Unknown outcome: read before writing again.
@@ -329,7 +346,7 @@ class _Run:
                         continue
                     settled.add(op.seq)
                     if "seat" in (failure.reason or "").lower():
-                        outcomes.append(_failure(op, error=f"{SEATS_WAITING} (Zoom: {failure.reason})"))
+                        outcomes.append(_failure(op, error=f"{_waiting(op)} (Zoom: {failure.reason})"))
                     else:
                         retry.append(op)
             # Neither listed as success nor failure: unknown, re-read one by one.
@@ -393,7 +410,7 @@ def seat_reading(engine: Engine, usage: int, pending: int) -> str | None:
             session.exec(
                 select(ZoomUserSnapshot.status, func.count())
                 .where(ZoomUserSnapshot.type == LICENSED_TYPE)
-                .group_by(ZoomUserSnapshot.status)  # type: ignore[arg-type]
+                .group_by(ZoomUserSnapshot.status)
             ).all()
         )
     live = detect_pending_reading(
@@ -535,12 +552,12 @@ async def _phases(run: _Run, ops: list[OpRecord]) -> None:
         if over:
             await run.finish(over)
         if entry.bulk:
-            # One call carries one payload (one type, one capacity): batch by payload.
+            # One call carries one value (one type, one capacity): batch by the executor's key.
             by_payload: dict[Any, list[OpRecord]] = {}
             without = []
             for op in allowed:
                 if op.action.zoom_id:
-                    by_payload.setdefault(op.action.payload, []).append(op)
+                    by_payload.setdefault(batch_key(op.action), []).append(op)
                 else:
                     without.append(op)
             chunks = [

@@ -4,12 +4,12 @@ One `Executor` per ActionKind in `EXECUTORS` (the pure side of a kind is its ent
 provision.core.actions.SPECS). `verify` is what makes resending safe: an operation whose answer
 was lost is re-read first, and if Zoom already shows the target state it is done, without a
 second write. Kinds whose entry says `bulk` also have `send_many`: one call for up to BULK_SIZE
-actions with the same payload, answering per user.
+actions with the same `batch_key` (by default the payload), answering per user.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -32,13 +32,21 @@ Check = Callable[[AsyncZoomClient, Action], Awaitable["Done | None"]]
 SendMany = Callable[[AsyncZoomClient, Sequence[Action]], Awaitable[BulkFeatureResult]]
 
 
+def _same_payload(action: Action) -> Hashable:
+    return action.payload
+
+
 @dataclass(frozen=True)
 class Executor:
-    """How one kind is carried out in Zoom (`send`), read back (`check`), and sent in bulk."""
+    """How one kind is carried out in Zoom (`send`), read back (`check`), and sent in bulk.
+
+    `send_many` takes actions whose `batch_key` is equal: they go in one call with one value.
+    """
 
     send: Send
     check: Check
     send_many: SendMany | None = None
+    batch_key: Callable[[Action], Hashable] = _same_payload
 
 
 def user_ref(action: Action) -> str:
@@ -147,6 +155,31 @@ async def _addon_off(client: AsyncZoomClient, action: Action) -> Done:
     return Done()
 
 
+def _capacity(action: Action) -> int:
+    capacity = _payload(action, Addon).capacity
+    return capacity if capacity is not None else 500
+
+
+async def _addons_on(client: AsyncZoomClient, actions: Sequence[Action]) -> BulkFeatureResult:
+    """POST /users/features large_meeting (128 = 500, 256 = 1000) for actions of one capacity.
+
+    30 users a call instead of one settings PATCH each; a user the call failed for meets
+    `_addon_on` (the PATCH) alone, which answers with Zoom's own code for that user.
+    """
+    return await client.users.bulk_large_meeting(
+        _capacity(actions[0]), user_ids=[action.zoom_id or "" for action in actions]
+    )
+
+
+async def _addons_off(client: AsyncZoomClient, actions: Sequence[Action]) -> BulkFeatureResult:
+    """POST /users/features large_meeting 0: the add-on off, whatever capacity each one held."""
+    return await client.users.bulk_large_meeting(0, user_ids=[action.zoom_id or "" for action in actions])
+
+
+def _any_capacity(action: Action) -> Hashable:
+    return "off"  # one value (0) takes off any capacity: the held 500s and 1000s share calls
+
+
 def _holds_addon(wanted: bool) -> Check:
     async def check(client: AsyncZoomClient, action: Action) -> Done | None:
         user = await _read(client, user_ref(action))
@@ -183,14 +216,14 @@ async def _nothing(client: AsyncZoomClient, action: Action) -> Done:
 
 
 EXECUTORS: dict[ActionKind, Executor] = {
-    ActionKind.REMOVE_ADDON: Executor(_addon_off, _holds_addon(False)),
+    ActionKind.REMOVE_ADDON: Executor(_addon_off, _holds_addon(False), _addons_off, _any_capacity),
     ActionKind.UNLICENSE: SET_TYPE,
     ActionKind.UNASSIGN: SET_TYPE,  # its entry says no bulk: it goes by PATCH
     ActionKind.DEACTIVATE: Executor(_deactivate, _has_status("inactive")),
     ActionKind.REACTIVATE: Executor(_activate, _has_status("active")),
     ActionKind.CREATE: Executor(_create, _exists),
     ActionKind.LICENSE: SET_TYPE,
-    ActionKind.ADD_ADDON: Executor(_addon_on, _holds_addon(True)),
+    ActionKind.ADD_ADDON: Executor(_addon_on, _holds_addon(True), _addons_on, _capacity),
     ActionKind.ADD_TO_GROUP: Executor(_join_group, _in_group),
     ActionKind.ADOPT: Executor(_nothing, _nothing),  # no Zoom call: it only becomes managed
 }
@@ -209,6 +242,11 @@ async def execute(client: AsyncZoomClient, action: Action) -> Done:
 async def verify(client: AsyncZoomClient, action: Action) -> Done | None:
     """Done if Zoom already shows what this action intends; None if it does not (or the user is gone)."""
     return await EXECUTORS[action.kind].check(client, action)
+
+
+def batch_key(action: Action) -> Hashable:
+    """Actions of one bulk kind with equal keys can share one call (same type, same capacity)."""
+    return EXECUTORS[action.kind].batch_key(action)
 
 
 async def execute_many(client: AsyncZoomClient, actions: Sequence[Action]) -> BulkFeatureResult:

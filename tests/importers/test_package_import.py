@@ -289,3 +289,18 @@ def test_a_school_keeps_its_code_when_the_sis_gives_it_an_identifier(engine: Eng
     assert report.committed
     assert f"org {B}: identifier now '0777', the school keeps its code '{B}'" in report.notes
     assert {c for c, *_ in _institutions(engine)} == {"0421", B}
+
+
+def test_an_unknown_role_word_is_rejected_at_its_roles_row(engine: Engine, tmp_path: Path) -> None:
+    pkg = P.oneroster_12(tmp_path / "pkg")
+    roles = (pkg / "roles.csv").read_text(encoding="utf-8").splitlines()
+    roles = [line.replace(",proctor,", ",custodianX,") for line in roles]  # u9's role, at row 11
+    (pkg / "roles.csv").write_text("\r\n".join(roles[:-1]) + "\r\n", encoding="utf-8")  # u11: no role left
+    assert _schools(engine, pkg).committed
+    report = _roster(engine, pkg, email_from_username=True)
+    assert not report.committed
+    assert [(r.file, r.row, r.column, r.reason, r.value) for r in report.rejected] == [
+        ("roles.csv", 11, "role", "unknown role", "custodianX")
+    ]
+    assert report.counts["users_without_role_skipped"] == 1
+    assert "1 user with no role at any org left out" in report.notes

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text
 from sqlmodel import SQLModel
@@ -87,14 +86,7 @@ def downgrade() -> None:
 ''',
         encoding="utf-8",
     )
-    real_config = db.alembic_config
-
-    def next_release_config(connection: object = None) -> Config:
-        cfg = real_config(connection)  # type: ignore[arg-type]
-        cfg.set_main_option("script_location", str(scripts))
-        return cfg
-
-    monkeypatch.setattr(db, "alembic_config", next_release_config)
+    monkeypatch.setattr(db, "MIGRATIONS_DIR", scripts)
 
 
 def test_a_database_at_an_older_revision_is_upgraded_in_place(

@@ -1,0 +1,116 @@
+"""A command imports only what it uses: `provision --help`, a Tab and a question on the phone must
+not wait for the importers, the Zoom client, openpyxl or Alembic to load.
+
+Checked on sys.modules of a fresh interpreter (never timed here: bench/cli/run.py measures).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from models.db import head_from_scripts, head_revision
+from tests.provision.ops_data import make_db, seed
+
+REPO = Path(__file__).resolve().parents[2]
+HEAVY = ("sqlalchemy", "httpx", "openpyxl", "python_calamine", "importers", "zoom_client")
+# Imported by every command that reaches the database; never by a read-only question.
+NOT_FOR_QUESTIONS = ("alembic", "httpx", "openpyxl", "python_calamine", "zoom_client", "importers.roster")
+
+RUN_AND_LIST = """
+import json, sys
+out, argv = sys.argv[1], sys.argv[2:]
+sys.argv = ["provision", *argv]
+from provision.cli import main
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+with open(out, "w") as f:
+    json.dump({"exit": code, "modules": sorted(sys.modules)}, f)
+"""
+
+
+def loaded_by(*argv: str, tmp_path: Path, env: dict[str, str] | None = None) -> tuple[int, set[str], str]:
+    """Run `provision *argv` in a fresh interpreter: exit code, every module it loaded, stdout."""
+    out = tmp_path / "modules.json"
+    proc = subprocess.run(
+        [sys.executable, "-c", RUN_AND_LIST, str(out), *argv],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    data = json.loads(out.read_text())
+    return data["exit"], set(data["modules"]), proc.stdout
+
+
+def packages(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in names))
+
+
+def test_importing_the_cli_loads_no_database_spreadsheet_or_zoom_code() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", "import json, sys, provision.cli; print(json.dumps(sorted(sys.modules)))"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert packages(set(json.loads(proc.stdout)), HEAVY) == []
+
+
+def test_help_and_tab_completion_load_none_of_them_either(tmp_path: Path) -> None:
+    code, modules, _ = loaded_by("--help", tmp_path=tmp_path)
+    assert code == 0
+    assert packages(modules, HEAVY) == []
+    code, modules, _ = loaded_by("school", "--help", tmp_path=tmp_path)
+    assert code == 0
+    assert packages(modules, HEAVY) == []
+    tab = {"_PROVISION_COMPLETE": "complete_bash", "COMP_WORDS": "provision sch", "COMP_CWORD": "1"}
+    code, modules, shown = loaded_by(tmp_path=tmp_path, env=tab)
+    assert code == 0
+    assert shown.split() == ["schools", "school"]
+    assert packages(modules, HEAVY) == []
+
+
+def test_a_question_on_the_phone_loads_neither_alembic_nor_the_importers_nor_zoom(
+    database_url: str, tmp_path: Path
+) -> None:
+    seed(make_db(database_url))  # a database at the newest schema revision
+    code, modules, _ = loaded_by("--db", database_url, "school", "0421", "--json", tmp_path=tmp_path)
+    assert code == 0
+    assert packages(modules, NOT_FOR_QUESTIONS) == []
+    code, modules, _ = loaded_by("--db", database_url, "person", "Olena@School.ua", tmp_path=tmp_path)
+    assert code == 0
+    assert packages(modules, NOT_FOR_QUESTIONS) == []
+
+
+def test_an_unknown_school_still_answers_exit_2_without_loading_them(
+    database_url: str, tmp_path: Path
+) -> None:
+    seed(make_db(database_url))
+    code, modules, _ = loaded_by("--db", database_url, "school", "9999", tmp_path=tmp_path)
+    assert code == 2
+    assert packages(modules, NOT_FOR_QUESTIONS) == []
+
+
+def test_the_start_up_schema_check_reads_the_same_head_as_alembic() -> None:
+    # Every command compares the database's revision with this, read from the migration files'
+    # text; Alembic is the authority it must agree with.
+    assert head_from_scripts() == head_revision()
+
+
+def test_every_public_name_of_the_lazy_packages_resolves() -> None:
+    # models and importers load their submodules on first use (PEP 562): a name listed in
+    # __all__ but missing from the table that says where it lives would fail only when used.
+    import importers
+    import models
+
+    for package in (importers, models):
+        for name in package.__all__:
+            assert getattr(package, name) is not None, f"{package.__name__}.{name}"
