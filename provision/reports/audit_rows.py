@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from models import (
     AuditEvent,
@@ -139,38 +140,45 @@ def _licensed_reason(
 def license_rows(session: Session, *, school: str | None = None) -> Iterator[tuple[Any, ...]]:
     """Every person holding a license or an invitation (from the last snapshot), then the waiting."""
     holds = or_(
-        and_(ZoomUserSnapshot.type == UserType.LICENSED, ZoomUserSnapshot.status == "active"),
-        ZoomUserSnapshot.status == "pending",
+        and_(col(ZoomUserSnapshot.type) == UserType.LICENSED, col(ZoomUserSnapshot.status) == "active"),
+        col(ZoomUserSnapshot.status) == "pending",
     )
     stmt = (
         select(
-            ZoomUserSnapshot.email,
-            ZoomUserSnapshot.first_name,
-            ZoomUserSnapshot.last_name,
-            ZoomUserSnapshot.type,
-            ZoomUserSnapshot.status,
-            ZoomUserSnapshot.large_meeting,
-            ZoomUserSnapshot.large_meeting_capacity,
-            ZoomUserSnapshot.last_login_time,
-            ZoomUserSnapshot.user_created_at,
-            ZoomUserSnapshot.zoom_id,
-            Person.given_name,
-            Person.family_name,
-            Membership.role,
-            Membership.active,
-            Membership.left_at,
-            Institution.code,
-            Institution.name,
-            Institution.region,
+            col(ZoomUserSnapshot.email),
+            col(ZoomUserSnapshot.first_name),
+            col(ZoomUserSnapshot.last_name),
+            col(ZoomUserSnapshot.type),
+            col(ZoomUserSnapshot.status),
+            col(ZoomUserSnapshot.large_meeting),
+            col(ZoomUserSnapshot.large_meeting_capacity),
+            col(ZoomUserSnapshot.last_login_time),
+            col(ZoomUserSnapshot.user_created_at),
+            col(ZoomUserSnapshot.zoom_id),
+            col(Person.given_name),
+            col(Person.family_name),
+            col(Membership.role),
+            col(Membership.active),
+            col(Membership.left_at),
+            col(Institution.code),
+            col(Institution.name),
+            col(Institution.region),
         )
-        .outerjoin(Person, Person.email == ZoomUserSnapshot.email)
-        .outerjoin(Membership, and_(Membership.person_id == Person.id, Membership.is_primary == true()))
-        .outerjoin(Institution, Institution.id == Membership.institution_id)
+        .outerjoin(Person, col(Person.email) == col(ZoomUserSnapshot.email))
+        .outerjoin(
+            Membership,
+            and_(col(Membership.person_id) == col(Person.id), col(Membership.is_primary) == true()),
+        )
+        .outerjoin(Institution, col(Institution.id) == col(Membership.institution_id))
         .where(holds)
-        .order_by(case((Institution.code.is_(None), 1), else_=0), Institution.code, ZoomUserSnapshot.email)
+        .order_by(
+            case((col(Institution.code).is_(None), 1), else_=0),
+            col(Institution.code),
+            col(ZoomUserSnapshot.email),
+        )
     )
     if school is not None:
-        stmt = stmt.where(Institution.code == school)
+        stmt = stmt.where(col(Institution.code) == school)
     # Each person once: a holder is not also listed as waiting, and a person with two primary
     # memberships (a data error elsewhere) is not counted twice.
     listed: set[str] = set()
@@ -214,7 +222,7 @@ def _waiting_rows(
     schools = {
         code: (name, region)
         for code, name, region in session.execute(
-            select(Institution.code, Institution.name, Institution.region)
+            select(col(Institution.code), col(Institution.name), col(Institution.region))
         )
     }
     # The whole account's sheet lists each person once, where they count; a school's workbook also
@@ -232,8 +240,8 @@ def _waiting_rows(
         names = {
             email: (given, family)
             for email, given, family in session.execute(
-                select(Person.email, Person.given_name, Person.family_name).where(
-                    Person.email.in_([w.email for w in chunk])
+                select(col(Person.email), col(Person.given_name), col(Person.family_name)).where(
+                    col(Person.email).in_([w.email for w in chunk])
                 )
             )
         }
@@ -269,26 +277,26 @@ def change_rows(
 ) -> Iterator[tuple[Any, ...]]:
     """Audit events in [since, until), oldest first, optionally for one school."""
     stmt = select(
-        AuditEvent.at,
-        AuditEvent.actor,
-        AuditEvent.action,
-        AuditEvent.institution_code,
-        AuditEvent.person_email,
-        AuditEvent.result,
-        AuditEvent.before,
-        AuditEvent.after,
-        AuditEvent.zoom_code,
-        AuditEvent.tracking_id,
-        AuditEvent.operation_id,
-        AuditEvent.detail,
-    ).order_by(AuditEvent.at, AuditEvent.id)
+        col(AuditEvent.at),
+        col(AuditEvent.actor),
+        col(AuditEvent.action),
+        col(AuditEvent.institution_code),
+        col(AuditEvent.person_email),
+        col(AuditEvent.result),
+        col(AuditEvent.before),
+        col(AuditEvent.after),
+        col(AuditEvent.zoom_code),
+        col(AuditEvent.tracking_id),
+        col(AuditEvent.operation_id),
+        col(AuditEvent.detail),
+    ).order_by(col(AuditEvent.at), col(AuditEvent.id))
     # The column type takes naive values as UTC, which is what parse_bound returns.
     if since is not None:
-        stmt = stmt.where(AuditEvent.at >= since)
+        stmt = stmt.where(col(AuditEvent.at) >= since)
     if until is not None:
-        stmt = stmt.where(AuditEvent.at < until)
+        stmt = stmt.where(col(AuditEvent.at) < until)
     if school is not None:
-        stmt = stmt.where(AuditEvent.institution_code == school)
+        stmt = stmt.where(col(AuditEvent.institution_code) == school)
     for r in session.execute(stmt.execution_options(yield_per=STREAM_BATCH)):
         detail = r.detail if isinstance(r.detail, str) or r.detail is None else _json_text(r.detail)
         before, after = scrub(r.before), scrub(r.after)
@@ -311,25 +319,25 @@ def change_rows(
 
 def import_rows(session: Session, *, school: str | None = None) -> Iterator[tuple[Any, ...]]:
     """Every rejected row with the batch (file, when, who) it came from, and the row's school."""
-    row_school = func.coalesce(RejectedRow.institution_code, ImportBatch.institution_code)
+    row_school = func.coalesce(col(RejectedRow.institution_code), col(ImportBatch.institution_code))
     stmt = (
         select(
-            ImportBatch.id,
-            ImportBatch.kind,
-            ImportBatch.file_name,
-            ImportBatch.started_at,
-            ImportBatch.actor,
+            col(ImportBatch.id),
+            col(ImportBatch.kind),
+            col(ImportBatch.file_name),
+            col(ImportBatch.started_at),
+            col(ImportBatch.actor),
             row_school,
-            ImportBatch.committed,
-            RejectedRow.file,
-            RejectedRow.sheet,
-            RejectedRow.row,
-            RejectedRow.column,
-            RejectedRow.reason,
-            RejectedRow.value,
+            col(ImportBatch.committed),
+            col(RejectedRow.file),
+            col(RejectedRow.sheet),
+            col(RejectedRow.row),
+            col(RejectedRow.column),
+            col(RejectedRow.reason),
+            col(RejectedRow.value),
         )
-        .join(ImportBatch, ImportBatch.id == RejectedRow.batch_id)
-        .order_by(ImportBatch.started_at, ImportBatch.id, RejectedRow.row, RejectedRow.id)
+        .join(ImportBatch, col(ImportBatch.id) == col(RejectedRow.batch_id))
+        .order_by(col(ImportBatch.started_at), col(ImportBatch.id), col(RejectedRow.row), col(RejectedRow.id))
     )
     if school is not None:
         stmt = stmt.where(row_school == school)
@@ -379,7 +387,7 @@ def _drift_items(data: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
 
 def drift_table(session: Session, *, school: str | None = None) -> DriftTable | None:
     report = session.execute(
-        select(DriftReport).order_by(DriftReport.at.desc(), DriftReport.id.desc()).limit(1)
+        select(DriftReport).order_by(col(DriftReport.at).desc(), col(DriftReport.id).desc()).limit(1)
     ).scalar_one_or_none()
     if report is None:
         return None

@@ -99,7 +99,7 @@ def _write_summary(wb: Workbook, report: queries.SchoolsReport, generated_at: da
         chart.add_data(data, titles_from_data=True)
         chart.set_categories(Reference(table.ws, min_col=1, min_row=first, max_row=last))
         chart.width, chart.height = 22, 11
-        table.ws.add_chart(chart, "L2")
+        table.ws.add_chart(chart, "L2")  # type: ignore[misc]  # stubs bind it to Worksheet only
     return count
 
 

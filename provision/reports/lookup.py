@@ -18,6 +18,7 @@ from datetime import datetime
 from anyascii import anyascii
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from models import ImportBatch, Institution, Membership, Person, RejectedRow
 
@@ -93,9 +94,10 @@ def people_named(session: Session, text: str) -> list[Match]:
         return []
     found: dict[int, Match] = {}
     for pid, email, given, family in session.execute(
-        select(Person.id, Person.email, Person.given_name, Person.family_name)
+        select(col(Person.id), col(Person.email), col(Person.given_name), col(Person.family_name))
     ):
         if query.finds(f"{given or ''} {family or ''}"):
+            assert pid is not None  # a primary key
             found[pid] = Match(email, given or "", family or "", ())
             if len(found) > MAX_MATCHES:
                 break
@@ -103,9 +105,14 @@ def people_named(session: Session, text: str) -> list[Match]:
         return []
     schools: dict[int, list[tuple[bool, str]]] = {}
     for pid, code, primary, active in session.execute(
-        select(Membership.person_id, Institution.code, Membership.is_primary, Membership.active)
-        .join(Institution, Institution.id == Membership.institution_id)
-        .where(Membership.person_id.in_(list(found)))  # type: ignore[attr-defined]
+        select(
+            col(Membership.person_id),
+            col(Institution.code),
+            col(Membership.is_primary),
+            col(Membership.active),
+        )
+        .join(Institution, col(Institution.id) == col(Membership.institution_id))
+        .where(col(Membership.person_id).in_(list(found)))
     ):
         label = code if active else f"{code} (left)"
         schools.setdefault(pid, []).append((not (primary and active), label))
@@ -136,13 +143,13 @@ def rejected_rows(
     session: Session, *, email: str | None = None, name: str | None = None
 ) -> list[RejectedEntry]:
     """Rejected rows about one email, or about people whose name matches (newest import first)."""
-    stmt = select(RejectedRow, ImportBatch.started_at).join(
-        ImportBatch, ImportBatch.id == RejectedRow.batch_id
+    stmt = select(RejectedRow, col(ImportBatch.started_at)).join(
+        ImportBatch, col(ImportBatch.id) == col(RejectedRow.batch_id)
     )
     if email is not None:
-        stmt = stmt.where(RejectedRow.email == email)
+        stmt = stmt.where(col(RejectedRow.email) == email)
     else:
-        stmt = stmt.where(RejectedRow.name.is_not(None))  # type: ignore[union-attr]
+        stmt = stmt.where(col(RejectedRow.name).is_not(None))
     query = NameQuery(name) if name is not None else None
     entries = [
         RejectedEntry(

@@ -8,7 +8,7 @@ query answers in well under a second on 100,000 people. Where the facts come fro
   basic (any other type), or "not on Zoom" (no snapshot row);
 - who counts against a school: the person's primary membership (a person listed by two schools
   is one Zoom user and holds one seat, at their primary institution);
-- who waits and why: the waiting list of the latest plan (PlanRecord.data["waiting"]); waiting is
+- who waits and why: the waiting list of the latest plan (col(PlanRecord.data)["waiting"]); waiting is
   the plan's decision (quota order, priorities), never recomputed here. Without a plan there is
   no waiting list, and the answers say "no plan yet".
 """
@@ -21,8 +21,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, true
+from sqlalchemy import Select, and_, case, func, select, true
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from importers import normalize_email  # the importers' rule: a query finds exactly what was stored
 from models import (
@@ -106,13 +107,20 @@ def latest_waiting(session: Session, *, school: str | None = None, email: str | 
     Only the "waiting" member of the plan's JSON is fetched (the actions can be megabytes).
     """
     row = session.execute(
-        select(PlanRecord.id, PlanRecord.fingerprint, PlanRecord.created_at, PlanRecord.snapshot_at)
-        .order_by(PlanRecord.created_at.desc(), PlanRecord.id.desc())
+        select(
+            col(PlanRecord.id),
+            col(PlanRecord.fingerprint),
+            col(PlanRecord.created_at),
+            col(PlanRecord.snapshot_at),
+        )
+        .order_by(col(PlanRecord.created_at).desc(), col(PlanRecord.id).desc())
         .limit(1)
     ).first()
     if row is None:
         return WaitingList(plan=None)
-    raw = session.execute(select(PlanRecord.data["waiting"]).where(PlanRecord.id == row.id)).scalar()
+    raw = session.execute(
+        select(col(PlanRecord.data)["waiting"]).where(col(PlanRecord.id) == row.id)
+    ).scalar()
     info = PlanInfo(fingerprint=row.fingerprint, created_at=row.created_at, snapshot_at=row.snapshot_at)
     entries = []
     for item in raw or ():
@@ -169,27 +177,30 @@ def _utilization(licensed: int, quota: int) -> float | None:
 def _school_counts_stmt(region: str | None = None) -> Any:
     """Per institution: active members, and the primary members' Licensed and pending counts."""
     licensed = case(
-        (and_(ZoomUserSnapshot.type == LICENSED_TYPE, ZoomUserSnapshot.status == "active"), 1), else_=0
+        (and_(col(ZoomUserSnapshot.type) == LICENSED_TYPE, col(ZoomUserSnapshot.status) == "active"), 1),
+        else_=0,
     )
-    pending = case((ZoomUserSnapshot.status == "pending", 1), else_=0)
-    counted = Membership.is_primary == true()
+    pending = case((col(ZoomUserSnapshot.status) == "pending", 1), else_=0)
+    counted = col(Membership.is_primary) == true()
     # "+ 0" stops SQLite from walking the memberships through the institution index to save the
     # GROUP BY sort: that walk reads the table in random order and takes 5x longer than a scan.
-    school = (Membership.institution_id + 0).label("institution_id")
+    school = (col(Membership.institution_id) + 0).label("institution_id")
     stmt = (
         select(
             school,
-            func.sum(case((Membership.active == true(), 1), else_=0)).label("members"),
+            func.sum(case((col(Membership.active) == true(), 1), else_=0)).label("members"),
             func.sum(case((counted, licensed), else_=0)).label("licensed"),
             func.sum(case((counted, pending), else_=0)).label("pending"),
         )
-        .join(Person, Person.id == Membership.person_id)
-        .outerjoin(ZoomUserSnapshot, ZoomUserSnapshot.email == Person.email)
+        .join(Person, col(Person.id) == col(Membership.person_id))
+        .outerjoin(ZoomUserSnapshot, col(ZoomUserSnapshot.email) == col(Person.email))
         .group_by(school)
     )
     if region is not None:  # aggregate only the region's memberships, not the whole country's
         stmt = stmt.where(
-            Membership.institution_id.in_(select(Institution.id).where(Institution.region == region))
+            col(Membership.institution_id).in_(
+                select(col(Institution.id)).where(col(Institution.region) == region)
+            )
         )
     return stmt
 
@@ -197,7 +208,7 @@ def _school_counts_stmt(region: str | None = None) -> Any:
 def _account(session: Session) -> dict[str, Any] | None:
     snap = session.execute(
         select(AccountSnapshot)
-        .order_by(AccountSnapshot.observed_at.desc(), AccountSnapshot.id.desc())
+        .order_by(col(AccountSnapshot.observed_at).desc(), col(AccountSnapshot.id).desc())
         .limit(1)
     ).scalar_one_or_none()
     if snap is None:
@@ -217,20 +228,20 @@ def schools(session: Session, *, region: str | None = None) -> SchoolsReport:
     counts = _school_counts_stmt(wanted).subquery()
     stmt = (
         select(
-            Institution.code,
-            Institution.name,
-            Institution.region,
-            Institution.kind,
-            Institution.seats,
+            col(Institution.code),
+            col(Institution.name),
+            col(Institution.region),
+            col(Institution.kind),
+            col(Institution.seats),
             counts.c.members,
             counts.c.licensed,
             counts.c.pending,
         )
-        .outerjoin(counts, counts.c.institution_id == Institution.id)
-        .order_by(Institution.code)
+        .outerjoin(counts, counts.c.institution_id == col(Institution.id))
+        .order_by(col(Institution.code))
     )
     if wanted is not None:
-        stmt = stmt.where(Institution.region == wanted)
+        stmt = stmt.where(col(Institution.region) == wanted)
     waiting = latest_waiting(session)
     waiting_counts = waiting.count_by_school() if waiting.known else {}
     rows: list[SchoolRow] = []
@@ -262,7 +273,7 @@ def schools(session: Session, *, region: str | None = None) -> SchoolsReport:
 def region_name(session: Session, region: str) -> str:
     """The stored spelling of a region, matched without case; InputError with the closest ones."""
     # SQLite's lower() knows only ASCII ("Київ"): match the few distinct regions in Python.
-    names = session.execute(select(Institution.region).distinct()).scalars()
+    names = session.execute(select(col(Institution.region)).distinct()).scalars()
     known = {k.casefold(): k for k in names if k}
     asked = region.strip().casefold()
     if asked in known:
@@ -326,14 +337,14 @@ class SchoolReport:
 
 def find_institution(session: Session, code: str) -> Institution:
     wanted = code.strip()
-    found = session.execute(select(Institution).where(Institution.code == wanted)).scalar_one_or_none()
+    found = session.execute(select(Institution).where(col(Institution.code) == wanted)).scalar_one_or_none()
     if found is None:  # codes are short identifiers: "a0421" for "A0421" is not a typo worth an error
         found = session.execute(
-            select(Institution).where(func.lower(Institution.code) == wanted.lower())
+            select(Institution).where(func.lower(col(Institution.code)) == wanted.lower())
         ).scalar_one_or_none()
     if found is not None:
         return found
-    choices = session.execute(select(Institution.code, Institution.name)).all()
+    choices = session.execute(select(col(Institution.code), col(Institution.name))).all()
     by_code = {c: n for c, n in choices}
     by_name = {n.lower(): c for c, n in choices if n}
     matches = difflib.get_close_matches(wanted, list(by_code), n=SUGGESTIONS, cutoff=0.5)
@@ -355,28 +366,28 @@ def school(session: Session, code: str) -> SchoolReport:
     inst = find_institution(session, code)
     waiting = latest_waiting(session, school=inst.code)
     reasons = waiting.by_email()
-    stmt = (
+    stmt: Select[*tuple[Any, ...]] = (
         select(
-            Person.email,
-            Person.given_name,
-            Person.family_name,
-            Membership.role,
-            Membership.is_primary,
-            Membership.active,
-            Membership.left_at,
-            ZoomUserSnapshot.id.label("snapshot_id"),
-            ZoomUserSnapshot.zoom_id,
-            ZoomUserSnapshot.type,
-            ZoomUserSnapshot.status,
-            ZoomUserSnapshot.large_meeting,
-            ZoomUserSnapshot.large_meeting_capacity,
-            ZoomUserSnapshot.last_login_time,
-            ZoomUserSnapshot.user_created_at,
+            col(Person.email),
+            col(Person.given_name),
+            col(Person.family_name),
+            col(Membership.role),
+            col(Membership.is_primary),
+            col(Membership.active),
+            col(Membership.left_at),
+            col(ZoomUserSnapshot.id).label("snapshot_id"),
+            col(ZoomUserSnapshot.zoom_id),
+            col(ZoomUserSnapshot.type),
+            col(ZoomUserSnapshot.status),
+            col(ZoomUserSnapshot.large_meeting),
+            col(ZoomUserSnapshot.large_meeting_capacity),
+            col(ZoomUserSnapshot.last_login_time),
+            col(ZoomUserSnapshot.user_created_at),
         )
-        .join(Person, Person.id == Membership.person_id)
-        .outerjoin(ZoomUserSnapshot, ZoomUserSnapshot.email == Person.email)
-        .where(Membership.institution_id == inst.id)
-        .order_by(Membership.active.desc(), Membership.role, Person.email)
+        .join(Person, col(Person.id) == col(Membership.person_id))
+        .outerjoin(ZoomUserSnapshot, col(ZoomUserSnapshot.email) == col(Person.email))
+        .where(col(Membership.institution_id) == inst.id)
+        .order_by(col(Membership.active).desc(), col(Membership.role), col(Person.email))
     )
     members: list[MemberRow] = []
     for r in session.execute(stmt):
@@ -525,7 +536,7 @@ def _email_candidates(session: Session, email: str, *, limit: int = 2000) -> lis
         if not prefix:
             continue
         upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-        for column in (Person.email, ZoomUserSnapshot.email):
+        for column in (col(Person.email), col(ZoomUserSnapshot.email)):
             found.update(
                 session.execute(
                     select(column).where(column >= prefix, column < upper).order_by(column).limit(limit)
@@ -539,13 +550,15 @@ def _email_candidates(session: Session, email: str, *, limit: int = 2000) -> lis
 def person(session: Session, email: str) -> PersonReport:
     """Our records, the last snapshot and the full audit history of one person (by email)."""
     wanted = normalize_email(email)
-    found = session.execute(select(Person).where(Person.email == wanted)).scalar_one_or_none()
+    found = session.execute(select(Person).where(col(Person.email) == wanted)).scalar_one_or_none()
     snap = session.execute(
-        select(ZoomUserSnapshot).where(ZoomUserSnapshot.email == wanted)
+        select(ZoomUserSnapshot).where(col(ZoomUserSnapshot.email) == wanted)
     ).scalar_one_or_none()
     events = (
         session.execute(
-            select(AuditEvent).where(AuditEvent.person_email == wanted).order_by(AuditEvent.at, AuditEvent.id)
+            select(AuditEvent)
+            .where(col(AuditEvent.person_email) == wanted)
+            .order_by(col(AuditEvent.at), col(AuditEvent.id))
         )
         .scalars()
         .all()
@@ -559,10 +572,10 @@ def person(session: Session, email: str) -> PersonReport:
     memberships: list[dict[str, Any]] = []
     if found is not None:
         rows = session.execute(
-            select(Membership, Institution.code, Institution.name)
-            .join(Institution, Institution.id == Membership.institution_id)
-            .where(Membership.person_id == found.id)
-            .order_by(Membership.is_primary.desc(), Institution.code)
+            select(Membership, col(Institution.code), col(Institution.name))
+            .join(Institution, col(Institution.id) == col(Membership.institution_id))
+            .where(col(Membership.person_id) == found.id)
+            .order_by(col(Membership.is_primary).desc(), col(Institution.code))
         ).all()
         memberships = [
             {

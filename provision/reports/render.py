@@ -143,6 +143,11 @@ def totals_text(plan: Plan) -> Text:
         f"{totals.seats_free_after} after "
         f"{'the whole account' + chr(39) + 's plan' if plan.summary.scope else 'this plan'}\n"
     )
+    if totals.basic_cap:
+        text.append("Basic users: ", style="bold")
+        text.append(
+            f"{totals.basic_before} now, {totals.basic_after} after, of a cap of {totals.basic_cap:,}\n"
+        )
     if totals.pending_reading == "disagrees":
         text.append(
             f"Zoom's plan usage reports {totals.seats_usage_reported} in use, which matches neither "

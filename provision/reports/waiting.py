@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from models import Institution, Person
 from provision.reports.queries import NO_PLAN, PlanInfo, find_institution, latest_waiting, region_name
@@ -47,14 +48,16 @@ def waiting_lines(session: Session, *, school: str | None = None, region: str | 
     entries = list(latest.entries)
     if region is not None:
         wanted = region_name(session, region)
-        codes = set(session.execute(select(Institution.code).where(Institution.region == wanted)).scalars())
+        codes = set(
+            session.execute(select(col(Institution.code)).where(col(Institution.region) == wanted)).scalars()
+        )
         entries = [e for e in entries if e.institution_code in codes]
     names: dict[str, tuple[str, str]] = {}
     emails = sorted({e.email for e in entries})
     for start in range(0, len(emails), 500):
         for email, given, family in session.execute(
-            select(Person.email, Person.given_name, Person.family_name).where(
-                Person.email.in_(emails[start : start + 500])  # type: ignore[attr-defined]
+            select(col(Person.email), col(Person.given_name), col(Person.family_name)).where(
+                col(Person.email).in_(emails[start : start + 500])
             )
         ):
             names[email] = (given or "", family or "")

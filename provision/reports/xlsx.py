@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -83,12 +83,12 @@ class CellFactory:
         cell.quotePrefix = True  # and Excel keeps it as text if the auditor edits the cell
         return cell
 
-    def styled(self, value: Any, number_format: str) -> WriteOnlyCell:
+    def styled(self, value: Any, number_format: str) -> Cell:
         cell = WriteOnlyCell(self.ws, value=value)
         cell.number_format = number_format
         return cell
 
-    def header(self, text: str) -> WriteOnlyCell:
+    def header(self, text: str) -> Cell:
         cell = WriteOnlyCell(self.ws, value=None)
         cell.value = clean_text(text)
         cell.data_type = "s"
@@ -97,7 +97,7 @@ class CellFactory:
         cell.alignment = HEADER_ALIGNMENT
         return cell
 
-    def bold(self, value: Any) -> WriteOnlyCell | None:
+    def bold(self, value: Any) -> Cell | None:
         if value is None:
             return None
         cell = WriteOnlyCell(self.ws, value=None)
@@ -164,7 +164,9 @@ class TableWriter:
             if width is None:
                 seen = [_display_width(row[index - 1], column.kind) for row in sample if len(row) >= index]
                 width = max([len(column.header) + 2.0, *(w + 2.0 for w in seen)])
-            self.ws.column_dimensions[get_column_letter(index)].width = min(max(width, MIN_WIDTH), MAX_WIDTH)
+            # The write-only sheet has column_dimensions and auto_filter; types-openpyxl omits them.
+            dimensions = self.ws.column_dimensions  # type: ignore[attr-defined]
+            dimensions[get_column_letter(index)].width = min(max(width, MIN_WIDTH), MAX_WIDTH)
         self.ws.freeze_panes = "A2"
         self.ws.append([self.cells.header(column.header) for column in self.columns])
         self.next_row = 2
@@ -187,7 +189,7 @@ class TableWriter:
         del sample
         for row in iterator:
             self._append(row)
-        self.ws.auto_filter.ref = f"A1:{self.last_column}{self.rows_written + 1}"
+        self.ws.auto_filter.ref = f"A1:{self.last_column}{self.rows_written + 1}"  # type: ignore[attr-defined]
         return self.rows_written
 
     def append_free_row(self, values: Sequence[Any]) -> int:
