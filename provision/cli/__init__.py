@@ -15,6 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from provision import __version__
+from provision.cli import _common
 from provision.cli._common import RunContext, emit_json, envelope, err_console, where_line
 from provision.cli._signals import EXIT_INTERRUPTED, Interrupted, terminate_as_interrupt
 from provision.errors import ProvisionError
@@ -159,9 +160,9 @@ _NO_HEADER = frozenset({"demo", "sandbox"})
 def machine_output(argv: list[str]) -> bool:
     """True when the command prints JSON (or CSV): nothing else may reach stdout then."""
     for i, token in enumerate(argv):
-        if token == "--json" or token in ("--output=json", "--output=csv"):
+        if token == "--json" or token in ("--output=json", "--output=csv", "-ojson", "-ocsv"):
             return True
-        if token == "--output" and i + 1 < len(argv) and argv[i + 1] in ("json", "csv"):
+        if token in ("--output", "-o") and i + 1 < len(argv) and argv[i + 1] in ("json", "csv"):
             return True
     return False
 
@@ -248,6 +249,10 @@ def _root(
             "0 refuses at once.",
         ),
     ] = 0.0,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="Only the result: no header, progress or notes (errors stay)."),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit."),
@@ -275,7 +280,8 @@ def _root(
     level = logging.DEBUG if debug or settings.log.strip().lower() == "debug" else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     words = ctx.command.command_words(ctx) if isinstance(ctx.command, _ProvisionGroup) else []
-    ctx.obj = RunContext(settings=settings, debug=debug, command=" ".join(words))
+    ctx.obj = RunContext(settings=settings, debug=debug, command=" ".join(words), quiet=quiet)
+    _common.QUIET = quiet
     if _human_header_wanted(ctx.meta.get("provision.argv", []), words):
         err_console.print(where_line(settings), style="dim", markup=False, highlight=False, soft_wrap=True)
     terminate_as_interrupt()

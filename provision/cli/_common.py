@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -25,8 +27,33 @@ if TYPE_CHECKING:
 
 console = Console()
 err_console = Console(stderr=True)
+if not console.is_terminal:
+    # Off a terminal (cron, a pipe, a file) a line is never wrapped at rich's assumed 80 columns.
+    console.soft_wrap = True
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+
+
+class Output(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+OutputOption = Annotated[
+    Output | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="table (for people: drawn on a terminal, tab-separated lines in a pipe), json (the "
+        "common envelope, as --json) or csv.",
+    ),
+]
+
+
+def output_mode(json_output: bool, output: Output | None) -> Output:
+    """--json is --output json; the default is the table."""
+    return Output.JSON if json_output else (output or Output.TABLE)
 
 
 @dataclass
@@ -36,6 +63,7 @@ class RunContext:
     settings: AppSettings
     debug: bool = False
     command: str = ""
+    quiet: bool = False
 
 
 def database_label(url: str) -> str:
@@ -137,15 +165,47 @@ def run_context(ctx: typer.Context) -> RunContext:
     return obj
 
 
+_ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?\+00:00$")
+
+
+def _utc_text(value: datetime) -> str:
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _one_time_form(value: Any) -> Any:
+    """Every UTC time as ISO 8601 with `Z`, however the data spelled it (`+00:00`, a space)."""
+    if isinstance(value, str):
+        if len(value) >= 25 and _ISO_UTC.match(value):
+            return value[:10] + "T" + value[11:-6] + "Z"
+        return value
+    if isinstance(value, datetime):
+        return _utc_text(value)
+    if isinstance(value, dict):
+        return {k: _one_time_form(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_one_time_form(v) for v in value]
+    return value
+
+
 def emit_json(data: Any) -> None:
-    """Write one JSON document to stdout (dates and paths as strings)."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    """Write one JSON document to stdout (times as ISO 8601 UTC with Z, paths as strings)."""
+    sys.stdout.write(json.dumps(_one_time_form(data), ensure_ascii=False, indent=2, default=str) + "\n")
     sys.stdout.flush()
 
 
+QUIET = False  # --quiet: set by the root callback for the one command this process runs
+
+
 def show_progress(json_output: bool) -> bool:
-    """Progress bars only for a person at a terminal: never with --json or when piped."""
-    return not json_output and sys.stderr.isatty()
+    """Progress bars only for a person at a terminal: never with --json, --quiet or when piped."""
+    return not json_output and not QUIET and sys.stderr.isatty()
+
+
+def say(ctx: typer.Context, *args: Any, **kwargs: Any) -> None:
+    """An informational line for people (not the result itself): left out by --quiet."""
+    if not run_context(ctx).quiet:
+        console.print(*args, **kwargs)
 
 
 ProgressCallback = Callable[[str, int, "int | None"], None]

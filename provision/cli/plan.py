@@ -8,7 +8,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from provision.cli._common import JsonOption, console, emit, err_console, open_records, run_context
+from provision.cli._common import (
+    JsonOption,
+    Output,
+    OutputOption,
+    console,
+    emit,
+    err_console,
+    open_records,
+    output_mode,
+    run_context,
+)
 from provision.errors import InputError
 
 # A whole-account plan can hold 100,000 lines: past this, show a few per school (--all: all).
@@ -77,6 +87,7 @@ def plan_command(
         ),
     ] = False,
     json_output: JsonOption = False,
+    output: OutputOption = None,
 ) -> None:
     """Show what apply would change in Zoom: a summary per region first, then per school on request.
 
@@ -89,6 +100,8 @@ def plan_command(
     from provision.store.planning import gc_paused, make_plan, save_plan
 
     settings = run_context(ctx).settings
+    mode = output_mode(json_output, output)
+    json_output = mode is Output.JSON
     policy = effective_policy(settings)
     engine = open_records(settings)
     refused: UnsafePlanError | None = None
@@ -105,13 +118,23 @@ def plan_command(
             data = plan.to_data()  # once, for the record, the file and --json alike
             save_plan(session, plan, actor=settings.actor, data=data)
     if refused is not None:
-        if not json_output:  # what would have been taken back, then the refusal (stderr, exit 1)
+        if mode is Output.TABLE:  # what would have been taken back, then the refusal (stderr, exit 1)
             _print(plan, codes, school=school, region=region, details=details or show_all)
         raise refused
     if out is not None:
         write_plan_file(out, data)
     if json_output:
         emit(ctx, data)
+    elif mode is Output.CSV:
+        import sys
+
+        from provision.reports.render import region_table, school_table
+        from provision.reports.tables import write_csv
+
+        tables = [school_table(plan, codes)]
+        if len(plan.summary.regions) > 1 and codes is None:
+            tables.insert(0, region_table(plan))
+        write_csv(sys.stdout, tables)
     else:
         _print(plan, codes, school=school, region=region, details=details or show_all)
         if out is not None:

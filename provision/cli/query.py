@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -10,7 +11,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from provision.cli._common import JsonOption, console, emit, open_records, run_context
+from provision.cli._common import (
+    JsonOption,
+    Output,
+    OutputOption,
+    console,
+    emit,
+    open_records,
+    output_mode,
+    run_context,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -71,7 +81,7 @@ def _render_schools(report: queries.SchoolsReport) -> None:
         _pct(t["utilization"]),
         style="bold",
     )
-    console.print(table)
+    _table(table)
     console.print(_plan_line(report.plan), highlight=False)
     if report.account:
         a = report.account
@@ -115,7 +125,7 @@ def _render_school(report: queries.SchoolReport) -> None:
             _when(m.last_login),
             _when(m.pending_since),
         )
-    console.print(table)
+    _table(table)
     console.print(_plan_line(report.plan), highlight=False)
 
 
@@ -167,7 +177,7 @@ def _render_person(report: queries.PersonReport | queries.MatchesReport) -> None
             _short(e["after"]),
         )
     if report.history:
-        console.print(table)
+        _table(table)
     else:
         console.print("history: no change recorded", highlight=False)
 
@@ -194,7 +204,7 @@ def _render_matches(report: queries.MatchesReport) -> None:
             table.add_column(header)
         for m in report.matches:
             table.add_row(m.email, f"{m.given_name} {m.family_name}".strip(), ", ".join(m.schools))
-        console.print(table)
+        _table(table)
         console.print("`provision person EMAIL` shows one of them.", highlight=False, markup=False)
     else:
         console.print(
@@ -220,7 +230,7 @@ def _render_waiting(report: waiting.WaitingReport) -> None:
             line.role,
             line.reason,
         )
-    console.print(table)
+    _table(table)
     counted = sum(1 for line in report.lines if line.counted_at is None)
     console.print(f"{counted:,} waiting", highlight=False)
 
@@ -231,17 +241,54 @@ def _short(value: Any) -> str:
     return ", ".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else str(value)
 
 
+# The tables a renderer made, when they are wanted as CSV rather than drawn (--output csv).
+_collected: list[Table] | None = None
+
+
+def _table(table: Table) -> None:
+    from provision.reports.tables import print_table
+
+    if _collected is not None:
+        _collected.append(table)
+    else:
+        print_table(console, table)
+
+
 def _show(
-    ctx: typer.Context, ask: Callable[[Session], Any], render: Callable[[Any], None], json_output: bool
+    ctx: typer.Context,
+    ask: Callable[[Session], Any],
+    render: Callable[[Any], None],
+    json_output: bool,
+    output: Output | None = None,
 ) -> None:
-    """One read-only query in its own session, printed as JSON or as tables."""
+    """One read-only query in its own session, printed as JSON, CSV or tables."""
+    global _collected
     from models import session_scope
+    from provision.reports.tables import print_table, write_csv
 
     engine = open_records(run_context(ctx).settings)
     with session_scope(engine) as session:
         report = ask(session)
-    if json_output:
+    mode = output_mode(json_output, output)
+    if mode is Output.JSON:
         emit(ctx, report.to_data())
+    elif mode is Output.CSV:
+        _collected = []
+        try:
+            with console.capture():  # only the tables, as CSV: the lines around them are for people
+                render(report)
+            write_csv(sys.stdout, _collected)
+        finally:
+            _collected = None
+    elif run_context(ctx).quiet:  # the tables alone
+        _collected = []
+        try:
+            with console.capture():
+                render(report)
+            for table in _collected:
+                print_table(console, table)
+        finally:
+            _collected = None
     else:
         render(report)
 
@@ -250,33 +297,36 @@ def schools(
     ctx: typer.Context,
     region: Annotated[str | None, typer.Option("--region", help="Only the schools of this region.")] = None,
     json_output: JsonOption = False,
+    output: OutputOption = None,
 ) -> None:
     """Each school with quota, licensed, pending, waiting and utilization; totals."""
     from provision.reports import queries
 
-    _show(ctx, lambda session: queries.schools(session, region=region), _render_schools, json_output)
+    _show(ctx, lambda session: queries.schools(session, region=region), _render_schools, json_output, output)
 
 
 def school(
     ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="The school's code.")],
     json_output: JsonOption = False,
+    output: OutputOption = None,
 ) -> None:
     """Each member of one school: role, license state, add-ons, why waiting, last login."""
     from provision.reports import queries
 
-    _show(ctx, lambda session: queries.school(session, code), _render_school, json_output)
+    _show(ctx, lambda session: queries.school(session, code), _render_school, json_output, output)
 
 
 def person(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="An email, or a name as typed (any script, any order).")],
     json_output: JsonOption = False,
+    output: OutputOption = None,
 ) -> None:
     """One person: licensed, invited, waiting (and why), rejected at import; their history."""
     from provision.reports import queries
 
-    _show(ctx, lambda session: queries.find_person(session, query), _render_person, json_output)
+    _show(ctx, lambda session: queries.find_person(session, query), _render_person, json_output, output)
 
 
 def waiting_command(
@@ -284,6 +334,7 @@ def waiting_command(
     school: Annotated[str | None, typer.Option("--school", help="Only this school's line.")] = None,
     region: Annotated[str | None, typer.Option("--region", help="Only this region's schools.")] = None,
     json_output: JsonOption = False,
+    output: OutputOption = None,
 ) -> None:
     """Who waits for a seat, school by school in the order seats will go, and why (latest plan)."""
     from provision.reports import waiting
@@ -293,6 +344,7 @@ def waiting_command(
         lambda session: waiting.waiting_lines(session, school=school, region=region),
         _render_waiting,
         json_output,
+        output,
     )
 
 

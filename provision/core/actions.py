@@ -198,7 +198,9 @@ class KindSpec:
 
 
 def _create_detail(payload: NewUser) -> str:
-    return " (licensed)" if payload.type == LICENSED_TYPE else " (basic)"
+    if payload.type == LICENSED_TYPE:
+        return " (licensed)"
+    return " (unassigned)" if payload.type == UNASSIGNED_TYPE else " (basic)"
 
 
 def _capacity_detail(payload: Addon) -> str:

@@ -26,12 +26,14 @@ from provision.core.actions import (
     NewUser,
     Payload,
 )
+from provision.core.basic_cap import fit_basic_cap
 from provision.core.plan import Action, ActionKind, Grace, Plan, Waiting, sort_actions
 from provision.core.policy import Policy
 from provision.core.seats import UNORDERED, Allocation, Candidate, allocate
 from provision.core.state import (
     BASIC_TYPE,
     LICENSED_TYPE,
+    UNASSIGNED_TYPE,
     Desired,
     DesiredPerson,
     Member,
@@ -59,6 +61,9 @@ _CREATE, _LICENSE, _ADD_ADDON, _ADD_TO_GROUP, _ADOPT = (
     ActionKind.ADD_TO_GROUP,
     ActionKind.ADOPT,
 )
+
+# policy create_waiting -> the type someone waiting for a seat is created with ("none": not created)
+WAITING_TYPES = {"basic": BASIC_TYPE, "unassigned": UNASSIGNED_TYPE}
 
 OWNER_ROLE_ID = "0"
 ADMIN_ROLE_ID = "1"
@@ -420,6 +425,8 @@ def compute_plan(
             if email in held_back:
                 continue
             if user is None:
+                if not gets and policy.create_waiting == "none":
+                    continue  # no Zoom account until a seat is theirs (and none in the Basic cap)
                 build.add(
                     _CREATE,
                     email,
@@ -428,7 +435,7 @@ def compute_plan(
                     None,
                     NewUser(
                         policy.create_action,
-                        LICENSED_TYPE if gets else BASIC_TYPE,
+                        LICENSED_TYPE if gets else WAITING_TYPES[policy.create_waiting],
                         email,
                         desired.people[email].given_name,
                         desired.people[email].family_name,
@@ -557,11 +564,28 @@ def compute_plan(
         if listed is None or listed.kind == LEFT:
             unmanaged.append(email)
 
-    waiting = _waiting_list(desired, standings, allocation, protected, held_back)
+    # The Basic-user cap: what would pass it is unassigned instead or waits (core.basic_cap).
+    fitted = fit_basic_cap(sort_actions(build.actions), users, policy.basic_cap)
+    actions = fitted.actions
+    held_back = dict(held_back)
+    for action in fitted.dropped:
+        build.school(action.institution_code)[action.kind] -= 1
+    for action in fitted.unassigned:
+        build.school(action.institution_code)[ActionKind.UNLICENSE] -= 1
+        build.school(action.institution_code)[ActionKind.UNASSIGN] += 1
+    for email, reason in fitted.held.items():
+        if email in allocation.waiting:
+            allocation.waiting[email] = reason
+        else:
+            held_back[email] = reason
+            build.school(standings[email].member.institution_code)["waiting"] += 1
 
-    actions = sort_actions(build.actions)
+    waiting = _waiting_list(desired, standings, allocation, protected, held_back)
     summary = _summary(desired, observed, holding, allocation.school_used, licensed_before, build, actions)
     summary.totals.pending_reading = seats.reading.reading
+    summary.totals.basic_before = fitted.basic_before
+    summary.totals.basic_after = fitted.basic_after
+    summary.totals.basic_cap = policy.basic_cap
     summary.totals.seats_usage_reported = account.used
     summary.totals.people_active = people_active
     summary.totals.seats_free_after = allocation.account_free_after

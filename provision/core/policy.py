@@ -38,6 +38,14 @@ keep_holders = true
 # not count against the account's 9,999 Basic users) or "deactivate". Users are never deleted.
 revoke = "downgrade"
 
+# The account's Basic-user cap (Zoom: 9,999 Basic users). A plan never passes it: a license
+# taken back that would is unassigned instead, and a Basic account that would is not created.
+basic_cap = 9999
+
+# Someone on a roster waiting for a seat: "none" (no Zoom account until a seat is theirs),
+# "basic" (a Basic account now, within basic_cap) or "unassigned" (type 4, outside the cap).
+create_waiting = "none"
+
 # Days after leaving the roster before the license is taken back.
 grace_days = 14
 
@@ -94,6 +102,8 @@ class Policy(BaseModel):
     role_priority: list[str] = Field(default_factory=lambda: list(ROLES))
     keep_holders: bool = True
     revoke: Literal["downgrade", "deactivate", "unassign"] = "downgrade"
+    basic_cap: int = Field(default=9999, ge=0)
+    create_waiting: Literal["none", "basic", "unassigned"] = "none"
     grace_days: int = Field(default=14, ge=0)
     retry_blocked_days: int = Field(default=7, ge=0)
     create_action: Literal["create", "autoCreate", "custCreate", "ssoCreate"] = "create"

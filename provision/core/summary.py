@@ -155,6 +155,10 @@ class Totals:
     # The cross-check: Zoom's own `usage` and which reading of it the users fit (core.readings).
     seats_usage_reported: int = 0
     pending_reading: str = ""
+    # Basic users now and after the plan, against the policy's basic_cap (core.basic_cap)
+    basic_before: int = 0
+    basic_after: int = 0
+    basic_cap: int = 0
     actions: dict[ActionKind, int] = field(default_factory=dict)
 
     def to_data(self) -> dict[str, Any]:
@@ -172,6 +176,9 @@ class Totals:
             "in_grace": self.in_grace,
             "seats_usage_reported": self.seats_usage_reported,
             "pending_reading": self.pending_reading,
+            "basic_before": self.basic_before,
+            "basic_after": self.basic_after,
+            "basic_cap": self.basic_cap,
         }
 
     @classmethod
@@ -188,6 +195,9 @@ class Totals:
             in_grace=_int(data, "in_grace"),
             seats_usage_reported=_int(data, "seats_usage_reported"),
             pending_reading=str(data.get("pending_reading") or ""),
+            basic_before=_int(data, "basic_before"),
+            basic_after=_int(data, "basic_after"),
+            basic_cap=_int(data, "basic_cap"),
             addons_short={int(cap): int(n) for cap, n in (data.get("addons_short") or {}).items()},
             actions=_counts(data),
         )

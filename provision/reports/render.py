@@ -19,6 +19,7 @@ from provision.core.actions import SPECS
 from provision.core.plan import Action, ActionKind, Plan, Waiting
 from provision.core.summary import SchoolFigures
 from provision.errors import InputError
+from provision.reports.tables import print_table
 
 # Marker and colour of each kind's lines: its entry in the action registry.
 MARKERS: dict[ActionKind, tuple[str, str]] = {kind: (spec.marker, spec.style) for kind, spec in SPECS.items()}
@@ -142,6 +143,11 @@ def totals_text(plan: Plan) -> Text:
         f"{totals.seats_free_after} after "
         f"{'the whole account' + chr(39) + 's plan' if plan.summary.scope else 'this plan'}\n"
     )
+    if totals.basic_cap:
+        text.append("Basic users: ", style="bold")
+        text.append(
+            f"{totals.basic_before} now, {totals.basic_after} after, of a cap of {totals.basic_cap:,}\n"
+        )
     if totals.pending_reading == "disagrees":
         text.append(
             f"Zoom's plan usage reports {totals.seats_usage_reported} in use, which matches neither "
@@ -207,9 +213,9 @@ def print_plan(
     if short is not None:
         console.print(short, soft_wrap=True)
     if len(plan.summary.regions) > 1 and codes is None:
-        console.print(region_table(plan))
+        print_table(console, region_table(plan))
     if schools and plan.summary.schools:
-        console.print(school_table(plan, codes))
+        print_table(console, school_table(plan, codes))
     console.print(totals_text(plan))
     grace = grace_lines(plan, codes, None if lines and limit is None else LIST_LIMIT)
     if grace is not None:

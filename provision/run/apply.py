@@ -188,6 +188,9 @@ def _failure(
         if exc.is_seat_exhausted() or exc.is_addon_seats_exhausted():
             # No seat now means none for the rest of this plan: a rerun would only fail again.
             error, permanent = f"{_waiting(op)} (Zoom: {exc.message})", True
+        elif error is None and (reason := exc.refusal_reason()) is not None:
+            # "Basic-user cap reached", "email domain blocked", ...: the person's reason, in words.
+            error = f"{reason} (Zoom {exc.code}: {exc.message})"
     state = BLOCKED if permanent else FAILED
     return Outcome(op=op, state=state, zoom_code=code, tracking_id=tracking, error=error or str(exc))
 

@@ -142,7 +142,8 @@ def test_inside_a_school_the_roster_order_decides_never_the_email(sqlite_url: st
 def test_the_reason_stays_the_same_before_and_after_invitations_are_accepted(
     database_url: str, tmp_path: Path
 ) -> None:
-    ministry = Ministry(tmp_path, database_url, seats=10)  # default policy: Zoom emails invitations
+    # Zoom emails invitations (the default); those waiting get a Basic account meanwhile.
+    ministry = Ministry(tmp_path, database_url, seats=10, policy='create_waiting = "basic"\n')
     ministry.schools(
         [["0421", "Ліцей №1", "Київська", "ліцей", 2], ["0690", "Гімназія", "Київська", "гімназія", 5]]
     )

@@ -76,7 +76,7 @@ def test_plan_json_and_out_file_round_trip(db: str, tmp_path: Path) -> None:
     data = payload(result.stdout)
     assert data["counts"]["unlicense"] == 1
     assert data["counts"]["license"] == 1
-    assert data["counts"]["create"] == 2  # t1 licensed, t2 basic (quota 2)
+    assert data["counts"]["create"] == 1  # t1 licensed; t2 waits with no Zoom account (create_waiting)
     assert data["unmanaged"] == ["stranger@x.ua"]
     assert data["snapshot_at"].startswith("2026-09-20T11:00")
     saved = Plan.from_data(json.loads(target.read_text(encoding="utf-8")))
@@ -153,11 +153,11 @@ def test_big_plans_show_the_summary_first_and_lines_on_request(
 ) -> None:
     monkeypatch.setattr("provision.cli.plan.BIG_PLAN_LINES", 1)
     short = run("--db", db, "plan")
-    # 5 actions and 1 waiting in 0421: a big plan prints its totals and how to see the lines
+    # 4 actions and 1 waiting (no account yet) in 0421: a big plan prints its totals and how to see the lines
     assert "Account seats: 10 purchased" in short.stdout
     assert "gone@x.ua" not in short.stdout
     assert "Plan per school" not in short.stdout
-    assert "5 changes and 1 waiting: `provision plan --region R`" in " ".join(short.stdout.split())
+    assert "4 changes and 1 waiting: `provision plan --region R`" in " ".join(short.stdout.split())
     for asked in (["--details"], ["--all"], ["--school", "0421"]):
         full = run("--db", db, "plan", *asked)
         assert "Plan per school" in full.stdout

@@ -303,10 +303,36 @@ def test_keep_holders_vs_strict_priority_when_an_admin_arrives_at_a_full_school(
     assert strict.waiting[0].reason == "waiting: 1st in line at 0421 (quota 1 of 1 in use)"
 
 
-def test_waiting_person_absent_from_zoom_is_created_basic() -> None:
-    plan = plan_of(desired(person("a@x.ua"), person("b@x.ua"), schools={"0421": 1}), observed())
+@pytest.mark.parametrize(("create_waiting", "created"), [("none", None), ("basic", 1), ("unassigned", 4)])
+def test_waiting_person_absent_from_zoom_is_created_by_create_waiting(
+    create_waiting: str, created: int | None
+) -> None:
+    policy = Policy(addons={}, create_waiting=create_waiting)  # type: ignore[arg-type]
+    plan = plan_of(desired(person("a@x.ua"), person("b@x.ua"), schools={"0421": 1}), observed(), policy)
     creates = {a.email: a.payload.type for a in plan.actions if a.kind is ActionKind.CREATE}
-    assert creates == {"a@x.ua": 2, "b@x.ua": 1}
+    assert creates == {"a@x.ua": 2, **({"b@x.ua": created} if created else {})}
+    assert [w.email for w in plan.waiting] == ["b@x.ua"]
+
+
+def test_basic_cap_is_never_passed_by_a_plan() -> None:
+    # Cap 3, two Basic users already: one leaver's downgrade fits, the second is unassigned, and
+    # of the two people waiting (create_waiting = "basic") none gets a Basic account.
+    left = datetime(2026, 1, 1, tzinfo=UTC)
+    people = [person(f"gone{i}@x.ua", active=False, left_at=left) for i in range(2)]
+    people += [person(f"new{i}@x.ua") for i in range(5)]
+    users = [zuser("gone0@x.ua", 2), zuser("gone1@x.ua", 2), zuser("o1@x.ua", 1), zuser("o2@x.ua", 1)]
+    policy = Policy(addons={}, basic_cap=3, create_waiting="basic", grace_days=0)
+    o = observed(*users, purchased=3, managed={"gone0@x.ua", "gone1@x.ua"})
+    plan = plan_of(desired(*people, schools={"0421": 10}), o, policy)
+    assert kinds(plan, "gone0@x.ua") == [ActionKind.UNLICENSE]
+    assert kinds(plan, "gone1@x.ua") == [ActionKind.UNASSIGN]
+    assert "Basic-user cap" in next(a.reason for a in plan.actions if a.email == "gone1@x.ua")
+    creates = sorted((a.email, a.payload.type) for a in plan.actions if a.kind is ActionKind.CREATE)
+    assert creates == [("new0@x.ua", 2), ("new1@x.ua", 2), ("new2@x.ua", 2)]
+    assert (plan.summary.totals.basic_before, plan.summary.totals.basic_after) == (2, 3)
+    reasons = {w.email: w.reason for w in plan.waiting}
+    assert sorted(reasons) == ["new3@x.ua", "new4@x.ua"]
+    assert all("Basic-user cap" in reason for reason in reasons.values())
 
 
 def test_nonsense_seat_answer_refuses_instead_of_revoking() -> None:

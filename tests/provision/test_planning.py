@@ -130,7 +130,7 @@ def test_make_plan_records_it_and_a_changed_snapshot_makes_it_stale(engine: Engi
         ],
     )
     seed_zoom(engine, [("a@x.ua", 1, "active")], purchased=10)
-    policy = Policy(addons={})
+    policy = Policy(addons={}, create_waiting="basic")  # c waits with a Basic account
     with session_scope(engine) as s:
         plan = make_plan(s, policy, now=NOW, actor="tester")
     assert [(a.kind, a.email) for a in plan.actions] == [
