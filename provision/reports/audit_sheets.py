@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -13,10 +14,9 @@ from provision.reports.audit_rows import REGION_HEADERS, SUMMARY_COLUMNS, DriftT
 from provision.reports.xlsx import Column, TableWriter
 
 
-def _write_summary(wb: Workbook, report: queries.SchoolsReport, generated_at: datetime) -> int:
-    table = TableWriter(wb, "Summary", SUMMARY_COLUMNS)
-    count = table.write(
-        (
+def summary_rows(report: queries.SchoolsReport) -> Iterator[tuple[Any, ...]]:
+    for r in report.schools:
+        yield (
             r.code,
             r.name,
             r.region,
@@ -28,8 +28,11 @@ def _write_summary(wb: Workbook, report: queries.SchoolsReport, generated_at: da
             r.waiting,
             r.utilization,
         )
-        for r in report.schools
-    )
+
+
+def _write_summary(wb: Workbook, report: queries.SchoolsReport, generated_at: datetime) -> int:
+    table = TableWriter(wb, "Summary", SUMMARY_COLUMNS)
+    count = table.write(summary_rows(report))
     cells = table.cells
     t = report.totals
     table.append_free_row([])

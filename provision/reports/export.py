@@ -40,7 +40,7 @@ from provision.reports.audit_rows import (
     import_rows,
     license_rows,
 )
-from provision.reports.audit_sheets import _write_drift, _write_summary
+from provision.reports.audit_sheets import _write_drift, _write_summary, summary_rows
 from provision.reports.provenance import Provenance, with_local
 from provision.reports.xlsx import Column, TableWriter
 
@@ -225,22 +225,6 @@ def _write_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]]
     return count
 
 
-def _summary_rows(report: queries.SchoolsReport) -> Iterator[tuple[Any, ...]]:
-    for r in report.schools:
-        yield (
-            r.code,
-            r.name,
-            r.region,
-            r.kind,
-            r.quota,
-            r.members,
-            r.licensed,
-            r.pending,
-            r.waiting,
-            r.utilization,
-        )
-
-
 def _drift_csv(drift: DriftTable | None) -> tuple[list[str], list[tuple[Any, ...]]]:
     if drift is None:
         return ["Kind", "Detail"], [("none", "no reconcile yet (run `provision reconcile`)")]
@@ -269,7 +253,7 @@ def export_csv(
         tmp = {name: stack.enter_context(private_atomic(target)) for name, target in paths.items()}
         report = _school_report(session, code)
         result.rows["Summary"] = _write_csv(
-            tmp["Summary"], [c.header for c in SUMMARY_COLUMNS], _summary_rows(report), delimiter
+            tmp["Summary"], [c.header for c in SUMMARY_COLUMNS], summary_rows(report), delimiter
         )
         for name, (columns, rows) in _tables(session, code, since, until, p).items():
             result.rows[name] = _write_csv(tmp[name], [c.header for c in columns], rows, delimiter)
