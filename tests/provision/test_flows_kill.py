@@ -7,12 +7,9 @@ apply runs as a real subprocess of the CLI with the Zoom credentials in its envi
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +23,7 @@ from models import Operation
 from provision.run.observe import sync
 from tests.cli.envelope import payload
 from tests.provision.apply_kit import assert_audited_once, database, seed
+from tests.provision.served_kit import cli_env, served, settled
 from zoom_client import AsyncZoomClient, ZoomSettings
 
 pytestmark = pytest.mark.slow
@@ -35,56 +33,11 @@ POLICY_TOML = 'create_action = "autoCreate"\ngrace_days = 0\nuse_groups = false\
 
 @pytest.fixture
 def served_sandbox() -> Iterator[tuple[Any, ZoomSettings]]:
-    import uvicorn
-
     from zoom_client.sandbox import Sandbox, SandboxConfig
 
     sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=100, latency=0.03))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(sandbox.asgi_app, host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    inproc = sandbox.settings()
-    from urllib.parse import urlsplit
-
-    settings = inproc.model_copy(
-        update={
-            "api_url": f"http://127.0.0.1:{port}{urlsplit(inproc.api_url).path}",
-            "oauth_url": f"http://127.0.0.1:{port}{urlsplit(inproc.oauth_url).path}",
-        }
-    )
-    try:
+    with served(sandbox) as settings:
         yield sandbox, settings
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-def _env(settings: ZoomSettings, policy: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZOOM_", "PROVISION_", "DATABASE_URL"))}
-    env.update(
-        ZOOM_ACCOUNT_ID=settings.account_id,
-        ZOOM_CLIENT_ID=settings.client_id,
-        ZOOM_CLIENT_SECRET=settings.client_secret.get_secret_value(),
-        ZOOM_API_URL=settings.api_url,
-        ZOOM_OAUTH_URL=settings.oauth_url,
-        PROVISION_POLICY=str(policy),
-    )
-    return env
-
-
-def _settled(engine: Any) -> int:
-    with Session(engine) as session:
-        return session.execute(
-            select(func.count()).select_from(Operation).where(Operation.state.in_(("sent", "succeeded")))
-        ).scalar_one()
 
 
 def test_apply_killed_mid_run_then_rerun_completes_without_acting_twice(
@@ -114,11 +67,11 @@ def test_apply_killed_mid_run_then_rerun_completes_without_acting_twice(
         "--yes",
         "--json",
     ]
-    env = _env(settings, policy)
+    env = cli_env(settings, policy)
 
     first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
     deadline = time.monotonic() + 60
-    while _settled(engine) < 12 and first.poll() is None and time.monotonic() < deadline:
+    while settled(engine) < 12 and first.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
     assert first.poll() is None, "apply finished before it could be killed: raise the latency"
     first.send_signal(signal.SIGKILL)

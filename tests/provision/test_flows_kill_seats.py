@@ -9,29 +9,21 @@ process); apply runs as a real CLI subprocess.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select
 from sqlmodel import Session
 
-from models import Operation
 from provision.core.policy import Policy
 from provision.run.observe import sync
 from provision.store.planning import make_plan
 from tests.provision.apply_kit import database, seed
-from zoom_client import AsyncZoomClient, ZoomSettings
+from tests.provision.served_kit import cli_env, served, settled
+from zoom_client import AsyncZoomClient
 from zoom_client.sandbox import Sandbox, SandboxConfig
 from zoom_client.sandbox.config import FaultConfig
 
@@ -39,54 +31,6 @@ pytestmark = pytest.mark.slow
 
 DOMAIN = "school.example"
 POLICY_TOML = 'create_action = "create"\ngrace_days = 0\nuse_groups = false\naddons = {}\n'
-
-
-@contextmanager
-def served(sandbox: Sandbox) -> Iterator[ZoomSettings]:
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(sandbox.asgi_app, host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    inproc = sandbox.settings()
-    try:
-        yield inproc.model_copy(
-            update={
-                "api_url": f"http://127.0.0.1:{port}{urlsplit(inproc.api_url).path}",
-                "oauth_url": f"http://127.0.0.1:{port}{urlsplit(inproc.oauth_url).path}",
-            }
-        )
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-def _env(settings: ZoomSettings, policy: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZOOM_", "PROVISION_", "DATABASE_URL"))}
-    env.update(
-        ZOOM_ACCOUNT_ID=settings.account_id,
-        ZOOM_CLIENT_ID=settings.client_id,
-        ZOOM_CLIENT_SECRET=settings.client_secret.get_secret_value(),
-        ZOOM_API_URL=settings.api_url,
-        ZOOM_OAUTH_URL=settings.oauth_url,
-        PROVISION_POLICY=str(policy),
-    )
-    return env
-
-
-def _settled(engine: Any) -> int:
-    with Session(engine) as session:
-        return session.execute(
-            select(func.count()).select_from(Operation).where(Operation.state.in_(("sent", "succeeded")))
-        ).scalar_one()
 
 
 def _seats_used(sandbox: Sandbox) -> int:
@@ -123,11 +67,11 @@ def test_killed_apply_with_faults_then_reruns_uses_every_seat(
             async with AsyncZoomClient(settings) as client:
                 await sync(engine, client)
 
-        env = _env(settings, policy)
+        env = cli_env(settings, policy)
         asyncio.run(snapshot())
         first = subprocess.Popen(apply, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
         deadline = time.monotonic() + 30
-        while _settled(engine) < 80 and first.poll() is None and time.monotonic() < deadline:
+        while settled(engine) < 80 and first.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)
         assert first.poll() is None, "apply finished before it could be killed"
         first.send_signal(signal.SIGKILL)
