@@ -110,7 +110,7 @@ class ApplySession:
         gone = [op for op in ops if op.action.key() not in wanted]
         unsent = [op.seq for op in gone if op.state in (journal.PENDING, journal.FAILED)]
         dropped = journal.end_unsent(
-            self.engine, chosen.plan, unsent, journal.DROPPED, REASON_GONE, self.actor
+            self.engine, chosen.plan.fingerprint, ops, unsent, journal.DROPPED, REASON_GONE, self.actor
         )
         in_flight = frozenset(op.seq for op in gone if op.state == journal.SENT)
         return replace(chosen, dropped=dropped, drop_unless_done=in_flight)
@@ -124,8 +124,10 @@ class ApplySession:
         ended: list[Abandoned] = []
         reason = f"abandoned by {self.actor}: the plan was ended before this change was confirmed"
         for left in journal.unfinished(self.engine):
-            plan = journal.load_plan(self.engine, left.fingerprint)
-            n = journal.end_unsent(self.engine, plan, None, journal.ABANDONED, reason, self.actor)
+            ops, _ = journal.prepare(self.engine, journal.load_plan(self.engine, left.fingerprint))
+            n = journal.end_unsent(
+                self.engine, left.fingerprint, ops, None, journal.ABANDONED, reason, self.actor
+            )
             ended.append(Abandoned(left.fingerprint, n))
         return ended
 

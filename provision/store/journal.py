@@ -231,29 +231,35 @@ def unfinished(engine: Engine) -> list[Unfinished]:
 
 
 def end_unsent(
-    engine: Engine, plan: Plan, seqs: Iterable[int] | None, state: OpState, reason: str, actor: str
+    engine: Engine,
+    fingerprint: str,
+    ops: Sequence[OpRecord],
+    seqs: Iterable[int] | None,
+    state: OpState,
+    reason: str,
+    actor: str,
 ) -> int:
-    """End operations of `plan` without sending them (DROPPED at a resume, ABANDONED by the operator).
+    """End operations without sending them (DROPPED at a resume, ABANDONED by the operator).
 
-    Only operations not settled yet are ended (pending or failed; sent too when abandoning, since
-    the operator gives up knowing). Each gets its audit event, in one transaction. Operations
-    the journal had not written yet (a run cut short while journaling) are written first, so
-    nothing of the plan can come back to life. Returns how many were ended.
+    `ops` are the plan's operations as `prepare` gives them. Only those not settled yet are
+    ended (pending or failed; sent too when abandoning, since the operator gives up knowing),
+    each with its audit event, in one transaction. Operations the journal had not written yet
+    (a run cut short while journaling) are written first, so nothing of the plan can come back
+    to life. Returns how many were ended.
     """
     wanted = None if seqs is None else set(seqs)
     open_states = (PENDING, FAILED, SENT) if state is ABANDONED else (PENDING, FAILED)
-    ops, _ = prepare(engine, plan)
+    ending = [op for op in ops if (wanted is None or op.seq in wanted) and op.state in open_states]
+    if not ending:
+        return 0
     with engine.begin() as conn:
         missing = [op for op in ops if op.id is None]
         for start in range(0, len(missing), JOURNAL_CHUNK):
-            _insert(conn, plan.fingerprint, missing[start : start + JOURNAL_CHUNK])
-        ending = [
-            op
-            for op in _load(conn, plan.fingerprint)
-            if (wanted is None or op.seq in wanted) and op.state in open_states
-        ]
-        if ending:
-            _record(conn, [Outcome(op=op, state=state, error=reason) for op in ending], actor)
+            _insert(conn, fingerprint, missing[start : start + JOURNAL_CHUNK])
+        if missing:  # their ids, now that they are written
+            seqs_ending = {op.seq for op in ending}
+            ending = [op for op in _load(conn, fingerprint) if op.seq in seqs_ending]
+        _record(conn, [Outcome(op=op, state=state, error=reason) for op in ending], actor)
     return len(ending)
 
 
