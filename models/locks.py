@@ -119,7 +119,7 @@ def _waiting(name: str, holder: str | None, started: float, wait: float) -> bool
     elapsed = time.monotonic() - started
     if elapsed >= wait:
         return False
-    if elapsed == 0 or elapsed < _POLL:
+    if elapsed < _POLL:  # the first time round: say it once
         log.warning("waiting up to %.0f s for the %s lock (%s)", wait, name, holder or "held")
     time.sleep(min(_POLL, wait - elapsed))
     return True
