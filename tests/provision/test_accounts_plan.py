@@ -4,9 +4,13 @@ plan -> apply with each account's client -> sync -> plan again."""
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
+from rich.console import Console
 from sqlalchemy import Engine, update
 from sqlmodel import Session
 
@@ -16,6 +20,8 @@ from provision.core.kinds import ActionKind
 from provision.core.plan import Plan
 from provision.core.policy import Policy
 from provision.errors import UnsafePlanError
+from provision.reports import export, queries
+from provision.reports.render import print_plan
 from provision.run.apply import apply_plan
 from provision.run.observe import sync_accounts
 from provision.run.zoom_access import ZoomAccounts
@@ -230,3 +236,40 @@ async def test_an_alias_account_is_synced_and_planned_with_its_own_credentials(d
     assert plan.summary.accounts["kyiv"].totals.seats_purchased == 1
     assert [w.institution_code for w in plan.waiting] == ["0301"]
     assert groups[""] == [("create", "t0.0101@school.example")]
+
+
+async def test_queries_the_audit_workbook_and_the_plan_name_each_persons_account(
+    database_url: str, tmp_path: Path
+) -> None:
+    engine = database(database_url)
+    seed(engine, {"0101": 10, "0201": 10}, teachers("0101", 1) + teachers("0201", 2))
+    put_in_account(engine, "0201", SUB)
+    sandbox = ministry(seats=5, sub_accounts={SUB: 1})
+    sandbox.add_user(email="t0.0201@school.example", type=2, account_id=SUB)  # licensed there already
+    plan = await sync_plan(engine, sandbox)
+    await apply_each_account(engine, sandbox, plan.for_account(SUB))
+
+    with Session(engine) as session:
+        assert queries.school(session, "0201").school.account == SUB
+        assert {row.code: row.account for row in queries.schools(session).schools} == {
+            "0101": "",
+            "0201": SUB,
+        }
+        found = queries.person(session, "t0.0201@school.example")
+        assert found.snapshot is not None
+        assert found.snapshot["account"] == SUB
+        assert found.memberships[0]["account"] == SUB
+        export.export_audit_xlsx(session, tmp_path / "audit.xlsx")
+    book = load_workbook(tmp_path / "audit.xlsx", read_only=True)
+    licenses = list(book["Licenses"].iter_rows(values_only=True))
+    account = licenses[0].index("Zoom account")
+    by_email = {row[0]: row[account] for row in licenses[1:]}
+    assert by_email["t0.0201@school.example"] == SUB  # holds the sub-account's seat
+    assert by_email["t1.0201@school.example"] == SUB  # waits for one there (its one seat is taken)
+    changes = list(book["Changes"].iter_rows(values_only=True))
+    column = changes[0].index("Zoom account")
+    assert {row[column] for row in changes[1:]} == {SUB}  # the adoption, sent to the sub-account
+    text = io.StringIO()
+    print_plan(Console(file=text, width=160), plan)
+    assert "Plan per Zoom account" in text.getvalue()
+    assert SUB in text.getvalue()
