@@ -21,6 +21,8 @@ from datetime import datetime
 import orjson
 
 from provision.core.accounts import MAIN, config_for, describe
+from provision.core.actions import MoveTo
+from provision.core.basic_cap import basic_count
 from provision.core.diff import compute_plan, standing
 from provision.core.kinds import ActionKind
 from provision.core.moves import Move, plan_moves
@@ -147,6 +149,10 @@ def compute_accounts_plan(
             created_today=today,
             creates_held=held,
         )
+    roles = {
+        e: st.member.role for e in {a.email for a in moved} if (st := standing(desired.people[e], policy))
+    }
+    fit_moves(plans, moved, waits, observed, policy, roles)
     merged = merge(plans, figures, now=now, school=school)
     for action in moved:
         counts = merged.summary.schools.get(action.institution_code or "")
@@ -157,6 +163,54 @@ def compute_accounts_plan(
         if counts is not None:
             counts.waiting += 1
     return merged
+
+
+def fit_moves(
+    plans: Mapping[str, Plan],
+    moved: list[Action],
+    waits: list[Waiting],
+    observed: Observed,
+    policy: Policy,
+    roles: Mapping[str, str],
+) -> None:
+    """A moved user arrives Basic (its license stays behind): moves past the target account's
+    Basic cap wait, with their license kept where it is, instead of being refused by Zoom after
+    the license was given back."""
+    incoming: dict[str, list[Action]] = {}
+    for action in moved:
+        if isinstance(action.payload, MoveTo):
+            incoming.setdefault(action.payload.account, []).append(action)
+    held: set[str] = set()
+    for target, moves in sorted(incoming.items()):
+        cap = policy.for_account(target).basic_cap
+        plan = plans.get(target)
+        if plan is not None:
+            basic = plan.summary.totals.basic_after
+        else:
+            basic = basic_count(u for u in observed.users.values() if u.account == target)
+        room = max(cap - basic, 0)
+        for action in moves[room:]:
+            held.add(action.email)
+            waits.append(
+                Waiting(
+                    action.email,
+                    action.institution_code,
+                    roles.get(action.email, ""),
+                    f"account move waits: {describe(target)} holds its {cap:,} Basic users already "
+                    f"(its Basic cap) and a moved user arrives Basic; moved once it has room",
+                )
+            )
+    if not held:
+        return
+    dropped = [a for a in moved if a.email in held]
+    moved[:] = [a for a in moved if a.email not in held]
+    for action in dropped:
+        plan = plans[action.account]
+        plan.actions = [a for a in plan.actions if a is not action]
+        counts = plan.summary.totals.actions
+        counts[action.kind] = counts.get(action.kind, 0) - 1
+        if isinstance(action.payload, MoveTo):
+            plan.waiting.extend(w for w in waits if w.email == action.email and "Basic cap" in w.reason)
 
 
 def fit_create_cap(plan: Plan, cap: int | None, created_today: int, roles: Mapping[str, str]) -> int:

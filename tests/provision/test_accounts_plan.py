@@ -273,3 +273,23 @@ async def test_queries_the_audit_workbook_and_the_plan_name_each_persons_account
     print_plan(Console(file=text, width=160), plan)
     assert "Plan per Zoom account" in text.getvalue()
     assert SUB in text.getvalue()
+
+
+async def test_a_move_into_an_account_at_its_basic_cap_waits_and_keeps_the_license(database_url: str) -> None:
+    engine = database(database_url)
+    seed(engine, {"0101": 10}, teachers("0101", 1))
+    sandbox = ministry(seats=1, sub_accounts={SUB: 1})
+    email = "t0.0101@school.example"
+    sandbox.add_user(email=email, type=2)
+    sandbox.add_user(email="someone@elsewhere.example", type=1, account_id=SUB)
+    policy = POLICY.model_copy(update={"accounts": {SUB: AccountConfig(basic_cap=1)}})
+    await apply_each_account(engine, sandbox, await sync_plan(engine, sandbox, policy))
+    put_in_account(engine, "0101", SUB)
+
+    plan = await sync_plan(engine, sandbox, policy)
+
+    assert plan.actions == []  # not even the license taken back: the move could not follow
+    (line,) = plan.waiting
+    assert line.email == email
+    assert f"account {SUB} holds its 1 Basic users already" in line.reason
+    assert sandbox.find_user(email)["type"] == 2
