@@ -75,6 +75,7 @@ def _commands(demo: dict[str, Any], tmp: Path) -> dict[str, list[str]]:
         "apply": ["--sandbox", "apply", "--yes"],
         "reconcile": ["--sandbox", "reconcile"],
         "schools": ["schools"],
+        "accounts": ["accounts"],
         "school": ["school", "0421"],
         "person": ["person", "Кравчук Олена"],
         "waiting": ["waiting"],
@@ -126,7 +127,7 @@ def test_every_command_prints_one_envelope_with_the_same_names_for_the_same_thin
                 assert value is None or isinstance(value, str), where
                 seen_codes.add(name)
     # the walk met the shared names where an operator meets them
-    assert {"sync", "plan", "reconcile", "schools", "demo"} <= seen_seats
+    assert {"sync", "plan", "reconcile", "schools", "accounts", "demo"} <= seen_seats
     assert {"schools", "school", "person", "waiting", "plan", "import roster", "report schools"} <= seen_codes
 
 
