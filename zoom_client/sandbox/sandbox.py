@@ -80,7 +80,9 @@ class Sandbox(WritersMixin):
         self._latency_rng = random.Random(f"latency:{seed}")
         self._token_rng = random.Random(f"tokens:{seed}")
         self._id_rng = random.Random(f"ids:{seed}")
-        self._limits = RateLimits(self.config.tier)
+        # Zoom counts rate limits and the daily create cap per account (ZOOM_API.md §4): each
+        # sub-account has its own budget, charged by the calls that name it in their path.
+        self._limits: dict[str, RateLimits] = {}
         self._tokens: dict[str, float] = {}
         self._writes = 0
         self._tracking = 0
@@ -287,6 +289,19 @@ class Sandbox(WritersMixin):
             raise KeyError(f"no sub-account {account_id!r} in this sandbox")
         return sub
 
+    def _limits_for(self, path_or_account: str) -> RateLimits:
+        """The budget of the account a call is charged to: the sub-account its path names (an
+        unknown one is refused later, by the route), else the main account."""
+        account = path_or_account
+        if path_or_account.startswith("/"):
+            sub = _SUB_PATH.match(path_or_account)
+            acct = sub.group("acct") if sub is not None else self.config.account_id
+            account = acct if acct in self.sub_accounts else self.config.account_id
+        limits = self._limits.get(account)
+        if limits is None:
+            limits = self._limits[account] = RateLimits(self.config.tier)
+        return limits
+
     # ------------------------------------------------------------------ the request path
     def process(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Reply:
         """Answer one HTTP request (path with the /v2 or /oauth prefix, raw query string)."""
@@ -363,7 +378,7 @@ class Sandbox(WritersMixin):
             }
             return _json_reply(429, {"code": 429, "message": QPS_MESSAGE}, {**base, **rl})
         if self.config.rate_limits:
-            verdict = self._limits.check_qps(label, self.clock.monotonic())
+            verdict = self._limits_for(path).check_qps(label, self.clock.monotonic())
             base.update(verdict.headers)
             if not verdict.allowed:
                 return _json_reply(429, {"code": 429, "message": verdict.message}, base)
@@ -407,7 +422,7 @@ class Sandbox(WritersMixin):
         ):
             cap = self.config.create_cap()
             if cap is not None:
-                verdict = self._limits.check_daily_create(cap, self.clock.now())
+                verdict = self._limits_for(account.account_id).check_daily_create(cap, self.clock.now())
                 if not verdict.allowed:
                     return _json_reply(
                         429, {"code": 429, "message": verdict.message}, {**base, **verdict.headers}
