@@ -6,7 +6,7 @@ to it (``run_coroutine_threadsafe``), blocking until the answer. Why this and no
 generator core: the shared token needs a lock and the limiter needs sleeps; with one loop both
 are written once, and the sync face still works when the caller itself runs inside an event
 loop (Jupyter, an ASGI app), where ``asyncio.run`` per call would fail. The same loop also keeps
-one connection pool, one token and one limiter per account for the life of the client.
+one connection pool, one token and one limiter for the life of the client.
 """
 
 from __future__ import annotations
@@ -34,17 +34,12 @@ R = TypeVar("R")
 
 
 class SubAccountClient:
-    """Users and groups of one sub-account: every path under ``/accounts/{accountId}``.
+    """Users and groups of one sub-account: every path under ``/accounts/{accountId}``."""
 
-    Its calls share the master client's token and connections but are paced by the
-    sub-account's own ``limiter``: Zoom budgets each account apart.
-    """
-
-    def __init__(self, users: Any, groups: Any, account_id: str, limiter: RateLimiter | None = None) -> None:
+    def __init__(self, users: Any, groups: Any, account_id: str) -> None:
         self.users = users
         self.groups = groups
         self.account_id = account_id
-        self.limiter = limiter
 
     def __repr__(self) -> str:
         return f"SubAccountClient({self.account_id!r})"
@@ -95,12 +90,7 @@ class AsyncZoomClient:
         from zoom_client._resource import segment
 
         prefix = f"/accounts/{segment(account_id, 'account id')}"
-        return SubAccountClient(
-            Users(self._requester, prefix),
-            Groups(self._requester, prefix),
-            account_id,
-            self._requester.limiter_for(account_id),
-        )
+        return SubAccountClient(Users(self._requester, prefix), Groups(self._requester, prefix), account_id)
 
     async def aclose(self) -> None:
         await self._requester.aclose()
@@ -243,7 +233,7 @@ class ZoomClient:
     def sub_account(self, account_id: str) -> SubAccountClient:
         inner = self._async.sub_account(account_id)
         return SubAccountClient(
-            _SyncFace(inner.users, self._run), _SyncFace(inner.groups, self._run), account_id, inner.limiter
+            _SyncFace(inner.users, self._run), _SyncFace(inner.groups, self._run), account_id
         )
 
     def close(self) -> None:

@@ -29,7 +29,6 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote
 
 import httpx
 
@@ -52,7 +51,6 @@ log = logging.getLogger("zoom_client.http")
 
 Params = Mapping[str, str | int | bool | None]
 _TAGS = re.compile(r"<[^>]+>")
-_SUB_ACCOUNT = re.compile(r"^/accounts/([^/]+)/")
 _CODE = re.compile(r'"code"\s*:\s*(\d+)')
 _MESSAGE = re.compile(r'"message"\s*:\s*"(.*?)"\s*[,}]', re.S)
 
@@ -81,26 +79,11 @@ class Requester:
             headers={"Accept": "application/json", "User-Agent": "provision-zoom-client/0.1"},
         )
         self.limiter = RateLimiter(settings.tier, settings.rate_share, sleep=self._sleep, clock=self._clock)
-        # Zoom budgets every account apart (ZOOM_API.md §4): a sub-account's calls, named by
-        # their /accounts/{id}/ path, are paced by a limiter of its own, so one client drives
-        # each account at its own ceiling while sharing one token and one connection pool.
-        self._sub_limiters: dict[str, RateLimiter] = {}
         self.auth: TokenProvider
         if settings.auth == "jwt":
             self.auth = LegacyJWT(settings, clock=self._clock)
         else:
             self.auth = S2SOAuth(settings, self._http, sleep=self._sleep, clock=self._clock, rng=rng)
-
-    def limiter_for(self, account_id: str | None) -> RateLimiter:
-        """The limiter of one account: the client's own for None or "me", else the sub-account's."""
-        if account_id is None or account_id in ("me", self.settings.account_id):
-            return self.limiter
-        limiter = self._sub_limiters.get(account_id)
-        if limiter is None:
-            limiter = self._sub_limiters[account_id] = RateLimiter(
-                self.settings.tier, self.settings.rate_share, sleep=self._sleep, clock=self._clock
-            )
-        return limiter
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -116,14 +99,12 @@ class Requester:
         """Send one call (``path`` relative to the API URL) with limits, auth and retries."""
         method = method.upper()
         category = category_for(method, path)
-        sub = _SUB_ACCOUNT.match(path)
-        limiter = self.limiter_for(unquote(sub.group(1)) if sub is not None else None)
         url = self.settings.api_url + path
         query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
         attempt = rate_attempt = 0
         refreshed = ambiguous = False
         while True:
-            await limiter.acquire(category)
+            await self.limiter.acquire(category)
             token = await self.auth.token()
             failure: Exception
             try:
@@ -146,7 +127,7 @@ class Requester:
                     f"could not reach Zoom for {method} {path}: {type(exc).__name__}"
                 )
             else:
-                limiter.observe(category, response.headers)
+                self.limiter.observe(category, response.headers)
                 log.debug(
                     "%s %s -> %s (tracking id %s)",
                     method,
@@ -168,7 +149,7 @@ class Requester:
                     delay = self._rate_limit_delay(error, category, rate_attempt)
                     rate_attempt += 1
                     log.info("rate limited on %s %s (%s); retrying in %.2f s", method, path, category, delay)
-                    limiter.pause(category, delay)
+                    self.limiter.pause(category, delay)
                     continue
                 if response.status_code < 500:
                     raise error

@@ -312,9 +312,7 @@ async def test_sub_account_calls_live_under_accounts_prefix(
     sent(groups)
     await sub.groups.add_members("g1", user_ids=["u1"])
     sent(add)
-    # list users, list groups, add members: paced by the sub-account's own budget, not ours
-    assert sub.limiter is not None and sub.limiter.counts["Medium"] == 3
-    assert client.limiter.counts["Medium"] == 0
+    assert client.limiter.counts["Medium"] == 3  # list users, list groups, add members
 
 
 @pytest.mark.parametrize("bad", ["", "  "])
