@@ -310,9 +310,24 @@ def _register_commands() -> None:
         reconcile,
         sandbox,
         sync,
+        worker,
     )
 
-    for module in (imports, db, sync, plan, apply, reconcile, query, policy, audit, sandbox, demo, doctor):
+    for module in (
+        imports,
+        db,
+        sync,
+        plan,
+        apply,
+        worker,
+        reconcile,
+        query,
+        policy,
+        audit,
+        sandbox,
+        demo,
+        doctor,
+    ):
         module.register(app)
 
 

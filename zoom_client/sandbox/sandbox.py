@@ -63,6 +63,8 @@ class LoggedRequest:
     at: datetime
     fault: str | None = None
     query: dict[str, str] = field(default_factory=dict)
+    #: the users a write names (ids or emails, from its path or body): who it acted on
+    users: tuple[str, ...] = ()
 
 
 class Sandbox(WritersMixin):
@@ -342,7 +344,7 @@ class Sandbox(WritersMixin):
             reply.fault = DROP_AFTER
         elif r_timeout < faults.timeout_rate:
             reply.fault = TIMEOUT
-        self._log(method, path, reply, label, query)
+        self._log(method, path, reply, label, query, _named_users(method, path, body))
         return reply
 
     def _answer(
@@ -511,10 +513,18 @@ class Sandbox(WritersMixin):
             return self._latency_rng.uniform(*latency)
         return float(latency)
 
-    def _log(self, method: str, path: str, reply: Reply, label: str, query: dict[str, str]) -> None:
+    def _log(
+        self,
+        method: str,
+        path: str,
+        reply: Reply,
+        label: str,
+        query: dict[str, str],
+        users: tuple[str, ...] = (),
+    ) -> None:
         status = 0 if reply.fault in FAULTS else reply.status
         self.request_log.append(
-            LoggedRequest(method, unquote(path), status, label, self.clock.now(), reply.fault, query)
+            LoggedRequest(method, unquote(path), status, label, self.clock.now(), reply.fault, query, users)
         )
         limit = self.config.request_log_limit
         if limit is not None and len(self.request_log) > 2 * limit:
@@ -565,6 +575,28 @@ class Sandbox(WritersMixin):
             f"Sandbox(account={self.config.account_id!r}, users={len(self.account.users_by_id)}, "
             f"licensed={self.account.licensed_count()}/{self.account.seats})"
         )
+
+
+_USER_PATH = re.compile(r"^(?:/accounts/[^/]+)?/users/(?P<user>[^/]+)")
+
+
+def _named_users(method: str, path: str, body: bytes) -> tuple[str, ...]:
+    """The users a write acts on, for the request log (tests count what was done to whom)."""
+    if method not in _WRITES:
+        return ()
+    found = _USER_PATH.match(path)
+    if found is not None and found.group("user") not in ("features", "email", "summary"):
+        return (unquote(found.group("user")),)
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        return ()
+    if not isinstance(data, dict):
+        return ()
+    if isinstance(data.get("user_info"), dict):  # POST /users
+        return (str(data["user_info"].get("email", "")),)
+    refs = data.get("users") or data.get("members") or []  # POST /users/features, group members
+    return tuple(str(r.get("id") or r.get("email")) for r in refs if isinstance(r, dict))
 
 
 def _public(user: dict[str, Any]) -> dict[str, Any]:

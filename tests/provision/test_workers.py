@@ -1,0 +1,160 @@
+"""Several workers share a plan over PostgreSQL; one killed with -9 leaves its account to another.
+
+Zoom is the sandbox served over loopback (it outlives the killed processes); `provision apply
+--workers 2` and `provision worker` run as real processes of the CLI. Afterwards every action
+was done once: by the journal (each operation succeeded, with one audit event) and by the
+sandbox's request log (each user named by exactly one write that Zoom accepted).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlmodel import Session
+
+from models import Operation
+from provision.run.observe import sync
+from tests.cli.envelope import payload
+from tests.provision.apply_kit import assert_audited_once, database, seed
+from tests.provision.served_kit import cli_env, served
+from zoom_client import AsyncZoomClient, ZoomSettings
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+POLICY_TOML = 'create_action = "autoCreate"\ngrace_days = 0\nuse_groups = false\naddons = {}\n'
+PROVISION = [sys.executable, "-c", "from provision.cli import main; main()"]
+
+
+@pytest.fixture
+def served_sandbox() -> Iterator[tuple[Any, ZoomSettings]]:
+    from zoom_client.sandbox import Sandbox, SandboxConfig
+
+    # Latency keeps the run long enough to kill a worker in the middle of it.
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=200, latency=0.05))
+    with served(sandbox) as settings:
+        yield sandbox, settings
+
+
+def _states(engine: Any, kind: str = "license") -> Counter[str]:
+    with Session(engine) as session:
+        rows = session.execute(
+            select(Operation.state, func.count()).where(Operation.kind == kind).group_by(Operation.state)
+        ).all()
+    return Counter({state: n for state, n in rows})
+
+
+def _worker_pids(engine: Any) -> dict[str, int]:
+    """account -> pid of the worker process holding it (its lock connection names both)."""
+    with engine.connect() as conn:
+        names = conn.execute(
+            text("SELECT application_name FROM pg_stat_activity WHERE application_name LIKE :p"),
+            {"p": "provision:worker %"},
+        ).scalars()
+        held: dict[str, int] = {}
+        for name in names:
+            account, _, rest = name.removeprefix("provision:worker ").partition(", pid ")
+            held["" if account == "main" else account] = int(rest.split()[0])
+        return held
+
+
+def _wait(condition: Any, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def _done_once(sandbox: Any, people: list[str]) -> None:
+    """Each person licensed in Zoom, named by exactly one accepted write: nothing sent twice."""
+    users = {u["email"]: u for u in sandbox.users()}
+    ids = {users[email]["id"]: email for email in people}
+    accepted: Counter[str] = Counter()
+    for request in sandbox.request_log:
+        if request.method in ("POST", "PATCH") and 200 <= request.status < 300:
+            for user in request.users:
+                accepted[ids.get(user, user)] += 1
+    assert all(users[email]["type"] == 2 for email in people)
+    assert {email: accepted[email] for email in people} == dict.fromkeys(people, 1)
+
+
+def test_a_worker_killed_mid_run_leaves_its_account_to_another_and_nothing_is_done_twice(
+    tmp_path: Path, postgres_url: str, served_sandbox: tuple[Any, ZoomSettings]
+) -> None:
+    sandbox, settings = served_sandbox
+    engine = database(postgres_url)
+    people = [f"t{i}@school.example" for i in range(150)]
+    seed(engine, {"0801": 200}, [(email, "0801", "teacher") for email in people])
+    for email in people:  # Basic on Zoom already: licensed in bulk, 30 a call
+        sandbox.add_user(email=email, type=1)
+
+    async def snapshot() -> None:
+        async with AsyncZoomClient(settings) as client:
+            await sync(engine, client)
+
+    asyncio.run(snapshot())
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY_TOML)
+    env = {**cli_env(settings, policy), "DATABASE_URL": postgres_url, "PROVISION_ACTOR": "test"}
+    # One request at a time per worker: slow enough to be caught in the middle.
+    apply = subprocess.Popen(
+        [*PROVISION, "apply", "--yes", "--json", "--workers", "2", "--concurrency", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        _wait(lambda: _worker_pids(engine) and _states(engine)["succeeded"] >= 30, "the first licenses")
+        holder = _worker_pids(engine)[""]
+        assert holder == apply.pid  # the apply works the account; its local worker waits beside it
+        os.kill(holder, signal.SIGKILL)
+        killed_at = time.monotonic()
+        apply.wait()
+        assert 0 < _states(engine)["succeeded"] < len(people)  # really killed in the middle
+        _wait(lambda: _worker_pids(engine).get("", holder) != holder, "the other worker to take over", 15)
+        took = time.monotonic() - killed_at
+        _wait(lambda: not _worker_pids(engine), "the other worker to finish and leave")
+    finally:
+        if apply.poll() is None:
+            apply.kill()
+    assert took < 5  # within seconds: the lock dies with the killed worker's connection
+    assert _states(engine) == {"succeeded": len(people)}
+    assert set(_states(engine, "adopt")) == {"succeeded"}
+    _done_once(sandbox, people)
+    assert_audited_once(engine)
+    assert sandbox.licensed_count() <= 200
+
+
+def test_workers_are_refused_on_sqlite(tmp_path: Path, sqlite_url: str) -> None:
+    database(sqlite_url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZOOM_", "PROVISION_", "DATABASE_URL"))}
+    for command in (["worker"], ["apply", "--yes", "--workers", "2"]):
+        run = subprocess.run(
+            [*PROVISION, "--db", sqlite_url, *command], env=env, capture_output=True, text=True, cwd=tmp_path
+        )
+        assert run.returncode == 2, run.stderr
+        assert "PostgreSQL" in run.stderr
+
+
+def test_a_lone_worker_with_nothing_to_do_says_so_and_exits(tmp_path: Path, postgres_url: str) -> None:
+    database(postgres_url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZOOM_", "PROVISION_", "DATABASE_URL"))}
+    env.update(DATABASE_URL=postgres_url, ZOOM_ACCOUNT_ID="a", ZOOM_CLIENT_ID="b", ZOOM_CLIENT_SECRET="c")
+    run = subprocess.run(
+        [*PROVISION, "worker", "--json"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert payload(run.stdout) == {"accounts": [], "stops": []}
