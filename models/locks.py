@@ -320,6 +320,8 @@ def worker_presence(engine: Engine) -> Iterator[Callable[[], int]]:
         yield lambda: 1
         return
     with engine.connect() as conn:
+        me = f"provision:presence, pid {os.getpid()} on {socket.gethostname()[:12]}"
+        conn.execute(text("SELECT set_config('application_name', :v, false)"), {"v": me[:63]})
         for name, value in KEEPALIVE.items():
             conn.execute(text(f"SET {name} = {int(value)}"))
         key = work_key(conn, "presence")

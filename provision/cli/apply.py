@@ -195,7 +195,7 @@ def _confirm_and_run(
 ) -> None:
     from provision.reports.render import print_plan
     from provision.run.apply import ApplyIncomplete
-    from provision.run.zoom_access import open_zoom
+    from provision.run.zoom_access import open_accounts
 
     plan = chosen.plan
     resuming = chosen.resuming
@@ -235,9 +235,10 @@ def _confirm_and_run(
             raise typer.Exit(1)
 
     async def run(progress_cb: Any) -> Any:
-        async with open_zoom(settings) as client:
+        # One client per account of the plan (a sub-account's, an alias's), each its own budget.
+        async with open_accounts(settings, session.policy.accounts) as zoom:
             return await session.run(
-                client,
+                zoom,
                 chosen,
                 concurrency=concurrency,
                 progress=progress_cb,

@@ -29,8 +29,9 @@ def worker_command(
 ) -> None:
     """Work the accounts of unfinished plans with other workers (PostgreSQL); one worker per account."""
     from provision.cli._signals import run_async
+    from provision.cli.plan import effective_policy
     from provision.run.workers import require_shared_database, run_worker
-    from provision.run.zoom_access import open_zoom
+    from provision.run.zoom_access import open_accounts
 
     settings = run_context(ctx).settings
     engine = open_records(settings)
@@ -39,10 +40,12 @@ def worker_command(
     def say(line: str) -> None:
         err_console.print(line, markup=False, highlight=False)
 
+    policy = effective_policy(settings)  # its [accounts] tables name the aliases' credentials
+
     async def work() -> WorkerReport:
-        async with open_zoom(settings) as client:
+        async with open_accounts(settings, policy.accounts) as zoom:
             return await run_worker(
-                engine, client, actor=settings.actor, follow=follow, concurrency=concurrency, say=say
+                engine, zoom, actor=settings.actor, follow=follow, concurrency=concurrency, say=say
             )
 
     report = run_async(work())

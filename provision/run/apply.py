@@ -224,6 +224,7 @@ class _Run:
         self.stop: _Stop | None = None
         self.tally = tally or _Tally()
         self.account = account
+        self.handing_over = False  # stopped on purpose: another worker takes the account on
 
     def _tick(self, kind: ActionKind, n: int) -> None:
         done = self.tally.done[kind.value] = self.tally.done.get(kind.value, 0) + n
@@ -402,26 +403,27 @@ class _Run:
         base = usage.plan_base
         if base is None:
             return 0, pools
-        reading = seat_reading(self.journal.engine, base.usage, base.pending)
+        reading = seat_reading(self.journal.engine, base.usage, base.pending, self.account)
         return free_by_reading(
             hosts=base.hosts, usage=base.usage, pending=base.pending, reading=reading
         ), pools
 
 
-def seat_reading(engine: Engine, usage: int, pending: int) -> str | None:
+def seat_reading(engine: Engine, usage: int, pending: int, account: str = "") -> str | None:
     """Which reading of `usage` holds now: told from these numbers and the snapshot's users (kept
     current by the journal) when they tell it, else the one sync recorded. Never both subtracted
-    when Zoom already counts invitations inside `usage` (that left seats unused)."""
+    when Zoom already counts invitations inside `usage` (that left seats unused). Per account."""
     with Session(engine) as session:
         recorded = session.exec(
             select(AccountSnapshot.pending_reading)
+            .where(AccountSnapshot.account == account)
             .order_by(AccountSnapshot.observed_at.desc(), AccountSnapshot.id.desc())  # type: ignore[attr-defined,union-attr]
             .limit(1)
         ).first()
         counts = dict(
             session.exec(
                 select(ZoomUserSnapshot.status, func.count())
-                .where(ZoomUserSnapshot.type == LICENSED_TYPE)
+                .where(ZoomUserSnapshot.type == LICENSED_TYPE, ZoomUserSnapshot.account == account)
                 .group_by(ZoomUserSnapshot.status)
             ).all()
         )
@@ -465,7 +467,7 @@ class _MainOnly:
         self.main = client
 
     def client_for(self, account: str) -> AsyncZoomClient:
-        return self.main if not account else self.main.sub_account(account)  # type: ignore[return-value]
+        return self.main if not account else self.main.sub_account(account)
 
 
 def account_clients(client: AsyncZoomClient | AccountClients) -> AccountClients:
@@ -473,7 +475,7 @@ def account_clients(client: AsyncZoomClient | AccountClients) -> AccountClients:
 
 
 def _account(op: OpRecord) -> str:
-    return getattr(op.action, "account", "")
+    return op.action.account
 
 
 POLL = 1.0  # seconds between looks at accounts other workers hold (a takeover waits at most this)
@@ -517,61 +519,77 @@ async def work_plan(
     open_states = (PENDING, SENT, FAILED)
     left = {acct for acct, mine in by_account.items() if any(op.state in open_states for op in mine)}
     shared = engine.dialect.name == "postgresql"
-    running: dict[asyncio.Task[tuple[_Stop | None, int]], tuple[str, AccountLock]] = {}
+    running: dict[str, _Slot] = {}
     stops: list[_Stop] = []
     reread = 0
-    first = True
+    fresh = True  # the first look: `ops` are as the journal holds them now
     try:
         while left or running:
-            held = {acct for acct, _ in running.values()}
-            free = sorted(left - held)
-            if free:
-                share = max(1, -(-len(left) // max(1, await asyncio.to_thread(live_workers))))
-                for acct in free:
-                    if len(running) >= share:
-                        break
-                    lock = await asyncio.to_thread(try_account_lock, engine, fingerprint, acct)
-                    if lock is None:
-                        continue
-                    mine = by_account[acct]
-                    if shared and not first:
-                        # Another worker may have worked it: the journal says where it stands.
-                        await asyncio.to_thread(jr.refresh, engine, fingerprint, mine)
-                    if on_account is not None:
-                        on_account("start", acct)
-                    run = _Run(clients.client_for(acct), journal, concurrency, progress, tally, acct)
-                    task = asyncio.create_task(_work_account(run, mine, drop_unless_done, lock))
-                    running[task] = (acct, lock)
-            first = False
-            if running:
-                done, _ = await asyncio.wait(running, timeout=POLL, return_when=asyncio.FIRST_COMPLETED)
+            share = max(1, -(-len(left) // max(1, await asyncio.to_thread(live_workers))))
+            for acct in sorted(left - set(running)):
+                if len(running) >= share:
+                    break
+                lock = await asyncio.to_thread(try_account_lock, engine, fingerprint, acct)
+                if lock is None:
+                    continue  # another worker's
+                mine = by_account[acct]
+                if shared and not fresh:
+                    # Another worker may have worked it: the journal says where it stands.
+                    await asyncio.to_thread(jr.refresh, engine, fingerprint, mine, acct)
+                if on_account is not None:
+                    on_account("start", acct)
+                run = _Run(clients.client_for(acct), journal, concurrency, progress, tally, acct)
+                task = asyncio.create_task(_work_account(run, mine, drop_unless_done, lock))
+                running[acct] = _Slot(task, lock, run)
+            fresh = False
+            if len(running) > share and not any(slot.run.handing_over for slot in running.values()):
+                # More workers than when we took these: hand one over at its next safe point.
+                slot = running[sorted(running)[-1]]
+                slot.run.handing_over = True
+                slot.run.stop = slot.run.stop or _Stop(HANDED_OVER)
+            tasks = [slot.task for slot in running.values()]
+            if tasks:
+                await asyncio.wait(tasks, timeout=POLL, return_when=asyncio.FIRST_COMPLETED)
             else:
-                done = set()
                 await asyncio.sleep(POLL)
-            for task in done:
-                acct, lock = running.pop(task)
-                await asyncio.to_thread(lock.release)
-                stop, confirmed = task.result()
+            for acct, slot in list(running.items()):
+                if not slot.task.done():
+                    continue
+                del running[acct]
+                await asyncio.to_thread(slot.lock.release)
+                stop, confirmed = slot.task.result()
                 reread += confirmed
+                if slot.run.handing_over:
+                    continue  # still open: another worker takes it (or we do, later)
                 left.discard(acct)
                 if stop is not None:
                     stops.append(stop)
                 if on_account is not None:
                     on_account("done", acct)
-            if shared and left - {acct for acct, _ in running.values()}:
+            if shared and left - set(running):
                 # Accounts held elsewhere: done once no operation of theirs is open any more.
-                still = await asyncio.to_thread(jr.open_accounts, engine, fingerprint)
-                left = {acct for acct in left if acct in still or any(a == acct for a, _ in running.values())}
+                still = await asyncio.to_thread(jr.accounts_left, engine, fingerprint)
+                left = {acct for acct in left if acct in still or acct in running}
     finally:
-        for task in running:
-            task.cancel()
-        for task, (_, lock) in list(running.items()):
+        for slot in running.values():
+            slot.task.cancel()
+        for slot in running.values():
             try:
-                await task
+                await slot.task
             except BaseException:
                 pass
-            await asyncio.to_thread(lock.release)
+            await asyncio.to_thread(slot.lock.release)
     return stops, reread
+
+
+HANDED_OVER = "handed over to another worker"
+
+
+@dataclass
+class _Slot:
+    task: asyncio.Task[tuple[_Stop | None, int]]
+    lock: AccountLock
+    run: _Run
 
 
 async def _work_account(
@@ -754,8 +772,6 @@ async def _phases(run: _Run, ops: list[OpRecord]) -> None:
 
 async def _refresh_account(engine: Engine, client: AsyncZoomClient, account: str = "") -> None:
     """Record the seats as they are after the run, so the next plan counts from them."""
-    if account:
-        return  # per-account snapshots: TODO once AccountSnapshot.account lands
     try:
         usage = await client.accounts.plan_usage()
     except ZoomError:
@@ -763,11 +779,16 @@ async def _refresh_account(engine: Engine, client: AsyncZoomClient, account: str
     base = usage.plan_base
     if base is None or base.hosts <= 0:
         return
-    reading = seat_reading(engine, base.usage, base.pending)
+    reading = seat_reading(engine, base.usage, base.pending, account)
     with Session(engine) as session, session.begin():
-        last = session.exec(select(AccountSnapshot).order_by(AccountSnapshot.observed_at.desc())).first()  # type: ignore[attr-defined]
+        last = session.exec(
+            select(AccountSnapshot)
+            .where(AccountSnapshot.account == account)
+            .order_by(AccountSnapshot.observed_at.desc())  # type: ignore[attr-defined]
+        ).first()
         session.add(
             AccountSnapshot(
+                account=account,
                 seats_purchased=base.hosts,
                 seats_used=base.usage,
                 seats_pending=base.pending,

@@ -138,8 +138,12 @@ def _insert(conn: Connection, fingerprint: str, ops: Sequence[OpRecord]) -> None
         op.id = ids[op.seq]
 
 
-def _load(conn: Connection, fingerprint: str, seqs: Sequence[int] | None = None) -> list[OpRecord]:
+def _load(
+    conn: Connection, fingerprint: str, seqs: Sequence[int] | None = None, account: str | None = None
+) -> list[OpRecord]:
     where = [_op.c.plan_fingerprint == fingerprint]
+    if account is not None:
+        where.append(_op.c.account == account)
     if seqs is not None:
         if not seqs:
             return []
@@ -191,17 +195,18 @@ def journal_all(engine: Engine, fingerprint: str, ops: Sequence[OpRecord]) -> No
             _insert(conn, fingerprint, missing[start : start + JOURNAL_CHUNK])
 
 
-def refresh(engine: Engine, fingerprint: str, ops: Sequence[OpRecord]) -> None:
-    """Bring `ops` up to date from the journal, where another worker may have moved them on."""
+def refresh(engine: Engine, fingerprint: str, ops: Sequence[OpRecord], account: str | None = None) -> None:
+    """Bring `ops` (of `account`, or all) up to date from the journal, where another worker may
+    have moved them on."""
     by_seq = {op.seq: op for op in ops}
     with engine.connect() as conn:
-        for record in _load(conn, fingerprint, [op.seq for op in ops]):
+        for record in _load(conn, fingerprint, list(by_seq), account):
             op = by_seq[record.seq]
             op.id, op.state, op.attempts = record.id, record.state, record.attempts
             op.error, op.zoom_code, op.action = record.error, record.zoom_code, record.action
 
 
-def open_accounts(engine: Engine, fingerprint: str) -> set[str]:
+def accounts_left(engine: Engine, fingerprint: str) -> set[str]:
     """The accounts of the plan with operations not settled yet (pending or sent)."""
     with engine.connect() as conn:
         return set(
