@@ -272,7 +272,7 @@ class AccountLock:
             return
         try:
             conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
-            conn.commit()
+            _forget_name(conn)
             conn.close()
         except Exception:  # a dead connection holds no lock: drop it, never pool it
             conn.invalidate()
@@ -307,9 +307,16 @@ def try_account_lock(engine: Engine, fingerprint: str, account: str) -> AccountL
         conn.invalidate()
         raise
     if not got:
+        _forget_name(conn)
         conn.close()
         return None
     return AccountLock(conn, key)
+
+
+def _forget_name(conn: Connection) -> None:
+    # Back to the pool without naming a worker it no longer is (pg_stat_activity must not lie).
+    conn.execute(text("SELECT set_config('application_name', '', false)"))
+    conn.commit()
 
 
 @contextmanager
@@ -344,4 +351,4 @@ def worker_presence(engine: Engine) -> Iterator[Callable[[], int]]:
             yield live
         finally:
             conn.execute(text("SELECT pg_advisory_unlock_shared(:k)"), {"k": key})
-            conn.commit()
+            _forget_name(conn)

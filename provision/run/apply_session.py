@@ -25,7 +25,7 @@ from provision.core.plan import Plan
 from provision.core.policy import Policy
 from provision.errors import InputError
 from provision.run.apply import REASON_GONE, AccountClients, ApplyResult, Progress, apply_plan
-from provision.run.workers import require_shared_database, spawn_local_workers, stop_local_workers
+from provision.run.workers import alive, require_shared_database, spawn_local_workers, stop_local_workers
 from provision.store import journal
 from provision.store.journal import Unfinished
 from provision.store.planning import check_fresh, make_plan, replan
@@ -184,7 +184,7 @@ class ApplySession:
                     concurrency=concurrency,
                     progress=progress,
                     drop_unless_done=chosen.drop_unless_done,
-                    live_workers=lambda: max(live(), workers),
+                    live_workers=lambda: max(live(), 1 + alive(local)),
                     on_account=on_account,
                     journaled=journaled,
                 )

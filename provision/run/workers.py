@@ -134,6 +134,12 @@ def spawn_local_workers(count: int, environ: Mapping[str, str]) -> list[subproce
     ]
 
 
+def alive(processes: list[subprocess.Popen[bytes]]) -> int:
+    """How many of the local workers still run: counted as live before they can say so themselves
+    (their start takes a second or two), so this process leaves them their share from the start."""
+    return sum(1 for process in processes if process.poll() is None)
+
+
 def stop_local_workers(processes: list[subprocess.Popen[bytes]], *, timeout: float = 30.0) -> None:
     """Wait for the local workers to finish (they do once nothing is left); end any still running."""
     for process in processes:

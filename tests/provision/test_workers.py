@@ -25,7 +25,10 @@ from sqlmodel import Session
 
 from models import Operation
 from models.locks import work_key
+from provision.core.actions import TO_LICENSED, NewUser
+from provision.core.plan import Action, ActionKind, Plan
 from provision.run.observe import sync
+from provision.store import journal
 from tests.cli.envelope import payload
 from tests.provision.apply_kit import assert_audited_once, database, seed
 from tests.provision.served_kit import cli_env, served
@@ -173,3 +176,99 @@ def test_a_lone_worker_with_nothing_to_do_says_so_and_exits(tmp_path: Path, post
     )
     assert run.returncode == 0, run.stderr
     assert payload(run.stdout) == {"accounts": [], "stops": []}
+
+
+EAST, WEST = "subeast001", "subwest001"
+
+
+def _two_account_plan(sandbox: Any) -> Plan:
+    """Per sub-account: 30 Basic users licensed in bulk and 60 new users created one by one."""
+    actions = []
+    for account in (EAST, WEST):
+        for i in range(30):
+            user = sandbox.add_user(email=f"b{i}.{account}@school.example", type=1, account_id=account)
+            actions.append(
+                Action(
+                    ActionKind.LICENSE,
+                    user["email"],
+                    "0801",
+                    "test",
+                    zoom_id=user["id"],
+                    payload=TO_LICENSED,
+                    before={"type": 1},
+                    after={"type": 2},
+                    account=account,
+                )
+            )
+        for i in range(60):
+            actions.append(
+                Action(
+                    ActionKind.CREATE,
+                    f"n{i}.{account}@school.example",
+                    "0801",
+                    "test",
+                    payload=NewUser("autoCreate", 2, first_name="New", last_name=str(i)),
+                    after={"type": 2, "status": "active"},
+                    account=account,
+                )
+            )
+    return Plan(actions=actions, fingerprint="two-accounts-by-hand")
+
+
+def test_two_workers_on_two_accounts_one_killed_the_other_takes_its_account_and_nothing_is_done_twice(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    from zoom_client.sandbox import Sandbox, SandboxConfig
+
+    sandbox = Sandbox(
+        SandboxConfig(
+            managed_domains=["school.example"], seats=0, sub_accounts={EAST: 90, WEST: 90}, latency=0.1
+        )
+    )
+    engine = database(postgres_url)
+    plan = _two_account_plan(sandbox)
+    # The plan as an apply leaves it for workers: every operation journaled, none sent yet.
+    ops, _ = journal.prepare(engine, plan)
+    journal.journal_all(engine, plan.fingerprint, ops)
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY_TOML)
+    with served(sandbox) as settings:
+        env = {**cli_env(settings, policy), "DATABASE_URL": postgres_url, "PROVISION_ACTOR": "test"}
+        command = [*PROVISION, "worker", "--concurrency", "1"]
+
+        def start() -> subprocess.Popen[str]:
+            return subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+
+        first = start()
+        _wait(lambda: _worker_pid(engine, EAST) == first.pid, "the first worker to take the accounts")
+        second = start()
+        try:
+            # The first hands one account over to the second: one worker per account.
+            _wait(
+                lambda: {_worker_pid(engine, EAST), _worker_pid(engine, WEST)} == {first.pid, second.pid},
+                "the two workers to hold one account each",
+            )
+            victim = first.pid
+            theirs = EAST if _worker_pid(engine, EAST) == victim else WEST
+            assert _states(engine, "create")["pending"] > 0  # in the middle of the run
+            os.kill(victim, signal.SIGKILL)
+            killed_at = time.monotonic()
+            first.wait()
+            _wait(lambda: _worker_pid(engine, theirs) == second.pid, "the survivor to take it over", 15)
+            took = time.monotonic() - killed_at
+            _, err = second.communicate(timeout=120)
+        finally:
+            for process in (first, second):
+                if process.poll() is None:
+                    process.kill()
+    assert second.returncode == 0, err
+    assert f"working account {theirs}" in err or f"working {theirs}" in err  # it says which account
+    assert took < 5
+    assert _states(engine, "license") == {"succeeded": 60}
+    assert _states(engine, "create") == {"succeeded": 120}
+    for account in (EAST, WEST):
+        people = [u["email"] for u in sandbox.users(account_id=account)]
+        assert len(people) == 90
+        _done_once(sandbox, people, account)
+        assert sandbox.licensed_count(account_id=account) == 90  # its own seats, never beyond
+    assert_audited_once(engine)
