@@ -255,19 +255,22 @@ class AccountLock:
     def __init__(self, conn: Connection | None = None, key: int = 0) -> None:
         self._conn = conn
         self._key = key
+        self._using = threading.Lock()  # the watchdog's check and the release run on other threads
 
     def alive(self) -> bool:
-        if self._conn is None:
-            return True
-        try:
-            self._conn.execute(text("SELECT 1"))
-            self._conn.commit()
-            return True
-        except Exception:  # the connection is gone, and the lock with it
-            return False
+        with self._using:
+            if self._conn is None:
+                return True
+            try:
+                self._conn.execute(text("SELECT 1"))
+                self._conn.commit()
+                return True
+            except Exception:  # the connection is gone, and the lock with it
+                return False
 
     def release(self) -> None:
-        conn, self._conn = self._conn, None
+        with self._using:
+            conn, self._conn = self._conn, None
         if conn is None:
             return
         try:

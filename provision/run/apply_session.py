@@ -188,6 +188,11 @@ class ApplySession:
                     on_account=on_account,
                     journaled=journaled,
                 )
+        except BaseException:
+            for process in local:  # stopped or failed here: they stop too (SIGTERM: a clean stop)
+                if process.poll() is None:
+                    process.terminate()
+            raise
         finally:
             if local:
                 await asyncio.to_thread(stop_local_workers, local)

@@ -8,7 +8,6 @@ sandbox's request log (each user named by exactly one write that Zoom accepted).
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -27,12 +26,11 @@ from models import Operation
 from models.locks import work_key
 from provision.core.actions import TO_LICENSED, NewUser
 from provision.core.plan import Action, ActionKind, Plan
-from provision.run.observe import sync
 from provision.store import journal
 from tests.cli.envelope import payload
 from tests.provision.apply_kit import assert_audited_once, database, seed
-from tests.provision.served_kit import cli_env, served
-from zoom_client import AsyncZoomClient, ZoomSettings
+from tests.provision.served_kit import cli_env, served, synced
+from zoom_client import ZoomSettings
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -116,11 +114,7 @@ def test_a_worker_killed_mid_run_leaves_its_account_to_another_and_nothing_is_do
     for email in people[:60]:  # Basic on Zoom already: licensed in bulk; the rest are created
         sandbox.add_user(email=email, type=1)
 
-    async def snapshot() -> None:
-        async with AsyncZoomClient(settings) as client:
-            await sync(engine, client)
-
-    asyncio.run(snapshot())
+    synced(engine, settings)
     policy = tmp_path / "policy.toml"
     policy.write_text(POLICY_TOML)
     env = {**cli_env(settings, policy), "DATABASE_URL": postgres_url, "PROVISION_ACTOR": "test"}
