@@ -15,6 +15,7 @@ BAD_PRIORITY = "bad priority"
 DUPLICATE = "duplicate inside the file"
 MISSING_CODE = "missing code"
 BAD_SEATS = "bad seats"
+UNKNOWN_ACCOUNT = "unknown account"
 TOO_LONG = "too long for Zoom"
 FORMULA_WITHOUT_VALUE = "formula without a saved value"
 FORMULA_HINT = "open the file in Excel or LibreOffice and save it, or paste the values over the formulas"
@@ -52,6 +53,13 @@ class Rejected:
 
 
 RejectedRow = Rejected  # the name docs/interfaces.md §4 exports
+
+
+def _rejected_data(r: Rejected) -> dict[str, Any]:
+    """A rejected cell in every command's JSON vocabulary (its school as institution_code)."""
+    data = asdict(r)
+    school = data.pop("school")
+    return {**data, "institution_code": school, "cells": dict(r.cells)}
 
 
 @dataclass
@@ -111,7 +119,7 @@ class ImportReport:
             "rows_rejected": self.rows_rejected,
             "totals": asdict(self.totals),
             "schools": {code: asdict(c) for code, c in sorted(self.schools.items())},
-            "rejected": [{**asdict(r), "cells": dict(r.cells)} for r in self.rejected],
+            "rejected": [_rejected_data(r) for r in self.rejected],
             "notes": list(self.notes),
             "warnings": list(self.warnings),
             "counts": dict(self.counts),

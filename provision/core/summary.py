@@ -1,9 +1,10 @@
 """A plan's figures as types: per school and for the account (JSON only at the edge).
 
 `diff.compute_plan` fills them, the safety checks, `check_fresh` and `render` read them. Their
-JSON (`to_data`) is the "summary" of plan files and of `provision plan --json`, unchanged from
-when it was a plain dict: every action kind's count is a key of its own, and a file missing a
-field (an older one) reads with that field's default.
+JSON (`to_data`) is the "summary" of plan files and of `provision plan --json`: every action
+kind's count is a key of its own, and a file missing a field (an older one) reads with that
+field's default. The account's seats are written as every command's JSON names them,
+`seats: {purchased, used, pending, free}`; the flat names older plan files hold still read.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class SchoolFigures:
     waiting: int = 0
     grace: int = 0
     actions: dict[ActionKind, int] = field(default_factory=dict)
+    account: str = ""  # the Zoom account of the school ("" main)
 
     def count(self, *kinds: ActionKind) -> int:
         return sum(self.actions.get(kind, 0) for kind in kinds)
@@ -48,9 +50,11 @@ class SchoolFigures:
     def to_data(self) -> dict[str, Any]:
         # The region only when known: a plan file written before regions reads and writes the same.
         region = {"region": self.region} if self.region else {}
+        account = {"account": self.account} if self.account else {}
         return {
             "name": self.name,
             **region,
+            **account,
             "quota": self.quota,
             "licensed_before": self.licensed_before,
             "licensed_after": self.licensed_after,
@@ -70,6 +74,7 @@ class SchoolFigures:
             waiting=_int(data, "waiting"),
             grace=_int(data, "grace"),
             actions=_counts(data),
+            account=str(data.get("account") or ""),
         )
 
 
@@ -95,7 +100,7 @@ class RegionFigures(SchoolFigures):
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> RegionFigures:
         figures = SchoolFigures.from_data(data)
-        return cls(**{**figures.__dict__, "schools": _int(data, "schools")})
+        return cls(**{**figures.__dict__, "schools": _int(data, "schools"), "account": ""})
 
 
 @dataclass(frozen=True)
@@ -118,7 +123,7 @@ class ShortageFigures:
             "schools": self.schools,
             "demand": self.demand,
             "quotas": self.quotas,
-            "seats": self.seats,
+            "seats_available": self.seats,
             "shortfall": self.shortfall,
             "allocation": self.allocation,
             "schools_served": self.schools_served,
@@ -132,7 +137,7 @@ class ShortageFigures:
             schools=_int(data, "schools"),
             demand=_int(data, "demand"),
             quotas=_int(data, "quotas"),
-            seats=_int(data, "seats"),
+            seats=_int(data, "seats_available") or _int(data, "seats"),  # "seats": older plan files
             allocation=str(data.get("allocation") or "proportional"),
             schools_served=_int(data, "schools_served"),
         )
@@ -161,12 +166,27 @@ class Totals:
     basic_cap: int = 0
     actions: dict[ActionKind, int] = field(default_factory=dict)
 
+    def add(self, other: Totals) -> None:
+        """Add another account's figures (a plan over several accounts: the whole ministry)."""
+        for name in _TOTALS_SUMMED:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for cap, n in other.addons_short.items():
+            self.addons_short[cap] = self.addons_short.get(cap, 0) + n
+        for kind, n in other.actions.items():
+            self.actions[kind] = self.actions.get(kind, 0) + n
+        if other.pending_reading and self.pending_reading not in ("", other.pending_reading):
+            self.pending_reading = "mixed"
+        else:
+            self.pending_reading = self.pending_reading or other.pending_reading
+
     def to_data(self) -> dict[str, Any]:
         return {
-            "seats_purchased": self.seats_purchased,
-            "seats_used": self.seats_used,
-            "seats_pending": self.seats_pending,
-            "seats_free_before": self.seats_free_before,
+            "seats": {
+                "purchased": self.seats_purchased,
+                "used": self.seats_used,
+                "pending": self.seats_pending,
+                "free": self.seats_free_before,
+            },
             "licensed_before": self.licensed_before,
             "managed_licensed_before": self.managed_licensed_before,
             **{kind.value: self.actions.get(kind, 0) for kind in _KINDS},
@@ -183,11 +203,15 @@ class Totals:
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Totals:
+        # Plan files written before the common vocabulary hold seats_purchased, seats_used,
+        # seats_pending and seats_free_before at this level: both spellings read the same.
+        given = data.get("seats")
+        seats: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
         return cls(
-            seats_purchased=_int(data, "seats_purchased"),
-            seats_used=_int(data, "seats_used"),
-            seats_pending=_int(data, "seats_pending"),
-            seats_free_before=_int(data, "seats_free_before"),
+            seats_purchased=_int(seats, "purchased") or _int(data, "seats_purchased"),
+            seats_used=_int(seats, "used") or _int(data, "seats_used"),
+            seats_pending=_int(seats, "pending") or _int(data, "seats_pending"),
+            seats_free_before=_int(seats, "free") or _int(data, "seats_free_before"),
             seats_free_after=_int(data, "seats_free_after"),
             licensed_before=_int(data, "licensed_before"),
             managed_licensed_before=_int(data, "managed_licensed_before"),
@@ -203,6 +227,56 @@ class Totals:
         )
 
 
+_TOTALS_SUMMED = (
+    "seats_purchased",
+    "seats_used",
+    "seats_pending",
+    "seats_free_before",
+    "seats_free_after",
+    "licensed_before",
+    "managed_licensed_before",
+    "people_active",
+    "in_grace",
+    "seats_usage_reported",
+    "basic_before",
+    "basic_after",
+    "basic_cap",
+)
+
+
+@dataclass
+class AccountFigures:
+    """One Zoom account in a plan over several: its own figures, shortage and daily create cap."""
+
+    totals: Totals = field(default_factory=Totals)
+    shortage: ShortageFigures | None = None
+    create_cap: int | None = None  # POST /users create calls a day (None: no cap applies)
+    created_today: int = 0
+    creates_held: int = 0  # creates past the cap: waiting for a later plan
+
+    def to_data(self) -> dict[str, Any]:
+        data = {
+            "totals": self.totals.to_data(),
+            "create_cap": self.create_cap,
+            "created_today": self.created_today,
+            "creates_held": self.creates_held,
+        }
+        if self.shortage is not None:
+            data["shortage"] = self.shortage.to_data()
+        return data
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> AccountFigures:
+        cap = data.get("create_cap")
+        return cls(
+            totals=Totals.from_data(data.get("totals") or {}),
+            shortage=ShortageFigures.from_data(data.get("shortage")),
+            create_cap=int(cap) if cap is not None else None,
+            created_today=_int(data, "created_today"),
+            creates_held=_int(data, "creates_held"),
+        )
+
+
 @dataclass
 class PlanSummary:
     """Everything a plan says besides its actions: figures, scope, and the policy it was made under."""
@@ -215,11 +289,17 @@ class PlanSummary:
     forced: bool = False  # made with --force (above the safety thresholds)
     shortage: ShortageFigures | None = None  # None: every school with demand gets its quota
     regions: dict[str, RegionFigures] = field(default_factory=dict)
+    # A plan over several Zoom accounts: each one's figures by account key (empty: one account,
+    # the main one, whose figures are `totals`).
+    accounts: dict[str, AccountFigures] = field(default_factory=dict)
 
     def for_school(self, code: str) -> PlanSummary:
+        figures = self.schools.get(code, SchoolFigures())
+        own = self.accounts.get(figures.account)
         return PlanSummary(
-            schools={code: self.schools.get(code, SchoolFigures())},
-            totals=self.totals,
+            schools={code: figures},
+            totals=own.totals if own is not None else self.totals,
+            accounts={figures.account: own} if own is not None else {},
             scope=self.scope,
             policy=self.policy,
             forced=self.forced,
@@ -239,6 +319,8 @@ class PlanSummary:
             data["shortage"] = self.shortage.to_data()
         if self.regions:
             data["regions"] = {name: figures.to_data() for name, figures in self.regions.items()}
+        if self.accounts:
+            data["accounts"] = {key: figures.to_data() for key, figures in self.accounts.items()}
         if self.policy is not None:
             data["policy"] = self.policy.to_data()
             data["forced"] = self.forced
@@ -264,4 +346,7 @@ class PlanSummary:
             forced=bool(data.get("forced", False)),
             shortage=ShortageFigures.from_data(data.get("shortage")),
             regions={name: RegionFigures.from_data(row) for name, row in (data.get("regions") or {}).items()},
+            accounts={
+                key: AccountFigures.from_data(row) for key, row in (data.get("accounts") or {}).items()
+            },
         )
