@@ -3,9 +3,9 @@
 Each account has its own seats, Basic-user cap, daily create cap and rate budget (ZOOM_API.md
 §2.2, §4), so a school's people are planned against the account of their school: the rosters and
 the snapshot are split by account, `diff.compute_plan` runs once per account with that account's
-policy (`Policy.for_account`: its [accounts.KEY] caps and thresholds), and the parts are put back into one
-plan whose actions carry their account (grouped by it) and whose summary has each account's
-figures. One account only (everything on the main account) is exactly the plan it always was.
+policy (`Policy.for_account`: its [accounts.KEY] caps and thresholds), and the parts are put
+back into one plan whose actions carry their account (grouped by it) and whose summary has each
+account's figures. One account only (everything on the main account) is exactly the plan it always was.
 
 A person whose school is in one account while Zoom holds their user in another is a move
 (`provision.core.moves`): never created twice, never revoked for it. Pure.
@@ -93,7 +93,8 @@ def split(desired: Desired, observed: Observed, policy: Policy) -> dict[str, Par
             ),
             Observed(
                 users={e: u for e, u in users.items() if u.account == key},
-                account=observed.accounts.get(key),
+                # Observed values built by hand may carry the main account's seats only.
+                account=observed.accounts.get(key) or (observed.account if key == MAIN else None),
                 managed=observed.managed,
                 licensed_by_us=observed.licensed_by_us,
                 blocked=observed.blocked,
