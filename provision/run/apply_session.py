@@ -23,6 +23,7 @@ from provision.core.policy import Policy
 from provision.errors import InputError
 from provision.run.apply import REASON_GONE, ApplyResult, Progress, apply_plan
 from provision.store import journal
+from provision.store.audit import record_contests
 from provision.store.journal import Unfinished
 from provision.store.planning import check_fresh, make_plan, replan
 from zoom_client import AsyncZoomClient
@@ -95,6 +96,8 @@ class ApplySession:
             fresh = make_plan(
                 session, self.policy, force=force, actor=self.actor, now=now, retry_blocked=retry_blocked
             )
+            # Whom this run leaves alone (or sets again) because another writer sets them back.
+            record_contests(session, fresh.contested, actor=self.actor)
         return Chosen(fresh, PlanSource.FRESH)
 
     def _recheck(self, chosen: Chosen, now: datetime | None) -> Chosen:
