@@ -370,7 +370,7 @@ def _render_accounts(report: accounts_report.AccountsReport) -> None:
         creates = f"{r.created_today} of {r.daily_create_cap}" if r.daily_create_cap is not None else "no cap"
         synced = f"{r.observed_at:%m-%d %H:%M}" if r.observed_at else "never"
         table.add_row(escape(name), str(r.schools), seats, basic, creates, synced)
-    console.print(table)
+    _table(table)
     if any(r.observed_at is None for r in report.accounts):
         console.print("an account never synced: run `provision sync`", style="yellow")
 
