@@ -14,9 +14,10 @@ A person whose school is in one account while Zoom holds their user in another i
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 import orjson
 
@@ -116,7 +117,11 @@ def compute_accounts_plan(
 ) -> Plan:
     """`diff.compute_plan` per account, as one plan (see the module docstring)."""
     if accounts_in_play(desired, observed) <= {MAIN} and not policy.accounts:
-        return compute_plan(desired, observed, policy, now=now, school=school)
+        # One account: the plan it always was, within the account's daily create cap.
+        plan = compute_plan(desired, observed, policy, now=now, school=school)
+        today = observed.created_today.get(MAIN, 0)
+        fit_create_cap(plan, create_cap(policy, MAIN), today, partial(_role, desired, policy=policy))
+        return plan
     parts = split(desired, observed, policy)
     if school is not None:
         if school not in desired.schools:
@@ -137,8 +142,7 @@ def compute_accounts_plan(
         plan = compute_plan(part.desired, part.observed, own, now=now, school=school)
         cap = create_cap(policy, key)
         today = observed.created_today.get(key, 0)
-        roles = {e: st.member.role for e, p in part.desired.people.items() if (st := standing(p, policy))}
-        held = fit_create_cap(plan, cap, today, roles)
+        held = fit_create_cap(plan, cap, today, partial(_role, part.desired, policy=policy))
         added, refused = plan_moves(plan, part.moves, part.observed, own, key)
         moved.extend(added)
         waits.extend(refused)
@@ -164,6 +168,12 @@ def compute_accounts_plan(
         if counts is not None:
             counts.waiting += 1
     return merged
+
+
+def _role(desired: Desired, email: str, *, policy: Policy) -> str:
+    person = desired.people.get(email)
+    found = standing(person, policy) if person is not None else None
+    return found.member.role if found is not None else ""
 
 
 def fit_moves(
@@ -214,7 +224,7 @@ def fit_moves(
             plan.waiting.extend(w for w in waits if w.email == action.email and "Basic cap" in w.reason)
 
 
-def fit_create_cap(plan: Plan, cap: int | None, created_today: int, roles: Mapping[str, str]) -> int:
+def fit_create_cap(plan: Plan, cap: int | None, created_today: int, role_of: Callable[[str], str]) -> int:
     """Creates past the account's daily create cap wait for a later plan, with the reason; licensed
     creates are kept before Basic ones (the people a seat is waiting for). Returns how many wait."""
     if cap is None:
@@ -239,10 +249,10 @@ def fit_create_cap(plan: Plan, cap: int | None, created_today: int, roles: Mappi
             figures.actions[ActionKind.CREATE] = figures.actions.get(ActionKind.CREATE, 0) - 1
             figures.waiting += 1
         plan.summary.totals.actions[ActionKind.CREATE] -= 1
-        plan.waiting.append(
-            Waiting(action.email, action.institution_code, roles.get(action.email, ""), reason)
-        )
+        plan.waiting.append(Waiting(action.email, action.institution_code, role_of(action.email), reason))
     plan.actions = kept
+    # The actions are part of the fingerprint: fewer creates (more made today) is another plan.
+    plan.fingerprint = hashlib.sha256(f"{plan.fingerprint}:creates held:{len(held)}".encode()).hexdigest()
     return len(held)
 
 

@@ -14,7 +14,7 @@ from rich.console import Console
 from sqlalchemy import Engine, update
 from sqlmodel import Session
 
-from models import Institution
+from models import Institution, Operation, bulk_insert
 from provision.core.accounts import AccountConfig
 from provision.core.kinds import ActionKind, DriftKind
 from provision.core.plan import Plan
@@ -321,3 +321,33 @@ async def test_sync_plan_apply_reconcile_over_a_master_and_two_sub_accounts(data
     assert result.drift.kinds[DriftKind.ACCOUNT_SEATS] == []
     assert set(result.drift.account["accounts"]) == {"", SUB, SUB2}
     assert result.drift.account["accounts"][SUB]["used"] == 2
+
+
+async def test_one_account_alone_stays_within_its_daily_create_cap_too(database_url: str) -> None:
+    engine = database(database_url)
+    seed(engine, {"0101": 10}, teachers("0101", 3))
+    sandbox = ministry(seats=10)
+    with Session(engine) as session:  # 9,999 users created today already (by earlier applies)
+        bulk_insert(
+            session,
+            Operation,
+            [
+                {
+                    "plan_fingerprint": "earlier",
+                    "seq": i,
+                    "kind": "create",
+                    "email": f"u{i}@x.example",
+                    "state": "succeeded",
+                    "payload": {},
+                }
+                for i in range(9_999)
+            ],
+        )
+        session.commit()
+
+    plan = await sync_plan(engine, sandbox, POLICY.model_copy(update={"create_action": "create"}))
+
+    assert [a.kind for a in plan.actions] == [ActionKind.CREATE]
+    held = [w for w in plan.waiting if "10,000 users a day" in w.reason]
+    assert len(held) == 2
+    assert held[0].role == "teacher"
