@@ -7,7 +7,9 @@ users) go BULK_SIZE at a time through their executor's `send_many` (POST /users/
 such a call failed for, other than for want of a seat, meets Zoom alone (PATCH), as does every
 other action, one request each. Which kinds need a seat or an add-on seat is their entry's to say
 (core.actions.SPECS). Seats are re-read from plan usage before the first upgrade and never
-handed out beyond what is free: the rest fail with "waiting: account seats".
+handed out beyond what is free: the rest fail with "waiting: account seats". Plan usage is Heavy,
+its daily budget shared by every app on the account: one read per run (provision.run.plan_usage),
+carried forward by what the run changed for the add-on phase and the seats recorded at the end.
 
 Every operation is journaled (provision.store.journal) before it is sent; a rerun after any
 interruption re-reads the `sent` ones from Zoom, then completes what is left.
@@ -34,6 +36,7 @@ from provision.core.state import LICENSED_TYPE
 from provision.errors import ApplyIncompleteError
 from provision.run.executors import BULK_SIZE, Done, batch_key, execute, execute_many, verify
 from provision.run.observe import addons_data, pools_data
+from provision.run.plan_usage import PlanUsageOnce
 from provision.store import journal as jr
 from provision.store.journal import (
     ABANDONED,
@@ -206,10 +209,16 @@ def _success(op: OpRecord, done: Done | None = None) -> Outcome:
 
 class _Run:
     def __init__(
-        self, client: AsyncZoomClient, journal: Journal, concurrency: int, progress: Progress | None
+        self,
+        client: AsyncZoomClient,
+        journal: Journal,
+        concurrency: int,
+        progress: Progress | None,
+        plan_usage: PlanUsageOnce,
     ) -> None:
         self.client = client
         self.journal = journal
+        self.plan_usage = plan_usage
         self.sem = asyncio.Semaphore(max(1, concurrency))
         self.progress = progress
         self.stop: _Stop | None = None
@@ -370,7 +379,7 @@ class _Run:
         last: ZoomError | None = None
         for _ in range(MAX_ATTEMPTS):
             try:
-                usage = await self.client.accounts.plan_usage()
+                usage = await self.plan_usage.get(self.journal.engine)
                 break
             except ZoomError as exc:
                 last = exc
@@ -449,8 +458,12 @@ async def apply_plan(
     concurrency: int = 16,
     progress: Progress | None = None,
     drop_unless_done: frozenset[int] = frozenset(),
+    plan_usage: PlanUsageOnce | None = None,
 ) -> ApplyResult:
     """Carry out a chosen plan; ApplyIncomplete (exit 1) if anything is left to do by a rerun.
+
+    `plan_usage`: the command's one plan-usage read when the caller has one (reconcile --fix);
+    else the run reads it at most once itself.
 
     `drop_unless_done`: seqs of `sent` operations whose reason is gone (see ApplySession.choose):
     read back like every `sent` one, and dropped instead of resent when Zoom shows them not done.
@@ -462,7 +475,8 @@ async def apply_plan(
     started = time.monotonic()
     ops, resumed = jr.prepare(engine, plan)
     async with Journal(engine, actor, plan.fingerprint, ops) as journal:
-        run = _Run(client, journal, concurrency, progress)
+        once = plan_usage or PlanUsageOnce(client)
+        run = _Run(client, journal, concurrency, progress, once)
         for op in ops:
             if op.state in (PENDING, SENT, FAILED):
                 run.total_by_kind[op.action.kind.value] = run.total_by_kind.get(op.action.kind.value, 0) + 1
@@ -477,7 +491,7 @@ async def apply_plan(
             await _phases(run, ops)
         except _Stop:
             pass
-        await _refresh_account(engine, client)
+        await _refresh_account(engine, once)
     result = _result(plan.fingerprint, ops, started, resumed, reread, run.stop)
     if not result.complete:
         raise ApplyIncomplete(incomplete_message(result, ops, run.stop), result)
@@ -570,10 +584,11 @@ async def _phases(run: _Run, ops: list[OpRecord]) -> None:
             await _gather(run.single(op) for op in allowed)
 
 
-async def _refresh_account(engine: Engine, client: AsyncZoomClient) -> None:
-    """Record the seats as they are after the run, so the next plan counts from them."""
+async def _refresh_account(engine: Engine, plan_usage: PlanUsageOnce) -> None:
+    """Record the seats as they are after the run, so the next plan counts from them: the run's
+    read carried forward by its own changes, or (a run that needed no seat) the one read."""
     try:
-        usage = await client.accounts.plan_usage()
+        usage = await plan_usage.get(engine)
     except ZoomError:
         return  # the next sync records them; the user rows are already up to date
     base = usage.plan_base

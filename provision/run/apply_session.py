@@ -22,6 +22,7 @@ from provision.core.plan import Plan
 from provision.core.policy import Policy
 from provision.errors import InputError
 from provision.run.apply import REASON_GONE, ApplyResult, Progress, apply_plan
+from provision.run.plan_usage import PlanUsageOnce
 from provision.store import journal
 from provision.store.journal import Unfinished
 from provision.store.planning import check_fresh, make_plan, replan
@@ -148,8 +149,11 @@ class ApplySession:
         *,
         concurrency: int = 16,
         progress: Progress | None = None,
+        plan_usage: PlanUsageOnce | None = None,
     ) -> ApplyResult:
-        """Carry out the chosen plan; ApplyIncomplete (exit 1) if anything is left for a rerun."""
+        """Carry out the chosen plan; ApplyIncomplete (exit 1) if anything is left for a rerun.
+
+        `plan_usage`: the command's one read, when it already made it (reconcile --fix)."""
         return await apply_plan(
             self.engine,
             client,
@@ -158,6 +162,7 @@ class ApplySession:
             concurrency=concurrency,
             progress=progress,
             drop_unless_done=chosen.drop_unless_done,
+            plan_usage=plan_usage,
         )
 
 

@@ -22,6 +22,7 @@ from models import AccountSnapshot, ZoomUserSnapshot
 from models.locks import ZOOM, operation_lock
 from provision.core.readings import SeatCount, count_seats
 from provision.errors import SeatLimitError
+from provision.run.plan_usage import PlanUsageOnce
 from zoom_client import AsyncZoomClient, PlanUsage, User, UserStatus, UserType
 
 # stage ("users", "add-ons", ...), done, total (None while unknown)
@@ -189,23 +190,40 @@ async def _large_meeting_holders(
     return holders
 
 
-async def sync(engine: Engine, client: AsyncZoomClient, *, progress: Progress | None = None) -> SyncResult:
+async def sync(
+    engine: Engine,
+    client: AsyncZoomClient,
+    *,
+    progress: Progress | None = None,
+    plan_usage: PlanUsageOnce | None = None,
+) -> SyncResult:
     """Replace the snapshot with what Zoom says now; SeatLimitError (nothing written) on nonsense seats.
 
     Holds the Zoom lock: a sync during an apply would store a snapshot short of the users the apply
     is creating, and the next plan would try to create them again (LockedError names the holder).
     """
     with operation_lock(engine, ZOOM):
-        return await observe(engine, client, progress=progress)
+        return await observe(engine, client, progress=progress, plan_usage=plan_usage)
 
 
-async def observe(engine: Engine, client: AsyncZoomClient, *, progress: Progress | None = None) -> SyncResult:
-    """`sync` for a caller that already holds the Zoom lock (reconcile --fix)."""
+async def observe(
+    engine: Engine,
+    client: AsyncZoomClient,
+    *,
+    progress: Progress | None = None,
+    plan_usage: PlanUsageOnce | None = None,
+) -> SyncResult:
+    """`sync` for a caller that already holds the Zoom lock (reconcile --fix).
+
+    `plan_usage`: the command's one read (reconcile observes twice around its fix); without it
+    this call reads plan usage itself."""
     report = progress or _noop
     started = time.monotonic()
     users = await _list_users(client, report)
+    once = plan_usage or PlanUsageOnce(client)
+    reading_now = not once.has_read
     report("plan usage", 0, 1)
-    usage = await client.accounts.plan_usage()
+    usage = await once.get(engine)
     report("plan usage", 1, 1)
     licensed = sum(1 for u in users.values() if int(u.type) == UserType.LICENSED and u.status != "inactive")
     check_plan_usage(usage, licensed)
@@ -249,6 +267,8 @@ async def observe(engine: Engine, client: AsyncZoomClient, *, progress: Progress
                 pending_reading=seats.reading.reading,
             )
         )
+    if reading_now:
+        once.rebase(engine)
     counts: dict[str, int] = {}
     for user in users.values():
         counts[user.status or "unknown"] = counts.get(user.status or "unknown", 0) + 1
