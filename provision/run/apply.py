@@ -34,6 +34,7 @@ from provision.core.plan import ORDER, Action, ActionKind, Plan
 from provision.core.readings import detect_pending_reading, free_by_reading
 from provision.core.state import LICENSED_TYPE
 from provision.errors import ApplyIncompleteError
+from provision.run.create_checks import CreateGate
 from provision.run.executors import BULK_SIZE, Done, batch_key, execute, execute_many, verify
 from provision.run.observe import addons_data, pools_data
 from provision.run.plan_usage import PlanUsageOnce
@@ -219,6 +220,7 @@ class _Run:
         self.client = client
         self.journal = journal
         self.plan_usage = plan_usage
+        self.creates = CreateGate()
         self.sem = asyncio.Semaphore(max(1, concurrency))
         self.progress = progress
         self.stop: _Stop | None = None
@@ -277,6 +279,9 @@ class _Run:
         action = op.action
         if action.kind is ActionKind.ADOPT:
             return _success(op)
+        if action.kind is ActionKind.CREATE and (held := self.creates.held(action)) is not None:
+            # Zoom would refuse it as it refused this action or domain already: not sent at all.
+            return Outcome(op=op, state=BLOCKED, zoom_code=held.code, error=held.error)
         sent_before = op.attempts > 0  # by an earlier run, read back then as not done
         last: BaseException | None = None
         for _ in range(MAX_ATTEMPTS):
@@ -296,6 +301,8 @@ class _Run:
                     if done is not None:
                         return _success(op, done)
                 if not _is_ambiguous(exc):
+                    if action.kind is ActionKind.CREATE and isinstance(exc, ZoomAPIError):
+                        self.creates.learn(action, exc)
                     return _failure(op, exc)
             # Unknown outcome: read before writing again.
             try:
@@ -539,6 +546,8 @@ async def _phases(run: _Run, ops: list[OpRecord]) -> None:
             # After the downgrades: the seats they freed are free now.
             seat_budget, addon_budget = await run.free_seats()
             seats_checked = True
+        if kind is ActionKind.CREATE:
+            phase = await _screen_creates(run, phase)
         entry = SPECS[kind]
         if any(entry.addon_seat(op.action.payload) is not None for op in phase):
             _, addon_budget = await run.free_seats()
@@ -580,8 +589,29 @@ async def _phases(run: _Run, ops: list[OpRecord]) -> None:
                 for i in range(0, len(same), BULK_SIZE)
             ]
             await _gather([run.bulk(chunk) for chunk in chunks] + [run.single(op) for op in without])
+        elif kind is ActionKind.CREATE and allowed:
+            # The first create alone: an account-wide refusal (no SSO, an action not allowed)
+            # then holds the others back unsent instead of meeting Zoom `concurrency` times.
+            await run.single(allowed[0])
+            await _gather(run.single(op) for op in allowed[1:])
         else:
             await _gather(run.single(op) for op in allowed)
+
+
+async def _screen_creates(run: _Run, phase: list[OpRecord]) -> list[OpRecord]:
+    """The creates the account can take; the others blocked unsent (provision.run.create_checks)."""
+    await run.creates.prepare(run.client, [op.action for op in phase])
+    held: list[Outcome] = []
+    keep: list[OpRecord] = []
+    for op in phase:
+        why = run.creates.held(op.action)
+        if why is None:
+            keep.append(op)
+        else:
+            held.append(Outcome(op=op, state=BLOCKED, zoom_code=why.code, error=why.error))
+    if held:
+        await run.finish(held)
+    return keep
 
 
 async def _refresh_account(engine: Engine, plan_usage: PlanUsageOnce) -> None:

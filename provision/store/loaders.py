@@ -216,8 +216,9 @@ def load_observed(session: Session, *, logins: bool = True) -> Observed:
     )
 
 
-def load_blocked(session: Session) -> dict[str, Blocked]:
-    """Each person's last permanent refusal that still holds (provision.core.blocked).
+def load_blocked(session: Session, *, since: datetime | None = None) -> dict[str, Blocked]:
+    """Each person's last permanent refusal that still holds (provision.core.blocked); `since`:
+    only refusals recorded after that time (the queries: since the latest plan).
 
     A refusal holds until a later change to that person succeeds or their roster data changes
     (a corrected name is a new request). Seats that ran out are not kept: the next plan counts
@@ -226,11 +227,12 @@ def load_blocked(session: Session) -> dict[str, Blocked]:
     conn = session.connection()
     found: dict[str, Blocked] = {}
     op = Operation
-    rows = conn.execute(
-        select(col(op.email), col(op.kind), col(op.updated_at), col(op.zoom_code), col(op.error))
-        .where(col(op.state) == "blocked")
-        .order_by(col(op.updated_at))
+    query = select(col(op.email), col(op.kind), col(op.updated_at), col(op.zoom_code), col(op.error)).where(
+        col(op.state) == "blocked"
     )
+    if since is not None:
+        query = query.where(col(op.updated_at) > since)
+    rows = conn.execute(query.order_by(col(op.updated_at)))
     for email, kind, at, code, error in rows:
         if not is_seat_wait(error):
             found[email] = Blocked(kind=kind, at=_aware(at) or at, zoom_code=code, error=error or "")
