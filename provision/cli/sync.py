@@ -58,7 +58,7 @@ def sync_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
 
     async def run(callback: Any) -> Any:
         async with open_zoom(settings) as client:
-            return await sync(engine, client, progress=callback)
+            return await sync(engine, client, progress=callback, actor=settings.actor)
 
     with ExitStack() as stack:
         callback = stage_progress(stack, json_output)

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from provision.core.blocked import Blocked
+from provision.core.invitations import Invitations
 from provision.core.readings import SeatCount, count_seats
 from provision.errors import InputError
 
@@ -131,6 +132,8 @@ class Observed:
     licensed_by_us: frozenset[str] = frozenset()
     # The last permanent refusal per email (provision.core.blocked), read from the journal.
     blocked: Mapping[str, Blocked] = field(default_factory=dict)
+    # Expired invitations per email, and our resends (provision.core.invitations), from the audit.
+    invitations: Mapping[str, Invitations] = field(default_factory=dict)
 
     def seat_count(self) -> SeatCount:
         """The managed pool's seats counted from the users listed (licensed active + pending)."""

@@ -41,7 +41,7 @@ from provision.core.plan import Waiting
 from provision.core.state import LICENSED_TYPE
 from provision.errors import InputError
 from provision.reports.lookup import Match, people_named, rejected_rows
-from provision.store.loaders import load_blocked
+from provision.store.blocks import load_blocked
 
 NO_PLAN = "no plan yet"
 SUGGESTIONS = 5

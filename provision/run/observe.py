@@ -18,10 +18,11 @@ from sqlalchemy import Engine, delete, insert
 from sqlmodel import Session
 
 from importers import normalize_email
-from models import AccountSnapshot, ZoomUserSnapshot
+from models import AccountSnapshot, AuditEvent, ZoomUserSnapshot
 from models.locks import ZOOM, operation_lock
 from provision.core.readings import SeatCount, count_seats
 from provision.errors import SeatLimitError
+from provision.run.invitations import expired_events, find_expired
 from provision.run.plan_usage import PlanUsageOnce
 from zoom_client import AsyncZoomClient, PlanUsage, User, UserStatus, UserType
 
@@ -196,6 +197,7 @@ async def sync(
     *,
     progress: Progress | None = None,
     plan_usage: PlanUsageOnce | None = None,
+    actor: str = "sync",
 ) -> SyncResult:
     """Replace the snapshot with what Zoom says now; SeatLimitError (nothing written) on nonsense seats.
 
@@ -203,7 +205,7 @@ async def sync(
     is creating, and the next plan would try to create them again (LockedError names the holder).
     """
     with operation_lock(engine, ZOOM):
-        return await observe(engine, client, progress=progress, plan_usage=plan_usage)
+        return await observe(engine, client, progress=progress, plan_usage=plan_usage, actor=actor)
 
 
 async def observe(
@@ -212,6 +214,7 @@ async def observe(
     *,
     progress: Progress | None = None,
     plan_usage: PlanUsageOnce | None = None,
+    actor: str = "sync",
 ) -> SyncResult:
     """`sync` for a caller that already holds the Zoom lock (reconcile --fix).
 
@@ -233,6 +236,7 @@ async def observe(
     groups = 0
     async for _group in client.groups.list():
         groups += 1
+    expired = await find_expired(engine, client, users)  # before the snapshot forgets them
     observed_at = datetime.now(UTC)
     rows = [_snapshot_row(email, user, holders, observed_at) for email, user in users.items()]
     base = usage.plan_base
@@ -250,8 +254,15 @@ async def observe(
     )
     pools = pools_data(usage)
     notes = [seats.disagreement] if seats.disagreement else []
+    if expired:
+        notes.append(
+            f"{len(expired)} invitations expired unanswered: each is sent once more after the policy's "
+            "reinvite_after_days (`provision reconcile` lists them)"
+        )
     with Session(engine) as session, session.begin():
         session.execute(delete(ZoomUserSnapshot))
+        if expired:
+            session.execute(insert(AuditEvent), expired_events(expired, actor=actor, at=observed_at))
         if rows:
             session.execute(insert(ZoomUserSnapshot), rows)
         session.add(

@@ -134,7 +134,7 @@ async def _observe(
     now: datetime | None,
     plan_usage: PlanUsageOnce | None = None,
 ) -> tuple[Drift, int, SyncResult]:
-    result = await observe(engine, client, progress=progress, plan_usage=plan_usage)
+    result = await observe(engine, client, progress=progress, plan_usage=plan_usage, actor=actor)
     with Session(engine) as session, session.begin():
         drift = check(session, policy, now=now)
         report = store(session, drift, actor=actor)

@@ -6,11 +6,11 @@ A few set-based queries, no query per row: 100,000 people must load in well unde
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import String, cast, func, null, select
+from sqlalchemy import String, cast, null, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -20,12 +20,12 @@ from models import (
     Institution,
     ManagedUser,
     Membership,
-    Operation,
     Person,
     ZoomUserSnapshot,
 )
 from provision.core.actions import TYPE_SETTING
-from provision.core.blocked import Blocked, is_seat_wait
+from provision.core.invitations import EXPIRED_EVENT, Invitations
+from provision.core.kinds import ActionKind
 from provision.core.state import (
     AccountSeats,
     Desired,
@@ -36,18 +36,13 @@ from provision.core.state import (
     ZoomUser,
     unknown_school,
 )
+from provision.store.blocks import aware as _aware
+from provision.store.blocks import load_blocked
 from zoom_client import UserType
 
 # tuple.__new__(NamedTupleClass, values) builds the NamedTuple in C, skipping its Python-level
 # __new__: with 100,000 rows per table that is most of the loading time. Values go in field order.
 new = tuple.__new__
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands datetimes back naive; everything we store is UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def load_desired(session: Session, *, school: str | None = None) -> Desired:
@@ -213,45 +208,43 @@ def load_observed(session: Session, *, logins: bool = True) -> Observed:
         managed=managed,
         licensed_by_us=load_licensed_by_us(session),
         blocked=load_blocked(session),
+        invitations=load_invitations(session),
     )
 
 
-def load_blocked(session: Session, *, since: datetime | None = None) -> dict[str, Blocked]:
-    """Each person's last permanent refusal that still holds (provision.core.blocked); `since`:
-    only refusals recorded after that time (the queries: since the latest plan).
-
-    A refusal holds until a later change to that person succeeds or their roster data changes
-    (a corrected name is a new request). Seats that ran out are not kept: the next plan counts
-    seats again.
-    """
+def load_invitations(session: Session) -> dict[str, Invitations]:
+    """Each person's expired invitations (the audit events sync recorded) and the invitations we
+    sent them after the first expiry (succeeded creates): provision.core.invitations."""
     conn = session.connection()
-    found: dict[str, Blocked] = {}
-    op = Operation
-    query = select(col(op.email), col(op.kind), col(op.updated_at), col(op.zoom_code), col(op.error)).where(
-        col(op.state) == "blocked"
-    )
-    if since is not None:
-        query = query.where(col(op.updated_at) > since)
-    rows = conn.execute(query.order_by(col(op.updated_at)))
-    for email, kind, at, code, error in rows:
-        if not is_seat_wait(error):
-            found[email] = Blocked(kind=kind, at=_aware(at) or at, zoom_code=code, error=error or "")
-    if not found:
-        return found
-    emails = list(found)
-    later = conn.execute(
-        select(col(op.email), func.max(col(op.updated_at)))
-        .where(col(op.state) == "succeeded", col(op.email).in_(emails))
-        .group_by(col(op.email))
-    )
-    edited = conn.execute(
-        select(col(Person.email), col(Person.updated_at)).where(col(Person.email).in_(emails))
-    )
-    for email, at in [*later.all(), *edited.all()]:
-        block = found.get(email)
-        if block is not None and at is not None and (_aware(at) or at) > block.at:
-            del found[email]
-    return found
+    expired: dict[str, list[datetime]] = {}
+    for email, at in conn.execute(
+        select(col(AuditEvent.person_email), col(AuditEvent.at))
+        .where(col(AuditEvent.action) == EXPIRED_EVENT)
+        .order_by(col(AuditEvent.at), col(AuditEvent.id))
+    ):
+        if email:
+            expired.setdefault(email, []).append(_aware(at) or at)
+    if not expired:
+        return {}
+    resent: dict[str, list[datetime]] = {}
+    emails = list(expired)
+    for start in range(0, len(emails), 500):
+        for email, at in conn.execute(
+            select(col(AuditEvent.person_email), col(AuditEvent.at))
+            .where(
+                col(AuditEvent.action) == ActionKind.CREATE.value,
+                col(AuditEvent.result) == "succeeded",
+                col(AuditEvent.person_email).in_(emails[start : start + 500]),
+            )
+            .order_by(col(AuditEvent.at))
+        ):
+            when = _aware(at) or at
+            if email and when > expired[email][0]:
+                resent.setdefault(email, []).append(when)
+    return {
+        email: Invitations(expired=tuple(times), resent=tuple(resent.get(email, ())))
+        for email, times in expired.items()
+    }
 
 
 # The audit actions that set a user's license type (the registry's kinds with sets_type).
