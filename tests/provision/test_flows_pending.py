@@ -20,7 +20,11 @@ LEAVER, WAITS = f"admin@{DOMAIN}", f"teacher@{DOMAIN}"
 
 
 def _writes(sandbox: Sandbox, since: int) -> list[str]:
-    return [f"{r.method} {r.path}" for r in sandbox.request_log[since:] if r.method != "GET" and "/users" in r.path]
+    return [
+        f"{r.method} {r.path}"
+        for r in sandbox.request_log[since:]
+        if r.method != "GET" and "/users" in r.path
+    ]
 
 
 def _types(sandbox: Sandbox) -> dict[str, tuple[int, str]]:
