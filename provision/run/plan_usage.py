@@ -32,20 +32,21 @@ class Held:
     large_meeting: Mapping[int, int] = field(default_factory=dict)  # capacity -> holders
 
 
-def held_in_snapshot(engine: Engine) -> Held:
-    """The snapshot's counts (kept current by apply's journal): one grouped query."""
+def held_in_snapshot(engine: Engine, account: str = "") -> Held:
+    """The snapshot's counts in one account ("" = the main one), kept current by apply's journal."""
+    in_account = col(ZoomUserSnapshot.account) == account
     with Session(engine) as session:
         licensed = dict(
             session.execute(
                 select(col(ZoomUserSnapshot.status), func.count())
-                .where(col(ZoomUserSnapshot.type) == LICENSED_TYPE)
+                .where(col(ZoomUserSnapshot.type) == LICENSED_TYPE, in_account)
                 .group_by(col(ZoomUserSnapshot.status))
             ).all()
         )
         addons = dict(
             session.execute(
                 select(col(ZoomUserSnapshot.large_meeting_capacity), func.count())
-                .where(col(ZoomUserSnapshot.large_meeting).is_(True))
+                .where(col(ZoomUserSnapshot.large_meeting).is_(True), in_account)
                 .group_by(col(ZoomUserSnapshot.large_meeting_capacity))
             ).all()
         )
@@ -63,8 +64,9 @@ class PlanUsageOnce:
     later calls return that answer moved by what they hold now (`carried`). `reads` counts real
     requests."""
 
-    def __init__(self, client: AsyncZoomClient) -> None:
+    def __init__(self, client: AsyncZoomClient, account: str = "") -> None:
         self._client = client
+        self.account = account  # whose users the snapshot counts (one read per account)
         self._read: PlanUsage | None = None
         self._held = Held()
         self.reads = 0
@@ -79,14 +81,14 @@ class PlanUsageOnce:
         if self._read is None:
             self._read = await self._client.accounts.plan_usage()
             self.reads += 1
-            self._held = held_in_snapshot(engine)
+            self._held = held_in_snapshot(engine, self.account)
             return self._read
-        return carried(self._read, self._held, held_in_snapshot(engine))
+        return carried(self._read, self._held, held_in_snapshot(engine, self.account))
 
     def rebase(self, engine: Engine) -> None:
         """The snapshot now holds what the users held when Zoom answered (sync just wrote it from
         the lists read beside plan usage): count from there."""
-        self._held = held_in_snapshot(engine)
+        self._held = held_in_snapshot(engine, self.account)
 
 
 def carried(usage: PlanUsage, then: Held, now: Held) -> PlanUsage:
