@@ -30,15 +30,18 @@ class Expired:
     invited_at: datetime | None
 
 
-async def find_expired(engine: Engine, client: AsyncZoomClient, listed: Container[str]) -> list[Expired]:
-    """Our invitations pending at the last look, gone from Zoom's lists, that Zoom says expired."""
+async def find_expired(
+    engine: Engine, client: AsyncZoomClient, listed: Container[str], account: str = ""
+) -> list[Expired]:
+    """Our invitations in `account` ("" = the main one) pending at the last look, gone from
+    Zoom's lists of it, that Zoom says expired."""
     with Session(engine) as session:
         rows = session.execute(
             select(
                 col(ZoomUserSnapshot.email), col(ZoomUserSnapshot.type), col(ZoomUserSnapshot.user_created_at)
             )
             .join(ManagedUser, col(ManagedUser.email) == col(ZoomUserSnapshot.email))
-            .where(col(ZoomUserSnapshot.status) == "pending")
+            .where(col(ZoomUserSnapshot.status) == "pending", col(ZoomUserSnapshot.account) == account)
         ).all()
     found: list[Expired] = []
     for email, user_type, invited_at in rows:
