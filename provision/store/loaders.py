@@ -5,7 +5,6 @@ A few set-based queries, no query per row: 100,000 people must load in well unde
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +24,6 @@ from models import (
     ZoomUserSnapshot,
 )
 from provision.core.accounts import MAIN, account_key
-from provision.core.actions import TYPE_SETTING
 from provision.core.invitations import EXPIRED_EVENT, Invitations
 from provision.core.kinds import ActionKind
 from provision.core.state import (
@@ -40,6 +38,7 @@ from provision.core.state import (
 )
 from provision.store.blocks import aware as _aware
 from provision.store.blocks import load_blocked
+from provision.store.history import license_runs, licensed_by_us, load_contests
 from zoom_client import UserType
 
 # tuple.__new__(NamedTupleClass, values) builds the NamedTuple in C, skipping its Python-level
@@ -186,14 +185,17 @@ def load_observed(session: Session, *, logins: bool = True) -> Observed:
         )
 
     accounts = load_account_seats(session)
+    account = accounts.get(MAIN)
     managed = frozenset(email for (email,) in session.connection().execute(select(col(ManagedUser.email))))
+    runs = license_runs(session)
     return Observed(
         users=users,
-        account=accounts.get(MAIN),
+        account=account,
         managed=managed,
-        licensed_by_us=load_licensed_by_us(session),
+        licensed_by_us=licensed_by_us(runs),
         blocked=load_blocked(session),
         invitations=load_invitations(session),
+        contested=load_contests(session, runs, users, account.observed_at if account is not None else None),
         accounts=accounts,
         created_today=load_created_today(session),
     )
@@ -285,21 +287,3 @@ def load_invitations(session: Session) -> dict[str, Invitations]:
         email: Invitations(expired=tuple(times), resent=tuple(resent.get(email, ())))
         for email, times in expired.items()
     }
-
-
-# The audit actions that set a user's license type (the registry's kinds with sets_type).
-_TYPE_ACTIONS = TYPE_SETTING
-
-
-def load_licensed_by_us(session: Session) -> frozenset[str]:
-    """Who our last succeeded license-changing action left Licensed (the audit log, oldest first)."""
-    stmt = (
-        select(col(AuditEvent.person_email), col(AuditEvent.after))
-        .where(col(AuditEvent.result) == "succeeded", col(AuditEvent.action).in_(_TYPE_ACTIONS))
-        .order_by(col(AuditEvent.at), col(AuditEvent.id))
-    )
-    last_type: dict[str, int] = {}
-    for email, after in session.connection().execute(stmt):
-        if email and isinstance(after, Mapping) and after.get("type") is not None:
-            last_type[email] = int(after["type"])
-    return frozenset(email for email, kind in last_type.items() if kind == UserType.LICENSED)
