@@ -39,7 +39,7 @@ from provision.errors import ApplyIncompleteError
 from provision.run.create_checks import CreateGate
 from provision.run.executors import BULK_SIZE, Done, batch_key, execute, execute_many, verify
 from provision.run.observe import addons_data, pools_data
-from provision.run.plan_usage import PlanUsageOnce
+from provision.run.plan_usage import PlanUsageOnce, PlanUsageReads, once_for
 from provision.store import journal as jr
 from provision.store.journal import (
     ABANDONED,
@@ -515,7 +515,7 @@ async def work_plan(
     drop_unless_done: frozenset[int] = frozenset(),
     live_workers: Callable[[], int] = lambda: 1,
     on_account: Callable[[str, str], None] | None = None,
-    plan_usage: PlanUsageOnce | None = None,
+    plan_usage: PlanUsageReads | None = None,
 ) -> tuple[list[_Stop], int]:
     """Work every account of the plan at once, each with its own client (its own rate budget).
 
@@ -554,8 +554,9 @@ async def work_plan(
                     await asyncio.to_thread(jr.refresh, engine, fingerprint, mine, acct)
                 if on_account is not None:
                     on_account("start", acct)
-                once = plan_usage if plan_usage is not None and plan_usage.account == acct else None
-                run = _Run(clients.client_for(acct), journal, concurrency, progress, tally, acct, once)
+                client = clients.client_for(acct)
+                once = None if plan_usage is None else once_for(plan_usage, client, acct)
+                run = _Run(client, journal, concurrency, progress, tally, acct, once)
                 task = asyncio.create_task(_work_account(run, mine, drop_unless_done, lock))
                 running[acct] = _Slot(task, lock, run)
             fresh = False
@@ -658,12 +659,12 @@ async def apply_plan(
     live_workers: Callable[[], int] = lambda: 1,
     on_account: Callable[[str, str], None] | None = None,
     journaled: Callable[[], None] | None = None,
-    plan_usage: PlanUsageOnce | None = None,
+    plan_usage: PlanUsageReads | None = None,
 ) -> ApplyResult:
     """Carry out a chosen plan; ApplyIncomplete (exit 1) if anything is left to do by a rerun.
 
-    `plan_usage`: the command's one plan-usage read of its account when the caller has one
-    (reconcile --fix); every other account's run reads its own at most once.
+    `plan_usage`: the command's plan-usage reads by account when the caller has them (reconcile
+    --fix); an account not in them (or without them) is read at most once by its run.
 
     `client`: the main account's client, or one per account (`ZoomAccounts`); every account of
     the plan is worked at once, each at its own rate budget (see `work_plan`).

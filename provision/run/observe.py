@@ -25,7 +25,7 @@ from provision.core.accounts import MAIN, account_key, describe
 from provision.core.readings import SeatCount, count_seats
 from provision.errors import InputError, SeatLimitError
 from provision.run.invitations import expired_events, find_expired
-from provision.run.plan_usage import PlanUsageOnce
+from provision.run.plan_usage import PlanUsageOnce, PlanUsageReads, once_for
 from provision.run.zoom_access import ZoomAccounts
 from zoom_client import AsyncZoomClient, PlanUsage, User, UserStatus, UserType, ZoomAPIError
 
@@ -251,16 +251,37 @@ async def sync_accounts(
     all at once under one Zoom lock. Each account's snapshot is written whole or not at all, on
     its own; the first failure is raised once every account has finished (an account Zoom does
     not know: InputError naming it)."""
+    with operation_lock(engine, ZOOM):
+        return await observe_accounts(engine, zoom, progress=progress, keys=keys, actor=actor)
+
+
+async def observe_accounts(
+    engine: Engine,
+    zoom: ZoomAccounts,
+    *,
+    progress: Progress | None = None,
+    keys: list[str] | None = None,
+    actor: str = "sync",
+    plan_usage: PlanUsageReads | None = None,
+) -> dict[str, SyncResult]:
+    """`sync_accounts` for a caller that already holds the Zoom lock (reconcile). `plan_usage`:
+    the command's reads by account (reconcile --fix looks twice around its apply)."""
     if keys is None:
         keys = sorted(set(accounts_to_sync(engine)) | set(await listed_sub_accounts(zoom.main)))
-    with operation_lock(engine, ZOOM):
-        outcomes = await asyncio.gather(
-            *(
-                observe(engine, zoom.client_for(key), progress=progress, account=key, actor=actor)
-                for key in keys
-            ),
-            return_exceptions=True,
-        )
+    outcomes = await asyncio.gather(
+        *(
+            observe(
+                engine,
+                zoom.client_for(key),
+                progress=progress,
+                account=key,
+                actor=actor,
+                plan_usage=None if plan_usage is None else once_for(plan_usage, zoom.client_for(key), key),
+            )
+            for key in keys
+        ),
+        return_exceptions=True,
+    )
     results: dict[str, SyncResult] = {}
     for key, outcome in zip(keys, outcomes, strict=True):
         if (

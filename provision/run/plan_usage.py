@@ -127,3 +127,18 @@ def carried(usage: PlanUsage, then: Held, now: Held) -> PlanUsage:
         pools.append(pool.model_copy(update={"usage": max(0, pool.usage + moved)}))
     update["plan_large_meeting"] = pools
     return usage.model_copy(update=update)
+
+
+# One read per account per command: {account key: its PlanUsageOnce}, shared by a command's looks
+# and its apply (reconcile --fix), filled as each account is first read.
+PlanUsageReads = dict[str, PlanUsageOnce]
+
+
+def once_for(reads: PlanUsageReads | None, client: AsyncZoomClient, account: str) -> PlanUsageOnce:
+    """The command's read of `account` (made on first use), or a fresh one without `reads`."""
+    if reads is None:
+        return PlanUsageOnce(client, account)
+    found = reads.get(account)
+    if found is None:
+        found = reads[account] = PlanUsageOnce(client, account)
+    return found

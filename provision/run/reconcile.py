@@ -18,6 +18,7 @@ from sqlmodel import Session, col
 
 from models import AuditEvent, DriftReport, ZoomUserSnapshot
 from models.locks import ZOOM, operation_lock
+from provision.core.accounts import MAIN
 from provision.core.drift import Drift, SetBy, compute_drift, fold_audit
 from provision.core.kinds import DriftKind
 from provision.core.plan import Plan
@@ -25,8 +26,9 @@ from provision.core.policy import Policy
 from provision.errors import InputError
 from provision.run.apply import ApplyResult
 from provision.run.apply_session import apply_session
-from provision.run.observe import SyncResult, observe
-from provision.run.plan_usage import PlanUsageOnce
+from provision.run.observe import SyncResult, observe, observe_accounts
+from provision.run.plan_usage import PlanUsageReads, once_for
+from provision.run.zoom_access import ZoomAccounts
 from provision.store.audit import record_contests
 from provision.store.journal import SUCCEEDED
 from provision.store.loaders import load_desired, load_observed
@@ -129,14 +131,19 @@ def latest_report(session: Session) -> DriftReport | None:
 
 async def _observe(
     engine: Engine,
-    client: AsyncZoomClient,
+    client: AsyncZoomClient | ZoomAccounts,
     policy: Policy,
     actor: str,
     progress: Progress | None,
     now: datetime | None,
-    plan_usage: PlanUsageOnce | None = None,
+    plan_usage: PlanUsageReads | None = None,
 ) -> tuple[Drift, int, SyncResult]:
-    result = await observe(engine, client, progress=progress, plan_usage=plan_usage, actor=actor)
+    if isinstance(client, ZoomAccounts):  # every account, each with its own client
+        found = await observe_accounts(engine, client, progress=progress, actor=actor, plan_usage=plan_usage)
+        result = found[MAIN]
+    else:
+        once = None if plan_usage is None else once_for(plan_usage, client, MAIN)
+        result = await observe(engine, client, progress=progress, plan_usage=once, actor=actor)
     with Session(engine) as session, session.begin():
         drift = check(session, policy, now=now)
         report = store(session, drift, actor=actor)
@@ -147,7 +154,7 @@ async def _observe(
 
 async def reconcile(
     engine: Engine,
-    client: AsyncZoomClient,
+    client: AsyncZoomClient | ZoomAccounts,
     policy: Policy,
     *,
     actor: str,
@@ -172,7 +179,7 @@ async def reconcile(
 
     # Plan usage (Heavy, a daily budget shared by every app on the account) is read once, by the
     # first look, and carried forward by the fix's own changes for the apply and the second look.
-    once = PlanUsageOnce(client)
+    once: PlanUsageReads = {}
     with apply_session(engine, actor=actor, policy=policy) as applying:
         found, report_id, _ = await _observe(engine, client, policy, actor, progress, now, once)
         # Never an older unfinished plan: the fix is the plan of what this look found.
