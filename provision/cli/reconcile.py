@@ -88,7 +88,7 @@ def reconcile_command(
     from provision.cli.plan import effective_policy
     from provision.reports.render import print_plan
     from provision.run.reconcile import reconcile
-    from provision.run.zoom_access import open_zoom
+    from provision.run.zoom_access import open_accounts
 
     if fix and not yes and (json_output or not sys.stdin.isatty()):
         err_console.print(
@@ -107,10 +107,10 @@ def reconcile_command(
         return typer.confirm(f"Apply {len(plan.actions)} corrective changes to Zoom?", default=False)
 
     async def run(callback: Any) -> Any:
-        async with open_zoom(settings) as client:
+        async with open_accounts(settings, policy.accounts) as zoom:
             return await reconcile(
                 engine,
-                client,
+                zoom,
                 policy,
                 actor=settings.actor,
                 fix=fix,
