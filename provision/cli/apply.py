@@ -218,7 +218,14 @@ def _confirm_and_run(
                     "succeeded": 0,
                     "failed": 0,
                     "counts": {},
+                    "contested": len(plan.contested),
                 },
+            )
+        elif plan.contested:
+            console.print(
+                f"Nothing to apply: {len(plan.contested)} contested users are left alone, the rest of "
+                "Zoom matches the rosters and the policy.",
+                markup=False,
             )
         else:
             console.print("Nothing to apply: Zoom already matches the rosters and the policy.")
