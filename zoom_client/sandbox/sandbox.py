@@ -474,6 +474,17 @@ class Sandbox(WritersMixin):
             raise ZoomFail(400, 1117, "Can not disassociate Admin user.")
         if user["type"] == 2 and target.free_seats() <= 0:
             raise ZoomFail(400, 2034, "Your account has reached the maximum number of Licensed users.")
+        if (
+            user["type"] == 1
+            and user["status"] != "inactive"
+            and target.counts["basic"] >= target.basic_ceiling
+        ):
+            # Undocumented for a switch; the account's Basic ceiling holds for users arriving too.
+            raise ZoomFail(
+                400,
+                3412,
+                f"The account has reached the permitted maximum of {target.basic_ceiling} basic users.",
+            )
         source._forget(user)
         target.admit(user)
         return Reply(204, base, b"")
@@ -587,6 +598,7 @@ class Sandbox(WritersMixin):
                 "writes": self._writes,
                 "account": self.account.to_data(),
                 "sub_accounts": [a.to_data() for a in self.sub_accounts.values()],
+                "other_writers": self._writers_data(),
             }
         target = Path(path)
         tmp = target.with_name(target.name + ".tmp")
@@ -613,6 +625,7 @@ class Sandbox(WritersMixin):
                 sub["account_id"], sb._new_account(sub["account_id"], sub["seats"], main=False)
             )
             sb.sub_accounts[sub["account_id"]].load_data(sub)
+        sb._load_writers(data.get("other_writers", {}))
         return sb
 
     def __repr__(self) -> str:
