@@ -24,7 +24,7 @@ import orjson
 from provision.core.accounts import MAIN, config_for, describe
 from provision.core.actions import MoveTo
 from provision.core.basic_cap import basic_count
-from provision.core.diff import compute_plan, standing
+from provision.core.diff import LEFT, compute_plan, standing
 from provision.core.kinds import ActionKind
 from provision.core.moves import Move, plan_moves
 from provision.core.plan import Action, Plan, Waiting, sort_actions
@@ -80,6 +80,11 @@ def split(desired: Desired, observed: Observed, policy: Policy) -> dict[str, Par
         home = school_account.get(found.member.institution_code, MAIN)
         user = users.get(email)
         if user is not None and user.account != home:
+            if found.kind == LEFT:
+                # Left every roster: nothing to move; what their leaving means is planned in the
+                # account they are in (their license taken back there after the grace period).
+                people[user.account][email] = person
+                continue
             moves[user.account].append(Move(email, found, user, home))
             continue
         people[home][email] = person
@@ -158,7 +163,13 @@ def compute_accounts_plan(
         e: st.member.role for e in {a.email for a in moved} if (st := standing(desired.people[e], policy))
     }
     fit_moves(plans, moved, waits, observed, policy, roles)
-    merged = merge(plans, figures, now=now, school=school)
+    merged = merge(
+        plans,
+        figures,
+        now=now,
+        school=school,
+        school_accounts={code: s.account for code, s in desired.schools.items()},
+    )
     for action in moved:
         counts = merged.summary.schools.get(action.institution_code or "")
         if counts is not None:
@@ -266,10 +277,27 @@ def _tag(actions: Iterable[Action], key: str) -> list[Action]:
     return tagged
 
 
+def _combined(home: SchoolFigures, other: SchoolFigures) -> SchoolFigures:
+    """The school's own figures (its account's plan) plus what another account's plan did there."""
+    home.licensed_before += other.licensed_before
+    home.licensed_after += other.licensed_after
+    home.waiting += other.waiting
+    home.grace += other.grace
+    for kind, n in other.actions.items():
+        home.actions[kind] = home.actions.get(kind, 0) + n
+    return home
+
+
 def merge(
-    plans: Mapping[str, Plan], accounts: dict[str, AccountFigures], *, now: datetime, school: str | None
+    plans: Mapping[str, Plan],
+    accounts: dict[str, AccountFigures],
+    *,
+    now: datetime,
+    school: str | None,
+    school_accounts: Mapping[str, str] | None = None,
 ) -> Plan:
     """The accounts' plans as one: actions grouped by account, figures per account and summed."""
+    school_accounts = school_accounts or {}
     actions: list[Action] = []
     waiting: list[Waiting] = []
     unmanaged: set[str] = set()
@@ -287,8 +315,16 @@ def merge(
         grace.extend(plan.grace)
         summary = plan.summary
         for code, figures in summary.schools.items():
-            figures.account = key
-            schools[code] = figures
+            home = school_accounts.get(code, key)
+            figures.account = home
+            known = schools.get(code)
+            if known is None:
+                schools[code] = figures
+            else:
+                # A school's leavers still in another account are planned there: one row.
+                schools[code] = (
+                    _combined(known, figures) if known.account == home else _combined(figures, known)
+                )
         totals.add(summary.totals)
         orphans.extend(summary.managed_without_roster)
         digest.update(orjson.dumps([key, plan.fingerprint, [a.key() for a in plan.actions]]))

@@ -351,3 +351,27 @@ async def test_one_account_alone_stays_within_its_daily_create_cap_too(database_
     held = [w for w in plan.waiting if "10,000 users a day" in w.reason]
     assert len(held) == 2
     assert held[0].role == "teacher"
+
+
+async def test_a_leaver_of_a_school_now_in_a_sub_account_loses_the_license_where_it_is_not_moved(
+    database_url: str,
+) -> None:
+    engine = database(database_url)
+    seed(engine, {"0101": 10}, teachers("0101", 2))
+    sandbox = ministry(seats=2, sub_accounts={SUB: 2})
+    for i in range(2):
+        sandbox.add_user(email=f"t{i}.0101@school.example", type=2)
+    await apply_each_account(engine, sandbox, await sync_plan(engine, sandbox))  # adopted
+    put_in_account(engine, "0101", SUB)
+    roster_change(engine, leave=["t0.0101@school.example"])
+
+    plan = await sync_plan(engine, sandbox)
+
+    by_email = {(a.email, a.kind): a.account for a in plan.actions}
+    assert by_email[("t0.0101@school.example", ActionKind.UNLICENSE)] == ""  # where the seat is
+    assert ("t0.0101@school.example", ActionKind.MOVE) not in by_email
+    assert by_email[("t1.0101@school.example", ActionKind.MOVE)] == ""  # the one still there moves
+    figures = plan.summary.schools["0101"]
+    assert figures.account == SUB
+    assert figures.actions[ActionKind.MOVE] == 1
+    assert figures.actions[ActionKind.UNLICENSE] == 2  # the leaver's, and the mover's before its move
