@@ -21,10 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from sqlalchemy import select
+
+from models import Institution
 from models.db import current_revision, display_url, head_revision, make_engine, normalize_url
+from provision.core.accounts import MAIN, account_key
+from provision.core.policy import Policy
 from provision.core.readings import PendingReading, detect_pending_reading
 from provision.errors import ProvisionError
-from provision.run.zoom_access import open_zoom
+from provision.run.zoom_access import ZoomAccounts, open_zoom
 from provision.settings import AppSettings
 from provision.store.policy_file import load_policy
 from zoom_client import AsyncZoomClient, ZoomAPIError, ZoomError, ZoomSettings
@@ -99,12 +104,15 @@ class DoctorReport:
 async def run_doctor(settings: AppSettings, *, policy_file: Path | None) -> DoctorReport:
     report = DoctorReport()
     _check_database(report, settings.database_url)
-    basic_cap = _check_policy(report, policy_file)
+    policy = _check_policy(report, policy_file)
+    basic_cap = policy.basic_cap if policy is not None else DEFAULT_BASIC_CAP
     if not _check_endpoints(report, settings):
         return report
     try:
         async with open_zoom(settings) as client:
             await _check_zoom(report, client, basic_cap)
+            if policy is not None:
+                await _check_accounts(report, client, policy, settings)
     except ProvisionError as exc:
         report.add("zoom", False, str(exc))
     except ZoomError as exc:
@@ -149,16 +157,45 @@ def _check_database(report: DoctorReport, url: str) -> None:
         )
 
 
-def _check_policy(report: DoctorReport, path: Path | None) -> int:
+def _check_policy(report: DoctorReport, path: Path | None) -> Policy | None:
     try:
         policy = load_policy(path)
     except ProvisionError as exc:
         report.add("policy", False, str(exc))
-        return DEFAULT_BASIC_CAP
+        return None
     report.add(
         "policy", True, f"{path.resolve()}" if path is not None else "built-in defaults (no policy file)"
     )
-    return int(getattr(policy, "basic_cap", DEFAULT_BASIC_CAP))
+    return policy
+
+
+def _named_accounts(database_url: str) -> set[str]:
+    """The accounts the schools name (none when the database cannot say: its own check fails)."""
+    try:
+        with make_engine(database_url).connect() as conn:
+            return {account_key(a) for (a,) in conn.execute(select(Institution.account).distinct())}  # type: ignore[call-overload]
+    except Exception:  # the database check above names what is wrong with it
+        return set()
+
+
+async def _check_accounts(
+    report: DoctorReport, client: AsyncZoomClient, policy: Policy, settings: AppSettings
+) -> None:
+    """Each account beyond the main one (the policy's aliases, the sub-accounts schools name):
+    its credentials and its plan usage, read with the client `provision` would use for it."""
+    keys = (set(policy.aliases) | _named_accounts(settings.database_url)) - {MAIN}
+    async with ZoomAccounts(client, policy.accounts, sandbox=settings.sandbox) as zoom:
+        for key in sorted(keys):
+            kind = "alias" if key in policy.aliases else "sub-account"
+            try:
+                usage = await zoom.client_for(key).accounts.plan_usage()
+            except (ProvisionError, ZoomError) as exc:
+                again = "" if getattr(exc, "is_permanent", lambda: True)() else "; a rerun may pass"
+                report.add(f"account {key}", False, f"{kind}: {exc}{again}")
+                continue
+            base = usage.plan_base
+            seats = f"{base.hosts} seats, {base.usage} in use" if base is not None else "no plan_base"
+            report.add(f"account {key}", True, f"{kind}: {seats}")
 
 
 def _check_endpoints(report: DoctorReport, settings: AppSettings) -> bool:

@@ -4,11 +4,14 @@ HTTP, as an operator runs it before the first real sync; exit 0 only when all is
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import Session
 from typer.testing import CliRunner
 
+from models import Institution, make_engine
 from provision.cli import app
 from tests.cli.envelope import envelope, payload
 from zoom_client.sandbox import Sandbox, SandboxConfig
@@ -156,3 +159,32 @@ def test_the_readme_lists_every_scope_each_command_needs() -> None:
     apply_row = next(v for k, v in rows.items() if k.startswith("`apply`"))
     assert [s for s in NEEDED["sync"] if f"`{s}`" not in sync_row] == []
     assert [s for s in NEEDED["apply"] if f"`{s}`" not in apply_row] == []
+
+
+def test_each_account_beyond_the_main_one_is_checked_with_its_own_client(
+    served: Any, sqlite_url: str, tmp_path: Path
+) -> None:
+    _ready_db(sqlite_url)
+    engine = make_engine(sqlite_url)
+    with Session(engine) as session:
+        session.add(Institution(code="0201", name="Ліцей 2", seats=5, account="SubKharkiv01"))
+        session.add(Institution(code="0301", name="Ліцей 3", seats=5, account="SubUnknown01"))
+        session.commit()
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        '[accounts.kyiv]\naccount_id_env = "KYIV_ID"\nclient_id_env = "KYIV_CLIENT"\n'
+        'client_secret_env = "KYIV_SECRET"\n',
+        encoding="utf-8",
+    )
+    env = served(Sandbox(SandboxConfig(seats=10, sub_accounts={"SubKharkiv01": 4})))
+    env |= {"KYIV_ID": "KyivAccount01", "KYIV_CLIENT": "kyiv-client", "KYIV_SECRET": "kyiv-very-secret"}
+
+    result = runner.invoke(app, ["--db", sqlite_url, "--policy", str(policy), "doctor", "--json"], env=env)
+
+    assert result.exit_code == 1, result.output
+    checks = {c["name"]: c for c in payload(result.stdout)["checks"]}
+    assert checks["account SubKharkiv01"]["ok"] is True
+    assert "4 seats" in checks["account SubKharkiv01"]["detail"]
+    assert checks["account SubUnknown01"]["ok"] is False  # no such sub-account of this master
+    assert checks["account kyiv"]["ok"] is False  # this Zoom refuses Kyiv's credentials
+    assert "kyiv-very-secret" not in result.output
