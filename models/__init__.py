@@ -30,7 +30,7 @@ from models.tables import (
 from models.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
-    from models.bulk import bulk_insert, bulk_upsert, id_map
+    from models.bulk import bulk_insert, bulk_update, bulk_upsert, id_map
     from models.db import (
         current_revision,
         default_database_url,
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     )
 
 _LAZY = {
-    **dict.fromkeys(("bulk_insert", "bulk_upsert", "id_map"), "models.bulk"),
+    **dict.fromkeys(("bulk_insert", "bulk_update", "bulk_upsert", "id_map"), "models.bulk"),
     **dict.fromkeys(
         (
             "current_revision",
@@ -80,6 +80,7 @@ __all__ = [
     "UTCDateTime",
     "ZoomUserSnapshot",
     "bulk_insert",
+    "bulk_update",
     "bulk_upsert",
     "current_revision",
     "default_database_url",
