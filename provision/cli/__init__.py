@@ -289,7 +289,7 @@ def _root(
         return  # `provision COMMAND --help` prints and exits: no lock, no database layer to load
     # Who holds a lock is named to whoever must wait for it: the actor and the command.
     # (Imported here, not at the top: `provision --help` must not load the database layer.)
-    from models.locks import lock_owner, lock_wait
+    from models.lock_settings import lock_owner, lock_wait
 
     lock_wait.set(wait)
     lock_owner.set(f"{settings.actor}: provision {' '.join(words) or ctx.invoked_subcommand or ''}".strip())
