@@ -185,7 +185,9 @@ _SCHOOL_COUNTS = f"""
 _IN_REGION = "WHERE m.institution_id IN (SELECT id FROM institution WHERE region = :region)"
 
 
-def _account(db: Reader) -> dict[str, Any] | None:
+def account_seats(source: Reader | Session) -> dict[str, Any] | None:
+    """The last AccountSnapshot: seats purchased, used and pending, add-ons (None before a sync)."""
+    db = as_reader(source)
     found = db.rows(
         "SELECT observed_at, seats_purchased, seats_used, seats_pending, addons FROM account_snapshot "
         "ORDER BY observed_at DESC, id DESC LIMIT 1"
@@ -237,7 +239,7 @@ def schools(source: Reader | Session, *, region: str | None = None) -> SchoolsRe
         schools=rows,
         totals=totals_of(rows, waiting_known=waiting.known),
         plan=waiting.plan,
-        account=_account(db),
+        account=account_seats(db),
         note=None if waiting.known else f"waiting: {NO_PLAN} (run `provision plan`)",
     )
 

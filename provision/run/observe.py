@@ -277,6 +277,7 @@ _HAS_ROLE = "role_id" in ZoomUserSnapshot.__table__.c  # type: ignore[attr-defin
 def _snapshot_row(email: str, user: User, holders: dict[str, int | None], at: datetime) -> dict[str, Any]:
     row = {
         "email": email,
+        "account": "",
         "zoom_id": user.id,
         "type": int(user.type),
         "status": user.status,
