@@ -38,6 +38,9 @@ class Reader:
         self.dialect = dialect
         self._pg = dialect == "postgresql"
 
+    def close(self) -> None:
+        self.connection.close()
+
     def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Every row of `sql` (`:name` parameters) as tuples of the columns selected."""
         if self._pg:  # psycopg takes %(name)s, and a literal % doubled
@@ -114,28 +117,28 @@ def plain_url(url: str) -> bool:
     return url.startswith("postgresql+psycopg://") or sqlite_path(url) is not None
 
 
-@contextmanager
-def open_reader(url: str) -> Iterator[Reader]:
-    """A Reader on a connection of its own to `url` (a SQLite file or PostgreSQL), closed after.
+def connect(url: str) -> Reader:
+    """A Reader on a connection of its own to `url` (see plain_url); close it when done.
 
-    ValueError for a URL it cannot open this way (see plain_url): the caller goes through
-    models.db instead.
+    ValueError for a URL it cannot open this way; the driver's own error for one it refuses
+    (malformed, a server that does not answer).
     """
     url = normalize_url(url)
     if url.startswith("postgresql+psycopg://"):
         import psycopg
 
-        pg = psycopg.connect("postgresql://" + url[len("postgresql+psycopg://") :])
-        try:
-            yield Reader(pg, "postgresql")
-        finally:
-            pg.close()
-        return
+        return Reader(psycopg.connect("postgresql://" + url[len("postgresql+psycopg://") :]), "postgresql")
     path = sqlite_path(url)
     if path is None:
         raise ValueError(f"no plain reader for {url.split(':', 1)[0]} URLs of this form")
-    conn = sqlite3.connect(Path(path), timeout=SQLITE_BUSY_TIMEOUT_S)
+    return Reader(sqlite3.connect(Path(path), timeout=SQLITE_BUSY_TIMEOUT_S), "sqlite")
+
+
+@contextmanager
+def open_reader(url: str) -> Iterator[Reader]:
+    """connect(url), closed after the block."""
+    reader = connect(url)
     try:
-        yield Reader(conn, "sqlite")
+        yield reader
     finally:
-        conn.close()
+        reader.close()

@@ -188,18 +188,26 @@ def read_records(settings: AppSettings) -> Iterator[Reader]:
     is not the newest (which open_records upgrades, or refuses) or that the driver alone cannot
     open (an in-memory SQLite) goes through the engine.
     """
-    from models.reader import Reader, open_reader, plain_url, schema_current
+    from models.reader import Reader, connect, plain_url, schema_current
 
     url = settings.database_url
     _require_file(url)
-    if not plain_url(url):
+    reader: Reader | None = None
+    if plain_url(url):
+        try:
+            reader = connect(url)
+        except Exception:  # a URL or server the driver refuses: the engine's path says why, as anywhere
+            reader = None
+    if reader is None:
         with open_records(settings).connect() as conn:
             yield Reader(conn.connection.driver_connection, conn.dialect.name)
         return
-    with open_reader(url) as reader:
+    try:
         if not schema_current(reader):
             open_records(settings)
         yield reader
+    finally:
+        reader.close()
 
 
 def run_context(ctx: typer.Context) -> RunContext:
