@@ -276,16 +276,24 @@ def _batches(conn: Connection, rows: Iterable[Row], chunk_size: int) -> tuple[bo
 
 
 def bulk_insert(
-    session: Session, table: TableLike, rows: Iterable[Row], *, chunk_size: int = CHUNK_ROWS
+    session: Session,
+    table: TableLike,
+    rows: Iterable[Row],
+    *,
+    values: Mapping[str, Any] | None = None,
+    chunk_size: int = CHUNK_ROWS,
 ) -> int:
-    """Insert rows (mappings of column name to value), model defaults filled in; returns the count."""
+    """Insert rows (mappings of column name to value), model defaults filled in; returns the count.
+
+    values: set alike on every row, converted once (one timestamp for a batch of audit events).
+    """
     tbl, model = _resolve(table)
-    defaults = _defaults(tbl, model)
+    defaults = {**_defaults(tbl, model), **(values or {})}
     conn = session.connection()
     copy, batches = _batches(conn, rows, chunk_size)
     count = 0
     for chunk in batches:
-        given = _prepare(tbl, chunk)
+        given = [c for c in _prepare(tbl, chunk) if not values or c not in values]
         if copy:
             count += _copy_insert(conn, tbl, given, defaults, chunk)
         else:

@@ -347,7 +347,7 @@ def _record(conn: Connection, outcomes: Sequence[Outcome], actor: str) -> None:
         ]
         if rows:
             bulk_update(session, Operation, rows, "id", values={"updated_at": now})
-    bulk_insert(session, AuditEvent, [_audit_row(o, actor, now) for o in outcomes])
+    bulk_insert(session, AuditEvent, [_audit_row(o, actor, now) for o in outcomes], values={"at": now})
     _update_snapshot(conn, [o for o in outcomes if o.state == SUCCEEDED], now)
 
 

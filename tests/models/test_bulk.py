@@ -218,3 +218,16 @@ def test_bulk_update_sets_the_given_columns_of_the_rows_found_by_key(engine: Eng
     assert got["u5@x.ua"][3] != seen
     with pytest.raises(ValueError, match="lack the key column email"), session_scope(engine) as s:
         bulk_update(s, ZoomUserSnapshot, [{"type": 2}], "email")
+
+
+def test_bulk_insert_values_are_set_alike_on_every_row(engine: Engine) -> None:
+    seen = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    rows = [
+        {"email": f"u{i}@x.ua", "type": 1, "observed_at": datetime(2020, 1, 1, tzinfo=UTC)}
+        for i in range(1_200)
+    ]
+    with session_scope(engine) as s:
+        assert bulk_insert(s, ZoomUserSnapshot, rows, values={"observed_at": seen}) == 1_200
+    with session_scope(engine) as s:
+        got = set(s.exec(select(ZoomUserSnapshot.observed_at)).all())
+    assert got == {(seen,)}
