@@ -315,6 +315,7 @@ def _register_commands() -> None:
         report,
         sandbox,
         sync,
+        worker,
     )
 
     for module in (
@@ -323,6 +324,7 @@ def _register_commands() -> None:
         sync,
         plan,
         apply,
+        worker,
         reconcile,
         query,
         report,

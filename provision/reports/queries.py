@@ -143,21 +143,29 @@ class SchoolRow:
     waiting: int | None  # from the latest plan; None without a plan
     utilization: float | None  # licensed / quota; None for a zero quota
 
+    def to_data(self) -> dict[str, Any]:
+        """The school in every command's JSON vocabulary: institution_code, institution_name."""
+        data = asdict(self)
+        code, name = data.pop("code"), data.pop("name")
+        return {"institution_code": code, "institution_name": name, **data}
+
 
 @dataclass(frozen=True)
 class SchoolsReport:
     schools: list[SchoolRow]
     totals: dict[str, Any]
     plan: PlanInfo | None
-    account: dict[str, Any] | None  # the last AccountSnapshot: seats purchased and used
+    account: dict[str, Any] | None  # the last AccountSnapshot: account_seats()
     note: str | None = None
 
     def to_data(self) -> dict[str, Any]:
+        account = self.account or {}
         return {
-            "schools": [asdict(row) for row in self.schools],
+            "schools": [row.to_data() for row in self.schools],
             "totals": self.totals,
             "plan": asdict(self.plan) if self.plan else None,
-            "account": self.account,
+            "seats": account.get("seats"),
+            "addons": account.get("addons"),
             "note": self.note,
         }
 
@@ -194,13 +202,18 @@ def account_seats(source: Reader | Session) -> dict[str, Any] | None:
     )
     if not found:
         return None
-    observed_at, purchased, used, pending, addons = found[0]
+    observed_at, purchased, used, pending = found[0][:4]
+    observed, pending = db.when(observed_at), pending or 0
     return {
-        "observed_at": db.when(observed_at),
-        "seats_purchased": purchased,
-        "seats_used": used,
-        "seats_pending": pending,
-        "addons": db.json(addons),
+        "observed_at": observed,
+        "seats": {
+            "purchased": purchased,
+            "used": used,
+            "pending": pending,
+            "free": max(0, purchased - used - pending),
+            "observed_at": observed,
+        },
+        "addons": db.json(found[0][4]),
     }
 
 
@@ -302,7 +315,7 @@ class SchoolReport:
 
     def to_data(self) -> dict[str, Any]:
         return {
-            "school": asdict(self.school),
+            "school": self.school.to_data(),
             "members": [asdict(m) for m in self.members],
             "plan": asdict(self.plan) if self.plan else None,
             "note": self.note,

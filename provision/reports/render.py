@@ -29,6 +29,7 @@ COLUMNS: dict[str, tuple[ActionKind, ...]] = {
     for column in ("+", ">", "-", "~")
 }
 WAITING_MARKER = ("!", "magenta")
+CONTESTED_MARKER = ("?", "bold yellow")
 LIST_LIMIT = 20
 
 
@@ -190,6 +191,26 @@ def grace_lines(plan: Plan, codes: Collection[str] | None, limit: int | None) ->
     return text
 
 
+def contested_lines(plan: Plan, codes: Collection[str] | None) -> Text | None:
+    """Users another writer keeps setting back: both values and times, and what this plan does."""
+    shown = [c for c in plan.contested if codes is None or c.get("institution_code") in codes]
+    if not shown:
+        return None
+    marker, style = CONTESTED_MARKER
+    text = Text(
+        f"Contested ({len(shown):,}): another writer (SAML mapping, license recycling) set their "
+        "license back after our last changes; fix that writer, or set policy contested",
+        style="bold",
+    )
+    for item in shown[:LIST_LIMIT]:
+        text.append(f"\n  {marker} {'contested':<22}", style=style)
+        text.append(f" {item['email']}")
+        text.append(f"  {item.get('detail', '')}", style="dim")
+    if len(shown) > LIST_LIMIT:
+        text.append(f"\n    ... and {len(shown) - LIST_LIMIT:,} more (--json lists all)", style="dim")
+    return text
+
+
 def print_plan(
     console: Console,
     plan: Plan,
@@ -224,6 +245,9 @@ def print_plan(
         _print_lines(console, plan, codes, limit)
 
     console.print()
+    contested = contested_lines(plan, codes)
+    if contested is not None:
+        console.print(contested, soft_wrap=True)
     _listing(console, "Protected", plan.protected, "never touched")
     _listing(
         console,
@@ -237,8 +261,10 @@ def print_plan(
         plan.summary.managed_without_roster,
         "reported, not changed",
     )
-    if plan.is_empty:
+    if plan.is_empty and not plan.contested:
         console.print(Text("No changes: Zoom matches the rosters and the policy.", style="green"))
+    elif plan.is_empty:
+        console.print(Text("No changes: only contested users differ, and they are left alone.", "yellow"))
 
 
 def _print_lines(console: Console, plan: Plan, codes: Collection[str] | None, limit: int | None) -> None:

@@ -19,12 +19,14 @@ from sqlmodel import Session, col
 from models import AuditEvent, DriftReport, ZoomUserSnapshot
 from models.locks import ZOOM, operation_lock
 from provision.core.drift import Drift, SetBy, compute_drift, fold_audit
+from provision.core.kinds import DriftKind
 from provision.core.plan import Plan
 from provision.core.policy import Policy
 from provision.errors import InputError
 from provision.run.apply import ApplyResult
 from provision.run.apply_session import apply_session
 from provision.run.observe import SyncResult, observe
+from provision.store.audit import record_contests
 from provision.store.journal import SUCCEEDED
 from provision.store.loaders import load_desired, load_observed
 from zoom_client import AsyncZoomClient
@@ -136,6 +138,7 @@ async def _observe(
     with Session(engine) as session, session.begin():
         drift = check(session, policy, now=now)
         report = store(session, drift, actor=actor)
+        record_contests(session, drift.kinds[DriftKind.CONTESTED], actor=actor)
         assert report.id is not None
         return drift, report.id, result
 
