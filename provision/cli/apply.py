@@ -65,7 +65,9 @@ def _summary_table(result: Any) -> Table:
 def _print_result(result: Any) -> None:
     from rich.markup import escape
 
-    console.print(_summary_table(result))
+    from provision.reports.tables import print_table
+
+    print_table(console, _summary_table(result))
     for failure in result.failures[:50]:
         line = f"{failure['kind']} {failure['email']}: {failure['error']}"
         console.print(f"  [red]{failure['state']}[/] {escape(line)}", highlight=False)

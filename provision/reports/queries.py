@@ -142,6 +142,7 @@ class SchoolRow:
     pending: int  # primary members with an invitation not yet accepted
     waiting: int | None  # from the latest plan; None without a plan
     utilization: float | None  # licensed / quota; None for a zero quota
+    account: str = ""  # the school's Zoom account ("" the main one; provision.core.accounts)
 
     def to_data(self) -> dict[str, Any]:
         """The school in every command's JSON vocabulary: institution_code, institution_name."""
@@ -193,12 +194,13 @@ _SCHOOL_COUNTS = f"""
 _IN_REGION = "WHERE m.institution_id IN (SELECT id FROM institution WHERE region = :region)"
 
 
-def account_seats(source: Reader | Session) -> dict[str, Any] | None:
-    """The last AccountSnapshot: seats purchased, used and pending, add-ons (None before a sync)."""
+def account_seats(source: Reader | Session, account: str = "") -> dict[str, Any] | None:
+    """The latest seats of one Zoom account (the main one by default; None before a sync)."""
     db = as_reader(source)
     found = db.rows(
         "SELECT observed_at, seats_purchased, seats_used, seats_pending, addons FROM account_snapshot "
-        "ORDER BY observed_at DESC, id DESC LIMIT 1"
+        "WHERE account = :account ORDER BY observed_at DESC, id DESC LIMIT 1",
+        {"account": account},
     )
     if not found:
         return None
@@ -223,7 +225,7 @@ def schools(source: Reader | Session, *, region: str | None = None) -> SchoolsRe
     wanted = region_name(db, region) if region is not None else None
     counts = _SCHOOL_COUNTS.format(where=_IN_REGION if wanted is not None else "")
     sql = (
-        "SELECT i.code, i.name, i.region, i.kind, i.seats, c.members, c.licensed, c.pending "
+        "SELECT i.code, i.name, i.region, i.kind, i.seats, i.account, c.members, c.licensed, c.pending "
         f"FROM institution i LEFT JOIN ({counts}) c ON c.institution_id = i.id "
         + ("WHERE i.region = :region " if wanted is not None else "")
         + "ORDER BY i.code"
@@ -232,7 +234,7 @@ def schools(source: Reader | Session, *, region: str | None = None) -> SchoolsRe
     waiting_counts = waiting.count_by_school() if waiting.known else {}
     rows: list[SchoolRow] = []
     params = {"region": wanted} if wanted is not None else {}
-    for code, name, region_, kind, seats, members, licensed_, pending in db.rows(sql, params):
+    for code, name, region_, kind, seats, account, members, licensed_, pending in db.rows(sql, params):
         quota, licensed = int(seats or 0), int(licensed_ or 0)
         rows.append(
             SchoolRow(
@@ -246,6 +248,7 @@ def schools(source: Reader | Session, *, region: str | None = None) -> SchoolsRe
                 pending=int(pending or 0),
                 waiting=waiting_counts.get(code, 0) if waiting.known else None,
                 utilization=_utilization(licensed, quota),
+                account=(account or "").strip(),
             )
         )
     return SchoolsReport(
@@ -332,9 +335,10 @@ class InstitutionRow:
     region: str | None
     kind: str | None
     seats: int
+    account: str | None
 
 
-_INSTITUTION = "SELECT id, code, name, region, kind, seats FROM institution"
+_INSTITUTION = "SELECT id, code, name, region, kind, seats, account FROM institution"
 
 
 def find_institution(source: Reader | Session, code: str) -> InstitutionRow:
@@ -427,6 +431,7 @@ def school(source: Reader | Session, code: str) -> SchoolReport:
         pending=sum(1 for m in members if m.primary and m.license == PENDING),
         waiting=len(waiting.entries) if waiting.known else None,
         utilization=_utilization(licensed, int(inst.seats or 0)),
+        account=(inst.account or "").strip(),
     )
     return SchoolReport(
         school=row,
@@ -569,6 +574,7 @@ _SNAPSHOT_COLUMNS = (
     "last_login_time",
     "user_created_at",
     "observed_at",
+    "account",
 )
 
 
@@ -604,7 +610,7 @@ def person(source: Reader | Session, email: str) -> PersonReport:
     memberships: list[dict[str, Any]] = []
     if people:
         rows = db.rows(
-            "SELECT i.code, i.name, m.role, m.is_primary, m.active, m.joined_at, m.left_at "
+            "SELECT i.code, i.name, i.account, m.role, m.is_primary, m.active, m.joined_at, m.left_at "
             "FROM membership m JOIN institution i ON i.id = m.institution_id "
             "WHERE m.person_id = :person ORDER BY m.is_primary DESC, i.code",
             {"person": people[0][0]},
@@ -618,8 +624,9 @@ def person(source: Reader | Session, email: str) -> PersonReport:
                 "active": db.flag(active),
                 "joined_at": db.when(joined_at),
                 "left_at": db.when(left_at),
+                "account": (account or "").strip(),
             }
-            for code, name, role, primary, active, joined_at, left_at in rows
+            for code, name, account, role, primary, active, joined_at, left_at in rows
         ]
     waiting = latest_waiting(db, email=wanted)
     entry = next((w for w in waiting.entries if w.counted_at is None), None)
@@ -672,6 +679,7 @@ def _snapshot_data(db: Reader, snap: dict[str, Any] | None) -> dict[str, Any] | 
         "user_created_at": created,
         "pending_since": created if snap["status"] == "pending" else None,
         "observed_at": db.when(snap["observed_at"]),
+        "account": snap["account"],  # the Zoom account the user is in ("" the main one)
     }
 
 

@@ -93,6 +93,30 @@ def region_table(plan: Plan) -> Table:
     return table
 
 
+def account_table(plan: Plan) -> Table:
+    """The plan per Zoom account (a plan over several): each one's seats, Basic users, creates."""
+    table = Table(title="Plan per Zoom account", header_style="bold", caption=_TABLE_CAPTION)
+    table.add_column("Account", no_wrap=True)
+    for column in ("Seats", "Free now", "Free after", "Basic now/after/cap", "Creates (cap/day)", "Changes"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for key, figures in sorted(plan.summary.accounts.items()):
+        t = figures.totals
+        cap = f"{figures.create_cap:,}" if figures.create_cap is not None else "-"
+        creates = f"{t.actions.get(ActionKind.CREATE, 0):,} ({cap})"
+        if figures.creates_held:
+            creates += f", {figures.creates_held:,} held"
+        table.add_row(
+            Text(key or "main"),
+            f"{t.seats_purchased:,}",
+            f"{t.seats_free_before:,}",
+            f"{t.seats_free_after:,}",
+            f"{t.basic_before:,}/{t.basic_after:,}/{t.basic_cap:,}",
+            creates,
+            f"{sum(t.actions.values()):,}",
+        )
+    return table
+
+
 def schools_in_region(plan: Plan, region: str) -> set[str]:
     """The codes of the plan's schools in `region` (case forgiven); InputError naming the regions."""
     by_region: dict[str, set[str]] = defaultdict(set)
@@ -238,6 +262,8 @@ def print_plan(
     if schools and plan.summary.schools:
         print_table(console, school_table(plan, codes))
     console.print(totals_text(plan))
+    if plan.summary.accounts and codes is None:
+        print_table(console, account_table(plan))
     grace = grace_lines(plan, codes, None if lines and limit is None else LIST_LIMIT)
     if grace is not None:
         console.print(grace, soft_wrap=True)
