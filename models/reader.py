@@ -77,6 +77,13 @@ class Reader:
             return moment.replace(tzinfo=UTC)
         return moment.astimezone(UTC)
 
+    def stamp(self, value: datetime) -> Any:
+        """A datetime parameter as the tables hold it (SQLite: UTC text, as SQLAlchemy writes it)."""
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        if self._pg:
+            return moment
+        return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
     @staticmethod
     def flag(value: Any) -> bool:
         return bool(value)

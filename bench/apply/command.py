@@ -134,6 +134,8 @@ def main() -> None:
                 ZOOM_API_URL=s.api_url,
                 ZOOM_OAUTH_URL=s.oauth_url,
                 ZOOM_RATE_TIER="business_plus",
+                # The whole budget, as bench/apply/run.py: the sandbox has no other app on the account.
+                ZOOM_RATE_SHARE="1.0",
                 PROVISION_ACTOR="bench",
             )
             wall, _, _ = provision(env, "sync", "--json")

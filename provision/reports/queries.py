@@ -10,7 +10,9 @@ query answers in well under a second on 100,000 people. Where the facts come fro
   is one Zoom user and holds one seat, at their primary institution);
 - who waits and why: the waiting list of the latest plan (col(PlanRecord.data)["waiting"]); waiting is
   the plan's decision (quota order, priorities), never recomputed here. Without a plan there is
-  no waiting list, and the answers say "no plan yet".
+  no waiting list, and the answers say "no plan yet". People Zoom refused for good since that
+  plan (an apply's blocked operations: a refused domain, no SSO for ssoCreate) wait too, with the
+  refusal and its fix as their reason, as the next plan will show them.
 
 The SQL is plain text read through models.reader: the same on SQLite and PostgreSQL, run on a
 connection of its own by the CLI (which then loads no SQLAlchemy) or on a session's connection
@@ -26,11 +28,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from importers import normalize_email  # the importers' rule: a query finds exactly what was stored
-from models.reader import Reader, as_reader
+from models.reader import Reader, as_reader, in_list
 from provision.core.state import LICENSED_TYPE
 from provision.core.waiting import Waiting
 from provision.errors import InputError
 from provision.reports.lookup import Match, people_named, rejected_rows
+from provision.store.blocks import load_blocked
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -124,7 +127,40 @@ def latest_waiting(
         if email is not None and entry.email != email:
             continue
         entries.append(entry)
+    listed = {e.email for e in entries if e.counted_at is None}
+    entries.extend(e for e in blocked_since(db, info.created_at, email=email) if e.email not in listed)
+    if school is not None:
+        entries = [e for e in entries if e.institution_code == school]
     return WaitingList(plan=info, entries=tuple(entries))
+
+
+def blocked_since(
+    source: Reader | Session, since: datetime | None, *, email: str | None = None
+) -> list[Waiting]:
+    """People whose change Zoom refused for good after `since` (the latest plan), waiting with
+    the refusal and its fix as their reason, at the school where they count."""
+    db = as_reader(source)
+    blocks = load_blocked(db, since=since)
+    if email is not None:
+        blocks = {email: blocks[email]} if email in blocks else {}
+    if not blocks:
+        return []
+    where: dict[str, tuple[str, str]] = {}
+    emails = list(blocks)
+    for start in range(0, len(emails), 500):
+        wanted, params = in_list("e", emails[start : start + 500])
+        for found, code, role in db.rows(
+            "SELECT p.email, i.code, m.role FROM person p JOIN membership m ON m.person_id = p.id "
+            f"JOIN institution i ON i.id = m.institution_id WHERE p.email IN {wanted} AND m.active "
+            "ORDER BY m.is_primary",  # the primary membership last: it wins
+            params,
+        ):
+            where[found] = (code, role)
+    return [
+        Waiting(found, where[found][0], where[found][1], block.reason())
+        for found, block in sorted(blocks.items())
+        if found in where
+    ]
 
 
 # -- schools ----------------------------------------------------------------------------------
