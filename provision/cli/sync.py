@@ -41,6 +41,15 @@ def _print_result(result: Any) -> None:
         table.add_row("plan usage reading", str(seats["pending_reading"]))
     for name, pool in data["addons"].items():
         table.add_row(name, f"{pool['usage']} of {pool['hosts']}")
+    # Every pool plan usage returned, unknown ones too; the one whose seats the tool hands out marked.
+    for name, pool in sorted(data["pools"].items()):
+        managed = " (managed)" if name == seats.get("pool") else ""
+        table.add_row(f"pool {name}{managed}", f"{pool['usage']} of {pool['hosts']}, {pool['pending']} pending")
+    for what, calls in data["per_user_reads"].items():
+        if calls:
+            table.add_row(f"per-user reads ({what})", str(calls))
+    if "zoom_one_holders" in data:
+        table.add_row("Zoom One holders read", str(data["zoom_one_holders"]))
     table.add_row("groups", str(data["groups"]))
     console.print(table)
     for note in data["notes"]:
@@ -50,15 +59,17 @@ def _print_result(result: Any) -> None:
 
 def sync_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Read the Zoom account (users of every status, seats, add-ons, groups) into the snapshot."""
+    from provision.cli.plan import effective_policy
     from provision.run.observe import sync
     from provision.run.zoom_access import open_zoom
 
     settings = run_context(ctx).settings
+    product = effective_policy(settings).zoom_one_type  # the license the tool hands out: its pool
     engine = open_records(settings, create=True)  # a snapshot may come before any roster
 
     async def run(callback: Any) -> Any:
         async with open_zoom(settings) as client:
-            return await sync(engine, client, progress=callback)
+            return await sync(engine, client, progress=callback, product=product)
 
     with ExitStack() as stack:
         callback = stage_progress(stack, json_output)

@@ -98,7 +98,7 @@ def load_created(session: Session) -> dict[str, datetime]:
 
 def check(session: Session, policy: Policy, *, now: datetime | None = None) -> Drift:
     """The drift of the last snapshot (no Zoom call): what `reconcile` reports after its sync."""
-    observed = load_observed(session)
+    observed = load_observed(session, product=policy.zoom_one_type)
     if observed.account is None and not observed.users:
         raise InputError("no Zoom snapshot: run `provision sync` first")
     return compute_drift(
@@ -132,7 +132,7 @@ async def _observe(
     progress: Progress | None,
     now: datetime | None,
 ) -> tuple[Drift, int, SyncResult]:
-    result = await observe(engine, client, progress=progress)
+    result = await observe(engine, client, progress=progress, product=policy.zoom_one_type)
     with Session(engine) as session, session.begin():
         drift = check(session, policy, now=now)
         report = store(session, drift, actor=actor)
