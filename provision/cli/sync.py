@@ -44,7 +44,8 @@ def _print_result(result: Any) -> None:
     # Every pool plan usage returned, unknown ones too; the one whose seats the tool hands out marked.
     for name, pool in sorted(data["pools"].items()):
         managed = " (managed)" if name == seats.get("pool") else ""
-        table.add_row(f"pool {name}{managed}", f"{pool['usage']} of {pool['hosts']}, {pool['pending']} pending")
+        figures = f"{pool['usage']} of {pool['hosts']}, {pool['pending']} pending"
+        table.add_row(f"pool {name}{managed}", figures)
     for what, calls in data["per_user_reads"].items():
         if calls:
             table.add_row(f"per-user reads ({what})", str(calls))

@@ -387,13 +387,25 @@ class _Run:
         for capacity in (500, 1000):
             pool = usage.large_meeting_pool(capacity)
             pools[capacity] = pool.free if pool is not None else 0
-        base = usage.plan_base
+        # The pool sync recorded as the one handed out (plan_base, or the Zoom One product's).
+        base = usage.pool(seat_pool(self.journal.engine))
         if base is None:
             return 0, pools
         reading = seat_reading(self.journal.engine, base.usage, base.pending)
         return free_by_reading(
             hosts=base.hosts, usage=base.usage, pending=base.pending, reading=reading
         ), pools
+
+
+def seat_pool(engine: Engine) -> str:
+    """The plan-usage pool whose seats the tool hands out, as the last sync recorded it."""
+    with Session(engine) as session:
+        key = session.exec(
+            select(AccountSnapshot.seat_pool)
+            .order_by(AccountSnapshot.observed_at.desc(), AccountSnapshot.id.desc())  # type: ignore[attr-defined,union-attr]
+            .limit(1)
+        ).first()
+    return key or "plan_base"
 
 
 def seat_reading(engine: Engine, usage: int, pending: int) -> str | None:
@@ -576,7 +588,8 @@ async def _refresh_account(engine: Engine, client: AsyncZoomClient) -> None:
         usage = await client.accounts.plan_usage()
     except ZoomError:
         return  # the next sync records them; the user rows are already up to date
-    base = usage.plan_base
+    key = seat_pool(engine)
+    base = usage.pool(key)
     if base is None or base.hosts <= 0:
         return
     reading = seat_reading(engine, base.usage, base.pending)
@@ -590,7 +603,7 @@ async def _refresh_account(engine: Engine, client: AsyncZoomClient) -> None:
                 addons=addons_data(usage),
                 users_total=last.users_total if last else 0,
                 pools=pools_data(usage),
-                seat_pool=last.seat_pool if last else "plan_base",
+                seat_pool=key,
                 pending_reading=reading,
             )
         )

@@ -1,0 +1,126 @@
+"""A Zoom One for Education account without plan_base, end to end (issue 12, ask 1).
+
+The policy's `license` names the product; its own plan-usage pool gives the seats; the license
+is given and taken back through zoom_one_type (POST /users/features, 30 a call); each of our
+users' zoom_one_type is read per user by sync. Sandbox -> sync -> plan -> apply -> reconcile
+(a license removed by hand) -> reconcile --fix, under both readings of plan usage's `usage`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from provision.core.kinds import ActionKind, DriftKind
+from provision.core.policy import Policy
+from provision.run.observe import sync
+from provision.run.reconcile import reconcile
+from tests.provision.apply_kit import (
+    assert_no_seat_refusal,
+    converge,
+    database,
+    fresh_plan,
+    open_client,
+    roster_change,
+    seed,
+)
+from zoom_client import ZoomOneType
+from zoom_client.sandbox import Sandbox, SandboxConfig
+
+DOMAIN = "school.example"
+CAMPUS = int(ZoomOneType.EDU_SCHOOL_CAMPUS)
+SEATS = 10
+READINGS = [pytest.param(False, id="pending-apart"), pytest.param(True, id="pending-in-usage")]
+POLICY = Policy(license="school_campus", create_action="create", grace_days=0, use_groups=False, addons={})
+
+
+def _account(pending_in_usage: bool) -> Sandbox:
+    return Sandbox(
+        SandboxConfig(plan_base=False, zoom_one_seats={CAMPUS: SEATS}, pending_in_usage=pending_in_usage)
+    )
+
+
+def _holders(sandbox: Sandbox) -> dict[str, str]:
+    """email -> status of everyone holding the School & Campus license on Zoom."""
+    return {u["email"]: u["status"] for u in sandbox.users() if int(u.get("zoom_one_type") or 0) == CAMPUS}
+
+
+def _kinds(actions: Any) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for action in actions:
+        counts[action.kind.value] = counts.get(action.kind.value, 0) + 1
+    return counts
+
+
+@pytest.mark.parametrize("pending_in_usage", READINGS)
+async def test_zoom_one_account_without_plan_base_sync_plan_apply_reconcile(
+    pending_in_usage: bool, database_url: str
+) -> None:
+    sandbox = _account(pending_in_usage)
+    assert "plan_base" not in sandbox.plan_usage()
+    engine = database(database_url)
+    people = [(f"t{i:02d}@{DOMAIN}", "0801", "teacher") for i in range(14)]
+    seed(engine, {"0801": 100}, people)
+    for email, _, _ in people[:2]:
+        sandbox.add_user(email=email, zoom_one_type=CAMPUS)  # already hold the product
+    for email, _, _ in people[2:5]:
+        sandbox.add_user(email=email, type=1)  # on Zoom as Basic
+    sandbox.add_user(email="outsider@elsewhere.example", zoom_one_type=CAMPUS)  # not ours: one seat
+
+    # 10 seats, 3 held: 7 go out, 3 Basic users get the license in one bulk call, 4 are invited
+    # holding it; 5 people wait. No write asks for a seat that is not free.
+    plan, result = await converge(engine, sandbox, POLICY)
+    assert result.complete, result.failures
+    assert plan.summary.totals.seats_purchased == SEATS
+    assert plan.summary.totals.seats_free_before == SEATS - 3
+    assert _kinds(plan.actions) == {"adopt": 5, "zoom_one_on": 3, "create": 4}
+    assert len(plan.waiting) == 5
+    assert_no_seat_refusal(sandbox)
+    assert len(_holders(sandbox)) == SEATS
+    bulk = [r for r in sandbox.request_log if r.method == "POST" and r.path.endswith("/users/features")]
+    assert len(bulk) == 1  # the three licenses in one call, not three PATCHes
+
+    # sync read zoom_one_type only for our licensed users, and says so; the pool is the product's.
+    async with open_client(sandbox) as client:
+        synced = await sync(engine, client, product=POLICY.zoom_one_type)
+    data = synced.to_data()
+    assert data["seats"]["pool"] == "plan_zoom_one"
+    assert data["per_user_reads"] == {"zoom_one_type": 9}  # 2 + 3 + 4 of ours; never the outsider
+    assert data["zoom_one_holders"] == 9
+    assert "plan_base" not in data["pools"]
+    expected_reading = "pending_in_usage" if pending_in_usage else "pending_apart"
+    assert data["seats"]["pending_reading"] == expected_reading
+    assert (data["seats"]["licensed_active"], data["seats"]["licensed_pending"]) == (6, 4)
+    assert (await fresh_plan(engine, sandbox, POLICY)).actions == []
+
+    # Two holders leave: their licenses come back (they stay, as Basic) and two waiting get one.
+    sandbox.accept_invitations()
+    leavers = [people[0][0], people[5][0]]
+    roster_change(engine, leave=leavers)
+    plan, result = await converge(engine, sandbox, POLICY)
+    assert result.complete, result.failures
+    assert _kinds(plan.actions).get("zoom_one_off") == 2
+    holders = _holders(sandbox)
+    assert len(holders) == SEATS
+    assert not set(leavers) & set(holders)
+    assert {u["email"]: u["type"] for u in sandbox.users() if u["email"] in leavers} == dict.fromkeys(leavers, 1)
+    assert_no_seat_refusal(sandbox)
+
+    # Someone takes a license away by hand: reconcile reports it (exit 3), --fix gives it back.
+    sandbox.accept_invitations()
+    victim = people[3][0]
+    sandbox.set_zoom_one_type(victim, 0)
+    async with open_client(sandbox) as client:
+        found = await reconcile(engine, client, POLICY, actor="test")
+    assert found.exit_code == 3
+    flagged = {item["email"] for item in found.drift.kinds.get(DriftKind.ENTITLED_NOT_LICENSED, [])}
+    assert victim in flagged
+    async with open_client(sandbox) as client:
+        fixed = await reconcile(engine, client, POLICY, actor="test", fix=True)
+    assert fixed.plan is not None
+    assert [(a.kind, a.email) for a in fixed.plan.actions] == [(ActionKind.ZOOM_ONE_ON, victim)]
+    assert victim in _holders(sandbox)
+    assert len(_holders(sandbox)) == SEATS
+    assert fixed.drift.kinds.get(DriftKind.ENTITLED_NOT_LICENSED, []) == []
+    assert_no_seat_refusal(sandbox)
