@@ -243,16 +243,17 @@ async def _zoom_one_types(
     """email -> zoom_one_type, read with GET /users/{id} (the list does not carry it).
 
     Only where it matters: our people (on a roster or managed) whom the list shows Licensed,
-    since a Zoom One holder lists as type 2 (ZOOM_API.md §11). When the pool counts more holders
-    than the list shows Licensed users at all, holders do not list as type 2 on this account:
-    then every one of our active or invited users is read. Deactivated users hold no license.
+    since a Zoom One holder lists as type 2 (ZOOM_API.md §11: unverified). When the pool counts
+    more holders than the list shows Licensed users at all, holders do not list as type 2 on this
+    account: then every active or invited user is read, ours to know whom we license, the others
+    because their seats count too. Deactivated users hold no license.
     """
-    mine = [
-        (email, u) for email, u in users.items() if email in ours and u.status in ("active", "pending")
-    ]
+    alive = [(email, u) for email, u in users.items() if u.status in ("active", "pending")]
     listed_licensed = sum(1 for u in users.values() if int(u.type) == UserType.LICENSED)
     if listed_licensed >= pool.usage:
-        mine = [(email, u) for email, u in mine if int(u.type) == UserType.LICENSED]
+        mine = [(email, u) for email, u in alive if email in ours and int(u.type) == UserType.LICENSED]
+    else:
+        mine = alive
     found: dict[str, int] = {}
     queue: asyncio.Queue[tuple[str, User]] = asyncio.Queue()
     for item in mine:
