@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from provision.core.kinds import ActionKind, DriftKind
+from provision.core.product import product_name
 from provision.core.state import BASIC_TYPE, LICENSED_TYPE, UNASSIGNED_TYPE
 
 # ---------------------------------------------------------------- payloads (frozen, hashable)
@@ -389,7 +390,7 @@ SPECS: dict[ActionKind, KindSpec] = {
             marker="+",
             style="green",
             column="+",
-            detail=lambda p: f" ({p.value})",
+            detail=lambda p: f" ({product_name(p.value)})",
             needs_seat=lambda p: True,
             bulk=True,
             sets_type=True,

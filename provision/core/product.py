@@ -76,6 +76,11 @@ def parse_license(value: Any) -> str:
     )
 
 
+def product_name(value: int) -> str:
+    """A zoom_one_type as the policy would name it (its alias, else its digits)."""
+    return _BY_VALUE.get(value, str(value))
+
+
 def zoom_one_value(license: str) -> int | None:
     """The zoom_one_type a canonical license gives (None: Zoom Meetings, type 2 from plan_base)."""
     if license == MEETINGS:

@@ -8,20 +8,24 @@ users' zoom_one_type is read per user by sync. Sandbox -> sync -> plan -> apply 
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
 
 from provision.core.kinds import ActionKind, DriftKind
 from provision.core.policy import Policy
+from provision.run.apply import ApplyIncomplete, apply_plan
 from provision.run.observe import sync
 from provision.run.reconcile import reconcile
 from tests.provision.apply_kit import (
+    assert_audited_once,
     assert_no_seat_refusal,
     converge,
     database,
     fresh_plan,
     open_client,
+    plan_now,
     roster_change,
     seed,
 )
@@ -134,3 +138,49 @@ async def test_zoom_one_account_without_plan_base_sync_plan_apply_reconcile(
     assert len(_holders(sandbox)) == SEATS
     assert fixed.drift.kinds.get(DriftKind.ENTITLED_NOT_LICENSED, []) == []
     assert_no_seat_refusal(sandbox)
+
+
+async def test_licenses_go_back_thirty_a_call_and_a_refused_user_meets_zoom_alone_by_patch(
+    sqlite_url: str,
+) -> None:
+    sandbox = Sandbox(
+        SandboxConfig(plan_base=False, zoom_one_seats={CAMPUS: 50}, large_meeting_seats={500: 5})
+    )
+    engine = database(sqlite_url)
+    people = [(f"t{i:02d}@{DOMAIN}", "0801", "teacher") for i in range(36)]
+    seed(engine, {"0801": 100}, people)
+    for email, _, _ in people:
+        sandbox.add_user(email=email, zoom_one_type=CAMPUS)
+    _, result = await converge(engine, sandbox, POLICY)  # adopted: ours from now on
+    assert result.complete
+    stays = people.pop()[0]
+    roster_change(engine, leave=[email for email, _, _ in people])
+    async with open_client(sandbox) as client:
+        await sync(engine, client, product=POLICY.zoom_one_type)
+        plan = plan_now(engine, POLICY)
+        assert _kinds(plan.actions) == {"zoom_one_off": 35}
+        # Someone gives one leaver a Large Meeting add-on between our sync and our apply: Zoom
+        # refuses to take that license back, in the bulk answer and in the PATCH (1108).
+        stubborn = people[7][0]
+        await client.users.update_features(stubborn, large_meeting=True, large_meeting_capacity=500)
+        sandbox.request_log.clear()
+        with pytest.raises(ApplyIncomplete) as raised:
+            await apply_plan(engine, client, plan, actor="test")
+
+    outcome = raised.value.result
+    assert outcome.counts["zoom_one_off"] == {
+        "succeeded": 34,
+        "failed": 1,
+        "blocked": 0,
+        "dropped": 0,
+        "pending": 0,
+    }
+    assert [(f["email"], f["zoom_code"]) for f in outcome.failures] == [(stubborn, 1108)]
+    writes = Counter(
+        f"{r.method} {'/users/{id}' if r.path.count('/') == 2 and r.method == 'PATCH' else r.path}"
+        for r in sandbox.request_log
+        if r.method in ("POST", "PATCH")
+    )
+    assert writes == Counter({"POST /users/features": 2, "PATCH /users/{id}": 1})
+    assert _holders(sandbox) == {stubborn: "active", stays: "active"}
+    assert_audited_once(engine)
