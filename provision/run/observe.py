@@ -245,12 +245,16 @@ async def _zoom_one_types(
     Only where it matters: our people (on a roster or managed) whom the list shows Licensed,
     since a Zoom One holder lists as type 2 (ZOOM_API.md §11: unverified). When the pool counts
     more holders than the list shows Licensed users at all, holders do not list as type 2 on this
-    account: then every active or invited user is read, ours to know whom we license, the others
+    account (or the pool counts invitations and the list shows none Licensed): then every active
+    or invited user is read, ours to know whom we license, the others
     because their seats count too. Deactivated users hold no license.
     """
     alive = [(email, u) for email, u in users.items() if u.status in ("active", "pending")]
-    listed_licensed = sum(1 for u in users.values() if int(u.type) == UserType.LICENSED)
-    if listed_licensed >= pool.usage:
+    listed = [u for u in users.values() if int(u.type) == UserType.LICENSED]
+    listed_pending = any(u.status == "pending" for u in listed)
+    # Holders list as Licensed when the list has at least as many as the pool counts in `usage`
+    # (under either reading), and some invitation among them when the pool counts any pending.
+    if len(listed) >= pool.usage and (pool.pending == 0 or listed_pending):
         mine = [(email, u) for email, u in alive if email in ours and int(u.type) == UserType.LICENSED]
     else:
         mine = alive

@@ -184,3 +184,24 @@ async def test_licenses_go_back_thirty_a_call_and_a_refused_user_meets_zoom_alon
     assert writes == Counter({"POST /users/features": 2, "PATCH /users/{id}": 1})
     assert _holders(sandbox) == {stubborn: "active", stays: "active"}
     assert_audited_once(engine)
+
+
+@pytest.mark.parametrize("pending_in_usage", READINGS)
+async def test_invitations_holding_the_product_are_counted_where_holders_list_as_basic(
+    pending_in_usage: bool, sqlite_url: str
+) -> None:
+    # Nobody has accepted yet and the list shows the invitations as Basic: only plan usage's
+    # numbers tell that they hold seats, so sync reads them rather than count them free.
+    sandbox = _account(pending_in_usage, listed_licensed=False)
+    engine = database(sqlite_url)
+    people = [(f"t{i:02d}@{DOMAIN}", "0801", "teacher") for i in range(SEATS + 2)]
+    seed(engine, {"0801": 100}, people)
+    plan, result = await converge(engine, sandbox, POLICY)
+    assert result.complete, result.failures
+    assert _kinds(plan.actions) == {"create": SEATS}
+    assert set(_holders(sandbox).values()) == {"pending"}
+    again = await fresh_plan(engine, sandbox, POLICY)
+    assert again.actions == []
+    totals = again.summary.totals
+    assert (totals.seats_used, totals.seats_pending, totals.seats_free_before) == (0, SEATS, 0)
+    assert len(again.waiting) == 2
