@@ -205,3 +205,37 @@ async def test_invitations_holding_the_product_are_counted_where_holders_list_as
     totals = again.summary.totals
     assert (totals.seats_used, totals.seats_pending, totals.seats_free_before) == (0, SEATS, 0)
     assert len(again.waiting) == 2
+
+
+@pytest.mark.parametrize(
+    ("revoke", "kinds", "left_as"),
+    [
+        ("downgrade", ["zoom_one_off"], {"type": 1, "status": "active"}),
+        ("unassign", ["zoom_one_off", "unassign"], {"type": 4, "status": "active"}),
+        ("deactivate", ["deactivate"], {"type": 1, "status": "inactive"}),
+    ],
+)
+async def test_a_leaver_loses_the_product_as_policy_revoke_says(
+    revoke: str, kinds: list[str], left_as: dict[str, Any], sqlite_url: str
+) -> None:
+    sandbox = _account(False)
+    engine = database(sqlite_url)
+    people = [(f"t{i}@{DOMAIN}", "0801", "teacher") for i in range(2)]
+    seed(engine, {"0801": 10}, people)
+    for email, _, _ in people:
+        sandbox.add_user(email=email, zoom_one_type=CAMPUS)
+    policy = POLICY.model_copy(update={"revoke": revoke})
+    assert (await converge(engine, sandbox, policy))[1].complete
+    leaver = people[0][0]
+    roster_change(engine, leave=[leaver])
+    plan, result = await converge(engine, sandbox, policy)
+    assert result.complete, result.failures
+    assert [a.kind.value for a in plan.actions] == kinds
+    user = sandbox.find_user(leaver)
+    assert user is not None  # never deleted
+    assert {"type": user["type"], "status": user["status"], "zoom_one_type": user["zoom_one_type"]} == {
+        **left_as,
+        "zoom_one_type": 0,
+    }
+    assert set(_holders(sandbox)) == {people[1][0]}
+    assert (await fresh_plan(engine, sandbox, policy)).actions == []
