@@ -397,15 +397,19 @@ class _Run:
         ), pools
 
 
+def _recorded(session: Session, column: Any) -> str | None:
+    """One column of the latest account snapshot (what the last sync recorded)."""
+    return session.exec(
+        select(column)
+        .order_by(AccountSnapshot.observed_at.desc(), AccountSnapshot.id.desc())  # type: ignore[attr-defined,union-attr]
+        .limit(1)
+    ).first()
+
+
 def seat_pool(engine: Engine) -> str:
     """The plan-usage pool whose seats the tool hands out, as the last sync recorded it."""
     with Session(engine) as session:
-        key = session.exec(
-            select(AccountSnapshot.seat_pool)
-            .order_by(AccountSnapshot.observed_at.desc(), AccountSnapshot.id.desc())  # type: ignore[attr-defined,union-attr]
-            .limit(1)
-        ).first()
-    return key or "plan_base"
+        return _recorded(session, AccountSnapshot.seat_pool) or "plan_base"
 
 
 def seat_reading(engine: Engine, usage: int, pending: int) -> str | None:
@@ -413,11 +417,7 @@ def seat_reading(engine: Engine, usage: int, pending: int) -> str | None:
     current by the journal) when they tell it, else the one sync recorded. Never both subtracted
     when Zoom already counts invitations inside `usage` (that left seats unused)."""
     with Session(engine) as session:
-        recorded = session.exec(
-            select(AccountSnapshot.pending_reading)
-            .order_by(AccountSnapshot.observed_at.desc(), AccountSnapshot.id.desc())  # type: ignore[attr-defined,union-attr]
-            .limit(1)
-        ).first()
+        recorded = _recorded(session, AccountSnapshot.pending_reading)
         counts = dict(
             session.exec(
                 select(ZoomUserSnapshot.status, func.count())
