@@ -139,6 +139,8 @@ def close_batch(
         # decides if importing this same file again is a no-op (previous_batch)
         "school_codes": sorted(report.schools),
     }
+    if report.language is not None:
+        summary["language"] = report.language
     batch.rows_accepted = report.rows_accepted
     batch.rows_rejected = report.rows_rejected
     batch.summary = summary

@@ -12,7 +12,7 @@ import gettext
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -54,25 +54,33 @@ def detect_language(headers: Iterable[str]) -> str:
     return "en"
 
 
+def headers_language(columns: Iterable[Mapping[str, str]]) -> str:
+    """The language of a roster from its sheets' headers ({field: header as written} per sheet)."""
+    return detect_language(h for headers in columns for h in headers.values() if not h.startswith("("))
+
+
 @cache
-def translations(language: str) -> gettext.NullTranslations:
-    """The catalog of `language`, compiled from its .po in memory (English: the messages as they are)."""
-    po = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+def translations(language: str, domain: str = DOMAIN) -> gettext.NullTranslations:
+    """The catalog of `language`, compiled from its .po in memory (English: the messages as they are).
+
+    `domain` names the catalog: rejects (this module's words) or school_report (the workbook a
+    ministry sends a school, provision.reports)."""
+    po = LOCALE_DIR / language / "LC_MESSAGES" / f"{domain}.po"
     if language == "en" or not po.exists():
         return gettext.NullTranslations()
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
     with po.open("rb") as handle:
-        catalog = read_po(handle, locale=language, domain=DOMAIN)
+        catalog = read_po(handle, locale=language, domain=domain)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
 
 
-def translator(language: str) -> Callable[[str], str]:
-    return translations(language).gettext
+def translator(language: str, domain: str = DOMAIN) -> Callable[[str], str]:
+    return translations(language, domain).gettext
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,35 @@ def _email_problem(value: str) -> tuple[str, str]:
             _("Write the complete domain, for example @school21.edu.ua."),
         )
     return (_("The email address is not valid."), _("Check the address letter by letter and correct it."))
+
+
+_REASONS = sorted(
+    (
+        R.BAD_EMAIL,
+        R.MISSING_EMAIL,
+        R.MISSING_NAME,
+        R.UNKNOWN_SCHOOL,
+        R.UNKNOWN_ROLE,
+        R.BAD_PRIORITY,
+        R.DUPLICATE,
+        R.MISSING_CODE,
+        R.BAD_SEATS,
+        R.TOO_LONG,
+        R.FORMULA_WITHOUT_VALUE,
+    ),
+    key=len,
+    reverse=True,
+)
+
+
+def split_reason(stored: str) -> tuple[str, str]:
+    """(reason, detail) of a rejected row as the database keeps it: "bad email (detail)"."""
+    for reason in _REASONS:
+        if stored == reason:
+            return reason, ""
+        if stored.startswith(f"{reason} (") and stored.endswith(")"):
+            return reason, stored[len(reason) + 2 : -1]
+    return stored, ""
 
 
 def explain(reason: str, value: str | None, detail: str, column: str | None, language: str) -> Explanation:

@@ -105,7 +105,7 @@ def safe_text(value: Any) -> Any:
     return csv_safe(value) if isinstance(value, str) else value
 
 
-def _save_new(wb: Any, path: Path) -> Path:
+def save_new(wb: Any, path: Path) -> Path:
     """Save under `path`, or `stem-2`, `stem-3`… if taken: an earlier workbook is never replaced."""
     buffer = io.BytesIO()
     wb.save(buffer)
@@ -139,7 +139,7 @@ def write_school_rejects(
     written: dict[str, Path] = {}
     for owner, rejected in sorted(by_school.items()):
         path = Path(directory) / f"{_slug(owner)}-{stem}-{day}.xlsx"
-        written[owner] = _save_new(_workbook(_rows(rejected)), path)
+        written[owner] = save_new(_workbook(_rows(rejected)), path)
     return written
 
 

@@ -79,6 +79,9 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     # Package figures: guardians left out, emails taken from usernames, sub-orgs mapped…
     counts: dict[str, int] = field(default_factory=dict)
+    # The roster's language (uk, ar, fr, en) read from its headers: what the ministry writes to
+    # the school in later (`provision report schools`); None for a schools file.
+    language: str | None = None
 
     @property
     def rows_rejected(self) -> int:
@@ -112,4 +115,5 @@ class ImportReport:
             "notes": list(self.notes),
             "warnings": list(self.warnings),
             "counts": dict(self.counts),
+            "language": self.language,
         }

@@ -20,6 +20,7 @@ from importers import report as R
 from importers.batch import already_current, close_batch, file_sha256, open_batch
 from importers.codes import load_codes, load_links
 from importers.errors import DataError
+from importers.explain import headers_language
 from importers.normalize import NOT_AN_EMAIL, email_problem, normalize_email, normalize_name, parse_flag
 from importers.oneroster import package_rows
 from importers.oneroster_roles import RoleTable
@@ -339,6 +340,8 @@ def import_roster(
         report.notes.append(f"no role column: everyone listed is taken as {ROLE_WHEN_NO_COLUMN}")
     if not raw.rows and not raw.empty_schools:
         raise DataError(f"{display}: no roster rows found (an empty file is never taken as 'everyone left')")
+    # One columns dict per sheet, shared by its rows: each sheet's headers are read once.
+    report.language = headers_language({id(r.columns): r.columns for r in raw.rows}.values())
     entries, rejected, protected = validate(raw, codes, school, roles, words)
     single_sheet = _single_sheet(raw)
     raw.rows = []  # validated: the entries are all the write needs

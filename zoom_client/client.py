@@ -33,18 +33,6 @@ from zoom_client.users import Users
 R = TypeVar("R")
 
 
-class SubAccountClient:
-    """Users and groups of one sub-account: every path under ``/accounts/{accountId}``."""
-
-    def __init__(self, users: Any, groups: Any, account_id: str) -> None:
-        self.users = users
-        self.groups = groups
-        self.account_id = account_id
-
-    def __repr__(self) -> str:
-        return f"SubAccountClient({self.account_id!r})"
-
-
 class AsyncZoomClient:
     """The Zoom REST API v2 client. ``async with AsyncZoomClient(settings) as zoom: ...``
 
@@ -67,6 +55,7 @@ class AsyncZoomClient:
         self.users = Users(self._requester)
         self.groups = Groups(self._requester)
         self.accounts = Accounts(self._requester)
+        self._subs: dict[str, SubAccountClient] = {}
 
     @property
     def limiter(self) -> RateLimiter:
@@ -87,10 +76,11 @@ class AsyncZoomClient:
         await self._requester.auth.token()
 
     def sub_account(self, account_id: str) -> SubAccountClient:
-        from zoom_client._resource import segment
-
-        prefix = f"/accounts/{segment(account_id, 'account id')}"
-        return SubAccountClient(Users(self._requester, prefix), Groups(self._requester, prefix), account_id)
+        """The sub-account `account_id`; the same object (and limiter) every time it is asked for."""
+        sub = self._subs.get(account_id)
+        if sub is None:
+            sub = self._subs[account_id] = SubAccountClient(self._requester, account_id)
+        return sub
 
     async def aclose(self) -> None:
         await self._requester.aclose()
@@ -105,6 +95,53 @@ class AsyncZoomClient:
 
     def __repr__(self) -> str:
         return f"AsyncZoomClient(api_url={self.settings.api_url!r}, account_id={self.settings.account_id!r})"
+
+
+class SubAccountClient(AsyncZoomClient):
+    """One sub-account of a master account: the client's face with every path under
+    ``/accounts/{accountId}`` (ZOOM_API.md §2.2), so whatever takes an AsyncZoomClient works on it.
+
+    ``accounts.plan_usage()`` reads this sub-account's seats. Its ``limiter`` paces this account's
+    calls apart from the master's, since Zoom counts rate limits per account (§4); the token and
+    the connections are the master's (a second token could invalidate the first, §3.1), and so is
+    closing them.
+    """
+
+    def __init__(self, master: Requester, account_id: str) -> None:
+        # Not AsyncZoomClient.__init__: that would open connections and a token of its own.
+        from zoom_client._resource import segment
+
+        prefix = f"/accounts/{segment(account_id, 'account id')}"
+        self.settings = master.settings
+        self.account_id = account_id
+        self._requester = master.for_sub_account()
+        self.users = Users(self._requester, prefix)
+        self.groups = Groups(self._requester, prefix)
+        self.accounts = Accounts(self._requester, me=account_id)
+        self._subs = {}
+
+    def sub_account(self, account_id: str) -> SubAccountClient:
+        raise ValueError(f"sub-account {self.account_id} has no sub-accounts of its own")
+
+    async def aclose(self) -> None:
+        return None  # the master's connections: closed with the master
+
+    def __repr__(self) -> str:
+        return f"SubAccountClient({self.account_id!r})"
+
+
+class SyncSubAccount:
+    """The sync face of one sub-account (``ZoomClient.sub_account``)."""
+
+    def __init__(self, inner: SubAccountClient, run: Callable[[Coroutine[Any, Any, Any]], Any]) -> None:
+        self.users: Any = _SyncFace(inner.users, run)
+        self.groups: Any = _SyncFace(inner.groups, run)
+        self.accounts: Any = _SyncFace(inner.accounts, run)
+        self.limiter = inner.limiter
+        self.account_id = inner.account_id
+
+    def __repr__(self) -> str:
+        return f"SyncSubAccount({self.account_id!r})"
 
 
 class _SyncTransport(httpx.AsyncBaseTransport):
@@ -230,11 +267,8 @@ class ZoomClient:
     def fetch_token(self) -> None:
         self._run(self._async.fetch_token())
 
-    def sub_account(self, account_id: str) -> SubAccountClient:
-        inner = self._async.sub_account(account_id)
-        return SubAccountClient(
-            _SyncFace(inner.users, self._run), _SyncFace(inner.groups, self._run), account_id
-        )
+    def sub_account(self, account_id: str) -> SyncSubAccount:
+        return SyncSubAccount(self._async.sub_account(account_id), self._run)
 
     def close(self) -> None:
         if self._closed:

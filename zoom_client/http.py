@@ -85,6 +85,17 @@ class Requester:
         else:
             self.auth = S2SOAuth(settings, self._http, sleep=self._sleep, clock=self._clock, rng=rng)
 
+    def for_sub_account(self) -> Requester:
+        """A requester for one sub-account: the same connections and the same token (Zoom may
+        invalidate a token when another is fetched, ZOOM_API.md §3.1), its own limiter, since
+        Zoom counts rate limits per account (§4)."""
+        sibling = object.__new__(Requester)
+        sibling.__dict__.update(self.__dict__)
+        sibling.limiter = RateLimiter(
+            self.settings.tier, self.settings.rate_share, sleep=self._sleep, clock=self._clock
+        )
+        return sibling
+
     async def aclose(self) -> None:
         await self._http.aclose()
 

@@ -33,6 +33,10 @@ class Institution(SQLModel, table=True):
     # The school information system's id of this school (OneRoster/SDS org sourcedId): rosters
     # exported by that system name the school by it.
     sourced_id: str | None = None
+    # The Zoom account the school's people live in: "" or None = the main account, else the id of
+    # a sub-account of the master account, or an alias declared in the policy's [accounts] (an
+    # account with credentials of its own). A plain string everywhere (provision.core.accounts).
+    account: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -38,6 +38,8 @@ class Operation(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("plan_fingerprint", "seq"),
         Index("ix_operation_plan_fingerprint_state", "plan_fingerprint", "state"),
+        # One account's work of one plan: what a worker holding that account claims.
+        Index("ix_operation_plan_fingerprint_account_state", "plan_fingerprint", "account", "state"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -47,6 +49,8 @@ class Operation(SQLModel, table=True):
     email: str = Field(index=True)
     zoom_id: str | None = None
     institution_code: str | None = None
+    # The Zoom account the action is sent to ("" = the main account; provision.core.accounts).
+    account: str = ""
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     state: str = "pending"  # pending | sent | succeeded | failed
     attempts: int = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.tables import _base  # noqa: F401
@@ -20,6 +20,9 @@ class ZoomUserSnapshot(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     email: str
+    # The Zoom account the user was listed in ("" = the main account). An email is one Zoom user
+    # in one account, so the email stays the key across accounts.
+    account: str = Field(default="", index=True)
     zoom_id: str | None = Field(default=None, index=True)  # None for pending users
     type: int
     status: str | None = None
@@ -43,9 +46,12 @@ class AccountSnapshot(SQLModel, table=True):
     """The account's seats as last observed (one row per sync; the newest wins)."""
 
     __tablename__ = "account_snapshot"
+    # The newest row of each account.
+    __table_args__ = (Index("ix_account_snapshot_account_observed_at", "account", "observed_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     observed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    account: str = ""  # "" = the main account, else a sub-account id or an alias
     seats_purchased: int
     seats_used: int
     seats_pending: int = 0

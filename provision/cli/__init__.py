@@ -308,11 +308,26 @@ def _register_commands() -> None:
         policy,
         query,
         reconcile,
+        report,
         sandbox,
         sync,
     )
 
-    for module in (imports, db, sync, plan, apply, reconcile, query, policy, audit, sandbox, demo, doctor):
+    for module in (
+        imports,
+        db,
+        sync,
+        plan,
+        apply,
+        reconcile,
+        query,
+        report,
+        policy,
+        audit,
+        sandbox,
+        demo,
+        doctor,
+    ):
         module.register(app)
 
 

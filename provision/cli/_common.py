@@ -23,6 +23,7 @@ from provision.errors import InputError
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from provision.reports.provenance import Provenance
     from provision.settings import AppSettings
 
 console = Console()
@@ -132,6 +133,24 @@ def emit(
     if error is not None:
         document["error"] = error
     emit_json(document)
+
+
+def file_provenance(
+    ctx: typer.Context, *, command_line: str = "", filters: dict[str, str | None] | None = None
+) -> Provenance:
+    """Where a file we write came from: version, database (masked), Zoom account, operator, time zone."""
+    from provision.reports.provenance import Provenance, time_zone
+
+    settings = run_context(ctx).settings
+    return Provenance(
+        command_line=command_line,
+        filters=dict(filters or {}),
+        version=__version__,
+        database=database_label(settings.database_url),
+        account=account_label(settings),
+        operator=settings.actor,
+        tz=time_zone(settings.timezone),
+    )
 
 
 def open_records(settings: AppSettings, *, create: bool = False) -> Engine:

@@ -9,13 +9,12 @@ from typing import Annotated
 
 import typer
 
-from provision import __version__
 from provision.cli._common import (
     JsonOption,
-    account_label,
     console,
     database_label,
     emit,
+    file_provenance,
     open_records,
     run_context,
 )
@@ -73,7 +72,6 @@ def export_command(
     """
     from models import session_scope
     from provision.reports import export
-    from provision.reports.provenance import Provenance, time_zone
     from provision.store.audit import record_export
 
     chosen = export.export_format(file, fmt.value if fmt else None)
@@ -82,14 +80,8 @@ def export_command(
     if lower is not None and upper is not None and lower >= upper:
         raise InputError(f"--since {since} is not before --until {until}")
     settings = run_context(ctx).settings
-    provenance = Provenance(
-        command_line=_command_line(ctx),
-        filters={"since": since, "until": until, "format": chosen},
-        version=__version__,
-        database=database_label(settings.database_url),
-        account=account_label(settings),
-        operator=settings.actor,
-        tz=time_zone(settings.timezone),
+    provenance = file_provenance(
+        ctx, command_line=_command_line(ctx), filters={"since": since, "until": until, "format": chosen}
     )
     engine = open_records(settings)
     with session_scope(engine) as session:

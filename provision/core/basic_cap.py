@@ -108,6 +108,7 @@ def _unassign_instead(action: Action, before: Mapping[str, Any], cap: int) -> Ac
         TO_UNASSIGNED,
         action.before,
         {**action.before, **after},
+        action.account,
     )
 
 

@@ -41,6 +41,8 @@ class Action:
     payload: Payload = None  # type: ignore[assignment]  # None: the kind's default payload
     before: Mapping[str, Any] = field(default_factory=dict)
     after: Mapping[str, Any] = field(default_factory=dict)
+    # The Zoom account the action is sent to: "" the main account (provision.core.accounts).
+    account: str = ""
 
     def __post_init__(self) -> None:
         if self.payload is None:
@@ -81,6 +83,7 @@ class Action:
             "payload": payload_data,
             "before": self.before,
             "after": self.after,
+            "account": self.account,
         }
 
     @classmethod
@@ -94,6 +97,7 @@ class Action:
         payload: Payload,
         before: Mapping[str, Any],
         after: Mapping[str, Any],
+        account: str = "",
     ) -> Action:
         """The same Action as the constructor, built ~6x faster (plans hold 100,000 of them).
 
@@ -110,6 +114,7 @@ class Action:
             payload=payload,
             before=before,
             after=after,
+            account=account,
         )
         return action
 
@@ -125,6 +130,8 @@ class Action:
             SPECS[kind].payload_from(data.get("payload")),
             dict(data.get("before") or {}),
             dict(data.get("after") or {}),
+            # Plan files written before accounts existed hold the main account's actions only.
+            data.get("account") or "",
         )
 
 

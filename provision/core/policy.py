@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from provision.core.accounts import MAIN_TABLE, AccountConfig, check_accounts
 from provision.core.product import MEETINGS, parse_license, zoom_one_value
 
 ROLES = ("admin", "teacher", "staff", "student")
@@ -99,6 +100,15 @@ admin = 500
 # Role words of your rosters beyond the built-in ones (uk, ru, ar, fr, en), or overriding them:
 # a whole cell or its main word, e.g. "вчитель-логопед" = "teacher", "surveillant" = "student".
 [roles]
+
+# Zoom accounts beyond the main one (the schools file's `account` column names them). A
+# sub-account id of the master account needs no entry. An alias is an account with credentials
+# of its own: the NAMES of the environment variables holding them (never the secrets):
+#   kyiv = { account_id_env = "KYIV_ZOOM_ACCOUNT_ID", client_id_env = "KYIV_ZOOM_CLIENT_ID",
+#            client_secret_env = "KYIV_ZOOM_CLIENT_SECRET", tier = "business_plus" }
+# Any account (an alias, a sub-account id, or main) may set its own basic_cap, daily_create_cap,
+# max_revoke_count and max_revoke_share; unset, the policy's (and Zoom's 10,000 creates a day).
+[accounts]
 """
 
 
@@ -132,6 +142,7 @@ class Policy(BaseModel):
     addons: dict[str, int] = Field(default_factory=lambda: {"admin": 500})
     allocation: Literal["proportional", "priority"] = "proportional"
     roles: dict[str, str] = Field(default_factory=dict)  # roster word or phrase -> role
+    accounts: dict[str, AccountConfig] = Field(default_factory=dict)  # provision.core.accounts
 
     @field_validator("license", mode="before")
     @classmethod
@@ -173,6 +184,17 @@ class Policy(BaseModel):
                 raise ValueError(f"{word!r}: a role word needs at least one letter")
         return words
 
+    @field_validator("accounts")
+    @classmethod
+    def _account_keys(cls, accounts: dict[str, AccountConfig]) -> dict[str, AccountConfig]:
+        check_accounts(accounts)
+        return accounts
+
+    @property
+    def aliases(self) -> frozenset[str]:
+        """The account aliases this policy declares (keys with credentials of their own)."""
+        return frozenset(key for key, cfg in self.accounts.items() if cfg.is_alias and key != MAIN_TABLE)
+
     @field_validator("protected_emails")
     @classmethod
     def _sorted_protected(cls, emails: list[str]) -> list[str]:
@@ -195,7 +217,12 @@ class Policy(BaseModel):
             return len(self.role_priority)
 
     def to_data(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        data = self.model_dump(mode="json")
+        # An account's unset keys fall back to the policy's: not written, so TOML can hold them.
+        data["accounts"] = {
+            key: cfg.model_dump(mode="json", exclude_none=True) for key, cfg in self.accounts.items()
+        }
+        return data
 
     def to_toml(self) -> str:
         """The effective policy as TOML (what `provision policy show` prints)."""
@@ -230,6 +257,8 @@ def _toml_value(value: Any) -> str:
         return f'"{escaped}"'
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):  # an inline table ([accounts] entries)
+        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
     raise TypeError(f"cannot write {type(value).__name__} as TOML")
 
 

@@ -51,9 +51,24 @@ class Provenance:
         aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
         return aware.astimezone(self.tz).replace(tzinfo=None)
 
+    def where(self) -> list[tuple[str, Any]]:
+        """Which version wrote it, from which database and Zoom account, who and when, keyed
+        (version, database, account, operator, generated_utc, generated_local) so that each
+        workbook labels them in its own words. Times are naive, as Excel keeps them."""
+        when = self.generated_at.astimezone(UTC)
+        lines: list[tuple[str, Any]] = [
+            ("version", self.version),
+            ("database", self.database),
+            ("account", self.account),
+            ("operator", self.operator),
+            ("generated_utc", when.replace(tzinfo=None)),
+        ]
+        if self.tz is not UTC:
+            lines.append(("generated_local", self.local(when)))
+        return lines
+
     def rows(self, counts: dict[str, int]) -> list[tuple[str, Any]]:
         """The sheet's (field, value) lines: an empty filter is said, never left blank."""
-        when = self.generated_at.astimezone(UTC)
         said = {k: v for k, v in self.filters.items() if v}
         filters = "; ".join(f"{k} {v}" for k, v in said.items()) or "none: every record"
         lines: list[tuple[str, Any]] = [
@@ -62,14 +77,16 @@ class Provenance:
             ("Changes from", self.filters.get("since") or "the first record"),
             ("Changes until", self.filters.get("until") or "the export"),
             ("School", self.filters.get("school") or "every school"),
-            ("provision version", self.version),
-            ("Database", self.database),
-            ("Zoom account", self.account),
-            ("Operator", self.operator),
-            ("Generated at (UTC)", when.replace(tzinfo=None)),
         ]
-        if self.tz is not UTC:
-            lines.append((f"Generated at ({zone_label(self.tz)})", self.local(when)))
+        labels = {
+            "version": "provision version",
+            "database": "Database",
+            "account": "Zoom account",
+            "operator": "Operator",
+            "generated_utc": "Generated at (UTC)",
+            "generated_local": f"Generated at ({zone_label(self.tz)})",
+        }
+        lines.extend((labels[key], value) for key, value in self.where())
         lines.append(("Time zone of local times", zone_label(self.tz)))
         lines.extend((f"Rows: {sheet}", n) for sheet, n in counts.items())
         lines.append(("Signed (name, date)", ""))

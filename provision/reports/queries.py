@@ -205,7 +205,7 @@ def _school_counts_stmt(region: str | None = None) -> Any:
     return stmt
 
 
-def _account(session: Session) -> dict[str, Any] | None:
+def account_seats(session: Session) -> dict[str, Any] | None:
     snap = session.execute(
         select(AccountSnapshot)
         .order_by(col(AccountSnapshot.observed_at).desc(), col(AccountSnapshot.id).desc())
@@ -265,7 +265,7 @@ def schools(session: Session, *, region: str | None = None) -> SchoolsReport:
         schools=rows,
         totals=totals_of(rows, waiting_known=waiting.known),
         plan=waiting.plan,
-        account=_account(session),
+        account=account_seats(session),
         note=None if waiting.known else f"waiting: {NO_PLAN} (run `provision plan`)",
     )
 

@@ -110,6 +110,8 @@ class CellFactory:
         """The cell for `value` in a column of `kind` (None stays an empty cell)."""
         if value is None:
             return None
+        if isinstance(value, Cell):  # made already (a percent in a Field/Value table)
+            return value
         if kind == "datetime" and isinstance(value, datetime | date):
             return self.styled(excel_datetime(value), DATE_FORMAT)
         if kind == "percent" and isinstance(value, int | float | Decimal):

@@ -393,6 +393,7 @@ def _snapshot_row(
 ) -> dict[str, Any]:
     row = {
         "email": email,
+        "account": "",
         "zoom_id": user.id,
         "type": int(user.type),
         "status": user.status,

@@ -1,4 +1,5 @@
-"""Where the engine gets its Zoom client: the real account, or the in-process sandbox.
+"""Where the engine gets its Zoom clients: the real account, or the in-process sandbox; and,
+for a ministry of many accounts, the client of each account by its key (`ZoomAccounts.client_for`).
 
 The sandbox keeps its state in a JSON file between commands, so that `provision --sandbox sync`,
 `plan` and `apply` all see the same simulated account.
@@ -6,10 +7,14 @@ The sandbox keeps its state in a JSON file between commands, so that `provision 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
+from pydantic import SecretStr
+
+from provision.core.accounts import MAIN, AccountConfig, account_key
 from provision.errors import NotConfiguredError
 from provision.settings import AppSettings
 from zoom_client import AsyncZoomClient, ZoomSettings
@@ -50,3 +55,101 @@ async def open_zoom(settings: AppSettings) -> AsyncIterator[AsyncZoomClient]:
     # Partly configured: from_env names the missing variables (ZoomConfigError, exit 2).
     async with AsyncZoomClient(ZoomSettings.from_env()) as client:
         yield client
+
+
+OpenAlias = Callable[[str, ZoomSettings], AsyncZoomClient]
+
+
+class ZoomAccounts:
+    """The Zoom client of every account a command works on, by account key (a plain string,
+    provision.core.accounts): one client, hence one rate limiter, per account.
+
+    - ``""``: the main client (ZOOM_* credentials, or the sandbox);
+    - a declared alias: a client of its own, its credentials read from the environment variables
+      the policy's ``[accounts.ALIAS]`` names (opened on first use, closed with this object);
+    - anything else: a sub-account id of the main (master) account, ``main.sub_account(id)``.
+    """
+
+    def __init__(
+        self,
+        main: AsyncZoomClient,
+        accounts: Mapping[str, AccountConfig] | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        open_alias: OpenAlias | None = None,
+    ) -> None:
+        self.main = main
+        self._config = dict(accounts or {})
+        self._environ = environ
+        self._open_alias = open_alias or _open_alias
+        self._aliases: dict[str, AsyncZoomClient] = {}
+
+    def client_for(self, account: str) -> AsyncZoomClient:
+        """The client that reaches account `account` (the same object every time)."""
+        key = account_key(account)
+        if key == MAIN:
+            return self.main
+        config = self._config.get(key)
+        if config is not None and config.is_alias:
+            client = self._aliases.get(key)
+            if client is None:
+                client = self._aliases[key] = self._open_alias(
+                    key, alias_settings(key, config, self.main.settings, self._environ)
+                )
+            return client
+        return self.main.sub_account(key)
+
+    async def aclose(self) -> None:
+        clients, self._aliases = list(self._aliases.values()), {}
+        for client in clients:
+            await client.aclose()
+
+    async def __aenter__(self) -> ZoomAccounts:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+def alias_settings(
+    alias: str, config: AccountConfig, main: ZoomSettings, environ: Mapping[str, str] | None = None
+) -> ZoomSettings:
+    """The settings of an alias account: its credentials from the variables the policy names,
+    everything else (URLs, retries, timeout; the tier unless the alias sets one) as the main's.
+
+    NotConfiguredError names the variables that are not set, never a value.
+    """
+    env = os.environ if environ is None else environ
+    names = {
+        "account_id": config.account_id_env,
+        "client_id": config.client_id_env,
+        "client_secret": config.client_secret_env,
+    }
+    values = {field: env.get(name, "").strip() if name else "" for field, name in names.items()}
+    missing = [str(names[field]) for field, value in values.items() if not value]
+    if missing:
+        raise NotConfiguredError(
+            f"account {alias}: set {', '.join(missing)} (the policy's [accounts.{alias}] names them)"
+        )
+    return main.model_copy(
+        update={
+            "account_id": values["account_id"],
+            "client_id": values["client_id"],
+            "client_secret": SecretStr(values["client_secret"]),
+            "auth": "s2s",
+            "tier": config.tier or main.tier,
+        }
+    )
+
+
+def _open_alias(alias: str, settings: ZoomSettings) -> AsyncZoomClient:
+    return AsyncZoomClient(settings)
+
+
+@asynccontextmanager
+async def open_accounts(
+    settings: AppSettings, accounts: Mapping[str, AccountConfig] | None = None
+) -> AsyncIterator[ZoomAccounts]:
+    """`open_zoom`, with every account of the policy reachable through `client_for(key)`."""
+    async with open_zoom(settings) as main, ZoomAccounts(main, accounts) as zoom:
+        yield zoom

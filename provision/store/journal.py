@@ -118,6 +118,7 @@ def _insert(conn: Connection, fingerprint: str, ops: Sequence[OpRecord]) -> None
             "email": op.action.email,
             "zoom_id": op.action.zoom_id,
             "institution_code": op.action.institution_code,
+            "account": op.action.account,
             "payload": op.action.to_data(),
             "state": PENDING,
             "attempts": 0,
@@ -411,6 +412,7 @@ def _snapshot_created(conn: Connection, outcomes: Sequence[Outcome], now: dateti
         rows.append(
             {
                 "email": action.email,
+                "account": action.account,
                 "zoom_id": outcome.zoom_id or action.zoom_id,
                 "type": new.type,
                 "zoom_one_type": new.zoom_one_type,

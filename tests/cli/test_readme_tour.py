@@ -66,4 +66,5 @@ def test_readme_tour_runs_as_written_on_the_demo_data(
     assert (Path.cwd() / "provision-sandbox.db").exists()
     assert not (Path.cwd() / "provision.db").exists()  # the simulator's records stay apart
     assert (Path.cwd() / "audit-2026.xlsx").exists()
+    assert [p.name[:5] for p in (Path.cwd() / "to-send").iterdir()] == ["0142-"]  # the region's one school
     dispose_engines()

@@ -312,7 +312,26 @@ async def test_sub_account_calls_live_under_accounts_prefix(
     sent(groups)
     await sub.groups.add_members("g1", user_ids=["u1"])
     sent(add)
-    assert client.limiter.counts["Medium"] == 3  # list users, list groups, add members
+    # Zoom counts rate limits per account: the sub-account's calls are paced by its own limiter.
+    assert sub.limiter.counts["Medium"] == 3  # list users, list groups, add members
+    assert client.limiter.counts["Medium"] == 0
+    assert client.sub_account("sa1") is sub  # one limiter per account, however often it is asked for
+
+
+async def test_a_sub_account_reads_its_own_seats_with_the_masters_token(
+    client: AsyncZoomClient, router: respx.MockRouter
+) -> None:
+    usage = router.get(f"{API}/accounts/sa1/plans/usage").respond(
+        200, json={"plan_base": {"type": "monthly", "hosts": 7, "usage": 2}}
+    )
+    own = router.get(f"{API}/accounts/me/plans/usage").respond(
+        200, json={"plan_base": {"type": "monthly", "hosts": 50, "usage": 9}}
+    )
+    assert (await client.sub_account("sa1").accounts.plan_usage()).plan_base.hosts == 7  # type: ignore[union-attr]
+    assert (await client.accounts.plan_usage()).plan_base.hosts == 50  # type: ignore[union-attr]
+    sent(usage)
+    sent(own)
+    assert client.token_fetches == 1  # a second token could invalidate the first (ZOOM_API.md §3.1)
 
 
 @pytest.mark.parametrize("bad", ["", "  "])

@@ -36,10 +36,12 @@ def test_sync_pages_and_calls(sync_client: ZoomClient, router: respx.MockRouter)
     patch = router.patch(f"{API}/accounts/sa1/users/u1").respond(204)
     assert [len(p.items) for p in sync_client.groups.list().iter_pages()] == [1]
     assert sync_client.users.get("u1") == User(id="u1", email="a@x", type=2)
-    sync_client.sub_account("sa1").users.set_type("u1", 1)
+    sub = sync_client.sub_account("sa1")
+    sub.users.set_type("u1", 1)
     assert patch.calls.last.request.headers["authorization"] == f"Bearer {TOKEN}"
     assert sync_client.token_fetches == 1
-    assert sync_client.limiter.counts["Light"] == 2
+    assert sync_client.limiter.counts["Light"] == 1  # get user; the sub-account paces its own
+    assert sub.limiter.counts["Light"] == 1
 
 
 def test_sync_errors_and_backoff_are_the_async_ones(

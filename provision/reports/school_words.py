@@ -1,0 +1,178 @@
+"""The words of the workbook a ministry sends a school, and the language it is written in.
+
+The words live in the gettext catalogs beside the rejects' (importers/locale/<lang>/LC_MESSAGES/
+school_report.po; English is the source). A school's language is its roster's: the one the
+importer read from the headers of the last roster that listed the school (ImportBatch.summary's
+"language"); for a roster imported before that was recorded, the headers of the school's rejected
+rows and the script of its name; else English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from importers.explain import LANGUAGES, RIGHT_TO_LEFT, detect_language, translator
+from models import ImportBatch, Institution, RejectedRow
+
+DOMAIN = "school_report"
+
+__all__ = ["DOMAIN", "RIGHT_TO_LEFT", "LatestRoster", "Words", "latest_rosters", "school_languages"]
+
+
+def _(message: str) -> str:
+    """Marks a message for extraction; the translation happens when it is shown."""
+    return message
+
+
+SHEETS = {
+    "summary": _("Summary"),
+    "licensed": _("Licensed"),
+    "waiting": _("Waiting"),
+    "issues": _("Import issues"),
+}
+HEADERS = {
+    "field": _("Field"),
+    "value": _("Value"),
+    "email": _("Email"),
+    "given_name": _("Given name"),
+    "family_name": _("Family name"),
+    "role": _("Role"),
+    "license": _("License"),
+    "counted_here": _("Counts against this school"),
+    "addons": _("Add-ons"),
+    "last_login": _("Last login (UTC)"),
+    "invited": _("Invitation sent (UTC)"),
+    "left": _("Left the roster (UTC)"),
+    "place": _("Place in line"),
+    "why": _("Why waiting"),
+    "counted_at": _("Counts against school"),
+    "file": _("File"),
+    "sheet": _("Sheet"),
+    "row": _("Row"),
+    "column": _("Column"),
+    "cell": _("Value as written"),
+    "name": _("Name"),
+    "problem": _("Problem"),
+    "fix": _("How to fix it"),
+    "imported_at": _("Imported at (UTC)"),
+}
+SUMMARY = {
+    "code": _("School code"),
+    "school_name": _("School name"),
+    "region": _("Region"),
+    "quota": _("Licenses allocated"),
+    "licensed": _("Licensed"),
+    "pending": _("Invitations not accepted yet"),
+    "waiting": _("Waiting"),
+    "utilization": _("Utilization"),
+    "members": _("People on the roster"),
+    "observed_at": _("Zoom data observed at (UTC)"),
+    "plan_at": _("Waiting list from the plan of (UTC)"),
+    "issues_from": _("Import issues from"),
+    "version": _("provision version"),
+    "database": _("Database"),
+    "account": _("Zoom account"),
+    "operator": _("Operator"),
+    "generated_utc": _("Generated at (UTC)"),
+    "generated_local": _("Generated at (%(zone)s)"),
+}
+PHRASES = {
+    "yes": _("yes"),
+    "no": _("no"),
+    "never_observed": _("not observed yet (run provision sync)"),
+    "no_plan": _("no plan yet: nobody is waiting until a plan is made"),
+    "no_issues": _("none"),
+    "issues_from": _("%(file)s, imported %(when)s"),
+    "licensed": _("Licensed"),
+    "pending": _("Invitation sent, not accepted yet"),
+    "admin": _("director (admin)"),
+    "teacher": _("teacher"),
+    "staff": _("staff"),
+    "student": _("student"),
+}
+
+
+class Words:
+    """The workbook's words in one language: `words.sheet("waiting")`, `words.header("email")`…"""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self.right_to_left = language in RIGHT_TO_LEFT
+        self._t: Callable[[str], str] = translator(language, DOMAIN)
+
+    def sheet(self, name: str) -> str:
+        return self._t(SHEETS[name])[:31]  # Excel's longest sheet name
+
+    def header(self, name: str) -> str:
+        return self._t(HEADERS[name])
+
+    def summary(self, name: str, **args: Any) -> str:
+        text = self._t(SUMMARY[name])
+        return text % args if args else text
+
+    def phrase(self, name: str, **args: Any) -> str:
+        text = self._t(PHRASES[name])
+        return text % args if args else text
+
+    def role(self, role: str) -> str:
+        return self.phrase(role) if role in PHRASES else role
+
+
+@dataclass(frozen=True)
+class LatestRoster:
+    """The last committed roster import that listed a school: its batch and recorded language."""
+
+    batch_id: int
+    language: str | None  # None: imported before the language was recorded
+
+
+def latest_rosters(session: Session, codes: Iterable[str]) -> dict[str, LatestRoster]:
+    """Per school code, the latest committed roster batch that listed it (none: never listed)."""
+    wanted = set(codes)
+    found: dict[str, LatestRoster] = {}
+    stmt = (
+        select(col(ImportBatch.id), col(ImportBatch.institution_code), col(ImportBatch.summary))
+        .where(col(ImportBatch.kind) == "roster", col(ImportBatch.committed))
+        .order_by(col(ImportBatch.id).desc())
+    )
+    for batch_id, school, summary in session.execute(stmt):
+        data = summary if isinstance(summary, dict) else {}
+        listed = data.get("school_codes")
+        named = {school} if school else set()
+        if isinstance(listed, list):
+            named.update(str(c) for c in listed)
+        language = data.get("language")
+        for code in (named & wanted) - found.keys():
+            found[code] = LatestRoster(batch_id, language if language in LANGUAGES else None)
+        if len(found) == len(wanted):
+            break
+    return found
+
+
+def school_languages(
+    session: Session, rosters: Mapping[str, LatestRoster], codes: Iterable[str]
+) -> dict[str, str]:
+    """uk, ar, fr or en for each school code (see the module's docstring for where it comes from)."""
+    languages = {code: roster.language for code, roster in rosters.items() if roster.language is not None}
+    unknown = sorted(set(codes) - languages.keys())
+    if not unknown:
+        return languages
+    headers: dict[str, list[str]] = {code: [] for code in unknown}
+    for code, column in session.execute(
+        select(col(RejectedRow.institution_code), col(RejectedRow.column))
+        .where(col(RejectedRow.institution_code).in_(unknown))
+        .distinct()
+    ):
+        if code and column:
+            headers[code].append(column)
+    for code, name in session.execute(
+        select(col(Institution.code), col(Institution.name)).where(col(Institution.code).in_(unknown))
+    ):
+        languages[code] = detect_language([*headers[code], name or ""])
+    return languages

@@ -1,0 +1,244 @@
+"""`provision report schools OUTDIR`: the workbook a ministry sends each school, opened as the school would.
+
+On the demo's own data (12 schools with Ukrainian, Arabic and French rosters, one with mistakes,
+after sync, plan and apply) and on rosters imported through the CLI; never on hand-built rows.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.extract import extract_from_file
+from babel.messages.pofile import read_po
+from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
+from typer.testing import CliRunner
+
+from importers.explain import LANGUAGES, LOCALE_DIR
+from models.db import dispose_engines
+from provision.cli import app
+from provision.demo.flow import run_demo
+from provision.reports import school_words
+from tests.cli.envelope import envelope
+from tests.cli.ministry import Ministry
+
+runner = CliRunner()
+SHEETS = {
+    "uk": ["Підсумок", "З ліцензією", "У черзі", "Помилки імпорту"],
+    "ar": ["ملخص", "مرخَّص", "في الانتظار", "مشكلات الاستيراد"],
+    "fr": ["Résumé", "Avec licence", "En attente", "Problèmes d'import"],
+    "en": ["Summary", "Licensed", "Waiting", "Import issues"],
+}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    directory = tmp_path_factory.mktemp("demo")
+    result = run_demo(directory, actor="tester")
+    dispose_engines()
+    return {"db": f"sqlite:///{result.database}", "state": str(result.sandbox_state)}
+
+
+def _cli(demo: dict[str, Any], *args: str) -> Any:
+    result = runner.invoke(
+        app,
+        ["--db", demo["db"], "--actor", "ministry-desk", *args],
+        env={"PROVISION_SANDBOX_STATE": demo["state"]},
+    )
+    dispose_engines()
+    return result
+
+
+def _json(demo: dict[str, Any], *args: str) -> dict[str, Any]:
+    result = _cli(demo, *args, "--json")
+    assert result.exit_code == 0, result.output
+    return envelope(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def written(demo: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("reports") / "to-send"  # not there yet: the command makes it
+    document = _json(demo, "report", "schools", str(out))
+    return {"document": document, "files": {f["institution_code"]: f for f in document["data"]["files"]}}
+
+
+def _rows(ws: Worksheet) -> list[tuple[Any, ...]]:
+    return [row for row in ws.iter_rows(values_only=True) if any(v is not None for v in row)]
+
+
+def _summary(path: str) -> dict[str, Any]:
+    wb = load_workbook(path)
+    return {field: value for field, value in _rows(wb.worksheets[0])[1:]}
+
+
+def test_one_workbook_per_school_in_the_language_of_its_roster(written: dict[str, Any]) -> None:
+    files = written["files"]
+    assert len(files) == 12  # every school of the demo
+    expected = {"0421": "uk", "0508": "uk", "1101": "ar", "1103": "ar", "2201": "fr", "2203": "fr"}
+    for code, language in expected.items():
+        assert files[code]["language"] == language
+        wb = load_workbook(files[code]["path"])
+        assert wb.sheetnames == SHEETS[language]
+        for ws in wb.worksheets:
+            assert bool(ws.sheet_view.rightToLeft) == (language == "ar"), (code, ws.title)
+            assert ws.freeze_panes == "A2"
+            assert ws.auto_filter.ref
+            assert ws.auto_filter.ref.startswith("A1:")
+            header = next(ws.iter_rows(min_row=1, max_row=1))
+            assert all(cell.font.bold for cell in header if cell.value is not None)
+            assert all(ws.column_dimensions[cell.column_letter].width >= 6 for cell in header)
+    # a name ends with the day, in the folder the command created
+    path = Path(files["0421"]["path"])
+    assert path.name.startswith("0421-")
+    assert path.suffix == ".xlsx"
+    assert path.parent.name == "to-send"
+
+
+def test_licensed_and_waiting_sheets_say_what_the_phone_answers_say(
+    demo: dict[str, Any], written: dict[str, Any]
+) -> None:
+    for code in ("0421", "2202"):
+        school = _json(demo, "school", code)["data"]
+        holders = {m["email"] for m in school["members"] if m["license"] in ("licensed", "pending")}
+        wb = load_workbook(written["files"][code]["path"])
+        licensed = _rows(wb.worksheets[1])[1:]
+        assert {row[0] for row in licensed} == holders
+        assert holders  # the demo applied its plan: each school holds licenses
+        line = _json(demo, "waiting", "--school", code)["data"]["waiting"]
+        waiting = _rows(wb.worksheets[2])[1:]
+        assert [(row[0], row[1]) for row in waiting] == [(w["place"], w["email"]) for w in line]
+        summary = _summary(written["files"][code]["path"])
+        figures = list(summary.values())
+        assert school["school"]["code"] in figures
+        assert school["school"]["quota"] in figures
+        assert school["school"]["licensed"] in figures
+        assert len(line) in figures  # the Waiting figure
+    french = _rows(load_workbook(written["files"]["2202"]["path"]).worksheets[1])
+    assert french[0][:4] == ("Courriel", "Prénom", "Nom", "Fonction")
+    assert {row[4] for row in french[1:]} <= {"Avec licence", "Invitation envoyée, pas encore acceptée"}
+
+
+def test_import_issues_are_the_schools_own_rejected_rows_with_the_fix_in_its_language(
+    written: dict[str, Any],
+) -> None:
+    files = written["files"]
+    issues = _rows(load_workbook(files["1101"]["path"]).worksheets[3])
+    assert len(issues) == 2  # header + the one row of 1101 the demo's Arabic roster got wrong
+    row = dict(zip(issues[0], issues[1], strict=True))
+    assert row["القيمة كما كُتبت"] == "salma.mansour@@alamal.edu.lb"
+    assert row["المشكلة"] == "عنوان البريد الإلكتروني يحتوي على أكثر من رمز @."
+    assert row["طريقة التصحيح"]
+    role = _rows(load_workbook(files["1102"]["path"]).worksheets[3])
+    assert [r[4] for r in role[1:]] == ["حارس المبنى"]  # the unknown role, as the school typed it
+    # 1199 (a code nobody issued) is nobody's: no school's workbook shows it
+    for code, f in files.items():
+        values = {v for r in _rows(load_workbook(f["path"]).worksheets[3]) for v in r}
+        assert "ali.khoury@unknown-school.edu.lb" not in values, code
+        if code not in ("1101", "1102"):
+            assert written["files"][code]["rows"]["issues"] == 0
+
+
+def test_the_summary_says_where_and_when_the_data_came_from(
+    demo: dict[str, Any], written: dict[str, Any]
+) -> None:
+    document = written["document"]
+    summary = _summary(written["files"]["2201"]["path"])
+    assert summary["Version de provision"] == document["version"]
+    assert summary["Base de données"] == document["database"]
+    assert summary["Opérateur"] == "ministry-desk"
+    assert summary["Compte Zoom"] == "not configured"
+    assert summary["Généré le (UTC)"] is not None
+    assert summary["Données Zoom relevées le (UTC)"] is not None  # the demo synced
+    assert summary["Taux d'utilisation"] == _json(demo, "school", "2201")["data"]["school"]["utilization"]
+    sandboxed = _json(
+        demo,
+        "--sandbox",
+        "report",
+        "schools",
+        str(Path(written["files"]["2201"]["path"]).parent),
+        "--school",
+        "2201",
+    )
+    again = _summary(sandboxed["data"]["files"][0]["path"])
+    assert again["Compte Zoom"] == "sandbox"
+    wb = load_workbook(written["files"]["2201"]["path"])
+    assert wb.worksheets[0]["B9"].number_format == "0.0%"  # utilization, a percent
+
+
+def test_a_second_run_the_same_day_never_overwrites(demo: dict[str, Any], tmp_path: Path) -> None:
+    first = _json(demo, "report", "schools", str(tmp_path), "--school", "0421")["data"]["files"][0]["path"]
+    before = Path(first).read_bytes()
+    second = _json(demo, "report", "schools", str(tmp_path), "--school", "0421")["data"]["files"][0]["path"]
+    assert second != first
+    assert Path(second).name.endswith("-2.xlsx")
+    assert Path(first).read_bytes() == before
+    region = _json(demo, "report", "schools", str(tmp_path / "kyiv"), "--region", "м. київ")["data"]["files"]
+    assert [f["institution_code"] for f in region] == ["0142"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--school", "0999"), "unknown school '0999'"),
+        (("--region", "Kyiv"), "unknown region 'Kyiv'"),
+        (("--school", "0421", "--region", "Одеська"), "school 0421 is in region"),
+    ],
+)
+def test_an_unknown_school_or_region_is_exit_2_and_writes_nothing(
+    demo: dict[str, Any], tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    out = tmp_path / "out"
+    result = _cli(demo, "report", "schools", str(out), *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert not out.exists()
+
+
+def test_an_imported_roster_in_english_with_a_formula_cell(sqlite_url: str, tmp_path: Path) -> None:
+    ministry = Ministry(tmp_path, sqlite_url, seats=5)
+    ministry.schools([["0421", "School 21", "Lviv", "school", 3]])
+    formula = '=HYPERLINK("http://evil.example","fix me")'
+    result = ministry.roster(
+        "r.xlsx",
+        {
+            "staff": [
+                ["Email", "First name", "Last name", "Role", "School code"],
+                ["a.one@school.ua", "Anna", "One", "teacher", "0421"],
+                [formula, "Bohdan", "Two", "teacher", "0421"],
+            ]
+        },
+        "--skip-invalid",
+    )
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    document = json.loads(ministry.ok("report", "schools", str(out), "--json").stdout)
+    (only,) = document["data"]["files"]
+    assert only["language"] == "en"
+    wb = load_workbook(only["path"])
+    assert wb.sheetnames == SHEETS["en"]
+    issues = wb["Import issues"]
+    cell = next(c for row in issues.iter_rows(min_row=2) for c in row if c.value == formula)
+    assert cell.data_type == "s"  # text, never evaluated
+    summary = _summary(only["path"])
+    assert summary["Waiting"] == "no plan yet: nobody is waiting until a plan is made"
+    assert summary["Zoom data observed at (UTC)"] == "not observed yet (run provision sync)"
+
+
+def test_every_catalog_translates_every_word_of_the_school_workbook() -> None:
+    source = Path(school_words.__file__)
+    messages = {m[1] for m in extract_from_file("python", source, keywords={"_": None})}
+    assert len(messages) > 40
+    for language in LANGUAGES:
+        if language == "en":
+            continue
+        with (LOCALE_DIR / language / "LC_MESSAGES" / f"{school_words.DOMAIN}.po").open("rb") as handle:
+            catalog = read_po(handle)
+        for message in messages:
+            entry = catalog.get(message)
+            assert entry is not None, (language, message)
+            assert entry.string, (language, message)
+            for placeholder in ("%(zone)s", "%(file)s", "%(when)s"):
+                assert (placeholder in message) == (placeholder in entry.string), (language, message)
