@@ -267,6 +267,29 @@ SCHOOL_ALIASES: dict[str, tuple[str, ...]] = {
         "عدد المقاعد",
         "الحصة",
     ),
+    # The Zoom account of the school (issue 17): a sub-account id or an alias; empty = the main one.
+    "account": (
+        "account",
+        "zoom account",
+        "account id",
+        "zoom account id",
+        "sub-account",
+        "subaccount",
+        "обліковий запис",
+        "обліковий запис zoom",
+        "акаунт",
+        "акаунт zoom",
+        "аккаунт",
+        "аккаунт zoom",
+        "учетная запись",
+        "учётная запись",
+        "compte",
+        "compte zoom",
+        "sous-compte",
+        "الحساب",
+        "حساب zoom",
+        "الحساب الفرعي",
+    ),
 }
 
 

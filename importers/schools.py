@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
@@ -47,9 +48,16 @@ def import_schools(
     dry_run: bool = False,
     skip_invalid: bool = False,
     seats: str | Path | None = None,
+    check_account: Callable[[str], str | None] | None = None,
 ) -> ImportReport:
-    """Import institutions from a schools sheet (code, name, region, kind, seats) or from a
-    OneRoster/SDS package's orgs (seats from the `seats` sheet; see package_schools)."""
+    """Import institutions from a schools sheet (code, name, region, kind, seats, account) or
+    from a OneRoster/SDS package's orgs (seats from the `seats` sheet; see package_schools).
+
+    `check_account` says why an `account` cell cannot be used (None: it can); the engine's rule
+    (provision.core.accounts.key_problem: a declared alias or a Zoom account id). Without it a
+    file naming any account is refused: nobody said which accounts exist. A file without the
+    column keeps each school's account; an empty cell is the main account.
+    """
     path = Path(path)
     display = display_name(path)
     kind = detect(path, display)
@@ -78,6 +86,7 @@ def import_schools(
 
     valid: dict[str, dict[str, object]] = {}
     first_row: dict[str, int] = {}
+    has_account = any("account" in row.columns for row in rows)
     for row in rows:
         v = row.values
         code = normalize_name(v.get("code", ""))
@@ -104,6 +113,11 @@ def import_schools(
             problems.append(_reject(row, "name", R.MISSING_NAME))
         if n_seats is None:
             problems.append(_reject(row, "seats", R.BAD_SEATS, "a whole number, 0 or more"))
+        account = " ".join(v.get("account", "").split())
+        if account:
+            why = check_account(account) if check_account is not None else "no account is configured"
+            if why is not None:
+                problems.append(_reject(row, "account", R.UNKNOWN_ACCOUNT, why))
         if not problems and code in valid:
             problems.append(_reject(row, "code", R.DUPLICATE, f"first at row {first_row[code]}"))
         if problems:
@@ -116,6 +130,7 @@ def import_schools(
             "region": normalize_name(v.get("region", "")) or None,
             "kind": normalize_name(v.get("kind", "")) or None,
             "seats": n_seats,
+            **({"account": account} if has_account else {}),
         }
     report.rows_accepted = len(valid)
 
@@ -124,7 +139,7 @@ def import_schools(
         {
             r.code: r
             for r in session.connection().execute(
-                select(tbl.c.code, tbl.c.name, tbl.c.region, tbl.c.kind, tbl.c.seats).where(
+                select(tbl.c.code, tbl.c.name, tbl.c.region, tbl.c.kind, tbl.c.seats, tbl.c.account).where(
                     tbl.c.code.in_(list(valid))
                 )
             )
@@ -142,7 +157,7 @@ def import_schools(
             new["region"],
             new["kind"],
             new["seats"],
-        ):
+        ) or (has_account and (old.account or "") != new["account"]):
             change.updated = 1
         else:
             change.unchanged = 1
@@ -155,7 +170,7 @@ def import_schools(
         Institution,
         [{**r, "updated_at": now} for r in valid.values()],
         ["code"],
-        update=["name", "region", "kind", "seats", "updated_at"],
+        update=["name", "region", "kind", "seats", *(["account"] if has_account else []), "updated_at"],
     )
     close_batch(session, batch, report, actor=actor, action="import.schools")
     return report

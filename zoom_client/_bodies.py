@@ -90,6 +90,10 @@ class StatusBody(Body):
     action: Literal["activate", "deactivate"]
 
 
+class SwitchAccountBody(Body):
+    account_id: str = Field(min_length=1)
+
+
 class FeatureChange(Body):
     large_meeting: bool | None = None
     large_meeting_capacity: Literal[500, 1000] | None = None

@@ -61,6 +61,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], Category]] = [
         ("GET", f"/users/{_ID}/settings", Category.MEDIUM),
         ("PATCH", f"/users/{_ID}/settings", Category.MEDIUM),
         ("PUT", f"/users/{_ID}/status", Category.LIGHT),
+        ("PUT", f"/users/{_ID}/account", Category.LIGHT),  # switch a user's account (master APIs)
         ("*", f"/users/{_ID}", Category.LIGHT),
         ("GET", "/groups", Category.MEDIUM),
         ("POST", "/groups", Category.LIGHT),

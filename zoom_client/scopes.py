@@ -78,6 +78,8 @@ OPERATIONS: tuple[Operation, ...] = (
         ("account:read:admin", "billing:master"),
     ),
     Operation("GET", "/accounts", ("account:read:list_sub_accounts:master",), ("account:read:admin",)),
+    # Switch a user's account (2021 spec: classic user:master); the granular name is a guess.
+    Operation("PUT", "/users/{userId}/account", ("user:update:user_account:master",), ("user:master",)),
     # Classic scope from the 2021 spec; the granular name is a guess (unverified).
     Operation(
         "GET",

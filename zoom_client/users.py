@@ -11,6 +11,7 @@ from zoom_client._bodies import (
     FeatureChange,
     SettingsBody,
     StatusBody,
+    SwitchAccountBody,
     UpdateUserBody,
     UserInfo,
     UserInfoFeature,
@@ -179,6 +180,16 @@ class Users(Resource):
     async def _status(self, user_id: str, action: str) -> None:
         path = f"{self._prefix}/users/{segment(user_id, 'user id')}/status"
         await self._requester.request("PUT", path, json_body=StatusBody(action=action).payload())
+
+    async def switch_account(self, user_id: str, account_id: str) -> None:
+        """Move the user to another account of the same master account (204): PUT
+        /accounts/{accountId}/users/{userId}/account, ``accountId`` the account the user is in
+        now (``me`` for the master). Documented from the master to a sub-account and between
+        sub-accounts; refused for admins and the owner (400/1117). Scope ``user:master``."""
+        path = f"{self._prefix or '/accounts/me'}/users/{segment(user_id, 'user id')}/account"
+        await self._requester.request(
+            "PUT", path, json_body=SwitchAccountBody(account_id=account_id).payload()
+        )
 
     async def disassociate(self, user_id: str) -> None:
         """Unlink the user from the account; they keep a free personal Zoom account (204)."""

@@ -165,16 +165,29 @@ def schools_command(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Import institutions (code, name, region, kind, seats); existing codes are updated.
+    """Import institutions (code, name, region, kind, seats, account); existing codes are updated.
+
+    The account column names the school's Zoom account: a sub-account id of the master account,
+    or an alias of the policy's [accounts]; empty is the main account.
 
     FILE is a schools sheet, or a OneRoster/SDS package (folder or zip): its schools are imported.
 
     A package's seats come from --seats, else stay as they are (0 for a new school, with a warning).
     """
     from importers import import_schools
+    from provision.cli.plan import effective_policy
+    from provision.core.accounts import key_problem
 
+    aliases = effective_policy(run_context(ctx).settings).aliases
     report = _run(
-        ctx, json_output, import_schools, path=file, dry_run=dry_run, skip_invalid=skip_invalid, seats=seats
+        ctx,
+        json_output,
+        import_schools,
+        path=file,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        seats=seats,
+        check_account=lambda value: key_problem(value, aliases),
     )
     _finish(ctx, report, file, rejects_out=rejects_out, rejects_dir=rejects_dir, json_output=json_output)
 

@@ -25,6 +25,7 @@ from provision.cli._common import (
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from provision.reports import accounts as accounts_report
     from provision.reports import queries, waiting
 
 
@@ -348,8 +349,43 @@ def waiting_command(
     )
 
 
+def _render_accounts(report: accounts_report.AccountsReport) -> None:
+    table = Table(title="Zoom accounts", title_justify="left")
+    for header in ("account", "schools", "seats", "basic", "creates today", "synced"):
+        table.add_column(
+            header, justify="right" if header == "schools" else "left", no_wrap=header == "account"
+        )
+    for r in report.accounts:
+        name = "main" if r.kind == "main" else f"{r.account} ({'alias' if r.kind == 'alias' else 'sub'})"
+        if r.seats_purchased is None:
+            seats = basic = "?"
+        else:
+            seats = f"{r.licensed}+{r.pending}/{r.seats_purchased}, {r.free} free"
+            basic = f"{r.basic} of {r.basic_cap}"
+        creates = f"{r.created_today} of {r.daily_create_cap}" if r.daily_create_cap is not None else "no cap"
+        synced = f"{r.observed_at:%m-%d %H:%M}" if r.observed_at else "never"
+        table.add_row(escape(name), str(r.schools), seats, basic, creates, synced)
+    console.print(table)
+    if any(r.observed_at is None for r in report.accounts):
+        console.print("an account never synced: run `provision sync`", style="yellow")
+
+
+def accounts_command(
+    ctx: typer.Context, json_output: JsonOption = False, output: OutputOption = None
+) -> None:
+    """Each Zoom account (main, sub-accounts, aliases): schools, seats, use, Basic users and caps."""
+    from provision.cli.plan import effective_policy
+    from provision.reports import accounts as accounts_report
+
+    policy = effective_policy(run_context(ctx).settings)
+    _show(
+        ctx, lambda session: accounts_report.accounts(session, policy), _render_accounts, json_output, output
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command("accounts")(accounts_command)
     app.command("schools")(schools)
     app.command("school")(school)
     app.command("person")(person)

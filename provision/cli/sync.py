@@ -22,7 +22,8 @@ from provision.cli._signals import EXIT_INTERRUPTED, Interrupted, run_async
 
 def _print_result(result: Any) -> None:
     data = result.to_data()
-    table = Table(title="Zoom account snapshot", title_justify="left", show_header=False)
+    title = f"Zoom account {result.account} snapshot" if result.account else "Zoom account snapshot"
+    table = Table(title=title, title_justify="left", show_header=False)
     table.add_column("what")
     table.add_column("count", justify="right")
     for status, count in sorted(data["users"].items()):
@@ -59,24 +60,26 @@ def _print_result(result: Any) -> None:
 
 
 def sync_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
-    """Read the Zoom account (users of every status, seats, add-ons, groups) into the snapshot."""
+    """Read the Zoom accounts (users of every status, seats, add-ons, groups) into the snapshot:
+    the main account and every account the schools name, each under its own rate budget."""
     from provision.cli.plan import effective_policy
-    from provision.run.observe import sync
-    from provision.run.zoom_access import open_zoom
+    from provision.run.observe import sync_accounts
+    from provision.run.zoom_access import open_accounts
 
     settings = run_context(ctx).settings
-    product = effective_policy(settings).zoom_one_type  # the license the tool hands out: its pool
     engine = open_records(settings, create=True)  # a snapshot may come before any roster
+    policy = effective_policy(settings)
 
     async def run(callback: Any) -> Any:
-        async with open_zoom(settings) as client:
-            return await sync(engine, client, progress=callback, product=product)
+        async with open_accounts(settings, policy.accounts) as zoom:
+            # The license the tool hands out (policy `license`): its pool gives each account's seats.
+            return await sync_accounts(engine, zoom, progress=callback, product=policy.zoom_one_type)
 
     with ExitStack() as stack:
         callback = stage_progress(stack, json_output)
 
         try:
-            result = run_async(run(callback))
+            results = run_async(run(callback))
         except Interrupted:
             stack.close()
             err_console.print(
@@ -85,10 +88,15 @@ def sync_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
                 markup=False,
             )
             raise typer.Exit(EXIT_INTERRUPTED) from None
+    main = results[""]
     if json_output:
-        emit(ctx, result.to_data())
+        data = main.to_data()
+        if len(results) > 1:  # a ministry of several accounts: each one's snapshot too
+            data["accounts"] = {key: result.to_data() for key, result in results.items()}
+        emit(ctx, data)
     else:
-        _print_result(result)
+        for result in results.values():
+            _print_result(result)
 
 
 def register(app: typer.Typer) -> None:

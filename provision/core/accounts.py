@@ -125,6 +125,6 @@ def key_problem(value: str, aliases: frozenset[str] | set[str]) -> str | None:
         return None
     declared = f" (declared: {', '.join(sorted(aliases))})" if aliases else " (none is declared)"
     return (
-        f"{value!r} is neither an account alias declared in the policy's [accounts]{declared} "
+        f"{value!r} is neither an account alias of the policy's accounts table{declared} "
         "nor a Zoom account id (letters, digits, '-' and '_', at least 8)"
     )

@@ -123,7 +123,20 @@ class Group:
         return self.group_id
 
 
-Payload = NoPayload | SetType | ZoomOne | NewUser | Addon | Group
+@dataclass(frozen=True, slots=True)
+class MoveTo:
+    """The Zoom account (a sub-account id of the master) the user moves to."""
+
+    account: str
+
+    def to_data(self) -> dict[str, Any]:
+        return {"account": self.account}
+
+    def ident(self) -> str | None:
+        return self.account
+
+
+Payload = NoPayload | SetType | ZoomOne | NewUser | Addon | Group | MoveTo
 NO_PAYLOAD = NoPayload()
 TO_BASIC = SetType(BASIC_TYPE)
 TO_LICENSED = SetType(LICENSED_TYPE)
@@ -165,6 +178,10 @@ def _addon(data: Mapping[str, Any], default: Payload) -> Payload:
 
 def _group(data: Mapping[str, Any], default: Payload) -> Payload:
     return Group(str(data["group_id"]))
+
+
+def _move_to(data: Mapping[str, Any], default: Payload) -> Payload:
+    return MoveTo(str(data["account"]))
 
 
 # ---------------------------------------------------------------- the entry
@@ -334,6 +351,20 @@ SPECS: dict[ActionKind, KindSpec] = {
             after=lambda p, before: {"status": "inactive", "type": BASIC_TYPE},
             # A deactivation under revoke = "deactivate" may concern a Basic user: still not entitled.
             drift=DriftKind.LICENSED_NOT_ENTITLED,
+        ),
+        KindSpec(
+            ActionKind.MOVE,
+            MoveTo,
+            MoveTo(""),
+            _move_to,
+            marker=">",
+            style="magenta",
+            column="~",
+            detail=lambda p: f" (to account {p.account})",
+            snapshot=lambda p: {"account": p.account},
+            after=lambda p, before: {"account": p.account},
+            drift=DriftKind.WRONG_ACCOUNT,
+            drift_fields=lambda p: {"to_account": p.account},
         ),
         KindSpec(
             ActionKind.REACTIVATE,

@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from provision.core.accounts import MAIN, describe
+from provision.core.accounts_plan import compute_accounts_plan
 from provision.core.actions import SEEN_ONLY, SPECS
-from provision.core.diff import compute_plan, protected_emails, standing
+from provision.core.diff import protected_emails, standing
 from provision.core.kinds import ActionKind, DriftKind
+from provision.core.moves import MOVE_REASONS
 from provision.core.plan import Plan
 from provision.core.policy import Policy
 from provision.core.state import TYPE_NAMES, Desired, Observed, ZoomUser
@@ -40,6 +43,7 @@ ADDON = DriftKind.ADDON
 GROUP = DriftKind.GROUP
 ADOPTABLE = DriftKind.ADOPTABLE
 UNMANAGED_LICENSED = DriftKind.UNMANAGED_LICENSED
+WRONG_ACCOUNT = DriftKind.WRONG_ACCOUNT
 KINDS: tuple[DriftKind, ...] = tuple(DriftKind)
 # Shown, but not an alert: the tool never touches users it does not manage, so a nightly job
 # would otherwise fail forever on an account shared with staff outside the rosters.
@@ -236,6 +240,7 @@ def _plan_items(plan: Plan, kinds: dict[DriftKind, list[dict[str, Any]]]) -> Non
                 "fix": action.kind.value,
                 "detail": entry.drift_detail(action.payload, action.reason),
                 **entry.drift_fields(action.payload),
+                **({"account": action.account} if action.account else {}),
             }
         )
 
@@ -256,7 +261,7 @@ def compute_drift(
     """
     now = now or datetime.now(UTC)
     created = created or {}
-    plan = compute_plan(desired, observed, policy, now=now)
+    plan = compute_accounts_plan(desired, observed, policy, now=now)
     kinds: dict[DriftKind, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
     _plan_items(plan, kinds)
 
@@ -350,30 +355,19 @@ def compute_drift(
                 }
             )
 
-    account: dict[str, Any] = {}
-    licensed = sum(1 for user in observed.users.values() if user.holds_seat)
-    if observed.account is not None:
-        # Counted from the users listed; plan usage is only the cross-check (core.readings).
-        count = observed.seat_count()
-        account = {
-            "purchased": count.purchased,
-            "used": count.licensed_active,
-            "pending": count.licensed_pending,
-            "free": count.free,
-            "licensed_users": licensed,
-            "observed_at": _iso(observed.account.observed_at),
-            "usage_reported": count.reading.usage,
-            "pending_reported": count.reading.pending,
-            "pending_reading": count.reading.reading,
-            "disagreement": count.disagreement,
+    account = _seats(observed, kinds[ACCOUNT_SEATS], MAIN)
+    if len(observed.accounts) > 1 or set(observed.accounts) - {MAIN}:
+        # A ministry of several accounts: each one's seats, and each one judged on its own.
+        account = dict(account)
+        account["accounts"] = {
+            key: _seats(part, kinds[ACCOUNT_SEATS], key)
+            for key in sorted(observed.accounts)
+            if (part := _account_part(observed, key)) is not None
         }
-        if count.in_use > count.purchased:
-            kinds[ACCOUNT_SEATS].append(
-                {
-                    "institution_code": None,
-                    "detail": f"{count.licensed_active} seats used and {count.licensed_pending} pending "
-                    f"of {count.purchased} purchased",
-                }
+    for line in plan.waiting:
+        if line.reason.startswith(MOVE_REASONS):
+            kinds[WRONG_ACCOUNT].append(
+                {"email": line.email, "institution_code": line.institution_code, "detail": line.reason}
             )
 
     for email in plan.unmanaged:
@@ -396,3 +390,44 @@ def compute_drift(
         policy={"inactive_days": policy.inactive_days, "pending_days": policy.pending_days},
         waiting=len(plan.waiting),
     )
+
+
+def _account_part(observed: Observed, key: str) -> Observed | None:
+    seats = observed.accounts.get(key)
+    if seats is None:
+        return None
+    return Observed(users={e: u for e, u in observed.users.items() if u.account == key}, account=seats)
+
+
+def _seats(observed: Observed, alerts: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    """One account's seats as the drift report shows them; over-use is an ACCOUNT_SEATS alert."""
+    account: dict[str, Any] = {}
+    if key == MAIN:
+        observed = _account_part(observed, MAIN) or observed
+    licensed = sum(1 for user in observed.users.values() if user.holds_seat)
+    if observed.account is not None:
+        # Counted from the users listed; plan usage is only the cross-check (core.readings).
+        count = observed.seat_count()
+        account = {
+            "purchased": count.purchased,
+            "used": count.licensed_active,
+            "pending": count.licensed_pending,
+            "free": count.free,
+            "licensed_users": licensed,
+            "observed_at": _iso(observed.account.observed_at),
+            "usage_reported": count.reading.usage,
+            "pending_reported": count.reading.pending,
+            "pending_reading": count.reading.reading,
+            "disagreement": count.disagreement,
+        }
+        if count.in_use > count.purchased:
+            where = "" if key == MAIN else f"{describe(key)}: "
+            alerts.append(
+                {
+                    "institution_code": None,
+                    "detail": f"{where}{count.licensed_active} seats used and {count.licensed_pending} "
+                    f"pending of {count.purchased} purchased",
+                    **({"account": key} if key != MAIN else {}),
+                }
+            )
+    return account

@@ -26,6 +26,9 @@ class ActionKind(StrEnum):
     ZOOM_ONE_OFF = "zoom_one_off"
     UNASSIGN = "unassign"  # type -> 4 Unassigned: only with policy revoke = "unassign"
     DEACTIVATE = "deactivate"  # only with policy revoke = "deactivate"; never delete
+    # To the account of the person's school, after the license went back in the account it was
+    # bought in (provision.core.moves); sent by the account the user is in.
+    MOVE = "move"
     REACTIVATE = "reactivate"  # status -> active; Zoom does not restore the type, LICENSE follows
     CREATE = "create"  # POST /users
     LICENSE = "license"  # type -> 2 Licensed (bulk POST /users/features)
@@ -49,3 +52,4 @@ class DriftKind(StrEnum):
     GROUP = "group"  # not in the school's Zoom group
     ADOPTABLE = "adoptable"  # on a roster and already on Zoom, not yet managed by us
     UNMANAGED_LICENSED = "unmanaged_licensed"  # licensed, not ours, on no roster: reported only
+    WRONG_ACCOUNT = "wrong_account"  # the Zoom user is in another account than its school's

@@ -57,9 +57,10 @@ class Action:
             return f"{_VALUE[self.kind]}:{self.email}:{ident}"
         return f"{_VALUE[self.kind]}:{self.email}"
 
-    def sort_key(self) -> tuple[int, str, str]:
-        # A person has at most one action of each kind, so this order is total.
-        return (_RANK[self.kind], self.institution_code or "", self.email)
+    def sort_key(self) -> tuple[str, int, str, str]:
+        # Grouped by account (each applies on its own); a person has at most one action of each
+        # kind, so this order is total.
+        return (self.account, _RANK[self.kind], self.institution_code or "", self.email)
 
     def to_data(self, payloads: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
         """JSON-ready; the before/after mappings are shared, not copied (read them only).
@@ -243,6 +244,29 @@ class Plan:
             summary=self.summary.for_school(code),
             fingerprint=self.fingerprint,
             grace=[g for g in self.grace if g.institution_code == code],
+            snapshot_at=self.snapshot_at,
+            created_at=self.created_at,
+        )
+
+    def for_account(self, key: str) -> Plan:
+        """The part of a plan over several accounts that account `key` carries out (its safety)."""
+        own = self.summary.accounts.get(key)
+        schools = {c: f for c, f in self.summary.schools.items() if f.account == key}
+        summary = PlanSummary(
+            schools=schools,
+            totals=own.totals if own is not None else self.summary.totals,
+            scope=self.summary.scope,
+            policy=self.summary.policy,
+            forced=self.summary.forced,
+            shortage=own.shortage if own is not None else self.summary.shortage,
+            accounts={key: own} if own is not None else {},
+        )
+        return Plan(
+            actions=[a for a in self.actions if a.account == key],
+            waiting=[w for w in self.waiting if w.institution_code in schools],
+            summary=summary,
+            fingerprint=self.fingerprint,
+            grace=[g for g in self.grace if g.institution_code in schools],
             snapshot_at=self.snapshot_at,
             created_at=self.created_at,
         )

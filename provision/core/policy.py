@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from provision.core.accounts import MAIN_TABLE, AccountConfig, check_accounts
+from provision.core.accounts import MAIN_TABLE, AccountConfig, check_accounts, config_for
 from provision.core.product import MEETINGS, parse_license, zoom_one_value
 
 ROLES = ("admin", "teacher", "staff", "student")
@@ -194,6 +194,16 @@ class Policy(BaseModel):
     def aliases(self) -> frozenset[str]:
         """The account aliases this policy declares (keys with credentials of their own)."""
         return frozenset(key for key, cfg in self.accounts.items() if cfg.is_alias and key != MAIN_TABLE)
+
+    def for_account(self, key: str) -> Policy:
+        """The policy as it applies to account `key`: its [accounts.KEY] caps and thresholds."""
+        config = config_for(self.accounts, key)
+        update = {
+            name: value
+            for name in ("basic_cap", "max_revoke_count", "max_revoke_share")
+            if (value := getattr(config, name)) is not None
+        }
+        return self.model_copy(update=update) if update else self
 
     @field_validator("protected_emails")
     @classmethod

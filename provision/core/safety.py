@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 
+from provision.core.accounts import describe
 from provision.core.actions import REVOKES
 from provision.core.plan import Plan
 from provision.core.policy import Policy
 from provision.errors import UnsafePlanError
 
-__all__ = ["REVOKES", "check_safety", "safety_problems"]
+__all__ = ["REVOKES", "account_problems", "check_safety", "safety_problems"]
 
 
 def _share(part: int, whole: int) -> float:
@@ -60,6 +61,18 @@ def safety_problems(plan: Plan, policy: Policy) -> list[str]:
     return problems
 
 
+def account_problems(plan: Plan, policy: Policy) -> list[str]:
+    """`safety_problems`, account by account for a plan over several Zoom accounts: each account
+    is judged against its own licenses and its own thresholds (the policy's [accounts.KEY])."""
+    if not plan.summary.accounts:
+        return safety_problems(plan, policy)
+    return [
+        f"{describe(key)}: {problem}"
+        for key in sorted(plan.summary.accounts)
+        for problem in safety_problems(plan.for_account(key), policy.for_account(key))
+    ]
+
+
 def check_safety(plan: Plan, policy: Policy, *, force: bool = False) -> None:
     """Raise UnsafePlanError when the plan revokes more than the policy allows (unless force).
 
@@ -75,6 +88,6 @@ def check_safety(plan: Plan, policy: Policy, *, force: bool = False) -> None:
         )
     if force:
         return
-    problems = safety_problems(plan, policy)
+    problems = account_problems(plan, policy)
     if problems:
         raise UnsafePlanError("unsafe plan: " + "; ".join(problems) + "; rerun with --force to accept")

@@ -40,6 +40,7 @@ class School:
     seats: int = 0  # the school's quota of licenses
     zoom_group_id: str | None = None
     region: str = ""
+    account: str = ""  # the Zoom account of its people ("" main; provision.core.accounts)
 
 
 class Member(NamedTuple):
@@ -88,6 +89,7 @@ class ZoomUser(NamedTuple):
     last_name: str = ""
     last_login_time: datetime | None = None
     observed_at: datetime | None = None
+    account: str = ""  # the Zoom account it was listed in ("" main)
 
     @property
     def holds_seat(self) -> bool:
@@ -131,6 +133,10 @@ class Observed:
     licensed_by_us: frozenset[str] = frozenset()
     # The last permanent refusal per email (provision.core.blocked), read from the journal.
     blocked: Mapping[str, Blocked] = field(default_factory=dict)
+    # Every account's seats by account key (`account` is the main account's, accounts[""]) and
+    # the users each account created today (its daily create cap): provision.core.accounts_plan.
+    accounts: Mapping[str, AccountSeats] = field(default_factory=dict)
+    created_today: Mapping[str, int] = field(default_factory=dict)
 
     def seat_count(self) -> SeatCount:
         """The managed pool's seats counted from the users listed (licensed active + pending)."""

@@ -41,6 +41,7 @@ class SchoolFigures:
     waiting: int = 0
     grace: int = 0
     actions: dict[ActionKind, int] = field(default_factory=dict)
+    account: str = ""  # the Zoom account of the school ("" main)
 
     def count(self, *kinds: ActionKind) -> int:
         return sum(self.actions.get(kind, 0) for kind in kinds)
@@ -48,9 +49,11 @@ class SchoolFigures:
     def to_data(self) -> dict[str, Any]:
         # The region only when known: a plan file written before regions reads and writes the same.
         region = {"region": self.region} if self.region else {}
+        account = {"account": self.account} if self.account else {}
         return {
             "name": self.name,
             **region,
+            **account,
             "quota": self.quota,
             "licensed_before": self.licensed_before,
             "licensed_after": self.licensed_after,
@@ -70,6 +73,7 @@ class SchoolFigures:
             waiting=_int(data, "waiting"),
             grace=_int(data, "grace"),
             actions=_counts(data),
+            account=str(data.get("account") or ""),
         )
 
 
@@ -95,7 +99,7 @@ class RegionFigures(SchoolFigures):
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> RegionFigures:
         figures = SchoolFigures.from_data(data)
-        return cls(**{**figures.__dict__, "schools": _int(data, "schools")})
+        return cls(**{**figures.__dict__, "schools": _int(data, "schools"), "account": ""})
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,19 @@ class Totals:
     basic_cap: int = 0
     actions: dict[ActionKind, int] = field(default_factory=dict)
 
+    def add(self, other: Totals) -> None:
+        """Add another account's figures (a plan over several accounts: the whole ministry)."""
+        for name in _TOTALS_SUMMED:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for cap, n in other.addons_short.items():
+            self.addons_short[cap] = self.addons_short.get(cap, 0) + n
+        for kind, n in other.actions.items():
+            self.actions[kind] = self.actions.get(kind, 0) + n
+        if other.pending_reading and self.pending_reading not in ("", other.pending_reading):
+            self.pending_reading = "mixed"
+        else:
+            self.pending_reading = self.pending_reading or other.pending_reading
+
     def to_data(self) -> dict[str, Any]:
         return {
             "seats_purchased": self.seats_purchased,
@@ -203,6 +220,56 @@ class Totals:
         )
 
 
+_TOTALS_SUMMED = (
+    "seats_purchased",
+    "seats_used",
+    "seats_pending",
+    "seats_free_before",
+    "seats_free_after",
+    "licensed_before",
+    "managed_licensed_before",
+    "people_active",
+    "in_grace",
+    "seats_usage_reported",
+    "basic_before",
+    "basic_after",
+    "basic_cap",
+)
+
+
+@dataclass
+class AccountFigures:
+    """One Zoom account in a plan over several: its own figures, shortage and daily create cap."""
+
+    totals: Totals = field(default_factory=Totals)
+    shortage: ShortageFigures | None = None
+    create_cap: int | None = None  # POST /users create calls a day (None: no cap applies)
+    created_today: int = 0
+    creates_held: int = 0  # creates past the cap: waiting for a later plan
+
+    def to_data(self) -> dict[str, Any]:
+        data = {
+            "totals": self.totals.to_data(),
+            "create_cap": self.create_cap,
+            "created_today": self.created_today,
+            "creates_held": self.creates_held,
+        }
+        if self.shortage is not None:
+            data["shortage"] = self.shortage.to_data()
+        return data
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> AccountFigures:
+        cap = data.get("create_cap")
+        return cls(
+            totals=Totals.from_data(data.get("totals") or {}),
+            shortage=ShortageFigures.from_data(data.get("shortage")),
+            create_cap=int(cap) if cap is not None else None,
+            created_today=_int(data, "created_today"),
+            creates_held=_int(data, "creates_held"),
+        )
+
+
 @dataclass
 class PlanSummary:
     """Everything a plan says besides its actions: figures, scope, and the policy it was made under."""
@@ -215,11 +282,17 @@ class PlanSummary:
     forced: bool = False  # made with --force (above the safety thresholds)
     shortage: ShortageFigures | None = None  # None: every school with demand gets its quota
     regions: dict[str, RegionFigures] = field(default_factory=dict)
+    # A plan over several Zoom accounts: each one's figures by account key (empty: one account,
+    # the main one, whose figures are `totals`).
+    accounts: dict[str, AccountFigures] = field(default_factory=dict)
 
     def for_school(self, code: str) -> PlanSummary:
+        figures = self.schools.get(code, SchoolFigures())
+        own = self.accounts.get(figures.account)
         return PlanSummary(
-            schools={code: self.schools.get(code, SchoolFigures())},
-            totals=self.totals,
+            schools={code: figures},
+            totals=own.totals if own is not None else self.totals,
+            accounts={figures.account: own} if own is not None else {},
             scope=self.scope,
             policy=self.policy,
             forced=self.forced,
@@ -239,6 +312,8 @@ class PlanSummary:
             data["shortage"] = self.shortage.to_data()
         if self.regions:
             data["regions"] = {name: figures.to_data() for name, figures in self.regions.items()}
+        if self.accounts:
+            data["accounts"] = {key: figures.to_data() for key, figures in self.accounts.items()}
         if self.policy is not None:
             data["policy"] = self.policy.to_data()
             data["forced"] = self.forced
@@ -264,4 +339,7 @@ class PlanSummary:
             forced=bool(data.get("forced", False)),
             shortage=ShortageFigures.from_data(data.get("shortage")),
             regions={name: RegionFigures.from_data(row) for name, row in (data.get("regions") or {}).items()},
+            accounts={
+                key: AccountFigures.from_data(row) for key, row in (data.get("accounts") or {}).items()
+            },
         )

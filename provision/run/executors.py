@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from provision.core.actions import SPECS, Addon, Group, NewUser, SetType, ZoomOne
+from provision.core.actions import SPECS, Addon, Group, MoveTo, NewUser, SetType, ZoomOne
 from provision.core.plan import Action, ActionKind
 from provision.core.state import BASIC_TYPE
 from zoom_client import AsyncZoomClient, BulkFeatureResult, CreateAction, NotFoundError, User
@@ -242,6 +242,20 @@ async def _in_group(client: AsyncZoomClient, action: Action) -> Done | None:
     return Done(zoom_id=user.id)
 
 
+# ---------------------------------------------------------------- account (provision.core.moves)
+
+
+async def _move(client: AsyncZoomClient, action: Action) -> Done:
+    # `client` is the account the user is in (action.account): the master reaches it by the id.
+    await client.users.switch_account(user_ref(action), _payload(action, MoveTo).account)
+    return Done()
+
+
+async def _moved(client: AsyncZoomClient, action: Action) -> Done | None:
+    # Gone from the account it was in: moved (nothing else removes a user of ours).
+    return Done() if await _read(client, user_ref(action)) is None else None
+
+
 async def _nothing(client: AsyncZoomClient, action: Action) -> Done:
     return Done()
 
@@ -252,6 +266,7 @@ EXECUTORS: dict[ActionKind, Executor] = {
     ActionKind.ZOOM_ONE_OFF: ZOOM_ONE,
     ActionKind.UNASSIGN: SET_TYPE,  # its entry says no bulk: it goes by PATCH
     ActionKind.DEACTIVATE: Executor(_deactivate, _has_status("inactive")),
+    ActionKind.MOVE: Executor(_move, _moved),
     ActionKind.REACTIVATE: Executor(_activate, _has_status("active")),
     ActionKind.CREATE: Executor(_create, _exists),
     ActionKind.LICENSE: SET_TYPE,

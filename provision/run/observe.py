@@ -8,6 +8,7 @@ row is written, because a plan built on it could revoke licenses for no reason.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,11 +19,13 @@ from sqlalchemy import Engine, delete, insert, select
 from sqlmodel import Session, col
 
 from importers import normalize_email
-from models import AccountSnapshot, ManagedUser, Person, ZoomUserSnapshot
+from models import AccountSnapshot, Institution, ManagedUser, Person, ZoomUserSnapshot
 from models.locks import ZOOM, operation_lock
+from provision.core.accounts import MAIN, account_key, describe
 from provision.core.product import license_type
 from provision.core.readings import SeatCount, count_seats
 from provision.errors import InputError, SeatLimitError
+from provision.run.zoom_access import ZoomAccounts
 from zoom_client import (
     AsyncZoomClient,
     PlanSeats,
@@ -33,6 +36,8 @@ from zoom_client import (
     ZoomAPIError,
 )
 from zoom_client.models import zoom_one_pool_key
+
+log = logging.getLogger("provision.run.observe")
 
 # stage ("users", "add-ons", ...), done, total (None while unknown)
 Progress = Callable[[str, int, int | None], None]
@@ -61,6 +66,7 @@ class SyncResult:
     # Per-user reads the list could not spare: {"zoom_one_type": GET /users/{id} calls}
     per_user_reads: dict[str, int] = field(default_factory=dict)
     zoom_one_holders: int | None = None  # users read holding the managed Zoom One product
+    account: str = MAIN  # the account observed ("" the main one)
 
     @property
     def users_total(self) -> int:
@@ -100,6 +106,7 @@ class SyncResult:
             "large_meeting_users": self.large_meeting_users,
             "elapsed_seconds": round(self.elapsed, 3),
             "notes": list(self.notes),
+            **({"account": self.account} if self.account else {}),
         }
 
 
@@ -287,9 +294,11 @@ async def sync(
     client: AsyncZoomClient,
     *,
     progress: Progress | None = None,
+    account: str = MAIN,
     product: int | None = None,
 ) -> SyncResult:
-    """Replace the snapshot with what Zoom says now; SeatLimitError (nothing written) on nonsense seats.
+    """Replace the snapshot of `account` (the client's) with what Zoom says now; SeatLimitError
+    (nothing written) on nonsense seats.
 
     Holds the Zoom lock: a sync during an apply would store a snapshot short of the users the apply
     is creating, and the next plan would try to create them again (LockedError names the holder).
@@ -297,7 +306,66 @@ async def sync(
     pool gives the seats, and each of our users' zoom_one_type is read and kept.
     """
     with operation_lock(engine, ZOOM):
-        return await observe(engine, client, progress=progress, product=product)
+        return await observe(engine, client, progress=progress, account=account, product=product)
+
+
+def accounts_to_sync(engine: Engine) -> list[str]:
+    """The main account, every account a school names, and every account observed before (its
+    users may have moved or its schools gone elsewhere): the accounts a sync reads."""
+    with Session(engine) as session:
+        named = session.execute(select(Institution.account).distinct()).scalars().all()  # type: ignore[call-overload]
+        seen = session.execute(select(AccountSnapshot.account).distinct()).scalars().all()  # type: ignore[call-overload]
+    return sorted({MAIN} | {account_key(k) for k in (*named, *seen)})
+
+
+async def listed_sub_accounts(client: AsyncZoomClient) -> list[str]:
+    """The sub-accounts the master lists (GET /accounts): a school's people may be users there
+    even when no school names it, and planning must see them (never create a user twice). An
+    account that is no master (Zoom refuses the call) has none."""
+    try:
+        return [sub.id for sub in await client.accounts.list().to_list() if sub.id]
+    except ZoomAPIError as exc:
+        log.info("no sub-accounts listed (%s): syncing the accounts the schools name", exc)
+        return []
+
+
+async def sync_accounts(
+    engine: Engine,
+    zoom: ZoomAccounts,
+    *,
+    progress: Progress | None = None,
+    keys: list[str] | None = None,
+    product: int | None = None,
+) -> dict[str, SyncResult]:
+    """`sync` of every account (`accounts_to_sync`), each with its own client and rate budget,
+    all at once under one Zoom lock. Each account's snapshot is written whole or not at all, on
+    its own; the first failure is raised once every account has finished (an account Zoom does
+    not know: InputError naming it). `product`: the policy's license, the same on every account."""
+    if keys is None:
+        keys = sorted(set(accounts_to_sync(engine)) | set(await listed_sub_accounts(zoom.main)))
+    with operation_lock(engine, ZOOM):
+        outcomes = await asyncio.gather(
+            *(
+                observe(engine, zoom.client_for(key), progress=progress, account=key, product=product)
+                for key in keys
+            ),
+            return_exceptions=True,
+        )
+    results: dict[str, SyncResult] = {}
+    for key, outcome in zip(keys, outcomes, strict=True):
+        if (
+            isinstance(outcome, ZoomAPIError)
+            and key != MAIN
+            and (outcome.code == 2001 or outcome.status == 404)
+        ):
+            raise InputError(
+                f"{describe(key)}: Zoom knows no such sub-account of the master account "
+                f"({outcome}); correct the schools file's account column or the policy's [accounts]"
+            ) from outcome
+        if isinstance(outcome, BaseException):
+            raise outcome
+        results[key] = outcome
+    return results
 
 
 async def observe(
@@ -305,6 +373,7 @@ async def observe(
     client: AsyncZoomClient,
     *,
     progress: Progress | None = None,
+    account: str = MAIN,
     product: int | None = None,
 ) -> SyncResult:
     """`sync` for a caller that already holds the Zoom lock (reconcile --fix)."""
@@ -332,7 +401,8 @@ async def observe(
         groups += 1
     observed_at = datetime.now(UTC)
     rows = [
-        _snapshot_row(email, user, holders, observed_at, zoom_one.get(email)) for email, user in users.items()
+        _snapshot_row(email, user, holders, observed_at, account, zoom_one.get(email))
+        for email, user in users.items()
     ]
     seats = count_seats(
         purchased=pool.hosts,
@@ -344,11 +414,20 @@ async def observe(
     pools = pools_data(usage)
     notes = [seats.disagreement] if seats.disagreement else []
     with Session(engine) as session, session.begin():
-        session.execute(delete(ZoomUserSnapshot))
+        snap = ZoomUserSnapshot.__table__  # type: ignore[attr-defined]
+        session.execute(delete(snap).where(snap.c.account == account))
+        others = session.execute(select(snap.c.id).where(snap.c.account != account).limit(1)).first()
+        if others is not None:
+            # Users now listed here were listed in another account before: they moved (an email
+            # is one Zoom user), so the older row goes.
+            emails = [row["email"] for row in rows]
+            for start in range(0, len(emails), 500):
+                session.execute(delete(snap).where(snap.c.email.in_(emails[start : start + 500])))
         if rows:
             session.execute(insert(ZoomUserSnapshot), rows)
         session.add(
             AccountSnapshot(
+                account=account,
                 observed_at=observed_at,
                 seats_purchased=pool.hosts,
                 seats_used=pool.usage,
@@ -381,6 +460,7 @@ async def observe(
         seat_pool=key,
         per_user_reads={"zoom_one_type": len(zoom_one)},
         zoom_one_holders=sum(1 for v in zoom_one.values() if v == product) if product is not None else None,
+        account=account,
     )
 
 
@@ -389,11 +469,16 @@ _HAS_ROLE = "role_id" in ZoomUserSnapshot.__table__.c  # type: ignore[attr-defin
 
 
 def _snapshot_row(
-    email: str, user: User, holders: dict[str, int | None], at: datetime, zoom_one: int | None
+    email: str,
+    user: User,
+    holders: dict[str, int | None],
+    at: datetime,
+    account: str = MAIN,
+    zoom_one: int | None = None,
 ) -> dict[str, Any]:
     row = {
         "email": email,
-        "account": "",
+        "account": account,
         "zoom_id": user.id,
         "type": int(user.type),
         "status": user.status,

@@ -77,8 +77,12 @@ class ZoomAccounts:
         *,
         environ: Mapping[str, str] | None = None,
         open_alias: OpenAlias | None = None,
+        sandbox: bool = False,
     ) -> None:
         self.main = main
+        # The in-process sandbox is one master account: it plays each alias as its sub-account of
+        # that name (`provision sandbox serve --sub-account kyiv=50`), credentials unread.
+        self._sandbox = sandbox
         self._config = dict(accounts or {})
         self._environ = environ
         self._open_alias = open_alias or _open_alias
@@ -90,7 +94,7 @@ class ZoomAccounts:
         if key == MAIN:
             return self.main
         config = self._config.get(key)
-        if config is not None and config.is_alias:
+        if config is not None and config.is_alias and not self._sandbox:
             client = self._aliases.get(key)
             if client is None:
                 client = self._aliases[key] = self._open_alias(
@@ -151,5 +155,5 @@ async def open_accounts(
     settings: AppSettings, accounts: Mapping[str, AccountConfig] | None = None
 ) -> AsyncIterator[ZoomAccounts]:
     """`open_zoom`, with every account of the policy reachable through `client_for(key)`."""
-    async with open_zoom(settings) as main, ZoomAccounts(main, accounts) as zoom:
+    async with open_zoom(settings) as main, ZoomAccounts(main, accounts, sandbox=settings.sandbox) as zoom:
         yield zoom

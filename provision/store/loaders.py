@@ -24,6 +24,7 @@ from models import (
     Person,
     ZoomUserSnapshot,
 )
+from provision.core.accounts import MAIN, account_key
 from provision.core.actions import TYPE_SETTING
 from provision.core.blocked import Blocked, is_seat_wait
 from provision.core.product import license_type
@@ -58,17 +59,23 @@ def load_desired(session: Session, *, school: str | None = None) -> Desired:
     primary institution, so a school's view needs them.
     """
     schools: dict[str, School] = {}
-    for code, name, seats, group_id, region in session.execute(
+    for code, name, seats, group_id, region, account in session.execute(
         select(
             col(Institution.code),
             col(Institution.name),
             col(Institution.seats),
             col(Institution.zoom_group_id),
             col(Institution.region),
+            col(Institution.account),
         )
     ):
         schools[code] = School(
-            code=code, name=name or "", seats=seats or 0, zoom_group_id=group_id or None, region=region or ""
+            code=code,
+            name=name or "",
+            seats=seats or 0,
+            zoom_group_id=group_id or None,
+            region=region or "",
+            account=account_key(account),
         )
     if school is not None and school not in schools:
         raise unknown_school(school, sorted(schools))
@@ -154,6 +161,7 @@ def load_observed(session: Session, *, logins: bool = True, product: int | None 
         col(ZoomUserSnapshot.first_name),
         col(ZoomUserSnapshot.last_name),
         col(ZoomUserSnapshot.last_login_time) if logins else null(),
+        col(ZoomUserSnapshot.account),
         col(ZoomUserSnapshot.zoom_one_type) if product is not None else null(),
     ]
     if role_col is not None:
@@ -166,14 +174,14 @@ def load_observed(session: Session, *, logins: bool = True, product: int | None 
         decoded = group_lists.get(groups) if groups else ()
         if decoded is None:
             decoded = group_lists[groups] = tuple(orjson.loads(groups))
-        role_id = row[11] if role_col is not None else None
+        role_id = row[12] if role_col is not None else None
         raw_type = row[2] if row[2] is not None else UserType.BASIC
         users[row[0]] = new(
             ZoomUser,
             (
                 row[0],
                 row[1] or None,
-                raw_type if product is None else license_type(raw_type, row[10], product),
+                raw_type if product is None else license_type(raw_type, row[11], product),
                 row[3] or "active",
                 decoded,
                 bool(row[5]),
@@ -183,12 +191,33 @@ def load_observed(session: Session, *, logins: bool = True, product: int | None 
                 row[8] or "",
                 _aware(row[9]) if row[9] is not None else None,
                 None,
+                row[10] or MAIN,
             ),
         )
 
-    account = None
-    latest = session.execute(
+    accounts = load_account_seats(session)
+    managed = frozenset(email for (email,) in session.connection().execute(select(col(ManagedUser.email))))
+    return Observed(
+        users=users,
+        account=accounts.get(MAIN),
+        managed=managed,
+        licensed_by_us=load_licensed_by_us(session),
+        blocked=load_blocked(session),
+        accounts=accounts,
+        created_today=load_created_today(session),
+    )
+
+
+def load_account_seats(session: Session) -> dict[str, AccountSeats]:
+    """Each account's latest plan usage (its newest AccountSnapshot row), by account key."""
+    newest = (
+        select(col(AccountSnapshot.account), func.max(col(AccountSnapshot.id)).label("id"))
+        .group_by(col(AccountSnapshot.account))
+        .subquery()
+    )
+    rows = session.execute(
         select(
+            col(AccountSnapshot.account),
             col(AccountSnapshot.seats_purchased),
             col(AccountSnapshot.seats_used),
             col(AccountSnapshot.seats_pending),
@@ -197,29 +226,39 @@ def load_observed(session: Session, *, logins: bool = True, product: int | None 
             col(AccountSnapshot.pools),
             col(AccountSnapshot.seat_pool),
             col(AccountSnapshot.pending_reading),
+        ).join(newest, newest.c.id == col(AccountSnapshot.id))
+    ).all()
+    return {
+        row[0] or MAIN: AccountSeats(
+            purchased=row[1] or 0,
+            used=row[2] or 0,
+            pending=row[3] or 0,
+            observed_at=_aware(row[4]),
+            addons=dict(row[5] or {}),
+            pools=dict(row[6] or {}),
+            seat_pool=row[7] or "plan_base",
+            reading=row[8],
         )
-        .order_by(col(AccountSnapshot.observed_at).desc(), col(AccountSnapshot.id).desc())
-        .limit(1)
-    ).first()
-    if latest is not None:
-        account = AccountSeats(
-            purchased=latest[0] or 0,
-            used=latest[1] or 0,
-            pending=latest[2] or 0,
-            observed_at=_aware(latest[3]),
-            addons=dict(latest[4] or {}),
-            pools=dict(latest[5] or {}),
-            seat_pool=latest[6] or "plan_base",
-            reading=latest[7],
+        for row in rows
+    }
+
+
+def load_created_today(session: Session, *, now: datetime | None = None) -> dict[str, int]:
+    """Users each account was asked to create since 00:00 UTC (Zoom's daily create cap resets
+    then, ZOOM_API.md §4): creates succeeded or sent (a sent one may have reached Zoom)."""
+    now = now or datetime.now(UTC)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    op = Operation
+    rows = session.connection().execute(
+        select(col(op.account), func.count())
+        .where(
+            col(op.kind) == "create",
+            col(op.state).in_(("succeeded", "sent")),
+            col(op.updated_at) >= midnight,
         )
-    managed = frozenset(email for (email,) in session.connection().execute(select(col(ManagedUser.email))))
-    return Observed(
-        users=users,
-        account=account,
-        managed=managed,
-        licensed_by_us=load_licensed_by_us(session),
-        blocked=load_blocked(session),
+        .group_by(col(op.account))
     )
+    return {account or MAIN: int(n) for account, n in rows}
 
 
 def load_blocked(session: Session) -> dict[str, Blocked]:

@@ -18,7 +18,7 @@ from sqlmodel import col
 
 from models import PlanRecord
 from models.locks import ROSTERS, operation_lock
-from provision.core.diff import compute_plan
+from provision.core.accounts_plan import compute_accounts_plan
 from provision.core.plan import Plan
 from provision.core.policy import Policy
 from provision.core.safety import check_safety
@@ -80,7 +80,7 @@ def make_plan(
     if retry_blocked:
         observed.blocked = {}
     with gc_paused():
-        plan = compute_plan(desired, observed, policy, now=now or datetime.now(UTC), school=school)
+        plan = compute_accounts_plan(desired, observed, policy, now=now or datetime.now(UTC), school=school)
         del desired, observed  # the plan no longer needs them: lower the peak before saving
         plan.summary.policy = policy
         plan.summary.forced = force
@@ -127,7 +127,7 @@ def replan(
     with gc_paused(), operation_lock(session.get_bind(), ROSTERS, shared=True):
         desired, observed = load_inputs(session, policy.zoom_one_type)
     with gc_paused():
-        return compute_plan(
+        return compute_accounts_plan(
             desired, observed, policy, now=now or datetime.now(UTC), school=plan.summary.scope
         )
 

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
     from zoom_client.sandbox.serve import LoopbackServer
 
+_SWITCH_PATH = re.compile(r"^/users/(?P<user>[^/]+)/account$")
 _SUB_PATH = re.compile(r"^/accounts/(?P<acct>[^/]+)(?P<rest>/(users|groups|plans|managed_domains)(/.*)?)$")
 _WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
@@ -389,6 +390,11 @@ class Sandbox(WritersMixin):
             else:
                 raise ZoomFail(400, 2001, f"Account does not exist: {acct}.")
             path = sub.group("rest")
+        switch = _SWITCH_PATH.match(path) if method == "PUT" else None
+        if switch is not None:
+            return self._switch_account(account, switch.group("user"), body, base)
+        if method == "POST" and path == "/users" and self.sub_accounts:
+            self._refuse_email_elsewhere(account, body)
         found = api.resolve(method, path)
         if found is None:
             raise ZoomFail(404, 404, f"Not found: {method} {path}")
@@ -427,6 +433,45 @@ class Sandbox(WritersMixin):
         if payload is None:
             return Reply(status, base, b"")
         return _json_reply(status, payload, base)
+
+    def _switch_account(self, source: Account, user_ref: str, body: bytes, base: dict[str, str]) -> Reply:
+        """PUT /accounts/{accountId}/users/{userId}/account (2021 spec, "Switch a user's account"):
+        the user leaves `source` for another account of this master, keeping its type, status and
+        add-ons (undocumented; the tool takes the license back before it moves anyone)."""
+        try:
+            target_id = str(json.loads(body or b"{}").get("account_id") or "")
+        except (ValueError, AttributeError):
+            raise ZoomFail(400, 300, "Request Body should be a valid JSON object.") from None
+        if not target_id:
+            raise ZoomFail(400, 300, "Validation Failed: account_id is required.")
+        target = self.sub_accounts.get(target_id)
+        if target is None or target is source:
+            # The spec documents moves to a sub-account of the same master only.
+            raise ZoomFail(400, 300, f"Invalid account_id: {target_id}.")
+        user = source.find(user_ref)
+        if user is None or user["status"] == "pending":
+            if user is not None:
+                raise ZoomFail(404, 1120, "Invite not exist.")
+            raise ZoomFail(404, 1001, f"User {user_ref} does not exist or does not belong to this account.")
+        if user.get("role_id") in ("0", "1"):
+            raise ZoomFail(400, 1117, "Can not disassociate Admin user.")
+        if user["type"] == 2 and target.free_seats() <= 0:
+            raise ZoomFail(400, 2034, "Your account has reached the maximum number of Licensed users.")
+        source._forget(user)
+        target.admit(user)
+        return Reply(204, base, b"")
+
+    def _refuse_email_elsewhere(self, account: Account, body: bytes) -> None:
+        """An email is one Zoom user: creating it in one account while another account of this
+        master holds it is refused as Zoom refuses an address active elsewhere (1009)."""
+        try:
+            email = str(((json.loads(body or b"{}") or {}).get("user_info") or {}).get("email") or "")
+        except (ValueError, AttributeError):
+            return  # the create handler answers the malformed body
+        key = email.strip().lower()
+        for other in self._accounts():
+            if other is not account and other.find(key) is not None:
+                raise ZoomFail(400, 1009, f"The user {email.strip()} already holds an active account.")
 
     # ------------------------------------------------------------------ auth
     def _authenticate(self, headers: dict[str, str], query: dict[str, str]) -> ZoomFail | None:

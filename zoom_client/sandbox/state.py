@@ -176,6 +176,14 @@ class Account(AddonsViewsMixin, GroupsMixin):
             gone += 1
         return gone
 
+    def admit(self, user: dict[str, Any]) -> None:
+        """Take in a user moved here from another account of the same master (its groups stay behind)."""
+        user["group_ids"] = []
+        self.users_by_id[user["id"]] = user
+        self.ids_by_email[user["email"].lower()] = user["id"]
+        self.by_status[user["status"]][user["id"]] = None
+        self._count(user)
+
     def _forget(self, user: dict[str, Any]) -> None:
         self._uncount(user)
         del self.by_status[user["status"]][user["id"]]

@@ -1,0 +1,95 @@
+"""Accounts on the command line (issue 17, ask 1): the schools file's `account` column, checked
+against the policy's aliases and the shape of a Zoom account id; `provision accounts`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from models import Institution, make_engine
+from provision.cli import app
+from tests.cli.envelope import payload
+from zoom_client.sandbox import Sandbox, SandboxConfig
+
+runner = CliRunner()
+SUB = "SubKharkiv01"
+POLICY = """
+[accounts.kyiv]
+account_id_env = "KYIV_ZOOM_ACCOUNT_ID"
+client_id_env = "KYIV_ZOOM_CLIENT_ID"
+client_secret_env = "KYIV_ZOOM_CLIENT_SECRET"
+[accounts.SubKharkiv01]
+basic_cap = 2
+daily_create_cap = 50
+"""
+
+
+def _files(tmp_path: Path, rows: str) -> list[str]:
+    (tmp_path / "policy.toml").write_text(POLICY, encoding="utf-8")
+    (tmp_path / "schools.csv").write_text("code,name,seats,Zoom account\n" + rows, encoding="utf-8")
+    return ["--policy", str(tmp_path / "policy.toml")]
+
+
+def test_a_bad_account_names_file_row_and_column_and_nothing_is_written(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    policy = _files(
+        tmp_path, f"0101,Ліцей 1,5,\n0201,Ліцей 2,5,{SUB}\n0301,Ліцей 3,5,kyvi\n0401,Ліцей 4,5,a b\n"
+    )
+
+    result = runner.invoke(
+        app, ["--db", sqlite_url, *policy, "import", "schools", str(tmp_path / "schools.csv"), "--json"]
+    )
+
+    assert result.exit_code == 2, result.output
+    rejected = {(r["file"], r["row"], r["column"], r["value"]): r for r in payload(result.stdout)["rejected"]}
+    assert set(rejected) == {
+        ("schools.csv", 4, "Zoom account", "kyvi"),
+        ("schools.csv", 5, "Zoom account", "a b"),
+    }
+    assert "did you mean 'kyiv'" in rejected["schools.csv", 4, "Zoom account", "kyvi"]["detail"]
+    assert "neither an account alias" in rejected["schools.csv", 5, "Zoom account", "a b"]["detail"]
+    with Session(make_engine(sqlite_url)) as session:
+        assert session.execute(select(Institution)).first() is None
+
+
+def test_accounts_lists_each_account_with_its_seats_basic_users_and_caps(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    policy = _files(
+        tmp_path, f"0101,Ліцей 1,5,\n0201,Ліцей 2,5,{SUB}\n0202,Ліцей 3,5,{SUB}\n0301,Гімназія,5,kyiv\n"
+    )
+    imported = runner.invoke(
+        app, ["--db", sqlite_url, *policy, "import", "schools", str(tmp_path / "schools.csv")]
+    )
+    assert imported.exit_code == 0, imported.output
+    with Session(make_engine(sqlite_url)) as session:
+        stored = dict(session.execute(select(Institution.code, Institution.account)).all())  # type: ignore[call-overload]
+    assert stored == {"0101": "", "0201": SUB, "0202": SUB, "0301": "kyiv"}
+    sandbox = Sandbox(SandboxConfig(seats=7, sub_accounts={SUB: 3, "kyiv": 4}))
+    sandbox.add_user(email="a@school.example", type=2, account_id=SUB)
+    sandbox.add_user(email="b@school.example", type=1, account_id=SUB)
+    sandbox.save(tmp_path / "sandbox-state.json")
+
+    synced = runner.invoke(app, ["--db", sqlite_url, *policy, "--sandbox", "sync", "--json"])
+    assert synced.exit_code == 0, synced.output
+    assert set(payload(synced.stdout)["accounts"]) == {"", SUB, "kyiv"}
+    result = runner.invoke(app, ["--db", sqlite_url, *policy, "accounts", "--json"])
+
+    assert result.exit_code == 0, result.output
+    rows = {row["account"]: row for row in payload(result.stdout)["accounts"]}
+    assert rows[""]["kind"] == "main"
+    assert rows[""]["seats_purchased"] == 7
+    assert rows[SUB]["kind"] == "sub-account"
+    assert (rows[SUB]["schools"], rows[SUB]["seats_purchased"], rows[SUB]["licensed"]) == (2, 3, 1)
+    assert (rows[SUB]["free"], rows[SUB]["basic"], rows[SUB]["basic_cap"]) == (2, 1, 2)
+    assert rows[SUB]["daily_create_cap"] == 50
+    assert rows["kyiv"]["kind"] == "alias"
+    assert rows["kyiv"]["seats_purchased"] == 4
+    assert rows[""]["basic_cap"] == 9999
+    human = runner.invoke(app, ["--db", sqlite_url, *policy, "accounts"])
+    assert human.exit_code == 0, human.output
+    assert SUB in human.stdout
