@@ -55,6 +55,13 @@ class Rejected:
 RejectedRow = Rejected  # the name docs/interfaces.md §4 exports
 
 
+def _rejected_data(r: Rejected) -> dict[str, Any]:
+    """A rejected cell in every command's JSON vocabulary (its school as institution_code)."""
+    data = asdict(r)
+    school = data.pop("school")
+    return {**data, "institution_code": school, "cells": dict(r.cells)}
+
+
 @dataclass
 class SchoolChange:
     added: int = 0
@@ -112,7 +119,7 @@ class ImportReport:
             "rows_rejected": self.rows_rejected,
             "totals": asdict(self.totals),
             "schools": {code: asdict(c) for code, c in sorted(self.schools.items())},
-            "rejected": [{**asdict(r), "cells": dict(r.cells)} for r in self.rejected],
+            "rejected": [_rejected_data(r) for r in self.rejected],
             "notes": list(self.notes),
             "warnings": list(self.warnings),
             "counts": dict(self.counts),

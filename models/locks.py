@@ -76,10 +76,24 @@ def lock_key(name: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+class HeldLock:
+    """The lock `operation_lock` holds; `share()` turns an exclusive hold into a shared one without
+    letting go (an apply chooses and journals its plan alone, then lets workers in beside it)."""
+
+    def __init__(self, share: Callable[[], None] | None = None) -> None:
+        self._share = share
+        self.shared = False
+
+    def share(self) -> None:
+        if not self.shared and self._share is not None:
+            self._share()
+        self.shared = True
+
+
 @contextmanager
 def operation_lock(
     bind: Engine | Connection, name: str = ZOOM, *, shared: bool = False, wait: float | None = None
-) -> Iterator[None]:
+) -> Iterator[HeldLock]:
     """Hold the named lock for the block (shared or exclusive); LockedError if it stays taken.
 
     `wait` (default: the `lock_wait` context value) is how many seconds to wait for the holder.
@@ -87,16 +101,16 @@ def operation_lock(
     engine = bind.engine if isinstance(bind, Connection) else bind
     wait = lock_wait.get() if wait is None else wait
     if engine.dialect.name == "postgresql":
-        with _pg_lock(engine, name, shared, wait):
-            yield
+        with _pg_lock(engine, name, shared, wait) as held:
+            yield held
         return
     database = engine.url.database
     if not database or database == ":memory:":
         with _memory_lock(name, wait):
-            yield
+            yield HeldLock()  # one process: nobody to share with
         return
-    with _file_lock(Path(f"{database}.{name}.lock"), name, shared, wait):
-        yield
+    with _file_lock(Path(f"{database}.{name}.lock"), name, shared, wait) as held:
+        yield held
 
 
 P = ParamSpec("P")
@@ -138,7 +152,7 @@ def _memory_lock(name: str, wait: float) -> Iterator[None]:
 
 
 @contextmanager
-def _file_lock(path: Path, name: str, shared: bool, wait: float) -> Iterator[None]:
+def _file_lock(path: Path, name: str, shared: bool, wait: float) -> Iterator[HeldLock]:
     fd = open_private(path)  # it names the operator and host: 0600, like the database beside it
     started = time.monotonic()
     try:
@@ -153,8 +167,11 @@ def _file_lock(path: Path, name: str, shared: bool, wait: float) -> Iterator[Non
         if not shared:  # shared holders leave the file to the writer's name
             os.ftruncate(fd, 0)
             os.pwrite(fd, _holder_text().encode(), 0)
+        # flock converts an exclusive lock to a shared one in place (LOCK_SH never waits on our own).
+        held = HeldLock(lambda: fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB))
+        held.shared = shared
         try:
-            yield
+            yield held
         finally:
             if not shared:
                 os.ftruncate(fd, 0)
@@ -164,7 +181,7 @@ def _file_lock(path: Path, name: str, shared: bool, wait: float) -> Iterator[Non
 
 
 @contextmanager
-def _pg_lock(engine: Engine, name: str, shared: bool, wait: float) -> Iterator[None]:
+def _pg_lock(engine: Engine, name: str, shared: bool, wait: float) -> Iterator[HeldLock]:
     since = datetime.now(UTC).strftime("%Y-%m-%dT%H:%MZ")
     owner = lock_owner.get()
     # application_name is cut at 63 bytes: keep it short.
@@ -186,10 +203,20 @@ def _pg_lock(engine: Engine, name: str, shared: bool, wait: float) -> Iterator[N
             other = _pg_holder(conn, key)
             if not _waiting(name, other, started, wait):
                 raise LockedError(_message(name, other, wait))
+
+        def share() -> None:
+            # Same session: the shared lock is granted beside our exclusive one, which then goes.
+            conn.execute(text("SELECT pg_advisory_lock_shared(:k)"), {"k": key})
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            conn.commit()
+
+        held = HeldLock(share)
+        held.shared = shared
         try:
-            yield
+            yield held
         finally:
-            conn.execute(text(f"SELECT pg_advisory_unlock{suffix}(:k)"), {"k": key})
+            unlock = "pg_advisory_unlock_shared" if held.shared else "pg_advisory_unlock"
+            conn.execute(text(f"SELECT {unlock}(:k)"), {"k": key})
             conn.commit()
 
 
@@ -211,3 +238,120 @@ def _pg_holder(conn: Connection, key: int) -> str | None:
     if app_name and app_name.startswith("provision:"):
         return str(app_name).removeprefix("provision:")
     return f"server pid {pid}, since {since}"
+
+
+# ---------------------------------------------------------------- one plan's accounts, one worker each
+
+
+class AccountLock:
+    """One account of one plan, held by one worker (PostgreSQL: a session advisory lock).
+
+    The lock lives as long as its connection: a worker killed with -9 closes its socket and the
+    server frees the account at once; a worker whose machine vanishes is dropped by the server's
+    TCP keepalives (set short on this connection). `alive()` tells a worker it still holds it.
+    On SQLite and in memory one process works every account: the lock is always granted.
+    """
+
+    def __init__(self, conn: Connection | None = None, key: int = 0) -> None:
+        self._conn = conn
+        self._key = key
+        self._using = threading.Lock()  # the watchdog's check and the release run on other threads
+
+    def alive(self) -> bool:
+        with self._using:
+            if self._conn is None:
+                return True
+            try:
+                self._conn.execute(text("SELECT 1"))
+                self._conn.commit()
+                return True
+            except Exception:  # the connection is gone, and the lock with it
+                return False
+
+    def release(self) -> None:
+        with self._using:
+            conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
+            _forget_name(conn)
+            conn.close()
+        except Exception:  # a dead connection holds no lock: drop it, never pool it
+            conn.invalidate()
+
+
+# Seconds of silence before the server probes a worker's connection, between probes, and probes
+# lost before it drops the session (and the account locks with it): about 20 s for a machine
+# that vanished. A killed process is seen at once (its socket closes).
+KEEPALIVE = {"tcp_keepalives_idle": 10, "tcp_keepalives_interval": 3, "tcp_keepalives_count": 3}
+
+
+def work_key(conn: Connection, *parts: str) -> int:
+    """An advisory key for worker coordination, scoped to this database and schema."""
+    where = conn.execute(text("SELECT current_database() || ':' || current_schema()")).scalar()
+    return lock_key(":".join([str(where), "work", *parts]))
+
+
+def try_account_lock(engine: Engine, fingerprint: str, account: str) -> AccountLock | None:
+    """The account of the plan for this worker, or None if another worker holds it now."""
+    if engine.dialect.name != "postgresql":
+        return AccountLock()
+    conn = engine.connect()
+    try:
+        holder = f"provision:worker {account or 'main'}, pid {os.getpid()} on {socket.gethostname()[:12]}"
+        conn.execute(text("SELECT set_config('application_name', :v, false)"), {"v": holder[:63]})
+        for name, value in KEEPALIVE.items():
+            conn.execute(text(f"SET {name} = {int(value)}"))
+        key = work_key(conn, fingerprint, account)
+        got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+        conn.commit()
+    except BaseException:
+        conn.invalidate()
+        raise
+    if not got:
+        _forget_name(conn)
+        conn.close()
+        return None
+    return AccountLock(conn, key)
+
+
+def _forget_name(conn: Connection) -> None:
+    # Back to the pool without naming a worker it no longer is (pg_stat_activity must not lie).
+    conn.execute(text("SELECT set_config('application_name', '', false)"))
+    conn.commit()
+
+
+@contextmanager
+def worker_presence(engine: Engine) -> Iterator[Callable[[], int]]:
+    """Count this process among the live workers for the block; yields how many are live now
+    (PostgreSQL: holders of one shared advisory lock; elsewhere always 1)."""
+    if engine.dialect.name != "postgresql":
+        yield lambda: 1
+        return
+    with engine.connect() as conn:
+        me = f"provision:presence, pid {os.getpid()} on {socket.gethostname()[:12]}"
+        conn.execute(text("SELECT set_config('application_name', :v, false)"), {"v": me[:63]})
+        for name, value in KEEPALIVE.items():
+            conn.execute(text(f"SET {name} = {int(value)}"))
+        key = work_key(conn, "presence")
+        conn.execute(text("SELECT pg_advisory_lock_shared(:k)"), {"k": key})
+        conn.commit()
+        unsigned = key & 0xFFFFFFFFFFFFFFFF
+
+        def live() -> int:
+            count = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND classid = :hi AND objid = :lo AND objsubid = 1"
+                ),
+                {"hi": unsigned >> 32, "lo": unsigned & 0xFFFFFFFF},
+            ).scalar()
+            conn.commit()
+            return max(1, int(count or 0))
+
+        try:
+            yield live
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock_shared(:k)"), {"k": key})
+            _forget_name(conn)

@@ -311,6 +311,7 @@ def _register_commands() -> None:
         report,
         sandbox,
         sync,
+        worker,
     )
 
     for module in (
@@ -319,6 +320,7 @@ def _register_commands() -> None:
         sync,
         plan,
         apply,
+        worker,
         reconcile,
         query,
         report,

@@ -97,6 +97,16 @@ def apply_command(
     concurrency: Annotated[
         int, typer.Option("--concurrency", min=1, max=256, help="Requests in flight at once.")
     ] = 16,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Processes sharing the plan's accounts, this one included (PostgreSQL only; "
+            "`provision worker` on other machines joins the same way).",
+        ),
+    ] = 1,
     retry_blocked: Annotated[
         bool,
         typer.Option(
@@ -120,6 +130,15 @@ def apply_command(
 
     settings = run_context(ctx).settings
     engine = open_records(settings)
+    if workers > 1:
+        from provision.run.workers import require_shared_database
+
+        require_shared_database(engine, f"--workers {workers}")
+        if settings.sandbox:
+            raise InputError(
+                f"--workers {workers}: the in-process sandbox lives in this process only; "
+                "serve it (`provision sandbox serve`) and point ZOOM_API_URL at it"
+            )
     plan_given = _read_plan_file(plan_file) if plan_file is not None else None
     if plan_given is not None and _already_applied(ctx, engine, plan_given, json_output):
         return
@@ -136,7 +155,7 @@ def apply_command(
                 "reason since it was made (rosters, policy or Zoom changed): dropped, never sent (audited).",
                 markup=False,
             )
-        _confirm_and_run(ctx, session, chosen, settings, yes, concurrency, json_output)
+        _confirm_and_run(ctx, session, chosen, settings, yes, concurrency, json_output, workers)
 
 
 def _already_applied(ctx: typer.Context, engine: Any, plan: Any, json_output: bool) -> bool:
@@ -172,10 +191,11 @@ def _confirm_and_run(
     yes: bool,
     concurrency: int,
     json_output: bool,
+    workers: int = 1,
 ) -> None:
     from provision.reports.render import print_plan
     from provision.run.apply import ApplyIncomplete
-    from provision.run.zoom_access import open_zoom
+    from provision.run.zoom_access import open_accounts
 
     plan = chosen.plan
     resuming = chosen.resuming
@@ -215,8 +235,16 @@ def _confirm_and_run(
             raise typer.Exit(1)
 
     async def run(progress_cb: Any) -> Any:
-        async with open_zoom(settings) as client:
-            return await session.run(client, chosen, concurrency=concurrency, progress=progress_cb)
+        # One client per account of the plan (a sub-account's, an alias's), each its own budget.
+        async with open_accounts(settings, session.policy.accounts) as zoom:
+            return await session.run(
+                zoom,
+                chosen,
+                concurrency=concurrency,
+                progress=progress_cb,
+                workers=workers,
+                environ=worker_environ(settings),
+            )
 
     with ExitStack() as stack:
         callback = stage_progress(stack, json_output, with_eta=True)
@@ -238,6 +266,19 @@ def _confirm_and_run(
         emit(ctx, result.to_data())
     else:
         _print_result(result)
+
+
+def worker_environ(settings: Any) -> dict[str, str]:
+    """The environment of a local worker: ours, with the database and actor this command was
+    given (perhaps as options), so it works the same plan under the same name."""
+    import os
+
+    environ = dict(os.environ)
+    environ["DATABASE_URL"] = settings.database_url
+    environ["PROVISION_ACTOR"] = settings.actor
+    if settings.policy_file is not None:
+        environ["PROVISION_POLICY_FILE"] = str(settings.policy_file)
+    return environ
 
 
 def _abandon(ctx: typer.Context, session: Any, yes: bool, json_output: bool) -> None:

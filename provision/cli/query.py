@@ -85,10 +85,10 @@ def _render_schools(report: queries.SchoolsReport) -> None:
     _table(table)
     console.print(_plan_line(report.plan), highlight=False)
     if report.account:
-        a = report.account
+        a = report.account["seats"]
         console.print(
-            f"account: {a['seats_used']} of {a['seats_purchased']} seats used, "
-            f"{a['seats_pending']} pending (observed {_when(a['observed_at'])} UTC)",
+            f"account: {a['used']} of {a['purchased']} seats used, "
+            f"{a['pending']} pending (observed {_when(a['observed_at'])} UTC)",
             highlight=False,
         )
 

@@ -29,7 +29,7 @@ SHOWN_PER_KIND = 20
 
 def print_drift(data: dict[str, Any]) -> None:
     """The report as an operator reads it: a count per kind, then the first items of each."""
-    account = data.get("account") or {}
+    account = data.get("seats") or data.get("account") or {}  # "account": reports stored before
     table = Table(title="reconcile", title_justify="left")
     table.add_column("drift")
     table.add_column("count", justify="right")

@@ -89,6 +89,13 @@ def serve_command(
     scopes: Annotated[
         str | None, typer.Option("--scopes", help="Granted scopes, space-separated (default: all).")
     ] = None,
+    sub_account: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sub-account",
+            help="A sub-account of this master account: ID=SEATS (its own seats, caps and rate budget).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the Zoom simulator over HTTP until Ctrl-C (needs the `sandbox` extra)."""
     _require_server()
@@ -106,6 +113,7 @@ def serve_command(
         zoom_one_seats = parse_zoom_one_seats(list(zoom_one or []))
     except ValueError as exc:
         raise InputError(f"--zoom-one: {exc}") from None
+    sub_accounts = _sub_accounts(list(sub_account or []))
     # A fresh secret per run: nothing to leak, and nobody hard-codes it into a script by accident.
     secret = secrets.token_urlsafe(18)
     if state is not None and state.exists():
@@ -136,6 +144,7 @@ def serve_command(
                 owner_email=owner,
                 admin_emails=list(admin or []),
                 granted_scopes=scopes.split() if scopes is not None else None,
+                sub_accounts=sub_accounts,
             )
         )
     if seed_users is not None:
@@ -171,6 +180,17 @@ def serve_command(
         if state is not None:
             sandbox.save(state)
             err_console.print(f"sandbox state saved to {state}")
+
+
+def _sub_accounts(items: list[str]) -> dict[str, int]:
+    """``["sub-1=500"]`` -> {"sub-1": 500}; InputError naming the bad item."""
+    found: dict[str, int] = {}
+    for item in items:
+        account, sep, count = item.partition("=")
+        if not sep or not account.strip() or "/" in account or not count.strip().isdigit():
+            raise InputError(f"--sub-account: expected ID=SEATS (sub-1=500), got {item!r}")
+        found[account.strip()] = int(count)
+    return found
 
 
 #: the served sandbox's modules, which only the `sandbox` extra installs

@@ -101,7 +101,8 @@ class Drift:
             "clean": self.clean,
             "alerts": self.alerts,
             "counts": self.counts,
-            "account": dict(self.account),
+            # The account's seats, by the name every command's JSON gives them (docs/interfaces.md).
+            "seats": dict(self.account),
             "waiting": self.waiting,
             "policy": dict(self.policy),
             "plan_fingerprint": self.plan_fingerprint,

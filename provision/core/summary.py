@@ -1,9 +1,10 @@
 """A plan's figures as types: per school and for the account (JSON only at the edge).
 
 `diff.compute_plan` fills them, the safety checks, `check_fresh` and `render` read them. Their
-JSON (`to_data`) is the "summary" of plan files and of `provision plan --json`, unchanged from
-when it was a plain dict: every action kind's count is a key of its own, and a file missing a
-field (an older one) reads with that field's default.
+JSON (`to_data`) is the "summary" of plan files and of `provision plan --json`: every action
+kind's count is a key of its own, and a file missing a field (an older one) reads with that
+field's default. The account's seats are written as every command's JSON names them,
+`seats: {purchased, used, pending, free}`; the flat names older plan files hold still read.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ class ShortageFigures:
             "schools": self.schools,
             "demand": self.demand,
             "quotas": self.quotas,
-            "seats": self.seats,
+            "seats_available": self.seats,
             "shortfall": self.shortfall,
             "allocation": self.allocation,
             "schools_served": self.schools_served,
@@ -136,7 +137,7 @@ class ShortageFigures:
             schools=_int(data, "schools"),
             demand=_int(data, "demand"),
             quotas=_int(data, "quotas"),
-            seats=_int(data, "seats"),
+            seats=_int(data, "seats_available") or _int(data, "seats"),  # "seats": older plan files
             allocation=str(data.get("allocation") or "proportional"),
             schools_served=_int(data, "schools_served"),
         )
@@ -180,10 +181,12 @@ class Totals:
 
     def to_data(self) -> dict[str, Any]:
         return {
-            "seats_purchased": self.seats_purchased,
-            "seats_used": self.seats_used,
-            "seats_pending": self.seats_pending,
-            "seats_free_before": self.seats_free_before,
+            "seats": {
+                "purchased": self.seats_purchased,
+                "used": self.seats_used,
+                "pending": self.seats_pending,
+                "free": self.seats_free_before,
+            },
             "licensed_before": self.licensed_before,
             "managed_licensed_before": self.managed_licensed_before,
             **{kind.value: self.actions.get(kind, 0) for kind in _KINDS},
@@ -200,11 +203,15 @@ class Totals:
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Totals:
+        # Plan files written before the common vocabulary hold seats_purchased, seats_used,
+        # seats_pending and seats_free_before at this level: both spellings read the same.
+        given = data.get("seats")
+        seats: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
         return cls(
-            seats_purchased=_int(data, "seats_purchased"),
-            seats_used=_int(data, "seats_used"),
-            seats_pending=_int(data, "seats_pending"),
-            seats_free_before=_int(data, "seats_free_before"),
+            seats_purchased=_int(seats, "purchased") or _int(data, "seats_purchased"),
+            seats_used=_int(seats, "used") or _int(data, "seats_used"),
+            seats_pending=_int(seats, "pending") or _int(data, "seats_pending"),
+            seats_free_before=_int(seats, "free") or _int(data, "seats_free_before"),
             seats_free_after=_int(data, "seats_free_after"),
             licensed_before=_int(data, "licensed_before"),
             managed_licensed_before=_int(data, "managed_licensed_before"),

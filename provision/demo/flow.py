@@ -331,7 +331,11 @@ def run_demo(directory: str | Path = ".", *, say: Say | None = None, actor: str 
             f"database: {target / DATABASE} (SQLite, recreated)",
             "policy: the default, except grace_days = 0 so leavers are downgraded at once",
         ],
-        {"seats": DEMO_SEATS, "real_credentials_ignored": real_credentials},
+        {
+            # a new sandbox account: every seat free (the name every command's JSON gives seats)
+            "seats": {"purchased": DEMO_SEATS, "used": 0, "pending": 0, "free": DEMO_SEATS},
+            "real_credentials_ignored": real_credentials,
+        },
     )
     steps.append(intro)
     tell(intro)

@@ -38,7 +38,21 @@ class AccountRow:
     observed_at: datetime | None
 
     def to_data(self) -> dict[str, Any]:
+        """The row in every command's JSON vocabulary: the account's seats as `seats: {purchased,
+        used, pending, free}` (None: never synced), its Basic users and caps beside them."""
         data = asdict(self)
+        for name in ("seats_purchased", "licensed", "pending", "free"):
+            del data[name]
+        data["seats"] = (
+            {
+                "purchased": self.seats_purchased,
+                "used": self.licensed,
+                "pending": self.pending,
+                "free": self.free,
+            }
+            if self.seats_purchased is not None
+            else None
+        )
         data["observed_at"] = self.observed_at.isoformat() if self.observed_at else None
         return data
 

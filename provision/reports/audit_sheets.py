@@ -78,12 +78,13 @@ def _write_summary(wb: Workbook, report: queries.SchoolsReport, generated_at: da
     )
     account = report.account
     if account:
+        seats = account["seats"]
         table.append_free_row(
             [
                 cells.text(
-                    f"Account seats: {account['seats_used']} used of {account['seats_purchased']} "
-                    f"purchased, {account['seats_pending']} pending "
-                    f"(observed {account['observed_at']:%Y-%m-%d %H:%M} UTC)"
+                    f"Account seats: {seats['used']} used of {seats['purchased']} "
+                    f"purchased, {seats['pending']} pending "
+                    f"(observed {seats['observed_at']:%Y-%m-%d %H:%M} UTC)"
                 )
             ]
         )

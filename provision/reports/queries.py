@@ -151,21 +151,29 @@ class SchoolRow:
     waiting: int | None  # from the latest plan; None without a plan
     utilization: float | None  # licensed / quota; None for a zero quota
 
+    def to_data(self) -> dict[str, Any]:
+        """The school in every command's JSON vocabulary: institution_code, institution_name."""
+        data = asdict(self)
+        code, name = data.pop("code"), data.pop("name")
+        return {"institution_code": code, "institution_name": name, **data}
+
 
 @dataclass(frozen=True)
 class SchoolsReport:
     schools: list[SchoolRow]
     totals: dict[str, Any]
     plan: PlanInfo | None
-    account: dict[str, Any] | None  # the last AccountSnapshot: seats purchased and used
+    account: dict[str, Any] | None  # the last AccountSnapshot: account_seats()
     note: str | None = None
 
     def to_data(self) -> dict[str, Any]:
+        account = self.account or {}
         return {
-            "schools": [asdict(row) for row in self.schools],
+            "schools": [row.to_data() for row in self.schools],
             "totals": self.totals,
             "plan": asdict(self.plan) if self.plan else None,
-            "account": self.account,
+            "seats": account.get("seats"),
+            "addons": account.get("addons"),
             "note": self.note,
         }
 
@@ -213,11 +221,16 @@ def account_seats(session: Session) -> dict[str, Any] | None:
     ).scalar_one_or_none()
     if snap is None:
         return None
+    purchased, used, pending = snap.seats_purchased, snap.seats_used, snap.seats_pending or 0
     return {
         "observed_at": snap.observed_at,
-        "seats_purchased": snap.seats_purchased,
-        "seats_used": snap.seats_used,
-        "seats_pending": snap.seats_pending,
+        "seats": {
+            "purchased": purchased,
+            "used": used,
+            "pending": pending,
+            "free": max(0, purchased - used - pending),
+            "observed_at": snap.observed_at,
+        },
         "addons": snap.addons,
     }
 
@@ -328,7 +341,7 @@ class SchoolReport:
 
     def to_data(self) -> dict[str, Any]:
         return {
-            "school": asdict(self.school),
+            "school": self.school.to_data(),
             "members": [asdict(m) for m in self.members],
             "plan": asdict(self.plan) if self.plan else None,
             "note": self.note,

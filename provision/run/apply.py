@@ -18,14 +18,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from models import AccountSnapshot, ZoomUserSnapshot
+from models.locks import AccountLock, try_account_lock
 from provision.core.actions import SPECS
 from provision.core.blocked import ADDON_WAITING, SEATS_WAITING, explain_block
 from provision.core.plan import ORDER, Action, ActionKind, Plan
@@ -205,21 +206,30 @@ def _success(op: OpRecord, done: Done | None = None) -> Outcome:
 
 
 class _Run:
+    """One account's work in one process: its client (hence its rate budget), its stop."""
+
     def __init__(
-        self, client: AsyncZoomClient, journal: Journal, concurrency: int, progress: Progress | None
+        self,
+        client: AsyncZoomClient,
+        journal: Journal,
+        concurrency: int,
+        progress: Progress | None,
+        tally: _Tally | None = None,
+        account: str = "",
     ) -> None:
         self.client = client
         self.journal = journal
         self.sem = asyncio.Semaphore(max(1, concurrency))
         self.progress = progress
         self.stop: _Stop | None = None
-        self.done_by_kind: dict[str, int] = {}
-        self.total_by_kind: dict[str, int] = {}
+        self.tally = tally or _Tally()
+        self.account = account
+        self.handing_over = False  # stopped on purpose: another worker takes the account on
 
     def _tick(self, kind: ActionKind, n: int) -> None:
-        self.done_by_kind[kind.value] = self.done_by_kind.get(kind.value, 0) + n
+        done = self.tally.done[kind.value] = self.tally.done.get(kind.value, 0) + n
         if self.progress is not None:
-            self.progress(kind.value, self.done_by_kind[kind.value], self.total_by_kind.get(kind.value, 0))
+            self.progress(kind.value, done, self.tally.total.get(kind.value, 0))
 
     async def finish(self, outcomes: Sequence[Outcome]) -> None:
         await self.journal.record(outcomes)
@@ -271,7 +281,8 @@ class _Run:
         sent_before = op.attempts > 0  # by an earlier run, read back then as not done
         last: BaseException | None = None
         for _ in range(MAX_ATTEMPTS):
-            await self.journal.sent([op])
+            if not await self.journal.sent([op]):
+                return None  # another worker took or settled it meanwhile: theirs
             try:
                 return _success(op, await execute(self.client, action))
             except ZoomError as exc:
@@ -319,7 +330,9 @@ class _Run:
         by_id = {op.action.zoom_id: op for op in ops if op.action.zoom_id}
         remaining = list(ops)
         for _ in range(MAX_ATTEMPTS):
-            await self.journal.sent(remaining)
+            remaining = await self.journal.sent(remaining)  # what another worker took is theirs
+            if not remaining:
+                return []
             try:
                 result = await execute_many(self.client, [op.action for op in remaining])
             except ZoomError as exc:
@@ -388,40 +401,41 @@ class _Run:
             pool = usage.large_meeting_pool(capacity)
             pools[capacity] = pool.free if pool is not None else 0
         # The pool sync recorded as the one handed out (plan_base, or the Zoom One product's).
-        base = usage.pool(seat_pool(self.journal.engine))
+        base = usage.pool(seat_pool(self.journal.engine, self.account))
         if base is None:
             return 0, pools
-        reading = seat_reading(self.journal.engine, base.usage, base.pending)
+        reading = seat_reading(self.journal.engine, base.usage, base.pending, self.account)
         return free_by_reading(
             hosts=base.hosts, usage=base.usage, pending=base.pending, reading=reading
         ), pools
 
 
-def _recorded(session: Session, column: Any) -> str | None:
-    """One column of the latest account snapshot (what the last sync recorded)."""
+def _recorded(session: Session, column: Any, account: str) -> str | None:
+    """One column of the account's latest snapshot (what the last sync recorded)."""
     return session.exec(
         select(column)
+        .where(AccountSnapshot.account == account)
         .order_by(AccountSnapshot.observed_at.desc(), AccountSnapshot.id.desc())  # type: ignore[attr-defined,union-attr]
         .limit(1)
     ).first()
 
 
-def seat_pool(engine: Engine) -> str:
-    """The plan-usage pool whose seats the tool hands out, as the last sync recorded it."""
+def seat_pool(engine: Engine, account: str = "") -> str:
+    """The plan-usage pool whose seats the tool hands out, as the account's last sync recorded it."""
     with Session(engine) as session:
-        return _recorded(session, AccountSnapshot.seat_pool) or "plan_base"
+        return _recorded(session, AccountSnapshot.seat_pool, account) or "plan_base"
 
 
-def seat_reading(engine: Engine, usage: int, pending: int) -> str | None:
+def seat_reading(engine: Engine, usage: int, pending: int, account: str = "") -> str | None:
     """Which reading of `usage` holds now: told from these numbers and the snapshot's users (kept
     current by the journal) when they tell it, else the one sync recorded. Never both subtracted
-    when Zoom already counts invitations inside `usage` (that left seats unused)."""
+    when Zoom already counts invitations inside `usage` (that left seats unused). Per account."""
     with Session(engine) as session:
-        recorded = _recorded(session, AccountSnapshot.pending_reading)
+        recorded = _recorded(session, AccountSnapshot.pending_reading, account)
         counts = dict(
             session.exec(
                 select(ZoomUserSnapshot.status, func.count())
-                .where(ZoomUserSnapshot.type == LICENSED_TYPE)
+                .where(ZoomUserSnapshot.type == LICENSED_TYPE, ZoomUserSnapshot.account == account)
                 .group_by(ZoomUserSnapshot.status)
             ).all()
         )
@@ -452,20 +466,202 @@ def _needs_seat(op: OpRecord) -> bool:
     return SPECS[action.kind].needs_seat(action.payload)
 
 
+class AccountClients(Protocol):
+    """The Zoom client of each account by its key ("" = the main account): `ZoomAccounts`."""
+
+    def client_for(self, account: str) -> AsyncZoomClient: ...
+
+
+class _MainOnly:
+    """One client given: the main account's, and its sub-accounts under it."""
+
+    def __init__(self, client: AsyncZoomClient) -> None:
+        self.main = client
+
+    def client_for(self, account: str) -> AsyncZoomClient:
+        return self.main if not account else self.main.sub_account(account)
+
+
+def account_clients(client: AsyncZoomClient | AccountClients) -> AccountClients:
+    return _MainOnly(client) if isinstance(client, AsyncZoomClient) else client
+
+
+def _account(op: OpRecord) -> str:
+    return op.action.account
+
+
+POLL = 1.0  # seconds between looks at accounts other workers hold (a takeover waits at most this)
+
+
+@dataclass
+class _Tally:
+    """Progress across the accounts of one run: done and total per kind."""
+
+    done: dict[str, int] = field(default_factory=dict)
+    total: dict[str, int] = field(default_factory=dict)
+
+
+async def work_plan(
+    engine: Engine,
+    clients: AccountClients,
+    journal: Journal,
+    ops: list[OpRecord],
+    *,
+    concurrency: int = 16,
+    progress: Progress | None = None,
+    drop_unless_done: frozenset[int] = frozenset(),
+    live_workers: Callable[[], int] = lambda: 1,
+    on_account: Callable[[str, str], None] | None = None,
+) -> tuple[list[_Stop], int]:
+    """Work every account of the plan at once, each with its own client (its own rate budget).
+
+    An account is worked by one worker at a time (models.locks.try_account_lock: a PostgreSQL
+    advisory lock per plan and account; always granted on SQLite, where one process works them
+    all). Accounts another worker holds are waited for: if that worker dies its lock goes with
+    its connection, and this one takes the account over, reading its operations afresh from the
+    journal (the authority) and re-reading the `sent` ones from Zoom before anything is resent.
+    A worker takes at most its share of the accounts left (their number over the live workers),
+    so workers started together split them. Returns the stops met and the `sent` re-read.
+    """
+    fingerprint = journal.fingerprint
+    by_account: dict[str, list[OpRecord]] = {}
+    for op in ops:
+        by_account.setdefault(_account(op), []).append(op)
+    tally = _Tally()
+    open_states = (PENDING, SENT, FAILED)
+    left = {acct for acct, mine in by_account.items() if any(op.state in open_states for op in mine)}
+    shared = engine.dialect.name == "postgresql"
+    running: dict[str, _Slot] = {}
+    stops: list[_Stop] = []
+    reread = 0
+    fresh = True  # the first look: `ops` are as the journal holds them now
+    try:
+        while left or running:
+            share = max(1, -(-len(left) // max(1, await asyncio.to_thread(live_workers))))
+            for acct in sorted(left - set(running)):
+                if len(running) >= share:
+                    break
+                lock = await asyncio.to_thread(try_account_lock, engine, fingerprint, acct)
+                if lock is None:
+                    continue  # another worker's
+                mine = by_account[acct]
+                if shared and not fresh:
+                    # Another worker may have worked it: the journal says where it stands.
+                    await asyncio.to_thread(jr.refresh, engine, fingerprint, mine, acct)
+                if on_account is not None:
+                    on_account("start", acct)
+                run = _Run(clients.client_for(acct), journal, concurrency, progress, tally, acct)
+                task = asyncio.create_task(_work_account(run, mine, drop_unless_done, lock))
+                running[acct] = _Slot(task, lock, run)
+            fresh = False
+            if len(running) > share and not any(slot.run.handing_over for slot in running.values()):
+                # More workers than when we took these: hand one over at its next safe point.
+                slot = running[sorted(running)[-1]]
+                slot.run.handing_over = True
+                slot.run.stop = slot.run.stop or _Stop(HANDED_OVER)
+            tasks = [slot.task for slot in running.values()]
+            if tasks:
+                await asyncio.wait(tasks, timeout=POLL, return_when=asyncio.FIRST_COMPLETED)
+            else:
+                await asyncio.sleep(POLL)
+            for acct, slot in list(running.items()):
+                if not slot.task.done():
+                    continue
+                del running[acct]
+                await asyncio.to_thread(slot.lock.release)
+                stop, confirmed = slot.task.result()
+                reread += confirmed
+                if slot.run.handing_over:
+                    continue  # still open: another worker takes it (or we do, later)
+                left.discard(acct)
+                if stop is not None:
+                    stops.append(stop)
+                if on_account is not None:
+                    on_account("done", acct)
+            if shared and left - set(running):
+                # Accounts held elsewhere: done once no operation of theirs is open any more.
+                still = await asyncio.to_thread(jr.accounts_left, engine, fingerprint)
+                left = {acct for acct in left if acct in still or acct in running}
+    finally:
+        for slot in running.values():
+            slot.task.cancel()
+        for slot in running.values():
+            try:
+                await slot.task
+            except BaseException:
+                pass
+            await asyncio.to_thread(slot.lock.release)
+    return stops, reread
+
+
+HANDED_OVER = "handed over to another worker"
+
+
+@dataclass
+class _Slot:
+    task: asyncio.Task[tuple[_Stop | None, int]]
+    lock: AccountLock
+    run: _Run
+
+
+async def _work_account(
+    run: _Run, ops: list[OpRecord], drop_unless_done: frozenset[int], lock: AccountLock
+) -> tuple[_Stop | None, int]:
+    """One account's part of the plan: re-read what was sent, then the phases."""
+    for op in ops:
+        if op.state in (PENDING, SENT, FAILED):
+            run.tally.total[op.action.kind.value] = run.tally.total.get(op.action.kind.value, 0) + 1
+    watchdog = asyncio.create_task(_watch(run, lock))
+    reread = 0
+    try:
+        sent = [op for op in ops if op.state == SENT]
+        if sent:
+            reread = await run.reread(sent)
+        lost = [op for op in ops if op.seq in drop_unless_done and op.state == PENDING]
+        if lost:
+            await run.finish([Outcome(op=op, state=DROPPED, error=REASON_GONE) for op in lost])
+        await _phases(run, ops)
+    except _Stop:
+        pass
+    finally:
+        watchdog.cancel()
+    await _refresh_account(run.journal.engine, run.client, run.account)
+    return run.stop, reread
+
+
+async def _watch(run: _Run, lock: AccountLock) -> None:
+    """Stop sending as soon as this worker no longer holds the account (its connection cut)."""
+    while True:
+        await asyncio.sleep(POLL * 2)
+        if not await asyncio.to_thread(lock.alive):
+            run.stop = run.stop or _Stop(
+                f"lost the lock of {run.account or 'the main account'} (database connection cut); "
+                "another worker finishes it, or run `provision apply` again"
+            )
+            return
+
+
 async def apply_plan(
     engine: Engine,
-    client: AsyncZoomClient,
+    client: AsyncZoomClient | AccountClients,
     plan: Plan,
     *,
     actor: str,
     concurrency: int = 16,
     progress: Progress | None = None,
     drop_unless_done: frozenset[int] = frozenset(),
+    live_workers: Callable[[], int] = lambda: 1,
+    on_account: Callable[[str, str], None] | None = None,
+    journaled: Callable[[], None] | None = None,
 ) -> ApplyResult:
     """Carry out a chosen plan; ApplyIncomplete (exit 1) if anything is left to do by a rerun.
 
+    `client`: the main account's client, or one per account (`ZoomAccounts`); every account of
+    the plan is worked at once, each at its own rate budget (see `work_plan`).
     `drop_unless_done`: seqs of `sent` operations whose reason is gone (see ApplySession.choose):
     read back like every `sent` one, and dropped instead of resent when Zoom shows them not done.
+    `journaled` is called once every operation is in the journal (PostgreSQL), where other
+    workers may then take accounts (`live_workers` says how many are live, this one included).
 
     Which plan, whether it is fresh, and the lock are the caller's: come through
     `provision.run.apply_session` (as the CLI, reconcile and the demo do). A plan the journal
@@ -473,26 +669,30 @@ async def apply_plan(
     """
     started = time.monotonic()
     ops, resumed = jr.prepare(engine, plan)
+    shared = engine.dialect.name == "postgresql"
+    if shared:
+        # Other workers may take accounts of this plan: every operation must be in the journal.
+        jr.journal_all(engine, plan.fingerprint, ops)
+        if journaled is not None:
+            journaled()
     async with Journal(engine, actor, plan.fingerprint, ops) as journal:
-        run = _Run(client, journal, concurrency, progress)
-        for op in ops:
-            if op.state in (PENDING, SENT, FAILED):
-                run.total_by_kind[op.action.kind.value] = run.total_by_kind.get(op.action.kind.value, 0) + 1
-        reread = 0
-        try:
-            sent = [op for op in ops if op.state == SENT]
-            if sent:
-                reread = await run.reread(sent)
-            lost = [op for op in ops if op.seq in drop_unless_done and op.state == PENDING]
-            if lost:
-                await run.finish([Outcome(op=op, state=DROPPED, error=REASON_GONE) for op in lost])
-            await _phases(run, ops)
-        except _Stop:
-            pass
-        await _refresh_account(engine, client)
-    result = _result(plan.fingerprint, ops, started, resumed, reread, run.stop)
+        stops, reread = await work_plan(
+            engine,
+            account_clients(client),
+            journal,
+            ops,
+            concurrency=concurrency,
+            progress=progress,
+            drop_unless_done=drop_unless_done,
+            live_workers=live_workers,
+            on_account=on_account,
+        )
+    if shared:
+        jr.refresh(engine, plan.fingerprint, ops)  # other workers' accounts as they left them
+    stop = stops[0] if stops else None
+    result = _result(plan.fingerprint, ops, started, resumed, reread, stop)
     if not result.complete:
-        raise ApplyIncomplete(incomplete_message(result, ops, run.stop), result)
+        raise ApplyIncomplete(incomplete_message(result, ops, stop), result)
     return result
 
 
@@ -582,21 +782,26 @@ async def _phases(run: _Run, ops: list[OpRecord]) -> None:
             await _gather(run.single(op) for op in allowed)
 
 
-async def _refresh_account(engine: Engine, client: AsyncZoomClient) -> None:
+async def _refresh_account(engine: Engine, client: AsyncZoomClient, account: str = "") -> None:
     """Record the seats as they are after the run, so the next plan counts from them."""
     try:
         usage = await client.accounts.plan_usage()
     except ZoomError:
         return  # the next sync records them; the user rows are already up to date
-    key = seat_pool(engine)
+    key = seat_pool(engine, account)
     base = usage.pool(key)
     if base is None or base.hosts <= 0:
         return
-    reading = seat_reading(engine, base.usage, base.pending)
+    reading = seat_reading(engine, base.usage, base.pending, account)
     with Session(engine) as session, session.begin():
-        last = session.exec(select(AccountSnapshot).order_by(AccountSnapshot.observed_at.desc())).first()  # type: ignore[attr-defined]
+        last = session.exec(
+            select(AccountSnapshot)
+            .where(AccountSnapshot.account == account)
+            .order_by(AccountSnapshot.observed_at.desc())  # type: ignore[attr-defined]
+        ).first()
         session.add(
             AccountSnapshot(
+                account=account,
                 seats_purchased=base.hosts,
                 seats_used=base.usage,
                 seats_pending=base.pending,

@@ -8,7 +8,10 @@ through here, so none of them decides freshness or locking on its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import os
+import subprocess
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -17,11 +20,12 @@ from enum import StrEnum
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from models.locks import ZOOM, operation_lock
+from models.locks import ZOOM, HeldLock, operation_lock, worker_presence
 from provision.core.plan import Plan
 from provision.core.policy import Policy
 from provision.errors import InputError
-from provision.run.apply import REASON_GONE, ApplyResult, Progress, apply_plan
+from provision.run.apply import REASON_GONE, AccountClients, ApplyResult, Progress, apply_plan
+from provision.run.workers import alive, require_shared_database, spawn_local_workers, stop_local_workers
 from provision.store import journal
 from provision.store.journal import Unfinished
 from provision.store.planning import check_fresh, make_plan, replan
@@ -55,10 +59,11 @@ class Abandoned:
 class ApplySession:
     """What may run while the lock is held (made by `apply_session`)."""
 
-    def __init__(self, engine: Engine, *, actor: str, policy: Policy) -> None:
+    def __init__(self, engine: Engine, *, actor: str, policy: Policy, held: HeldLock | None = None) -> None:
         self.engine = engine
         self.actor = actor
         self.policy = policy
+        self.held = held or HeldLock()
 
     def choose(
         self,
@@ -143,26 +148,58 @@ class ApplySession:
 
     async def run(
         self,
-        client: AsyncZoomClient,
+        client: AsyncZoomClient | AccountClients,
         chosen: Chosen,
         *,
         concurrency: int = 16,
         progress: Progress | None = None,
+        workers: int = 1,
+        environ: Mapping[str, str] | None = None,
+        on_account: Callable[[str, str], None] | None = None,
     ) -> ApplyResult:
-        """Carry out the chosen plan; ApplyIncomplete (exit 1) if anything is left for a rerun."""
-        return await apply_plan(
-            self.engine,
-            client,
-            chosen.plan,
-            actor=self.actor,
-            concurrency=concurrency,
-            progress=progress,
-            drop_unless_done=chosen.drop_unless_done,
-        )
+        """Carry out the chosen plan, every account at once; ApplyIncomplete (exit 1) if anything
+        is left for a rerun.
+
+        On PostgreSQL, once the plan is in the journal the Zoom lock turns shared: `provision
+        worker`s (and the `workers - 1` local ones started here, with `environ`) take accounts
+        this process does not hold (provision.run.workers). Elsewhere `workers` above 1 is
+        refused (InputError).
+        """
+        if workers > 1:
+            require_shared_database(self.engine, f"--workers {workers}")
+        local: list[subprocess.Popen[bytes]] = []
+
+        def journaled() -> None:
+            self.held.share()
+            if workers > 1:
+                local.extend(spawn_local_workers(workers - 1, environ or os.environ))
+
+        try:
+            with worker_presence(self.engine) as live:
+                return await apply_plan(
+                    self.engine,
+                    client,
+                    chosen.plan,
+                    actor=self.actor,
+                    concurrency=concurrency,
+                    progress=progress,
+                    drop_unless_done=chosen.drop_unless_done,
+                    live_workers=lambda: max(live(), 1 + alive(local)),
+                    on_account=on_account,
+                    journaled=journaled,
+                )
+        except BaseException:
+            for process in local:  # stopped or failed here: they stop too (SIGTERM: a clean stop)
+                if process.poll() is None:
+                    process.terminate()
+            raise
+        finally:
+            if local:
+                await asyncio.to_thread(stop_local_workers, local)
 
 
 @contextmanager
 def apply_session(engine: Engine, *, actor: str, policy: Policy) -> Iterator[ApplySession]:
     """Hold the Zoom lock (LockedError if an apply, sync or reconcile holds it) for the block."""
-    with operation_lock(engine, ZOOM):
-        yield ApplySession(engine, actor=actor, policy=policy)
+    with operation_lock(engine, ZOOM) as held:
+        yield ApplySession(engine, actor=actor, policy=policy, held=held)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
 from sqlmodel import Session
 
 from models import AuditEvent, ManagedUser, Operation, PlanRecord, ZoomUserSnapshot, bulk_insert
@@ -138,7 +138,17 @@ def _insert(conn: Connection, fingerprint: str, ops: Sequence[OpRecord]) -> None
         op.id = ids[op.seq]
 
 
-def _load(conn: Connection, fingerprint: str) -> list[OpRecord]:
+def _load(
+    conn: Connection, fingerprint: str, seqs: Sequence[int] | None = None, account: str | None = None
+) -> list[OpRecord]:
+    where = [_op.c.plan_fingerprint == fingerprint]
+    if account is not None:
+        where.append(_op.c.account == account)
+    if seqs is not None:
+        if not seqs:
+            return []
+        where += [_op.c.seq >= min(seqs), _op.c.seq <= max(seqs)]
+    wanted = None if seqs is None else set(seqs)
     result = conn.execute(
         select(
             _op.c.id,
@@ -150,11 +160,13 @@ def _load(conn: Connection, fingerprint: str) -> list[OpRecord]:
             _op.c.error,
             _op.c.zoom_code,
         )
-        .where(_op.c.plan_fingerprint == fingerprint)
+        .where(*where)
         .order_by(_op.c.seq)
     )
     records = []
     for op_id, seq, payload, state, attempts, zoom_id, error, code in result:
+        if wanted is not None and seq not in wanted:
+            continue
         action = Action.from_data(payload)
         if zoom_id and not action.zoom_id:  # learnt by a create that succeeded
             action = Action.from_data({**payload, "zoom_id": zoom_id})
@@ -170,6 +182,40 @@ def _load(conn: Connection, fingerprint: str) -> list[OpRecord]:
             )
         )
     return records
+
+
+def journal_all(engine: Engine, fingerprint: str, ops: Sequence[OpRecord]) -> None:
+    """Write every operation not journaled yet, in one transaction: before other workers may
+    take accounts of the plan, all of it must be in the journal (they read it from there)."""
+    missing = [op for op in ops if op.id is None]
+    if not missing:
+        return
+    with engine.begin() as conn:
+        for start in range(0, len(missing), JOURNAL_CHUNK):
+            _insert(conn, fingerprint, missing[start : start + JOURNAL_CHUNK])
+
+
+def refresh(engine: Engine, fingerprint: str, ops: Sequence[OpRecord], account: str | None = None) -> None:
+    """Bring `ops` (of `account`, or all) up to date from the journal, where another worker may
+    have moved them on."""
+    by_seq = {op.seq: op for op in ops}
+    with engine.connect() as conn:
+        for record in _load(conn, fingerprint, list(by_seq), account):
+            op = by_seq[record.seq]
+            op.id, op.state, op.attempts = record.id, record.state, record.attempts
+            op.error, op.zoom_code, op.action = record.error, record.zoom_code, record.action
+
+
+def accounts_left(engine: Engine, fingerprint: str) -> set[str]:
+    """The accounts of the plan with operations not settled yet (pending or sent)."""
+    with engine.connect() as conn:
+        return set(
+            conn.execute(
+                select(_op.c.account)
+                .where(_op.c.plan_fingerprint == fingerprint, _op.c.state.in_(UNFINISHED))
+                .distinct()
+            ).scalars()
+        )
 
 
 def has_operations(engine: Engine, fingerprint: str) -> bool:
@@ -312,6 +358,44 @@ def _mark_sent(conn: Connection, ids: Sequence[int]) -> None:
             .where(_op.c.id.in_(chunk))
             .values(state=SENT, attempts=_op.c.attempts + 1, updated_at=now)
         )
+
+
+# Claiming on PostgreSQL, where several workers share the journal: an operation is marked `sent`
+# only if it is still as this worker last wrote it (state and attempts: a compare-and-set) and no
+# other transaction holds its row (FOR UPDATE SKIP LOCKED). What is refused was taken or settled
+# by another worker meanwhile and is not sent. The account's advisory lock keeps two workers off
+# one account; this keeps a worker that lost its lock (its connection cut) from sending twice.
+_CLAIM = """
+WITH wanted AS (
+    SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:states AS text[]), CAST(:attempts AS int[]))
+        AS w(id, state, attempts)
+), free AS (
+    SELECT o.id FROM {table} o JOIN wanted w ON o.id = w.id AND o.state = w.state AND o.attempts = w.attempts
+    ORDER BY o.id FOR UPDATE OF o SKIP LOCKED
+)
+UPDATE {table} SET state = :sent, attempts = {table}.attempts + 1, updated_at = :now
+FROM free WHERE {table}.id = free.id RETURNING {table}.id
+"""
+
+
+def _claim_sent(conn: Connection, ops: Sequence[OpRecord]) -> set[int]:
+    """Mark `ops` sent where they are still as we left them; the ids claimed (PostgreSQL)."""
+    now = _now()
+    claimed: set[int] = set()
+    statement = text(_CLAIM.format(table=conn.dialect.identifier_preparer.quote(_op.name)))
+    for chunk in _chunks([op for op in ops if op.id is not None]):
+        rows = conn.execute(
+            statement,
+            {
+                "ids": [op.id for op in chunk],
+                "states": [op.state.value for op in chunk],
+                "attempts": [op.attempts for op in chunk],
+                "sent": SENT.value,
+                "now": now,
+            },
+        )
+        claimed.update(rows.scalars())
+    return claimed
 
 
 def _mark_pending(conn: Connection, ids: Sequence[int]) -> None:
@@ -506,6 +590,9 @@ class Journal:
         self.commits = 0
         self.window = GROUP_COMMIT_WINDOW
         self._sqlite = engine.dialect.name == "sqlite"
+        # Several processes may work one plan only on PostgreSQL: there `sent` is a claim.
+        self._claims = engine.dialect.name == "postgresql"
+        self._refused: set[int | None] = set()  # written by the journal thread, read after its commit
 
     async def __aenter__(self) -> Journal:
         self._task = asyncio.create_task(self._writer())
@@ -595,17 +682,28 @@ class Journal:
                 self._journal_upto(conn, max(named))
             if pending:
                 _mark_pending(conn, [op.id for op in pending if op.id is not None])
-            if sent:
+            if sent and self._claims:
+                claimed = _claim_sent(conn, sent)
+                self._refused.update(op.id for op in sent if op.id not in claimed)
+            elif sent:
                 _mark_sent(conn, [op.id for op in sent if op.id is not None])
             if outcomes:
                 _record(conn, outcomes, self.actor)
         self.commits += 1
 
-    async def sent(self, ops: Sequence[OpRecord]) -> None:
+    async def sent(self, ops: Sequence[OpRecord]) -> list[OpRecord]:
+        """Mark `ops` sent before they are sent; those claimed (send only these). On PostgreSQL an
+        operation another worker took or settled meanwhile is not claimed (see _CLAIM)."""
         await self._submit(("sent", list(ops)))
+        claimed = []
         for op in ops:
+            if op.id in self._refused:
+                self._refused.discard(op.id)
+                continue
             op.state = SENT
             op.attempts += 1
+            claimed.append(op)
+        return claimed
 
     async def back_to_pending(self, ops: Sequence[OpRecord]) -> None:
         if ops:

@@ -82,13 +82,13 @@ def test_accounts_lists_each_account_with_its_seats_basic_users_and_caps(
     assert result.exit_code == 0, result.output
     rows = {row["account"]: row for row in payload(result.stdout)["accounts"]}
     assert rows[""]["kind"] == "main"
-    assert rows[""]["seats_purchased"] == 7
+    assert rows[""]["seats"]["purchased"] == 7
     assert rows[SUB]["kind"] == "sub-account"
-    assert (rows[SUB]["schools"], rows[SUB]["seats_purchased"], rows[SUB]["licensed"]) == (2, 3, 1)
-    assert (rows[SUB]["free"], rows[SUB]["basic"], rows[SUB]["basic_cap"]) == (2, 1, 2)
+    assert (rows[SUB]["schools"], rows[SUB]["seats"]["purchased"], rows[SUB]["seats"]["used"]) == (2, 3, 1)
+    assert (rows[SUB]["seats"]["free"], rows[SUB]["basic"], rows[SUB]["basic_cap"]) == (2, 1, 2)
     assert rows[SUB]["daily_create_cap"] == 50
     assert rows["kyiv"]["kind"] == "alias"
-    assert rows["kyiv"]["seats_purchased"] == 4
+    assert rows["kyiv"]["seats"]["purchased"] == 4
     assert rows[""]["basic_cap"] == 9999
     human = runner.invoke(app, ["--db", sqlite_url, *policy, "accounts"])
     assert human.exit_code == 0, human.output

@@ -58,7 +58,7 @@ def test_an_oversubscribed_account_is_shared_in_proportion_to_the_quotas(
         "schools": 12,
         "demand": 84,
         "quotas": 72,
-        "seats": 20,
+        "seats_available": 20,
         "shortfall": 52,
         "allocation": "proportional",
         "schools_served": 12,

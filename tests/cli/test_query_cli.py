@@ -31,7 +31,7 @@ def test_schools_json(db: str) -> None:
     code, result = run(db, "schools", "--json")
     assert code == 0, result.output
     data = as_json(result)
-    assert [s["code"] for s in data["schools"]] == ["0421", "0690", "0962"]
+    assert [s["institution_code"] for s in data["schools"]] == ["0421", "0690", "0962"]
     kyiv = data["schools"][0]
     assert (kyiv["quota"], kyiv["licensed"], kyiv["pending"], kyiv["waiting"], kyiv["utilization"]) == (
         2,
@@ -47,7 +47,7 @@ def test_schools_json(db: str) -> None:
 def test_schools_region_filter_and_table(db: str) -> None:
     code, result = run(db, "schools", "--region", "Київ", "--json")
     assert code == 0
-    assert [s["code"] for s in as_json(result)["schools"]] == ["0421"]
+    assert [s["institution_code"] for s in as_json(result)["schools"]] == ["0421"]
     code, result = run(db, "schools")
     assert code == 0
     assert "0690" in result.stdout
@@ -63,7 +63,7 @@ def test_school_json_lists_members_with_why_waiting(db: str) -> None:
     assert members["wait@school.ua"]["waiting"] == "waiting: school quota 2 of 2 in use"
     assert members["olena@school.ua"]["addons"] == "large meeting 500"
     assert members["olena@school.ua"]["license"] == "licensed"
-    assert data["school"]["name"] == "Ліцей № 1 імені Лесі Українки"
+    assert data["school"]["institution_name"] == "Ліцей № 1 імені Лесі Українки"
 
 
 def test_person_json_has_records_snapshot_and_history(db: str) -> None:

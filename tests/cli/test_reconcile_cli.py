@@ -54,8 +54,8 @@ def test_clean_account_exits_0_with_json(db: str) -> None:
     data = payload(result.stdout)
     assert data["clean"] is True
     assert data["alerts"] == 0
-    assert data["account"]["purchased"] == 10
-    assert data["account"]["licensed_users"] == 3
+    assert data["seats"]["purchased"] == 10
+    assert data["seats"]["licensed_users"] == 3
 
 
 def test_drift_exits_3_and_names_the_change(db: str) -> None:

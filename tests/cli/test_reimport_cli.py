@@ -91,7 +91,8 @@ def test_importing_an_earlier_schools_file_brings_it_back(db: str, tmp_path: Pat
     assert again["already_imported"] is False
     assert again["schools"]["0421"]["updated"] == 1
     seats = {
-        s["code"]: s["quota"] for s in json.loads(run(db, "schools", "--json").stdout)["data"]["schools"]
+        s["institution_code"]: s["quota"]
+        for s in json.loads(run(db, "schools", "--json").stdout)["data"]["schools"]
     }
     assert seats["0421"] == 30
     assert imported(db, "schools", str(tmp_path / "schools.xlsx"))["already_imported"] is True

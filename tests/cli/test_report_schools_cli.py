@@ -112,7 +112,7 @@ def test_licensed_and_waiting_sheets_say_what_the_phone_answers_say(
         assert [(row[0], row[1]) for row in waiting] == [(w["place"], w["email"]) for w in line]
         summary = _summary(written["files"][code]["path"])
         figures = list(summary.values())
-        assert school["school"]["code"] in figures
+        assert school["school"]["institution_code"] in figures
         assert school["school"]["quota"] in figures
         assert school["school"]["licensed"] in figures
         assert len(line) in figures  # the Waiting figure

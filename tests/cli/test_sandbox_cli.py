@@ -163,3 +163,23 @@ def test_a_bad_zoom_one_pair_is_exit_2() -> None:
     assert result.exit_code == 2
     assert "--zoom-one" in result.output
     assert "edu_school_campus" in result.output
+
+
+def test_serve_sub_accounts_each_with_its_own_seats() -> None:
+    proc, env, _ = _start("--seats", "3", "--sub-account", "east=5", "--sub-account", "west=2")
+    try:
+        with _client(env) as zoom:
+            assert sorted(a.id for a in zoom.accounts.list()) == ["east", "west"]
+            assert zoom.accounts.plan_usage("east").plan_base.hosts == 5
+            assert zoom.accounts.plan_usage("west").plan_base.hosts == 2
+            zoom.sub_account("west").users.create(email="w@s.org", type=1, action="create")
+            assert [u.email for u in zoom.sub_account("west").users.list(status="pending")] == ["w@s.org"]
+            assert list(zoom.users.list(status="pending")) == []
+    finally:
+        _stop(proc)
+
+
+def test_a_bad_sub_account_is_exit_2() -> None:
+    result = CliRunner().invoke(app, ["sandbox", "serve", "--port", "0", "--sub-account", "east"])
+    assert result.exit_code == 2
+    assert "--sub-account" in result.output

@@ -65,6 +65,20 @@ def cli_env(settings: ZoomSettings, policy: Path) -> dict[str, str]:
     return env
 
 
+def synced(engine: Any, settings: ZoomSettings) -> None:
+    """`sync` from the served sandbox into `engine`, as `provision sync` would."""
+    import asyncio
+
+    from provision.run.observe import sync
+    from zoom_client import AsyncZoomClient
+
+    async def run() -> None:
+        async with AsyncZoomClient(settings) as client:
+            await sync(engine, client)
+
+    asyncio.run(run())
+
+
 def settled(engine: Any) -> int:
     """Operations sent or done: how far a run got before it was killed."""
     with Session(engine) as session:

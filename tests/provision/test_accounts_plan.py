@@ -58,14 +58,10 @@ async def sync_plan(engine: Engine, sandbox: Sandbox, policy: Policy = POLICY, *
 
 
 async def apply_each_account(engine: Engine, sandbox: Sandbox, plan: Plan) -> None:
-    """Apply, each account's operations sent by that account's client."""
+    """Apply, each account's operations sent by that account's client (apply routes them)."""
     async with open_client(sandbox) as main, ZoomAccounts(main) as accounts:
-        # Adoptions make no Zoom call: any client carries them.
-        keys = {action.account for action in plan.actions if action.kind is not ActionKind.ADOPT} or {""}
-        assert len(keys) == 1, "one account per apply until apply routes by account"
-        for key in keys:
-            result = await apply_plan(engine, accounts.client_for(key), plan, actor="test")
-            assert result.complete
+        result = await apply_plan(engine, accounts, plan, actor="test")
+        assert result.complete
 
 
 def by_account(plan: Plan) -> dict[str, list[tuple[str, str]]]:

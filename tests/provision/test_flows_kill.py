@@ -6,7 +6,6 @@ apply runs as a real subprocess of the CLI with the Zoom credentials in its envi
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import subprocess
 import sys
@@ -20,11 +19,10 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from models import Operation
-from provision.run.observe import sync
 from tests.cli.envelope import payload
 from tests.provision.apply_kit import assert_audited_once, database, seed
-from tests.provision.served_kit import cli_env, served, settled
-from zoom_client import AsyncZoomClient, ZoomSettings
+from tests.provision.served_kit import cli_env, served, settled, synced
+from zoom_client import ZoomSettings
 
 pytestmark = pytest.mark.slow
 
@@ -50,11 +48,7 @@ def test_apply_killed_mid_run_then_rerun_completes_without_acting_twice(
     for i in range(30):  # half already on Zoom as Basic: licensed in bulk; the rest created
         sandbox.add_user(email=f"t{i}@school.example", type=1)
 
-    async def snapshot() -> None:
-        async with AsyncZoomClient(settings) as client:
-            await sync(engine, client)
-
-    asyncio.run(snapshot())
+    synced(engine, settings)
     policy = tmp_path / "policy.toml"
     policy.write_text(POLICY_TOML)
     cmd = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -91,7 +92,8 @@ def test_a_bad_plan_file_is_an_input_error(data: dict[str, object]) -> None:
         Plan.from_data(data)
 
 
-def test_a_summary_written_as_a_dict_reads_into_figures_and_writes_back_the_same_json() -> None:
+def _summary_data() -> dict[str, Any]:
+    """A plan file's summary as this version writes it."""
     kinds = {kind.value: 0 for kind in ORDER}
     school = {
         "name": "Школа 1",
@@ -104,10 +106,7 @@ def test_a_summary_written_as_a_dict_reads_into_figures_and_writes_back_the_same
     summary = {
         "schools": {"0421": {**school, **kinds, "license": 1}},
         "totals": {
-            "seats_purchased": 10,
-            "seats_used": 2,
-            "seats_pending": 0,
-            "seats_free_before": 8,
+            "seats": {"purchased": 10, "used": 2, "pending": 0, "free": 8},
             "licensed_before": 2,
             "managed_licensed_before": 2,
             **kinds,
@@ -127,8 +126,43 @@ def test_a_summary_written_as_a_dict_reads_into_figures_and_writes_back_the_same
         "policy": Policy().to_data(),
         "forced": False,
     }
+    return summary
+
+
+def test_a_summary_written_as_a_dict_reads_into_figures_and_writes_back_the_same_json() -> None:
+    summary = _summary_data()
     plan = Plan.from_data({"actions": [], "summary": summary})
     assert plan.summary.schools["0421"].count(ActionKind.LICENSE) == 1
     assert plan.summary.totals.addons_short == {500: 2}
     assert plan.summary.policy == Policy()
     assert json.loads(json.dumps(plan.to_data()))["summary"] == summary
+
+
+def test_a_plan_file_written_before_the_common_vocabulary_reads_the_same_and_writes_the_new_names() -> None:
+    new = _summary_data()
+    seats = new["totals"]["seats"]
+    old = {
+        **new,
+        "totals": {
+            **{k: v for k, v in new["totals"].items() if k != "seats"},
+            "seats_purchased": seats["purchased"],
+            "seats_used": seats["used"],
+            "seats_pending": seats["pending"],
+            "seats_free_before": seats["free"],
+        },
+        "shortage": {"schools": 2, "demand": 9, "quotas": 8, "seats": 6, "allocation": "proportional"},
+    }
+    plan = Plan.from_data({"actions": [], "summary": old})
+    totals = plan.summary.totals
+    assert (totals.seats_purchased, totals.seats_used, totals.seats_pending, totals.seats_free_before) == (
+        10,
+        2,
+        0,
+        8,
+    )
+    assert plan.summary.shortage is not None
+    assert plan.summary.shortage.shortfall == 2
+    written = json.loads(json.dumps(plan.to_data()))["summary"]
+    assert written["totals"] == new["totals"]
+    assert written["shortage"]["seats_available"] == 6
+    assert "seats" not in written["shortage"]

@@ -41,7 +41,9 @@ def test_schools_counts_seats_at_the_primary_school_only(engine) -> None:
     assert report.plan is not None
     assert report.plan.fingerprint == "f" * 64
     assert report.account is not None
-    assert report.account["seats_purchased"] == 10
+    assert report.account["seats"]["purchased"] == 10
+    seats = report.to_data()["seats"]
+    assert (seats["purchased"], seats["used"], seats["pending"], seats["free"]) == (10, 5, 1, 4)
 
 
 def test_schools_filters_by_region_ignoring_case_and_names_unknown_regions(engine) -> None:

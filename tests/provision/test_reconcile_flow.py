@@ -65,7 +65,7 @@ def test_after_a_rollout_reconcile_is_clean_and_stored(rolled_out: tuple[Engine,
     [stored] = reports(engine)
     assert stored.clean
     assert stored.actor == "nightly"
-    assert stored.data["account"]["purchased"] == 10
+    assert stored.data["seats"]["purchased"] == 10
     assert stored.data["waiting"] == 1  # the fourth teacher: the school's quota is 3
 
 

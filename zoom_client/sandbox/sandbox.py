@@ -64,6 +64,8 @@ class LoggedRequest:
     at: datetime
     fault: str | None = None
     query: dict[str, str] = field(default_factory=dict)
+    #: the users a write names (ids or emails, from its path or body): who it acted on
+    users: tuple[str, ...] = ()
 
 
 class Sandbox(WritersMixin):
@@ -81,7 +83,9 @@ class Sandbox(WritersMixin):
         self._latency_rng = random.Random(f"latency:{seed}")
         self._token_rng = random.Random(f"tokens:{seed}")
         self._id_rng = random.Random(f"ids:{seed}")
-        self._limits = RateLimits(self.config.tier)
+        # Zoom counts rate limits and the daily create cap per account (ZOOM_API.md §4): each
+        # sub-account has its own budget, charged by the calls that name it in their path.
+        self._limits: dict[str, RateLimits] = {}
         self._tokens: dict[str, float] = {}
         self._writes = 0
         self._tracking = 0
@@ -288,6 +292,19 @@ class Sandbox(WritersMixin):
             raise KeyError(f"no sub-account {account_id!r} in this sandbox")
         return sub
 
+    def _limits_for(self, path_or_account: str) -> RateLimits:
+        """The budget of the account a call is charged to: the sub-account its path names (an
+        unknown one is refused later, by the route), else the main account."""
+        account = path_or_account
+        if path_or_account.startswith("/"):
+            sub = _SUB_PATH.match(path_or_account)
+            acct = sub.group("acct") if sub is not None else self.config.account_id
+            account = acct if acct in self.sub_accounts else self.config.account_id
+        limits = self._limits.get(account)
+        if limits is None:
+            limits = self._limits[account] = RateLimits(self.config.tier)
+        return limits
+
     # ------------------------------------------------------------------ the request path
     def process(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Reply:
         """Answer one HTTP request (path with the /v2 or /oauth prefix, raw query string)."""
@@ -328,7 +345,7 @@ class Sandbox(WritersMixin):
             reply.fault = DROP_AFTER
         elif r_timeout < faults.timeout_rate:
             reply.fault = TIMEOUT
-        self._log(method, path, reply, label, query)
+        self._log(method, path, reply, label, query, _named_users(method, path, body))
         return reply
 
     def _answer(
@@ -364,7 +381,7 @@ class Sandbox(WritersMixin):
             }
             return _json_reply(429, {"code": 429, "message": QPS_MESSAGE}, {**base, **rl})
         if self.config.rate_limits:
-            verdict = self._limits.check_qps(label, self.clock.monotonic())
+            verdict = self._limits_for(path).check_qps(label, self.clock.monotonic())
             base.update(verdict.headers)
             if not verdict.allowed:
                 return _json_reply(429, {"code": 429, "message": verdict.message}, base)
@@ -413,7 +430,7 @@ class Sandbox(WritersMixin):
         ):
             cap = self.config.create_cap()
             if cap is not None:
-                verdict = self._limits.check_daily_create(cap, self.clock.now())
+                verdict = self._limits_for(account.account_id).check_daily_create(cap, self.clock.now())
                 if not verdict.allowed:
                     return _json_reply(
                         429, {"code": 429, "message": verdict.message}, {**base, **verdict.headers}
@@ -541,10 +558,18 @@ class Sandbox(WritersMixin):
             return self._latency_rng.uniform(*latency)
         return float(latency)
 
-    def _log(self, method: str, path: str, reply: Reply, label: str, query: dict[str, str]) -> None:
+    def _log(
+        self,
+        method: str,
+        path: str,
+        reply: Reply,
+        label: str,
+        query: dict[str, str],
+        users: tuple[str, ...] = (),
+    ) -> None:
         status = 0 if reply.fault in FAULTS else reply.status
         self.request_log.append(
-            LoggedRequest(method, unquote(path), status, label, self.clock.now(), reply.fault, query)
+            LoggedRequest(method, unquote(path), status, label, self.clock.now(), reply.fault, query, users)
         )
         limit = self.config.request_log_limit
         if limit is not None and len(self.request_log) > 2 * limit:
@@ -595,6 +620,28 @@ class Sandbox(WritersMixin):
             f"Sandbox(account={self.config.account_id!r}, users={len(self.account.users_by_id)}, "
             f"licensed={self.account.licensed_count()}/{self.account.seats})"
         )
+
+
+_USER_PATH = re.compile(r"^(?:/accounts/[^/]+)?/users/(?P<user>[^/]+)")
+
+
+def _named_users(method: str, path: str, body: bytes) -> tuple[str, ...]:
+    """The users a write acts on, for the request log (tests count what was done to whom)."""
+    if method not in _WRITES:
+        return ()
+    found = _USER_PATH.match(path)
+    if found is not None and found.group("user") not in ("features", "email", "summary"):
+        return (unquote(found.group("user")),)
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        return ()
+    if not isinstance(data, dict):
+        return ()
+    if isinstance(data.get("user_info"), dict):  # POST /users
+        return (str(data["user_info"].get("email", "")),)
+    refs = data.get("users") or data.get("members") or []  # POST /users/features, group members
+    return tuple(str(r.get("id") or r.get("email")) for r in refs if isinstance(r, dict))
 
 
 def _public(user: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,362 @@
+"""Many accounts at once: one apply, then two workers, against a master with sub-accounts.
+
+The sandbox runs in its own process (served by uvicorn) as a master account with N sub-accounts,
+each with its own seats, caps and Business+ rate budget, 100 ms latency per request, and M Basic
+users each. The plan licenses all of them (bulk POST /users/features, 30 a call, Medium 60/s:
+1,800 users/s per account, N x 1,800 in all). The records are PostgreSQL (a fresh schema per case).
+
+1. one worker: `apply_plan` in this process drives every account at once;
+2. two workers: the same, plus one `provision worker` process started once the plan is journaled
+   (as `provision apply --workers 2` does);
+3. takeover: two workers, the other one killed with -9 once it works its accounts: the seconds
+   until this process takes one of them over.
+
+Printed per case: aggregate users/s against N x 1,800, each account's ratio (its users over the
+span from its first to its last settled operation, against 1,800), CPU ms per user (this process
+plus the worker process; the sandbox's own excluded), and for case 3 the takeover seconds.
+
+    python bench/accounts/run.py [--accounts 4] [--people 25000] [--latency 0.1] [--cases one,two,kill]
+
+Prints figures (one JSON line per case); never pass/fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from models import Operation, init_db, make_engine
+from models.locks import worker_presence
+from provision.core.actions import TO_LICENSED
+from provision.core.plan import Action, ActionKind, Plan
+from provision.run.apply import ApplyIncomplete, ApplyResult, apply_plan
+from provision.run.workers import alive, spawn_local_workers
+from zoom_client import AsyncZoomClient, ZoomSettings
+
+CEILING = 30 * 60.0  # users/s per account: 30 users a call, Medium 60 calls/s on Business+
+DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+_SERVER = r"""
+import json, sys
+import uvicorn
+from zoom_client.sandbox import Sandbox, SandboxConfig
+
+cfg = json.loads(sys.argv[1])
+subs = {f"benchsub{i:02d}": cfg["people"] + 10 for i in range(cfg["accounts"])}
+sb = Sandbox(SandboxConfig(seats=10, tier="business_plus", rate_limits=True, latency=cfg["latency"],
+                           seed=1, basic_ceiling=10**7, sub_accounts=subs, request_log_limit=1000))
+ids = {}
+for account in subs:
+    ids[account] = []
+    for i in range(cfg["people"]):
+        user = sb.add_user(email=f"p{i}.{account}@bench.example", type=1, account_id=account)
+        ids[account].append([user["email"], user["id"]])
+with open(cfg["ids_file"], "w") as fh:
+    json.dump(ids, fh)
+settings = sb.settings()
+print(json.dumps({
+    "account_id": settings.account_id, "client_id": settings.client_id,
+    "client_secret": settings.client_secret.get_secret_value(),
+    "api_url": settings.api_url, "oauth_url": settings.oauth_url,
+}), flush=True)
+uvicorn.run(sb.asgi_app, host="127.0.0.1", port=cfg["port"], log_level="warning", access_log=False)
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _loopback(url: str, port: int) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(("http", f"127.0.0.1:{port}", parts.path, parts.query, ""))
+
+
+class Server:
+    """The sandbox master account with its sub-accounts, in a process of its own."""
+
+    def __init__(self, *, accounts: int, people: int, latency: float) -> None:
+        self.port = _free_port()
+        self.ids_file = Path(tempfile.mkstemp(suffix=".json")[1])
+        cfg = {
+            "accounts": accounts,
+            "people": people,
+            "latency": latency,
+            "port": self.port,
+            "ids_file": str(self.ids_file),
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _SERVER, json.dumps(cfg)], stdout=subprocess.PIPE, text=True
+        )
+        assert self.proc.stdout is not None
+        info = json.loads(self.proc.stdout.readline())
+        self.settings = ZoomSettings(
+            account_id=info["account_id"],
+            client_id=info["client_id"],
+            client_secret=info["client_secret"],
+            api_url=_loopback(info["api_url"], self.port),
+            oauth_url=_loopback(info["oauth_url"], self.port),
+            tier="business_plus",
+            timeout=30.0,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        self.users: dict[str, list[tuple[str, str]]] = {
+            account: [(e, i) for e, i in users]
+            for account, users in json.loads(self.ids_file.read_text()).items()
+        }
+
+    def env(self) -> dict[str, str]:
+        s = self.settings
+        return {
+            "ZOOM_ACCOUNT_ID": s.account_id,
+            "ZOOM_CLIENT_ID": s.client_id,
+            "ZOOM_CLIENT_SECRET": s.client_secret.get_secret_value(),
+            "ZOOM_API_URL": s.api_url,
+            "ZOOM_OAUTH_URL": s.oauth_url,
+            "ZOOM_RATE_TIER": "business_plus",
+        }
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+        self.ids_file.unlink(missing_ok=True)
+
+
+def license_plan(users: dict[str, list[tuple[str, str]]], tag: str) -> Plan:
+    actions = [
+        Action(
+            ActionKind.LICENSE,
+            email,
+            "B01",
+            "bench",
+            zoom_id=uid,
+            payload=TO_LICENSED,
+            before={"type": 1},
+            after={"type": 2},
+            account=account,
+        )
+        for account, pairs in users.items()
+        for email, uid in pairs
+    ]
+    return Plan(actions=actions, fingerprint=f"bench-accounts-{tag}-{time.time_ns()}")
+
+
+class Schema:
+    """A fresh PostgreSQL schema for one case (dropped afterwards)."""
+
+    def __init__(self, base: str) -> None:
+        self.name = f"bench_{uuid.uuid4().hex[:10]}"
+        self.base = base
+        admin = make_engine(base)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{self.name}"'))
+        admin.dispose()
+        self.url = (
+            make_url(base)
+            .update_query_dict({"options": f"-csearch_path={self.name}"})
+            .render_as_string(hide_password=False)
+        )
+        self.engine = make_engine(self.url)
+        init_db(self.engine)
+
+    def drop(self) -> None:
+        self.engine.dispose()
+        admin = make_engine(self.base)
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE'))
+        admin.dispose()
+
+
+def per_account(engine: Engine) -> dict[str, dict[str, Any]]:
+    """Each account's users and ratio: users over the span of its settled operations."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                Operation.account,
+                func.count(),
+                func.min(Operation.updated_at),
+                func.max(Operation.updated_at),
+            )
+            .where(Operation.state == "succeeded")
+            .group_by(Operation.account)
+        ).all()
+    figures = {}
+    for account, n, first, last in rows:
+        span = (last - first).total_seconds() if first and last else 0.0
+        rate = n / span if span > 0 else 0.0
+        figures[account] = {"users": n, "seconds": round(span, 2), "ratio": round(rate / CEILING, 3)}
+    return figures
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def run_case(
+    server: Server, db: str, *, workers: int, kill: bool, concurrency: int, tag: str
+) -> dict[str, Any]:
+    schema = Schema(db)
+    plan = license_plan(server.users, tag)
+    users = len(plan.actions)
+    env = {**os.environ, **server.env(), "DATABASE_URL": schema.url, "PROVISION_ACTOR": "bench"}
+    env.pop("PROVISION_POLICY", None)
+    env.pop("PROVISION_POLICY_FILE", None)
+    local: list[subprocess.Popen[bytes]] = []
+    starts: dict[str, float] = {}
+    killed: dict[str, Any] = {}
+
+    def journaled() -> None:
+        if workers > 1:
+            local.extend(spawn_local_workers(workers - 1, env))
+
+    def on_account(event: str, account: str) -> None:
+        if event == "start":
+            starts.setdefault(account, time.monotonic())
+            if "at" in killed and account in killed["accounts"] and "takeover" not in killed:
+                killed["takeover"] = time.monotonic() - killed["at"]
+
+    async def killer() -> None:
+        # Once the other worker holds its accounts and has worked a while: kill it with -9.
+        while not local:
+            await asyncio.sleep(0.05)
+        child = local[0]
+        while True:
+            held = await asyncio.to_thread(_held_by, schema.engine, child.pid)
+            if held and await asyncio.to_thread(_settled, schema.engine) > users // 4:
+                break
+            await asyncio.sleep(0.1)
+        killed["accounts"] = held
+        os.kill(child.pid, signal.SIGKILL)
+        killed["at"] = time.monotonic()
+
+    cpu_children = children_cpu()
+    cpu = time.process_time()
+    started = time.monotonic()
+    async with AsyncZoomClient(server.settings) as client:
+        with worker_presence(schema.engine) as live:
+            kill_task = asyncio.create_task(killer()) if kill else None
+            try:
+                result: ApplyResult = await apply_plan(
+                    schema.engine,
+                    client,
+                    plan,
+                    actor="bench",
+                    concurrency=concurrency,
+                    live_workers=lambda: max(live(), 1 + alive(local)),
+                    on_account=on_account,
+                    journaled=journaled,
+                )
+            except ApplyIncomplete as exc:
+                result = exc.result
+            if kill_task is not None:
+                kill_task.cancel()
+    elapsed = time.monotonic() - started
+    for process in local:
+        process.wait(timeout=120)
+    cpu = time.process_time() - cpu + (children_cpu() - cpu_children)
+    accounts = per_account(schema.engine)
+    first_start = min(starts.values()) if starts else started
+    line = {
+        "case": f"{workers} worker{'s' if workers > 1 else ''}" + (", one killed -9" if kill else ""),
+        "accounts": len(server.users),
+        "users": users,
+        "seconds": round(elapsed, 2),
+        "journal_seconds": round(first_start - started, 2),
+        "users_per_s": round(users / elapsed, 1),
+        "ceiling": CEILING * len(server.users),
+        "ratio": round(users / elapsed / (CEILING * len(server.users)), 3),
+        "ratio_after_journal": round(
+            users / (elapsed - (first_start - started)) / (CEILING * len(server.users)), 3
+        ),
+        "succeeded": result.succeeded,
+        "failed": result.failed,
+        "pending": result.pending,
+        "per_account": accounts,
+        "cpu_ms_per_user": round(cpu * 1000 / users, 3),
+    }
+    if kill:
+        line["killed_accounts"] = killed.get("accounts")
+        line["takeover_seconds"] = round(killed["takeover"], 2) if "takeover" in killed else None
+    schema.drop()
+    print(json.dumps(line), flush=True)
+    return line
+
+
+def _held_by(engine: Engine, pid: int) -> list[str]:
+    with engine.connect() as conn:
+        names = conn.execute(
+            text("SELECT application_name FROM pg_stat_activity WHERE application_name LIKE :p"),
+            {"p": f"provision:worker %, pid {pid} %"},
+        ).scalars()
+        return sorted(n.removeprefix("provision:worker ").split(",")[0] for n in names)
+
+
+def _settled(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(func.count()).select_from(Operation).where(Operation.state == "succeeded")
+            ).scalar_one()
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--accounts", type=int, default=4)
+    parser.add_argument("--people", type=int, default=25_000, help="Basic users per sub-account")
+    parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument("--concurrency", type=int, default=16, help="requests in flight per account")
+    parser.add_argument("--cases", default="one,two,kill")
+    parser.add_argument("--database-url", default=os.environ.get("PROVISION_BENCH_DATABASE_URL", DEFAULT_DB))
+    args = parser.parse_args()
+    os.environ.setdefault("PROVISION_LOG", "warning")
+    print(json.dumps({"uptime": os.getloadavg()}), flush=True)
+    for case in args.cases.split(","):
+        # A fresh sandbox per case: every user Basic again.
+        server = Server(accounts=args.accounts, people=args.people, latency=args.latency)
+        try:
+            asyncio.run(
+                run_case(
+                    server,
+                    args.database_url,
+                    workers=1 if case == "one" else 2,
+                    kill=case == "kill",
+                    concurrency=args.concurrency,
+                    tag=case,
+                )
+            )
+        finally:
+            server.close()
+        print(json.dumps({"uptime": os.getloadavg()}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""CLI command: `worker` (registered on the root app by provision.cli).
+
+`provision worker` works the accounts of unfinished plans beside `provision apply`, from this
+machine or another, against the same PostgreSQL (provision.run.workers).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from provision.cli._common import JsonOption, emit, err_console, open_records, run_context
+
+if TYPE_CHECKING:
+    from provision.run.workers import WorkerReport
+
+
+def worker_command(
+    ctx: typer.Context,
+    follow: Annotated[
+        bool,
+        typer.Option("--follow", help="Keep waiting for new plans instead of exiting when no work is left."),
+    ] = False,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, max=256, help="Requests in flight at once, per account.")
+    ] = 16,
+    json_output: JsonOption = False,
+) -> None:
+    """Work the accounts of unfinished plans with other workers (PostgreSQL); one worker per account."""
+    from provision.cli._signals import run_async
+    from provision.cli.plan import effective_policy
+    from provision.run.workers import require_shared_database, run_worker
+    from provision.run.zoom_access import open_accounts
+
+    settings = run_context(ctx).settings
+    engine = open_records(settings)
+    require_shared_database(engine, "provision worker")
+
+    def say(line: str) -> None:
+        err_console.print(line, markup=False, highlight=False)
+
+    policy = effective_policy(settings)  # its [accounts] tables name the aliases' credentials
+
+    async def work() -> WorkerReport:
+        async with open_accounts(settings, policy.accounts) as zoom:
+            return await run_worker(
+                engine, zoom, actor=settings.actor, follow=follow, concurrency=concurrency, say=say
+            )
+
+    report = run_async(work())
+    if json_output:
+        emit(ctx, report.to_data())
+    elif not report.worked:
+        say("no work left: every plan is finished")
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the root app."""
+    app.command("worker")(worker_command)

@@ -1,0 +1,153 @@
+"""Workers: several processes, on one machine or several, share the accounts of a plan.
+
+PostgreSQL is the coordinator; there is no broker. `provision apply` chooses the plan and writes
+all of it to the journal under the Zoom lock (exclusive), then shares that lock and works the
+accounts itself; `provision worker` (`run_worker`) and the local workers of `apply --workers N`
+(`spawn_local_workers`) take the accounts it does not hold:
+
+- one account of one plan is worked by one worker at a time: a session advisory lock per plan
+  and account (models.locks.try_account_lock), which dies with the worker's connection, so a
+  worker killed with -9 leaves its account to another within a poll (`apply.POLL`);
+- an operation is claimed as it is marked `sent` (store.journal: compare-and-set, FOR UPDATE
+  SKIP LOCKED), so even a worker that lost its lock unnoticed cannot send what another took;
+- the journal's states stay the guarantee: whoever takes an account over re-reads its `sent`
+  operations from Zoom before anything is resent.
+
+Workers hold the Zoom lock shared while they work (no sync or new plan meanwhile) and let go
+when idle. On SQLite there is one process: `apply` works every account at once in it, and
+`provision worker` / `--workers` above 1 are refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from models.errors import LockedError
+from models.locks import ZOOM, operation_lock, worker_presence
+from provision.errors import InputError
+from provision.run.apply import POLL, AccountClients, account_clients, work_plan
+from provision.store import journal as jr
+from provision.store.journal import Journal
+from zoom_client import AsyncZoomClient
+
+SQLITE_REFUSAL = (
+    "several workers share a plan only on PostgreSQL (DATABASE_URL=postgresql+psycopg://…), the "
+    "coordinator they lock and claim through; on SQLite one `provision apply` works every account "
+    "at once in its own process"
+)
+
+
+def require_shared_database(engine: Engine, what: str) -> None:
+    """InputError (exit 2) for workers on a database other processes cannot coordinate through."""
+    if engine.dialect.name != "postgresql":
+        raise InputError(f"{what}: {SQLITE_REFUSAL}")
+
+
+@dataclass
+class WorkerReport:
+    """What one worker did: the accounts it worked (plan, account), in order, and the stops met."""
+
+    worked: list[tuple[str, str]] = field(default_factory=list)
+    stops: list[str] = field(default_factory=list)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "accounts": [{"plan": fp, "account": account} for fp, account in self.worked],
+            "stops": self.stops,
+        }
+
+
+async def run_worker(
+    engine: Engine,
+    client: AsyncZoomClient | AccountClients,
+    *,
+    actor: str,
+    follow: bool = False,
+    concurrency: int = 16,
+    say: Callable[[str], None] = lambda line: None,
+) -> WorkerReport:
+    """Work the accounts of unfinished plans until none is left (or, with `follow`, forever).
+
+    Accounts another worker holds are waited for (and taken over if it dies), so a worker leaves
+    only when every operation is settled. While an apply is still choosing its plan, or a sync
+    holds the Zoom lock, it waits.
+    """
+    require_shared_database(engine, "provision worker")
+    clients = account_clients(client)
+    report = WorkerReport()
+
+    def on_account(fingerprint: str) -> Callable[[str, str], None]:
+        def tell(event: str, account: str) -> None:
+            name = account or "the main account"
+            if event == "start":
+                report.worked.append((fingerprint, account))
+                say(f"working {name} of plan {fingerprint[:12]} (pid {os.getpid()})")
+            else:
+                say(f"finished {name} of plan {fingerprint[:12]}")
+
+        return tell
+
+    with worker_presence(engine) as live:
+        while True:
+            try:
+                with operation_lock(engine, ZOOM, shared=True, wait=0):
+                    plans = [u.fingerprint for u in jr.unfinished(engine)]
+                    for fingerprint in plans:
+                        ops, _ = jr.prepare(engine, jr.load_plan(engine, fingerprint))
+                        jr.journal_all(engine, fingerprint, ops)
+                        async with Journal(engine, actor, fingerprint, ops) as journal:
+                            stops, _ = await work_plan(
+                                engine,
+                                clients,
+                                journal,
+                                ops,
+                                concurrency=concurrency,
+                                live_workers=live,
+                                on_account=on_account(fingerprint),
+                            )
+                        report.stops.extend(stop.reason for stop in stops)
+            except LockedError:
+                plans = ["(waiting for the Zoom lock: an apply choosing its plan, or a sync)"]
+            if not plans and not follow:
+                return report
+            await asyncio.sleep(POLL)
+
+
+def spawn_local_workers(count: int, environ: Mapping[str, str]) -> list[subprocess.Popen[bytes]]:
+    """Start `count` `provision worker` processes beside this one (apply --workers N).
+
+    They inherit the environment (database URL, Zoom credentials, policy: never on the command
+    line, where `ps` shows them), print their lines on our stderr, and exit when the plan is done.
+    """
+    command = [sys.executable, "-c", "from provision.cli import main; main()", "worker"]
+    return [
+        subprocess.Popen(command, env=dict(environ), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        for _ in range(count)
+    ]
+
+
+def alive(processes: list[subprocess.Popen[bytes]]) -> int:
+    """How many of the local workers still run: counted as live before they can say so themselves
+    (their start takes a second or two), so this process leaves them their share from the start."""
+    return sum(1 for process in processes if process.poll() is None)
+
+
+def stop_local_workers(processes: list[subprocess.Popen[bytes]], *, timeout: float = 30.0) -> None:
+    """Wait for the local workers to finish (they do once nothing is left); end any still running."""
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()

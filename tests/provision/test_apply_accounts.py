@@ -1,0 +1,67 @@
+"""One apply works every account of its plan at once, each through its own path, budget and seats."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from provision.core.actions import TO_LICENSED
+from provision.core.plan import Action, ActionKind, Plan
+from provision.run.apply import ApplyIncomplete, apply_plan
+from tests.provision.apply_kit import assert_audited_once, database
+from zoom_client import AsyncZoomClient
+from zoom_client.sandbox import Sandbox, SandboxConfig
+
+EAST, WEST = "subeast001", "subwest001"
+
+
+def _licensing(sandbox: Sandbox, counts: dict[str, int]) -> Plan:
+    actions = []
+    for account, n in counts.items():
+        for i in range(n):
+            user = sandbox.add_user(email=f"p{i}.{account}@s.example", type=1, account_id=account)
+            actions.append(
+                Action(
+                    ActionKind.LICENSE,
+                    user["email"],
+                    "0801",
+                    "test",
+                    zoom_id=user["id"],
+                    payload=TO_LICENSED,
+                    before={"type": 1},
+                    after={"type": 2},
+                    account=account,
+                )
+            )
+    return Plan(actions=actions, fingerprint=f"by-hand-{time.time_ns()}")
+
+
+def test_each_account_gets_its_own_seats_and_calls(database_url: str) -> None:
+    sandbox = Sandbox(SandboxConfig(seats=50, sub_accounts={EAST: 5, WEST: 40}, rate_limits=True))
+    engine = database(database_url)
+    plan = _licensing(sandbox, {EAST: 8, WEST: 35})
+
+    async def run() -> ApplyIncomplete:
+        async with AsyncZoomClient(sandbox.settings(), transport=sandbox.async_transport()) as zoom:
+            try:
+                await apply_plan(engine, zoom, plan, actor="test")
+            except ApplyIncomplete as exc:
+                assert zoom.sub_account(EAST).limiter is not zoom.sub_account(WEST).limiter
+                return exc
+        raise AssertionError("east has 5 seats for 8 people: the apply cannot be complete")
+
+    incomplete = asyncio.run(run())
+    # East: its 5 seats, the other 3 wait (blocked); west: all 35; the main account untouched.
+    assert sandbox.licensed_count(account_id=EAST) == 5
+    assert sandbox.licensed_count(account_id=WEST) == 35
+    assert sandbox.licensed_count() == 0
+    assert incomplete.result.blocked == 3
+    assert all("seat" in f["error"] for f in incomplete.result.failures)
+    assert {f["email"].split(".")[1].split("@")[0] for f in incomplete.result.failures} == {EAST}
+    writes = [r for r in sandbox.request_log if r.method == "POST" and r.path.endswith("/users/features")]
+    assert {r.path for r in writes} == {
+        f"/accounts/{EAST}/users/features",
+        f"/accounts/{WEST}/users/features",
+    }
+    assert not [r for r in sandbox.request_log if r.status == 429]
+    assert_audited_once(engine)

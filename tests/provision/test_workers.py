@@ -1,0 +1,268 @@
+"""Several workers share a plan over PostgreSQL; one killed with -9 leaves its account to another.
+
+Zoom is the sandbox served over loopback (it outlives the killed processes); `provision apply
+--workers 2` and `provision worker` run as real processes of the CLI. Afterwards every action
+was done once: by the journal (each operation succeeded, with one audit event) and by the
+sandbox's request log (each user named by exactly one write that Zoom accepted).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlmodel import Session
+
+from models import Operation
+from models.locks import work_key
+from provision.core.actions import TO_LICENSED, NewUser
+from provision.core.plan import Action, ActionKind, Plan
+from provision.store import journal
+from tests.cli.envelope import payload
+from tests.provision.apply_kit import assert_audited_once, database, seed
+from tests.provision.served_kit import cli_env, served, synced
+from zoom_client import ZoomSettings
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+POLICY_TOML = 'create_action = "autoCreate"\ngrace_days = 0\nuse_groups = false\naddons = {}\n'
+PROVISION = [sys.executable, "-c", "from provision.cli import main; main()"]
+
+
+@pytest.fixture
+def served_sandbox() -> Iterator[tuple[Any, ZoomSettings]]:
+    from zoom_client.sandbox import Sandbox, SandboxConfig
+
+    # Latency keeps the run long enough to kill a worker in the middle of it.
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=200, latency=0.1))
+    with served(sandbox) as settings:
+        yield sandbox, settings
+
+
+def _states(engine: Any, kind: str = "license") -> Counter[str]:
+    with Session(engine) as session:
+        rows = session.execute(
+            select(Operation.state, func.count()).where(Operation.kind == kind).group_by(Operation.state)
+        ).all()
+    return Counter({state: n for state, n in rows})
+
+
+def _holders(engine: Any, *key_parts: str) -> list[str]:
+    """application_name of each session holding this schema's advisory lock named so."""
+    with engine.connect() as conn:
+        key = work_key(conn, *key_parts) & 0xFFFFFFFFFFFFFFFF
+        return list(
+            conn.execute(
+                text(
+                    "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                    "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = :hi AND l.objid = :lo"
+                ),
+                {"hi": key >> 32, "lo": key & 0xFFFFFFFF},
+            ).scalars()
+        )
+
+
+def _worker_pid(engine: Any, account: str) -> int | None:
+    """The pid of the worker holding `account` of the one plan (its lock connection names it)."""
+    with Session(engine) as session:
+        fingerprint = session.execute(select(Operation.plan_fingerprint).limit(1)).scalar_one()
+    names = _holders(engine, fingerprint, account)
+    return int(names[0].split(", pid ")[1].split()[0]) if names else None
+
+
+def _live_workers(engine: Any) -> int:
+    return len(_holders(engine, "presence"))
+
+
+def _wait(condition: Any, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def _done_once(sandbox: Any, people: list[str], account: str | None = None) -> None:
+    """Each person licensed in Zoom, named by exactly one accepted write: nothing sent twice."""
+    users = {u["email"]: u for u in sandbox.users(account_id=account)}
+    ids = {users[email]["id"]: email for email in people}
+    accepted: Counter[str] = Counter()
+    for request in sandbox.request_log:
+        if request.method in ("POST", "PATCH") and 200 <= request.status < 300:
+            for user in request.users:
+                accepted[ids.get(user, user)] += 1
+    assert all(users[email]["type"] == 2 for email in people)
+    assert {email: accepted[email] for email in people} == dict.fromkeys(people, 1)
+
+
+def test_a_worker_killed_mid_run_leaves_its_account_to_another_and_nothing_is_done_twice(
+    tmp_path: Path, postgres_url: str, served_sandbox: tuple[Any, ZoomSettings]
+) -> None:
+    sandbox, settings = served_sandbox
+    engine = database(postgres_url)
+    people = [f"t{i}@school.example" for i in range(150)]
+    seed(engine, {"0801": 200}, [(email, "0801", "teacher") for email in people])
+    for email in people[:60]:  # Basic on Zoom already: licensed in bulk; the rest are created
+        sandbox.add_user(email=email, type=1)
+
+    synced(engine, settings)
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY_TOML)
+    env = {**cli_env(settings, policy), "DATABASE_URL": postgres_url, "PROVISION_ACTOR": "test"}
+    # One request at a time: slow enough to be caught in the middle.
+    apply = subprocess.Popen(
+        [*PROVISION, "apply", "--yes", "--json", "--workers", "2", "--concurrency", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        _wait(lambda: _live_workers(engine) == 2, "the local worker to start beside the apply")
+        holder = _worker_pid(engine, "")
+        assert holder == apply.pid  # one account: the apply works it, its local worker waits
+        assert _states(engine, "create")["pending"] > 0
+        os.kill(apply.pid, signal.SIGKILL)
+        killed_at = time.monotonic()
+        apply.wait()
+        _wait(lambda: _worker_pid(engine, "") not in (None, holder), "the other worker to take over", 15)
+        took = time.monotonic() - killed_at
+        _wait(lambda: _live_workers(engine) == 0, "the other worker to finish and leave")
+    finally:
+        if apply.poll() is None:
+            apply.kill()
+    assert took < 5  # within seconds: the lock dies with the killed worker's connection
+    for kind in ("license", "create", "adopt"):
+        assert set(_states(engine, kind)) <= {"succeeded"}
+    assert _states(engine, "create")["succeeded"] == 90
+    _done_once(sandbox, people)
+    assert_audited_once(engine)
+    assert sandbox.licensed_count() <= 200
+
+
+def test_workers_are_refused_on_sqlite(tmp_path: Path, sqlite_url: str) -> None:
+    database(sqlite_url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZOOM_", "PROVISION_", "DATABASE_URL"))}
+    for command in (["worker"], ["apply", "--yes", "--workers", "2"]):
+        run = subprocess.run(
+            [*PROVISION, "--db", sqlite_url, *command], env=env, capture_output=True, text=True, cwd=tmp_path
+        )
+        assert run.returncode == 2, run.stderr
+        assert "PostgreSQL" in run.stderr
+
+
+def test_a_lone_worker_with_nothing_to_do_says_so_and_exits(tmp_path: Path, postgres_url: str) -> None:
+    database(postgres_url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZOOM_", "PROVISION_", "DATABASE_URL"))}
+    env.update(DATABASE_URL=postgres_url, ZOOM_ACCOUNT_ID="a", ZOOM_CLIENT_ID="b", ZOOM_CLIENT_SECRET="c")
+    run = subprocess.run(
+        [*PROVISION, "worker", "--json"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert payload(run.stdout) == {"accounts": [], "stops": []}
+
+
+EAST, WEST = "subeast001", "subwest001"
+
+
+def _two_account_plan(sandbox: Any) -> Plan:
+    """Per sub-account: 30 Basic users licensed in bulk and 60 new users created one by one."""
+    actions = []
+    for account in (EAST, WEST):
+        for i in range(30):
+            user = sandbox.add_user(email=f"b{i}.{account}@school.example", type=1, account_id=account)
+            actions.append(
+                Action(
+                    ActionKind.LICENSE,
+                    user["email"],
+                    "0801",
+                    "test",
+                    zoom_id=user["id"],
+                    payload=TO_LICENSED,
+                    before={"type": 1},
+                    after={"type": 2},
+                    account=account,
+                )
+            )
+        for i in range(60):
+            actions.append(
+                Action(
+                    ActionKind.CREATE,
+                    f"n{i}.{account}@school.example",
+                    "0801",
+                    "test",
+                    payload=NewUser("autoCreate", 2, first_name="New", last_name=str(i)),
+                    after={"type": 2, "status": "active"},
+                    account=account,
+                )
+            )
+    return Plan(actions=actions, fingerprint="two-accounts-by-hand")
+
+
+def test_two_workers_on_two_accounts_one_killed_the_other_takes_its_account_and_nothing_is_done_twice(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    from zoom_client.sandbox import Sandbox, SandboxConfig
+
+    sandbox = Sandbox(
+        SandboxConfig(
+            managed_domains=["school.example"], seats=0, sub_accounts={EAST: 90, WEST: 90}, latency=0.1
+        )
+    )
+    engine = database(postgres_url)
+    plan = _two_account_plan(sandbox)
+    # The plan as an apply leaves it for workers: every operation journaled, none sent yet.
+    ops, _ = journal.prepare(engine, plan)
+    journal.journal_all(engine, plan.fingerprint, ops)
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY_TOML)
+    with served(sandbox) as settings:
+        env = {**cli_env(settings, policy), "DATABASE_URL": postgres_url, "PROVISION_ACTOR": "test"}
+        command = [*PROVISION, "worker", "--concurrency", "1"]
+
+        def start() -> subprocess.Popen[str]:
+            return subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+
+        first = start()
+        _wait(lambda: _worker_pid(engine, EAST) == first.pid, "the first worker to take the accounts")
+        second = start()
+        try:
+            # The first hands one account over to the second: one worker per account.
+            _wait(
+                lambda: {_worker_pid(engine, EAST), _worker_pid(engine, WEST)} == {first.pid, second.pid},
+                "the two workers to hold one account each",
+            )
+            victim = first.pid
+            theirs = EAST if _worker_pid(engine, EAST) == victim else WEST
+            assert _states(engine, "create")["pending"] > 0  # in the middle of the run
+            os.kill(victim, signal.SIGKILL)
+            killed_at = time.monotonic()
+            first.wait()
+            _wait(lambda: _worker_pid(engine, theirs) == second.pid, "the survivor to take it over", 15)
+            took = time.monotonic() - killed_at
+            _, err = second.communicate(timeout=120)
+        finally:
+            for process in (first, second):
+                if process.poll() is None:
+                    process.kill()
+    assert second.returncode == 0, err
+    assert f"working account {theirs}" in err or f"working {theirs}" in err  # it says which account
+    assert took < 5
+    assert _states(engine, "license") == {"succeeded": 60}
+    assert _states(engine, "create") == {"succeeded": 120}
+    for account in (EAST, WEST):
+        people = [u["email"] for u in sandbox.users(account_id=account)]
+        assert len(people) == 90
+        _done_once(sandbox, people, account)
+        assert sandbox.licensed_count(account_id=account) == 90  # its own seats, never beyond
+    assert_audited_once(engine)
