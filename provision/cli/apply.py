@@ -65,7 +65,9 @@ def _summary_table(result: Any) -> Table:
 def _print_result(result: Any) -> None:
     from rich.markup import escape
 
-    console.print(_summary_table(result))
+    from provision.reports.tables import print_table
+
+    print_table(console, _summary_table(result))
     for failure in result.failures[:50]:
         line = f"{failure['kind']} {failure['email']}: {failure['error']}"
         console.print(f"  [red]{failure['state']}[/] {escape(line)}", highlight=False)
@@ -218,7 +220,14 @@ def _confirm_and_run(
                     "succeeded": 0,
                     "failed": 0,
                     "counts": {},
+                    "contested": len(plan.contested),
                 },
+            )
+        elif plan.contested:
+            console.print(
+                f"Nothing to apply: {len(plan.contested)} contested users are left alone, the rest of "
+                "Zoom matches the rosters and the policy.",
+                markup=False,
             )
         else:
             console.print("Nothing to apply: Zoom already matches the rosters and the policy.")

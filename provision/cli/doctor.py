@@ -17,6 +17,7 @@ def doctor_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
 
     Exit 0 when everything needed is there, 1 otherwise (each failing line says what to do).
     """
+    from provision.reports.tables import print_table
     from provision.run.doctor import run_doctor
 
     settings = run_context(ctx).settings
@@ -25,12 +26,12 @@ def doctor_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
         emit(ctx, report.to_data())
     else:
         table = Table(title="provision doctor", title_justify="left", show_header=False)
-        table.add_column("")
+        table.add_column("ok")  # shown as a header only in a pipe (plain lines)
         table.add_column("check")
         table.add_column("found", overflow="fold")
         for check in report.checks:
             table.add_row(_MARKS[check.ok], check.name, check.detail)
-        console.print(table)
+        print_table(console, table)
         verdict = "everything needed is there" if report.ok else "something needed is missing (FAIL lines)"
         console.print(verdict, highlight=False)
     raise typer.Exit(report.exit_code)

@@ -96,10 +96,12 @@ def _render_schools(report: queries.SchoolsReport) -> None:
 def _render_school(report: queries.SchoolReport) -> None:
     s = report.school
     console.print(
-        f"[bold]{s.code}[/] {s.name} ({s.region or 'no region'}): {s.licensed} licensed of "
-        f"{s.quota} seats ({_pct(s.utilization)}), {s.pending} pending, {_count(s.waiting)} waiting",
+        f"[bold]{s.code}[/] {escape(s.name)} ({escape(s.region or 'no region')}): {s.licensed} licensed "
+        f"of {s.quota} seats ({_pct(s.utilization)}), {s.pending} pending, {_count(s.waiting)} waiting",
         highlight=False,
     )
+    if s.account:
+        console.print(f"Zoom account: {escape(s.account)}", highlight=False)
     table = Table(title_justify="left")
     for header in (
         "email",
@@ -143,9 +145,10 @@ def _render_person(report: queries.PersonReport | queries.MatchesReport) -> None
         console.print("not on any roster in our records", highlight=False)
     for m in report.memberships:
         state = "active" if m["active"] else f"left {_when(m['left_at'])}"
+        account = f", Zoom account {m['account']}" if m.get("account") else ""
         console.print(
             f"  {m['institution_code']} {m['institution_name']}: {m['role']}"
-            f"{', primary' if m['primary'] else ''}, {state}",
+            f"{', primary' if m['primary'] else ''}, {state}{account}",
             highlight=False,
             markup=False,
         )
@@ -158,7 +161,9 @@ def _render_person(report: queries.PersonReport | queries.MatchesReport) -> None
     snap = report.snapshot
     if snap:
         console.print(
-            f"zoom: {report.license}, id {snap['zoom_id'] or '-'}, add-ons {snap['addons'] or 'none'}, "
+            f"zoom: {report.license}, id {snap['zoom_id'] or '-'}"
+            f"{', account ' + snap['account'] if snap.get('account') else ''}, "
+            f"add-ons {snap['addons'] or 'none'}, "
             f"last login {_when(snap['last_login_time']) or 'never'} "
             f"(observed {_when(snap['observed_at'])} UTC)",
             highlight=False,
@@ -365,7 +370,7 @@ def _render_accounts(report: accounts_report.AccountsReport) -> None:
         creates = f"{r.created_today} of {r.daily_create_cap}" if r.daily_create_cap is not None else "no cap"
         synced = f"{r.observed_at:%m-%d %H:%M}" if r.observed_at else "never"
         table.add_row(escape(name), str(r.schools), seats, basic, creates, synced)
-    console.print(table)
+    _table(table)
     if any(r.observed_at is None for r in report.accounts):
         console.print("an account never synced: run `provision sync`", style="yellow")
 

@@ -29,6 +29,8 @@ SHOWN_PER_KIND = 20
 
 def print_drift(data: dict[str, Any]) -> None:
     """The report as an operator reads it: a count per kind, then the first items of each."""
+    from provision.reports.tables import print_table
+
     account = data.get("seats") or data.get("account") or {}  # "account": reports stored before
     table = Table(title="reconcile", title_justify="left")
     table.add_column("drift")
@@ -36,7 +38,7 @@ def print_drift(data: dict[str, Any]) -> None:
     for kind, count in data["counts"].items():
         style = "" if not count else "yellow" if kind == "unmanaged_licensed" else "bold red"
         table.add_row(kind.replace("_", " "), f"[{style}]{count}[/]" if style else str(count))
-    console.print(table)
+    print_table(console, table)
     if account:
         console.print(
             f"account seats: {account['used']} used, {account['pending']} pending of "
@@ -86,7 +88,7 @@ def reconcile_command(
     from provision.cli.plan import effective_policy
     from provision.reports.render import print_plan
     from provision.run.reconcile import reconcile
-    from provision.run.zoom_access import open_zoom
+    from provision.run.zoom_access import open_accounts
 
     if fix and not yes and (json_output or not sys.stdin.isatty()):
         err_console.print(
@@ -105,10 +107,10 @@ def reconcile_command(
         return typer.confirm(f"Apply {len(plan.actions)} corrective changes to Zoom?", default=False)
 
     async def run(callback: Any) -> Any:
-        async with open_zoom(settings) as client:
+        async with open_accounts(settings, policy.accounts) as zoom:
             return await reconcile(
                 engine,
-                client,
+                zoom,
                 policy,
                 actor=settings.actor,
                 fix=fix,

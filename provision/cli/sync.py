@@ -21,6 +21,8 @@ from provision.cli._signals import EXIT_INTERRUPTED, Interrupted, run_async
 
 
 def _print_result(result: Any) -> None:
+    from provision.reports.tables import print_table
+
     data = result.to_data()
     title = f"Zoom account {result.account} snapshot" if result.account else "Zoom account snapshot"
     table = Table(title=title, title_justify="left", show_header=False)
@@ -53,7 +55,7 @@ def _print_result(result: Any) -> None:
     if "zoom_one_holders" in data:
         table.add_row("Zoom One holders read", str(data["zoom_one_holders"]))
     table.add_row("groups", str(data["groups"]))
-    console.print(table)
+    print_table(console, table)
     for note in data["notes"]:
         console.print(f"note: {note}", style="yellow", markup=False)
     console.print(f"done in {data['elapsed_seconds']:.1f} s")

@@ -3,9 +3,9 @@
 Each account has its own seats, Basic-user cap, daily create cap and rate budget (ZOOM_API.md
 §2.2, §4), so a school's people are planned against the account of their school: the rosters and
 the snapshot are split by account, `diff.compute_plan` runs once per account with that account's
-policy (`Policy.for_account`: its [accounts.KEY] caps and thresholds), and the parts are put back into one
-plan whose actions carry their account (grouped by it) and whose summary has each account's
-figures. One account only (everything on the main account) is exactly the plan it always was.
+policy (`Policy.for_account`: its [accounts.KEY] caps and thresholds), and the parts are put
+back into one plan whose actions carry their account (grouped by it) and whose summary has each
+account's figures. One account only (everything on the main account) is exactly the plan it always was.
 
 A person whose school is in one account while Zoom holds their user in another is a move
 (`provision.core.moves`): never created twice, never revoked for it. Pure.
@@ -21,6 +21,8 @@ from datetime import datetime
 import orjson
 
 from provision.core.accounts import MAIN, config_for, describe
+from provision.core.actions import MoveTo
+from provision.core.basic_cap import basic_count
 from provision.core.diff import compute_plan, standing
 from provision.core.kinds import ActionKind
 from provision.core.moves import Move, plan_moves
@@ -91,7 +93,8 @@ def split(desired: Desired, observed: Observed, policy: Policy) -> dict[str, Par
             ),
             Observed(
                 users={e: u for e, u in users.items() if u.account == key},
-                account=observed.accounts.get(key),
+                # Observed values built by hand may carry the main account's seats only.
+                account=observed.accounts.get(key) or (observed.account if key == MAIN else None),
                 managed=observed.managed,
                 licensed_by_us=observed.licensed_by_us,
                 blocked=observed.blocked,
@@ -147,6 +150,10 @@ def compute_accounts_plan(
             created_today=today,
             creates_held=held,
         )
+    roles = {
+        e: st.member.role for e in {a.email for a in moved} if (st := standing(desired.people[e], policy))
+    }
+    fit_moves(plans, moved, waits, observed, policy, roles)
     merged = merge(plans, figures, now=now, school=school)
     for action in moved:
         counts = merged.summary.schools.get(action.institution_code or "")
@@ -157,6 +164,54 @@ def compute_accounts_plan(
         if counts is not None:
             counts.waiting += 1
     return merged
+
+
+def fit_moves(
+    plans: Mapping[str, Plan],
+    moved: list[Action],
+    waits: list[Waiting],
+    observed: Observed,
+    policy: Policy,
+    roles: Mapping[str, str],
+) -> None:
+    """A moved user arrives Basic (its license stays behind): moves past the target account's
+    Basic cap wait, with their license kept where it is, instead of being refused by Zoom after
+    the license was given back."""
+    incoming: dict[str, list[Action]] = {}
+    for action in moved:
+        if isinstance(action.payload, MoveTo):
+            incoming.setdefault(action.payload.account, []).append(action)
+    held: set[str] = set()
+    for target, moves in sorted(incoming.items()):
+        cap = policy.for_account(target).basic_cap
+        plan = plans.get(target)
+        if plan is not None:
+            basic = plan.summary.totals.basic_after
+        else:
+            basic = basic_count(u for u in observed.users.values() if u.account == target)
+        room = max(cap - basic, 0)
+        for action in moves[room:]:
+            held.add(action.email)
+            waits.append(
+                Waiting(
+                    action.email,
+                    action.institution_code,
+                    roles.get(action.email, ""),
+                    f"account move waits: {describe(target)} holds its {cap:,} Basic users already "
+                    f"(its Basic cap) and a moved user arrives Basic; moved once it has room",
+                )
+            )
+    if not held:
+        return
+    dropped = [a for a in moved if a.email in held]
+    moved[:] = [a for a in moved if a.email not in held]
+    for action in dropped:
+        plan = plans[action.account]
+        plan.actions = [a for a in plan.actions if a is not action]
+        counts = plan.summary.totals.actions
+        counts[action.kind] = counts.get(action.kind, 0) - 1
+        if isinstance(action.payload, MoveTo):
+            plan.waiting.extend(w for w in waits if w.email == action.email and "Basic cap" in w.reason)
 
 
 def fit_create_cap(plan: Plan, cap: int | None, created_today: int, roles: Mapping[str, str]) -> int:

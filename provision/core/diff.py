@@ -25,6 +25,7 @@ from provision.core.actions import (
     licensing,
 )
 from provision.core.basic_cap import fit_basic_cap
+from provision.core.contested import REPORT, Contest
 from provision.core.plan import Action, ActionKind, Grace, Plan, Waiting, sort_actions
 from provision.core.policy import Policy
 from provision.core.seats import UNORDERED, Allocation, Candidate, allocate
@@ -190,6 +191,8 @@ def fingerprint(
     # A ZoomUser is a tuple: email, zoom_id, type, status, group_ids, large meeting, role_id.
     feed([users[email][:8] for email in sorted(users)])
     feed(sorted(observed.managed))
+    if observed.contested:  # fed only when some: plans without any keep their fingerprints
+        feed(sorted(contest.key() for contest in observed.contested.values()))
     feed([action.key() for action in actions])
     return digest.hexdigest()
 
@@ -324,6 +327,10 @@ def compute_plan(
     freed = 0  # seats this plan takes back outside the allocation (leavers, unlicensed roles)
     in_grace: list[Grace] = []
     licensed_before: Counter[str] = Counter()
+    # Users another writer keeps setting back (core.contested), while the rosters still want what
+    # we set; under policy contested = "report" the plan leaves them alone.
+    contests: dict[str, Contest] = {}
+    left_alone: set[str] = set()
 
     # Pass 1: where everyone stands, and who competes for seats.
     licensed_roles = set(policy.licensed_roles)
@@ -349,6 +356,15 @@ def compute_plan(
         if email in holding:
             licensed_before[code] += 1
         is_protected = email in protected
+        if observed.contested and _contested(observed.contested.get(email), st, is_protected):
+            contests[email] = observed.contested[email]
+            if policy.contested == REPORT:
+                left_alone.add(email)
+                if email in holding:  # keeps the seat the other writer gave: it counts as used
+                    candidates.append(
+                        Candidate(email, code, ranks.get(st.member.role, last_rank), holds=True, fixed=True)
+                    )
+                continue
         if st.kind == ENTITLED:
             if email in held_back:
                 continue
@@ -414,6 +430,8 @@ def compute_plan(
         if email in protected:
             if user is not None:
                 protected_seen.add(email)
+            continue
+        if email in left_alone:
             continue
         if st.kind == ENTITLED:
             institution = desired.schools.get(code)
@@ -584,10 +602,12 @@ def compute_plan(
     summary.regions = _regions(summary.schools)
     in_grace.sort(key=lambda g: (g.until, g.institution_code or "", g.email))
 
+    contested = [contests[email].to_data(left_alone=email in left_alone) for email in sorted(contests)]
     if school is not None:
         actions = [a for a in actions if a.institution_code == school]
         waiting = [w for w in waiting if w.institution_code == school]
         in_grace = [g for g in in_grace if g.institution_code == school]
+        contested = [c for c in contested if c["institution_code"] == school]
         summary.schools = {school: summary.schools.get(school, SchoolFigures())}
     return Plan(
         actions=actions,
@@ -597,8 +617,21 @@ def compute_plan(
         summary=summary,
         fingerprint=fingerprint(desired, observed, policy, actions, school=school),
         grace=in_grace,
+        contested=contested,
         snapshot_at=observed.snapshot_at,
         created_at=now,
+    )
+
+
+def _contested(contest: Contest | None, st: Standing, is_protected: bool) -> bool:
+    """The contest still stands for the plan: the rosters want what we set (a license for someone
+    entitled, none for anyone else) at the school we set it for. A roster change ends it."""
+    if contest is None or is_protected:
+        return False
+    wants_license = st.kind == ENTITLED
+    return (contest.ours == LICENSED_TYPE) == wants_license and contest.institution_code in (
+        None,
+        st.member.institution_code,
     )
 
 

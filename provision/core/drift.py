@@ -35,6 +35,7 @@ DRIFT_FORMAT = 1
 LICENSED_NOT_ENTITLED = DriftKind.LICENSED_NOT_ENTITLED
 ENTITLED_NOT_LICENSED = DriftKind.ENTITLED_NOT_LICENSED
 CHANGED_BY_HAND = DriftKind.CHANGED_BY_HAND
+CONTESTED = DriftKind.CONTESTED
 INACTIVE = DriftKind.INACTIVE
 PENDING_STALE = DriftKind.PENDING_STALE
 OVER_QUOTA = DriftKind.OVER_QUOTA
@@ -265,6 +266,9 @@ def compute_drift(
     plan = compute_accounts_plan(desired, observed, policy, now=now)
     kinds: dict[DriftKind, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
     _plan_items(plan, kinds)
+    # Another writer keeps setting these back: reported once, here, not as a change by hand too.
+    kinds[CONTESTED].extend(dict(item) for item in plan.contested)
+    contested = {item["email"] for item in plan.contested}
 
     protected = protected_emails(observed, policy)
     home: dict[str, str] = {}
@@ -276,7 +280,7 @@ def compute_drift(
     on_roster = {email for email, p in desired.people.items() if any(m.active for m in p.memberships)}
     waiting = {w.email: w.reason for w in plan.waiting}
     for email in sorted(audit):
-        if email in protected or email not in observed.managed:
+        if email in protected or email not in observed.managed or email in contested:
             continue
         user = observed.users.get(email)
         # Someone who left every roster may be deactivated or removed by hand without harm; only a
@@ -388,7 +392,11 @@ def compute_drift(
         account=account,
         snapshot_at=observed.snapshot_at,
         plan_fingerprint=plan.fingerprint,
-        policy={"inactive_days": policy.inactive_days, "pending_days": policy.pending_days},
+        policy={
+            "inactive_days": policy.inactive_days,
+            "pending_days": policy.pending_days,
+            "contested": policy.contested,
+        },
         waiting=len(plan.waiting),
     )
 

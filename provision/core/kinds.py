@@ -44,6 +44,7 @@ class DriftKind(StrEnum):
     LICENSED_NOT_ENTITLED = "licensed_not_entitled"  # a wasted seat: managed, licensed, no right to it
     ENTITLED_NOT_LICENSED = "entitled_not_licensed"  # the plan would license or create them
     CHANGED_BY_HAND = "changed_by_hand"  # Zoom differs from what our last apply set
+    CONTESTED = "contested"  # another writer set our last changes back, twice in a row (core.contested)
     INACTIVE = "inactive"  # licensed, no login for policy.inactive_days: reclaim candidates
     PENDING_STALE = "pending_stale"  # invitation not accepted for policy.pending_days
     OVER_QUOTA = "over_quota"  # a school holds more licenses than its quota

@@ -218,6 +218,9 @@ class Plan:
     summary: PlanSummary = field(default_factory=PlanSummary)
     fingerprint: str = ""
     grace: list[Grace] = field(default_factory=list)
+    # Users another writer keeps setting back (provision.core.contested), as flat items: both
+    # values and times, and whether this plan leaves them alone (policy contested = "report").
+    contested: list[dict[str, Any]] = field(default_factory=list)
     snapshot_at: datetime | None = None
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -228,6 +231,7 @@ class Plan:
         counts["waiting"] = sum(1 for w in self.waiting if w.counted_at is None)
         counts["unmanaged"] = len(self.unmanaged)
         counts["protected"] = len(self.protected)
+        counts["contested"] = len(self.contested)
         return counts
 
     @property
@@ -244,6 +248,7 @@ class Plan:
             summary=self.summary.for_school(code),
             fingerprint=self.fingerprint,
             grace=[g for g in self.grace if g.institution_code == code],
+            contested=[c for c in self.contested if c.get("institution_code") == code],
             snapshot_at=self.snapshot_at,
             created_at=self.created_at,
         )
@@ -286,6 +291,7 @@ class Plan:
             "grace": [grace.to_data() for grace in self.grace],
             "unmanaged": list(self.unmanaged),
             "protected": list(self.protected),
+            "contested": [dict(item) for item in self.contested],
         }
 
     @classmethod
@@ -307,6 +313,7 @@ class Plan:
             grace=[Grace.from_data(item) for item in data.get("grace", [])],
             unmanaged=list(data.get("unmanaged", [])),
             protected=list(data.get("protected", [])),
+            contested=[dict(item) for item in data.get("contested", [])],
             summary=PlanSummary.from_data(data.get("summary")),
             fingerprint=data.get("fingerprint", ""),
             snapshot_at=_parse_dt(data.get("snapshot_at")),

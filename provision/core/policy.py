@@ -56,6 +56,12 @@ basic_cap = 9999
 # "basic" (a Basic account now, within basic_cap) or "unassigned" (type 4, outside the cap).
 create_waiting = "none"
 
+# A managed user whose license someone else sets back after two of our changes in a row (SAML
+# mapping at each login, Moodle's license recycling) is "contested", and always reported by plan
+# and reconcile: "report" leaves them alone (nothing is sent for them, their seat goes to the
+# line), "enforce" keeps setting our value at every apply.
+contested = "report"
+
 # Days after leaving the roster before the license is taken back.
 grace_days = 14
 
@@ -124,6 +130,7 @@ class Policy(BaseModel):
     revoke: Literal["downgrade", "deactivate", "unassign"] = "downgrade"
     basic_cap: int = Field(default=9999, ge=0)
     create_waiting: Literal["none", "basic", "unassigned"] = "none"
+    contested: Literal["report", "enforce"] = "report"
     grace_days: int = Field(default=14, ge=0)
     retry_blocked_days: int = Field(default=7, ge=0)
     create_action: Literal["create", "autoCreate", "custCreate", "ssoCreate"] = "create"

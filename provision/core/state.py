@@ -12,11 +12,14 @@ import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from provision.core.blocked import Blocked
 from provision.core.readings import SeatCount, count_seats
 from provision.errors import InputError
+
+if TYPE_CHECKING:
+    from provision.core.contested import Contest
 
 # Zoom's user types (the license), named once for the core. Plain ints, because the pure core
 # may not import zoom_client; tests/provision/test_user_types.py pins them to zoom_client.UserType,
@@ -133,6 +136,8 @@ class Observed:
     licensed_by_us: frozenset[str] = frozenset()
     # The last permanent refusal per email (provision.core.blocked), read from the journal.
     blocked: Mapping[str, Blocked] = field(default_factory=dict)
+    # Users whose license another writer set back after our last changes (provision.core.contested).
+    contested: Mapping[str, Contest] = field(default_factory=dict)
     # Every account's seats by account key (`account` is the main account's, accounts[""]) and
     # the users each account created today (its daily create cap): provision.core.accounts_plan.
     accounts: Mapping[str, AccountSeats] = field(default_factory=dict)

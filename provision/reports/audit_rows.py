@@ -23,6 +23,7 @@ from models import (
     ImportBatch,
     Institution,
     Membership,
+    Operation,
     Person,
     RejectedRow,
     ZoomUserSnapshot,
@@ -64,6 +65,7 @@ LICENSE_COLUMNS = (
     Column("Last login (UTC)", "datetime"),
     Column("Pending since (UTC)", "datetime"),
     Column("Zoom id"),
+    Column("Zoom account"),  # "" the main one; a sub-account id or an alias (issue 17)
 )
 CHANGE_COLUMNS = (
     Column("At (UTC)", "datetime"),
@@ -79,6 +81,7 @@ CHANGE_COLUMNS = (
     Column("Tracking id"),
     Column("Operation", "int"),
     Column("Detail"),
+    Column("Zoom account"),  # the account the change was sent to
 )
 IMPORT_COLUMNS = (
     Column("Batch", "int"),
@@ -155,6 +158,7 @@ def license_rows(session: Session, *, school: str | None = None) -> Iterator[tup
             col(ZoomUserSnapshot.last_login_time),
             col(ZoomUserSnapshot.user_created_at),
             col(ZoomUserSnapshot.zoom_id),
+            col(ZoomUserSnapshot.account),
             col(Person.given_name),
             col(Person.family_name),
             col(Membership.role),
@@ -210,6 +214,7 @@ def license_rows(session: Session, *, school: str | None = None) -> Iterator[tup
             _ms(r.last_login_time),
             _ms(r.user_created_at) if state == queries.PENDING else None,
             r.zoom_id,
+            _account_name(r.account),
         )
     yield from _waiting_rows(session, waiting, school=school, listed=listed)
 
@@ -220,9 +225,14 @@ def _waiting_rows(
     if not waiting.entries:
         return
     schools = {
-        code: (name, region)
-        for code, name, region in session.execute(
-            select(col(Institution.code), col(Institution.name), col(Institution.region))
+        code: (name, region, account)
+        for code, name, region, account in session.execute(
+            select(
+                col(Institution.code),
+                col(Institution.name),
+                col(Institution.region),
+                col(Institution.account),
+            )
         )
     }
     # The whole account's sheet lists each person once, where they count; a school's workbook also
@@ -250,7 +260,7 @@ def _waiting_rows(
                 continue  # listed twice in the plan's waiting list (two schools)
             listed.add(w.email)
             given, family = names.get(w.email, (None, None))
-            name, region = schools.get(w.institution_code or "", (None, None))
+            name, region, account = schools.get(w.institution_code or "", (None, None, None))
             yield (
                 w.email,
                 given,
@@ -265,7 +275,13 @@ def _waiting_rows(
                 None,
                 None,
                 None,
+                _account_name(account),  # where they will be licensed: their school's account
             )
+
+
+def _account_name(key: str | None) -> str:
+    """How the workbook names a Zoom account (its key; the main one by that word)."""
+    return key if key else "main"
 
 
 def change_rows(
@@ -276,20 +292,25 @@ def change_rows(
     school: str | None = None,
 ) -> Iterator[tuple[Any, ...]]:
     """Audit events in [since, until), oldest first, optionally for one school."""
-    stmt = select(
-        col(AuditEvent.at),
-        col(AuditEvent.actor),
-        col(AuditEvent.action),
-        col(AuditEvent.institution_code),
-        col(AuditEvent.person_email),
-        col(AuditEvent.result),
-        col(AuditEvent.before),
-        col(AuditEvent.after),
-        col(AuditEvent.zoom_code),
-        col(AuditEvent.tracking_id),
-        col(AuditEvent.operation_id),
-        col(AuditEvent.detail),
-    ).order_by(col(AuditEvent.at), col(AuditEvent.id))
+    stmt = (
+        select(
+            col(AuditEvent.at),
+            col(AuditEvent.actor),
+            col(AuditEvent.action),
+            col(AuditEvent.institution_code),
+            col(AuditEvent.person_email),
+            col(AuditEvent.result),
+            col(AuditEvent.before),
+            col(AuditEvent.after),
+            col(AuditEvent.zoom_code),
+            col(AuditEvent.tracking_id),
+            col(AuditEvent.operation_id),
+            col(AuditEvent.detail),
+            col(Operation.account),
+        )
+        .outerjoin(Operation, col(Operation.id) == col(AuditEvent.operation_id))
+        .order_by(col(AuditEvent.at), col(AuditEvent.id))
+    )
     # The column type takes naive values as UTC, which is what parse_bound returns.
     if since is not None:
         stmt = stmt.where(col(AuditEvent.at) >= since)
@@ -314,6 +335,7 @@ def change_rows(
             r.tracking_id,
             r.operation_id,
             detail,
+            _account_name(r.account) if r.operation_id is not None else None,
         )
 
 

@@ -150,6 +150,7 @@ class SchoolRow:
     pending: int  # primary members with an invitation not yet accepted
     waiting: int | None  # from the latest plan; None without a plan
     utilization: float | None  # licensed / quota; None for a zero quota
+    account: str = ""  # the school's Zoom account ("" the main one; provision.core.accounts)
 
     def to_data(self) -> dict[str, Any]:
         """The school in every command's JSON vocabulary: institution_code, institution_name."""
@@ -213,9 +214,11 @@ def _school_counts_stmt(region: str | None = None) -> Any:
     return stmt
 
 
-def account_seats(session: Session) -> dict[str, Any] | None:
+def account_seats(session: Session, account: str = "") -> dict[str, Any] | None:
+    """The latest seats of one Zoom account (the main one by default)."""
     snap = session.execute(
         select(AccountSnapshot)
+        .where(col(AccountSnapshot.account) == account)
         .order_by(col(AccountSnapshot.observed_at).desc(), col(AccountSnapshot.id).desc())
         .limit(1)
     ).scalar_one_or_none()
@@ -246,6 +249,7 @@ def schools(session: Session, *, region: str | None = None) -> SchoolsReport:
             col(Institution.region),
             col(Institution.kind),
             col(Institution.seats),
+            col(Institution.account),
             counts.c.members,
             counts.c.licensed,
             counts.c.pending,
@@ -272,6 +276,7 @@ def schools(session: Session, *, region: str | None = None) -> SchoolsReport:
                 pending=int(r.pending or 0),
                 waiting=waiting_counts.get(r.code, 0) if waiting.known else None,
                 utilization=_utilization(licensed, quota),
+                account=(r.account or "").strip(),
             )
         )
     return SchoolsReport(
@@ -435,6 +440,7 @@ def school(session: Session, code: str) -> SchoolReport:
         pending=sum(1 for m in members if m.primary and m.license == PENDING),
         waiting=len(waiting.entries) if waiting.known else None,
         utilization=_utilization(licensed, int(inst.seats or 0)),
+        account=(inst.account or "").strip(),
     )
     return SchoolReport(
         school=row,
@@ -585,7 +591,7 @@ def person(session: Session, email: str) -> PersonReport:
     memberships: list[dict[str, Any]] = []
     if found is not None:
         rows = session.execute(
-            select(Membership, col(Institution.code), col(Institution.name))
+            select(Membership, col(Institution.code), col(Institution.name), col(Institution.account))
             .join(Institution, col(Institution.id) == col(Membership.institution_id))
             .where(col(Membership.person_id) == found.id)
             .order_by(col(Membership.is_primary).desc(), col(Institution.code))
@@ -599,8 +605,9 @@ def person(session: Session, email: str) -> PersonReport:
                 "active": bool(m.active),
                 "joined_at": m.joined_at,
                 "left_at": m.left_at,
+                "account": (account or "").strip(),
             }
-            for m, code, name in rows
+            for m, code, name, account in rows
         ]
     waiting = latest_waiting(session, email=wanted)
     entry = next((w for w in waiting.entries if w.counted_at is None), None)
@@ -653,6 +660,7 @@ def _snapshot_data(snap: ZoomUserSnapshot | None) -> dict[str, Any] | None:
         "user_created_at": snap.user_created_at,
         "pending_since": snap.user_created_at if snap.status == "pending" else None,
         "observed_at": snap.observed_at,
+        "account": snap.account,  # the Zoom account the user is in ("" the main one)
     }
 
 

@@ -29,6 +29,7 @@ COLUMNS: dict[str, tuple[ActionKind, ...]] = {
     for column in ("+", ">", "-", "~")
 }
 WAITING_MARKER = ("!", "magenta")
+CONTESTED_MARKER = ("?", "bold yellow")
 LIST_LIMIT = 20
 
 
@@ -89,6 +90,30 @@ def region_table(plan: Plan) -> Table:
         table.add_column(column, justify="right", no_wrap=True)
     for region, row in plan.summary.regions.items():
         table.add_row(Text(region), f"{row.schools:,}", *_counts(row))
+    return table
+
+
+def account_table(plan: Plan) -> Table:
+    """The plan per Zoom account (a plan over several): each one's seats, Basic users, creates."""
+    table = Table(title="Plan per Zoom account", header_style="bold", caption=_TABLE_CAPTION)
+    table.add_column("Account", no_wrap=True)
+    for column in ("Seats", "Free now", "Free after", "Basic now/after/cap", "Creates (cap/day)", "Changes"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for key, figures in sorted(plan.summary.accounts.items()):
+        t = figures.totals
+        cap = f"{figures.create_cap:,}" if figures.create_cap is not None else "-"
+        creates = f"{t.actions.get(ActionKind.CREATE, 0):,} ({cap})"
+        if figures.creates_held:
+            creates += f", {figures.creates_held:,} held"
+        table.add_row(
+            Text(key or "main"),
+            f"{t.seats_purchased:,}",
+            f"{t.seats_free_before:,}",
+            f"{t.seats_free_after:,}",
+            f"{t.basic_before:,}/{t.basic_after:,}/{t.basic_cap:,}",
+            creates,
+            f"{sum(t.actions.values()):,}",
+        )
     return table
 
 
@@ -190,6 +215,26 @@ def grace_lines(plan: Plan, codes: Collection[str] | None, limit: int | None) ->
     return text
 
 
+def contested_lines(plan: Plan, codes: Collection[str] | None) -> Text | None:
+    """Users another writer keeps setting back: both values and times, and what this plan does."""
+    shown = [c for c in plan.contested if codes is None or c.get("institution_code") in codes]
+    if not shown:
+        return None
+    marker, style = CONTESTED_MARKER
+    text = Text(
+        f"Contested ({len(shown):,}): another writer (SAML mapping, license recycling) set their "
+        "license back after our last changes; fix that writer, or set policy contested",
+        style="bold",
+    )
+    for item in shown[:LIST_LIMIT]:
+        text.append(f"\n  {marker} {'contested':<22}", style=style)
+        text.append(f" {item['email']}")
+        text.append(f"  {item.get('detail', '')}", style="dim")
+    if len(shown) > LIST_LIMIT:
+        text.append(f"\n    ... and {len(shown) - LIST_LIMIT:,} more (--json lists all)", style="dim")
+    return text
+
+
 def print_plan(
     console: Console,
     plan: Plan,
@@ -217,6 +262,8 @@ def print_plan(
     if schools and plan.summary.schools:
         print_table(console, school_table(plan, codes))
     console.print(totals_text(plan))
+    if plan.summary.accounts and codes is None:
+        print_table(console, account_table(plan))
     grace = grace_lines(plan, codes, None if lines and limit is None else LIST_LIMIT)
     if grace is not None:
         console.print(grace, soft_wrap=True)
@@ -224,6 +271,9 @@ def print_plan(
         _print_lines(console, plan, codes, limit)
 
     console.print()
+    contested = contested_lines(plan, codes)
+    if contested is not None:
+        console.print(contested, soft_wrap=True)
     _listing(console, "Protected", plan.protected, "never touched")
     _listing(
         console,
@@ -237,8 +287,10 @@ def print_plan(
         plan.summary.managed_without_roster,
         "reported, not changed",
     )
-    if plan.is_empty:
+    if plan.is_empty and not plan.contested:
         console.print(Text("No changes: Zoom matches the rosters and the policy.", style="green"))
+    elif plan.is_empty:
+        console.print(Text("No changes: only contested users differ, and they are left alone.", "yellow"))
 
 
 def _print_lines(console: Console, plan: Plan, codes: Collection[str] | None, limit: int | None) -> None:

@@ -27,6 +27,7 @@ from provision.errors import InputError
 from provision.run.apply import REASON_GONE, AccountClients, ApplyResult, Progress, apply_plan
 from provision.run.workers import alive, require_shared_database, spawn_local_workers, stop_local_workers
 from provision.store import journal
+from provision.store.audit import record_contests
 from provision.store.journal import Unfinished
 from provision.store.planning import check_fresh, make_plan, replan
 from zoom_client import AsyncZoomClient
@@ -100,6 +101,8 @@ class ApplySession:
             fresh = make_plan(
                 session, self.policy, force=force, actor=self.actor, now=now, retry_blocked=retry_blocked
             )
+            # Whom this run leaves alone (or sets again) because another writer sets them back.
+            record_contests(session, fresh.contested, actor=self.actor)
         return Chosen(fresh, PlanSource.FRESH)
 
     def _recheck(self, chosen: Chosen, now: datetime | None) -> Chosen:

@@ -341,16 +341,28 @@ async def sync_accounts(
     all at once under one Zoom lock. Each account's snapshot is written whole or not at all, on
     its own; the first failure is raised once every account has finished (an account Zoom does
     not know: InputError naming it). `product`: the policy's license, the same on every account."""
+    with operation_lock(engine, ZOOM):
+        return await observe_accounts(engine, zoom, progress=progress, keys=keys, product=product)
+
+
+async def observe_accounts(
+    engine: Engine,
+    zoom: ZoomAccounts,
+    *,
+    progress: Progress | None = None,
+    keys: list[str] | None = None,
+    product: int | None = None,
+) -> dict[str, SyncResult]:
+    """`sync_accounts` for a caller that already holds the Zoom lock (reconcile)."""
     if keys is None:
         keys = sorted(set(accounts_to_sync(engine)) | set(await listed_sub_accounts(zoom.main)))
-    with operation_lock(engine, ZOOM):
-        outcomes = await asyncio.gather(
-            *(
-                observe(engine, zoom.client_for(key), progress=progress, account=key, product=product)
-                for key in keys
-            ),
-            return_exceptions=True,
-        )
+    outcomes = await asyncio.gather(
+        *(
+            observe(engine, zoom.client_for(key), progress=progress, account=key, product=product)
+            for key in keys
+        ),
+        return_exceptions=True,
+    )
     results: dict[str, SyncResult] = {}
     for key, outcome in zip(keys, outcomes, strict=True):
         if (

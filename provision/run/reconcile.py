@@ -18,13 +18,17 @@ from sqlmodel import Session, col
 
 from models import AuditEvent, DriftReport, ZoomUserSnapshot
 from models.locks import ZOOM, operation_lock
+from provision.core.accounts import MAIN
 from provision.core.drift import Drift, SetBy, compute_drift, fold_audit
+from provision.core.kinds import DriftKind
 from provision.core.plan import Plan
 from provision.core.policy import Policy
 from provision.errors import InputError
 from provision.run.apply import ApplyResult
 from provision.run.apply_session import apply_session
-from provision.run.observe import SyncResult, observe
+from provision.run.observe import SyncResult, observe, observe_accounts
+from provision.run.zoom_access import ZoomAccounts
+from provision.store.audit import record_contests
 from provision.store.journal import SUCCEEDED
 from provision.store.loaders import load_desired, load_observed
 from zoom_client import AsyncZoomClient
@@ -126,23 +130,28 @@ def latest_report(session: Session) -> DriftReport | None:
 
 async def _observe(
     engine: Engine,
-    client: AsyncZoomClient,
+    client: AsyncZoomClient | ZoomAccounts,
     policy: Policy,
     actor: str,
     progress: Progress | None,
     now: datetime | None,
 ) -> tuple[Drift, int, SyncResult]:
-    result = await observe(engine, client, progress=progress, product=policy.zoom_one_type)
+    product = policy.zoom_one_type  # the license the tool hands out: its pool gives the seats
+    if isinstance(client, ZoomAccounts):  # every account, each with its own client
+        result = (await observe_accounts(engine, client, progress=progress, product=product))[MAIN]
+    else:
+        result = await observe(engine, client, progress=progress, product=product)
     with Session(engine) as session, session.begin():
         drift = check(session, policy, now=now)
         report = store(session, drift, actor=actor)
+        record_contests(session, drift.kinds[DriftKind.CONTESTED], actor=actor)
         assert report.id is not None
         return drift, report.id, result
 
 
 async def reconcile(
     engine: Engine,
-    client: AsyncZoomClient,
+    client: AsyncZoomClient | ZoomAccounts,
     policy: Policy,
     *,
     actor: str,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from models import AuditEvent
 
@@ -102,3 +103,48 @@ def record_export(
         institution_code=school,
         after={"files": files, "filters": {k: v for k, v in filters.items() if v is not None}},
     )
+
+
+CONTESTED = "contested"
+LEFT_ALONE = "left_alone"
+ENFORCED = "enforced"
+
+
+def record_contests(session: Session, items: Iterable[Mapping[str, Any]], *, actor: str) -> int:
+    """One event per contest (provision.core.contested), written once: by the first plan or
+    reconcile that finds it; a new change of ours that is set back again is a new contest.
+
+    `items` are the plan's or the drift's contested items. `before` is theirs, `after` ours; the
+    result says whether the plan left the user alone or set our value again. How many were written.
+    """
+    items = [item for item in items if item.get("email")]
+    if not items:
+        return 0
+    emails = sorted({str(item["email"]) for item in items})
+    seen = {
+        (email, result, (after or {}).get("set_at"))
+        for email, result, after in session.execute(
+            select(col(AuditEvent.person_email), col(AuditEvent.result), col(AuditEvent.after)).where(
+                col(AuditEvent.action) == CONTESTED, col(AuditEvent.person_email).in_(emails)
+            )
+        )
+    }
+    written = 0
+    for item in items:
+        result = LEFT_ALONE if item.get("left_alone") else ENFORCED
+        if (item["email"], result, item.get("ours_at")) in seen:
+            continue
+        field = str(item.get("field") or "type")
+        record_event(
+            session,
+            actor=actor,
+            action=CONTESTED,
+            result=result,
+            institution_code=item.get("institution_code"),
+            person_email=item["email"],
+            before={field: item.get("theirs"), "seen_at": item.get("seen_at")},
+            after={field: item.get("ours"), "set_at": item.get("ours_at"), "setbacks": item.get("setbacks")},
+            detail=item.get("detail"),
+        )
+        written += 1
+    return written

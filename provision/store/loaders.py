@@ -5,7 +5,6 @@ A few set-based queries, no query per row: 100,000 people must load in well unde
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +15,6 @@ from sqlmodel import col
 
 from models import (
     AccountSnapshot,
-    AuditEvent,
     Institution,
     ManagedUser,
     Membership,
@@ -25,7 +23,6 @@ from models import (
     ZoomUserSnapshot,
 )
 from provision.core.accounts import MAIN, account_key
-from provision.core.actions import TYPE_SETTING
 from provision.core.blocked import Blocked, is_seat_wait
 from provision.core.product import license_type
 from provision.core.state import (
@@ -38,6 +35,7 @@ from provision.core.state import (
     ZoomUser,
     unknown_school,
 )
+from provision.store.history import license_runs, licensed_by_us, load_contests
 from zoom_client import UserType
 
 # tuple.__new__(NamedTupleClass, values) builds the NamedTuple in C, skipping its Python-level
@@ -196,13 +194,16 @@ def load_observed(session: Session, *, logins: bool = True, product: int | None 
         )
 
     accounts = load_account_seats(session)
+    account = accounts.get(MAIN)
     managed = frozenset(email for (email,) in session.connection().execute(select(col(ManagedUser.email))))
+    runs = license_runs(session)
     return Observed(
         users=users,
-        account=accounts.get(MAIN),
+        account=account,
         managed=managed,
-        licensed_by_us=load_licensed_by_us(session),
+        licensed_by_us=licensed_by_us(runs),
         blocked=load_blocked(session),
+        contested=load_contests(session, runs, users, account.observed_at if account is not None else None),
         accounts=accounts,
         created_today=load_created_today(session),
     )
@@ -295,21 +296,3 @@ def load_blocked(session: Session) -> dict[str, Blocked]:
         if block is not None and at is not None and (_aware(at) or at) > block.at:
             del found[email]
     return found
-
-
-# The audit actions that set a user's license type (the registry's kinds with sets_type).
-_TYPE_ACTIONS = TYPE_SETTING
-
-
-def load_licensed_by_us(session: Session) -> frozenset[str]:
-    """Who our last succeeded license-changing action left Licensed (the audit log, oldest first)."""
-    stmt = (
-        select(col(AuditEvent.person_email), col(AuditEvent.after))
-        .where(col(AuditEvent.result) == "succeeded", col(AuditEvent.action).in_(_TYPE_ACTIONS))
-        .order_by(col(AuditEvent.at), col(AuditEvent.id))
-    )
-    last_type: dict[str, int] = {}
-    for email, after in session.connection().execute(stmt):
-        if email and isinstance(after, Mapping) and after.get("type") is not None:
-            last_type[email] = int(after["type"])
-    return frozenset(email for email, kind in last_type.items() if kind == UserType.LICENSED)

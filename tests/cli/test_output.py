@@ -90,7 +90,31 @@ def test_piped_at_80_columns_every_header_and_value_is_whole(demo: dict[str, Any
         if args[0] == "schools":
             assert "Одеська загальноосвітня школа I-III ступенів №77" in [r[1] for r in rows]
         if "plan" in args:
-            assert all(r[2].isdigit() for r in rows if r[0].isdigit())  # the symbol columns have values
+            schools = [r for r in rows if r[0].isdigit()]
+            assert len(schools) == 12
+            assert all(cell.isdigit() for r in schools for cell in r[2:])  # every figure and symbol column
+
+
+@pytest.mark.slow
+def test_every_other_table_is_plain_lines_in_a_pipe(demo: dict[str, Any]) -> None:
+    """Cron and pipes read sync, reconcile, accounts and doctor too: no box, no wrapped cell."""
+    expected = {
+        ("accounts",): ["account", "schools", "seats", "basic", "creates today", "synced"],
+        ("--sandbox", "sync"): ["what", "count"],
+        ("--sandbox", "reconcile"): ["drift", "count"],
+        ("--sandbox", "doctor"): ["ok", "check", "found"],
+    }
+    for args, headers in expected.items():
+        result = _piped(demo, *args)
+        assert result.returncode in (0, 3), result.stderr
+        assert not set("│┃━─┏┗╇") & set(result.stdout), (args, result.stdout)
+        lines = result.stdout.splitlines()
+        at = lines.index("\t".join(headers))
+        rows = [line.split("\t") for line in lines[at + 1 :] if "\t" in line]
+        assert rows, args
+        assert all(len(row) == len(headers) for row in rows), args
+    accounts = _piped(demo, "accounts").stdout
+    assert "main\t12\t" in accounts  # the main account's row, whole on one line
 
 
 @pytest.mark.slow

@@ -1,23 +1,30 @@
 """One plan over a master account and its sub-accounts (issue 17, asks 2 and 3), through the path
 production takes: the sandbox with sub-accounts (each its own seats) -> sync of every account ->
-plan -> apply with each account's client -> sync -> plan again."""
+plan -> apply (each account's operations with its own client) -> reconcile."""
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
+from rich.console import Console
 from sqlalchemy import Engine, update
 from sqlmodel import Session
 
 from models import Institution
 from provision.core.accounts import AccountConfig
-from provision.core.kinds import ActionKind
+from provision.core.kinds import ActionKind, DriftKind
 from provision.core.plan import Plan
 from provision.core.policy import Policy
 from provision.errors import UnsafePlanError
+from provision.reports import export, queries
+from provision.reports.render import print_plan
 from provision.run.apply import apply_plan
 from provision.run.observe import sync_accounts
+from provision.run.reconcile import reconcile
 from provision.run.zoom_access import ZoomAccounts
 from provision.store.planning import make_plan
 from tests.provision.apply_kit import database, licensed_emails, open_client, roster_change, seed
@@ -57,11 +64,11 @@ async def sync_plan(engine: Engine, sandbox: Sandbox, policy: Policy = POLICY, *
     return plan
 
 
-async def apply_each_account(engine: Engine, sandbox: Sandbox, plan: Plan) -> None:
-    """Apply, each account's operations sent by that account's client (apply routes them)."""
-    async with open_client(sandbox) as main, ZoomAccounts(main) as accounts:
+async def apply_each_account(engine: Engine, sandbox: Sandbox, plan: Plan, policy: Policy = POLICY) -> None:
+    """Apply, each account's operations sent by that account's client (ZoomAccounts)."""
+    async with open_client(sandbox) as main, ZoomAccounts(main, policy.accounts) as accounts:
         result = await apply_plan(engine, accounts, plan, actor="test")
-        assert result.complete
+    assert result.complete
 
 
 def by_account(plan: Plan) -> dict[str, list[tuple[str, str]]]:
@@ -226,3 +233,91 @@ async def test_an_alias_account_is_synced_and_planned_with_its_own_credentials(d
     assert plan.summary.accounts["kyiv"].totals.seats_purchased == 1
     assert [w.institution_code for w in plan.waiting] == ["0301"]
     assert groups[""] == [("create", "t0.0101@school.example")]
+
+
+async def test_queries_the_audit_workbook_and_the_plan_name_each_persons_account(
+    database_url: str, tmp_path: Path
+) -> None:
+    engine = database(database_url)
+    seed(engine, {"0101": 10, "0201": 10}, teachers("0101", 1) + teachers("0201", 2))
+    put_in_account(engine, "0201", SUB)
+    sandbox = ministry(seats=5, sub_accounts={SUB: 1})
+    sandbox.add_user(email="t0.0201@school.example", type=2, account_id=SUB)  # licensed there already
+    plan = await sync_plan(engine, sandbox)
+    await apply_each_account(engine, sandbox, plan)
+
+    with Session(engine) as session:
+        assert queries.school(session, "0201").school.account == SUB
+        assert {row.code: row.account for row in queries.schools(session).schools} == {
+            "0101": "",
+            "0201": SUB,
+        }
+        found = queries.person(session, "t0.0201@school.example")
+        assert found.snapshot is not None
+        assert found.snapshot["account"] == SUB
+        assert found.memberships[0]["account"] == SUB
+        export.export_audit_xlsx(session, tmp_path / "audit.xlsx")
+    book = load_workbook(tmp_path / "audit.xlsx", read_only=True)
+    licenses = list(book["Licenses"].iter_rows(values_only=True))
+    account = licenses[0].index("Zoom account")
+    by_email = {row[0]: row[account] for row in licenses[1:]}
+    assert by_email["t0.0201@school.example"] == SUB  # holds the sub-account's seat
+    assert by_email["t1.0201@school.example"] == SUB  # waits for one there (its one seat is taken)
+    changes = list(book["Changes"].iter_rows(values_only=True))
+    column = changes[0].index("Zoom account")
+    person = changes[0].index("Person")
+    sent_to = {row[person]: row[column] for row in changes[1:]}
+    assert sent_to == {"t0.0201@school.example": SUB, "t0.0101@school.example": "main"}
+    text = io.StringIO()
+    print_plan(Console(file=text, width=160), plan)
+    assert "Plan per Zoom account" in text.getvalue()
+    assert SUB in text.getvalue()
+
+
+async def test_a_move_into_an_account_at_its_basic_cap_waits_and_keeps_the_license(database_url: str) -> None:
+    engine = database(database_url)
+    seed(engine, {"0101": 10}, teachers("0101", 1))
+    sandbox = ministry(seats=1, sub_accounts={SUB: 1})
+    email = "t0.0101@school.example"
+    sandbox.add_user(email=email, type=2)
+    sandbox.add_user(email="someone@elsewhere.example", type=1, account_id=SUB)
+    policy = POLICY.model_copy(update={"accounts": {SUB: AccountConfig(basic_cap=1)}})
+    await apply_each_account(engine, sandbox, await sync_plan(engine, sandbox, policy))
+    put_in_account(engine, "0101", SUB)
+
+    plan = await sync_plan(engine, sandbox, policy)
+
+    assert plan.actions == []  # not even the license taken back: the move could not follow
+    (line,) = plan.waiting
+    assert line.email == email
+    assert f"account {SUB} holds its 1 Basic users already" in line.reason
+    assert sandbox.find_user(email)["type"] == 2
+
+
+async def test_sync_plan_apply_reconcile_over_a_master_and_two_sub_accounts(database_url: str) -> None:
+    engine = database(database_url)
+    seed(
+        engine,
+        {"0101": 10, "0201": 10, "0301": 10},
+        teachers("0101", 3) + teachers("0201", 3) + teachers("0301", 3),
+    )
+    put_in_account(engine, "0201", SUB)
+    put_in_account(engine, "0301", SUB2)
+    sandbox = ministry(seats=3, sub_accounts={SUB: 2, SUB2: 3})
+    sandbox.add_user(email="t0.0201@school.example", type=1, account_id=SUB)  # Basic there already
+
+    plan = await sync_plan(engine, sandbox)
+    await apply_each_account(engine, sandbox, plan)
+
+    assert licensed_emails(sandbox) == {f"t{i}.0101@school.example" for i in range(3)}
+    assert len(licensed_emails_in(sandbox, SUB)) == 2  # its two seats, never more
+    assert licensed_emails_in(sandbox, SUB2) == {f"t{i}.0301@school.example" for i in range(3)}
+    assert {w.institution_code for w in plan.waiting} == {"0201"}
+    refused = [r for r in sandbox.request_log if r.status >= 400]
+    assert refused == []  # no seat, cap or create refused in any account
+    async with open_client(sandbox) as main, ZoomAccounts(main) as accounts:
+        result = await reconcile(engine, accounts, POLICY, actor="test")
+    assert result.drift.kinds[DriftKind.ENTITLED_NOT_LICENSED] == []
+    assert result.drift.kinds[DriftKind.ACCOUNT_SEATS] == []
+    assert set(result.drift.account["accounts"]) == {"", SUB, SUB2}
+    assert result.drift.account["accounts"][SUB]["used"] == 2

@@ -474,6 +474,17 @@ class Sandbox(WritersMixin):
             raise ZoomFail(400, 1117, "Can not disassociate Admin user.")
         if user["type"] == 2 and target.free_seats() <= 0:
             raise ZoomFail(400, 2034, "Your account has reached the maximum number of Licensed users.")
+        if (
+            user["type"] == 1
+            and user["status"] != "inactive"
+            and target.counts["basic"] >= target.basic_ceiling
+        ):
+            # Undocumented for a switch; the account's Basic ceiling holds for users arriving too.
+            raise ZoomFail(
+                400,
+                3412,
+                f"The account has reached the permitted maximum of {target.basic_ceiling} basic users.",
+            )
         source._forget(user)
         target.admit(user)
         return Reply(204, base, b"")
