@@ -75,7 +75,9 @@ def sync_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
     async def run(callback: Any) -> Any:
         async with open_accounts(settings, policy.accounts) as zoom:
             # The license the tool hands out (policy `license`): its pool gives each account's seats.
-            return await sync_accounts(engine, zoom, progress=callback, product=policy.zoom_one_type)
+            return await sync_accounts(
+                engine, zoom, progress=callback, actor=settings.actor, product=policy.zoom_one_type
+            )
 
     with ExitStack() as stack:
         callback = stage_progress(stack, json_output)

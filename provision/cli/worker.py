@@ -49,10 +49,17 @@ def worker_command(
             )
 
     report = run_async(work())
+    # A stop (a daily limit, refused credentials) left operations for a later run: exit 1.
+    problem = "; ".join(dict.fromkeys(report.stops))
     if json_output:
-        emit(ctx, report.to_data())
+        error = {"type": "ApplyIncompleteError", "message": problem, "exit_code": 1} if problem else None
+        emit(ctx, report.to_data(), error=error)
+    elif problem:
+        err_console.print(f"error: {problem}", markup=False, highlight=False)
     elif not report.worked:
         say("no work left: every plan is finished")
+    if problem:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

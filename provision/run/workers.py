@@ -51,6 +51,10 @@ def require_shared_database(engine: Engine, what: str) -> None:
         raise InputError(f"{what}: {SQLITE_REFUSAL}")
 
 
+class _Idle(Exception):
+    """No unfinished plan: nothing to lock for."""
+
+
 @dataclass
 class WorkerReport:
     """What one worker did: the accounts it worked (plan, account), in order, and the stops met."""
@@ -95,11 +99,16 @@ async def run_worker(
 
         return tell
 
+    stopped: set[str] = set()
     with worker_presence(engine) as live:
         while True:
+            # Looked at without the lock first: an idle worker never stands in an apply's way.
+            plans = [u.fingerprint for u in jr.unfinished(engine) if u.fingerprint not in stopped]
             try:
+                if not plans:
+                    raise _Idle
                 with operation_lock(engine, ZOOM, shared=True, wait=0):
-                    plans = [u.fingerprint for u in jr.unfinished(engine)]
+                    plans = [u.fingerprint for u in jr.unfinished(engine) if u.fingerprint not in stopped]
                     for fingerprint in plans:
                         ops, _ = jr.prepare(engine, jr.load_plan(engine, fingerprint))
                         jr.journal_all(engine, fingerprint, ops)
@@ -114,6 +123,10 @@ async def run_worker(
                                 on_account=on_account(fingerprint),
                             )
                         report.stops.extend(stop.reason for stop in stops)
+                        if stops:  # a daily limit, refused credentials: not again from this worker
+                            stopped.add(fingerprint)
+            except _Idle:
+                pass
             except LockedError:
                 plans = ["(waiting for the Zoom lock: an apply choosing its plan, or a sync)"]
             if not plans and not follow:

@@ -1,5 +1,6 @@
-"""A contested user as the operator meets it: `provision sync`, `apply --yes`, someone else sets the
-license back (twice), then `plan` and `reconcile` in table and JSON, and `apply` sends nothing."""
+"""A contested user as the operator meets it: `provision sync`, `apply --yes`, the SAML mapping sets the
+license back (twice; the sandbox's other writer, kept in its state file between commands), then
+`plan` and `reconcile` in table and JSON, and `apply` sends nothing more."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typer.testing import CliRunner, Result
 from models import AuditEvent, make_engine
 from tests.cli.envelope import payload
 from tests.provision.apply_kit import database, seed
-from zoom_client.sandbox import Sandbox, SandboxConfig
+from zoom_client.sandbox import OtherWriter, Sandbox, SandboxConfig
 
 STATE = Path("sandbox-state.json")  # the default state file, in the test's working directory
 SAML = "saml@school.ua"
@@ -39,13 +40,6 @@ def ok(db: str, policy: Path, *args: str) -> Result:
     return result
 
 
-def set_back() -> None:
-    """Another writer (SAML mapping at login) puts the license back to Basic in Zoom."""
-    sandbox = Sandbox.load(STATE)
-    sandbox.set_user_type(SAML, 1)
-    sandbox.save(STATE)
-
-
 @pytest.fixture
 def contested(sqlite_url: str, tmp_path: Path) -> tuple[str, Path]:
     """Two teachers already on Zoom as Basic, licensed by `apply`; the first one's license set back
@@ -55,14 +49,15 @@ def contested(sqlite_url: str, tmp_path: Path) -> tuple[str, Path]:
     sandbox = Sandbox(SandboxConfig(seats=10))
     for email in (SAML, "t2@school.ua"):
         sandbox.add_user(email=email, type=1)
+    sandbox.add_other_writer(OtherWriter(field="type", value=1, emails={SAML}))
     sandbox.save(STATE)
     policy = tmp_path / "policy.toml"
     policy.write_text("use_groups = false\n[addons]\n", encoding="utf-8")
     for _ in range(2):
         ok(sqlite_url, policy, "sync")
         ok(sqlite_url, policy, "apply", "--yes")
-        set_back()
     ok(sqlite_url, policy, "sync")
+    assert len(Sandbox.load(STATE).writer_log) == 2
     return sqlite_url, policy
 
 
@@ -86,6 +81,7 @@ def test_plan_and_reconcile_report_both_sides_and_apply_leaves_it_alone(conteste
     applied = ok(db, policy, "apply", "--yes")
     assert "Nothing to apply: 1 contested users are left alone" in applied.stdout
     assert Sandbox.load(STATE).find_user(SAML)["type"] == 1  # type: ignore[index]
+    assert len(Sandbox.load(STATE).writer_log) == 2  # nothing more sent for the writer to undo
 
     report = run(db, policy, "reconcile", "--json")
     assert code(report) == 3, report.output
@@ -117,4 +113,6 @@ def test_enforce_sets_it_again_and_still_reports(contested: tuple[str, Path]) ->
     assert [(a["kind"], a["email"]) for a in data["actions"]] == [("license", SAML)]
 
     ok(db, policy, "apply", "--yes")
-    assert Sandbox.load(STATE).find_user(SAML)["type"] == 2  # type: ignore[index]
+    sandbox = Sandbox.load(STATE)
+    assert len(sandbox.writer_log) == 3  # set again, and set back again at the next request
+    assert sandbox.find_user(SAML)["type"] == 1  # type: ignore[index]

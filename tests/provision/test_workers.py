@@ -8,6 +8,7 @@ sandbox's request log (each user named by exactly one write that Zoom accepted).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -19,22 +20,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlmodel import Session
 
-from models import Operation
+from models import Institution, Operation
 from models.locks import work_key
-from provision.core.actions import TO_LICENSED, NewUser
-from provision.core.plan import Action, ActionKind, Plan
+from provision.core.plan import ActionKind, Plan
+from provision.core.policy import Policy
+from provision.run.observe import sync_accounts
+from provision.run.zoom_access import ZoomAccounts
 from provision.store import journal
+from provision.store.planning import make_plan
 from tests.cli.envelope import payload
 from tests.provision.apply_kit import assert_audited_once, database, seed
 from tests.provision.served_kit import cli_env, served, synced
-from zoom_client import ZoomSettings
+from zoom_client import AsyncZoomClient, ZoomSettings
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 POLICY_TOML = 'create_action = "autoCreate"\ngrace_days = 0\nuse_groups = false\naddons = {}\n'
+POLICY = Policy(create_action="autoCreate", grace_days=0, use_groups=False, addons={})
 PROVISION = [sys.executable, "-c", "from provision.cli import main; main()"]
 
 
@@ -175,38 +180,31 @@ def test_a_lone_worker_with_nothing_to_do_says_so_and_exits(tmp_path: Path, post
 EAST, WEST = "subeast001", "subwest001"
 
 
-def _two_account_plan(sandbox: Any) -> Plan:
-    """Per sub-account: 30 Basic users licensed in bulk and 60 new users created one by one."""
-    actions = []
-    for account in (EAST, WEST):
+def _two_account_plan(engine: Any, sandbox: Any, settings: ZoomSettings) -> Plan:
+    """Two schools, one in each sub-account, 90 teachers each: 30 already Basic users of that
+    account (licensed in bulk), 60 created one by one; synced and planned as production does."""
+    seed(
+        engine,
+        {"0801": 90, "0802": 90},
+        [(f"t{i}.{c}@school.example", c, "teacher") for c in ("0801", "0802") for i in range(90)],
+    )
+    with Session(engine) as session:
+        for code, account in (("0801", EAST), ("0802", WEST)):
+            session.execute(update(Institution).where(Institution.code == code).values(account=account))  # type: ignore[arg-type]
+        session.commit()
+    for code, account in (("0801", EAST), ("0802", WEST)):
         for i in range(30):
-            user = sandbox.add_user(email=f"b{i}.{account}@school.example", type=1, account_id=account)
-            actions.append(
-                Action(
-                    ActionKind.LICENSE,
-                    user["email"],
-                    "0801",
-                    "test",
-                    zoom_id=user["id"],
-                    payload=TO_LICENSED,
-                    before={"type": 1},
-                    after={"type": 2},
-                    account=account,
-                )
-            )
-        for i in range(60):
-            actions.append(
-                Action(
-                    ActionKind.CREATE,
-                    f"n{i}.{account}@school.example",
-                    "0801",
-                    "test",
-                    payload=NewUser("autoCreate", 2, first_name="New", last_name=str(i)),
-                    after={"type": 2, "status": "active"},
-                    account=account,
-                )
-            )
-    return Plan(actions=actions, fingerprint="two-accounts-by-hand")
+            sandbox.add_user(email=f"t{i}.{code}@school.example", type=1, account_id=account)
+
+    async def sync_both() -> None:
+        async with AsyncZoomClient(settings) as main, ZoomAccounts(main) as zoom:
+            await sync_accounts(engine, zoom)
+
+    asyncio.run(sync_both())
+    with Session(engine) as session:
+        plan = make_plan(session, POLICY, actor="test")
+        session.commit()
+    return plan
 
 
 def test_two_workers_on_two_accounts_one_killed_the_other_takes_its_account_and_nothing_is_done_twice(
@@ -216,17 +214,18 @@ def test_two_workers_on_two_accounts_one_killed_the_other_takes_its_account_and_
 
     sandbox = Sandbox(
         SandboxConfig(
-            managed_domains=["school.example"], seats=0, sub_accounts={EAST: 90, WEST: 90}, latency=0.1
+            managed_domains=["school.example"], seats=10, sub_accounts={EAST: 90, WEST: 90}, latency=0.1
         )
     )
     engine = database(postgres_url)
-    plan = _two_account_plan(sandbox)
-    # The plan as an apply leaves it for workers: every operation journaled, none sent yet.
-    ops, _ = journal.prepare(engine, plan)
-    journal.journal_all(engine, plan.fingerprint, ops)
     policy = tmp_path / "policy.toml"
     policy.write_text(POLICY_TOML)
     with served(sandbox) as settings:
+        plan = _two_account_plan(engine, sandbox, settings)
+        assert {a.account for a in plan.actions if a.kind is not ActionKind.ADOPT} == {EAST, WEST}
+        # The plan as `provision apply` leaves it for workers: every operation journaled first.
+        ops, _ = journal.prepare(engine, plan)
+        journal.journal_all(engine, plan.fingerprint, ops)
         env = {**cli_env(settings, policy), "DATABASE_URL": postgres_url, "PROVISION_ACTOR": "test"}
         command = [*PROVISION, "worker", "--concurrency", "1"]
 

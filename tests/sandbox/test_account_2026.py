@@ -276,3 +276,26 @@ def test_a_state_file_from_before_expiry_keeps_its_invitations_30_days(tmp_path:
     assert again.find_user("old@s.org") is not None
     again.clock.advance(30 * DAY + 1)
     assert again.find_user("old@s.org") is None
+
+
+async def test_other_writers_and_their_due_resets_survive_the_state_file(make: Any, tmp_path: Any) -> None:
+    """A `--sandbox` CLI command saves the state when it ends: the writer's reset after its apply
+    is made in the next command's first request, and the writer keeps watching."""
+    sb, zoom = await make(seats=5)
+    sb.add_user(email="t@s.org", type=1)
+    sb.add_other_writer(OtherWriter(field="type", value=1, emails={"t@s.org"}, delay=60))
+    await zoom.users.set_type("t@s.org", UserType.LICENSED)
+    path = tmp_path / "state.json"
+    sb.save(path)
+
+    again = Sandbox.load(path)
+    assert again.find_user("t@s.org")["type"] == 2  # type: ignore[index]  # not due yet
+    again.clock.advance(61)
+    assert again.find_user("t@s.org")["type"] == 1  # type: ignore[index]
+    [event] = again.writer_log
+    assert (event.email, event.ours, event.theirs, event.writer) == ("t@s.org", 2, 1, "SAML mapping")
+    again.save(path)
+    kept = Sandbox.load(path)
+    assert [(e.email, e.at) for e in kept.writer_log] == [(event.email, event.at)]
+    [writer] = kept._writers
+    assert (writer.field, writer.value, writer.emails, writer.delay) == ("type", 1, {"t@s.org"}, 60)

@@ -133,6 +133,8 @@ class Sandbox(WritersMixin):
             "api_url": INPROCESS_BASE + API_PREFIX,
             "oauth_url": INPROCESS_BASE + OAUTH_PATH,
             "tier": self.config.tier,
+            # The simulated account has no other app on it: its whole budget is ours.
+            "rate_share": 1.0,
         }
         values.update(overrides)
         return ZoomSettings(**values)
@@ -598,6 +600,7 @@ class Sandbox(WritersMixin):
                 "writes": self._writes,
                 "account": self.account.to_data(),
                 "sub_accounts": [a.to_data() for a in self.sub_accounts.values()],
+                "other_writers": self._writers_data(),
             }
         target = Path(path)
         tmp = target.with_name(target.name + ".tmp")
@@ -624,6 +627,7 @@ class Sandbox(WritersMixin):
                 sub["account_id"], sb._new_account(sub["account_id"], sub["seats"], main=False)
             )
             sb.sub_accounts[sub["account_id"]].load_data(sub)
+        sb._load_writers(data.get("other_writers", {}))
         return sb
 
     def __repr__(self) -> str:

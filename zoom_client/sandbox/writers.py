@@ -4,6 +4,8 @@ a mixin of ``Sandbox``. See ``rules.OtherWriter`` for what one does."""
 from __future__ import annotations
 
 import threading
+from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from zoom_client.sandbox.clock import SandboxClock
@@ -11,7 +13,9 @@ from zoom_client.sandbox.rules import OtherWriter, WriterEvent, WriterQueue
 
 
 class WritersMixin:
-    """Needs ``_lock``, ``clock``, ``_writers``, ``_writer_queue`` and ``_accounts()``."""
+    """Needs ``_lock``, ``clock``, ``_writers``, ``_writer_queue`` and ``_accounts()``. The
+    writers, their resets due and their log are kept in the state file (``Sandbox.save``), so a
+    ``--sandbox`` CLI run or a served sandbox plays them across processes."""
 
     _lock: threading.RLock
     clock: SandboxClock
@@ -30,8 +34,12 @@ class WritersMixin:
 
     @property
     def writer_log(self) -> list[WriterEvent]:
-        """Every reset another writer made: email, field, our value, theirs, when."""
-        return self._writer_queue.log
+        """Every reset another writer made: email, field, our value, theirs, when. Looking is like
+        any helper's look at the account: the resets due by sandbox time are made first (a reset
+        must not wait for our next request, which may never come)."""
+        with self._lock:
+            self._run_writers()
+            return self._writer_queue.log
 
     def run_other_writers(self) -> int:
         """Apply the other writers' resets that are due by sandbox time; how many were made."""
@@ -66,3 +74,35 @@ class WritersMixin:
             )
             done += 1
         return done
+
+    def _writers_data(self) -> dict[str, Any]:
+        """The writers, their resets still due (as seconds from now: the monotonic clock does not
+        survive the process) and their log, for the state file."""
+        now = self.clock.monotonic()
+        index = {id(writer): n for n, writer in enumerate(self._writers)}
+        return {
+            "writers": [
+                {**asdict(w), "emails": sorted(w.emails) if w.emails is not None else None}
+                for w in self._writers
+            ],
+            "due": [
+                [max(due - now, 0.0), uid, index[id(writer)]]
+                for due, uid, writer in self._writer_queue.due
+                if id(writer) in index
+            ],
+            "log": [{**asdict(event), "at": event.at.isoformat()} for event in self._writer_queue.log],
+        }
+
+    def _load_writers(self, data: dict[str, Any]) -> None:
+        for item in data.get("writers", []):
+            emails = item.get("emails")
+            watched = set(emails) if emails is not None else None
+            self._writers.append(OtherWriter(**{**item, "emails": watched}))
+        now = self.clock.monotonic()
+        self._writer_queue.due = [
+            (now + float(left), str(uid), self._writers[int(n)]) for left, uid, n in data.get("due", [])
+        ]
+        self._writer_queue.log = [
+            WriterEvent(**{**event, "at": datetime.fromisoformat(event["at"])})
+            for event in data.get("log", [])
+        ]
