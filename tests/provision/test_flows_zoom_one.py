@@ -12,7 +12,9 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from sqlmodel import Session, select
 
+from models import AccountSnapshot
 from provision.core.kinds import ActionKind, DriftKind
 from provision.core.policy import Policy
 from provision.run.apply import ApplyIncomplete, apply_plan
@@ -92,6 +94,12 @@ async def test_zoom_one_account_without_plan_base_sync_plan_apply_reconcile(
     assert len(_holders(sandbox)) == SEATS
     bulk = [r for r in sandbox.request_log if r.method == "POST" and r.path.endswith("/users/features")]
     assert len(bulk) == 1  # the three licenses in one call, not three PATCHes
+    # The seats recorded after the run: the one plan-usage read carried forward by what the run
+    # did to the Zoom One pool (3 licensed, 4 invited), not plan_base's figures.
+    with Session(engine) as session:
+        last = session.exec(select(AccountSnapshot).order_by(AccountSnapshot.id.desc())).first()  # type: ignore[union-attr]
+    assert last is not None
+    assert (last.seat_pool, last.seats_used, last.seats_pending) == ("plan_zoom_one", 6, 4)
 
     # sync read zoom_one_type only for our licensed users, and says so; the pool is the product's.
     async with open_client(sandbox) as client:
@@ -239,3 +247,37 @@ async def test_a_leaver_loses_the_product_as_policy_revoke_says(
     }
     assert set(_holders(sandbox)) == {people[1][0]}
     assert (await fresh_plan(engine, sandbox, policy)).actions == []
+
+
+@pytest.mark.parametrize("pending_in_usage", READINGS)
+async def test_seats_taken_elsewhere_after_the_plan_are_never_asked_for(
+    pending_in_usage: bool, sqlite_url: str
+) -> None:
+    # Apply counts its seats from the Zoom One pool as Zoom shows it when the run starts (not the
+    # plan's figures): the creates take the seats left, the licenses wait, and nothing is asked
+    # of Zoom that it no longer has.
+    sandbox = _account(pending_in_usage)
+    engine = database(sqlite_url)
+    people = [(f"t{i}@{DOMAIN}", "0801", "teacher") for i in range(5)]
+    seed(engine, {"0801": 10}, people)
+    for email, _, _ in people[:2]:
+        sandbox.add_user(email=email, type=1)  # on Zoom as Basic: licensed in the last phase
+    for i in range(SEATS - 5):
+        sandbox.add_user(email=f"other{i}@elsewhere.example", zoom_one_type=CAMPUS)
+    async with open_client(sandbox) as client:
+        await sync(engine, client, product=POLICY.zoom_one_type)
+        plan = plan_now(engine, POLICY)
+        assert _kinds(plan.actions) == {"adopt": 2, "create": 3, "zoom_one_on": 2}
+        # Two seats go to someone else between our plan and our apply: 3 are left, for the creates.
+        for i in range(2):
+            sandbox.add_user(email=f"late{i}@elsewhere.example", zoom_one_type=CAMPUS)
+        sandbox.request_log.clear()
+        with pytest.raises(ApplyIncomplete) as raised:
+            await apply_plan(engine, client, plan, actor="test")
+    result = raised.value.result
+    assert result.counts["create"]["succeeded"] == 3
+    assert result.counts["zoom_one_on"]["blocked"] == 2
+    assert {f["error"] for f in result.failures} == {"waiting: account seats: no free licensed seat left"}
+    features = [r for r in sandbox.request_log if r.path.endswith("/users/features")]
+    assert features == []  # never asked: no seat was left for them
+    assert len(_holders(sandbox)) == SEATS
