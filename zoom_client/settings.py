@@ -28,6 +28,14 @@ ENV_VARS: dict[str, str] = {
     "ZOOM_JWT_API_KEY": "jwt_api_key",
     "ZOOM_JWT_API_SECRET": "jwt_api_secret",
 }
+#: The share of the account's per-second budgets this tool paces itself to (ZOOM_RATE_SHARE).
+#: Zoom counts its limits per account and per category, shared by every app installed on the
+#: account (ZOOM_API.md §4, §11), and says nothing of what the others use. A per-second 429
+#: pauses our whole category and fails the other app's call (a Moodle meeting not created, an SSO
+#: login not provisioned) unless it retries: half leaves the LMS, SSO and reporting apps room for
+#: their daytime bursts, and costs a ministry rollout minutes (Business+: 40 creates/s, 30 bulk
+#: calls of 30 users/s). An account this tool has to itself sets 1.0.
+DEFAULT_RATE_SHARE = 0.5
 _REQUIRED_S2S = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")
 _REQUIRED_JWT = ("ZOOM_JWT_API_KEY", "ZOOM_JWT_API_SECRET")
 
@@ -57,7 +65,7 @@ class ZoomSettings(BaseModel):
     api_url: str = "https://api.zoom.us/v2"
     oauth_url: str = "https://zoom.us/oauth/token"
     tier: RateTier = "business_plus"
-    rate_share: float = Field(default=1.0, gt=0.0, le=1.0)
+    rate_share: float = Field(default=DEFAULT_RATE_SHARE, gt=0.0, le=1.0)
     max_retries: int = Field(default=3, ge=0, le=20)
     timeout: float = Field(default=30.0, gt=0.0)
     auth: AuthKind = "s2s"

@@ -4,12 +4,16 @@ The sandbox runs in its own process, served over loopback by uvicorn, with Busin
 enforced and 100 ms latency per request. Three measurements:
 
 1. license N existing Basic users (bulk POST /users/features, 30 a call, Medium 60/s):
-   users/s divided by 1,800/s;
-2. create M new licensed users (POST /users action=autoCreate, Light 80/s): users/s / 80;
+   users/s divided by 1,800/s × the rate share;
+2. create M new licensed users (POST /users action=autoCreate, Light 80/s): users/s / (80 × share);
 3. both again with 2% injected faults (1% 5xx, 1% answers lost after the write):
    ratio, the same end state, zero failed actions.
 
-    python bench/apply/run.py [--scale 0.1] [--latency 0.1] [--concurrency 32]
+    python bench/apply/run.py [--scale 0.1] [--latency 0.1] [--concurrency 32] [--rate-share 1.0]
+
+The ceiling is the rate the client is configured to use: Zoom's Business+ figure times
+`--rate-share` (ZOOM_RATE_SHARE; 1.0 here by default, as the sandbox has no other app on the
+account, while the tool's own default for a real account is lower). Each line prints the share.
 
 Prints figures; never pass/fail.
 """
@@ -35,8 +39,8 @@ from provision.core.plan import Action, ActionKind, Plan
 from provision.run.apply import ApplyIncomplete, ApplyResult, apply_plan
 from zoom_client import AsyncZoomClient, ZoomSettings
 
-LICENSE_CEILING = 30 * 60.0  # users/s: 30 users a call, Medium 60 calls/s on Business+
-CREATE_CEILING = 80.0  # users/s: POST /users is Light, 80/s
+LICENSE_CEILING = 30 * 60.0  # users/s at share 1.0: 30 users a call, Medium 60 calls/s on Business+
+CREATE_CEILING = 80.0  # users/s at share 1.0: POST /users is Light, 80/s
 
 _SERVER = r"""
 import json, sys
@@ -80,7 +84,14 @@ def _loopback(url: str, port: int) -> str:
 
 class Server:
     def __init__(
-        self, *, seats: int, basic_users: int, latency: float, error_rate: float, drop_rate: float
+        self,
+        *,
+        seats: int,
+        basic_users: int,
+        latency: float,
+        error_rate: float,
+        drop_rate: float,
+        rate_share: float = 1.0,
     ) -> None:
         self.port = _free_port()
         self.ids_file = Path(tempfile.mkstemp(suffix=".json")[1])
@@ -105,6 +116,7 @@ class Server:
             api_url=_loopback(info["api_url"], self.port),
             oauth_url=_loopback(info["oauth_url"], self.port),
             tier="business_plus",
+            rate_share=rate_share,
             timeout=10.0,
         )
         deadline = time.monotonic() + 30
@@ -180,6 +192,7 @@ def report(
     licensed: int,
     expected_licensed: int,
     cpu: float,
+    share: float,
 ) -> dict[str, Any]:
     rate = users / result.elapsed
     line = {
@@ -187,6 +200,7 @@ def report(
         "users": users,
         "seconds": round(result.elapsed, 2),
         "users_per_s": round(rate, 1),
+        "rate_share": share,
         "ceiling": ceiling,
         "ratio": round(rate / ceiling, 3),
         "succeeded": result.succeeded,
@@ -215,7 +229,9 @@ def case(args: argparse.Namespace, *, faults: bool) -> None:
         latency=args.latency,
         error_rate=rate,
         drop_rate=rate,
+        rate_share=args.rate_share,
     )
+    share = server.settings.rate_share
     try:
         if "license" in args.cases:
             result, counts, licensed, cpu = asyncio.run(
@@ -225,11 +241,12 @@ def case(args: argparse.Namespace, *, faults: bool) -> None:
                 f"license existing ({tag})",
                 n_license,
                 result,
-                LICENSE_CEILING,
+                LICENSE_CEILING * share,
                 counts,
                 licensed,
                 n_license,
                 cpu,
+                share,
             )
         else:
             licensed = 0
@@ -242,11 +259,12 @@ def case(args: argparse.Namespace, *, faults: bool) -> None:
                 f"create licensed ({tag})",
                 n_create,
                 result,
-                CREATE_CEILING,
+                CREATE_CEILING * share,
                 counts,
                 licensed,
                 base + n_create,
                 cpu,
+                share,
             )
     finally:
         server.close()
@@ -260,6 +278,12 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.1, help="seconds per request in the sandbox")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--cases", default="license,create")
+    parser.add_argument(
+        "--rate-share",
+        type=float,
+        default=1.0,
+        help="ZOOM_RATE_SHARE for the apply (the ceiling scales with it; 1.0: the sandbox has no other app)",
+    )
     parser.add_argument("--no-faults", action="store_true", help="skip case 3")
     parser.add_argument("--only-faults", action="store_true", help="only case 3")
     args = parser.parse_args()

@@ -35,8 +35,10 @@ def print_drift(data: dict[str, Any]) -> None:
     table = Table(title="reconcile", title_justify="left")
     table.add_column("drift")
     table.add_column("count", justify="right")
+    from provision.core.drift import INFO_KINDS  # shown, no alert: yellow, not red
+
     for kind, count in data["counts"].items():
-        style = "" if not count else "yellow" if kind == "unmanaged_licensed" else "bold red"
+        style = "" if not count else "yellow" if kind in INFO_KINDS else "bold red"
         table.add_row(kind.replace("_", " "), f"[{style}]{count}[/]" if style else str(count))
     print_table(console, table)
     if account:

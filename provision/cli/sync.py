@@ -64,7 +64,7 @@ def sync_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
 
     async def run(callback: Any) -> Any:
         async with open_accounts(settings, policy.accounts) as zoom:
-            return await sync_accounts(engine, zoom, progress=callback)
+            return await sync_accounts(engine, zoom, progress=callback, actor=settings.actor)
 
     with ExitStack() as stack:
         callback = stage_progress(stack, json_output)

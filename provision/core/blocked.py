@@ -13,6 +13,43 @@ from datetime import datetime
 
 SEATS_WAITING = "waiting: account seats"
 ADDON_WAITING = "waiting: add-on seats"
+# A create apply did not send: the account lacks what the create action needs (a managed domain
+# for autoCreate), or Zoom already refused the same action or domain for the account this run.
+CREATE_NOT_SENT = "not sent: the create action's prerequisites"
+
+# Create refusals (POST /users) in plain words, with what fixes each (ZOOM_API.md §5, §11).
+CREATE_FIXES: dict[int, str] = {
+    1116: (
+        "the email's domain is not one the Zoom account accepts (its limited domains, or for autoCreate "
+        "its managed domains): correct the address on the roster, add the domain to the account in Zoom, "
+        'or set policy create_action = "create"'
+    ),
+    1107: (
+        "the email's domain is blocked on the Zoom account: correct the address, or unblock the domain "
+        "in Zoom"
+    ),
+    2002: (
+        "SSO is not enabled on the Zoom account, and ssoCreate needs it: enable SSO, or set policy "
+        'create_action = "create"'
+    ),
+    2032: (
+        "ssoCreate needs Zoom's SSO pre-provisioning option, which the account lacks: ask Zoom to enable it, "
+        'or set policy create_action = "create"'
+    ),
+    1009: (
+        "the address already holds an active Zoom account outside this one: ask the person to join this "
+        "account, or give another address on the roster"
+    ),
+    200: (
+        "the create action is not permitted on this Zoom account (autoCreate needs a managed domain, "
+        "custCreate Zoom's ISV option): set policy create_action = \"create\", or have Zoom enable it"
+    ),
+}
+MANAGED_DOMAIN_FIX = (
+    "autoCreate works only for the account's managed (associated) domains, and this address's domain "
+    "is not one: add the domain in Zoom (Account Profile, Associated Domains), correct the address, or "
+    'set policy create_action = "create"'
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,10 +63,11 @@ class Blocked:
 
     def reason(self) -> str:
         """The waiting reason a plan shows for this person while the block holds."""
+        said = "held back" if self.error.startswith(CREATE_NOT_SENT) else "Zoom refused"
         return (
             f"blocked: {explain_block(self.zoom_code, self.error)} "
-            f"(Zoom refused the {self.kind} on {self.at:%Y-%m-%d}; `provision apply --retry-blocked` "
-            "tries again)"
+            f"({said} the {self.kind} on {self.at:%Y-%m-%d}; a rerun will not help: once it is fixed, "
+            "`provision apply --retry-blocked` tries again)"
         )
 
 
@@ -45,8 +83,12 @@ def explain_block(code: int | None, error: str) -> str:
             "the account's Basic-user cap is reached: remove Basic or pending users, or keep people who "
             'wait for a seat without a Zoom account (policy create_waiting = "none")'
         )
-    if code in (1116, 1107, 2002, 2032, 1009):
-        return f"Zoom refused to create the user (code {code}): check the account's domains and create action"
+    if error.startswith(CREATE_NOT_SENT) and code is None:
+        return MANAGED_DOMAIN_FIX
+    if code in CREATE_FIXES and (
+        code != 200 or error.startswith(CREATE_NOT_SENT) or "create action not permitted" in error
+    ):
+        return f"Zoom refuses to create the user (code {code}): {CREATE_FIXES[code]}"
     if code == 4711 or (code in (4700, 104) and "scope" in error.lower()):
         return "the Zoom app lacks a scope (see `provision doctor`): add it in the Marketplace"
     if code == 1120:

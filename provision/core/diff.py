@@ -367,6 +367,12 @@ def compute_plan(
                     )
                 continue
         if st.kind == ENTITLED:
+            invited = observed.invitations.get(email) if user is None else None
+            if invited is not None and email not in held_back:
+                # An invitation that expired unanswered: sent once more when its time comes.
+                why = invited.hold(days=policy.reinvite_after_days, now=now)
+                if why is not None:
+                    held_back[email] = why
             if email in held_back:
                 continue
             member = st.member
@@ -445,6 +451,9 @@ def compute_plan(
             if user is None:
                 if not gets and policy.create_waiting == "none":
                     continue  # no Zoom account until a seat is theirs (and none in the Basic cap)
+                invited = observed.invitations.get(email)
+                if invited is not None:
+                    role_reason = f"{role_reason}; {invited.resend_reason()}"
                 build.add(
                     _CREATE,
                     email,

@@ -38,6 +38,8 @@ CHANGED_BY_HAND = DriftKind.CHANGED_BY_HAND
 CONTESTED = DriftKind.CONTESTED
 INACTIVE = DriftKind.INACTIVE
 PENDING_STALE = DriftKind.PENDING_STALE
+INVITATION_EXPIRED = DriftKind.INVITATION_EXPIRED
+INVITATION_NOT_RESENT = DriftKind.INVITATION_NOT_RESENT
 OVER_QUOTA = DriftKind.OVER_QUOTA
 ACCOUNT_SEATS = DriftKind.ACCOUNT_SEATS
 ADDON = DriftKind.ADDON
@@ -48,7 +50,9 @@ WRONG_ACCOUNT = DriftKind.WRONG_ACCOUNT
 KINDS: tuple[DriftKind, ...] = tuple(DriftKind)
 # Shown, but not an alert: the tool never touches users it does not manage, so a nightly job
 # would otherwise fail forever on an account shared with staff outside the rosters.
-INFO_KINDS = frozenset({UNMANAGED_LICENSED})
+# Expired invitations the tool sends once more by itself are shown too, and alert only when they
+# expired again (INVITATION_NOT_RESENT).
+INFO_KINDS = frozenset({UNMANAGED_LICENSED, INVITATION_EXPIRED})
 
 FIELDS = ("type", "status", "large_meeting_capacity", "group_ids")
 _MISSING = object()
@@ -247,6 +251,47 @@ def _plan_items(plan: Plan, kinds: dict[DriftKind, list[dict[str, Any]]]) -> Non
         )
 
 
+def _invitation_items(
+    observed: Observed,
+    policy: Policy,
+    home: Mapping[str, str],
+    on_roster: set[str],
+    now: datetime,
+    kinds: dict[DriftKind, list[dict[str, Any]]],
+) -> None:
+    """Expired invitations of people still on a roster: waiting for their resend, re-sent and not
+    accepted yet, or expired again (no resend without a person deciding)."""
+    for email in sorted(observed.invitations):
+        history = observed.invitations[email]
+        user = observed.users.get(email)
+        if email not in on_roster or (user is not None and user.status != "pending"):
+            continue  # left, or accepted at last
+        expired = [_iso(at) for at in history.expired]
+        found = ", ".join(f"{at:%Y-%m-%d}" for at in history.expired)
+        item: dict[str, Any] = {
+            "email": email,
+            "institution_code": home.get(email),
+            "expired_at": expired,
+            "resent_at": _iso(history.resent[-1]) if history.resent else None,
+        }
+        if user is None and history.given_up:
+            item["detail"] = (
+                f"invitations expired unanswered twice (found {found}): not sent again automatically; "
+                "check the address on the roster, then `provision apply --retry-blocked`"
+            )
+            kinds[INVITATION_NOT_RESENT].append(item)
+            continue
+        if user is not None:
+            sent = f" on {history.resent[-1]:%Y-%m-%d}" if history.resent else ""
+            item["detail"] = f"invitation expired unanswered (found {found}); re-sent{sent}, not accepted yet"
+        else:
+            due = history.resend_due(policy.reinvite_after_days)
+            item["resend_due"] = _iso(due)
+            when = "by the next apply" if due <= now else f"on {due:%Y-%m-%d} (policy reinvite_after_days)"
+            item["detail"] = f"invitation expired unanswered (found {found}); sent once more {when}"
+        kinds[INVITATION_EXPIRED].append(item)
+
+
 def compute_drift(
     desired: Desired,
     observed: Observed,
@@ -287,6 +332,8 @@ def compute_drift(
         # seat they hold again matters (and is a wasted seat too).
         if email not in on_roster and (user is None or not user.holds_seat):
             continue
+        if user is None and email in observed.invitations:
+            continue  # no hand removed it: the invitation expired (INVITATION_EXPIRED says so)
         for item in _by_hand(email, user, audit[email]):
             if email in waiting:
                 # The seat went to someone else meanwhile: a person has to decide.
@@ -341,6 +388,8 @@ def compute_drift(
                     "detail": f"invitation pending since {since:%Y-%m-%d} ({(now - since).days} days)",
                 }
             )
+
+    _invitation_items(observed, policy, home, on_roster, now, kinds)
 
     held: Counter[str] = Counter()
     for email, code in home.items():

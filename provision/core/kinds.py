@@ -43,6 +43,9 @@ class DriftKind(StrEnum):
     CONTESTED = "contested"  # another writer set our last changes back, twice in a row (core.contested)
     INACTIVE = "inactive"  # licensed, no login for policy.inactive_days: reclaim candidates
     PENDING_STALE = "pending_stale"  # invitation not accepted for policy.pending_days
+    # Expired unanswered (Zoom, 30 days): sent once more after policy.reinvite_after_days (info).
+    INVITATION_EXPIRED = "invitation_expired"
+    INVITATION_NOT_RESENT = "invitation_not_resent"  # expired again after that: a person decides
     OVER_QUOTA = "over_quota"  # a school holds more licenses than its quota
     ACCOUNT_SEATS = "account_seats"  # Zoom counts more seats in use than purchased
     ADDON = "addon"  # Large Meetings add-on missing or not due

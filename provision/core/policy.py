@@ -78,6 +78,10 @@ protect_admins = true   # account admins (role_id 1) and custom roles (any role 
 inactive_days = 90
 # Reconcile: an invitation pending for this many days is reported.
 pending_days = 30
+# Zoom drops an invitation nobody accepted after 30 days. Days after sync finds one expired
+# before it is sent once more (time for the school to correct an address that reached nobody);
+# if that one expires too, it is not sent again automatically (reconcile lists both).
+reinvite_after_days = 7
 
 # Safety: a plan that takes back more licenses than this is refused unless --force.
 max_revoke_count = 200           # whole account
@@ -131,6 +135,7 @@ class Policy(BaseModel):
     protect_admins: bool = True
     inactive_days: int = Field(default=90, ge=0)
     pending_days: int = Field(default=30, ge=0)
+    reinvite_after_days: int = Field(default=7, ge=0)
     max_revoke_count: int = Field(default=200, ge=0)
     max_revoke_share: float = Field(default=0.10, ge=0, le=1)
     max_school_revoke_count: int = Field(default=25, ge=0)

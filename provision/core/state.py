@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from provision.core.blocked import Blocked
+from provision.core.invitations import Invitations
 from provision.core.readings import SeatCount, count_seats
 from provision.errors import InputError
 
@@ -136,6 +137,8 @@ class Observed:
     licensed_by_us: frozenset[str] = frozenset()
     # The last permanent refusal per email (provision.core.blocked), read from the journal.
     blocked: Mapping[str, Blocked] = field(default_factory=dict)
+    # Expired invitations per email, and our resends (provision.core.invitations), from the audit.
+    invitations: Mapping[str, Invitations] = field(default_factory=dict)
     # Users whose license another writer set back after our last changes (provision.core.contested).
     contested: Mapping[str, Contest] = field(default_factory=dict)
     # Every account's seats by account key (`account` is the main account's, accounts[""]) and

@@ -10,7 +10,9 @@ query answers in well under a second on 100,000 people. Where the facts come fro
   is one Zoom user and holds one seat, at their primary institution);
 - who waits and why: the waiting list of the latest plan (col(PlanRecord.data)["waiting"]); waiting is
   the plan's decision (quota order, priorities), never recomputed here. Without a plan there is
-  no waiting list, and the answers say "no plan yet".
+  no waiting list, and the answers say "no plan yet". People Zoom refused for good since that
+  plan (an apply's blocked operations: a refused domain, no SSO for ssoCreate) wait too, with the
+  refusal and its fix as their reason, as the next plan will show them.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from provision.core.plan import Waiting
 from provision.core.state import LICENSED_TYPE
 from provision.errors import InputError
 from provision.reports.lookup import Match, people_named, rejected_rows
+from provision.store.blocks import load_blocked
 
 NO_PLAN = "no plan yet"
 SUGGESTIONS = 5
@@ -132,7 +135,35 @@ def latest_waiting(session: Session, *, school: str | None = None, email: str | 
         if email is not None and entry.email != email:
             continue
         entries.append(entry)
+    listed = {e.email for e in entries if e.counted_at is None}
+    entries.extend(e for e in blocked_since(session, row.created_at, email=email) if e.email not in listed)
+    if school is not None:
+        entries = [e for e in entries if e.institution_code == school]
     return WaitingList(plan=info, entries=tuple(entries))
+
+
+def blocked_since(session: Session, since: datetime | None, *, email: str | None = None) -> list[Waiting]:
+    """People whose change Zoom refused for good after `since` (the latest plan), waiting with
+    the refusal and its fix as their reason, at the school where they count."""
+    blocks = load_blocked(session, since=since)
+    if email is not None:
+        blocks = {email: blocks[email]} if email in blocks else {}
+    if not blocks:
+        return []
+    where: dict[str, tuple[str, str]] = {}
+    for found, code, role in session.execute(
+        select(col(Person.email), col(Institution.code), col(Membership.role))
+        .join(Membership, col(Membership.person_id) == col(Person.id))
+        .join(Institution, col(Institution.id) == col(Membership.institution_id))
+        .where(col(Person.email).in_(list(blocks)), col(Membership.active).is_(True))
+        .order_by(col(Membership.is_primary))  # the primary membership last: it wins
+    ):
+        where[found] = (code, role)
+    return [
+        Waiting(found, where[found][0], where[found][1], block.reason())
+        for found, block in sorted(blocks.items())
+        if found in where
+    ]
 
 
 # -- schools ----------------------------------------------------------------------------------

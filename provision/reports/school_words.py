@@ -9,6 +9,7 @@ rows and the script of its name; else English.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -96,6 +97,36 @@ PHRASES = {
     "staff": _("staff"),
     "student": _("student"),
 }
+# Why someone waits, as the plan says it (provision.core.seats) -> the same in the school's
+# words; the place in line has its own column. A sentence none of these match stays as the plan
+# wrote it (English), so a new wording in the engine is never mistranslated, only untranslated.
+_NUMBER = r"(?P<%s>[\d,]+)"
+_IN_LINE = r"^waiting: \S+ in line at .+? \("
+_SEATS = rf"account seats {_NUMBER % 'used'} of {_NUMBER % 'seats'} in use, "
+WAITING_REASONS = (
+    (
+        re.compile(rf"{_IN_LINE}quota {_NUMBER % 'used'} of {_NUMBER % 'quota'} in use\)$"),
+        _("Every license of the school's quota is in use (%(used)s of %(quota)s)."),
+    ),
+    (
+        re.compile(rf"{_IN_LINE}{_SEATS}.+ has its proportional share of {_NUMBER % 'share'}\)$"),
+        _(
+            "Every license of the ministry is in use (%(used)s of %(seats)s); "
+            "the school holds its proportional share (%(share)s)."
+        ),
+    ),
+    (
+        re.compile(rf"{_IN_LINE}{_SEATS}served by role priority\)$"),
+        _("Every license of the ministry is in use (%(used)s of %(seats)s); licenses go by role priority."),
+    ),
+    (
+        re.compile(rf"{_IN_LINE}{_SEATS}none left for a first seat at .+\)$"),
+        _(
+            "Every license of the ministry is in use (%(used)s of %(seats)s); "
+            "none was left for a first license at this school."
+        ),
+    ),
+)
 
 
 class Words:
@@ -122,6 +153,14 @@ class Words:
 
     def role(self, role: str) -> str:
         return self.phrase(role) if role in PHRASES else role
+
+    def waiting_reason(self, reason: str) -> str:
+        """The plan's reason in this language (as the plan wrote it when no pattern knows it)."""
+        for pattern, message in WAITING_REASONS:
+            found = pattern.match(reason)
+            if found:
+                return self._t(message) % found.groupdict()
+        return reason
 
 
 @dataclass(frozen=True)

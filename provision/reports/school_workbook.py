@@ -211,7 +211,7 @@ def _waiting(book: _Book, lines: list[Line]) -> None:
             line.given_name,
             line.family_name,
             w.role(line.role),
-            line.reason,
+            w.waiting_reason(line.reason),
             line.counted_at,
         )
         for line in lines

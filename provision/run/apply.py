@@ -7,7 +7,10 @@ users) go BULK_SIZE at a time through their executor's `send_many` (POST /users/
 such a call failed for, other than for want of a seat, meets Zoom alone (PATCH), as does every
 other action, one request each. Which kinds need a seat or an add-on seat is their entry's to say
 (core.actions.SPECS). Seats are re-read from plan usage before the first upgrade and never
-handed out beyond what is free: the rest fail with "waiting: account seats".
+handed out beyond what is free: the rest fail with "waiting: account seats". Plan usage is Heavy,
+its daily budget shared by every app on the account: one read per account and run
+(provision.run.plan_usage), carried forward by what the run changed for the add-on phase and the
+seats recorded at the end. Creates the account cannot take are not sent (provision.run.create_checks).
 
 Every operation is journaled (provision.store.journal) before it is sent; a rerun after any
 interruption re-reads the `sent` ones from Zoom, then completes what is left.
@@ -33,8 +36,10 @@ from provision.core.plan import ORDER, Action, ActionKind, Plan
 from provision.core.readings import detect_pending_reading, free_by_reading
 from provision.core.state import LICENSED_TYPE
 from provision.errors import ApplyIncompleteError
+from provision.run.create_checks import CreateGate
 from provision.run.executors import BULK_SIZE, Done, batch_key, execute, execute_many, verify
 from provision.run.observe import addons_data, pools_data
+from provision.run.plan_usage import PlanUsageOnce, PlanUsageReads, once_for
 from provision.store import journal as jr
 from provision.store.journal import (
     ABANDONED,
@@ -216,9 +221,14 @@ class _Run:
         progress: Progress | None,
         tally: _Tally | None = None,
         account: str = "",
+        plan_usage: PlanUsageOnce | None = None,
     ) -> None:
         self.client = client
         self.journal = journal
+        # The account's one plan-usage read (reconcile --fix hands in its own), and what this run
+        # learns of the account's create action.
+        self.plan_usage = plan_usage or PlanUsageOnce(client, account)
+        self.creates = CreateGate()
         self.sem = asyncio.Semaphore(max(1, concurrency))
         self.progress = progress
         self.stop: _Stop | None = None
@@ -278,6 +288,9 @@ class _Run:
         action = op.action
         if action.kind is ActionKind.ADOPT:
             return _success(op)
+        if action.kind is ActionKind.CREATE and (held := self.creates.held(action)) is not None:
+            # Zoom would refuse it as it refused this action or domain already: not sent at all.
+            return Outcome(op=op, state=BLOCKED, zoom_code=held.code, error=held.error)
         sent_before = op.attempts > 0  # by an earlier run, read back then as not done
         last: BaseException | None = None
         for _ in range(MAX_ATTEMPTS):
@@ -298,6 +311,8 @@ class _Run:
                     if done is not None:
                         return _success(op, done)
                 if not _is_ambiguous(exc):
+                    if action.kind is ActionKind.CREATE and isinstance(exc, ZoomAPIError):
+                        self.creates.learn(action, exc)
                     return _failure(op, exc)
             # Unknown outcome: read before writing again.
             try:
@@ -383,7 +398,7 @@ class _Run:
         last: ZoomError | None = None
         for _ in range(MAX_ATTEMPTS):
             try:
-                usage = await self.client.accounts.plan_usage()
+                usage = await self.plan_usage.get(self.journal.engine)
                 break
             except ZoomError as exc:
                 last = exc
@@ -500,6 +515,7 @@ async def work_plan(
     drop_unless_done: frozenset[int] = frozenset(),
     live_workers: Callable[[], int] = lambda: 1,
     on_account: Callable[[str, str], None] | None = None,
+    plan_usage: PlanUsageReads | None = None,
 ) -> tuple[list[_Stop], int]:
     """Work every account of the plan at once, each with its own client (its own rate budget).
 
@@ -541,7 +557,9 @@ async def work_plan(
                     await asyncio.to_thread(jr.refresh, engine, fingerprint, mine, acct)
                 if on_account is not None:
                     on_account("start", acct)
-                run = _Run(clients.client_for(acct), journal, concurrency, progress, tally, acct)
+                client = clients.client_for(acct)
+                once = None if plan_usage is None else once_for(plan_usage, client, acct)
+                run = _Run(client, journal, concurrency, progress, tally, acct, once)
                 task = asyncio.create_task(_work_account(run, mine, drop_unless_done, lock))
                 running[acct] = _Slot(task, lock, run)
             fresh = False
@@ -616,7 +634,7 @@ async def _work_account(
         pass
     finally:
         watchdog.cancel()
-    await _refresh_account(run.journal.engine, run.client, run.account)
+    await _refresh_account(run.journal.engine, run.plan_usage, run.account)
     return run.stop, reread
 
 
@@ -644,8 +662,12 @@ async def apply_plan(
     live_workers: Callable[[], int] = lambda: 1,
     on_account: Callable[[str, str], None] | None = None,
     journaled: Callable[[], None] | None = None,
+    plan_usage: PlanUsageReads | None = None,
 ) -> ApplyResult:
     """Carry out a chosen plan; ApplyIncomplete (exit 1) if anything is left to do by a rerun.
+
+    `plan_usage`: the command's plan-usage reads by account when the caller has them (reconcile
+    --fix); an account not in them (or without them) is read at most once by its run.
 
     `client`: the main account's client, or one per account (`ZoomAccounts`); every account of
     the plan is worked at once, each at its own rate budget (see `work_plan`).
@@ -677,6 +699,7 @@ async def apply_plan(
             drop_unless_done=drop_unless_done,
             live_workers=live_workers,
             on_account=on_account,
+            plan_usage=plan_usage,
         )
     if shared:
         jr.refresh(engine, plan.fingerprint, ops)  # other workers' accounts as they left them
@@ -728,6 +751,8 @@ async def _phases(run: _Run, ops: list[OpRecord]) -> None:
             # After the downgrades: the seats they freed are free now.
             seat_budget, addon_budget = await run.free_seats()
             seats_checked = True
+        if kind is ActionKind.CREATE:
+            phase = await _screen_creates(run, phase)
         entry = SPECS[kind]
         if any(entry.addon_seat(op.action.payload) is not None for op in phase):
             _, addon_budget = await run.free_seats()
@@ -769,14 +794,36 @@ async def _phases(run: _Run, ops: list[OpRecord]) -> None:
                 for i in range(0, len(same), BULK_SIZE)
             ]
             await _gather([run.bulk(chunk) for chunk in chunks] + [run.single(op) for op in without])
+        elif kind is ActionKind.CREATE and allowed:
+            # The first create alone: an account-wide refusal (no SSO, an action not allowed)
+            # then holds the others back unsent instead of meeting Zoom `concurrency` times.
+            await run.single(allowed[0])
+            await _gather(run.single(op) for op in allowed[1:])
         else:
             await _gather(run.single(op) for op in allowed)
 
 
-async def _refresh_account(engine: Engine, client: AsyncZoomClient, account: str = "") -> None:
-    """Record the seats as they are after the run, so the next plan counts from them."""
+async def _screen_creates(run: _Run, phase: list[OpRecord]) -> list[OpRecord]:
+    """The creates the account can take; the others blocked unsent (provision.run.create_checks)."""
+    await run.creates.prepare(run.client, [op.action for op in phase])
+    held: list[Outcome] = []
+    keep: list[OpRecord] = []
+    for op in phase:
+        why = run.creates.held(op.action)
+        if why is None:
+            keep.append(op)
+        else:
+            held.append(Outcome(op=op, state=BLOCKED, zoom_code=why.code, error=why.error))
+    if held:
+        await run.finish(held)
+    return keep
+
+
+async def _refresh_account(engine: Engine, plan_usage: PlanUsageOnce, account: str = "") -> None:
+    """Record the seats as they are after the run, so the next plan counts from them: the run's
+    read carried forward by its own changes, or (a run that needed no seat) the one read."""
     try:
-        usage = await client.accounts.plan_usage()
+        usage = await plan_usage.get(engine)
     except ZoomError:
         return  # the next sync records them; the user rows are already up to date
     base = usage.plan_base

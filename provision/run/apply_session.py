@@ -25,6 +25,7 @@ from provision.core.plan import Plan
 from provision.core.policy import Policy
 from provision.errors import InputError
 from provision.run.apply import REASON_GONE, AccountClients, ApplyResult, Progress, apply_plan
+from provision.run.plan_usage import PlanUsageReads
 from provision.run.workers import alive, require_shared_database, spawn_local_workers, stop_local_workers
 from provision.store import journal
 from provision.store.audit import record_contests
@@ -159,9 +160,11 @@ class ApplySession:
         workers: int = 1,
         environ: Mapping[str, str] | None = None,
         on_account: Callable[[str, str], None] | None = None,
+        plan_usage: PlanUsageReads | None = None,
     ) -> ApplyResult:
         """Carry out the chosen plan, every account at once; ApplyIncomplete (exit 1) if anything
-        is left for a rerun.
+        is left for a rerun. `plan_usage`: the command's plan-usage reads by account, when it already
+        made them (reconcile --fix).
 
         On PostgreSQL, once the plan is in the journal the Zoom lock turns shared: `provision
         worker`s (and the `workers - 1` local ones started here, with `environ`) take accounts
@@ -190,6 +193,7 @@ class ApplySession:
                     live_workers=lambda: max(live(), 1 + alive(local)),
                     on_account=on_account,
                     journaled=journaled,
+                    plan_usage=plan_usage,
                 )
         except BaseException:
             for process in local:  # stopped or failed here: they stop too (SIGTERM: a clean stop)

@@ -19,11 +19,13 @@ from sqlalchemy import Engine, delete, insert, select
 from sqlmodel import Session
 
 from importers import normalize_email
-from models import AccountSnapshot, Institution, ZoomUserSnapshot
+from models import AccountSnapshot, AuditEvent, Institution, ZoomUserSnapshot
 from models.locks import ZOOM, operation_lock
 from provision.core.accounts import MAIN, account_key, describe
 from provision.core.readings import SeatCount, count_seats
 from provision.errors import InputError, SeatLimitError
+from provision.run.invitations import expired_events, find_expired
+from provision.run.plan_usage import PlanUsageOnce, PlanUsageReads, once_for
 from provision.run.zoom_access import ZoomAccounts
 from zoom_client import AsyncZoomClient, PlanUsage, User, UserStatus, UserType, ZoomAPIError
 
@@ -197,7 +199,13 @@ async def _large_meeting_holders(
 
 
 async def sync(
-    engine: Engine, client: AsyncZoomClient, *, progress: Progress | None = None, account: str = MAIN
+    engine: Engine,
+    client: AsyncZoomClient,
+    *,
+    progress: Progress | None = None,
+    account: str = MAIN,
+    plan_usage: PlanUsageOnce | None = None,
+    actor: str = "sync",
 ) -> SyncResult:
     """Replace the snapshot of `account` (the client's) with what Zoom says now; SeatLimitError
     (nothing written) on nonsense seats.
@@ -206,7 +214,9 @@ async def sync(
     is creating, and the next plan would try to create them again (LockedError names the holder).
     """
     with operation_lock(engine, ZOOM):
-        return await observe(engine, client, progress=progress, account=account)
+        return await observe(
+            engine, client, progress=progress, account=account, plan_usage=plan_usage, actor=actor
+        )
 
 
 def accounts_to_sync(engine: Engine) -> list[str]:
@@ -230,24 +240,46 @@ async def listed_sub_accounts(client: AsyncZoomClient) -> list[str]:
 
 
 async def sync_accounts(
-    engine: Engine, zoom: ZoomAccounts, *, progress: Progress | None = None, keys: list[str] | None = None
+    engine: Engine,
+    zoom: ZoomAccounts,
+    *,
+    progress: Progress | None = None,
+    keys: list[str] | None = None,
+    actor: str = "sync",
 ) -> dict[str, SyncResult]:
     """`sync` of every account (`accounts_to_sync`), each with its own client and rate budget,
     all at once under one Zoom lock. Each account's snapshot is written whole or not at all, on
     its own; the first failure is raised once every account has finished (an account Zoom does
     not know: InputError naming it)."""
     with operation_lock(engine, ZOOM):
-        return await observe_accounts(engine, zoom, progress=progress, keys=keys)
+        return await observe_accounts(engine, zoom, progress=progress, keys=keys, actor=actor)
 
 
 async def observe_accounts(
-    engine: Engine, zoom: ZoomAccounts, *, progress: Progress | None = None, keys: list[str] | None = None
+    engine: Engine,
+    zoom: ZoomAccounts,
+    *,
+    progress: Progress | None = None,
+    keys: list[str] | None = None,
+    actor: str = "sync",
+    plan_usage: PlanUsageReads | None = None,
 ) -> dict[str, SyncResult]:
-    """`sync_accounts` for a caller that already holds the Zoom lock (reconcile)."""
+    """`sync_accounts` for a caller that already holds the Zoom lock (reconcile). `plan_usage`:
+    the command's reads by account (reconcile --fix looks twice around its apply)."""
     if keys is None:
         keys = sorted(set(accounts_to_sync(engine)) | set(await listed_sub_accounts(zoom.main)))
     outcomes = await asyncio.gather(
-        *(observe(engine, zoom.client_for(key), progress=progress, account=key) for key in keys),
+        *(
+            observe(
+                engine,
+                zoom.client_for(key),
+                progress=progress,
+                account=key,
+                actor=actor,
+                plan_usage=None if plan_usage is None else once_for(plan_usage, zoom.client_for(key), key),
+            )
+            for key in keys
+        ),
         return_exceptions=True,
     )
     results: dict[str, SyncResult] = {}
@@ -268,14 +300,25 @@ async def observe_accounts(
 
 
 async def observe(
-    engine: Engine, client: AsyncZoomClient, *, progress: Progress | None = None, account: str = MAIN
+    engine: Engine,
+    client: AsyncZoomClient,
+    *,
+    progress: Progress | None = None,
+    account: str = MAIN,
+    plan_usage: PlanUsageOnce | None = None,
+    actor: str = "sync",
 ) -> SyncResult:
-    """`sync` for a caller that already holds the Zoom lock (reconcile --fix)."""
+    """`sync` for a caller that already holds the Zoom lock (reconcile --fix).
+
+    `plan_usage`: the command's one read of this account (reconcile observes twice around its
+    fix); without it this call reads plan usage itself."""
     report = progress or _noop
     started = time.monotonic()
     users = await _list_users(client, report)
+    once = plan_usage or PlanUsageOnce(client, account)
+    reading_now = not once.has_read
     report("plan usage", 0, 1)
-    usage = await client.accounts.plan_usage()
+    usage = await once.get(engine)
     report("plan usage", 1, 1)
     licensed = sum(1 for u in users.values() if int(u.type) == UserType.LICENSED and u.status != "inactive")
     check_plan_usage(usage, licensed)
@@ -285,6 +328,7 @@ async def observe(
     groups = 0
     async for _group in client.groups.list():
         groups += 1
+    expired = await find_expired(engine, client, users, account)  # before the snapshot forgets them
     observed_at = datetime.now(UTC)
     rows = [_snapshot_row(email, user, holders, observed_at, account) for email, user in users.items()]
     base = usage.plan_base
@@ -302,6 +346,11 @@ async def observe(
     )
     pools = pools_data(usage)
     notes = [seats.disagreement] if seats.disagreement else []
+    if expired:
+        notes.append(
+            f"{len(expired)} invitations expired unanswered: each is sent once more after the policy's "
+            "reinvite_after_days (`provision reconcile` lists them)"
+        )
     with Session(engine) as session, session.begin():
         snap = ZoomUserSnapshot.__table__  # type: ignore[attr-defined]
         session.execute(delete(snap).where(snap.c.account == account))
@@ -312,6 +361,8 @@ async def observe(
             emails = [row["email"] for row in rows]
             for start in range(0, len(emails), 500):
                 session.execute(delete(snap).where(snap.c.email.in_(emails[start : start + 500])))
+        if expired:
+            session.execute(insert(AuditEvent), expired_events(expired, actor=actor, at=observed_at))
         if rows:
             session.execute(insert(ZoomUserSnapshot), rows)
         session.add(
@@ -328,6 +379,8 @@ async def observe(
                 pending_reading=seats.reading.reading,
             )
         )
+    if reading_now:
+        once.rebase(engine)
     counts: dict[str, int] = {}
     for user in users.values():
         counts[user.status or "unknown"] = counts.get(user.status or "unknown", 0) + 1

@@ -27,6 +27,7 @@ from provision.errors import InputError
 from provision.run.apply import ApplyResult
 from provision.run.apply_session import apply_session
 from provision.run.observe import SyncResult, observe, observe_accounts
+from provision.run.plan_usage import PlanUsageReads, once_for
 from provision.run.zoom_access import ZoomAccounts
 from provision.store.audit import record_contests
 from provision.store.journal import SUCCEEDED
@@ -135,11 +136,14 @@ async def _observe(
     actor: str,
     progress: Progress | None,
     now: datetime | None,
+    plan_usage: PlanUsageReads | None = None,
 ) -> tuple[Drift, int, SyncResult]:
     if isinstance(client, ZoomAccounts):  # every account, each with its own client
-        result = (await observe_accounts(engine, client, progress=progress))[MAIN]
+        found = await observe_accounts(engine, client, progress=progress, actor=actor, plan_usage=plan_usage)
+        result = found[MAIN]
     else:
-        result = await observe(engine, client, progress=progress)
+        once = None if plan_usage is None else once_for(plan_usage, client, MAIN)
+        result = await observe(engine, client, progress=progress, plan_usage=once, actor=actor)
     with Session(engine) as session, session.begin():
         drift = check(session, policy, now=now)
         report = store(session, drift, actor=actor)
@@ -173,8 +177,11 @@ async def reconcile(
             drift, report_id, _ = await _observe(engine, client, policy, actor, progress, now)
         return ReconcileResult(drift=drift, report_id=report_id, found=drift)
 
+    # Plan usage (Heavy, a daily budget shared by every app on the account) is read once, by the
+    # first look, and carried forward by the fix's own changes for the apply and the second look.
+    once: PlanUsageReads = {}
     with apply_session(engine, actor=actor, policy=policy) as applying:
-        found, report_id, _ = await _observe(engine, client, policy, actor, progress, now)
+        found, report_id, _ = await _observe(engine, client, policy, actor, progress, now, once)
         # Never an older unfinished plan: the fix is the plan of what this look found.
         chosen = applying.choose(resume=False, force=force, now=now)
         plan = chosen.plan
@@ -183,6 +190,8 @@ async def reconcile(
             return ReconcileResult(drift=found, report_id=report_id, found=found, plan=plan)
         if confirm is not None and not confirm(plan):
             return ReconcileResult(drift=found, report_id=report_id, found=found, plan=plan, declined=True)
-        applied = await applying.run(client, chosen, concurrency=concurrency, progress=apply_progress)
-        after, after_id, _ = await _observe(engine, client, policy, actor, progress, now)
+        applied = await applying.run(
+            client, chosen, concurrency=concurrency, progress=apply_progress, plan_usage=once
+        )
+        after, after_id, _ = await _observe(engine, client, policy, actor, progress, now, once)
     return ReconcileResult(drift=after, report_id=after_id, found=found, plan=plan, applied=applied)

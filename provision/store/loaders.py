@@ -15,6 +15,7 @@ from sqlmodel import col
 
 from models import (
     AccountSnapshot,
+    AuditEvent,
     Institution,
     ManagedUser,
     Membership,
@@ -23,7 +24,8 @@ from models import (
     ZoomUserSnapshot,
 )
 from provision.core.accounts import MAIN, account_key
-from provision.core.blocked import Blocked, is_seat_wait
+from provision.core.invitations import EXPIRED_EVENT, Invitations
+from provision.core.kinds import ActionKind
 from provision.core.state import (
     AccountSeats,
     Desired,
@@ -34,19 +36,14 @@ from provision.core.state import (
     ZoomUser,
     unknown_school,
 )
+from provision.store.blocks import aware as _aware
+from provision.store.blocks import load_blocked
 from provision.store.history import license_runs, licensed_by_us, load_contests
 from zoom_client import UserType
 
 # tuple.__new__(NamedTupleClass, values) builds the NamedTuple in C, skipping its Python-level
 # __new__: with 100,000 rows per table that is most of the loading time. Values go in field order.
 new = tuple.__new__
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands datetimes back naive; everything we store is UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def load_desired(session: Session, *, school: str | None = None) -> Desired:
@@ -197,6 +194,7 @@ def load_observed(session: Session, *, logins: bool = True) -> Observed:
         managed=managed,
         licensed_by_us=licensed_by_us(runs),
         blocked=load_blocked(session),
+        invitations=load_invitations(session),
         contested=load_contests(session, runs, users, account.observed_at if account is not None else None),
         accounts=accounts,
         created_today=load_created_today(session),
@@ -256,37 +254,36 @@ def load_created_today(session: Session, *, now: datetime | None = None) -> dict
     return {account or MAIN: int(n) for account, n in rows}
 
 
-def load_blocked(session: Session) -> dict[str, Blocked]:
-    """Each person's last permanent refusal that still holds (provision.core.blocked).
-
-    A refusal holds until a later change to that person succeeds or their roster data changes
-    (a corrected name is a new request). Seats that ran out are not kept: the next plan counts
-    seats again.
-    """
+def load_invitations(session: Session) -> dict[str, Invitations]:
+    """Each person's expired invitations (the audit events sync recorded) and the invitations we
+    sent them after the first expiry (succeeded creates): provision.core.invitations."""
     conn = session.connection()
-    found: dict[str, Blocked] = {}
-    op = Operation
-    rows = conn.execute(
-        select(col(op.email), col(op.kind), col(op.updated_at), col(op.zoom_code), col(op.error))
-        .where(col(op.state) == "blocked")
-        .order_by(col(op.updated_at))
-    )
-    for email, kind, at, code, error in rows:
-        if not is_seat_wait(error):
-            found[email] = Blocked(kind=kind, at=_aware(at) or at, zoom_code=code, error=error or "")
-    if not found:
-        return found
-    emails = list(found)
-    later = conn.execute(
-        select(col(op.email), func.max(col(op.updated_at)))
-        .where(col(op.state) == "succeeded", col(op.email).in_(emails))
-        .group_by(col(op.email))
-    )
-    edited = conn.execute(
-        select(col(Person.email), col(Person.updated_at)).where(col(Person.email).in_(emails))
-    )
-    for email, at in [*later.all(), *edited.all()]:
-        block = found.get(email)
-        if block is not None and at is not None and (_aware(at) or at) > block.at:
-            del found[email]
-    return found
+    expired: dict[str, list[datetime]] = {}
+    for email, at in conn.execute(
+        select(col(AuditEvent.person_email), col(AuditEvent.at))
+        .where(col(AuditEvent.action) == EXPIRED_EVENT)
+        .order_by(col(AuditEvent.at), col(AuditEvent.id))
+    ):
+        if email:
+            expired.setdefault(email, []).append(_aware(at) or at)
+    if not expired:
+        return {}
+    resent: dict[str, list[datetime]] = {}
+    emails = list(expired)
+    for start in range(0, len(emails), 500):
+        for email, at in conn.execute(
+            select(col(AuditEvent.person_email), col(AuditEvent.at))
+            .where(
+                col(AuditEvent.action) == ActionKind.CREATE.value,
+                col(AuditEvent.result) == "succeeded",
+                col(AuditEvent.person_email).in_(emails[start : start + 500]),
+            )
+            .order_by(col(AuditEvent.at))
+        ):
+            when = _aware(at) or at
+            if email and when > expired[email][0]:
+                resent.setdefault(email, []).append(when)
+    return {
+        email: Invitations(expired=tuple(times), resent=tuple(resent.get(email, ())))
+        for email, times in expired.items()
+    }

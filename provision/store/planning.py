@@ -78,6 +78,7 @@ def make_plan(
         desired, observed = load_inputs(session)
     if retry_blocked:
         observed.blocked = {}
+        observed.invitations = {}  # invitations that expired twice are sent again too
     with gc_paused():
         plan = compute_accounts_plan(desired, observed, policy, now=now or datetime.now(UTC), school=school)
         del desired, observed  # the plan no longer needs them: lower the peak before saving

@@ -67,7 +67,7 @@ def test_a_permanent_refusal_is_blocked_explained_and_not_resent(tmp_path: Path)
     assert failure["state"] == "blocked"
     assert failure["zoom_code"] == 1116
     message = document["error"]["message"]
-    assert "check the account's domains" in message
+    assert "correct the address on the roster, add the domain to the account in Zoom" in message
     assert "run `provision apply` again" not in message
 
     # The nightly rerun does not send it again: the person waits, with the reason.
@@ -75,7 +75,7 @@ def test_a_permanent_refusal_is_blocked_explained_and_not_resent(tmp_path: Path)
     assert again.exit_code == 0, again.output
     assert len(_events_for(db, OUTSIDER)) == 1
     waiting = _run(db, "--sandbox", "plan", "--json")
-    assert "blocked: Zoom refused to create the user (code 1116)" in waiting.stdout
+    assert "blocked: Zoom refuses to create the user (code 1116)" in waiting.stdout
 
     # Once the account allows the domain, the operator asks for it again, and it goes through.
     state = Sandbox.load(tmp_path / "sandbox-state.json")

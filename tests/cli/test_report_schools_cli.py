@@ -116,6 +116,10 @@ def test_licensed_and_waiting_sheets_say_what_the_phone_answers_say(
         assert school["school"]["quota"] in figures
         assert school["school"]["licensed"] in figures
         assert len(line) in figures  # the Waiting figure
+    # why they wait, in the school's words (the plan says it in English)
+    arabic = _rows(load_workbook(written["files"]["1101"]["path"]).worksheets[2])[1:]
+    assert arabic
+    assert all(row[5].startswith("جميع تراخيص") for row in arabic), [row[5] for row in arabic]
     french = _rows(load_workbook(written["files"]["2202"]["path"]).worksheets[1])
     assert french[0][:4] == ("Courriel", "Prénom", "Nom", "Fonction")
     assert {row[4] for row in french[1:]} <= {"Avec licence", "Invitation envoyée, pas encore acceptée"}
@@ -240,5 +244,5 @@ def test_every_catalog_translates_every_word_of_the_school_workbook() -> None:
             entry = catalog.get(message)
             assert entry is not None, (language, message)
             assert entry.string, (language, message)
-            for placeholder in ("%(zone)s", "%(file)s", "%(when)s"):
+            for placeholder in ("%(zone)s", "%(file)s", "%(when)s", "%(used)s", "%(seats)s", "%(share)s"):
                 assert (placeholder in message) == (placeholder in entry.string), (language, message)

@@ -60,6 +60,7 @@ def cli_env(settings: ZoomSettings, policy: Path) -> dict[str, str]:
         ZOOM_CLIENT_SECRET=settings.client_secret.get_secret_value(),
         ZOOM_API_URL=settings.api_url,
         ZOOM_OAUTH_URL=settings.oauth_url,
+        ZOOM_RATE_SHARE=str(settings.rate_share),
         PROVISION_POLICY=str(policy),
     )
     return env

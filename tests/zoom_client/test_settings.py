@@ -66,3 +66,20 @@ def test_client_refuses_settings_without_credentials() -> None:
 
     with pytest.raises(ZoomConfigError, match="client_secret"):
         AsyncZoomClient(ZoomSettings(account_id="a", client_id="b"))
+
+
+def test_by_default_half_the_accounts_budgets_are_left_to_other_apps() -> None:
+    """Zoom's limits are per account, shared by every app on it (ZOOM_API.md §4): the tool paces
+    itself to half unless told the account is its own; the README says the same default."""
+    from pathlib import Path
+
+    from zoom_client.sandbox import Sandbox
+    from zoom_client.settings import DEFAULT_RATE_SHARE
+
+    assert ZoomSettings.from_env(FULL).rate_share == DEFAULT_RATE_SHARE == 0.5
+    assert ZoomSettings.from_env({**FULL, "ZOOM_RATE_SHARE": "1"}).rate_share == 1.0
+    assert Sandbox().settings().rate_share == 1.0  # the simulated account has no other app
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if line.startswith("| `ZOOM_RATE_TIER`"))
+    assert row.endswith(f"| `business_plus`, `{DEFAULT_RATE_SHARE:g}` |")
+    assert f"ZOOM_RATE_SHARE={DEFAULT_RATE_SHARE:g}" in readme

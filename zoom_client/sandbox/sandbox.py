@@ -133,6 +133,8 @@ class Sandbox(WritersMixin):
             "api_url": INPROCESS_BASE + API_PREFIX,
             "oauth_url": INPROCESS_BASE + OAUTH_PATH,
             "tier": self.config.tier,
+            # The simulated account has no other app on it: its whole budget is ours.
+            "rate_share": 1.0,
         }
         values.update(overrides)
         return ZoomSettings(**values)

@@ -34,8 +34,12 @@ class WritersMixin:
 
     @property
     def writer_log(self) -> list[WriterEvent]:
-        """Every reset another writer made: email, field, our value, theirs, when."""
-        return self._writer_queue.log
+        """Every reset another writer made: email, field, our value, theirs, when. Looking is like
+        any helper's look at the account: the resets due by sandbox time are made first (a reset
+        must not wait for our next request, which may never come)."""
+        with self._lock:
+            self._run_writers()
+            return self._writer_queue.log
 
     def run_other_writers(self) -> int:
         """Apply the other writers' resets that are due by sandbox time; how many were made."""
