@@ -40,6 +40,8 @@ class Operation(SQLModel, table=True):
         Index("ix_operation_plan_fingerprint_state", "plan_fingerprint", "state"),
         # One account's work of one plan: what a worker holding that account claims.
         Index("ix_operation_plan_fingerprint_account_state", "plan_fingerprint", "account", "state"),
+        # Today's creates of each account (its daily create cap): provision.store.loaders.
+        Index("ix_operation_kind_updated_at", "kind", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

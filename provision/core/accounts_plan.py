@@ -14,16 +14,17 @@ A person whose school is in one account while Zoom holds their user in another i
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 import orjson
 
 from provision.core.accounts import MAIN, config_for, describe
 from provision.core.actions import MoveTo
 from provision.core.basic_cap import basic_count
-from provision.core.diff import compute_plan, standing
+from provision.core.diff import LEFT, compute_plan, standing
 from provision.core.kinds import ActionKind
 from provision.core.moves import Move, plan_moves
 from provision.core.plan import Action, Plan, Waiting, sort_actions
@@ -79,6 +80,11 @@ def split(desired: Desired, observed: Observed, policy: Policy) -> dict[str, Par
         home = school_account.get(found.member.institution_code, MAIN)
         user = users.get(email)
         if user is not None and user.account != home:
+            if found.kind == LEFT:
+                # Left every roster: nothing to move; what their leaving means is planned in the
+                # account they are in (their license taken back there after the grace period).
+                people[user.account][email] = person
+                continue
             moves[user.account].append(Move(email, found, user, home))
             continue
         people[home][email] = person
@@ -116,7 +122,11 @@ def compute_accounts_plan(
 ) -> Plan:
     """`diff.compute_plan` per account, as one plan (see the module docstring)."""
     if accounts_in_play(desired, observed) <= {MAIN} and not policy.accounts:
-        return compute_plan(desired, observed, policy, now=now, school=school)
+        # One account: the plan it always was, within the account's daily create cap.
+        plan = compute_plan(desired, observed, policy, now=now, school=school)
+        today = observed.created_today.get(MAIN, 0)
+        fit_create_cap(plan, create_cap(policy, MAIN), today, partial(_role, desired, policy=policy))
+        return plan
     parts = split(desired, observed, policy)
     if school is not None:
         if school not in desired.schools:
@@ -137,8 +147,7 @@ def compute_accounts_plan(
         plan = compute_plan(part.desired, part.observed, own, now=now, school=school)
         cap = create_cap(policy, key)
         today = observed.created_today.get(key, 0)
-        roles = {e: st.member.role for e, p in part.desired.people.items() if (st := standing(p, policy))}
-        held = fit_create_cap(plan, cap, today, roles)
+        held = fit_create_cap(plan, cap, today, partial(_role, part.desired, policy=policy))
         added, refused = plan_moves(plan, part.moves, part.observed, own, key)
         moved.extend(added)
         waits.extend(refused)
@@ -154,7 +163,13 @@ def compute_accounts_plan(
         e: st.member.role for e in {a.email for a in moved} if (st := standing(desired.people[e], policy))
     }
     fit_moves(plans, moved, waits, observed, policy, roles)
-    merged = merge(plans, figures, now=now, school=school)
+    merged = merge(
+        plans,
+        figures,
+        now=now,
+        school=school,
+        school_accounts={code: s.account for code, s in desired.schools.items()},
+    )
     for action in moved:
         counts = merged.summary.schools.get(action.institution_code or "")
         if counts is not None:
@@ -164,6 +179,12 @@ def compute_accounts_plan(
         if counts is not None:
             counts.waiting += 1
     return merged
+
+
+def _role(desired: Desired, email: str, *, policy: Policy) -> str:
+    person = desired.people.get(email)
+    found = standing(person, policy) if person is not None else None
+    return found.member.role if found is not None else ""
 
 
 def fit_moves(
@@ -214,7 +235,7 @@ def fit_moves(
             plan.waiting.extend(w for w in waits if w.email == action.email and "Basic cap" in w.reason)
 
 
-def fit_create_cap(plan: Plan, cap: int | None, created_today: int, roles: Mapping[str, str]) -> int:
+def fit_create_cap(plan: Plan, cap: int | None, created_today: int, role_of: Callable[[str], str]) -> int:
     """Creates past the account's daily create cap wait for a later plan, with the reason; licensed
     creates are kept before Basic ones (the people a seat is waiting for). Returns how many wait."""
     if cap is None:
@@ -239,10 +260,10 @@ def fit_create_cap(plan: Plan, cap: int | None, created_today: int, roles: Mappi
             figures.actions[ActionKind.CREATE] = figures.actions.get(ActionKind.CREATE, 0) - 1
             figures.waiting += 1
         plan.summary.totals.actions[ActionKind.CREATE] -= 1
-        plan.waiting.append(
-            Waiting(action.email, action.institution_code, roles.get(action.email, ""), reason)
-        )
+        plan.waiting.append(Waiting(action.email, action.institution_code, role_of(action.email), reason))
     plan.actions = kept
+    # The actions are part of the fingerprint: fewer creates (more made today) is another plan.
+    plan.fingerprint = hashlib.sha256(f"{plan.fingerprint}:creates held:{len(held)}".encode()).hexdigest()
     return len(held)
 
 
@@ -256,10 +277,27 @@ def _tag(actions: Iterable[Action], key: str) -> list[Action]:
     return tagged
 
 
+def _combined(home: SchoolFigures, other: SchoolFigures) -> SchoolFigures:
+    """The school's own figures (its account's plan) plus what another account's plan did there."""
+    home.licensed_before += other.licensed_before
+    home.licensed_after += other.licensed_after
+    home.waiting += other.waiting
+    home.grace += other.grace
+    for kind, n in other.actions.items():
+        home.actions[kind] = home.actions.get(kind, 0) + n
+    return home
+
+
 def merge(
-    plans: Mapping[str, Plan], accounts: dict[str, AccountFigures], *, now: datetime, school: str | None
+    plans: Mapping[str, Plan],
+    accounts: dict[str, AccountFigures],
+    *,
+    now: datetime,
+    school: str | None,
+    school_accounts: Mapping[str, str] | None = None,
 ) -> Plan:
     """The accounts' plans as one: actions grouped by account, figures per account and summed."""
+    school_accounts = school_accounts or {}
     actions: list[Action] = []
     waiting: list[Waiting] = []
     unmanaged: set[str] = set()
@@ -277,8 +315,16 @@ def merge(
         grace.extend(plan.grace)
         summary = plan.summary
         for code, figures in summary.schools.items():
-            figures.account = key
-            schools[code] = figures
+            home = school_accounts.get(code, key)
+            figures.account = home
+            known = schools.get(code)
+            if known is None:
+                schools[code] = figures
+            else:
+                # A school's leavers still in another account are planned there: one row.
+                schools[code] = (
+                    _combined(known, figures) if known.account == home else _combined(figures, known)
+                )
         totals.add(summary.totals)
         orphans.extend(summary.managed_without_roster)
         digest.update(orjson.dumps([key, plan.fingerprint, [a.key() for a in plan.actions]]))

@@ -42,7 +42,7 @@ CREATE_FIXES: dict[int, str] = {
     ),
     200: (
         "the create action is not permitted on this Zoom account (autoCreate needs a managed domain, "
-        "custCreate Zoom's ISV option): set policy create_action = \"create\", or have Zoom enable it"
+        'custCreate Zoom\'s ISV option): set policy create_action = "create", or have Zoom enable it'
     ),
 }
 MANAGED_DOMAIN_FIX = (

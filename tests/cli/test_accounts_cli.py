@@ -93,3 +93,46 @@ def test_accounts_lists_each_account_with_its_seats_basic_users_and_caps(
     human = runner.invoke(app, ["--db", sqlite_url, *policy, "accounts"])
     assert human.exit_code == 0, human.output
     assert SUB in human.stdout
+
+
+def test_the_commands_an_operator_runs_license_each_account_within_its_own_seats(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    policy = _files(tmp_path, f"0101,Ліцей 1,5,\n0201,Ліцей 2,5,{SUB}\n")
+    (tmp_path / "roster.csv").write_text(
+        "school,email,given name,family name,role\n"
+        + "".join(
+            f"{code},t{i}.{code}@school.example,T{i},Test,teacher\n"
+            for code in ("0101", "0201")
+            for i in range(3)
+        ),
+        encoding="utf-8",
+    )
+    sandbox = Sandbox(SandboxConfig(seats=3, sub_accounts={SUB: 2}, managed_domains=["school.example"]))
+    for code, account in (("0101", None), ("0201", SUB)):
+        for i in range(3):
+            sandbox.add_user(email=f"t{i}.{code}@school.example", type=1, account_id=account)
+    sandbox.save(tmp_path / "sandbox-state.json")
+    db = ["--db", sqlite_url, *policy, "--sandbox"]
+    for command in (
+        ["import", "schools", str(tmp_path / "schools.csv")],
+        ["import", "roster", str(tmp_path / "roster.csv")],
+        ["sync"],
+    ):
+        done = runner.invoke(app, [*db, *command])
+        assert done.exit_code == 0, done.output
+
+    planned = runner.invoke(app, [*db, "plan", "--json"])
+    applied = runner.invoke(app, [*db, "apply", "--yes", "--json"])
+
+    assert planned.exit_code == 0, planned.output
+    plan = payload(planned.stdout)
+    assert plan["summary"]["accounts"][SUB]["totals"]["seats"]["purchased"] == 2
+    assert applied.exit_code == 0, applied.output
+    state = Sandbox.load(tmp_path / "sandbox-state.json")
+    assert state.licensed_count() == 3
+    assert state.licensed_count(account_id=SUB) == 2  # its own two seats, never the master's
+    waiting = runner.invoke(app, [*db, "school", "0201", "--json"])
+    assert waiting.exit_code == 0, waiting.output
+    school = payload(waiting.stdout)
+    assert school["school"]["account"] == SUB

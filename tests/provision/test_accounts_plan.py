@@ -14,7 +14,7 @@ from rich.console import Console
 from sqlalchemy import Engine, update
 from sqlmodel import Session
 
-from models import Institution
+from models import Institution, Operation, bulk_insert
 from provision.core.accounts import AccountConfig
 from provision.core.kinds import ActionKind, DriftKind
 from provision.core.plan import Plan
@@ -321,3 +321,57 @@ async def test_sync_plan_apply_reconcile_over_a_master_and_two_sub_accounts(data
     assert result.drift.kinds[DriftKind.ACCOUNT_SEATS] == []
     assert set(result.drift.account["accounts"]) == {"", SUB, SUB2}
     assert result.drift.account["accounts"][SUB]["used"] == 2
+
+
+async def test_one_account_alone_stays_within_its_daily_create_cap_too(database_url: str) -> None:
+    engine = database(database_url)
+    seed(engine, {"0101": 10}, teachers("0101", 3))
+    sandbox = ministry(seats=10)
+    with Session(engine) as session:  # 9,999 users created today already (by earlier applies)
+        bulk_insert(
+            session,
+            Operation,
+            [
+                {
+                    "plan_fingerprint": "earlier",
+                    "seq": i,
+                    "kind": "create",
+                    "email": f"u{i}@x.example",
+                    "state": "succeeded",
+                    "payload": {},
+                }
+                for i in range(9_999)
+            ],
+        )
+        session.commit()
+
+    plan = await sync_plan(engine, sandbox, POLICY.model_copy(update={"create_action": "create"}))
+
+    assert [a.kind for a in plan.actions] == [ActionKind.CREATE]
+    held = [w for w in plan.waiting if "10,000 users a day" in w.reason]
+    assert len(held) == 2
+    assert held[0].role == "teacher"
+
+
+async def test_a_leaver_of_a_school_now_in_a_sub_account_loses_the_license_where_it_is_not_moved(
+    database_url: str,
+) -> None:
+    engine = database(database_url)
+    seed(engine, {"0101": 10}, teachers("0101", 2))
+    sandbox = ministry(seats=2, sub_accounts={SUB: 2})
+    for i in range(2):
+        sandbox.add_user(email=f"t{i}.0101@school.example", type=2)
+    await apply_each_account(engine, sandbox, await sync_plan(engine, sandbox))  # adopted
+    put_in_account(engine, "0101", SUB)
+    roster_change(engine, leave=["t0.0101@school.example"])
+
+    plan = await sync_plan(engine, sandbox)
+
+    by_email = {(a.email, a.kind): a.account for a in plan.actions}
+    assert by_email[("t0.0101@school.example", ActionKind.UNLICENSE)] == ""  # where the seat is
+    assert ("t0.0101@school.example", ActionKind.MOVE) not in by_email
+    assert by_email[("t1.0101@school.example", ActionKind.MOVE)] == ""  # the one still there moves
+    figures = plan.summary.schools["0101"]
+    assert figures.account == SUB
+    assert figures.actions[ActionKind.MOVE] == 1
+    assert figures.actions[ActionKind.UNLICENSE] == 2  # the leaver's, and the mover's before its move
