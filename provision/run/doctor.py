@@ -24,6 +24,7 @@ from typing import Any, Literal
 from models.db import current_revision, display_url, head_revision, make_engine, normalize_url
 from provision.core.readings import PendingReading, detect_pending_reading
 from provision.errors import ProvisionError
+from provision.run.observe import seat_pool_key
 from provision.run.zoom_access import open_zoom
 from provision.settings import AppSettings
 from provision.store.policy_file import load_policy
@@ -105,6 +106,7 @@ async def run_doctor(settings: AppSettings, *, policy_file: Path | None) -> Doct
     try:
         async with open_zoom(settings) as client:
             await _check_zoom(report, client, basic_cap)
+        _check_license_pool(report, policy_file)
     except ProvisionError as exc:
         report.add("zoom", False, str(exc))
     except ZoomError as exc:
@@ -339,3 +341,21 @@ def _rate_tier(report: DoctorReport, client: AsyncZoomClient) -> None:
         report.add(
             "rate tier", None, f"{tier or 'unknown'} (headers: {limits}); configured {client.limiter.tier}"
         )
+
+
+def _check_license_pool(report: DoctorReport, path: Path | None) -> None:
+    """The pool of the product the policy hands out (`license`) is among the account's pools."""
+    if not report.pools:
+        return  # plan usage not read: the pools line already says why
+    try:
+        product = load_policy(path).zoom_one_type
+    except ProvisionError:
+        return  # the policy line already names the problem
+    key = seat_pool_key(product)
+    if key in report.pools:
+        entries = report.pools[key]
+        seats = f"{sum(e['usage'] for e in entries)} of {sum(e['hosts'] for e in entries)} in use"
+        report.add("license pool", True, f"{key} ({seats})")
+    else:
+        have = ", ".join(sorted(report.pools))
+        report.add("license pool", False, f"no {key} for the policy's license; the account has: {have}")

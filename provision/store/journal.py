@@ -499,6 +499,7 @@ def _snapshot_created(conn: Connection, outcomes: Sequence[Outcome], now: dateti
                 "account": action.account,
                 "zoom_id": outcome.zoom_id or action.zoom_id,
                 "type": new.type,
+                "zoom_one_type": new.zoom_one_type,
                 # Only action=create sends an invitation; the other actions make an active user.
                 "status": "pending" if new.action == "create" else "active",
                 "first_name": new.first_name,
