@@ -29,7 +29,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from models import AccountSnapshot
-from models.locks import AccountLock, try_account_lock
+from models.locks import AccountLock, accounts_free, try_account_lock
 from provision.core.actions import SPECS
 from provision.core.blocked import ADDON_WAITING, SEATS_WAITING, explain_block
 from provision.core.plan import ORDER, Action, ActionKind, Plan
@@ -538,7 +538,10 @@ async def work_plan(
     try:
         while left or running:
             share = max(1, -(-len(left) // max(1, await asyncio.to_thread(live_workers))))
-            for acct in sorted(left - set(running)):
+            candidates = sorted(left - set(running)) if len(running) < share else []
+            if shared and candidates:  # one look for all, rather than a connection per held one
+                candidates = await asyncio.to_thread(accounts_free, engine, fingerprint, candidates)
+            for acct in candidates:
                 if len(running) >= share:
                     break
                 lock = await asyncio.to_thread(try_account_lock, engine, fingerprint, acct)
