@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.tables import _base  # noqa: F401
@@ -36,6 +36,9 @@ class ZoomUserSnapshot(SQLModel, table=True):
     large_meeting_capacity: int | None = None
     # Zoom's role: "0" owner, "1" admin, "2" member, other ids custom roles; None = not yet known
     role_id: str | None = None
+    # The Zoom One / Workplace license held (GET /users/{id} only, read for the users it matters
+    # for); None = not read, 0 = none. 64-bit: Education values reach 2**59.
+    zoom_one_type: int | None = Field(default=None, sa_type=BigInteger)
     observed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

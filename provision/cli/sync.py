@@ -44,6 +44,16 @@ def _print_result(result: Any) -> None:
         table.add_row("plan usage reading", str(seats["pending_reading"]))
     for name, pool in data["addons"].items():
         table.add_row(name, f"{pool['usage']} of {pool['hosts']}")
+    # Every pool plan usage returned, unknown ones too; the one whose seats the tool hands out marked.
+    for name, pool in sorted(data["pools"].items()):
+        managed = " (managed)" if name == seats.get("pool") else ""
+        figures = f"{pool['usage']} of {pool['hosts']}, {pool['pending']} pending"
+        table.add_row(f"pool {name}{managed}", figures)
+    for what, calls in data["per_user_reads"].items():
+        if calls:
+            table.add_row(f"per-user reads ({what})", str(calls))
+    if "zoom_one_holders" in data:
+        table.add_row("Zoom One holders read", str(data["zoom_one_holders"]))
     table.add_row("groups", str(data["groups"]))
     print_table(console, table)
     for note in data["notes"]:
@@ -64,7 +74,10 @@ def sync_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
 
     async def run(callback: Any) -> Any:
         async with open_accounts(settings, policy.accounts) as zoom:
-            return await sync_accounts(engine, zoom, progress=callback, actor=settings.actor)
+            # The license the tool hands out (policy `license`): its pool gives each account's seats.
+            return await sync_accounts(
+                engine, zoom, progress=callback, actor=settings.actor, product=policy.zoom_one_type
+            )
 
     with ExitStack() as stack:
         callback = stage_progress(stack, json_output)

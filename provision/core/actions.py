@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from provision.core.kinds import ActionKind, DriftKind
+from provision.core.product import product_name
 from provision.core.state import BASIC_TYPE, LICENSED_TYPE, UNASSIGNED_TYPE
 
 # ---------------------------------------------------------------- payloads (frozen, hashable)
@@ -51,23 +52,46 @@ class SetType:
 
 
 @dataclass(frozen=True, slots=True)
+class ZoomOne:
+    """The user's `zoom_one_type` (a Zoom One / Workplace license) becomes this; 0 takes it back.
+
+    Written as a string in plan files and the journal: the Education values pass 2**53, beyond
+    what a JSON reader that parses numbers as doubles keeps exact."""
+
+    value: int
+
+    def to_data(self) -> dict[str, Any]:
+        return {"zoom_one_type": str(self.value)}
+
+    def ident(self) -> str | None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
 class NewUser:
-    """POST /users: how (`action`: create, autoCreate, ...) and with which type."""
+    """POST /users: how (`action`: create, autoCreate, ...) and with which type.
+
+    `zoom_one_type`: created holding that Zoom One product (policy license); `type` is then
+    LICENSED_TYPE in the plan's sense (a seat of the managed pool)."""
 
     action: str
     type: int
     email: str = ""
     first_name: str | None = None
     last_name: str | None = None
+    zoom_one_type: int | None = None
 
     def to_data(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "action": self.action,
             "type": self.type,
             "email": self.email,
             "first_name": self.first_name,
             "last_name": self.last_name,
         }
+        if self.zoom_one_type is not None:  # written only when set: older plan files stay the same
+            data["zoom_one_type"] = str(self.zoom_one_type)
+        return data
 
     def ident(self) -> str | None:
         return None
@@ -112,7 +136,7 @@ class MoveTo:
         return self.account
 
 
-Payload = NoPayload | SetType | NewUser | Addon | Group | MoveTo
+Payload = NoPayload | SetType | ZoomOne | NewUser | Addon | Group | MoveTo
 NO_PAYLOAD = NoPayload()
 TO_BASIC = SetType(BASIC_TYPE)
 TO_LICENSED = SetType(LICENSED_TYPE)
@@ -128,13 +152,21 @@ def _set_type(data: Mapping[str, Any], default: Payload) -> Payload:
     return default if value is None or int(value) == default.type else SetType(int(value))
 
 
+def _zoom_one(data: Mapping[str, Any], default: Payload) -> Payload:
+    assert isinstance(default, ZoomOne)
+    value = data.get("zoom_one_type")
+    return default if value is None else ZoomOne(int(value))
+
+
 def _new_user(data: Mapping[str, Any], default: Payload) -> Payload:
+    zoom_one = data.get("zoom_one_type")
     return NewUser(
         action=str(data.get("action", "create")),
         type=int(data.get("type", LICENSED_TYPE)),
         email=str(data.get("email") or ""),
         first_name=data.get("first_name"),
         last_name=data.get("last_name"),
+        zoom_one_type=int(zoom_one) if zoom_one is not None else None,
     )
 
 
@@ -199,6 +231,8 @@ class KindSpec:
     bulk: bool = False  # Zoom can take a batch of these in one call (the executor says how)
     revokes: bool = False  # takes a license back: counts against the safety thresholds
     revoke_policy: str | None = None  # the policy `revoke` value that makes this the leavers' revoke
+    # The product whose revoke it is: "meetings" (type), "zoom_one" (zoom_one_type), None: both.
+    product: str | None = None
     # Who it applies to when it is the leavers' revoke: every active user, or only seat holders.
     revokes_active: bool = False
     sets_type: bool = False  # its audit `after` says the type it left: read by loaders
@@ -257,9 +291,29 @@ SPECS: dict[ActionKind, KindSpec] = {
             bulk=True,
             revokes=True,
             revoke_policy="downgrade",
+            product="meetings",
             sets_type=True,
             snapshot=lambda p: {"type": p.type},
             after=lambda p, before: {"type": p.type},
+            drift=DriftKind.LICENSED_NOT_ENTITLED,
+        ),
+        KindSpec(
+            # A Zoom One / Workplace license back (policy license names a product): the user is
+            # Basic again, as a downgrade leaves them. POST /users/features zoom_one_type 0.
+            ActionKind.ZOOM_ONE_OFF,
+            ZoomOne,
+            ZoomOne(0),
+            _zoom_one,
+            marker="-",
+            style="red",
+            column="-",
+            bulk=True,
+            revokes=True,
+            revoke_policy="downgrade",
+            product="zoom_one",
+            sets_type=True,
+            snapshot=lambda p: {"type": BASIC_TYPE, "zoom_one_type": 0},
+            after=lambda p, before: {"type": BASIC_TYPE, "zoom_one_type": "0"},
             drift=DriftKind.LICENSED_NOT_ENTITLED,
         ),
         KindSpec(
@@ -358,6 +412,28 @@ SPECS: dict[ActionKind, KindSpec] = {
             drift=DriftKind.ENTITLED_NOT_LICENSED,
         ),
         KindSpec(
+            # The policy's Zoom One / Workplace product given: a seat of its own plan-usage pool.
+            # Held, the user reads Licensed to the plan (core.product.license_type).
+            ActionKind.ZOOM_ONE_ON,
+            ZoomOne,
+            ZoomOne(0),
+            _zoom_one,
+            marker="+",
+            style="green",
+            column="+",
+            detail=lambda p: f" ({product_name(p.value)})",
+            needs_seat=lambda p: True,
+            bulk=True,
+            sets_type=True,
+            snapshot=lambda p: {"type": LICENSED_TYPE, "zoom_one_type": p.value},
+            after=lambda p, before: {
+                "type": LICENSED_TYPE,
+                "status": "active",
+                "zoom_one_type": str(p.value),
+            },
+            drift=DriftKind.ENTITLED_NOT_LICENSED,
+        ),
+        KindSpec(
             ActionKind.ADD_ADDON,
             Addon,
             Addon(500),
@@ -411,10 +487,51 @@ TYPE_SETTING: tuple[str, ...] = tuple(kind.value for kind, spec in SPECS.items()
 SEEN_ONLY: frozenset[str] = frozenset(
     kind.value for kind, spec in SPECS.items() if spec.effect is SnapshotEffect.MANAGE
 )
-# policy `revoke` value -> the kind that takes a leaver's license back.
+# policy `revoke` value -> the kind that takes a leaver's license back (Zoom Meetings).
 REVOKE_KINDS: dict[str, ActionKind] = {
-    spec.revoke_policy: kind for kind, spec in SPECS.items() if spec.revoke_policy is not None
+    spec.revoke_policy: kind
+    for kind, spec in SPECS.items()
+    if spec.revoke_policy is not None and spec.product != "zoom_one"
 }
+_ZOOM_ONE_REVOKE: dict[str, ActionKind] = {
+    spec.revoke_policy: kind
+    for kind, spec in SPECS.items()
+    if spec.revoke_policy is not None and spec.product != "meetings"
+}
+
+
+@dataclass(frozen=True)
+class Licensing:
+    """How the plan gives and takes back the managed product (policy `license`)."""
+
+    give: ActionKind
+    give_payload: Payload
+    take: ActionKind
+    take_payload: Payload
+    zoom_one_type: int | None = None  # the product a new user is created holding
+
+    def revoke(self, revoke: str) -> tuple[ActionKind, ...]:
+        """The kinds that take a leaver's license back under policy `revoke`, in order.
+
+        Under a Zoom One product, "unassign" first takes the license back (Zoom refuses both in
+        one PATCH, code 300), then sets type 4."""
+        if self.zoom_one_type is None:
+            return (REVOKE_KINDS[revoke],)
+        if revoke == "unassign":
+            return (ActionKind.ZOOM_ONE_OFF, ActionKind.UNASSIGN)
+        return (_ZOOM_ONE_REVOKE[revoke],)
+
+
+MEETINGS_LICENSING = Licensing(ActionKind.LICENSE, TO_LICENSED, ActionKind.UNLICENSE, TO_BASIC)
+
+
+def licensing(zoom_one_type: int | None) -> Licensing:
+    """Zoom Meetings (type 2 / 1) when None, else the Zoom One product on and off."""
+    if zoom_one_type is None:
+        return MEETINGS_LICENSING
+    return Licensing(
+        ActionKind.ZOOM_ONE_ON, ZoomOne(zoom_one_type), ActionKind.ZOOM_ONE_OFF, ZoomOne(0), zoom_one_type
+    )
 
 
 def spec(kind: ActionKind) -> KindSpec:

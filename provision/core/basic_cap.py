@@ -113,6 +113,9 @@ def _unassign_instead(action: Action, before: Mapping[str, Any], cap: int) -> Ac
 
 
 def _held_reason(kind: ActionKind, cap: int) -> str:
+    if kind is ActionKind.ZOOM_ONE_OFF:
+        # Zoom refuses to switch a Zoom One license off past the cap (2039): the user keeps it.
+        return f"Zoom One license kept: {cap_reason(cap)} (Zoom refuses to take it back, 2039)"
     what = "no Zoom account yet" if kind is ActionKind.CREATE else "not reactivated yet"
     return (
         f'waiting: {cap_reason(cap)}; {what} (policy create_waiting = "unassigned" or '

@@ -17,14 +17,12 @@ import orjson
 
 from provision.core.actions import (
     NO_PAYLOAD,
-    REVOKE_KINDS,
     SPECS,
-    TO_BASIC,
-    TO_LICENSED,
     Addon,
     Group,
     NewUser,
     Payload,
+    licensing,
 )
 from provision.core.basic_cap import fit_basic_cap
 from provision.core.contested import REPORT, Contest
@@ -50,14 +48,12 @@ LEFT = "left"
 NOT_LICENSED_ROLE = "not_licensed_role"
 
 # Enum members bound once: attribute access on an Enum class is slow in a 100,000-person loop.
-_REMOVE_ADDON, _UNLICENSE, _REACTIVATE = (
+_REMOVE_ADDON, _REACTIVATE = (
     ActionKind.REMOVE_ADDON,
-    ActionKind.UNLICENSE,
     ActionKind.REACTIVATE,
 )
-_CREATE, _LICENSE, _ADD_ADDON, _ADD_TO_GROUP, _ADOPT = (
+_CREATE, _ADD_ADDON, _ADD_TO_GROUP, _ADOPT = (
     ActionKind.CREATE,
-    ActionKind.LICENSE,
     ActionKind.ADD_ADDON,
     ActionKind.ADD_TO_GROUP,
     ActionKind.ADOPT,
@@ -311,7 +307,10 @@ def compute_plan(
     grace = timedelta(days=policy.grace_days)
     managed = observed.managed
     build = _Builder()
-    revoke = SPECS[REVOKE_KINDS[policy.revoke]]
+    # The product handed out (policy license): which kinds give and take it, and a leaver's revoke.
+    lic = licensing(policy.zoom_one_type)
+    revokes = [SPECS[kind] for kind in lic.revoke(policy.revoke)]
+    revoke = revokes[0]
     ranks = {role: rank for rank, role in enumerate(policy.role_priority)}
     last_rank = len(ranks)
 
@@ -466,6 +465,7 @@ def compute_plan(
                         email,
                         desired.people[email].given_name,
                         desired.people[email].family_name,
+                        lic.zoom_one_type if gets else None,
                     ),
                 )
                 continue
@@ -482,26 +482,12 @@ def compute_plan(
                     user,
                 )
             if gets and email not in holding:
-                build.add(
-                    _LICENSE,
-                    email,
-                    code,
-                    role_reason,
-                    user,
-                    TO_LICENSED,
-                )
+                build.add(lic.give, email, code, role_reason, user, lic.give_payload)
             elif not gets and (email in holding):
                 # Only when the quota shrank (or strict priority): they stay on the waiting list.
                 if user.large_meeting:
                     build.remove_addon(email, code, allocation.waiting[email], user)
-                build.add(
-                    _UNLICENSE,
-                    email,
-                    code,
-                    allocation.waiting[email],
-                    user,
-                    TO_BASIC,
-                )
+                build.add(lic.take, email, code, allocation.waiting[email], user, lic.take_payload)
             capacity = policy.addons.get(member.role) if gets else None
             if user.large_meeting and capacity is None and (email in holding) and gets:
                 build.remove_addon(email, code, f"role {member.role} gets no add-on by the policy", user)
@@ -542,7 +528,8 @@ def compute_plan(
             if (user.status == "active") if revoke.revokes_active else (email in holding):
                 if user.large_meeting:
                     build.remove_addon(email, code, _left_reason(member), user)
-                build.add(revoke.kind, email, code, _left_reason(member), user, revoke.default)
+                for spec in revokes:
+                    build.add(spec.kind, email, code, _left_reason(member), user, spec.default)
             continue
         if not ((email in holding) or user.large_meeting):
             continue
@@ -558,7 +545,7 @@ def compute_plan(
         if user.large_meeting:
             build.remove_addon(email, code, reason, user)
         if email in holding:
-            build.add(_UNLICENSE, email, code, reason, user, TO_BASIC)
+            build.add(lic.take, email, code, reason, user, lic.take_payload)
 
     # Add-ons last, by priority, while each pool lasts (pools the usage did not report: no limit).
     want_addon.sort(key=lambda item: (item[0], item[1]))

@@ -21,6 +21,9 @@ class ActionKind(StrEnum):
     # that still holds one.
     REMOVE_ADDON = "remove_addon"
     UNLICENSE = "unlicense"  # type -> 1 Basic: the default revoke
+    # zoom_one_type -> 0: a Zoom One / Workplace license back (the user is Basic); policy license
+    # names a Zoom One product. Before unassign: under revoke = "unassign" the license goes first.
+    ZOOM_ONE_OFF = "zoom_one_off"
     UNASSIGN = "unassign"  # type -> 4 Unassigned: only with policy revoke = "unassign"
     DEACTIVATE = "deactivate"  # only with policy revoke = "deactivate"; never delete
     # To the account of the person's school, after the license went back in the account it was
@@ -29,6 +32,7 @@ class ActionKind(StrEnum):
     REACTIVATE = "reactivate"  # status -> active; Zoom does not restore the type, LICENSE follows
     CREATE = "create"  # POST /users
     LICENSE = "license"  # type -> 2 Licensed (bulk POST /users/features)
+    ZOOM_ONE_ON = "zoom_one_on"  # zoom_one_type -> the policy's product (bulk POST /users/features)
     ADD_ADDON = "add_addon"  # large meeting on
     ADD_TO_GROUP = "add_to_group"
     ADOPT = "adopt"  # no Zoom call: a roster person already on Zoom becomes managed

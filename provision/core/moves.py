@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from provision.core.accounts import MAIN, describe
-from provision.core.actions import TO_BASIC, Addon, MoveTo
+from provision.core.actions import Addon, MoveTo, licensing
 from provision.core.diff import Standing, protected_emails
 from provision.core.kinds import ActionKind
 from provision.core.plan import Action, Plan, Waiting
@@ -103,9 +103,9 @@ def plan_moves(
             )
         if user.type == LICENSED_TYPE and user.status == "active":
             # The license belongs to the source account's plan: given back there before the move.
-            added.append(
-                _action(ActionKind.UNLICENSE, move, f"{reason}; its license stays", TO_BASIC, before)
-            )
+            # The product the policy hands out (Zoom Meetings or a Zoom One product) comes back.
+            lic = licensing(policy.zoom_one_type)
+            added.append(_action(lic.take, move, f"{reason}; its license stays", lic.take_payload, before))
         added.append(_action(ActionKind.MOVE, move, reason, MoveTo(move.home), before))
     plan.actions.extend(added)
     plan.waiting.extend(refused)

@@ -12,12 +12,20 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from provision.core.accounts import MAIN_TABLE, AccountConfig, check_accounts, config_for
+from provision.core.product import MEETINGS, parse_license, zoom_one_value
 
 ROLES = ("admin", "teacher", "staff", "student")
 ADDON_CAPACITIES = (500, 1000)
 
 DEFAULT_POLICY_TOML = """\
 # provision policy: every key is optional; these are the defaults.
+
+# The product the tool hands out: "meetings" (Zoom Meetings: type 2, seats from plan_base) or a
+# Zoom One / Workplace for Education bundle, given and taken back through zoom_one_type, its seats
+# from its own plan-usage pool: "school_campus", "school_campus_plus_us_ca" (_jp, _uk_ie, _au_nz,
+# _global_select), "enterprise_essentials", "enterprise_plus", "enterprise_premier_us_ca" (...),
+# "enterprise_student", or the zoom_one_type integer itself.
+license = "meetings"
 
 # Roles that get a Zoom license, and their priority (with allocation = "priority", the order in
 # which quotas and seats are filled; otherwise it only breaks ties in a roster's own order).
@@ -119,6 +127,7 @@ class Policy(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    license: str = MEETINGS
     licensed_roles: list[str] = Field(default_factory=lambda: ["admin", "teacher", "staff"])
     role_priority: list[str] = Field(default_factory=lambda: list(ROLES))
     keep_holders: bool = True
@@ -146,6 +155,16 @@ class Policy(BaseModel):
     allocation: Literal["proportional", "priority"] = "proportional"
     roles: dict[str, str] = Field(default_factory=dict)  # roster word or phrase -> role
     accounts: dict[str, AccountConfig] = Field(default_factory=dict)  # provision.core.accounts
+
+    @field_validator("license", mode="before")
+    @classmethod
+    def _known_license(cls, value: Any) -> str:
+        return parse_license(value)
+
+    @property
+    def zoom_one_type(self) -> int | None:
+        """The zoom_one_type of the managed product (None: Zoom Meetings, type 2 from plan_base)."""
+        return zoom_one_value(self.license)
 
     @field_validator("licensed_roles", "role_priority")
     @classmethod

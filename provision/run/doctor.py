@@ -29,6 +29,7 @@ from provision.core.accounts import MAIN, account_key
 from provision.core.policy import Policy
 from provision.core.readings import PendingReading, detect_pending_reading
 from provision.errors import ProvisionError
+from provision.run.observe import seat_pool_key
 from provision.run.zoom_access import ZoomAccounts, open_zoom
 from provision.settings import AppSettings
 from provision.store.policy_file import load_policy
@@ -113,6 +114,7 @@ async def run_doctor(settings: AppSettings, *, policy_file: Path | None) -> Doct
             await _check_zoom(report, client, basic_cap)
             if policy is not None:
                 await _check_accounts(report, client, policy, settings)
+        _check_license_pool(report, policy_file)
     except ProvisionError as exc:
         report.add("zoom", False, str(exc))
     except ZoomError as exc:
@@ -376,3 +378,21 @@ def _rate_tier(report: DoctorReport, client: AsyncZoomClient) -> None:
         report.add(
             "rate tier", None, f"{tier or 'unknown'} (headers: {limits}); configured {client.limiter.tier}"
         )
+
+
+def _check_license_pool(report: DoctorReport, path: Path | None) -> None:
+    """The pool of the product the policy hands out (`license`) is among the account's pools."""
+    if not report.pools:
+        return  # plan usage not read: the pools line already says why
+    try:
+        product = load_policy(path).zoom_one_type
+    except ProvisionError:
+        return  # the policy line already names the problem
+    key = seat_pool_key(product)
+    if key in report.pools:
+        entries = report.pools[key]
+        seats = f"{sum(e['usage'] for e in entries)} of {sum(e['hosts'] for e in entries)} in use"
+        report.add("license pool", True, f"{key} ({seats})")
+    else:
+        have = ", ".join(sorted(report.pools))
+        report.add("license pool", False, f"no {key} for the policy's license; the account has: {have}")

@@ -16,18 +16,28 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from importers import normalize_email
-from models import AccountSnapshot, AuditEvent, Institution, ZoomUserSnapshot
+from models import AccountSnapshot, AuditEvent, Institution, ManagedUser, Person, ZoomUserSnapshot
 from models.locks import ZOOM, operation_lock
 from provision.core.accounts import MAIN, account_key, describe
+from provision.core.product import license_type
 from provision.core.readings import SeatCount, count_seats
 from provision.errors import InputError, SeatLimitError
 from provision.run.invitations import expired_events, find_expired
 from provision.run.plan_usage import PlanUsageOnce, PlanUsageReads, once_for
 from provision.run.zoom_access import ZoomAccounts
-from zoom_client import AsyncZoomClient, PlanUsage, User, UserStatus, UserType, ZoomAPIError
+from zoom_client import (
+    AsyncZoomClient,
+    PlanSeats,
+    PlanUsage,
+    User,
+    UserStatus,
+    UserType,
+    ZoomAPIError,
+)
+from zoom_client.models import zoom_one_pool_key
 
 log = logging.getLogger("provision.run.observe")
 
@@ -55,6 +65,9 @@ class SyncResult:
     seats: SeatCount | None = None  # counted from the users listed; plan usage as the cross-check
     pools: dict[str, dict[str, int]] = field(default_factory=dict)
     seat_pool: str = "plan_base"
+    # Per-user reads the list could not spare: {"zoom_one_type": GET /users/{id} calls}
+    per_user_reads: dict[str, int] = field(default_factory=dict)
+    zoom_one_holders: int | None = None  # users read holding the managed Zoom One product
     account: str = MAIN  # the account observed ("" the main one)
 
     @property
@@ -88,6 +101,8 @@ class SyncResult:
                 ),
             },
             "pools": self.pools,
+            "per_user_reads": dict(self.per_user_reads),
+            **({"zoom_one_holders": self.zoom_one_holders} if self.zoom_one_holders is not None else {}),
             "addons": self.addons,
             "groups": self.groups,
             "large_meeting_users": self.large_meeting_users,
@@ -101,23 +116,44 @@ def _noop(stage: str, done: int, total: int | None) -> None:
     return None
 
 
-def check_plan_usage(usage: PlanUsage, licensed_seen: int) -> None:
+def seat_pool_key(product: int | None) -> str:
+    """The plan-usage pool whose seats the tool hands out: plan_base for Zoom Meetings, else the
+    Zoom One product's pool (zoom_client.zoom_one_pool_key)."""
+    return "plan_base" if product is None else zoom_one_pool_key(product)
+
+
+def managed_pool(usage: PlanUsage, product: int | None) -> tuple[str, PlanSeats]:
+    """The managed product's pool; a permanent InputError naming the pools the account has."""
+    key = seat_pool_key(product)
+    pool = usage.pool(key)
+    if pool is None:
+        have = ", ".join(sorted(usage.pools())) or "none"
+        what = 'license "meetings"' if product is None else f"zoom_one_type {product}"
+        raise InputError(
+            f"the account's plan usage has no {key} pool for {what}; the account has: {have}. "
+            "Set the policy's `license` to the product the account holds (a rerun of sync "
+            "will not change this)"
+        )
+    return key, pool
+
+
+def check_plan_usage(pool: PlanSeats, licensed_seen: int, key: str = "plan_base") -> None:
     """Refuse seat figures no sane plan has: they would make the plan revoke for no reason."""
-    base = usage.plan_base
-    if base is None or base.hosts <= 0:
+    if pool.hosts <= 0:
         raise SeatLimitError(
-            "Zoom reports 0 purchased licensed seats (plan usage); refusing to snapshot an account "
+            f"Zoom reports 0 purchased licensed seats (plan usage, {key}); refusing to snapshot an account "
             "that would make every license look unaffordable. Check the account's plan and rerun sync."
         )
-    if base.hosts < base.usage:
+    if pool.hosts < pool.usage:
         raise SeatLimitError(
-            f"Zoom reports {base.hosts} purchased seats but {base.usage} in use; refusing to snapshot "
-            "nonsense seat figures. Rerun sync later or check the account's plan."
+            f"Zoom reports {pool.hosts} purchased seats but {pool.usage} in use ({key}); refusing to "
+            "snapshot nonsense seat figures. Rerun sync later or check the account's plan."
         )
-    if licensed_seen > base.hosts:
+    if licensed_seen > pool.hosts:
         raise SeatLimitError(
-            f"Zoom lists {licensed_seen} licensed users but reports only {base.hosts} purchased seats; "
-            "refusing to snapshot nonsense seat figures. Rerun sync later or check the account's plan."
+            f"Zoom lists {licensed_seen} licensed users but reports only {pool.hosts} purchased seats "
+            f"({key}); refusing to snapshot nonsense seat figures. Rerun sync later or check the "
+            "account's plan."
         )
 
 
@@ -198,6 +234,63 @@ async def _large_meeting_holders(
     return holders
 
 
+def _ours(engine: Engine) -> set[str]:
+    """Emails on any roster or managed by the tool: whose Zoom One license matters."""
+    with Session(engine) as session:
+        people = session.execute(select(col(Person.email))).scalars().all()
+        managed = session.execute(select(col(ManagedUser.email))).scalars().all()
+    return {*people, *managed}
+
+
+async def _zoom_one_types(
+    client: AsyncZoomClient,
+    users: dict[str, User],
+    ours: set[str],
+    pool: PlanSeats,
+    progress: Progress,
+) -> dict[str, int]:
+    """email -> zoom_one_type, read with GET /users/{id} (the list does not carry it).
+
+    Only where it matters: our people (on a roster or managed) whom the list shows Licensed,
+    since a Zoom One holder lists as type 2 (ZOOM_API.md §11: unverified). When the pool counts
+    more holders than the list shows Licensed users at all, holders do not list as type 2 on this
+    account (or the pool counts invitations and the list shows none Licensed): then every active
+    or invited user is read, ours to know whom we license, the others
+    because their seats count too. Deactivated users hold no license.
+    """
+    alive = [(email, u) for email, u in users.items() if u.status in ("active", "pending")]
+    listed = [u for u in users.values() if int(u.type) == UserType.LICENSED]
+    listed_pending = any(u.status == "pending" for u in listed)
+    # Holders list as Licensed when the list has at least as many as the pool counts in `usage`
+    # (under either reading), and some invitation among them when the pool counts any pending.
+    if len(listed) >= pool.usage and (pool.pending == 0 or listed_pending):
+        mine = [(email, u) for email, u in alive if email in ours and int(u.type) == UserType.LICENSED]
+    else:
+        mine = alive
+    found: dict[str, int] = {}
+    queue: asyncio.Queue[tuple[str, User]] = asyncio.Queue()
+    for item in mine:
+        queue.put_nowait(item)
+
+    async def worker() -> None:
+        while True:
+            try:
+                email, user = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            try:
+                read = await client.users.get(user.id or email)
+            except ZoomAPIError as exc:
+                if exc.is_user_missing() or exc.is_invitation_expired():
+                    continue  # gone since the list: the next sync sees it
+                raise
+            found[email] = int(read.zoom_one_type or 0)
+            progress("zoom one", len(found), len(mine))
+
+    await asyncio.gather(*(worker() for _ in range(_SETTINGS_CONCURRENCY)))
+    return found
+
+
 async def sync(
     engine: Engine,
     client: AsyncZoomClient,
@@ -206,16 +299,25 @@ async def sync(
     account: str = MAIN,
     plan_usage: PlanUsageOnce | None = None,
     actor: str = "sync",
+    product: int | None = None,
 ) -> SyncResult:
     """Replace the snapshot of `account` (the client's) with what Zoom says now; SeatLimitError
     (nothing written) on nonsense seats.
 
     Holds the Zoom lock: a sync during an apply would store a snapshot short of the users the apply
     is creating, and the next plan would try to create them again (LockedError names the holder).
+    `product` is the policy's Zoom One product (`Policy.zoom_one_type`; None: Zoom Meetings): its
+    pool gives the seats, and each of our users' zoom_one_type is read and kept.
     """
     with operation_lock(engine, ZOOM):
         return await observe(
-            engine, client, progress=progress, account=account, plan_usage=plan_usage, actor=actor
+            engine,
+            client,
+            progress=progress,
+            account=account,
+            plan_usage=plan_usage,
+            actor=actor,
+            product=product,
         )
 
 
@@ -246,13 +348,16 @@ async def sync_accounts(
     progress: Progress | None = None,
     keys: list[str] | None = None,
     actor: str = "sync",
+    product: int | None = None,
 ) -> dict[str, SyncResult]:
     """`sync` of every account (`accounts_to_sync`), each with its own client and rate budget,
     all at once under one Zoom lock. Each account's snapshot is written whole or not at all, on
     its own; the first failure is raised once every account has finished (an account Zoom does
-    not know: InputError naming it)."""
+    not know: InputError naming it). `product`: the policy's license, the same on every account."""
     with operation_lock(engine, ZOOM):
-        return await observe_accounts(engine, zoom, progress=progress, keys=keys, actor=actor)
+        return await observe_accounts(
+            engine, zoom, progress=progress, keys=keys, actor=actor, product=product
+        )
 
 
 async def observe_accounts(
@@ -263,6 +368,7 @@ async def observe_accounts(
     keys: list[str] | None = None,
     actor: str = "sync",
     plan_usage: PlanUsageReads | None = None,
+    product: int | None = None,
 ) -> dict[str, SyncResult]:
     """`sync_accounts` for a caller that already holds the Zoom lock (reconcile). `plan_usage`:
     the command's reads by account (reconcile --fix looks twice around its apply)."""
@@ -276,6 +382,7 @@ async def observe_accounts(
                 progress=progress,
                 account=key,
                 actor=actor,
+                product=product,
                 plan_usage=None if plan_usage is None else once_for(plan_usage, zoom.client_for(key), key),
             )
             for key in keys
@@ -307,6 +414,7 @@ async def observe(
     account: str = MAIN,
     plan_usage: PlanUsageOnce | None = None,
     actor: str = "sync",
+    product: int | None = None,
 ) -> SyncResult:
     """`sync` for a caller that already holds the Zoom lock (reconcile --fix).
 
@@ -320,8 +428,16 @@ async def observe(
     report("plan usage", 0, 1)
     usage = await once.get(engine)
     report("plan usage", 1, 1)
-    licensed = sum(1 for u in users.values() if int(u.type) == UserType.LICENSED and u.status != "inactive")
-    check_plan_usage(usage, licensed)
+    key, pool = managed_pool(usage, product)
+    zoom_one: dict[str, int] = {}
+    if product is not None:
+        zoom_one = await _zoom_one_types(client, users, _ours(engine), pool, report)
+
+    def holds(email: str, user: User) -> int:
+        return license_type(int(user.type), zoom_one.get(email), product) == UserType.LICENSED
+
+    licensed = sum(1 for email, u in users.items() if holds(email, u) and u.status != "inactive")
+    check_plan_usage(pool, licensed, key)
     addons = addons_data(usage)
     expected_addons = sum(pool["usage"] for pool in addons.values())
     holders = await _large_meeting_holders(client, users, expected_addons, report)
@@ -330,19 +446,16 @@ async def observe(
         groups += 1
     expired = await find_expired(engine, client, users, account)  # before the snapshot forgets them
     observed_at = datetime.now(UTC)
-    rows = [_snapshot_row(email, user, holders, observed_at, account) for email, user in users.items()]
-    base = usage.plan_base
-    assert base is not None  # check_plan_usage
+    rows = [
+        _snapshot_row(email, user, holders, observed_at, account, zoom_one.get(email))
+        for email, user in users.items()
+    ]
     seats = count_seats(
-        purchased=base.hosts,
-        usage=base.usage,
-        pending=base.pending,
-        licensed_active=sum(
-            1 for u in users.values() if int(u.type) == UserType.LICENSED and u.status == "active"
-        ),
-        licensed_pending=sum(
-            1 for u in users.values() if int(u.type) == UserType.LICENSED and u.status == "pending"
-        ),
+        purchased=pool.hosts,
+        usage=pool.usage,
+        pending=pool.pending,
+        licensed_active=sum(1 for e, u in users.items() if u.status == "active" and holds(e, u)),
+        licensed_pending=sum(1 for e, u in users.items() if u.status == "pending" and holds(e, u)),
     )
     pools = pools_data(usage)
     notes = [seats.disagreement] if seats.disagreement else []
@@ -369,13 +482,13 @@ async def observe(
             AccountSnapshot(
                 account=account,
                 observed_at=observed_at,
-                seats_purchased=base.hosts,
-                seats_used=base.usage,
-                seats_pending=base.pending,
+                seats_purchased=pool.hosts,
+                seats_used=pool.usage,
+                seats_pending=pool.pending,
                 addons=addons,
                 users_total=len(rows),
                 pools=pools,
-                seat_pool="plan_base",
+                seat_pool=key,
                 pending_reading=seats.reading.reading,
             )
         )
@@ -389,9 +502,9 @@ async def observe(
         observed_at=observed_at,
         users=counts,
         licensed=licensed,
-        seats_purchased=base.hosts,
-        seats_used=base.usage,
-        seats_pending=base.pending,
+        seats_purchased=pool.hosts,
+        seats_used=pool.usage,
+        seats_pending=pool.pending,
         addons=addons,
         groups=groups,
         large_meeting_users=len(holders),
@@ -399,6 +512,9 @@ async def observe(
         notes=notes,
         seats=seats,
         pools=pools,
+        seat_pool=key,
+        per_user_reads={"zoom_one_type": len(zoom_one)},
+        zoom_one_holders=sum(1 for v in zoom_one.values() if v == product) if product is not None else None,
         account=account,
     )
 
@@ -408,7 +524,12 @@ _HAS_ROLE = "role_id" in ZoomUserSnapshot.__table__.c  # type: ignore[attr-defin
 
 
 def _snapshot_row(
-    email: str, user: User, holders: dict[str, int | None], at: datetime, account: str = MAIN
+    email: str,
+    user: User,
+    holders: dict[str, int | None],
+    at: datetime,
+    account: str = MAIN,
+    zoom_one: int | None = None,
 ) -> dict[str, Any]:
     row = {
         "email": email,
@@ -424,6 +545,7 @@ def _snapshot_row(
         "user_created_at": user.user_created_at,
         "large_meeting": email in holders,
         "large_meeting_capacity": holders.get(email),
+        "zoom_one_type": zoom_one,
         "observed_at": at,
     }
     if _HAS_ROLE:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, and_, func, or_, select
 from sqlmodel import Session, col
 
-from models import ZoomUserSnapshot
+from models import AccountSnapshot, ZoomUserSnapshot
 from provision.core.readings import detect_pending_reading
 from provision.core.state import LICENSED_TYPE
 from zoom_client import AsyncZoomClient, PlanSeats, PlanUsage
@@ -32,14 +33,36 @@ class Held:
     large_meeting: Mapping[int, int] = field(default_factory=dict)  # capacity -> holders
 
 
+def recorded(session: Session, column: Any, account: str) -> Any:
+    """One column of the account's latest snapshot (what its last sync recorded)."""
+    return session.execute(
+        select(column)
+        .where(col(AccountSnapshot.account) == account)
+        .order_by(col(AccountSnapshot.observed_at).desc(), col(AccountSnapshot.id).desc())
+        .limit(1)
+    ).scalar()
+
+
+def seat_pool(engine: Engine, account: str = "") -> str:
+    """The plan-usage pool whose seats the tool hands out (plan_base, or the policy's Zoom One
+    product's), as the account's last sync recorded it."""
+    with Session(engine) as session:
+        return recorded(session, AccountSnapshot.seat_pool, account) or "plan_base"
+
+
 def held_in_snapshot(engine: Engine, account: str = "") -> Held:
-    """The snapshot's counts in one account ("" = the main one), kept current by apply's journal."""
+    """The snapshot's counts in one account ("" = the main one), kept current by apply's journal.
+
+    A seat holder: a user whose zoom_one_type was read (or set by us) holding a product, or one
+    never read that lists as Licensed (under "meetings" nobody is read: type 2, as before)."""
     in_account = col(ZoomUserSnapshot.account) == account
+    zoom_one = col(ZoomUserSnapshot.zoom_one_type)
+    holds = or_(and_(zoom_one.is_(None), col(ZoomUserSnapshot.type) == LICENSED_TYPE), zoom_one > 0)
     with Session(engine) as session:
         licensed = dict(
             session.execute(
                 select(col(ZoomUserSnapshot.status), func.count())
-                .where(col(ZoomUserSnapshot.type) == LICENSED_TYPE, in_account)
+                .where(holds, in_account)
                 .group_by(col(ZoomUserSnapshot.status))
             ).all()
         )
@@ -65,6 +88,7 @@ class PlanUsageOnce:
     requests."""
 
     def __init__(self, client: AsyncZoomClient, account: str = "") -> None:
+        # The pool that moves is the one the tool hands out (the account's last sync says which).
         self._client = client
         self.account = account  # whose users the snapshot counts (one read per account)
         self._read: PlanUsage | None = None
@@ -83,7 +107,9 @@ class PlanUsageOnce:
             self.reads += 1
             self._held = held_in_snapshot(engine, self.account)
             return self._read
-        return carried(self._read, self._held, held_in_snapshot(engine, self.account))
+        return carried(
+            self._read, self._held, held_in_snapshot(engine, self.account), seat_pool(engine, self.account)
+        )
 
     def rebase(self, engine: Engine) -> None:
         """The snapshot now holds what the users held when Zoom answered (sync just wrote it from
@@ -91,14 +117,15 @@ class PlanUsageOnce:
         self._held = held_in_snapshot(engine, self.account)
 
 
-def carried(usage: PlanUsage, then: Held, now: Held) -> PlanUsage:
-    """`usage` as it stands after the users went from holding `then` to holding `now`.
+def carried(usage: PlanUsage, then: Held, now: Held, key: str = "plan_base") -> PlanUsage:
+    """`usage` as it stands after the users went from holding `then` to holding `now`; `key` is
+    the pool they hold seats of (plan_base, or a Zoom One product's, summed into one entry).
 
     Pending invitations move `usage` too only where the numbers read showed that Zoom counts them
     inside it; where that was not established they are kept apart, the cautious reading (a seat
     too few, never one too many)."""
     update: dict[str, object] = {}
-    base = usage.plan_base
+    base = usage.pool(key)
     if base is not None:
         gained = now.licensed_active - then.licensed_active
         invited = now.licensed_pending - then.licensed_pending
@@ -109,12 +136,13 @@ def carried(usage: PlanUsage, then: Held, now: Held) -> PlanUsage:
             licensed_pending=then.licensed_pending,
         )
         inside = reading.reading == "pending_in_usage"
-        update["plan_base"] = base.model_copy(
+        shifted = base.model_copy(
             update={
                 "usage": max(0, base.usage + gained + (invited if inside else 0)),
                 "pending": max(0, base.pending + invited),
             }
         )
+        update[key] = shifted if key == "plan_base" else [shifted]
     pools: list[PlanSeats] = []
     moved_once: set[int] = set()
     for pool in usage.plan_large_meeting:

@@ -103,7 +103,7 @@ def load_created(session: Session) -> dict[str, datetime]:
 
 def check(session: Session, policy: Policy, *, now: datetime | None = None) -> Drift:
     """The drift of the last snapshot (no Zoom call): what `reconcile` reports after its sync."""
-    observed = load_observed(session)
+    observed = load_observed(session, product=policy.zoom_one_type)
     if observed.account is None and not observed.users:
         raise InputError("no Zoom snapshot: run `provision sync` first")
     return compute_drift(
@@ -138,12 +138,17 @@ async def _observe(
     now: datetime | None,
     plan_usage: PlanUsageReads | None = None,
 ) -> tuple[Drift, int, SyncResult]:
+    product = policy.zoom_one_type  # the license the tool hands out: its pool gives the seats
     if isinstance(client, ZoomAccounts):  # every account, each with its own client
-        found = await observe_accounts(engine, client, progress=progress, actor=actor, plan_usage=plan_usage)
+        found = await observe_accounts(
+            engine, client, progress=progress, actor=actor, plan_usage=plan_usage, product=product
+        )
         result = found[MAIN]
     else:
         once = None if plan_usage is None else once_for(plan_usage, client, MAIN)
-        result = await observe(engine, client, progress=progress, plan_usage=once, actor=actor)
+        result = await observe(
+            engine, client, progress=progress, plan_usage=once, actor=actor, product=product
+        )
     with Session(engine) as session, session.begin():
         drift = check(session, policy, now=now)
         report = store(session, drift, actor=actor)

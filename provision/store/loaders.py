@@ -26,6 +26,7 @@ from models import (
 from provision.core.accounts import MAIN, account_key
 from provision.core.invitations import EXPIRED_EVENT, Invitations
 from provision.core.kinds import ActionKind
+from provision.core.product import license_type
 from provision.core.state import (
     AccountSeats,
     Desired,
@@ -131,8 +132,11 @@ def load_desired(session: Session, *, school: str | None = None) -> Desired:
     return Desired(schools=schools, people=people, scope=school)
 
 
-def load_observed(session: Session, *, logins: bool = True) -> Observed:
+def load_observed(session: Session, *, logins: bool = True, product: int | None = None) -> Observed:
     """The last Zoom snapshot: users, the latest plan usage, and who the tool manages.
+
+    `product`: the policy's Zoom One product (Policy.zoom_one_type). A user's `type` is then read
+    as the plan sees it (core.product.license_type): Licensed when they hold that product.
 
     logins=False leaves last_login_time out (the plan does not need it; reconcile does), which
     saves 100,000 timestamp conversions.
@@ -153,6 +157,7 @@ def load_observed(session: Session, *, logins: bool = True) -> Observed:
         col(ZoomUserSnapshot.last_name),
         col(ZoomUserSnapshot.last_login_time) if logins else null(),
         col(ZoomUserSnapshot.account),
+        col(ZoomUserSnapshot.zoom_one_type) if product is not None else null(),
     ]
     if role_col is not None:
         columns.append(role_col)
@@ -164,13 +169,14 @@ def load_observed(session: Session, *, logins: bool = True) -> Observed:
         decoded = group_lists.get(groups) if groups else ()
         if decoded is None:
             decoded = group_lists[groups] = tuple(orjson.loads(groups))
-        role_id = row[11] if role_col is not None else None
+        role_id = row[12] if role_col is not None else None
+        raw_type = row[2] if row[2] is not None else UserType.BASIC
         users[row[0]] = new(
             ZoomUser,
             (
                 row[0],
                 row[1] or None,
-                row[2] if row[2] is not None else UserType.BASIC,
+                raw_type if product is None else license_type(raw_type, row[11], product),
                 row[3] or "active",
                 decoded,
                 bool(row[5]),

@@ -44,9 +44,10 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load_inputs(session: Session) -> tuple[Desired, Observed]:
-    """The rosters and the last snapshot; no snapshot at all is the operator's to fix."""
-    observed = load_observed(session, logins=False)
+def load_inputs(session: Session, product: int | None = None) -> tuple[Desired, Observed]:
+    """The rosters and the last snapshot (users' types read for the managed `product`, see
+    loaders.load_observed); no snapshot at all is the operator's to fix."""
+    observed = load_observed(session, logins=False, product=product)
     if observed.account is None and not observed.users:
         raise InputError("no Zoom snapshot: run `provision sync` first")
     return load_desired(session), observed
@@ -75,7 +76,7 @@ def make_plan(
     """
     # The rosters lock (shared) keeps an import from replacing a roster while it is read.
     with gc_paused(), operation_lock(session.get_bind(), ROSTERS, shared=True):
-        desired, observed = load_inputs(session)
+        desired, observed = load_inputs(session, policy.zoom_one_type)
     if retry_blocked:
         observed.blocked = {}
         observed.invitations = {}  # invitations that expired twice are sent again too
@@ -125,7 +126,7 @@ def replan(
     if policy is None:
         policy = plan.summary.policy or Policy()
     with gc_paused(), operation_lock(session.get_bind(), ROSTERS, shared=True):
-        desired, observed = load_inputs(session)
+        desired, observed = load_inputs(session, policy.zoom_one_type)
     with gc_paused():
         return compute_accounts_plan(
             desired, observed, policy, now=now or datetime.now(UTC), school=plan.summary.scope

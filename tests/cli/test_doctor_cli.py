@@ -188,3 +188,33 @@ def test_each_account_beyond_the_main_one_is_checked_with_its_own_client(
     assert checks["account SubUnknown01"]["ok"] is False  # no such sub-account of this master
     assert checks["account kyiv"]["ok"] is False  # this Zoom refuses Kyiv's credentials
     assert "kyiv-very-secret" not in result.output
+
+
+def test_the_policys_product_must_have_its_pool(served: Any, sqlite_url: str, tmp_path: Any) -> None:
+    # A Zoom One for Education account without plan_base.
+    _ready_db(sqlite_url)
+    campus = 18014398509481984  # zoom_one_type School & Campus
+    sandbox = Sandbox(SandboxConfig(plan_base=False, zoom_one_seats={campus: 40}))
+    sandbox.add_user(email="z@s.org", zoom_one_type=campus)
+    env = served(sandbox)
+    school = tmp_path / "campus.toml"
+    school.write_text('license = "school_campus"\n', encoding="utf-8")
+
+    result = runner.invoke(app, ["--db", sqlite_url, "--policy", str(school), "doctor", "--json"], env=env)
+
+    assert result.exit_code == 0, result.output
+    data = payload(result.stdout)
+    assert "plan_base" not in data["pools"]
+    lines = {c["name"]: c for c in data["checks"]}
+    assert (lines["license pool"]["ok"], lines["license pool"]["detail"]) == (
+        True,
+        "plan_zoom_one (1 of 40 in use)",
+    )
+
+    meetings = runner.invoke(app, ["--db", sqlite_url, "doctor", "--json"], env=env)  # default: meetings
+    assert meetings.exit_code == 1
+    lines = {c["name"]: c for c in payload(meetings.stdout)["checks"]}
+    assert lines["license pool"]["ok"] is False
+    detail = lines["license pool"]["detail"]
+    assert detail.startswith("no plan_base for the policy's license; the account has: ")
+    assert "plan_zoom_one" in detail

@@ -71,3 +71,17 @@ def test_global_policy_wins_over_the_environment(tmp_path: Path, monkeypatch: py
     missing = runner.invoke(app, ["--policy", str(tmp_path / "nope.toml"), "policy", "show"])
     assert missing.exit_code == 2
     assert "policy file not found" in missing.stderr
+
+
+def test_unknown_license_exits_2_with_did_you_mean(tmp_path: Path) -> None:
+    policy = tmp_path / "p.toml"
+    policy.write_text('license = "scool_campus"\n', encoding="utf-8")
+    result = runner.invoke(app, ["--policy", str(policy), "policy", "show"])
+    assert result.exit_code == 2
+    assert f"{policy}: key 'license': unknown license 'scool_campus' (did you mean 'school_campus'?)" in (
+        result.stderr
+    )
+    policy.write_text("license = 18014398509481984\n", encoding="utf-8")
+    shown = runner.invoke(app, ["--policy", str(policy), "policy", "show"])
+    assert shown.exit_code == 0, shown.output
+    assert 'license = "school_campus"  # <- differs from the default: "meetings"' in shown.stdout.splitlines()

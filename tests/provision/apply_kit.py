@@ -95,7 +95,7 @@ def plan_now(engine: Engine, policy: Policy, *, force: bool = True) -> Plan:
 
 
 async def sync_and_plan(engine: Engine, client: AsyncZoomClient, policy: Policy) -> Plan:
-    await sync(engine, client)
+    await sync(engine, client, product=policy.zoom_one_type)
     return plan_now(engine, policy)
 
 

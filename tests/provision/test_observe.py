@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from models import AccountSnapshot, ZoomUserSnapshot
-from provision.errors import SeatLimitError
+from provision.errors import InputError, SeatLimitError
 from provision.run.observe import sync
 from tests.provision.apply_kit import database, open_client
-from zoom_client import AsyncZoomClient, ZoomSettings
+from zoom_client import AsyncZoomClient, ZoomOneType, ZoomSettings
 
 API = "https://api.zoom.test/v2"
 OAUTH = "https://zoom.test/oauth/token"
@@ -77,7 +77,6 @@ def _zoom(plan_usage: dict[str, object]) -> respx.MockRouter:
     ("plan_usage", "words"),
     [
         ({"plan_base": {"type": "monthly", "hosts": 0, "usage": 0}}, "0 purchased"),
-        ({}, "0 purchased"),
         ({"plan_base": {"type": "monthly", "hosts": 2, "usage": 5}}, "2 purchased seats but 5 in use"),
         ({"plan_base": {"type": "monthly", "hosts": 2, "usage": 1}}, "3 licensed users"),
     ],
@@ -94,6 +93,39 @@ async def test_nonsense_plan_usage_stops_sync_before_anything_is_written(
     assert words in str(caught.value)
     with Session(engine) as session:
         assert session.execute(select(func.count()).select_from(ZoomUserSnapshot)).scalar_one() == 0
+        assert session.execute(select(func.count()).select_from(AccountSnapshot)).scalar_one() == 0
+
+
+@pytest.mark.parametrize(
+    ("plan_usage", "product", "words"),
+    [
+        ({}, None, "no plan_base pool for license \"meetings\"; the account has: none."),
+        (
+            {"plan_zoom_one_edu_student": {"hosts": 5, "usage": 0}, "plan_whiteboard": {"hosts": 1}},
+            None,
+            "no plan_base pool for license \"meetings\"; the account has: plan_whiteboard, "
+            "plan_zoom_one_edu_student.",
+        ),
+        (
+            {"plan_base": {"hosts": 5, "usage": 3}},
+            ZoomOneType.EDU_SCHOOL_CAMPUS,
+            f"no plan_zoom_one pool for zoom_one_type {int(ZoomOneType.EDU_SCHOOL_CAMPUS)}; "
+            "the account has: plan_base.",
+        ),
+    ],
+)
+async def test_a_product_the_account_lacks_is_a_permanent_error_naming_its_pools(
+    sqlite_url: str, plan_usage: dict[str, object], product: int | None, words: str
+) -> None:
+    engine = database(sqlite_url)
+    settings = ZoomSettings(account_id="a", client_id="c", client_secret="s", api_url=API, oauth_url=OAUTH)
+    with _zoom(plan_usage):
+        async with AsyncZoomClient(settings) as client:
+            with pytest.raises(InputError) as caught:
+                await sync(engine, client, product=product)
+    assert words in str(caught.value)
+    assert "a rerun of sync will not change this" in str(caught.value)
+    with Session(engine) as session:
         assert session.execute(select(func.count()).select_from(AccountSnapshot)).scalar_one() == 0
 
 
