@@ -29,7 +29,6 @@ import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
@@ -42,14 +41,15 @@ from sqlalchemy.pool import NullPool
 from models.errors import LockedError
 from models.files import open_private
 
+# Set once per command by the CLI: how long to wait for a held lock, and who we are.
+from models.lock_settings import lock_owner as lock_owner
+from models.lock_settings import lock_wait as lock_wait
+
 log = logging.getLogger(__name__)
 
 ZOOM = "apply"
 ROSTERS = "rosters"
 
-# Set once per command by the CLI: how long to wait for a held lock, and who we are.
-lock_wait: ContextVar[float] = ContextVar("lock_wait", default=0.0)
-lock_owner: ContextVar[str] = ContextVar("lock_owner", default="")
 
 _POLL = 0.5
 _memory_locks: dict[str, threading.Lock] = {}
