@@ -260,6 +260,13 @@ def _table(table: Table) -> None:
         print_table(console, table)
 
 
+def _product(ctx: typer.Context) -> int | None:
+    """The policy's Zoom One product (None: Zoom Meetings): whose holders the reports read licensed."""
+    from provision.cli.plan import effective_policy
+
+    return effective_policy(run_context(ctx).settings).zoom_one_type
+
+
 def _show(
     ctx: typer.Context,
     ask: Callable[[Session], Any],
@@ -308,7 +315,14 @@ def schools(
     """Each school with quota, licensed, pending, waiting and utilization; totals."""
     from provision.reports import queries
 
-    _show(ctx, lambda session: queries.schools(session, region=region), _render_schools, json_output, output)
+    product = _product(ctx)
+    _show(
+        ctx,
+        lambda session: queries.schools(session, region=region, product=product),
+        _render_schools,
+        json_output,
+        output,
+    )
 
 
 def school(
@@ -320,7 +334,14 @@ def school(
     """Each member of one school: role, license state, add-ons, why waiting, last login."""
     from provision.reports import queries
 
-    _show(ctx, lambda session: queries.school(session, code), _render_school, json_output, output)
+    product = _product(ctx)
+    _show(
+        ctx,
+        lambda session: queries.school(session, code, product=product),
+        _render_school,
+        json_output,
+        output,
+    )
 
 
 def person(
@@ -332,7 +353,14 @@ def person(
     """One person: licensed, invited, waiting (and why), rejected at import; their history."""
     from provision.reports import queries
 
-    _show(ctx, lambda session: queries.find_person(session, query), _render_person, json_output, output)
+    product = _product(ctx)
+    _show(
+        ctx,
+        lambda session: queries.find_person(session, query, product=product),
+        _render_person,
+        json_output,
+        output,
+    )
 
 
 def waiting_command(

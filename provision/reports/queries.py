@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select, true
+from sqlalchemy import Select, case, func, null, select, true
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -38,6 +38,7 @@ from models import (
     ZoomUserSnapshot,
 )
 from provision.core.plan import Waiting
+from provision.core.product import license_type
 from provision.core.state import LICENSED_TYPE
 from provision.errors import InputError
 from provision.reports.lookup import Match, people_named, rejected_rows
@@ -50,15 +51,28 @@ SUGGESTIONS = 5
 LICENSED, BASIC, PENDING, INACTIVE, NOT_ON_ZOOM = "licensed", "basic", "pending", "inactive", "not on Zoom"
 
 
-def license_state(snapshot_type: int | None, status: str | None, *, on_zoom: bool) -> str:
-    """What a person holds in Zoom, from their last snapshot row (deactivation removes licenses)."""
+def license_state(
+    snapshot_type: int | None,
+    status: str | None,
+    *,
+    on_zoom: bool,
+    zoom_one: int | None = None,
+    product: int | None = None,
+) -> str:
+    """What a person holds in Zoom, from their last snapshot row (deactivation removes licenses).
+
+    `product`: the policy's Zoom One product (Policy.zoom_one_type; None: Zoom Meetings). The
+    license is then the one the plan counts (core.product.license_type on the row's zoom_one_type),
+    not Zoom's raw `type`: an account may list its holders as Basic (ZOOM_API.md §11)."""
     if not on_zoom:
         return NOT_ON_ZOOM
     if status == "inactive":
         return INACTIVE
     if status == "pending":
         return PENDING
-    return LICENSED if snapshot_type == LICENSED_TYPE else BASIC
+    if snapshot_type is None:
+        return BASIC
+    return LICENSED if license_type(snapshot_type, zoom_one, product) == LICENSED_TYPE else BASIC
 
 
 def addons_label(large_meeting: bool | None, capacity: int | None) -> str | None:
@@ -214,27 +228,34 @@ def _utilization(licensed: int, quota: int) -> float | None:
     return round(licensed / quota, 4) if quota > 0 else None
 
 
-def _school_counts_stmt(region: str | None = None) -> Any:
-    """Per institution: active members, and the primary members' Licensed and pending counts."""
-    licensed = case(
-        (and_(col(ZoomUserSnapshot.type) == LICENSED_TYPE, col(ZoomUserSnapshot.status) == "active"), 1),
-        else_=0,
-    )
+def _school_counts(
+    session: Session, region: str | None, product: int | None
+) -> dict[int, tuple[int, int, int]]:
+    """Per institution id: active members, and the primary members' Licensed and pending counts.
+
+    Counted per (school, type, zoom_one_type) in SQL, then each group is read Licensed or not by
+    core.product.license_type, the rule the plan counts seats by (a handful of groups a school)."""
+    active = case((col(ZoomUserSnapshot.status) == "active", 1), else_=0)
     pending = case((col(ZoomUserSnapshot.status) == "pending", 1), else_=0)
     counted = col(Membership.is_primary) == true()
     # "+ 0" stops SQLite from walking the memberships through the institution index to save the
     # GROUP BY sort: that walk reads the table in random order and takes 5x longer than a scan.
     school = (col(Membership.institution_id) + 0).label("institution_id")
+    # zoom_one_type is only read under a Zoom One product: under "meetings" the groups stay per type.
+    zoom_one = col(ZoomUserSnapshot.zoom_one_type) if product is not None else null()
+    groups = [school, col(ZoomUserSnapshot.type)] + ([zoom_one] if product is not None else [])
     stmt = (
         select(
             school,
+            col(ZoomUserSnapshot.type),
+            zoom_one.label("zoom_one"),
             func.sum(case((col(Membership.active) == true(), 1), else_=0)).label("members"),
-            func.sum(case((counted, licensed), else_=0)).label("licensed"),
+            func.sum(case((counted, active), else_=0)).label("active"),
             func.sum(case((counted, pending), else_=0)).label("pending"),
         )
         .join(Person, col(Person.id) == col(Membership.person_id))
         .outerjoin(ZoomUserSnapshot, col(ZoomUserSnapshot.email) == col(Person.email))
-        .group_by(school)
+        .group_by(*groups)
     )
     if region is not None:  # aggregate only the region's memberships, not the whole country's
         stmt = stmt.where(
@@ -242,7 +263,16 @@ def _school_counts_stmt(region: str | None = None) -> Any:
                 select(col(Institution.id)).where(col(Institution.region) == region)
             )
         )
-    return stmt
+    counts: dict[int, tuple[int, int, int]] = {}
+    for r in session.execute(stmt):
+        members, licensed, invited = counts.get(r.institution_id, (0, 0, 0))
+        holds = r.type is not None and license_type(r.type, r.zoom_one, product) == LICENSED_TYPE
+        counts[r.institution_id] = (
+            members + int(r.members or 0),
+            licensed + (int(r.active or 0) if holds else 0),
+            invited + int(r.pending or 0),
+        )
+    return counts
 
 
 def account_seats(session: Session, account: str = "") -> dict[str, Any] | None:
@@ -269,23 +299,22 @@ def account_seats(session: Session, account: str = "") -> dict[str, Any] | None:
     }
 
 
-def schools(session: Session, *, region: str | None = None) -> SchoolsReport:
-    """Every school (or those of one region) with quota, licensed, pending, waiting, utilization."""
+def schools(session: Session, *, region: str | None = None, product: int | None = None) -> SchoolsReport:
+    """Every school (or those of one region) with quota, licensed, pending, waiting, utilization.
+
+    `product`: the policy's Zoom One product (None: Zoom Meetings), whose holders count as licensed."""
     wanted = region_name(session, region) if region is not None else None
-    counts = _school_counts_stmt(wanted).subquery()
+    counts = _school_counts(session, wanted, product)
     stmt = (
         select(
+            col(Institution.id),
             col(Institution.code),
             col(Institution.name),
             col(Institution.region),
             col(Institution.kind),
             col(Institution.seats),
             col(Institution.account),
-            counts.c.members,
-            counts.c.licensed,
-            counts.c.pending,
         )
-        .outerjoin(counts, counts.c.institution_id == col(Institution.id))
         .order_by(col(Institution.code))
     )
     if wanted is not None:
@@ -294,7 +323,8 @@ def schools(session: Session, *, region: str | None = None) -> SchoolsReport:
     waiting_counts = waiting.count_by_school() if waiting.known else {}
     rows: list[SchoolRow] = []
     for r in session.execute(stmt):
-        quota, licensed = int(r.seats or 0), int(r.licensed or 0)
+        members, licensed, pending = counts.get(r.id, (0, 0, 0))
+        quota = int(r.seats or 0)
         rows.append(
             SchoolRow(
                 code=r.code,
@@ -302,9 +332,9 @@ def schools(session: Session, *, region: str | None = None) -> SchoolsReport:
                 region=r.region,
                 kind=r.kind,
                 quota=quota,
-                members=int(r.members or 0),
+                members=members,
                 licensed=licensed,
-                pending=int(r.pending or 0),
+                pending=pending,
                 waiting=waiting_counts.get(r.code, 0) if waiting.known else None,
                 utilization=_utilization(licensed, quota),
                 account=(r.account or "").strip(),
@@ -410,8 +440,10 @@ def _unknown(what: str, value: str, matches: Sequence[str]) -> str:
     return f"unknown {what} {value!r} (no close match)"
 
 
-def school(session: Session, code: str) -> SchoolReport:
-    """Every member of one school with role, license state, add-ons, why waiting, last login."""
+def school(session: Session, code: str, *, product: int | None = None) -> SchoolReport:
+    """Every member of one school with role, license state, add-ons, why waiting, last login.
+
+    `product`: the policy's Zoom One product (None: Zoom Meetings), whose holders read licensed."""
     inst = find_institution(session, code)
     waiting = latest_waiting(session, school=inst.code)
     reasons = waiting.by_email()
@@ -427,6 +459,7 @@ def school(session: Session, code: str) -> SchoolReport:
             col(ZoomUserSnapshot.id).label("snapshot_id"),
             col(ZoomUserSnapshot.zoom_id),
             col(ZoomUserSnapshot.type),
+            col(ZoomUserSnapshot.zoom_one_type),
             col(ZoomUserSnapshot.status),
             col(ZoomUserSnapshot.large_meeting),
             col(ZoomUserSnapshot.large_meeting_capacity),
@@ -440,7 +473,9 @@ def school(session: Session, code: str) -> SchoolReport:
     )
     members: list[MemberRow] = []
     for r in session.execute(stmt):
-        state = license_state(r.type, r.status, on_zoom=r.snapshot_id is not None)
+        state = license_state(
+            r.type, r.status, on_zoom=r.snapshot_id is not None, zoom_one=r.zoom_one_type, product=product
+        )
         wait = reasons.get(r.email)
         members.append(
             MemberRow(
@@ -521,13 +556,13 @@ class MatchesReport:
         }
 
 
-def find_person(session: Session, query: str) -> PersonReport | MatchesReport:
+def find_person(session: Session, query: str, *, product: int | None = None) -> PersonReport | MatchesReport:
     """By email (anything with an @), else by name in any script; one match is the full report."""
     if "@" in query:
-        return person(session, query)
+        return person(session, query, product=product)
     found = people_named(session, query)
     if len(found) == 1:
-        return person(session, found[0].email)
+        return person(session, found[0].email, product=product)
     rejected = [asdict(r) for r in rejected_rows(session, name=query)]
     if found or rejected:
         return MatchesReport(query=query.strip(), matches=found, rejected=rejected)
@@ -597,8 +632,10 @@ def _email_candidates(session: Session, email: str, *, limit: int = 2000) -> lis
     return sorted(found)
 
 
-def person(session: Session, email: str) -> PersonReport:
-    """Our records, the last snapshot and the full audit history of one person (by email)."""
+def person(session: Session, email: str, *, product: int | None = None) -> PersonReport:
+    """Our records, the last snapshot and the full audit history of one person (by email).
+
+    `product`: the policy's Zoom One product (None: Zoom Meetings), whose holders read licensed."""
     wanted = normalize_email(email)
     found = session.execute(select(Person).where(col(Person.email) == wanted)).scalar_one_or_none()
     snap = session.execute(
@@ -643,7 +680,11 @@ def person(session: Session, email: str) -> PersonReport:
     waiting = latest_waiting(session, email=wanted)
     entry = next((w for w in waiting.entries if w.counted_at is None), None)
     state = license_state(
-        snap.type if snap else None, snap.status if snap else None, on_zoom=snap is not None
+        snap.type if snap else None,
+        snap.status if snap else None,
+        on_zoom=snap is not None,
+        zoom_one=snap.zoom_one_type if snap else None,
+        product=product,
     )
     invited = [e.at for e in events if e.action == "create" and e.result == "succeeded"]
     invited_on = invited[-1] if invited else (snap.user_created_at if snap else None)
