@@ -1,7 +1,8 @@
 """Persistence: SQLModel tables and the database session. No Zoom, no CLI.
 
-The tables load with the package; the bulk writers and the engine and schema functions load on
-first use (PEP 562), so a read-only question does not wait for Alembic or every SQL dialect.
+Every name loads on first use (PEP 562): a question on the phone reads through models.reader
+and never waits for SQLAlchemy, the table classes or Alembic; the tables register the audit
+log's ORM guard themselves (models.tables.audit).
 """
 
 from __future__ import annotations
@@ -9,28 +10,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from models import guards as _guards  # noqa: F401  (the ORM-level audit guard)
 from models.errors import AuditImmutableError, ModelsError, SchemaStateError
-from models.tables import (
-    AccountSnapshot,
-    AuditEvent,
-    DriftReport,
-    ImportBatch,
-    Institution,
-    ManagedUser,
-    Membership,
-    Operation,
-    OrgUnit,
-    Person,
-    PlanRecord,
-    RejectedRow,
-    ZoomUserSnapshot,
-    metadata,
-)
-from models.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
-    from models.bulk import bulk_insert, bulk_upsert, id_map
+    from models.bulk import bulk_insert, bulk_update, bulk_upsert, id_map
     from models.db import (
         current_revision,
         default_database_url,
@@ -42,9 +25,46 @@ if TYPE_CHECKING:
         session_scope,
         upgrade,
     )
+    from models.tables import (
+        AccountSnapshot,
+        AuditEvent,
+        DriftReport,
+        ImportBatch,
+        Institution,
+        ManagedUser,
+        Membership,
+        Operation,
+        OrgUnit,
+        Person,
+        PlanRecord,
+        RejectedRow,
+        ZoomUserSnapshot,
+        metadata,
+    )
+    from models.types import UTCDateTime, utcnow
 
 _LAZY = {
-    **dict.fromkeys(("bulk_insert", "bulk_upsert", "id_map"), "models.bulk"),
+    **dict.fromkeys(
+        (
+            "AccountSnapshot",
+            "AuditEvent",
+            "DriftReport",
+            "ImportBatch",
+            "Institution",
+            "ManagedUser",
+            "Membership",
+            "Operation",
+            "OrgUnit",
+            "Person",
+            "PlanRecord",
+            "RejectedRow",
+            "ZoomUserSnapshot",
+            "metadata",
+        ),
+        "models.tables",
+    ),
+    **dict.fromkeys(("UTCDateTime", "utcnow"), "models.types"),
+    **dict.fromkeys(("bulk_insert", "bulk_update", "bulk_upsert", "id_map"), "models.bulk"),
     **dict.fromkeys(
         (
             "current_revision",
@@ -80,6 +100,7 @@ __all__ = [
     "UTCDateTime",
     "ZoomUserSnapshot",
     "bulk_insert",
+    "bulk_update",
     "bulk_upsert",
     "current_revision",
     "default_database_url",

@@ -9,10 +9,6 @@ version is refused rather than recreated.
 
 from __future__ import annotations
 
-import ast
-import functools
-import os
-import re
 import sqlite3
 import threading
 import time
@@ -30,18 +26,22 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
+from models import revisions
 from models.errors import DatabaseURLError, SchemaStateError
 from models.files import create_private
 from models.tables import metadata
 
+# re-exported: callers have always found them here
+from models.urls import default_database_url as default_database_url
+from models.urls import display_url as display_url
+from models.urls import normalize_url as normalize_url
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
-DEFAULT_DATABASE_URL = "sqlite:///provision.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _PACKAGE_DIR = Path(__file__).resolve().parent
-# Alembic's scripts (env.py, versions/): packaged beside this module, so a wheel works too.
-MIGRATIONS_DIR = _PACKAGE_DIR / "migrations"
+MIGRATIONS_DIR = revisions.MIGRATIONS_DIR
 # Serializes concurrent first use of one PostgreSQL database (two operators, the nightly job).
 _PG_MIGRATION_LOCK_KEY = 0x70726F76  # "prov"
 
@@ -54,30 +54,7 @@ _engines_lock = threading.Lock()
 _initialized: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
-def default_database_url() -> str:
-    """DATABASE_URL, or a SQLite file in the current directory."""
-    return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-
-
-def normalize_url(url: str) -> str:
-    """Route PostgreSQL URLs through psycopg 3 (`postgres://` and bare `postgresql://` too)."""
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
-
-
-# user:password@ in whatever follows a scheme, for text that is not a URL SQLAlchemy can parse
-_PASSWORD = re.compile(r"(://[^/:@\s]*:)[^@]*@")
 SUPPORTED = "sqlite:///FILE or postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
-
-
-def display_url(url: str) -> str:
-    """The URL with any password masked, safe for messages and logs (even when it is malformed)."""
-    try:
-        return make_url(normalize_url(url)).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return _PASSWORD.sub(r"\1***@", url)
 
 
 def _checked_url(url: str) -> URL:
@@ -248,40 +225,9 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-_REVISION_LINE = re.compile(r"^(revision|down_revision)\b[^=\n]*=\s*(.+?)\s*$", re.MULTILINE)
-
-
 def head_from_scripts() -> str | None:
-    """The newest revision, read from the text of the migration files; None when unsure.
-
-    Each file assigns `revision` and `down_revision` literals (Alembic's template); anything else
-    (a missing or computed value, a branch) answers None and the caller asks Alembic.
-    """
-    return _head_in(MIGRATIONS_DIR / "versions")
-
-
-@functools.cache
-def _head_in(versions: Path) -> str | None:
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in versions.glob("*.py"):
-        found = dict(_REVISION_LINE.findall(path.read_text(encoding="utf-8")))
-        try:
-            revision = ast.literal_eval(found["revision"])
-            down = ast.literal_eval(found["down_revision"])
-        except (KeyError, ValueError, SyntaxError):
-            return None
-        if not isinstance(revision, str):
-            return None
-        revisions.add(revision)
-        if isinstance(down, str):
-            parents.add(down)
-        elif isinstance(down, tuple | list):
-            parents.update(down)
-        elif down is not None:
-            return None
-    heads = revisions - parents
-    return heads.pop() if len(heads) == 1 else None
+    """The newest revision in MIGRATIONS_DIR's files, without Alembic (models.revisions)."""
+    return revisions.head_from_scripts(MIGRATIONS_DIR)
 
 
 def _stored_revision(engine: Engine) -> str | None:

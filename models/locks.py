@@ -26,28 +26,30 @@ import os
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from models.errors import LockedError
 from models.files import open_private
+
+# Set once per command by the CLI: how long to wait for a held lock, and who we are.
+from models.lock_settings import lock_owner as lock_owner
+from models.lock_settings import lock_wait as lock_wait
 
 log = logging.getLogger(__name__)
 
 ZOOM = "apply"
 ROSTERS = "rosters"
 
-# Set once per command by the CLI: how long to wait for a held lock, and who we are.
-lock_wait: ContextVar[float] = ContextVar("lock_wait", default=0.0)
-lock_owner: ContextVar[str] = ContextVar("lock_owner", default="")
 
 _POLL = 0.5
 _memory_locks: dict[str, threading.Lock] = {}
@@ -275,7 +277,6 @@ class AccountLock:
             return
         try:
             conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
-            _forget_name(conn)
             conn.close()
         except Exception:  # a dead connection holds no lock: drop it, never pool it
             conn.invalidate()
@@ -289,15 +290,47 @@ KEEPALIVE = {"tcp_keepalives_idle": 10, "tcp_keepalives_interval": 3, "tcp_keepa
 
 def work_key(conn: Connection, *parts: str) -> int:
     """An advisory key for worker coordination, scoped to this database and schema."""
+    return _work_keys(conn, [parts])[0]
+
+
+def _work_keys(conn: Connection, names: list[tuple[str, ...]]) -> list[int]:
     where = conn.execute(text("SELECT current_database() || ':' || current_schema()")).scalar()
-    return lock_key(":".join([str(where), "work", *parts]))
+    return [lock_key(":".join([str(where), "work", *parts])) for parts in names]
+
+
+_LOCK_ENGINES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def _lock_engine(engine: Engine) -> Engine:
+    """Where account locks live: one connection per account held, outside the engine's pool, so a
+    plan of fifty accounts never starves the journal and the queries of connections."""
+    found = _LOCK_ENGINES.get(engine)
+    if found is None:
+        found = _LOCK_ENGINES[engine] = create_engine(engine.url, poolclass=NullPool)
+    return found
+
+
+def accounts_free(engine: Engine, fingerprint: str, accounts: list[str]) -> list[str]:
+    """The accounts of the plan no worker holds now (one look at pg_locks; elsewhere all)."""
+    if engine.dialect.name != "postgresql" or not accounts:
+        return list(accounts)
+    with engine.connect() as conn:
+        found = _work_keys(conn, [(fingerprint, account) for account in accounts])
+        keys = {account: key & 0xFFFFFFFFFFFFFFFF for account, key in zip(accounts, found, strict=True)}
+        rows = conn.execute(
+            text(
+                "SELECT classid, objid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"
+            )
+        ).all()
+        held = {(int(high) << 32) | int(low) for high, low in rows}
+    return [account for account, key in keys.items() if key not in held]
 
 
 def try_account_lock(engine: Engine, fingerprint: str, account: str) -> AccountLock | None:
     """The account of the plan for this worker, or None if another worker holds it now."""
     if engine.dialect.name != "postgresql":
         return AccountLock()
-    conn = engine.connect()
+    conn = _lock_engine(engine).connect()
     try:
         holder = f"provision:worker {account or 'main'}, pid {os.getpid()} on {socket.gethostname()[:12]}"
         conn.execute(text("SELECT set_config('application_name', :v, false)"), {"v": holder[:63]})
@@ -310,14 +343,13 @@ def try_account_lock(engine: Engine, fingerprint: str, account: str) -> AccountL
         conn.invalidate()
         raise
     if not got:
-        _forget_name(conn)
         conn.close()
         return None
     return AccountLock(conn, key)
 
 
 def _forget_name(conn: Connection) -> None:
-    # Back to the pool without naming a worker it no longer is (pg_stat_activity must not lie).
+    # Back to the pool without naming a presence it no longer is (pg_stat_activity must not lie).
     conn.execute(text("SELECT set_config('application_name', '', false)"))
     conn.commit()
 

@@ -23,6 +23,7 @@ OPTIONAL = {
     "zoom_client/sandbox": "sandbox",
     "provision/cli/sandbox.py": "sandbox",
     "models/db.py": "postgres",
+    "models/reader.py": "postgres",
 }
 
 

@@ -32,6 +32,7 @@ def _rss_mb() -> float:
 def child(url: str, fmt: str, out: str) -> None:
     from models import make_engine, session_scope
     from provision.reports import export, queries
+
     engine = make_engine(url)
     with session_scope(engine) as s:  # warm up: imports, connection, schema, a small query
         queries.schools(s)

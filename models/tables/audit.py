@@ -63,3 +63,7 @@ event.listen(
     "after_drop",
     DDL("DROP FUNCTION IF EXISTS audit_event_append_only()").execute_if(dialect="postgresql"),
 )
+
+# The ORM half of "insert-only", registered with the table itself: whoever can write an
+# AuditEvent has loaded this module (imported last: models.guards reads AuditEvent from here).
+from models import guards  # noqa: E402, F401

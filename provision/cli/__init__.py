@@ -78,10 +78,14 @@ def _report(exc: Exception, *, debug: bool, as_json: bool, ctx: click.Context | 
     known = isinstance(exc, (ProvisionError, *_loaded(*_KNOWN)))
     message = str(exc) if known else "internal error (run with --debug for the traceback)"
     orig = getattr(exc, "orig", None)
-    if orig is not None and isinstance(exc, _loaded("sqlalchemy.exc:DBAPIError")):
+    if isinstance(exc, _loaded("sqlite3:Error", "psycopg:Error")):
+        orig = exc  # the driver's own, from a question read without SQLAlchemy (models.reader)
+    if orig is not None and isinstance(
+        exc, _loaded("sqlalchemy.exc:DBAPIError", "sqlite3:Error", "psycopg:Error")
+    ):
         # The driver's own first line (server refused, file unreadable, locked), without the SQL
         # and parameters SQLAlchemy appends; drivers do not put passwords in these messages.
-        from models.db import display_url  # loaded already: the error came from the database
+        from models.urls import display_url
 
         first = str(orig).strip().splitlines()
         obj = ctx.obj if ctx is not None else None
@@ -289,7 +293,7 @@ def _root(
         return  # `provision COMMAND --help` prints and exits: no lock, no database layer to load
     # Who holds a lock is named to whoever must wait for it: the actor and the command.
     # (Imported here, not at the top: `provision --help` must not load the database layer.)
-    from models.locks import lock_owner, lock_wait
+    from models.lock_settings import lock_owner, lock_wait
 
     lock_wait.set(wait)
     lock_owner.set(f"{settings.actor}: provision {' '.join(words) or ctx.invoked_subcommand or ''}".strip())

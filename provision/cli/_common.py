@@ -6,8 +6,8 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -23,6 +23,7 @@ from provision.errors import InputError
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from models.reader import Reader
     from provision.reports.provenance import Provenance
     from provision.settings import AppSettings
 
@@ -73,7 +74,7 @@ def database_label(url: str) -> str:
     `sqlite:///provision.db` is relative to the current folder: naming the absolute path is what
     tells an operator in another folder that this is not the database they meant.
     """
-    from models.db import display_url, normalize_url
+    from models.urls import display_url, normalize_url
 
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         name = url[len("sqlite:///") :]
@@ -164,14 +165,49 @@ def open_records(settings: AppSettings, *, create: bool = False) -> Engine:
     from models.db import open_database
 
     url = settings.database_url
-    if not create and url.startswith("sqlite:///") and ":memory:" not in url and "mode=memory" not in url:
+    if not create:
+        _require_file(url)
+    return open_database(url)
+
+
+def _require_file(url: str) -> None:
+    if url.startswith("sqlite:///") and ":memory:" not in url and "mode=memory" not in url:
         path = Path(url[len("sqlite:///") :].split("?", 1)[0])
         if not path.exists():
             raise InputError(
                 f"no database at {path.resolve()}: run from the folder that holds it, give --db or "
                 "DATABASE_URL, or start with `provision import schools FILE`"
             )
-    return open_database(url)
+
+
+@contextmanager
+def read_records(settings: AppSettings) -> Iterator[Reader]:
+    """The records for a read-only question, through the database driver alone (models.reader).
+
+    A question on the phone must not wait for SQLAlchemy to load: only a database whose schema
+    is not the newest (which open_records upgrades, or refuses) or that the driver alone cannot
+    open (an in-memory SQLite) goes through the engine.
+    """
+    from models.reader import Reader, connect, plain_url, schema_current
+
+    url = settings.database_url
+    _require_file(url)
+    reader: Reader | None = None
+    if plain_url(url):
+        try:
+            reader = connect(url)
+        except Exception:  # a URL or server the driver refuses: the engine's path says why, as anywhere
+            reader = None
+    if reader is None:
+        with open_records(settings).connect() as conn:
+            yield Reader(conn.connection.driver_connection, conn.dialect.name)
+        return
+    try:
+        if not schema_current(reader):
+            open_records(settings)
+        yield reader
+    finally:
+        reader.close()
 
 
 def run_context(ctx: typer.Context) -> RunContext:

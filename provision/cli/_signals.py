@@ -9,7 +9,6 @@ one has not finished the command after GRACE seconds (a server that never answer
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import sys
@@ -42,6 +41,8 @@ def _hard_exit() -> None:
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
     """asyncio.run(coro), turning SIGINT/SIGTERM into a clean stop (Interrupted) as described above."""
+    import asyncio  # here: the commands that run no event loop (--help, questions) skip loading it
+
     received: list[int] = []
 
     async def main() -> T:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import typer
 from rich.table import Table
 
@@ -17,6 +15,8 @@ def doctor_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
 
     Exit 0 when everything needed is there, 1 otherwise (each failing line says what to do).
     """
+    import asyncio
+
     from provision.reports.tables import print_table
     from provision.run.doctor import run_doctor
 

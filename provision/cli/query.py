@@ -19,12 +19,12 @@ from provision.cli._common import (
     emit,
     open_records,
     output_mode,
+    read_records,
     run_context,
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
+    from models.reader import Reader
     from provision.reports import accounts as accounts_report
     from provision.reports import queries, waiting
 
@@ -269,19 +269,24 @@ def _product(ctx: typer.Context) -> int | None:
 
 def _show(
     ctx: typer.Context,
-    ask: Callable[[Session], Any],
+    ask: Callable[[Reader], Any],
     render: Callable[[Any], None],
     json_output: bool,
     output: Output | None = None,
 ) -> None:
-    """One read-only query in its own session, printed as JSON, CSV or tables."""
+    """One read-only query on its own connection, printed as JSON, CSV or tables."""
+    with read_records(run_context(ctx).settings) as reader:
+        report = ask(reader)
+    _print_report(ctx, report, render, json_output, output)
+
+
+def _print_report(
+    ctx: typer.Context, report: Any, render: Callable[[Any], None], json_output: bool, output: Output | None
+) -> None:
+    """The report as JSON, CSV or tables (--json, --output, --quiet)."""
     global _collected
-    from models import session_scope
     from provision.reports.tables import print_table, write_csv
 
-    engine = open_records(run_context(ctx).settings)
-    with session_scope(engine) as session:
-        report = ask(session)
     mode = output_mode(json_output, output)
     if mode is Output.JSON:
         emit(ctx, report.to_data())
@@ -318,7 +323,7 @@ def schools(
     product = _product(ctx)
     _show(
         ctx,
-        lambda session: queries.schools(session, region=region, product=product),
+        lambda db: queries.schools(db, region=region, product=product),
         _render_schools,
         json_output,
         output,
@@ -335,13 +340,7 @@ def school(
     from provision.reports import queries
 
     product = _product(ctx)
-    _show(
-        ctx,
-        lambda session: queries.school(session, code, product=product),
-        _render_school,
-        json_output,
-        output,
-    )
+    _show(ctx, lambda db: queries.school(db, code, product=product), _render_school, json_output, output)
 
 
 def person(
@@ -355,11 +354,7 @@ def person(
 
     product = _product(ctx)
     _show(
-        ctx,
-        lambda session: queries.find_person(session, query, product=product),
-        _render_person,
-        json_output,
-        output,
+        ctx, lambda db: queries.find_person(db, query, product=product), _render_person, json_output, output
     )
 
 
@@ -375,7 +370,7 @@ def waiting_command(
 
     _show(
         ctx,
-        lambda session: waiting.waiting_lines(session, school=school, region=region),
+        lambda db: waiting.waiting_lines(db, school=school, region=region),
         _render_waiting,
         json_output,
         output,
@@ -407,13 +402,15 @@ def accounts_command(
     ctx: typer.Context, json_output: JsonOption = False, output: OutputOption = None
 ) -> None:
     """Each Zoom account (main, sub-accounts, aliases): schools, seats, use, Basic users and caps."""
+    from models import session_scope
     from provision.cli.plan import effective_policy
     from provision.reports import accounts as accounts_report
 
-    policy = effective_policy(run_context(ctx).settings)
-    _show(
-        ctx, lambda session: accounts_report.accounts(session, policy), _render_accounts, json_output, output
-    )
+    settings = run_context(ctx).settings
+    policy = effective_policy(settings)
+    with session_scope(open_records(settings)) as session:
+        report = accounts_report.accounts(session, policy)
+    _print_report(ctx, report, _render_accounts, json_output, output)
 
 
 def register(app: typer.Typer) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from provision.core.actions import SPECS, Payload
 from provision.core.kinds import ActionKind
 from provision.core.summary import PlanSummary
+from provision.core.waiting import Waiting
 from provision.errors import InputError
 
 __all__ = ["ORDER", "Action", "ActionKind", "Plan", "Waiting", "sort_actions"]
@@ -133,44 +134,6 @@ class Action:
             dict(data.get("after") or {}),
             # Plan files written before accounts existed hold the main account's actions only.
             data.get("account") or "",
-        )
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """An entitled person who gets no seat now, and why, naming the rule and the place in line
-    ("waiting: 3rd in line at 0421 (quota 3 of 3 in use)").
-
-    A person on two rosters counts at one school (`institution_code` with `counted_at` None) and
-    has an entry at the other too, saying where they count (`counted_at`).
-    """
-
-    email: str
-    institution_code: str | None
-    role: str
-    reason: str
-    place: int | None = None  # in the line of the school where they count (1 first)
-    counted_at: str | None = None  # set on the entries of other schools: where they count
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "email": self.email,
-            "institution_code": self.institution_code,
-            "role": self.role,
-            "reason": self.reason,
-            "place": self.place,
-            "counted_at": self.counted_at,
-        }
-
-    @classmethod
-    def from_data(cls, data: Mapping[str, Any]) -> Waiting:
-        return cls(
-            email=data["email"],
-            institution_code=data.get("institution_code"),
-            role=data.get("role", ""),
-            reason=data.get("reason", ""),
-            place=data.get("place"),
-            counted_at=data.get("counted_at"),
         )
 
 

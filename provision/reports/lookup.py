@@ -14,13 +14,12 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from anyascii import anyascii
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-from sqlmodel import col
+from models.reader import Reader, as_reader, in_list
 
-from models import ImportBatch, Institution, Membership, Person, RejectedRow
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 _WORDS = re.compile(r"[\s\-\u2010-\u2015/,;.]+")
 _APOSTROPHES = "'\u2019\u02bc\u2018`\u00b4\u02b9\u2032"
@@ -41,6 +40,8 @@ def name_words(text: str) -> tuple[str, ...]:
 
 def latin_words(text: str) -> tuple[str, ...]:
     """The folded words of the name's Latin transliteration (Коваленко -> kovalenko)."""
+    from anyascii import anyascii  # only a search by name needs its tables
+
     return name_words(anyascii(text))
 
 
@@ -83,36 +84,30 @@ class Match:
     schools: tuple[str, ...]  # codes, primary first; a school they left is marked "(left)"
 
 
-def people_named(session: Session, text: str) -> list[Match]:
+def people_named(source: Reader | Session, text: str) -> list[Match]:
     """Everyone on a roster whose name matches `text` (at most MAX_MATCHES, by family name).
 
     A scan of the people's names in Python: folding and transliteration are not SQL, and even
     100,000 names take a fraction of a second, which a phone call can afford.
     """
+    db = as_reader(source)
     query = NameQuery(text)
     if not query:
         return []
     found: dict[int, Match] = {}
-    for pid, email, given, family in session.execute(
-        select(col(Person.id), col(Person.email), col(Person.given_name), col(Person.family_name))
-    ):
+    for pid, email, given, family in db.rows("SELECT id, email, given_name, family_name FROM person"):
         if query.finds(f"{given or ''} {family or ''}"):
-            assert pid is not None  # a primary key
             found[pid] = Match(email, given or "", family or "", ())
             if len(found) > MAX_MATCHES:
                 break
     if not found:
         return []
     schools: dict[int, list[tuple[bool, str]]] = {}
-    for pid, code, primary, active in session.execute(
-        select(
-            col(Membership.person_id),
-            col(Institution.code),
-            col(Membership.is_primary),
-            col(Membership.active),
-        )
-        .join(Institution, col(Institution.id) == col(Membership.institution_id))
-        .where(col(Membership.person_id).in_(list(found)))
+    people, params = in_list("p", list(found))
+    for pid, code, primary, active in db.rows(
+        "SELECT m.person_id, i.code, m.is_primary, m.active FROM membership m "
+        f"JOIN institution i ON i.id = m.institution_id WHERE m.person_id IN {people}",
+        params,
     ):
         label = code if active else f"{code} (left)"
         schools.setdefault(pid, []).append((not (primary and active), label))
@@ -140,31 +135,23 @@ class RejectedEntry:
 
 
 def rejected_rows(
-    session: Session, *, email: str | None = None, name: str | None = None
+    source: Reader | Session, *, email: str | None = None, name: str | None = None
 ) -> list[RejectedEntry]:
     """Rejected rows about one email, or about people whose name matches (newest import first)."""
-    stmt = select(RejectedRow, col(ImportBatch.started_at)).join(
-        ImportBatch, col(ImportBatch.id) == col(RejectedRow.batch_id)
+    db = as_reader(source)
+    sql = (
+        'SELECT r.file, r.sheet, r."row", r."column", r.reason, r.value, r.email, r.name, b.started_at, '
+        "r.batch_id FROM rejected_row r JOIN import_batch b ON b.id = r.batch_id "
     )
-    if email is not None:
-        stmt = stmt.where(col(RejectedRow.email) == email)
-    else:
-        stmt = stmt.where(col(RejectedRow.name).is_not(None))
+    found = (
+        db.rows(sql + "WHERE r.email = :email", {"email": email})
+        if email is not None
+        else db.rows(sql + "WHERE r.name IS NOT NULL")
+    )
     query = NameQuery(name) if name is not None else None
     entries = [
-        RejectedEntry(
-            row.file,
-            row.sheet,
-            row.row,
-            row.column,
-            row.reason,
-            row.value,
-            row.email,
-            row.name,
-            started,
-            row.batch_id,
-        )
-        for row, started in session.execute(stmt)
-        if query is None or query.finds(row.name or "")
+        RejectedEntry(file, sheet, row, column, reason, value, email_, name_, db.when(started), batch_id)
+        for file, sheet, row, column, reason, value, email_, name_, started, batch_id in found
+        if query is None or query.finds(name_ or "")
     ]
     return sorted(entries, key=lambda e: (-(e.batch_id), e.file, e.row))

@@ -13,6 +13,10 @@ query answers in well under a second on 100,000 people. Where the facts come fro
   no waiting list, and the answers say "no plan yet". People Zoom refused for good since that
   plan (an apply's blocked operations: a refused domain, no SSO for ssoCreate) wait too, with the
   refusal and its fix as their reason, as the next plan will show them.
+
+The SQL is plain text read through models.reader: the same on SQLite and PostgreSQL, run on a
+connection of its own by the CLI (which then loads no SQLAlchemy) or on a session's connection
+by the exports. Every function takes either.
 """
 
 from __future__ import annotations
@@ -21,28 +25,19 @@ import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import Select, case, func, null, select, true
-from sqlalchemy.orm import Session
-from sqlmodel import col
+from typing import TYPE_CHECKING, Any
 
 from importers import normalize_email  # the importers' rule: a query finds exactly what was stored
-from models import (
-    AccountSnapshot,
-    AuditEvent,
-    Institution,
-    Membership,
-    Person,
-    PlanRecord,
-    ZoomUserSnapshot,
-)
-from provision.core.plan import Waiting
+from models.reader import Reader, as_reader, in_list
 from provision.core.product import license_type
 from provision.core.state import LICENSED_TYPE
+from provision.core.waiting import Waiting
 from provision.errors import InputError
 from provision.reports.lookup import Match, people_named, rejected_rows
 from provision.store.blocks import load_blocked
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 NO_PLAN = "no plan yet"
 SUGGESTIONS = 5
@@ -118,27 +113,24 @@ class WaitingList:
         return counts
 
 
-def latest_waiting(session: Session, *, school: str | None = None, email: str | None = None) -> WaitingList:
+def latest_waiting(
+    source: Reader | Session, *, school: str | None = None, email: str | None = None
+) -> WaitingList:
     """The waiting entries of the most recent plan, optionally for one school or one person.
 
     Only the "waiting" member of the plan's JSON is fetched (the actions can be megabytes).
     """
-    row = session.execute(
-        select(
-            col(PlanRecord.id),
-            col(PlanRecord.fingerprint),
-            col(PlanRecord.created_at),
-            col(PlanRecord.snapshot_at),
-        )
-        .order_by(col(PlanRecord.created_at).desc(), col(PlanRecord.id).desc())
-        .limit(1)
-    ).first()
-    if row is None:
+    db = as_reader(source)
+    found = db.rows(
+        "SELECT id, fingerprint, created_at, snapshot_at FROM plan_record "
+        "ORDER BY created_at DESC, id DESC LIMIT 1"
+    )
+    if not found:
         return WaitingList(plan=None)
-    raw = session.execute(
-        select(col(PlanRecord.data)["waiting"]).where(col(PlanRecord.id) == row.id)
-    ).scalar()
-    info = PlanInfo(fingerprint=row.fingerprint, created_at=row.created_at, snapshot_at=row.snapshot_at)
+    plan_id, fingerprint, created_at, snapshot_at = found[0]
+    member = db.json_member("data", "waiting")
+    raw = db.json(db.rows(f"SELECT {member} FROM plan_record WHERE id = :id", {"id": plan_id})[0][0])
+    info = PlanInfo(fingerprint=fingerprint, created_at=db.when(created_at), snapshot_at=db.when(snapshot_at))
     entries = []
     for item in raw or ():
         if not isinstance(item, Mapping) or "email" not in item:
@@ -150,29 +142,34 @@ def latest_waiting(session: Session, *, school: str | None = None, email: str | 
             continue
         entries.append(entry)
     listed = {e.email for e in entries if e.counted_at is None}
-    entries.extend(e for e in blocked_since(session, row.created_at, email=email) if e.email not in listed)
+    entries.extend(e for e in blocked_since(db, info.created_at, email=email) if e.email not in listed)
     if school is not None:
         entries = [e for e in entries if e.institution_code == school]
     return WaitingList(plan=info, entries=tuple(entries))
 
 
-def blocked_since(session: Session, since: datetime | None, *, email: str | None = None) -> list[Waiting]:
+def blocked_since(
+    source: Reader | Session, since: datetime | None, *, email: str | None = None
+) -> list[Waiting]:
     """People whose change Zoom refused for good after `since` (the latest plan), waiting with
     the refusal and its fix as their reason, at the school where they count."""
-    blocks = load_blocked(session, since=since)
+    db = as_reader(source)
+    blocks = load_blocked(db, since=since)
     if email is not None:
         blocks = {email: blocks[email]} if email in blocks else {}
     if not blocks:
         return []
     where: dict[str, tuple[str, str]] = {}
-    for found, code, role in session.execute(
-        select(col(Person.email), col(Institution.code), col(Membership.role))
-        .join(Membership, col(Membership.person_id) == col(Person.id))
-        .join(Institution, col(Institution.id) == col(Membership.institution_id))
-        .where(col(Person.email).in_(list(blocks)), col(Membership.active).is_(True))
-        .order_by(col(Membership.is_primary))  # the primary membership last: it wins
-    ):
-        where[found] = (code, role)
+    emails = list(blocks)
+    for start in range(0, len(emails), 500):
+        wanted, params = in_list("e", emails[start : start + 500])
+        for found, code, role in db.rows(
+            "SELECT p.email, i.code, m.role FROM person p JOIN membership m ON m.person_id = p.id "
+            f"JOIN institution i ON i.id = m.institution_id WHERE p.email IN {wanted} AND m.active "
+            "ORDER BY m.is_primary",  # the primary membership last: it wins
+            params,
+        ):
+            where[found] = (code, role)
     return [
         Waiting(found, where[found][0], where[found][1], block.reason())
         for found, block in sorted(blocks.items())
@@ -228,135 +225,121 @@ def _utilization(licensed: int, quota: int) -> float | None:
     return round(licensed / quota, 4) if quota > 0 else None
 
 
-def _school_counts(
-    session: Session, region: str | None, product: int | None
-) -> dict[int, tuple[int, int, int]]:
-    """Per institution id: active members, and the primary members' Licensed and pending counts.
+# Per institution, type and zoom_one_type: active members, and the primary members' active and
+# pending counts. Whether a group holds the license is core.product.license_type's to say
+# (_school_counts), the rule the plan counts seats by: a handful of groups a school.
+# "+ 0" stops SQLite from walking the memberships through the institution index to save the
+# GROUP BY sort: that walk reads the table in random order and takes 5x longer than a scan.
+_SCHOOL_COUNTS = """
+    SELECT m.institution_id + 0 AS institution_id, z.type, z.zoom_one_type,
+           SUM(CASE WHEN m.active THEN 1 ELSE 0 END) AS members,
+           SUM(CASE WHEN m.is_primary AND z.status = 'active' THEN 1 ELSE 0 END) AS active,
+           SUM(CASE WHEN m.is_primary AND z.status = 'pending' THEN 1 ELSE 0 END) AS pending
+    FROM membership m
+    JOIN person p ON p.id = m.person_id
+    LEFT JOIN zoom_user_snapshot z ON z.email = p.email
+    {where}
+    GROUP BY m.institution_id + 0, z.type, z.zoom_one_type
+"""
+# only the region's memberships are aggregated, not the whole country's
+_IN_REGION = "WHERE m.institution_id IN (SELECT id FROM institution WHERE region = :region)"
 
-    Counted per (school, type, zoom_one_type) in SQL, then each group is read Licensed or not by
-    core.product.license_type, the rule the plan counts seats by (a handful of groups a school)."""
-    active = case((col(ZoomUserSnapshot.status) == "active", 1), else_=0)
-    pending = case((col(ZoomUserSnapshot.status) == "pending", 1), else_=0)
-    counted = col(Membership.is_primary) == true()
-    # "+ 0" stops SQLite from walking the memberships through the institution index to save the
-    # GROUP BY sort: that walk reads the table in random order and takes 5x longer than a scan.
-    school = (col(Membership.institution_id) + 0).label("institution_id")
-    # zoom_one_type is only read under a Zoom One product: under "meetings" the groups stay per type.
-    zoom_one = col(ZoomUserSnapshot.zoom_one_type) if product is not None else null()
-    groups = [school, col(ZoomUserSnapshot.type)] + ([zoom_one] if product is not None else [])
-    stmt = (
-        select(
-            school,
-            col(ZoomUserSnapshot.type),
-            zoom_one.label("zoom_one"),
-            func.sum(case((col(Membership.active) == true(), 1), else_=0)).label("members"),
-            func.sum(case((counted, active), else_=0)).label("active"),
-            func.sum(case((counted, pending), else_=0)).label("pending"),
-        )
-        .join(Person, col(Person.id) == col(Membership.person_id))
-        .outerjoin(ZoomUserSnapshot, col(ZoomUserSnapshot.email) == col(Person.email))
-        .group_by(*groups)
+
+def account_seats(source: Reader | Session, account: str = "") -> dict[str, Any] | None:
+    """The latest seats of one Zoom account (the main one by default; None before a sync)."""
+    db = as_reader(source)
+    found = db.rows(
+        "SELECT observed_at, seats_purchased, seats_used, seats_pending, addons FROM account_snapshot "
+        "WHERE account = :account ORDER BY observed_at DESC, id DESC LIMIT 1",
+        {"account": account},
     )
-    if region is not None:  # aggregate only the region's memberships, not the whole country's
-        stmt = stmt.where(
-            col(Membership.institution_id).in_(
-                select(col(Institution.id)).where(col(Institution.region) == region)
-            )
-        )
-    counts: dict[int, tuple[int, int, int]] = {}
-    for r in session.execute(stmt):
-        members, licensed, invited = counts.get(r.institution_id, (0, 0, 0))
-        holds = r.type is not None and license_type(r.type, r.zoom_one, product) == LICENSED_TYPE
-        counts[r.institution_id] = (
-            members + int(r.members or 0),
-            licensed + (int(r.active or 0) if holds else 0),
-            invited + int(r.pending or 0),
-        )
-    return counts
-
-
-def account_seats(session: Session, account: str = "") -> dict[str, Any] | None:
-    """The latest seats of one Zoom account (the main one by default)."""
-    snap = session.execute(
-        select(AccountSnapshot)
-        .where(col(AccountSnapshot.account) == account)
-        .order_by(col(AccountSnapshot.observed_at).desc(), col(AccountSnapshot.id).desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    if snap is None:
+    if not found:
         return None
-    purchased, used, pending = snap.seats_purchased, snap.seats_used, snap.seats_pending or 0
+    observed_at, purchased, used, pending = found[0][:4]
+    observed, pending = db.when(observed_at), pending or 0
     return {
-        "observed_at": snap.observed_at,
+        "observed_at": observed,
         "seats": {
             "purchased": purchased,
             "used": used,
             "pending": pending,
             "free": max(0, purchased - used - pending),
-            "observed_at": snap.observed_at,
+            "observed_at": observed,
         },
-        "addons": snap.addons,
+        "addons": db.json(found[0][4]),
     }
 
 
-def schools(session: Session, *, region: str | None = None, product: int | None = None) -> SchoolsReport:
+def _school_counts(
+    db: Reader, params: dict[str, Any], region: bool, product: int | None
+) -> dict[int, tuple[int, int, int]]:
+    """Per institution id: active members, and the primary members' Licensed and pending counts."""
+    counts: dict[int, tuple[int, int, int]] = {}
+    sql = _SCHOOL_COUNTS.format(where=_IN_REGION if region else "")
+    for school, type_, zoom_one, members, active, pending in db.rows(sql, params):
+        before = counts.get(school, (0, 0, 0))
+        holds = type_ is not None and license_type(type_, zoom_one, product) == LICENSED_TYPE
+        counts[school] = (
+            before[0] + int(members or 0),
+            before[1] + (int(active or 0) if holds else 0),
+            before[2] + int(pending or 0),
+        )
+    return counts
+
+
+def schools(
+    source: Reader | Session, *, region: str | None = None, product: int | None = None
+) -> SchoolsReport:
     """Every school (or those of one region) with quota, licensed, pending, waiting, utilization.
 
     `product`: the policy's Zoom One product (None: Zoom Meetings), whose holders count as licensed."""
-    wanted = region_name(session, region) if region is not None else None
-    counts = _school_counts(session, wanted, product)
-    stmt = (
-        select(
-            col(Institution.id),
-            col(Institution.code),
-            col(Institution.name),
-            col(Institution.region),
-            col(Institution.kind),
-            col(Institution.seats),
-            col(Institution.account),
-        )
-        .order_by(col(Institution.code))
+    db = as_reader(source)
+    wanted = region_name(db, region) if region is not None else None
+    sql = (
+        "SELECT i.id, i.code, i.name, i.region, i.kind, i.seats, i.account FROM institution i "
+        + ("WHERE i.region = :region " if wanted is not None else "")
+        + "ORDER BY i.code"
     )
-    if wanted is not None:
-        stmt = stmt.where(col(Institution.region) == wanted)
-    waiting = latest_waiting(session)
+    waiting = latest_waiting(db)
     waiting_counts = waiting.count_by_school() if waiting.known else {}
     rows: list[SchoolRow] = []
-    for r in session.execute(stmt):
-        members, licensed, pending = counts.get(r.id, (0, 0, 0))
-        quota = int(r.seats or 0)
+    params = {"region": wanted} if wanted is not None else {}
+    counts = _school_counts(db, params, wanted is not None, product)
+    for id_, code, name, region_, kind, seats, account in db.rows(sql, params):
+        members, licensed, pending = counts.get(id_, (0, 0, 0))
+        quota = int(seats or 0)
         rows.append(
             SchoolRow(
-                code=r.code,
-                name=r.name,
-                region=r.region,
-                kind=r.kind,
+                code=code,
+                name=name,
+                region=region_,
+                kind=kind,
                 quota=quota,
                 members=members,
                 licensed=licensed,
                 pending=pending,
-                waiting=waiting_counts.get(r.code, 0) if waiting.known else None,
+                waiting=waiting_counts.get(code, 0) if waiting.known else None,
                 utilization=_utilization(licensed, quota),
-                account=(r.account or "").strip(),
+                account=(account or "").strip(),
             )
         )
     return SchoolsReport(
         schools=rows,
         totals=totals_of(rows, waiting_known=waiting.known),
         plan=waiting.plan,
-        account=account_seats(session),
+        account=account_seats(db),
         note=None if waiting.known else f"waiting: {NO_PLAN} (run `provision plan`)",
     )
 
 
-def region_name(session: Session, region: str) -> str:
+def region_name(source: Reader | Session, region: str) -> str:
     """The stored spelling of a region, matched without case; InputError with the closest ones."""
     # SQLite's lower() knows only ASCII ("Київ"): match the few distinct regions in Python.
-    names = session.execute(select(col(Institution.region)).distinct()).scalars()
+    names = [r[0] for r in as_reader(source).rows("SELECT DISTINCT region FROM institution")]
     known = {k.casefold(): k for k in names if k}
     asked = region.strip().casefold()
     if asked in known:
-        return known[asked]
+        return str(known[asked])
     close = difflib.get_close_matches(asked, list(known), n=SUGGESTIONS, cutoff=0.5)
     if not close:  # a few dozen regions at most: list them all
         every = ", ".join(sorted(known.values()))
@@ -414,16 +397,32 @@ class SchoolReport:
         }
 
 
-def find_institution(session: Session, code: str) -> Institution:
+@dataclass(frozen=True)
+class InstitutionRow:
+    """A school as the tables hold it."""
+
+    id: int
+    code: str
+    name: str
+    region: str | None
+    kind: str | None
+    seats: int
+    account: str | None
+
+
+_INSTITUTION = "SELECT id, code, name, region, kind, seats, account FROM institution"
+
+
+def find_institution(source: Reader | Session, code: str) -> InstitutionRow:
+    """The school with this code (case forgiven), or InputError with the closest codes and names."""
+    db = as_reader(source)
     wanted = code.strip()
-    found = session.execute(select(Institution).where(col(Institution.code) == wanted)).scalar_one_or_none()
-    if found is None:  # codes are short identifiers: "a0421" for "A0421" is not a typo worth an error
-        found = session.execute(
-            select(Institution).where(func.lower(col(Institution.code)) == wanted.lower())
-        ).scalar_one_or_none()
-    if found is not None:
-        return found
-    choices = session.execute(select(col(Institution.code), col(Institution.name))).all()
+    found = db.rows(f"{_INSTITUTION} WHERE code = :code", {"code": wanted})
+    if not found:  # codes are short identifiers: "a0421" for "A0421" is not a typo worth an error
+        found = db.rows(f"{_INSTITUTION} WHERE lower(code) = :code", {"code": wanted.lower()})
+    if len(found) == 1:
+        return InstitutionRow(*found[0])
+    choices = db.rows("SELECT code, name FROM institution")
     by_code = {c: n for c, n in choices}
     by_name = {n.lower(): c for c, n in choices if n}
     matches = difflib.get_close_matches(wanted, list(by_code), n=SUGGESTIONS, cutoff=0.5)
@@ -440,58 +439,61 @@ def _unknown(what: str, value: str, matches: Sequence[str]) -> str:
     return f"unknown {what} {value!r} (no close match)"
 
 
-def school(session: Session, code: str, *, product: int | None = None) -> SchoolReport:
+def school(source: Reader | Session, code: str, *, product: int | None = None) -> SchoolReport:
     """Every member of one school with role, license state, add-ons, why waiting, last login.
 
     `product`: the policy's Zoom One product (None: Zoom Meetings), whose holders read licensed."""
-    inst = find_institution(session, code)
-    waiting = latest_waiting(session, school=inst.code)
+    db = as_reader(source)
+    inst = find_institution(db, code)
+    waiting = latest_waiting(db, school=inst.code)
     reasons = waiting.by_email()
-    stmt: Select[*tuple[Any, ...]] = (
-        select(
-            col(Person.email),
-            col(Person.given_name),
-            col(Person.family_name),
-            col(Membership.role),
-            col(Membership.is_primary),
-            col(Membership.active),
-            col(Membership.left_at),
-            col(ZoomUserSnapshot.id).label("snapshot_id"),
-            col(ZoomUserSnapshot.zoom_id),
-            col(ZoomUserSnapshot.type),
-            col(ZoomUserSnapshot.zoom_one_type),
-            col(ZoomUserSnapshot.status),
-            col(ZoomUserSnapshot.large_meeting),
-            col(ZoomUserSnapshot.large_meeting_capacity),
-            col(ZoomUserSnapshot.last_login_time),
-            col(ZoomUserSnapshot.user_created_at),
-        )
-        .join(Person, col(Person.id) == col(Membership.person_id))
-        .outerjoin(ZoomUserSnapshot, col(ZoomUserSnapshot.email) == col(Person.email))
-        .where(col(Membership.institution_id) == inst.id)
-        .order_by(col(Membership.active).desc(), col(Membership.role), col(Person.email))
+    found = db.rows(
+        "SELECT p.email, p.given_name, p.family_name, m.role, m.is_primary, m.active, m.left_at, "
+        "z.id, z.zoom_id, z.type, z.status, z.large_meeting, z.large_meeting_capacity, "
+        "z.last_login_time, z.user_created_at, z.zoom_one_type "
+        "FROM membership m JOIN person p ON p.id = m.person_id "
+        "LEFT JOIN zoom_user_snapshot z ON z.email = p.email "
+        "WHERE m.institution_id = :school ORDER BY m.active DESC, m.role, p.email",
+        {"school": inst.id},
     )
     members: list[MemberRow] = []
-    for r in session.execute(stmt):
+    for (
+        email,
+        given,
+        family,
+        role,
+        primary,
+        active,
+        left_at,
+        snapshot_id,
+        zoom_id,
+        type_,
+        status,
+        large,
+        capacity,
+        last_login,
+        created,
+        zoom_one,
+    ) in found:
         state = license_state(
-            r.type, r.status, on_zoom=r.snapshot_id is not None, zoom_one=r.zoom_one_type, product=product
+            type_, status, on_zoom=snapshot_id is not None, zoom_one=zoom_one, product=product
         )
-        wait = reasons.get(r.email)
+        wait = reasons.get(email)
         members.append(
             MemberRow(
-                email=r.email,
-                given_name=r.given_name,
-                family_name=r.family_name,
-                role=r.role,
-                primary=bool(r.is_primary),
-                active=bool(r.active),
-                left_at=r.left_at,
+                email=email,
+                given_name=given,
+                family_name=family,
+                role=role,
+                primary=db.flag(primary),
+                active=db.flag(active),
+                left_at=db.when(left_at),
                 license=state,
-                addons=addons_label(r.large_meeting, r.large_meeting_capacity),
+                addons=addons_label(db.flag(large) if large is not None else None, capacity),
                 waiting=wait.reason if wait else None,
-                last_login=r.last_login_time,
-                pending_since=r.user_created_at if state == PENDING else None,
-                zoom_id=r.zoom_id,
+                last_login=db.when(last_login),
+                pending_since=db.when(created) if state == PENDING else None,
+                zoom_id=zoom_id,
             )
         )
     licensed = sum(1 for m in members if m.primary and m.license == LICENSED)
@@ -556,14 +558,17 @@ class MatchesReport:
         }
 
 
-def find_person(session: Session, query: str, *, product: int | None = None) -> PersonReport | MatchesReport:
+def find_person(
+    source: Reader | Session, query: str, *, product: int | None = None
+) -> PersonReport | MatchesReport:
     """By email (anything with an @), else by name in any script; one match is the full report."""
+    db = as_reader(source)
     if "@" in query:
-        return person(session, query, product=product)
-    found = people_named(session, query)
+        return person(db, query, product=product)
+    found = people_named(db, query)
     if len(found) == 1:
-        return person(session, found[0].email, product=product)
-    rejected = [asdict(r) for r in rejected_rows(session, name=query)]
+        return person(db, found[0].email, product=product)
+    rejected = [asdict(r) for r in rejected_rows(db, name=query)]
     if found or rejected:
         return MatchesReport(query=query.strip(), matches=found, rejected=rejected)
     raise InputError(
@@ -608,7 +613,7 @@ _EVENT_FIELDS = (
 )
 
 
-def _email_candidates(session: Session, email: str, *, limit: int = 2000) -> list[str]:
+def _email_candidates(db: Reader, email: str, *, limit: int = 2000) -> list[str]:
     """Known emails sharing a prefix with `email`: an index range scan, never the whole table.
 
     Progressively shorter prefixes of the local part, so a typo late in the address finds many
@@ -621,82 +626,110 @@ def _email_candidates(session: Session, email: str, *, limit: int = 2000) -> lis
         if not prefix:
             continue
         upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-        for column in (col(Person.email), col(ZoomUserSnapshot.email)):
+        for table in ("person", "zoom_user_snapshot"):
             found.update(
-                session.execute(
-                    select(column).where(column >= prefix, column < upper).order_by(column).limit(limit)
-                ).scalars()
+                r[0]
+                for r in db.rows(
+                    f"SELECT email FROM {table} WHERE email >= :low AND email < :high "
+                    "ORDER BY email LIMIT :n",
+                    {"low": prefix, "high": upper, "n": limit},
+                )
             )
         if len(found) >= 50:
             break
     return sorted(found)
 
 
-def person(session: Session, email: str, *, product: int | None = None) -> PersonReport:
+_SNAPSHOT_COLUMNS = (
+    "zoom_id",
+    "type",
+    "status",
+    "first_name",
+    "last_name",
+    "dept",
+    "group_ids",
+    "large_meeting",
+    "large_meeting_capacity",
+    "last_login_time",
+    "user_created_at",
+    "observed_at",
+    "account",
+    "zoom_one_type",
+)
+
+
+def person(source: Reader | Session, email: str, *, product: int | None = None) -> PersonReport:
     """Our records, the last snapshot and the full audit history of one person (by email).
 
     `product`: the policy's Zoom One product (None: Zoom Meetings), whose holders read licensed."""
+    db = as_reader(source)
     wanted = normalize_email(email)
-    found = session.execute(select(Person).where(col(Person.email) == wanted)).scalar_one_or_none()
-    snap = session.execute(
-        select(ZoomUserSnapshot).where(col(ZoomUserSnapshot.email) == wanted)
-    ).scalar_one_or_none()
-    events = (
-        session.execute(
-            select(AuditEvent)
-            .where(col(AuditEvent.person_email) == wanted)
-            .order_by(col(AuditEvent.at), col(AuditEvent.id))
-        )
-        .scalars()
-        .all()
+    people = db.rows(
+        "SELECT id, email, given_name, family_name, created_at, updated_at FROM person WHERE email = :email",
+        {"email": wanted},
     )
-    rejected = [asdict(r) for r in rejected_rows(session, email=wanted)]
-    if found is None and snap is None and not events and not rejected:
-        close = difflib.get_close_matches(
-            wanted, _email_candidates(session, wanted), n=SUGGESTIONS, cutoff=0.6
+    snaps = db.rows(
+        f"SELECT {', '.join(_SNAPSHOT_COLUMNS)} FROM zoom_user_snapshot WHERE email = :email",
+        {"email": wanted},
+    )
+    snap = dict(zip(_SNAPSHOT_COLUMNS, snaps[0], strict=True)) if snaps else None
+    events = [
+        {
+            name: db.json(value) if name in ("before", "after") else value
+            for name, value in zip(_EVENT_FIELDS, row, strict=True)
+        }
+        for row in db.rows(
+            f"SELECT {', '.join(_EVENT_FIELDS)} FROM audit_event WHERE person_email = :email ORDER BY at, id",
+            {"email": wanted},
         )
+    ]
+    for event in events:
+        event["at"] = db.when(event["at"])
+    rejected = [asdict(r) for r in rejected_rows(db, email=wanted)]
+    if not people and snap is None and not events and not rejected:
+        close = difflib.get_close_matches(wanted, _email_candidates(db, wanted), n=SUGGESTIONS, cutoff=0.6)
         raise InputError(_unknown("person", wanted, close))
     memberships: list[dict[str, Any]] = []
-    if found is not None:
-        rows = session.execute(
-            select(Membership, col(Institution.code), col(Institution.name), col(Institution.account))
-            .join(Institution, col(Institution.id) == col(Membership.institution_id))
-            .where(col(Membership.person_id) == found.id)
-            .order_by(col(Membership.is_primary).desc(), col(Institution.code))
-        ).all()
+    if people:
+        rows = db.rows(
+            "SELECT i.code, i.name, i.account, m.role, m.is_primary, m.active, m.joined_at, m.left_at "
+            "FROM membership m JOIN institution i ON i.id = m.institution_id "
+            "WHERE m.person_id = :person ORDER BY m.is_primary DESC, i.code",
+            {"person": people[0][0]},
+        )
         memberships = [
             {
                 "institution_code": code,
                 "institution_name": name,
-                "role": m.role,
-                "primary": bool(m.is_primary),
-                "active": bool(m.active),
-                "joined_at": m.joined_at,
-                "left_at": m.left_at,
+                "role": role,
+                "primary": db.flag(primary),
+                "active": db.flag(active),
+                "joined_at": db.when(joined_at),
+                "left_at": db.when(left_at),
                 "account": (account or "").strip(),
             }
-            for m, code, name, account in rows
+            for code, name, account, role, primary, active, joined_at, left_at in rows
         ]
-    waiting = latest_waiting(session, email=wanted)
+    waiting = latest_waiting(db, email=wanted)
     entry = next((w for w in waiting.entries if w.counted_at is None), None)
     state = license_state(
-        snap.type if snap else None,
-        snap.status if snap else None,
+        snap["type"] if snap else None,
+        snap["status"] if snap else None,
         on_zoom=snap is not None,
-        zoom_one=snap.zoom_one_type if snap else None,
+        zoom_one=snap["zoom_one_type"] if snap else None,
         product=product,
     )
-    invited = [e.at for e in events if e.action == "create" and e.result == "succeeded"]
-    invited_on = invited[-1] if invited else (snap.user_created_at if snap else None)
+    invited = [e["at"] for e in events if e["action"] == "create" and e["result"] == "succeeded"]
+    invited_on = invited[-1] if invited else (db.when(snap["user_created_at"]) if snap else None)
     return PersonReport(
         email=wanted,
-        person=_person_data(found),
+        person=_person_data(db, people[0]) if people else None,
         memberships=memberships,
-        snapshot=_snapshot_data(snap),
+        snapshot=_snapshot_data(db, snap),
         license=state,
         waiting=entry.to_data() if entry else None,
         plan=waiting.plan,
-        history=[{name: getattr(event, name) for name in _EVENT_FIELDS} for event in events],
+        history=events,
         note=None if waiting.known else f"waiting: {NO_PLAN} (run `provision plan`)",
         answer=answer_in_words(state, invited_on, entry, on_roster=bool(memberships)),
         waiting_at=[w.to_data() for w in waiting.entries],
@@ -704,35 +737,35 @@ def person(session: Session, email: str, *, product: int | None = None) -> Perso
     )
 
 
-def _person_data(found: Person | None) -> dict[str, Any] | None:
-    if found is None:
-        return None
+def _person_data(db: Reader, row: tuple[Any, ...]) -> dict[str, Any]:
+    _, email, given, family, created_at, updated_at = row
     return {
-        "email": found.email,
-        "given_name": found.given_name,
-        "family_name": found.family_name,
-        "created_at": found.created_at,
-        "updated_at": found.updated_at,
+        "email": email,
+        "given_name": given,
+        "family_name": family,
+        "created_at": db.when(created_at),
+        "updated_at": db.when(updated_at),
     }
 
 
-def _snapshot_data(snap: ZoomUserSnapshot | None) -> dict[str, Any] | None:
+def _snapshot_data(db: Reader, snap: dict[str, Any] | None) -> dict[str, Any] | None:
     if snap is None:
         return None
+    created = db.when(snap["user_created_at"])
     return {
-        "zoom_id": snap.zoom_id,
-        "type": snap.type,
-        "status": snap.status,
-        "first_name": snap.first_name,
-        "last_name": snap.last_name,
-        "dept": snap.dept,
-        "group_ids": list(snap.group_ids or []),
-        "addons": addons_label(snap.large_meeting, snap.large_meeting_capacity),
-        "last_login_time": snap.last_login_time,
-        "user_created_at": snap.user_created_at,
-        "pending_since": snap.user_created_at if snap.status == "pending" else None,
-        "observed_at": snap.observed_at,
-        "account": snap.account,  # the Zoom account the user is in ("" the main one)
+        "zoom_id": snap["zoom_id"],
+        "type": snap["type"],
+        "status": snap["status"],
+        "first_name": snap["first_name"],
+        "last_name": snap["last_name"],
+        "dept": snap["dept"],
+        "group_ids": list(db.json(snap["group_ids"]) or []),
+        "addons": addons_label(snap["large_meeting"], snap["large_meeting_capacity"]),
+        "last_login_time": db.when(snap["last_login_time"]),
+        "user_created_at": created,
+        "pending_since": created if snap["status"] == "pending" else None,
+        "observed_at": db.when(snap["observed_at"]),
+        "account": snap["account"],  # the Zoom account the user is in ("" the main one)
     }
 
 
@@ -759,6 +792,6 @@ def regions(rows: Iterable[SchoolRow]) -> list[dict[str, Any]]:
     ]
 
 
-def school_code(session: Session, code: str) -> str:
+def school_code(source: Reader | Session, code: str) -> str:
     """The stored code of a school (case forgiven), or InputError with the closest matches."""
-    return find_institution(session, code).code
+    return find_institution(source, code).code

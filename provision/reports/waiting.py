@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-from sqlmodel import col
-
-from models import Institution, Person
+from models.reader import Reader, as_reader, in_list
 from provision.reports.queries import NO_PLAN, PlanInfo, find_institution, latest_waiting, region_name
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True)
@@ -39,26 +38,28 @@ class WaitingReport:
         }
 
 
-def waiting_lines(session: Session, *, school: str | None = None, region: str | None = None) -> WaitingReport:
+def waiting_lines(
+    source: Reader | Session, *, school: str | None = None, region: str | None = None
+) -> WaitingReport:
     """Everyone waiting in the latest plan (of one school, or of one region's schools), in line order."""
-    code = find_institution(session, school).code if school is not None else None
-    latest = latest_waiting(session, school=code)
+    db = as_reader(source)
+    code = find_institution(db, school).code if school is not None else None
+    latest = latest_waiting(db, school=code)
     if not latest.known:
         return WaitingReport(plan=None, lines=[], note=f"waiting: {NO_PLAN} (run `provision plan`)")
     entries = list(latest.entries)
     if region is not None:
-        wanted = region_name(session, region)
-        codes = set(
-            session.execute(select(col(Institution.code)).where(col(Institution.region) == wanted)).scalars()
-        )
+        wanted = region_name(db, region)
+        codes = {
+            r[0] for r in db.rows("SELECT code FROM institution WHERE region = :region", {"region": wanted})
+        }
         entries = [e for e in entries if e.institution_code in codes]
     names: dict[str, tuple[str, str]] = {}
     emails = sorted({e.email for e in entries})
     for start in range(0, len(emails), 500):
-        for email, given, family in session.execute(
-            select(col(Person.email), col(Person.given_name), col(Person.family_name)).where(
-                col(Person.email).in_(emails[start : start + 500])
-            )
+        wanted_emails, params = in_list("e", emails[start : start + 500])
+        for email, given, family in db.rows(
+            f"SELECT email, given_name, family_name FROM person WHERE email IN {wanted_emails}", params
         ):
             names[email] = (given or "", family or "")
     entries.sort(key=lambda e: (e.institution_code or "", e.counted_at is not None, e.place or 0, e.email))

@@ -29,7 +29,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from models import AccountSnapshot
-from models.locks import AccountLock, try_account_lock
+from models.locks import AccountLock, accounts_free, try_account_lock
 from provision.core.actions import SPECS
 from provision.core.blocked import ADDON_WAITING, SEATS_WAITING, explain_block
 from provision.core.plan import ORDER, Action, ActionKind, Plan
@@ -538,7 +538,10 @@ async def work_plan(
     try:
         while left or running:
             share = max(1, -(-len(left) // max(1, await asyncio.to_thread(live_workers))))
-            for acct in sorted(left - set(running)):
+            candidates = sorted(left - set(running)) if len(running) < share else []
+            if shared and candidates:  # one look for all, rather than a connection per held one
+                candidates = await asyncio.to_thread(accounts_free, engine, fingerprint, candidates)
+            for acct in candidates:
                 if len(running) >= share:
                     break
                 lock = await asyncio.to_thread(try_account_lock, engine, fingerprint, acct)
@@ -787,6 +790,13 @@ async def _phases(run: _Run, ops: list[OpRecord]) -> None:
                 for i in range(0, len(same), BULK_SIZE)
             ]
             await _gather([run.bulk(chunk) for chunk in chunks] + [run.single(op) for op in without])
+        elif kind is ActionKind.ADOPT:
+            # No Zoom call: recorded a chunk at a time, not as one task and one journal write
+            # per person (20,000 adopted in an apply cost seconds of CPU the other way).
+            for start in range(0, len(allowed), jr.JOURNAL_CHUNK):
+                if run.stop is not None:
+                    break
+                await run.finish([_success(op) for op in allowed[start : start + jr.JOURNAL_CHUNK]])
         elif kind is ActionKind.CREATE and allowed:
             # The first create alone: an account-wide refusal (no SSO, an action not allowed)
             # then holds the others back unsent instead of meeting Zoom `concurrency` times.

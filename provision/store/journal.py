@@ -23,7 +23,15 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
 from sqlmodel import Session
 
-from models import AuditEvent, ManagedUser, Operation, PlanRecord, ZoomUserSnapshot, bulk_insert
+from models import (
+    AuditEvent,
+    ManagedUser,
+    Operation,
+    PlanRecord,
+    ZoomUserSnapshot,
+    bulk_insert,
+    bulk_update,
+)
 from provision.core.actions import SPECS, Group, NewUser, SnapshotEffect
 from provision.core.plan import Action, Plan, sort_actions
 from provision.store.audit import event_row
@@ -406,30 +414,24 @@ def _mark_pending(conn: Connection, ids: Sequence[int]) -> None:
 
 def _record(conn: Connection, outcomes: Sequence[Outcome], actor: str) -> None:
     now = _now()
-    conn.execute(
-        update(_op)
-        .where(_op.c.id == bindparam("b_id"))
-        .values(
-            state=bindparam("b_state"),
-            zoom_code=bindparam("b_code"),
-            tracking_id=bindparam("b_tracking"),
-            error=bindparam("b_error"),
-            zoom_id=func.coalesce(bindparam("b_zoom_id"), _op.c.zoom_id),
-            updated_at=now,
-        ),
-        [
+    session = Session(bind=conn)
+    # A zoom_id learnt by a create is kept; an outcome that learnt none leaves the column alone.
+    for learnt in (False, True):
+        rows = [
             {
-                "b_id": o.op.id,
-                "b_state": o.state,
-                "b_code": o.zoom_code,
-                "b_tracking": o.tracking_id,
-                "b_error": o.error,
-                "b_zoom_id": o.zoom_id,
+                "id": o.op.id,
+                "state": o.state.value,
+                "zoom_code": o.zoom_code,
+                "tracking_id": o.tracking_id,
+                "error": o.error,
+                **({"zoom_id": o.zoom_id} if learnt else {}),
             }
             for o in outcomes
-        ],
-    )
-    conn.execute(insert(_audit), [_audit_row(o, actor, now) for o in outcomes])
+            if (o.zoom_id is not None) is learnt
+        ]
+        if rows:
+            bulk_update(session, Operation, rows, "id", values={"updated_at": now})
+    bulk_insert(session, AuditEvent, [_audit_row(o, actor, now) for o in outcomes], values={"at": now})
     _update_snapshot(conn, [o for o in outcomes if o.state == SUCCEEDED], now)
 
 
@@ -474,13 +476,9 @@ def _update_snapshot(conn: Connection, outcomes: Sequence[Outcome], now: datetim
             change = entry.snapshot(action.payload)
             if change:
                 key = tuple(sorted(change))
-                by_columns.setdefault(key, []).append(
-                    {"b_email": action.email, **{f"b_{k}": v for k, v in change.items()}}
-                )
-    for columns, params in by_columns.items():
-        values: dict[str, Any] = {c: bindparam(f"b_{c}") for c in columns}
-        values["observed_at"] = now
-        conn.execute(update(_snap).where(_snap.c.email == bindparam("b_email")).values(**values), params)
+                by_columns.setdefault(key, []).append({"email": action.email, **change})
+    for rows in by_columns.values():
+        bulk_update(Session(bind=conn), ZoomUserSnapshot, rows, "email", values={"observed_at": now})
     if created:
         _snapshot_created(conn, created, now)
     if managed:

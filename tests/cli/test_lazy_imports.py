@@ -17,8 +17,18 @@ from tests.provision.ops_data import make_db, seed
 
 REPO = Path(__file__).resolve().parents[2]
 HEAVY = ("sqlalchemy", "httpx", "openpyxl", "python_calamine", "importers", "zoom_client")
-# Imported by every command that reaches the database; never by a read-only question.
-NOT_FOR_QUESTIONS = ("alembic", "httpx", "openpyxl", "python_calamine", "zoom_client", "importers.roster")
+# Imported by every command that reaches the database; never by a read-only question, which
+# reads through the database driver alone (models.reader).
+NOT_FOR_QUESTIONS = (
+    "alembic",
+    "sqlalchemy",
+    "sqlmodel",
+    "httpx",
+    "openpyxl",
+    "python_calamine",
+    "zoom_client",
+    "importers.roster",
+)
 
 RUN_AND_LIST = """
 import json, sys
@@ -97,6 +107,35 @@ def test_an_unknown_school_still_answers_exit_2_without_loading_them(
     code, modules, _ = loaded_by("--db", database_url, "school", "9999", tmp_path=tmp_path)
     assert code == 2
     assert packages(modules, NOT_FOR_QUESTIONS) == []
+
+
+def test_a_question_on_a_database_of_another_schema_version_is_refused_as_any_command(
+    database_url: str, tmp_path: Path
+) -> None:
+    # The light path reads only a database at the newest revision; any other goes through the
+    # same check (upgrade, or refusal) as every command.
+    engine = make_db(database_url)
+    seed(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from provision.cli import main; main()",
+            "--db",
+            database_url,
+            "school",
+            "0421",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode != 0
+    assert "9999" in proc.stderr
+    assert "0421" not in proc.stdout
 
 
 def test_the_start_up_schema_check_reads_the_same_head_as_alembic() -> None:

@@ -7,7 +7,16 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine, select
 
-from models import Institution, Person, ZoomUserSnapshot, bulk, bulk_insert, bulk_upsert, session_scope
+from models import (
+    Institution,
+    Person,
+    ZoomUserSnapshot,
+    bulk,
+    bulk_insert,
+    bulk_update,
+    bulk_upsert,
+    session_scope,
+)
 from models.bulk import id_map
 
 
@@ -174,3 +183,51 @@ def test_a_large_upsert_writes_only_what_changed(engine: Engine) -> None:
     assert after["p1500@x.ua"][0] == "Renamed"
     assert after["p1500@x.ua"][3] > before["p1500@x.ua"][3]
     assert after["p7@x.ua"] == before["p7@x.ua"]  # untouched: updated_at kept
+
+
+def test_bulk_update_sets_the_given_columns_of_the_rows_found_by_key(engine: Engine) -> None:
+    """The journal's outcome writes: each row's own values, a shared timestamp bound once, JSON
+    and timezone conversion as on insert, other rows and columns untouched, unknown keys ignored."""
+    rows = [{"email": f"u{i}@x.ua", "type": 1, "group_ids": [], "dept": "keep"} for i in range(1_200)]
+    with session_scope(engine) as s:
+        bulk_upsert(s, ZoomUserSnapshot, rows, keys=["email"])
+    seen = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    changes = [{"email": f"u{i}@x.ua", "type": 2, "group_ids": [f"g{i}"]} for i in range(0, 1_200, 2)]
+    changes.append({"email": "nobody@x.ua", "type": 2, "group_ids": ["g"]})
+    with session_scope(engine) as s:
+        assert (
+            bulk_update(s, ZoomUserSnapshot, changes, "email", values={"observed_at": seen}, chunk_size=500)
+            == 600
+        )
+    with session_scope(engine) as s:
+        got = {
+            r[0]: tuple(r[1:])
+            for r in s.exec(
+                select(
+                    ZoomUserSnapshot.email,
+                    ZoomUserSnapshot.type,
+                    ZoomUserSnapshot.group_ids,
+                    ZoomUserSnapshot.dept,
+                    ZoomUserSnapshot.observed_at,
+                )
+            ).all()
+        }
+    assert len(got) == 1_200
+    assert got["u4@x.ua"] == (2, ["g4"], "keep", seen)
+    assert got["u5@x.ua"][:3] == (1, [], "keep")
+    assert got["u5@x.ua"][3] != seen
+    with pytest.raises(ValueError, match="lack the key column email"), session_scope(engine) as s:
+        bulk_update(s, ZoomUserSnapshot, [{"type": 2}], "email")
+
+
+def test_bulk_insert_values_are_set_alike_on_every_row(engine: Engine) -> None:
+    seen = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    rows = [
+        {"email": f"u{i}@x.ua", "type": 1, "observed_at": datetime(2020, 1, 1, tzinfo=UTC)}
+        for i in range(1_200)
+    ]
+    with session_scope(engine) as s:
+        assert bulk_insert(s, ZoomUserSnapshot, rows, values={"observed_at": seen}) == 1_200
+    with session_scope(engine) as s:
+        got = set(s.exec(select(ZoomUserSnapshot.observed_at)).all())
+    assert got == {(seen,)}

@@ -65,3 +65,20 @@ def test_each_account_gets_its_own_seats_and_calls(database_url: str) -> None:
     }
     assert not [r for r in sandbox.request_log if r.status == 429]
     assert_audited_once(engine)
+
+
+def test_an_apply_over_thirty_accounts_holds_them_all_at_once(database_url: str) -> None:
+    # One account lock (one connection, on PostgreSQL) per account, outside the engine's pool of
+    # 15: thirty accounts at once must not starve the journal of connections.
+    accounts = {f"sub{i:07d}": 2 for i in range(30)}
+    sandbox = Sandbox(SandboxConfig(seats=5, sub_accounts=accounts))
+    engine = database(database_url)
+    plan = _licensing(sandbox, accounts)
+
+    async def run() -> None:
+        async with AsyncZoomClient(sandbox.settings(), transport=sandbox.async_transport()) as zoom:
+            result = await asyncio.wait_for(apply_plan(engine, zoom, plan, actor="test"), timeout=60)
+            assert result.complete
+
+    asyncio.run(run())
+    assert all(sandbox.licensed_count(account_id=account) == 2 for account in accounts)
