@@ -4,8 +4,9 @@ Everything here is SQL aggregates and indexed look-ups (no Python loop over ever
 query answers in well under a second on 100,000 people. Where the facts come from:
 
 - license state: the last Zoom snapshot (ZoomUserSnapshot, one row per email): inactive,
-  pending (an invitation not yet accepted, pending since `user_created_at`), licensed (type 2),
-  basic (any other type), or "not on Zoom" (no snapshot row);
+  pending (an invitation not yet accepted, pending since `user_created_at`), licensed (type 2;
+  under a Zoom One policy `license`, holding that product by the snapshot's zoom_one_type, as
+  core.product.license_type reads it for the plan), basic (anything else), or "not on Zoom";
 - who counts against a school: the person's primary membership (a person listed by two schools
   is one Zoom user and holds one seat, at their primary institution);
 - who waits and why: the waiting list of the latest plan (col(PlanRecord.data)["waiting"]); waiting is
