@@ -71,6 +71,7 @@ def export_command(
     Times are UTC, and also local when PROVISION_TIMEZONE names a zone (e.g. Europe/Kyiv).
     """
     from models import session_scope
+    from provision.cli.plan import effective_policy
     from provision.reports import export
     from provision.store.audit import record_export
 
@@ -83,6 +84,7 @@ def export_command(
     provenance = file_provenance(
         ctx, command_line=_command_line(ctx), filters={"since": since, "until": until, "format": chosen}
     )
+    product = effective_policy(settings).zoom_one_type  # whose holders read licensed
     engine = open_records(settings)
     with session_scope(engine) as session:
         if chosen == "csv":
@@ -94,10 +96,11 @@ def export_command(
                 school=school,
                 delimiter=delimiter,
                 provenance=provenance,
+                product=product,
             )
         else:
             result = export.export_audit_xlsx(
-                session, file, since=lower, until=upper, school=school, provenance=provenance
+                session, file, since=lower, until=upper, school=school, provenance=provenance, product=product
             )
     with session_scope(engine) as session:
         record_export(

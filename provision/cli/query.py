@@ -260,6 +260,13 @@ def _table(table: Table) -> None:
         print_table(console, table)
 
 
+def _product(ctx: typer.Context) -> int | None:
+    """The policy's Zoom One product (None: Zoom Meetings): whose holders the reports read licensed."""
+    from provision.cli.plan import effective_policy
+
+    return effective_policy(run_context(ctx).settings).zoom_one_type
+
+
 def _show(
     ctx: typer.Context,
     ask: Callable[[Reader], Any],
@@ -313,7 +320,14 @@ def schools(
     """Each school with quota, licensed, pending, waiting and utilization; totals."""
     from provision.reports import queries
 
-    _show(ctx, lambda db: queries.schools(db, region=region), _render_schools, json_output, output)
+    product = _product(ctx)
+    _show(
+        ctx,
+        lambda db: queries.schools(db, region=region, product=product),
+        _render_schools,
+        json_output,
+        output,
+    )
 
 
 def school(
@@ -325,7 +339,8 @@ def school(
     """Each member of one school: role, license state, add-ons, why waiting, last login."""
     from provision.reports import queries
 
-    _show(ctx, lambda db: queries.school(db, code), _render_school, json_output, output)
+    product = _product(ctx)
+    _show(ctx, lambda db: queries.school(db, code, product=product), _render_school, json_output, output)
 
 
 def person(
@@ -337,7 +352,10 @@ def person(
     """One person: licensed, invited, waiting (and why), rejected at import; their history."""
     from provision.reports import queries
 
-    _show(ctx, lambda db: queries.find_person(db, query), _render_person, json_output, output)
+    product = _product(ctx)
+    _show(
+        ctx, lambda db: queries.find_person(db, query, product=product), _render_person, json_output, output
+    )
 
 
 def waiting_command(

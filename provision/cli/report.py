@@ -34,14 +34,18 @@ def schools_command(
     rows of its roster the import rejected, and a summary, in the school's language (uk, ar, fr,
     en: its roster's). Named CODE-YYYY-MM-DD.xlsx; an earlier file is never overwritten."""
     from models import session_scope
+    from provision.cli.plan import effective_policy
     from provision.reports.school_workbook import write_school_workbooks
     from provision.store.audit import record_export
 
     settings = run_context(ctx).settings
     provenance = file_provenance(ctx, filters={"school": school, "region": region})
+    product = effective_policy(settings).zoom_one_type  # whose holders read licensed
     engine = open_records(settings)
     with session_scope(engine) as session:
-        written = write_school_workbooks(session, outdir, school=school, region=region, provenance=provenance)
+        written = write_school_workbooks(
+            session, outdir, school=school, region=region, provenance=provenance, product=product
+        )
     with session_scope(engine) as session:
         record_export(
             session,

@@ -140,18 +140,26 @@ def _licensed_reason(
     return f"{role or 'member'} at {code}"
 
 
-def license_rows(session: Session, *, school: str | None = None) -> Iterator[tuple[Any, ...]]:
-    """Every person holding a license or an invitation (from the last snapshot), then the waiting."""
-    holds = or_(
-        and_(col(ZoomUserSnapshot.type) == UserType.LICENSED, col(ZoomUserSnapshot.status) == "active"),
-        col(ZoomUserSnapshot.status) == "pending",
-    )
+def license_rows(
+    session: Session, *, school: str | None = None, product: int | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """Every person holding a license or an invitation (from the last snapshot), then the waiting.
+
+    `product`: the policy's Zoom One product (None: Zoom Meetings). Its holders are read by
+    core.product.license_type (queries.license_state), whatever type Zoom lists them with; the SQL
+    only narrows to the rows that may hold it."""
+    active = col(ZoomUserSnapshot.status) == "active"
+    maybe = col(ZoomUserSnapshot.type) == UserType.LICENSED
+    if product is not None:
+        maybe = or_(maybe, col(ZoomUserSnapshot.zoom_one_type) == product)
+    holds = or_(and_(maybe, active), col(ZoomUserSnapshot.status) == "pending")
     stmt = (
         select(
             col(ZoomUserSnapshot.email),
             col(ZoomUserSnapshot.first_name),
             col(ZoomUserSnapshot.last_name),
             col(ZoomUserSnapshot.type),
+            col(ZoomUserSnapshot.zoom_one_type),
             col(ZoomUserSnapshot.status),
             col(ZoomUserSnapshot.large_meeting),
             col(ZoomUserSnapshot.large_meeting_capacity),
@@ -191,10 +199,12 @@ def license_rows(session: Session, *, school: str | None = None) -> Iterator[tup
     # the plan would take it back.
     plan_says = {w.email: w.reason for w in waiting.entries if w.counted_at is None}
     for r in session.execute(stmt.execution_options(yield_per=STREAM_BATCH)):
-        if r.email in listed:
+        state = queries.license_state(
+            r.type, r.status, on_zoom=True, zoom_one=r.zoom_one_type, product=product
+        )
+        if r.email in listed or state == queries.BASIC:  # Listed Licensed, holding another bundle
             continue
         listed.add(r.email)
-        state = queries.license_state(r.type, r.status, on_zoom=True)
         reason = _licensed_reason(r.role, r.active, r.left_at, r.code)
         if state == queries.PENDING:
             reason = f"invitation not yet accepted; {reason}"

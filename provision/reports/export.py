@@ -132,8 +132,8 @@ def _check_school(session: Session, school: str | None) -> str | None:
 # -- writers ----------------------------------------------------------------------------------
 
 
-def _school_report(session: Session, code: str | None) -> queries.SchoolsReport:
-    report = queries.schools(session)
+def _school_report(session: Session, code: str | None, product: int | None) -> queries.SchoolsReport:
+    report = queries.schools(session, product=product)
     if code is None:
         return report
     mine = [r for r in report.schools if r.code == code]
@@ -157,11 +157,16 @@ def _provenance(provenance: Provenance | None, now: datetime | None, **filters: 
 
 
 def _tables(
-    session: Session, code: str | None, since: datetime | None, until: datetime | None, p: Provenance
+    session: Session,
+    code: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    p: Provenance,
+    product: int | None,
 ) -> dict[str, tuple[list[Column], Iterator[tuple[Any, ...]]]]:
     """The streamed tables of Licenses, Changes and Import issues, with local times beside UTC."""
     return {
-        "Licenses": with_local(LICENSE_COLUMNS, license_rows(session, school=code), p),
+        "Licenses": with_local(LICENSE_COLUMNS, license_rows(session, school=code, product=product), p),
         "Changes": with_local(CHANGE_COLUMNS, change_rows(session, since=since, until=until, school=code), p),
         "Import issues": with_local(IMPORT_COLUMNS, import_rows(session, school=code), p),
     }
@@ -176,19 +181,22 @@ def export_audit_xlsx(
     school: str | None = None,
     now: datetime | None = None,
     provenance: Provenance | None = None,
+    product: int | None = None,
 ) -> ExportResult:
-    """The six-sheet audit workbook at `path` (written whole or not at all)."""
+    """The six-sheet audit workbook at `path` (written whole or not at all).
+
+    `product`: the policy's Zoom One product (None: Zoom Meetings), whose holders count as licensed."""
     target = Path(path)
     code = _check_school(session, school)
     p = _provenance(provenance, now, since=since, until=until, school=code)
-    report = _school_report(session, code)
+    report = _school_report(session, code, product)
     result = ExportResult(paths=[target])
     with private_atomic(target) as tmp:
         wb = Workbook(write_only=True)
         # First in the workbook, written last: it counts the rows of the others.
         provenance_sheet = TableWriter(wb, "Provenance", PROVENANCE_COLUMNS)
         result.rows["Summary"] = _write_summary(wb, report, p.generated_at)
-        for name, (columns, rows) in _tables(session, code, since, until, p).items():
+        for name, (columns, rows) in _tables(session, code, since, until, p, product).items():
             if name == "Import issues":
                 result.rows["Drift"] = _write_drift(wb, drift_table(session, school=code))
             result.rows[name] = TableWriter(wb, name, columns).write(rows)
@@ -241,8 +249,10 @@ def export_csv(
     delimiter: str = ",",
     now: datetime | None = None,
     provenance: Provenance | None = None,
+    product: int | None = None,
 ) -> ExportResult:
-    """Every sheet of the workbook as its own CSV file (FILE-<sheet>.csv), all or none."""
+    """Every sheet of the workbook as its own CSV file (FILE-<sheet>.csv), all or none (`product`:
+    as export_audit_xlsx)."""
     if len(delimiter) != 1 or delimiter in '"\r\n':
         raise InputError(f"--delimiter {delimiter!r}: one character, such as , or ; or a tab")
     code = _check_school(session, school)
@@ -251,11 +261,11 @@ def export_csv(
     result = ExportResult(paths=list(paths.values()))
     with ExitStack() as stack:
         tmp = {name: stack.enter_context(private_atomic(target)) for name, target in paths.items()}
-        report = _school_report(session, code)
+        report = _school_report(session, code, product)
         result.rows["Summary"] = _write_csv(
             tmp["Summary"], [c.header for c in SUMMARY_COLUMNS], summary_rows(report), delimiter
         )
-        for name, (columns, rows) in _tables(session, code, since, until, p).items():
+        for name, (columns, rows) in _tables(session, code, since, until, p, product).items():
             result.rows[name] = _write_csv(tmp[name], [c.header for c in columns], rows, delimiter)
         headers, drift_rows = _drift_csv(drift_table(session, school=code))
         result.rows["Drift"] = _write_csv(tmp["Drift"], headers, drift_rows, delimiter)

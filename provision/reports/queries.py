@@ -4,8 +4,9 @@ Everything here is SQL aggregates and indexed look-ups (no Python loop over ever
 query answers in well under a second on 100,000 people. Where the facts come from:
 
 - license state: the last Zoom snapshot (ZoomUserSnapshot, one row per email): inactive,
-  pending (an invitation not yet accepted, pending since `user_created_at`), licensed (type 2),
-  basic (any other type), or "not on Zoom" (no snapshot row);
+  pending (an invitation not yet accepted, pending since `user_created_at`), licensed (type 2;
+  under a Zoom One policy `license`, holding that product by the snapshot's zoom_one_type, as
+  core.product.license_type reads it for the plan), basic (anything else), or "not on Zoom";
 - who counts against a school: the person's primary membership (a person listed by two schools
   is one Zoom user and holds one seat, at their primary institution);
 - who waits and why: the waiting list of the latest plan (col(PlanRecord.data)["waiting"]); waiting is
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from importers import normalize_email  # the importers' rule: a query finds exactly what was stored
 from models.reader import Reader, as_reader, in_list
+from provision.core.product import license_type
 from provision.core.state import LICENSED_TYPE
 from provision.core.waiting import Waiting
 from provision.errors import InputError
@@ -45,15 +47,28 @@ SUGGESTIONS = 5
 LICENSED, BASIC, PENDING, INACTIVE, NOT_ON_ZOOM = "licensed", "basic", "pending", "inactive", "not on Zoom"
 
 
-def license_state(snapshot_type: int | None, status: str | None, *, on_zoom: bool) -> str:
-    """What a person holds in Zoom, from their last snapshot row (deactivation removes licenses)."""
+def license_state(
+    snapshot_type: int | None,
+    status: str | None,
+    *,
+    on_zoom: bool,
+    zoom_one: int | None = None,
+    product: int | None = None,
+) -> str:
+    """What a person holds in Zoom, from their last snapshot row (deactivation removes licenses).
+
+    `product`: the policy's Zoom One product (Policy.zoom_one_type; None: Zoom Meetings). The
+    license is then the one the plan counts (core.product.license_type on the row's zoom_one_type),
+    not Zoom's raw `type`: an account may list its holders as Basic (ZOOM_API.md §11)."""
     if not on_zoom:
         return NOT_ON_ZOOM
     if status == "inactive":
         return INACTIVE
     if status == "pending":
         return PENDING
-    return LICENSED if snapshot_type == LICENSED_TYPE else BASIC
+    if snapshot_type is None:
+        return BASIC
+    return LICENSED if license_type(snapshot_type, zoom_one, product) == LICENSED_TYPE else BASIC
 
 
 def addons_label(large_meeting: bool | None, capacity: int | None) -> str | None:
@@ -211,20 +226,21 @@ def _utilization(licensed: int, quota: int) -> float | None:
     return round(licensed / quota, 4) if quota > 0 else None
 
 
-# Per institution: active members, and the primary members' Licensed and pending counts.
+# Per institution, type and zoom_one_type: active members, and the primary members' active and
+# pending counts. Whether a group holds the license is core.product.license_type's to say
+# (_school_counts), the rule the plan counts seats by: a handful of groups a school.
 # "+ 0" stops SQLite from walking the memberships through the institution index to save the
 # GROUP BY sort: that walk reads the table in random order and takes 5x longer than a scan.
-_SCHOOL_COUNTS = f"""
-    SELECT m.institution_id + 0 AS institution_id,
+_SCHOOL_COUNTS = """
+    SELECT m.institution_id + 0 AS institution_id, z.type, z.zoom_one_type,
            SUM(CASE WHEN m.active THEN 1 ELSE 0 END) AS members,
-           SUM(CASE WHEN m.is_primary AND z.type = {LICENSED_TYPE} AND z.status = 'active'
-               THEN 1 ELSE 0 END) AS licensed,
+           SUM(CASE WHEN m.is_primary AND z.status = 'active' THEN 1 ELSE 0 END) AS active,
            SUM(CASE WHEN m.is_primary AND z.status = 'pending' THEN 1 ELSE 0 END) AS pending
     FROM membership m
     JOIN person p ON p.id = m.person_id
     LEFT JOIN zoom_user_snapshot z ON z.email = p.email
-    {{where}}
-    GROUP BY m.institution_id + 0
+    {where}
+    GROUP BY m.institution_id + 0, z.type, z.zoom_one_type
 """
 # only the region's memberships are aggregated, not the whole country's
 _IN_REGION = "WHERE m.institution_id IN (SELECT id FROM institution WHERE region = :region)"
@@ -255,14 +271,33 @@ def account_seats(source: Reader | Session, account: str = "") -> dict[str, Any]
     }
 
 
-def schools(source: Reader | Session, *, region: str | None = None) -> SchoolsReport:
-    """Every school (or those of one region) with quota, licensed, pending, waiting, utilization."""
+def _school_counts(
+    db: Reader, params: dict[str, Any], region: bool, product: int | None
+) -> dict[int, tuple[int, int, int]]:
+    """Per institution id: active members, and the primary members' Licensed and pending counts."""
+    counts: dict[int, tuple[int, int, int]] = {}
+    sql = _SCHOOL_COUNTS.format(where=_IN_REGION if region else "")
+    for school, type_, zoom_one, members, active, pending in db.rows(sql, params):
+        before = counts.get(school, (0, 0, 0))
+        holds = type_ is not None and license_type(type_, zoom_one, product) == LICENSED_TYPE
+        counts[school] = (
+            before[0] + int(members or 0),
+            before[1] + (int(active or 0) if holds else 0),
+            before[2] + int(pending or 0),
+        )
+    return counts
+
+
+def schools(
+    source: Reader | Session, *, region: str | None = None, product: int | None = None
+) -> SchoolsReport:
+    """Every school (or those of one region) with quota, licensed, pending, waiting, utilization.
+
+    `product`: the policy's Zoom One product (None: Zoom Meetings), whose holders count as licensed."""
     db = as_reader(source)
     wanted = region_name(db, region) if region is not None else None
-    counts = _SCHOOL_COUNTS.format(where=_IN_REGION if wanted is not None else "")
     sql = (
-        "SELECT i.code, i.name, i.region, i.kind, i.seats, i.account, c.members, c.licensed, c.pending "
-        f"FROM institution i LEFT JOIN ({counts}) c ON c.institution_id = i.id "
+        "SELECT i.id, i.code, i.name, i.region, i.kind, i.seats, i.account FROM institution i "
         + ("WHERE i.region = :region " if wanted is not None else "")
         + "ORDER BY i.code"
     )
@@ -270,8 +305,10 @@ def schools(source: Reader | Session, *, region: str | None = None) -> SchoolsRe
     waiting_counts = waiting.count_by_school() if waiting.known else {}
     rows: list[SchoolRow] = []
     params = {"region": wanted} if wanted is not None else {}
-    for code, name, region_, kind, seats, account, members, licensed_, pending in db.rows(sql, params):
-        quota, licensed = int(seats or 0), int(licensed_ or 0)
+    counts = _school_counts(db, params, wanted is not None, product)
+    for id_, code, name, region_, kind, seats, account in db.rows(sql, params):
+        members, licensed, pending = counts.get(id_, (0, 0, 0))
+        quota = int(seats or 0)
         rows.append(
             SchoolRow(
                 code=code,
@@ -279,9 +316,9 @@ def schools(source: Reader | Session, *, region: str | None = None) -> SchoolsRe
                 region=region_,
                 kind=kind,
                 quota=quota,
-                members=int(members or 0),
+                members=members,
                 licensed=licensed,
-                pending=int(pending or 0),
+                pending=pending,
                 waiting=waiting_counts.get(code, 0) if waiting.known else None,
                 utilization=_utilization(licensed, quota),
                 account=(account or "").strip(),
@@ -403,8 +440,10 @@ def _unknown(what: str, value: str, matches: Sequence[str]) -> str:
     return f"unknown {what} {value!r} (no close match)"
 
 
-def school(source: Reader | Session, code: str) -> SchoolReport:
-    """Every member of one school with role, license state, add-ons, why waiting, last login."""
+def school(source: Reader | Session, code: str, *, product: int | None = None) -> SchoolReport:
+    """Every member of one school with role, license state, add-ons, why waiting, last login.
+
+    `product`: the policy's Zoom One product (None: Zoom Meetings), whose holders read licensed."""
     db = as_reader(source)
     inst = find_institution(db, code)
     waiting = latest_waiting(db, school=inst.code)
@@ -412,7 +451,7 @@ def school(source: Reader | Session, code: str) -> SchoolReport:
     found = db.rows(
         "SELECT p.email, p.given_name, p.family_name, m.role, m.is_primary, m.active, m.left_at, "
         "z.id, z.zoom_id, z.type, z.status, z.large_meeting, z.large_meeting_capacity, "
-        "z.last_login_time, z.user_created_at "
+        "z.last_login_time, z.user_created_at, z.zoom_one_type "
         "FROM membership m JOIN person p ON p.id = m.person_id "
         "LEFT JOIN zoom_user_snapshot z ON z.email = p.email "
         "WHERE m.institution_id = :school ORDER BY m.active DESC, m.role, p.email",
@@ -435,8 +474,11 @@ def school(source: Reader | Session, code: str) -> SchoolReport:
         capacity,
         last_login,
         created,
+        zoom_one,
     ) in found:
-        state = license_state(type_, status, on_zoom=snapshot_id is not None)
+        state = license_state(
+            type_, status, on_zoom=snapshot_id is not None, zoom_one=zoom_one, product=product
+        )
         wait = reasons.get(email)
         members.append(
             MemberRow(
@@ -517,14 +559,16 @@ class MatchesReport:
         }
 
 
-def find_person(source: Reader | Session, query: str) -> PersonReport | MatchesReport:
+def find_person(
+    source: Reader | Session, query: str, *, product: int | None = None
+) -> PersonReport | MatchesReport:
     """By email (anything with an @), else by name in any script; one match is the full report."""
     db = as_reader(source)
     if "@" in query:
-        return person(db, query)
+        return person(db, query, product=product)
     found = people_named(db, query)
     if len(found) == 1:
-        return person(db, found[0].email)
+        return person(db, found[0].email, product=product)
     rejected = [asdict(r) for r in rejected_rows(db, name=query)]
     if found or rejected:
         return MatchesReport(query=query.strip(), matches=found, rejected=rejected)
@@ -611,11 +655,14 @@ _SNAPSHOT_COLUMNS = (
     "user_created_at",
     "observed_at",
     "account",
+    "zoom_one_type",
 )
 
 
-def person(source: Reader | Session, email: str) -> PersonReport:
-    """Our records, the last snapshot and the full audit history of one person (by email)."""
+def person(source: Reader | Session, email: str, *, product: int | None = None) -> PersonReport:
+    """Our records, the last snapshot and the full audit history of one person (by email).
+
+    `product`: the policy's Zoom One product (None: Zoom Meetings), whose holders read licensed."""
     db = as_reader(source)
     wanted = normalize_email(email)
     people = db.rows(
@@ -667,7 +714,11 @@ def person(source: Reader | Session, email: str) -> PersonReport:
     waiting = latest_waiting(db, email=wanted)
     entry = next((w for w in waiting.entries if w.counted_at is None), None)
     state = license_state(
-        snap["type"] if snap else None, snap["status"] if snap else None, on_zoom=snap is not None
+        snap["type"] if snap else None,
+        snap["status"] if snap else None,
+        on_zoom=snap is not None,
+        zoom_one=snap["zoom_one_type"] if snap else None,
+        product=product,
     )
     invited = [e["at"] for e in events if e["action"] == "create" and e["result"] == "succeeded"]
     invited_on = invited[-1] if invited else (db.when(snap["user_created_at"]) if snap else None)

@@ -253,8 +253,10 @@ def write_school_workbooks(
     region: str | None = None,
     provenance: Provenance,
     today: date | None = None,
+    product: int | None = None,
 ) -> list[SchoolFile]:
     """One workbook per school asked for (every school by default) in `directory` (created).
+    `product`: the policy's Zoom One product (None: Zoom Meetings), whose holders read licensed.
 
     Unknown school or region: InputError before anything is written.
     """
@@ -270,7 +272,7 @@ def write_school_workbooks(
     day = today or provenance.generated_at.date()
     written: list[SchoolFile] = []
     for code in codes:
-        report = queries.school(session, code)
+        report = queries.school(session, code, product=product)
         book = _Book(Words(languages.get(code, "en")))
         mine = issues.get(code, [])
         _summary(book, report, observed_at, mine, provenance)

@@ -110,8 +110,9 @@ async def run_worker(
                 with operation_lock(engine, ZOOM, shared=True, wait=0):
                     plans = [u.fingerprint for u in jr.unfinished(engine) if u.fingerprint not in stopped]
                     for fingerprint in plans:
-                        ops, _ = jr.prepare(engine, jr.load_plan(engine, fingerprint))
-                        jr.journal_all(engine, fingerprint, ops)
+                        # Whole in the journal: apply writes a plan in one transaction before
+                        # any worker can see it. Read once, from there (the authority).
+                        ops = jr.journaled(engine, fingerprint)
                         async with Journal(engine, actor, fingerprint, ops) as journal:
                             stops, _ = await work_plan(
                                 engine,

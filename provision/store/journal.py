@@ -192,6 +192,12 @@ def _load(
     return records
 
 
+def journaled(engine: Engine, fingerprint: str) -> list[OpRecord]:
+    """The plan's operations as the journal holds them (a worker's view of a plan apply wrote)."""
+    with engine.connect() as conn:
+        return _load(conn, fingerprint)
+
+
 def journal_all(engine: Engine, fingerprint: str, ops: Sequence[OpRecord]) -> None:
     """Write every operation not journaled yet, in one transaction: before other workers may
     take accounts of the plan, all of it must be in the journal (they read it from there)."""
