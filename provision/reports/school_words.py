@@ -67,6 +67,7 @@ SUMMARY = {
     "code": _("School code"),
     "school_name": _("School name"),
     "region": _("Region"),
+    "school_account": _("The school's Zoom account"),
     "quota": _("Licenses allocated"),
     "licensed": _("Licensed"),
     "pending": _("Invitations not accepted yet"),

@@ -107,9 +107,10 @@ def _issues(
     return current
 
 
-def _observed_at(session: Session) -> datetime | None:
-    account = queries.account_seats(session)
-    return account["observed_at"] if account else None
+def _observed_at(session: Session, account: str) -> datetime | None:
+    """When the school's own Zoom account was last read (each account is synced on its own)."""
+    seats = queries.account_seats(session, account)
+    return seats["observed_at"] if seats else None
 
 
 def _file_name(code: str, day: date) -> str:
@@ -164,6 +165,9 @@ def _summary(
         (w.summary("observed_at"), observed_at or w.phrase("never_observed")),
         (w.summary("plan_at"), plan_at or w.phrase("no_plan")),
         (w.summary("issues_from"), issues_from),
+        # The school's own account (a sub-account or an alias) beside the run's account below:
+        # the school's seats and figures are that account's.
+        (w.summary("school_account"), s.account or provenance.account),
     ]
     zone = {"zone": zone_label(provenance.tz)}
     lines.extend(
@@ -268,14 +272,17 @@ def write_school_workbooks(
     waiting: dict[str | None, list[Line]] = defaultdict(list)
     for entry in line.lines:
         waiting[entry.institution_code].append(entry)
-    observed_at = _observed_at(session)
+    observed: dict[str, datetime | None] = {}
     day = today or provenance.generated_at.date()
     written: list[SchoolFile] = []
     for code in codes:
         report = queries.school(session, code, product=product)
         book = _Book(Words(languages.get(code, "en")))
         mine = issues.get(code, [])
-        _summary(book, report, observed_at, mine, provenance)
+        account = report.school.account
+        if account not in observed:
+            observed[account] = _observed_at(session, account)
+        _summary(book, report, observed[account], mine, provenance)
         _licensed(book, report.members)
         _waiting(book, waiting.get(code, []))
         _import_issues(book, mine)

@@ -3,13 +3,15 @@ against the policy's aliases and the shape of a Zoom account id; `provision acco
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from openpyxl import load_workbook
+from sqlalchemy import func, select
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from models import Institution, make_engine
+from models import AccountSnapshot, Institution, make_engine
 from provision.cli import app
 from tests.cli.envelope import payload
 from zoom_client.sandbox import Sandbox, SandboxConfig
@@ -136,3 +138,20 @@ def test_the_commands_an_operator_runs_license_each_account_within_its_own_seats
     assert waiting.exit_code == 0, waiting.output
     school = payload(waiting.stdout)
     assert school["school"]["account"] == SUB
+
+    # The workbook the ministry sends that school names its own account and that account's sync.
+    reported = runner.invoke(app, [*db, "report", "schools", str(tmp_path / "out"), "--json"])
+    assert reported.exit_code == 0, reported.output
+    paths = {f["institution_code"]: f["path"] for f in payload(reported.stdout)["files"]}
+    summaries = {}
+    for code, path in paths.items():
+        rows = load_workbook(path).worksheets[0].iter_rows(min_row=2, values_only=True)
+        summaries[code] = {field: value for field, value in rows}
+    assert summaries["0201"]["The school's Zoom account"] == SUB
+    assert summaries["0101"]["The school's Zoom account"] == "sandbox"
+    assert summaries["0201"]["Zoom account"] == "sandbox"  # the run's account, in the provenance
+    with Session(make_engine(sqlite_url)) as session:
+        newest = select(AccountSnapshot.account, func.max(AccountSnapshot.observed_at))  # type: ignore[call-overload]
+        synced_at = dict(session.execute(newest.group_by(AccountSnapshot.account)).all())
+    written_at = summaries["0201"]["Zoom data observed at (UTC)"]
+    assert abs(written_at - synced_at[SUB].replace(tzinfo=None)) < timedelta(milliseconds=1)  # Excel keeps ms
