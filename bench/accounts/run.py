@@ -28,10 +28,8 @@ import json
 import os
 import resource
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -46,7 +44,10 @@ from provision.core.actions import TO_LICENSED
 from provision.core.plan import Action, ActionKind, Plan
 from provision.run.apply import ApplyIncomplete, ApplyResult, apply_plan
 from provision.run.workers import alive, spawn_local_workers
-from zoom_client import AsyncZoomClient, ZoomSettings
+from zoom_client import AsyncZoomClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from bench.served import ServedSandbox
 
 CEILING = 30 * 60.0  # users/s per account: 30 users a call, Medium 60 calls/s on Business+
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -78,73 +79,15 @@ uvicorn.run(sb.asgi_app, host="127.0.0.1", port=cfg["port"], log_level="warning"
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _loopback(url: str, port: int) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    return urlunsplit(("http", f"127.0.0.1:{port}", parts.path, parts.query, ""))
-
-
-class Server:
+class Server(ServedSandbox):
     """The sandbox master account with its sub-accounts, in a process of its own."""
 
     def __init__(self, *, accounts: int, people: int, latency: float) -> None:
-        self.port = _free_port()
-        self.ids_file = Path(tempfile.mkstemp(suffix=".json")[1])
-        cfg = {
-            "accounts": accounts,
-            "people": people,
-            "latency": latency,
-            "port": self.port,
-            "ids_file": str(self.ids_file),
-        }
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", _SERVER, json.dumps(cfg)], stdout=subprocess.PIPE, text=True
-        )
-        assert self.proc.stdout is not None
-        info = json.loads(self.proc.stdout.readline())
-        self.settings = ZoomSettings(
-            account_id=info["account_id"],
-            client_id=info["client_id"],
-            client_secret=info["client_secret"],
-            api_url=_loopback(info["api_url"], self.port),
-            oauth_url=_loopback(info["oauth_url"], self.port),
-            tier="business_plus",
-            timeout=30.0,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        cfg = {"accounts": accounts, "people": people, "latency": latency}
+        super().__init__(_SERVER, cfg, timeout=30.0, start_within=60.0)
         self.users: dict[str, list[tuple[str, str]]] = {
-            account: [(e, i) for e, i in users]
-            for account, users in json.loads(self.ids_file.read_text()).items()
+            account: [(e, i) for e, i in users] for account, users in self.ids().items()
         }
-
-    def env(self) -> dict[str, str]:
-        s = self.settings
-        return {
-            "ZOOM_ACCOUNT_ID": s.account_id,
-            "ZOOM_CLIENT_ID": s.client_id,
-            "ZOOM_CLIENT_SECRET": s.client_secret.get_secret_value(),
-            "ZOOM_API_URL": s.api_url,
-            "ZOOM_OAUTH_URL": s.oauth_url,
-            "ZOOM_RATE_TIER": "business_plus",
-        }
-
-    def close(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
-        self.ids_file.unlink(missing_ok=True)
 
 
 def license_plan(users: dict[str, list[tuple[str, str]]], tag: str) -> Plan:

@@ -120,20 +120,14 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-apply-cmd-") as tmp:
             url = f"sqlite:///{Path(tmp) / 'bench.db'}"
             build(url, server.users)
-            s = server.settings
             env = {
                 k: v
                 for k, v in os.environ.items()
                 if not k.startswith(("ZOOM_", "PROVISION_", "DATABASE_URL"))
             }
             env.update(
+                server.env(),
                 DATABASE_URL=url,
-                ZOOM_ACCOUNT_ID=s.account_id,
-                ZOOM_CLIENT_ID=s.client_id,
-                ZOOM_CLIENT_SECRET=s.client_secret.get_secret_value(),
-                ZOOM_API_URL=s.api_url,
-                ZOOM_OAUTH_URL=s.oauth_url,
-                ZOOM_RATE_TIER="business_plus",
                 # The whole budget, as bench/apply/run.py: the sandbox has no other app on the account.
                 ZOOM_RATE_SHARE="1.0",
                 PROVISION_ACTOR="bench",

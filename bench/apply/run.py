@@ -25,8 +25,6 @@ import asyncio
 import json
 import os
 import resource
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +36,9 @@ from provision.core.actions import TO_LICENSED, NewUser
 from provision.core.plan import Action, ActionKind, Plan
 from provision.run.apply import ApplyIncomplete, ApplyResult, apply_plan
 from zoom_client import AsyncZoomClient, ZoomSettings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from bench.served import ServedSandbox
 
 LICENSE_CEILING = 30 * 60.0  # users/s at share 1.0: 30 users a call, Medium 60 calls/s on Business+
 CREATE_CEILING = 80.0  # users/s at share 1.0: POST /users is Light, 80/s
@@ -68,21 +69,9 @@ uvicorn.run(sb.asgi_app, host="127.0.0.1", port=cfg["port"], log_level="warning"
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+class Server(ServedSandbox):
+    """The main account with `basic_users` Basic users, Business+ limits and the given faults."""
 
-
-def _loopback(url: str, port: int) -> str:
-    # The sandbox's in-process URLs, moved onto the served port (path kept).
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    return urlunsplit(("http", f"127.0.0.1:{port}", parts.path, parts.query, ""))
-
-
-class Server:
     def __init__(
         self,
         *,
@@ -93,45 +82,15 @@ class Server:
         drop_rate: float,
         rate_share: float = 1.0,
     ) -> None:
-        self.port = _free_port()
-        self.ids_file = Path(tempfile.mkstemp(suffix=".json")[1])
         cfg = {
             "seats": seats,
             "basic_users": basic_users,
             "latency": latency,
             "error_rate": error_rate,
             "drop_rate": drop_rate,
-            "port": self.port,
-            "ids_file": str(self.ids_file),
         }
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", _SERVER, json.dumps(cfg)], stdout=subprocess.PIPE, text=True
-        )
-        assert self.proc.stdout is not None
-        info = json.loads(self.proc.stdout.readline())
-        self.settings = ZoomSettings(
-            account_id=info["account_id"],
-            client_id=info["client_id"],
-            client_secret=info["client_secret"],
-            api_url=_loopback(info["api_url"], self.port),
-            oauth_url=_loopback(info["oauth_url"], self.port),
-            tier="business_plus",
-            rate_share=rate_share,
-            timeout=10.0,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        self.users = [tuple(x) for x in json.loads(self.ids_file.read_text())]
-
-    def close(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-        self.ids_file.unlink(missing_ok=True)
+        super().__init__(_SERVER, cfg, timeout=10.0, rate_share=rate_share)
+        self.users = [tuple(x) for x in self.ids()]
 
 
 def license_plan(users: list[tuple[str, str]]) -> Plan:
