@@ -79,7 +79,7 @@ def _workbook(rows: list[list[Rejected]]) -> Any:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
-    for cells in rows:
+    for ws_row, cells in enumerate(rows, start=2):
         first = cells[0]
         values = dict(first.cells)
         explained = [explain(r.reason, r.value, r.detail, r.column, language) for r in cells]
@@ -90,8 +90,8 @@ def _workbook(rows: list[list[Rejected]]) -> Any:
         # Cells made here and appended whole: looking the row up again (ws[ws.max_row]) scans
         # every cell of the sheet, minutes for a file of 100,000 rejected rows.
         made = []
-        for v in line:
-            cell = Cell(ws, value=safe_text(v))
+        for column, v in enumerate(line, start=1):
+            cell = Cell(ws, row=ws_row, column=column, value=safe_text(v))
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # stored as text: never a formula, whatever it starts with
                 cell.alignment = wrap
