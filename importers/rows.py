@@ -16,7 +16,7 @@ _HERE: dict[str, tuple[str, int]] = {}  # shared by every row whose cells are al
 SCHOOL_OPTION_COLUMN = "(--school)"
 
 
-@dataclass
+@dataclass(slots=True)
 class RawRow:
     """One data row before validation: field -> cell text, and field -> header as written."""
 
