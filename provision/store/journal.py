@@ -36,8 +36,12 @@ from provision.core.actions import SPECS, Group, NewUser, SnapshotEffect
 from provision.core.plan import Action, Plan, sort_actions
 from provision.store.audit import event_row
 
-GROUP_COMMIT_WINDOW = 0.015  # seconds
+GROUP_COMMIT_WINDOW = 0.03  # seconds
 JOURNAL_CHUNK = 2_000  # operations inserted per statement batch
+# Operations journaled ahead of need per idle commit: small, so a `sent` mark that arrives
+# meanwhile waits for a short insert, not a long one.
+AHEAD_CHUNK = 500
+AHEAD_WITH_WORK = 200  # and with each other write (tens a second): ahead of any apply's pace
 
 
 class OpState(StrEnum):
@@ -135,13 +139,24 @@ def _insert(conn: Connection, fingerprint: str, ops: Sequence[OpRecord]) -> None
     ]
     bulk_insert(Session(bind=conn), Operation, rows)
     low, high = ops[0].seq, ops[-1].seq
-    ids: dict[int, int] = dict(
-        conn.execute(
-            select(_op.c.seq, _op.c.id).where(
-                _op.c.plan_fingerprint == fingerprint, _op.c.seq >= low, _op.c.seq <= high
+    ids: dict[int, int] = {}
+    if high - low < 2 * len(ops):
+        ids.update(
+            conn.execute(
+                select(_op.c.seq, _op.c.id).where(
+                    _op.c.plan_fingerprint == fingerprint, _op.c.seq >= low, _op.c.seq <= high
+                )
+            ).all()
+        )
+    else:  # scattered (inserted as named, see Journal._journal_named): not a whole range's ids
+        for chunk in _chunks([op.seq for op in ops]):
+            ids.update(
+                conn.execute(
+                    select(_op.c.seq, _op.c.id).where(
+                        _op.c.plan_fingerprint == fingerprint, _op.c.seq.in_(chunk)
+                    )
+                ).all()
             )
-        ).all()
-    )
     for op in ops:
         op.id = ids[op.seq]
 
@@ -620,14 +635,31 @@ class Journal:
     def fully_journaled(self) -> bool:
         return self._next >= len(self._unjournaled)
 
-    def _journal_upto(self, conn: Connection, seq: int | None) -> None:
-        """Insert unjournaled operations up to `seq` (None: all), by whole chunks."""
-        while self._next < len(self._unjournaled) and (
-            seq is None or self._unjournaled[self._next].seq <= seq
-        ):
-            chunk = self._unjournaled[self._next : self._next + JOURNAL_CHUNK]
-            _insert(conn, self.fingerprint, chunk)
-            self._next += len(chunk)
+    def _journal_ahead(self, conn: Connection, count: int | None) -> None:
+        """Insert the next `count` operations not journaled yet, in seq order (None: all left)."""
+        while self._next < len(self._unjournaled):
+            chunk: list[OpRecord] = []
+            limit = JOURNAL_CHUNK if count is None else min(count, JOURNAL_CHUNK)
+            while self._next < len(self._unjournaled) and len(chunk) < limit:
+                op = self._unjournaled[self._next]
+                self._next += 1
+                if op.id is None:  # not written already as named by an earlier write
+                    chunk.append(op)
+            if chunk:
+                _insert(conn, self.fingerprint, chunk)
+            if count is not None:
+                return
+
+    def _journal_named(self, conn: Connection, ops: Iterable[OpRecord]) -> None:
+        """Insert the operations a write names that are not journaled yet, and only those.
+
+        Not everything before them in seq order: a phase that runs beside another (adopt beside
+        the license calls) would otherwise hold up a `sent` mark behind thousands of inserts. The
+        journal may have holes after a crash; `prepare` fills them in before a rerun.
+        """
+        missing = sorted({op.seq: op for op in ops if op.id is None}.values(), key=lambda op: op.seq)
+        for start in range(0, len(missing), JOURNAL_CHUNK):
+            _insert(conn, self.fingerprint, missing[start : start + JOURNAL_CHUNK])
 
     async def _submit(self, work: tuple[str, list[Any]]) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -644,7 +676,7 @@ class Journal:
             items = [await self._queue.get()]
             if self.window:
                 # A short wait gathers more operations into one commit: fewer statements and
-                # fsyncs per operation; requests take 100 ms anyway.
+                # fewer pages written per operation; requests take 100 ms anyway.
                 await asyncio.sleep(self.window)
             while not self._queue.empty():
                 items.append(self._queue.get_nowait())
@@ -675,15 +707,16 @@ class Journal:
             lists: dict[str, list[Any]] = {"pending": pending, "sent": sent, "record": outcomes}
             for kind, items in works:
                 if kind == "ahead":
-                    upto = self._unjournaled[min(self._next + JOURNAL_CHUNK, len(self._unjournaled)) - 1].seq
-                    self._journal_upto(conn, upto)
+                    self._journal_ahead(conn, AHEAD_CHUNK)
                 else:
                     lists[kind].extend(items)
             if not works:
-                self._journal_upto(conn, None)
-            named = [op.seq for op in pending + sent] + [o.op.seq for o in outcomes]
-            if named:
-                self._journal_upto(conn, max(named))
+                self._journal_ahead(conn, None)
+            self._journal_named(conn, [*pending, *sent, *(o.op for o in outcomes)])
+            if works and works[0][0] != "ahead":
+                # A busy journal is never idle: a few more ride along with each write, so the
+                # whole plan is journaled early in any case (and, killed, is resumed as a whole).
+                self._journal_ahead(conn, AHEAD_WITH_WORK)
             if pending:
                 _mark_pending(conn, [op.id for op in pending if op.id is not None])
             if sent and self._claims:
