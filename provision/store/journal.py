@@ -34,7 +34,6 @@ from models import (
 )
 from provision.core.actions import SPECS, Group, NewUser, SnapshotEffect
 from provision.core.plan import Action, Plan, sort_actions
-from provision.store.audit import event_row
 
 GROUP_COMMIT_WINDOW = 0.03  # seconds
 JOURNAL_CHUNK = 2_000  # operations inserted per statement batch
@@ -122,22 +121,22 @@ def prepare(engine: Engine, plan: Plan) -> tuple[list[OpRecord], bool]:
 
 
 def _insert(conn: Connection, fingerprint: str, ops: Sequence[OpRecord]) -> None:
+    payloads: dict[int, dict[str, Any]] = {}  # each shared payload turned into JSON data once
     rows = [  # created_at/updated_at: the model's defaults, one timestamp for the batch
         {
-            "plan_fingerprint": fingerprint,
             "seq": op.seq,
             "kind": op.action.kind.value,
             "email": op.action.email,
             "zoom_id": op.action.zoom_id,
             "institution_code": op.action.institution_code,
             "account": op.action.account,
-            "payload": op.action.to_data(),
-            "state": PENDING,
-            "attempts": 0,
+            "payload": op.action.to_data(payloads),
         }
         for op in ops
     ]
-    bulk_insert(Session(bind=conn), Operation, rows)
+    # The same for every row: bound once for the batch.
+    alike = {"plan_fingerprint": fingerprint, "state": PENDING.value, "attempts": 0}
+    bulk_insert(Session(bind=conn), Operation, rows, values=alike)
     low, high = ops[0].seq, ops[-1].seq
     ids: dict[int, int] = {}
     if high - low < 2 * len(ops):
@@ -436,44 +435,56 @@ def _mark_pending(conn: Connection, ids: Sequence[int]) -> None:
 def _record(conn: Connection, outcomes: Sequence[Outcome], actor: str) -> None:
     now = _now()
     session = Session(bind=conn)
+    # Most outcomes carry nothing but their state (a success): one UPDATE ... IN per state.
+    plain: dict[OpState, list[int]] = {}
     # A zoom_id learnt by a create is kept; an outcome that learnt none leaves the column alone.
+    rows: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
+    for o in outcomes:
+        if o.zoom_id is None and o.zoom_code is None and o.tracking_id is None and o.error is None:
+            if o.op.id is not None:
+                plain.setdefault(o.state, []).append(o.op.id)
+            continue
+        row = {"id": o.op.id, "state": o.state.value, "zoom_code": o.zoom_code}
+        row["tracking_id"], row["error"] = o.tracking_id, o.error
+        if o.zoom_id is not None:
+            row["zoom_id"] = o.zoom_id
+        rows[o.zoom_id is not None].append(row)
+    for state, ids in plain.items():
+        for chunk in _chunks(ids):
+            conn.execute(
+                update(_op)
+                .where(_op.c.id.in_(chunk))
+                .values(state=state.value, zoom_code=None, tracking_id=None, error=None, updated_at=now)
+            )
     for learnt in (False, True):
-        rows = [
-            {
-                "id": o.op.id,
-                "state": o.state.value,
-                "zoom_code": o.zoom_code,
-                "tracking_id": o.tracking_id,
-                "error": o.error,
-                **({"zoom_id": o.zoom_id} if learnt else {}),
-            }
-            for o in outcomes
-            if (o.zoom_id is not None) is learnt
-        ]
-        if rows:
-            bulk_update(session, Operation, rows, "id", values={"updated_at": now})
-    bulk_insert(session, AuditEvent, [_audit_row(o, actor, now) for o in outcomes], values={"at": now})
+        if rows[learnt]:
+            bulk_update(session, Operation, rows[learnt], "id", values={"updated_at": now})
+    bulk_insert(
+        session, AuditEvent, [_audit_row(o, actor) for o in outcomes], values={"at": now, "actor": actor}
+    )
     _update_snapshot(conn, [o for o in outcomes if o.state == SUCCEEDED], now)
 
 
-def _audit_row(outcome: Outcome, actor: str, at: datetime) -> dict[str, Any]:
+def _audit_row(outcome: Outcome, actor: str) -> dict[str, Any]:
+    """The columns of one outcome's audit event (as provision.store.audit.event_row gives them;
+    `at` and `actor` are bound once for the batch by the caller)."""
     action = outcome.op.action
-    after = dict(action.after) if outcome.state == SUCCEEDED else dict(action.before)
-    after.update(outcome.observed)
-    return event_row(
-        at=at,
-        actor=actor,
-        action=action.kind.value,
-        result=outcome.state,
-        institution_code=action.institution_code,
-        person_email=action.email,
-        before=action.before,
-        after=after,
-        zoom_code=outcome.zoom_code,
-        tracking_id=outcome.tracking_id,
-        operation_id=outcome.op.id,
-        detail=outcome.error or action.reason,
-    )
+    base = action.after if outcome.state == SUCCEEDED else action.before
+    # Read only, and turned into JSON within this transaction: a plain dict needs no copy.
+    after = {**base, **outcome.observed} if outcome.observed or type(base) is not dict else base
+    before = action.before
+    return {
+        "action": action.kind.value,
+        "institution_code": action.institution_code,
+        "person_email": action.email,
+        "before": before if type(before) is dict else dict(before),
+        "after": after,
+        "result": outcome.state.value,
+        "zoom_code": outcome.zoom_code,
+        "tracking_id": outcome.tracking_id,
+        "operation_id": outcome.op.id,
+        "detail": outcome.error or action.reason,
+    }
 
 
 def _update_snapshot(conn: Connection, outcomes: Sequence[Outcome], now: datetime) -> None:
