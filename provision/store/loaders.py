@@ -28,6 +28,7 @@ from provision.core.invitations import EXPIRED_EVENT, Invitations
 from provision.core.kinds import ActionKind
 from provision.core.product import license_type
 from provision.core.state import (
+    BASIC_TYPE,
     AccountSeats,
     Desired,
     DesiredPerson,
@@ -40,7 +41,6 @@ from provision.core.state import (
 from provision.store.blocks import aware as _aware
 from provision.store.blocks import load_blocked
 from provision.store.history import license_runs, licensed_by_us, load_contests
-from zoom_client import UserType
 
 # tuple.__new__(NamedTupleClass, values) builds the NamedTuple in C, skipping its Python-level
 # __new__: with 100,000 rows per table that is most of the loading time. Values go in field order.
@@ -170,7 +170,7 @@ def load_observed(session: Session, *, logins: bool = True, product: int | None 
         if decoded is None:
             decoded = group_lists[groups] = tuple(orjson.loads(groups))
         role_id = row[12] if role_col is not None else None
-        raw_type = row[2] if row[2] is not None else UserType.BASIC
+        raw_type = row[2] if row[2] is not None else BASIC_TYPE
         users[row[0]] = new(
             ZoomUser,
             (
