@@ -256,7 +256,10 @@ class _Builder:
                 {**before, **after} if after else dict(before),
             )
         )
-        self.school(code)[kind] += 1  # a StrEnum member counts under its value
+        counter = self.schools.get(code or "")
+        if counter is None:
+            counter = self.schools[code or ""] = Counter()
+        counter[kind] += 1  # a StrEnum member counts under its value
 
     def remove_addon(self, email: str, code: str | None, reason: str, user: ZoomUser) -> None:
         self.add(

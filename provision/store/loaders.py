@@ -90,8 +90,8 @@ def load_desired(session: Session, *, school: str | None = None) -> Desired:
         )
         params["school"] = school
     when = db.when
-    members: dict[str, list[Member]] = {}
-    names: dict[str, tuple[str, str]] = {}
+    people: dict[str, DesiredPerson] = {}
+    several: set[str] = set()  # listed by more than one school (2%): sorted below
     for email, given, family, code, role, is_primary, active, left_at, priority, position in db.rows(
         sql, params
     ):
@@ -107,18 +107,16 @@ def load_desired(session: Session, *, school: str | None = None) -> Desired:
                 position,
             ),
         )
-        found = members.get(email)
+        found = people.get(email)
         if found is None:
-            members[email] = [member]
-            names[email] = (given or "", family or "")
+            people[email] = new(DesiredPerson, (email, given or "", family or "", (member,)))
         else:
-            found.append(member)
-    people: dict[str, DesiredPerson] = {}
-    for email, ms in members.items():
-        if len(ms) > 1:
-            ms.sort(key=lambda m: m.institution_code)
-        given, family = names[email]
-        people[email] = new(DesiredPerson, (email, given, family, tuple(ms)))
+            people[email] = found._replace(memberships=(*found.memberships, member))
+            several.add(email)
+    for email in several:
+        found = people[email]
+        ordered = tuple(sorted(found.memberships, key=lambda m: m.institution_code))
+        people[email] = found._replace(memberships=ordered)
     return Desired(schools=schools, people=people, scope=school)
 
 
