@@ -634,6 +634,43 @@ async def _work_account(
     return run.stop, reread
 
 
+async def _settle_gone(
+    clients: AccountClients,
+    journal: Journal,
+    ops: list[OpRecord],
+    gone: frozenset[int],
+    concurrency: int,
+) -> tuple[list[_Stop], int]:
+    """Read back the `sent` operations whose reason is gone, every account at once: succeeded if
+    Zoom shows them done, else dropped (never resent). One Zoom could not answer for stops the run
+    before any account is shared: a worker would resend it."""
+    by_account: dict[str, list[OpRecord]] = {}
+    for op in ops:
+        if op.seq in gone and op.state == SENT:
+            by_account.setdefault(_account(op), []).append(op)
+
+    async def one(account: str, mine: list[OpRecord]) -> tuple[_Stop | None, int]:
+        run = _Run(clients.client_for(account), journal, concurrency, None, account=account)
+        confirmed = 0
+        try:
+            confirmed = await run.reread(mine)
+        except _Stop:
+            pass
+        lost = [op for op in mine if op.state == PENDING]
+        if lost:
+            await run.finish([Outcome(op=op, state=DROPPED, error=REASON_GONE) for op in lost])
+        if run.stop is None and any(op.state == SENT for op in mine):
+            run.stop = _Stop(
+                f"Zoom could not say whether {sum(op.state == SENT for op in mine)} changes sent "
+                f"before to {account or 'the main account'}, no longer planned, were made; "
+                "nothing was resent: run `provision apply` again to finish"
+            )
+        return run.stop, confirmed
+
+    settled = await asyncio.gather(*(one(account, mine) for account, mine in sorted(by_account.items())))
+    return [stop for stop, _ in settled if stop is not None], sum(n for _, n in settled)
+
+
 async def _watch(run: _Run, lock: AccountLock) -> None:
     """Stop sending as soon as this worker no longer holds the account (its connection cut)."""
     while True:
@@ -679,24 +716,33 @@ async def apply_plan(
     started = time.monotonic()
     ops, resumed = jr.prepare(engine, plan)
     shared = engine.dialect.name == "postgresql"
+    clients = account_clients(client)
     if shared:
         # Other workers may take accounts of this plan: every operation must be in the journal.
         jr.journal_all(engine, plan.fingerprint, ops)
-        if journaled is not None:
-            journaled()
     async with Journal(engine, actor, plan.fingerprint, ops) as journal:
-        stops, reread = await work_plan(
-            engine,
-            account_clients(client),
-            journal,
-            ops,
-            concurrency=concurrency,
-            progress=progress,
-            drop_unless_done=drop_unless_done,
-            live_workers=live_workers,
-            on_account=on_account,
-            plan_usage=plan_usage,
-        )
+        stops: list[_Stop] = []
+        reread = 0
+        if shared and drop_unless_done:
+            # Only this process knows which `sent` operations lost their reason: a worker taking
+            # their account would read them back and resend them. Settled before anyone may.
+            stops, reread = await _settle_gone(clients, journal, ops, drop_unless_done, concurrency)
+        if not stops:
+            if shared and journaled is not None:
+                journaled()
+            stops, more = await work_plan(
+                engine,
+                clients,
+                journal,
+                ops,
+                concurrency=concurrency,
+                progress=progress,
+                drop_unless_done=drop_unless_done,
+                live_workers=live_workers,
+                on_account=on_account,
+                plan_usage=plan_usage,
+            )
+            reread += more
     if shared:
         jr.refresh(engine, plan.fingerprint, ops)  # other workers' accounts as they left them
     stop = stops[0] if stops else None
