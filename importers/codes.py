@@ -1,12 +1,21 @@
-"""Matching the school codes people type to the institutions we know."""
+"""Matching the school codes people type to the institutions we know, and checking the
+Zoom accounts they name."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from models import Institution, OrgUnit
+
+
+def account_problem(account: str, check_account: Callable[[str], str | None] | None) -> str | None:
+    """Why an `account` cell cannot be used, or None. Without a check every account is refused:
+    nobody said which accounts exist (the engine's rule is provision.core.accounts.key_problem)."""
+    return check_account(account) if check_account is not None else "no account is configured"
 
 
 class CodeLookup(dict[str, str]):

@@ -3,11 +3,13 @@
 An org of an institution type is an institution (code = its identifier, else its sourcedId; the
 sourcedId is kept so rosters find it); the district above it is its region; departments and
 other sub-orgs are kept as org units of the school above them. Seats come from a mapping sheet
-(--seats) or are left as they are (0 for a new school, with a warning naming it).
+(--seats) or are left as they are (0 for a new school, with a warning naming it); so does the
+school's Zoom account, where that sheet has an `account` column (else each keeps its own).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +37,7 @@ class _School:
     name: str
     region: str | None
     seats: int | None  # None: not in the seats sheet
+    account: str | None = None  # None: the seats sheet does not say (the school keeps its own)
 
 
 def _org_reject(org: Org, column: str, reason: str, value: str, detail: str = "") -> Rejected:
@@ -90,6 +93,7 @@ def _apply_seats(
             )
             continue
         school.seats = row.seats
+        school.account = row.account
 
 
 @dataclass
@@ -100,6 +104,7 @@ class _Existing:
     kind: str | None
     seats: int
     sourced_id: str | None
+    account: str
 
 
 def _existing(
@@ -113,11 +118,11 @@ def _existing(
     by_code: dict[str, _Existing] = {}
     for start in range(0, max(len(sids), 1), 500):
         part_sids, part_codes = sids[start : start + 500], codes[start : start + 500]
-        stmt = select(t.c.code, t.c.name, t.c.region, t.c.kind, t.c.seats, t.c.sourced_id).where(
+        stmt = select(t.c.code, t.c.name, t.c.region, t.c.kind, t.c.seats, t.c.sourced_id, t.c.account).where(
             or_(t.c.sourced_id.in_(part_sids), t.c.code.in_(part_codes))
         )
         for row in session.connection().execute(stmt):
-            ex = _Existing(*row)
+            ex = _Existing(*row[:6], account=row[6] or "")  # "" and None both say the main account
             by_code[ex.code] = ex
             if ex.sourced_id:
                 by_sid[ex.sourced_id] = ex
@@ -133,6 +138,7 @@ def import_package_schools(
     seats: Path | None,
     dry_run: bool,
     skip_invalid: bool,
+    check_account: Callable[[str], str | None] | None = None,
 ) -> ImportReport:
     pkg = open_package(path, report.file)
     if pkg.mode("orgs") == "absent":
@@ -145,7 +151,7 @@ def import_package_schools(
             + ("" if orgs else " (the package has no orgs.csv)")
         )
     if seats is not None:
-        _apply_seats(schools, read_seats(seats), report)
+        _apply_seats(schools, read_seats(seats, check_account), report)
 
     by_sid, by_code = _existing(session, schools)
     rows: dict[str, dict[str, object]] = {}
@@ -170,13 +176,14 @@ def import_package_schools(
             "kind": s.org.type or None,
             "seats": s.seats if s.seats is not None else (ex.seats if ex is not None else 0),
             "sourced_id": sid,
+            "account": s.account if s.account is not None else (ex.account if ex is not None else ""),
         }
         rows[s.code] = new
         change = report.schools.setdefault(s.code, SchoolChange())
         if ex is None:
             change.added = 1
-        elif (ex.name, ex.region, ex.kind, ex.seats, ex.sourced_id) != tuple(
-            new[k] for k in ("name", "region", "kind", "seats", "sourced_id")
+        elif (ex.name, ex.region, ex.kind, ex.seats, ex.sourced_id, ex.account) != tuple(
+            new[k] for k in ("name", "region", "kind", "seats", "sourced_id", "account")
         ):
             change.updated = 1
         else:
@@ -194,7 +201,7 @@ def import_package_schools(
         Institution,
         [{**r, "updated_at": now} for r in rows.values()],
         ["code"],
-        update=["name", "region", "kind", "seats", "sourced_id", "updated_at"],
+        update=["name", "region", "kind", "seats", "sourced_id", "account", "updated_at"],
     )
     ids = id_map(session, Institution, "code", list(rows))
     code_of = {sid: s.code for sid, s in schools.items()}

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from importers import report as R
 from importers.batch import already_current, close_batch, file_sha256, open_batch
+from importers.codes import account_problem
 from importers.errors import DataError
 from importers.normalize import normalize_name
 from importers.package_schools import import_package_schools
@@ -77,7 +78,14 @@ def import_schools(
         return report
     if package:
         return import_package_schools(
-            session, path, report, actor=actor, seats=seats_path, dry_run=dry_run, skip_invalid=skip_invalid
+            session,
+            path,
+            report,
+            actor=actor,
+            seats=seats_path,
+            dry_run=dry_run,
+            skip_invalid=skip_invalid,
+            check_account=check_account,
         )
     _, sheets = open_sheets(path, kind)
     rows = school_rows(sheets)
@@ -115,7 +123,7 @@ def import_schools(
             problems.append(_reject(row, "seats", R.BAD_SEATS, "a whole number, 0 or more"))
         account = " ".join(v.get("account", "").split())
         if account:
-            why = check_account(account) if check_account is not None else "no account is configured"
+            why = account_problem(account, check_account)
             if why is not None:
                 problems.append(_reject(row, "account", R.UNKNOWN_ACCOUNT, why))
         if not problems and code in valid:

@@ -1,16 +1,20 @@
 """The seats sheet given with a package's schools (--seats): which school gets how many seats.
 
 Any spreadsheet we read, with a column naming the school (its code, or the org's sourcedId or
-identifier) and a seats column; other columns (a name for the reader) are ignored.
+identifier) and a seats column; other columns (a name for the reader) are ignored, but for an
+`account` column: a package has no place for the school's Zoom account (issue 17), so the sheet
+that gives its seats gives its account too, read as in a schools sheet.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from importers import report as R
+from importers.codes import account_problem
 from importers.errors import DataError, MissingColumnError
 from importers.headers import find_header, first_non_empty
 from importers.normalize import normalize_name
@@ -29,6 +33,7 @@ class SeatRow:
     column: str  # the key's header as written
     key: str
     seats: int
+    account: str | None = None  # None: the sheet has no account column (the school keeps its own)
 
 
 def parse_seats(text: str) -> int | None:
@@ -37,7 +42,10 @@ def parse_seats(text: str) -> int | None:
     return int(float(t)) if _SEATS_RE.match(t) else None
 
 
-def read_seats(path: Path) -> tuple[list[SeatRow], list[Rejected]]:
+def read_seats(
+    path: Path, check_account: Callable[[str], str | None] | None = None
+) -> tuple[list[SeatRow], list[Rejected]]:
+    """The sheet's rows and its rejected rows; `check_account` as for a schools sheet."""
     display = display_name(path)
     kind, sheets = open_sheets(path)
     if kind in ("oneroster-zip", "oneroster-dir"):
@@ -49,10 +57,13 @@ def read_seats(path: Path) -> tuple[list[SeatRow], list[Rejected]]:
         rows: list[SeatRow] = []
         rejected: list[Rejected] = []
         first: dict[str, int] = {}
+        has_account = "account" in header.columns
         for raw in data_rows(sheet, header):
             key = normalize_name(raw.values.get("code", ""))
             seats = parse_seats(raw.values.get("seats", ""))
+            account = " ".join(raw.values.get("account", "").split())
             where = (raw.file, raw.sheet, raw.row)
+            why = account_problem(account, check_account) if account else None
             if not key:
                 rejected.append(Rejected(*where, raw.columns["code"], R.MISSING_CODE, ""))
             elif seats is None:
@@ -60,12 +71,24 @@ def read_seats(path: Path) -> tuple[list[SeatRow], list[Rejected]]:
                 rejected.append(
                     Rejected(*where, raw.columns["seats"], R.BAD_SEATS, raw.values.get("seats", ""), detail)
                 )
+            elif why is not None:
+                rejected.append(Rejected(*where, raw.columns["account"], R.UNKNOWN_ACCOUNT, account, why))
             elif key in first:
                 detail = f"first at row {first[key]}"
                 rejected.append(Rejected(*where, raw.columns["code"], R.DUPLICATE, key, detail))
             else:
                 first[key] = raw.row
-                rows.append(SeatRow(raw.file, raw.sheet, raw.row, raw.columns["code"], key, seats))
+                rows.append(
+                    SeatRow(
+                        raw.file,
+                        raw.sheet,
+                        raw.row,
+                        raw.columns["code"],
+                        key,
+                        seats,
+                        account if has_account else None,
+                    )
+                )
         return rows, rejected
     found = first_non_empty(sheets[0].rows) if sheets else []
     raise MissingColumnError(

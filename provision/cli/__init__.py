@@ -60,13 +60,49 @@ _BAD_INPUT = (
 _KNOWN = ("importers.errors:ImporterError", "zoom_client.errors:ZoomError", "models.errors:ModelsError")
 
 
+# A server that answered and refused for good: wrong credentials, no such role or database. libpq
+# gives no SQLSTATE for a refused connection, only the server's words.
+_REFUSED_FOR_GOOD = frozenset({"28000", "28P01", "3D000"})
+_REFUSED_WORDS = ("authentication failed", "does not exist", "no pg_hba.conf entry")
+
+
+def _driver_error(exc: BaseException) -> BaseException | None:
+    """The database driver's own exception: raised directly (models.reader) or SQLAlchemy's .orig."""
+    if isinstance(exc, _loaded("sqlite3:Error", "psycopg:Error")):
+        return exc
+    orig = getattr(exc, "orig", None)
+    if orig is not None and isinstance(exc, _loaded("sqlalchemy.exc:DBAPIError")):
+        return orig  # type: ignore[no-any-return]
+    return None
+
+
+def database_advice(driver: BaseException) -> tuple[str, int]:
+    """What to do about a database failure, saying whether a rerun can fix it, and the exit code:
+    2 for a refusal only the operator can mend (the --db, the credentials, the file), 1 for a
+    server that did not answer or a database busy elsewhere. "" and 1 when the error says neither."""
+    text = str(driver)
+    unanswered = isinstance(driver, _loaded("psycopg:OperationalError"))
+    if getattr(driver, "sqlstate", None) in _REFUSED_FOR_GOOD or (
+        unanswered and any(words in text for words in _REFUSED_WORDS)
+    ):
+        return "fix --db or DATABASE_URL (user, password, database name); a rerun will not help", 2
+    if isinstance(driver, _loaded("sqlite3:DatabaseError")) and (
+        "file is not a database" in text or "unable to open database file" in text
+    ):
+        return "give --db the provision database (a SQLite file it made); a rerun will not help", 2
+    if unanswered or "database is locked" in text:
+        return "a rerun helps once the database answers (is the server up and reachable?)", 1
+    return "", 1
+
+
 def exit_code_for(exc: BaseException) -> int:
     if isinstance(exc, ProvisionError):
         return exc.exit_code
     # A database URL or schema we cannot use is the operator's to point elsewhere or upgrade.
     if isinstance(exc, _loaded(*_BAD_INPUT)):
         return 2
-    return 1
+    driver = _driver_error(exc)
+    return database_advice(driver)[1] if driver is not None else 1
 
 
 def _report(exc: Exception, *, debug: bool, as_json: bool, ctx: click.Context | None = None) -> int:
@@ -77,20 +113,19 @@ def _report(exc: Exception, *, debug: bool, as_json: bool, ctx: click.Context | 
     code = exit_code_for(exc)
     known = isinstance(exc, (ProvisionError, *_loaded(*_KNOWN)))
     message = str(exc) if known else "internal error (run with --debug for the traceback)"
-    orig = getattr(exc, "orig", None)
-    if isinstance(exc, _loaded("sqlite3:Error", "psycopg:Error")):
-        orig = exc  # the driver's own, from a question read without SQLAlchemy (models.reader)
-    if orig is not None and isinstance(
-        exc, _loaded("sqlalchemy.exc:DBAPIError", "sqlite3:Error", "psycopg:Error")
-    ):
+    driver = _driver_error(exc)
+    if driver is not None:
         # The driver's own first line (server refused, file unreadable, locked), without the SQL
         # and parameters SQLAlchemy appends; drivers do not put passwords in these messages.
         from models.urls import display_url
 
-        first = str(orig).strip().splitlines()
+        first = str(driver).strip().splitlines()
         obj = ctx.obj if ctx is not None else None
         where = f" ({display_url(obj.settings.database_url)})" if isinstance(obj, RunContext) else ""
-        message = f"database error{where}: {first[0] if first else type(orig).__name__}"
+        message = f"database error{where}: {first[0] if first else type(driver).__name__}"
+        advice = database_advice(driver)[0]
+        if advice:
+            message += f"; {advice}"
     if debug:
         err_console.print(traceback.format_exc(), markup=False, highlight=False)
     if as_json:

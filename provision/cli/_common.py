@@ -196,8 +196,12 @@ def read_records(settings: AppSettings) -> Iterator[Reader]:
     if plain_url(url):
         try:
             reader = connect(url)
-        except Exception:  # a URL or server the driver refuses: the engine's path says why, as anywhere
-            reader = None
+        except Exception as exc:
+            # A server that does not answer, or refuses, says so here and once: the engine would
+            # only make the operator wait out the same connect timeout a second time.
+            if type(exc).__name__ == "OperationalError":  # sqlite3's and psycopg's alike
+                raise
+            reader = None  # a URL the driver alone cannot take (SQLAlchemy's options): the engine can
     if reader is None:
         with open_records(settings).connect() as conn:
             yield Reader(conn.connection.driver_connection, conn.dialect.name)

@@ -160,7 +160,10 @@ def schools_command(
         Path | None,
         typer.Option(
             "--seats",
-            help="With a OneRoster/SDS package: seats per school (columns: code or sourcedId, seats).",
+            help=(
+                "With a OneRoster/SDS package: seats per school (columns: code or sourcedId, seats;"
+                " optional account: the school's Zoom account)."
+            ),
         ),
     ] = None,
     json_output: JsonOption = False,

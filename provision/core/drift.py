@@ -20,7 +20,14 @@ from typing import Any
 from provision.core.accounts import MAIN, describe
 from provision.core.accounts_plan import compute_accounts_plan
 from provision.core.actions import SEEN_ONLY, SPECS
-from provision.core.diff import protected_emails, standing
+from provision.core.diff import (
+    ADMIN_ROLE_ID,
+    LEFT,
+    MEMBER_ROLE_ID,
+    OWNER_ROLE_ID,
+    protected_emails,
+    standing,
+)
 from provision.core.kinds import ActionKind, DriftKind
 from provision.core.moves import MOVE_REASONS
 from provision.core.plan import Plan
@@ -46,13 +53,15 @@ ADDON = DriftKind.ADDON
 GROUP = DriftKind.GROUP
 ADOPTABLE = DriftKind.ADOPTABLE
 UNMANAGED_LICENSED = DriftKind.UNMANAGED_LICENSED
+PROTECTED_LEFT = DriftKind.PROTECTED_LEFT
 WRONG_ACCOUNT = DriftKind.WRONG_ACCOUNT
 KINDS: tuple[DriftKind, ...] = tuple(DriftKind)
 # Shown, but not an alert: the tool never touches users it does not manage, so a nightly job
 # would otherwise fail forever on an account shared with staff outside the rosters.
 # Expired invitations the tool sends once more by itself are shown too, and alert only when they
-# expired again (INVITATION_NOT_RESENT).
-INFO_KINDS = frozenset({UNMANAGED_LICENSED, INVITATION_EXPIRED})
+# expired again (INVITATION_NOT_RESENT). So are protected leavers: the owner or an admin keeps a
+# license on purpose more often than not, and no run of ours can change it.
+INFO_KINDS = frozenset({UNMANAGED_LICENSED, INVITATION_EXPIRED, PROTECTED_LEFT})
 
 FIELDS = ("type", "status", "large_meeting_capacity", "group_ids")
 _MISSING = object()
@@ -435,6 +444,8 @@ def compute_drift(
                 }
             )
 
+    _protected_left(desired, observed, policy, protected, kinds[PROTECTED_LEFT])
+
     return Drift(
         at=now,
         kinds=kinds,
@@ -448,6 +459,36 @@ def compute_drift(
         },
         waiting=len(plan.waiting),
     )
+
+
+def _protected_left(
+    desired: Desired, observed: Observed, policy: Policy, protected: set[str], out: list[dict[str, Any]]
+) -> None:
+    """Protected people who left every roster and still hold a license (the plan only counts them)."""
+    for email in sorted(protected):
+        person = desired.people.get(email)
+        user = observed.users.get(email)
+        st = standing(person, policy) if person is not None else None
+        if st is None or st.kind != LEFT or user is None or not user.holds_seat:
+            continue
+        if policy.protect_owner and user.role_id == OWNER_ROLE_ID:
+            who = "the account owner"
+        elif policy.protect_admins and user.role_id not in (None, OWNER_ROLE_ID, MEMBER_ROLE_ID):
+            who = "an admin" if user.role_id == ADMIN_ROLE_ID else f"an admin (custom role {user.role_id})"
+        else:
+            who = "protected by the policy's protected_emails"
+        code, left_at = st.member.institution_code, st.member.left_at
+        out.append(
+            {
+                "email": email,
+                "institution_code": code,
+                "role_id": user.role_id,
+                "left_at": _iso(left_at),
+                "detail": f"{who}; left the roster of {code}"
+                + (f" on {left_at:%Y-%m-%d}" if left_at is not None else "")
+                + " and still licensed: never changed by provision, a person decides",
+            }
+        )
 
 
 def _account_part(observed: Observed, key: str) -> Observed | None:

@@ -56,4 +56,7 @@ class DriftKind(StrEnum):
     GROUP = "group"  # not in the school's Zoom group
     ADOPTABLE = "adoptable"  # on a roster and already on Zoom, not yet managed by us
     UNMANAGED_LICENSED = "unmanaged_licensed"  # licensed, not ours, on no roster: reported only
+    # The owner, an admin or a policy-protected email who left every roster and still holds a
+    # license: never touched by the tool (its seat counts against the quota), so a person decides.
+    PROTECTED_LEFT = "protected_left"
     WRONG_ACCOUNT = "wrong_account"  # the Zoom user is in another account than its school's

@@ -89,9 +89,10 @@ def test_database_error_names_the_database(tmp_path: Path) -> None:
     broken = tmp_path / "broken.db"
     broken.write_bytes(b"this is not a database, just bytes " * 200)
     result = run("--db", f"sqlite:///{broken}", "schools")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # the operator's to point elsewhere: no rerun mends it
     flat = squeeze(result.stderr)
     assert squeeze(f"database error (sqlite:///{broken}): file is not a database") in flat
+    assert squeeze("a rerun will not help") in flat
 
 
 def test_personal_data_files_are_0600_whatever_the_umask(tmp_path: Path, open_umask: None) -> None:

@@ -53,3 +53,49 @@ def test_an_unreachable_database_is_named_not_an_internal_error() -> None:
     assert "error: database error (postgresql+psycopg://ops:***@127.0.0.1:1/provision" in result.output
     assert "internal error" not in result.output
     assert "s3cret-pw" not in result.output
+    assert "a rerun helps once the database answers" in " ".join(result.output.split())
+
+
+def test_a_database_that_does_not_answer_is_tried_once_by_a_question() -> None:
+    """`provision school` reads through the driver alone; a server that does not answer must not
+    be tried again through the engine (the operator would wait out the timeout twice)."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted: list[int] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            conn.close()  # a server that hangs up before it speaks
+
+    threading.Thread(target=accept, daemon=True).start()
+    port = listener.getsockname()[1]
+    url = f"postgresql+psycopg://ops@127.0.0.1:{port}/provision?sslmode=disable&connect_timeout=2"
+    try:
+        result = CliRunner().invoke(app, ["--db", url, "school", "0421"])
+    finally:
+        listener.close()
+    assert result.exit_code == 1, result.output
+    assert "a rerun helps once the database answers" in " ".join(result.output.split())
+    assert len(accepted) == 1
+
+
+def test_a_database_that_refuses_the_credentials_says_a_rerun_will_not_help(postgres_url: str) -> None:
+    """A server that answers "no such role" is the operator's to fix: exit 2, and no rerun advice."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(postgres_url).set(username="no_such_role_provision", password="pw")
+    result = CliRunner().invoke(app, ["--db", url.render_as_string(hide_password=False), "schools"])
+    assert result.exit_code == 2, result.output
+    flat = " ".join(result.output.split())
+    assert 'role "no_such_role_provision" does not exist' in flat
+    assert "a rerun will not help" in flat
+    assert "pw@" not in flat

@@ -118,3 +118,57 @@ def test_a_delta_without_orgs_is_no_schools_file(db: str, tmp_path: Path) -> Non
         result.output.split()
     )
     assert "Traceback" not in result.output
+
+
+def test_the_seats_sheet_names_each_schools_zoom_account(db: str, tmp_path: Path) -> None:
+    """A package has no column for the Zoom account (issue 17): the seats sheet gives it, checked
+    as in a schools sheet; a sheet without the column leaves each school's account as it is."""
+    pkg = P.oneroster_11(tmp_path / "pkg")
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        '[accounts.kyiv]\naccount_id_env = "KYIV_ZOOM_ACCOUNT_ID"\n'
+        'client_id_env = "KYIV_ZOOM_CLIENT_ID"\nclient_secret_env = "KYIV_ZOOM_CLIENT_SECRET"\n',
+        encoding="utf-8",
+    )
+    sub = "SubKharkiv01"
+
+    def seats(name: str, rows: list[list[str]]) -> str:
+        return str(write_csv(tmp_path / name, rows, encoding="utf-8"))
+
+    bad = seats(
+        "bad.csv", [["code", "seats", "Zoom account"], ["0421", "30", "kyvi"], [P.SCHOOL_B, "12", sub]]
+    )
+    result = run(db, "--policy", str(policy), "import", "schools", str(pkg), "--seats", bad, "--json")
+    assert result.exit_code == 2, result.output
+    [rejected] = payload(result.stdout)["rejected"]
+    assert (rejected["file"], rejected["row"], rejected["column"], rejected["value"]) == (
+        "bad.csv",
+        2,
+        "Zoom account",
+        "kyvi",
+    )
+    assert "did you mean 'kyiv'" in rejected["detail"]
+    assert run(db, "school", "0421", "--json").exit_code == 2  # nothing was written
+
+    good = seats(
+        "good.csv", [["code", "seats", "Zoom account"], ["0421", "30", "kyiv"], [P.SCHOOL_B, "12", sub]]
+    )
+    result = run(db, "--policy", str(policy), "import", "schools", str(pkg), "--seats", good, "--json")
+    assert result.exit_code == 0, result.output
+
+    def account(code: str) -> str:
+        return str(
+            payload(run(db, "--policy", str(policy), "school", code, "--json").stdout)["school"]["account"]
+        )
+
+    assert (account("0421"), account(P.SCHOOL_B)) == ("kyiv", sub)
+    listed = payload(run(db, "--policy", str(policy), "accounts", "--json").stdout)["accounts"]
+    assert {row["account"] for row in listed} >= {"kyiv", sub}
+
+    # New seats without the column: the accounts stay; an empty cell is the main account.
+    plain = seats("plain.csv", [["code", "seats"], ["0421", "31"], [P.SCHOOL_B, "13"]])
+    assert run(db, "--policy", str(policy), "import", "schools", str(pkg), "--seats", plain).exit_code == 0
+    assert (account("0421"), account(P.SCHOOL_B)) == ("kyiv", sub)
+    main = seats("main.csv", [["code", "seats", "account"], ["0421", "31", ""], [P.SCHOOL_B, "13", sub]])
+    assert run(db, "--policy", str(policy), "import", "schools", str(pkg), "--seats", main).exit_code == 0
+    assert account("0421") == ""

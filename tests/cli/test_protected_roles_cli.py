@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.cli.envelope import payload
 from tests.cli.ministry import DOMAINS, Ministry
 from zoom_client.sandbox import Sandbox, SandboxConfig
 
@@ -51,3 +52,16 @@ def test_owner_admin_and_custom_role_who_leave_are_untouched_and_reported(
     assert ministry.licensed() == {OWNER, ADMIN, HELPDESK, STAYS}
     ministry.ok("sync")
     assert ministry.data("plan")["actions"] == []  # and no later run touches them either
+
+    # Reconcile names them too (not an alert: exit 0), with who they are and the school they left.
+    result = ministry.run("reconcile", "--json")
+    assert result.exit_code == 0, result.output
+    items = {item["email"]: item for item in payload(result.stdout)["kinds"]["protected_left"]}
+    assert set(items) == {OWNER, ADMIN, HELPDESK}
+    assert items[OWNER]["detail"].startswith("the account owner; left the roster of 0701 on ")
+    assert items[ADMIN]["detail"].startswith("an admin; left")
+    assert items[HELPDESK]["detail"].startswith("an admin (custom role 5); left")
+    assert all(item["institution_code"] == "0701" for item in items.values())
+    human = ministry.ok("reconcile").stdout  # stdout is a pipe here: tab-separated lines
+    assert "protected left\t3" in human
+    assert OWNER in human
