@@ -744,7 +744,10 @@ async def apply_plan(
             )
             reread += more
     if shared:
-        jr.refresh(engine, plan.fingerprint, ops)  # other workers' accounts as they left them
+        # Other workers' accounts as they left them; what this process settled is final as it is.
+        stale = {_account(op) for op in ops if op.state in (PENDING, SENT, FAILED)}
+        for acct in sorted(stale):
+            jr.refresh(engine, plan.fingerprint, [op for op in ops if _account(op) == acct], acct)
     stop = stops[0] if stops else None
     result = _result(plan.fingerprint, ops, started, resumed, reread, stop)
     if not result.complete:
