@@ -56,6 +56,7 @@ def _rows(rejected: Sequence[Rejected]) -> list[list[Rejected]]:
 
 def _workbook(rows: list[list[Rejected]]) -> Any:
     from openpyxl import Workbook
+    from openpyxl.cell import Cell
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.worksheet import Worksheet
@@ -78,7 +79,7 @@ def _workbook(rows: list[list[Rejected]]) -> Any:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
-    for cells in rows:
+    for ws_row, cells in enumerate(rows, start=2):
         first = cells[0]
         values = dict(first.cells)
         explained = [explain(r.reason, r.value, r.detail, r.column, language) for r in cells]
@@ -86,11 +87,16 @@ def _workbook(rows: list[list[Rejected]]) -> Any:
         line.append("\n".join(dict.fromkeys(r.column or "" for r in cells)))
         line.append("\n".join(e.problem for e in explained))
         line.append("\n".join(dict.fromkeys(e.fix for e in explained)))
-        ws.append([safe_text(v) for v in line])
-        for cell in ws[ws.max_row]:
+        # Cells made here and appended whole: looking the row up again (ws[ws.max_row]) scans
+        # every cell of the sheet, minutes for a file of 100,000 rejected rows.
+        made = []
+        for column, v in enumerate(line, start=1):
+            cell = Cell(ws, row=ws_row, column=column, value=safe_text(v))
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # stored as text: never a formula, whatever it starts with
                 cell.alignment = wrap
+            made.append(cell)
+        ws.append(made)
     for index, title in enumerate(header, start=1):
         longest = max((len(str(c.value or "")) for c in ws[get_column_letter(index)]), default=0)
         ws.column_dimensions[get_column_letter(index)].width = min(MAX_WIDTH, max(len(title), longest) + 2)

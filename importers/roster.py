@@ -8,12 +8,11 @@ Writes are set-based (INSERT ... ON CONFLICT in chunks), never an ORM add per ro
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from importers import report as R
@@ -21,16 +20,17 @@ from importers.batch import already_current, close_batch, file_sha256, open_batc
 from importers.codes import load_codes, load_links
 from importers.errors import DataError
 from importers.explain import headers_language
+from importers.gc_pause import gc_paused
 from importers.normalize import NOT_AN_EMAIL, email_problem, normalize_email, normalize_name, parse_flag
 from importers.oneroster import package_rows
 from importers.oneroster_roles import RoleTable
 from importers.report import ImportReport, Rejected, SchoolChange
 from importers.roles import DEFAULT_ROLE_WORDS, RoleWords
+from importers.roster_write import Existing, big_cache, existing_memberships, write_memberships, write_people
 from importers.rows import RawRoster, RawRow, roster_rows
 from importers.sniff import detect
 from importers.source import display_name, open_sheets
-from models import Membership, Person
-from models.bulk import bulk_upsert, id_map
+from models import Membership
 from models.locks import rosters_locked
 from models.types import utcnow
 
@@ -40,7 +40,6 @@ ROLE_WHEN_NO_COLUMN = "teacher"
 # school can fix it. Counted in characters, as Zoom and the client's request models count.
 ZOOM_LIMITS = {"email": 128, "given_name": 64, "family_name": 64}
 _LIMIT_WORDS = {"email": "an email", "given_name": "a first name", "family_name": "a last name"}
-BULK_CACHE_KIB = 65_536  # SQLite page cache during the writes (freed when they end)
 
 
 @dataclass
@@ -236,55 +235,8 @@ def _too_long(row: RawRow, field: str, value: str) -> Rejected:
     return _reject(row, column, R.TOO_LONG, written, detail)
 
 
-@dataclass
-class _Existing:
-    id: int
-    person_id: int
-    email: str
-    role: str
-    is_primary: bool
-    active: bool
-    priority: int | None
-    position: int | None
-
-
-def _existing(session: Session, institution_ids: list[int]) -> dict[int, dict[str, _Existing]]:
-    out: dict[int, dict[str, _Existing]] = defaultdict(dict)
-    m, p = Membership.__table__, Person.__table__  # type: ignore[attr-defined]
-    for start in range(0, len(institution_ids), 500):
-        part = institution_ids[start : start + 500]
-        stmt = (
-            select(
-                m.c.id,
-                m.c.person_id,
-                m.c.institution_id,
-                p.c.email,
-                m.c.role,
-                m.c.is_primary,
-                m.c.active,
-                m.c.priority,
-                m.c.position,
-            )
-            .join(p, p.c.id == m.c.person_id)
-            .where(m.c.institution_id.in_(part))
-        )
-        for mid, pid, iid, email, role, primary, active, prio, place in session.connection().execute(stmt):
-            out[iid][email] = _Existing(mid, pid, email, role, bool(primary), bool(active), prio, place)
-    return out
-
-
-def _primaries(entries: list[Entry]) -> dict[str, str]:
-    """email -> primary school inside this file: an explicit primary column, else the first listed."""
-    explicit: dict[str, str] = {}
-    first: dict[str, str] = {}
-    for e in entries:
-        first.setdefault(e.email, e.school)
-        if e.primary:
-            explicit.setdefault(e.email, e.school)
-    return {**first, **explicit}
-
-
 @rosters_locked
+@gc_paused()
 def import_roster(
     session: Session,
     path: str | Path,
@@ -355,10 +307,10 @@ def import_roster(
     for code in raw.empty_schools:
         if codes.get(code) is not None:
             by_school.setdefault(codes[code], [])
-    existing = _existing(session, [inst_ids[c] for c in by_school])
+    existing = existing_memberships(session, [inst_ids[c] for c in by_school])
     replace = not (merge or raw.delta)
     to_leave: list[int] = []
-    changes: list[tuple[Entry, _Existing | None]] = []
+    changes: list[tuple[Entry, Existing | None]] = []
     problems: list[str] = []
     for code, rows in by_school.items():
         before = existing.get(inst_ids[code], {})
@@ -410,8 +362,10 @@ def import_roster(
 
     batch = open_batch(session, report, actor=actor, sheet=single_sheet, school=school)
     now = utcnow()
-    with _big_cache(session):
-        _write(session, entries, changes, existing, inst_ids, batch.id, now)  # type: ignore[arg-type]
+    assert batch.id is not None
+    with big_cache(session):
+        person_ids = write_people(session, entries)
+        write_memberships(session, entries, changes, inst_ids, person_ids, batch.id)
     if to_leave:
         m = Membership.__table__  # type: ignore[attr-defined]
         conn = session.connection()
@@ -425,94 +379,6 @@ def import_roster(
     return report
 
 
-@contextmanager
-def _big_cache(session: Session) -> Iterator[None]:
-    """A larger SQLite page cache for this connection while the bulk writes run: the unique
-    indexes of 100,000 rows outgrow the default 2 MB and every insert then rereads pages."""
-    conn = session.connection()
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
-    conn.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
-
-
 def _single_sheet(raw: RawRoster) -> str | None:
     sheets = {r.sheet for r in raw.rows}
     return next(iter(sheets)) if len(sheets) == 1 else None
-
-
-def _person_ids(session: Session, emails: list[str]) -> dict[str, int]:
-    # One scan of the table beats 20 chunked IN (...) lookups when the file lists most of it
-    # (a ministry-wide roster); a school's roster against a big table uses the index.
-    p = Person.__table__  # type: ignore[attr-defined]
-    total = session.connection().execute(select(func.count()).select_from(p)).scalar_one()
-    if len(emails) * 4 >= total:
-        wanted = set(emails)
-        return {k: v for k, v in id_map(session, Person, "email").items() if k in wanted}
-    return id_map(session, Person, "email", emails)
-
-
-def _write(
-    session: Session,
-    entries: list[Entry],
-    changes: list[tuple[Entry, _Existing | None]],
-    existing: dict[int, dict[str, _Existing]],
-    inst_ids: dict[str, int],
-    batch_id: int,
-    now: object,
-) -> None:
-    people: dict[str, dict[str, object]] = {}
-    for e in entries:
-        # no per-row timestamps: bulk_upsert binds the model's defaults once per batch
-        people.setdefault(
-            e.email, {"email": e.email, "given_name": e.given_name, "family_name": e.family_name}
-        )
-    bulk_upsert(
-        session, Person, people.values(), ["email"], update=["given_name", "family_name", "updated_at"]
-    )
-    person_ids = _person_ids(session, list(people))
-    primary_school = _primaries(entries)
-    touched = {inst_ids[c] for c in primary_school.values()} | {inst_ids[e.school] for e in entries}
-    # Someone already primary at a school this file does not list keeps that primary.
-    m = Membership.__table__  # type: ignore[attr-defined]
-    primary_elsewhere = set()
-    stmt = select(m.c.person_id, m.c.institution_id).where(m.c.is_primary == True, m.c.active == True)  # noqa: E712
-    for pid, iid in session.connection().execute(stmt):
-        if iid not in touched:
-            primary_elsewhere.add(pid)
-    rows = []
-    for e, old in changes:
-        pid = person_ids[e.email]
-        is_primary = primary_school[e.email] == e.school and pid not in primary_elsewhere
-        if (
-            old is not None
-            and old.active
-            and old.role == e.role
-            and old.is_primary == is_primary
-            and old.priority == e.priority
-            and old.position == e.position
-        ):
-            continue  # unchanged: not written at all
-        rows.append(
-            {
-                "person_id": pid,
-                "institution_id": inst_ids[e.school],
-                "role": e.role,
-                "is_primary": is_primary,
-                "priority": e.priority,
-                "position": e.position,
-                "batch_id": batch_id,
-            }  # active=True, left_at=None, joined_at: the model's defaults, bound once per batch
-        )
-    bulk_upsert(
-        session,
-        Membership,
-        rows,
-        ["person_id", "institution_id"],
-        update=["role", "is_primary", "active", "left_at", "batch_id", "priority", "position"],
-    )
