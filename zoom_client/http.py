@@ -73,6 +73,8 @@ class Requester:
         self._clock = clock or time.monotonic
         self._rng = rng
         self._transport = transport
+        # One TLS context for every pool: building one (the CA bundle read) costs tens of ms.
+        self._tls = httpx.create_ssl_context()
         self._http = self._connections()
         self._sub_connections: list[httpx.AsyncClient] = []
         self.limiter = RateLimiter(settings.tier, settings.rate_share, sleep=self._sleep, clock=self._clock)
@@ -85,6 +87,7 @@ class Requester:
     def _connections(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
             transport=self._transport,
+            verify=self._tls,
             timeout=httpx.Timeout(self.settings.timeout),
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
             headers={"Accept": "application/json", "User-Agent": "provision-zoom-client/0.1"},
