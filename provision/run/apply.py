@@ -512,6 +512,7 @@ async def work_plan(
     live_workers: Callable[[], int] = lambda: 1,
     on_account: Callable[[str, str], None] | None = None,
     plan_usage: PlanUsageReads | None = None,
+    load: Callable[[str], list[OpRecord]] | None = None,
 ) -> tuple[list[_Stop], int]:
     """Work every account of the plan at once, each with its own client (its own rate budget).
 
@@ -522,6 +523,9 @@ async def work_plan(
     journal (the authority) and re-reading the `sent` ones from Zoom before anything is resent.
     A worker takes at most its share of the accounts left (their number over the live workers),
     so workers started together split them. Returns the stops met and the `sent` re-read.
+
+    `load` (a worker): `ops` are not given; an account's operations are read from the journal
+    when this worker takes it, so a worker reads only the accounts it works.
     """
     fingerprint = journal.fingerprint
     by_account: dict[str, list[OpRecord]] = {}
@@ -530,6 +534,8 @@ async def work_plan(
     tally = _Tally()
     open_states = (PENDING, SENT, FAILED)
     left = {acct for acct, mine in by_account.items() if any(op.state in open_states for op in mine)}
+    if load is not None:
+        left = await asyncio.to_thread(jr.accounts_left, engine, fingerprint, open_states)
     shared = engine.dialect.name == "postgresql"
     running: dict[str, _Slot] = {}
     stops: list[_Stop] = []
@@ -547,10 +553,13 @@ async def work_plan(
                 lock = await asyncio.to_thread(try_account_lock, engine, fingerprint, acct)
                 if lock is None:
                     continue  # another worker's
-                mine = by_account[acct]
-                if shared and not fresh:
-                    # Another worker may have worked it: the journal says where it stands.
-                    await asyncio.to_thread(jr.refresh, engine, fingerprint, mine, acct)
+                if load is not None:
+                    mine = by_account[acct] = await asyncio.to_thread(load, acct)
+                else:
+                    mine = by_account[acct]
+                    if shared and not fresh:
+                        # Another worker may have worked it: the journal says where it stands.
+                        await asyncio.to_thread(jr.refresh, engine, fingerprint, mine, acct)
                 if on_account is not None:
                     on_account("start", acct)
                 client = clients.client_for(acct)

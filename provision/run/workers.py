@@ -21,6 +21,7 @@ when idle. On SQLite there is one process: `apply` works every account at once i
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import subprocess
 import sys
@@ -111,17 +112,18 @@ async def run_worker(
                     plans = [u.fingerprint for u in jr.unfinished(engine) if u.fingerprint not in stopped]
                     for fingerprint in plans:
                         # Whole in the journal: apply writes a plan in one transaction before
-                        # any worker can see it. Read once, from there (the authority).
-                        ops = jr.journaled(engine, fingerprint)
-                        async with Journal(engine, actor, fingerprint, ops) as journal:
+                        # any worker can see it. Each account read from there (the authority)
+                        # as this worker takes it: a worker of two accounts in fifty reads two.
+                        async with Journal(engine, actor, fingerprint) as journal:
                             stops, _ = await work_plan(
                                 engine,
                                 clients,
                                 journal,
-                                ops,
+                                [],
                                 concurrency=concurrency,
                                 live_workers=live,
                                 on_account=on_account(fingerprint),
+                                load=functools.partial(jr.journaled, engine, fingerprint),
                             )
                         report.stops.extend(stop.reason for stop in stops)
                         if stops:  # a daily limit, refused credentials: not again from this worker
