@@ -6,8 +6,8 @@ users each. The plan licenses all of them (bulk POST /users/features, 30 a call,
 1,800 users/s per account, N x 1,800 in all). The records are PostgreSQL (a fresh schema per case).
 
 1. one worker: `apply_plan` in this process drives every account at once;
-2. two workers: the same, plus one `provision worker` process started once the plan is journaled
-   (as `provision apply --workers 2` does);
+2. two workers: the same, plus one local `provision worker` process started with the apply, which
+   waits for the plan to be journaled (as `provision apply --workers 2` does);
 3. takeover: two workers, the other one killed with -9 once it works its accounts: the seconds
    until this process takes one of them over.
 
@@ -224,10 +224,6 @@ async def run_case(
     starts: dict[str, float] = {}
     killed: dict[str, Any] = {}
 
-    def journaled() -> None:
-        if workers > 1:
-            local.extend(spawn_local_workers(workers - 1, env))
-
     def on_account(event: str, account: str) -> None:
         if event == "start":
             starts.setdefault(account, time.monotonic())
@@ -265,6 +261,10 @@ async def run_case(
     cpu = time.process_time()
     started = time.monotonic()
     t0 = datetime.now(UTC)
+    if workers > 1:  # as `apply --workers N` does: started at once, they wait for the plan
+        local.extend(
+            spawn_local_workers(workers - 1, env, plan=plan.fingerprint, concurrency=concurrency)
+        )
     async with AsyncZoomClient(server.settings) as client:
         with worker_presence(schema.engine) as live:
             kill_task = asyncio.create_task(killer()) if kill else None
@@ -277,7 +277,6 @@ async def run_case(
                     concurrency=concurrency,
                     live_workers=lambda: max(live(), 1 + alive(local)),
                     on_account=on_account,
-                    journaled=journaled,
                 )
             except ApplyIncomplete as exc:
                 result = exc.result
