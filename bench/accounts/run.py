@@ -262,9 +262,7 @@ async def run_case(
     started = time.monotonic()
     t0 = datetime.now(UTC)
     if workers > 1:  # as `apply --workers N` does: started at once, they wait for the plan
-        local.extend(
-            spawn_local_workers(workers - 1, env, plan=plan.fingerprint, concurrency=concurrency)
-        )
+        local.extend(spawn_local_workers(workers - 1, env, plan=plan.fingerprint, concurrency=concurrency))
     async with AsyncZoomClient(server.settings) as client:
         with worker_presence(schema.engine) as live:
             kill_task = asyncio.create_task(killer()) if kill else None
