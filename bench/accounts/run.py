@@ -263,6 +263,8 @@ async def run_case(
     t0 = datetime.now(UTC)
     if workers > 1:  # as `apply --workers N` does: started at once, they wait for the plan
         local.extend(spawn_local_workers(workers - 1, env, plan=plan.fingerprint, concurrency=concurrency))
+        for process in local:  # counted from their start: the journaling blocks the sampler
+            watch.add(process.pid)
     async with AsyncZoomClient(server.settings) as client:
         with worker_presence(schema.engine) as live:
             kill_task = asyncio.create_task(killer()) if kill else None

@@ -110,6 +110,8 @@ async def run_worker(
     with worker_presence(engine) as live:
         while True:
             # Looked at without the lock first: an idle worker never stands in an apply's way.
+            # Asked before looking for it among the unfinished, or it could be journaled between.
+            journaled = plan is None or jr.has_operations(engine, plan)
             plans = _open_plans(engine, stopped, plan)
             try:
                 if not plans:
@@ -138,7 +140,7 @@ async def run_worker(
                 pass
             except LockedError:
                 plans = ["(waiting for the Zoom lock: an apply choosing its plan, or a sync)"]
-            if plan is not None and not plans and not jr.has_operations(engine, plan):
+            if not journaled:
                 plans = ["(waiting for the apply to journal its plan)"]
             if plan is not None and os.getppid() != parent:
                 plans = []  # the apply that started us is gone (before it shared its plan)
