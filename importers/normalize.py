@@ -25,6 +25,10 @@ _SCRIPT_SETS = (
 )
 _NEUTRAL_SCRIPTS = {"COMMON", "INHERITED"}  # digits, punctuation, combining marks
 NOT_AN_EMAIL = "not an email address (one @, a dot in the domain, no spaces)"
+# An ASCII address that passes every check below (shape, no control character, no IDN label):
+# dot-separated runs of allowed characters on both sides of one @, two labels or more after it.
+_ATOM = r'[^\x00-\x20\x7f<>(),;:"\[\]@.]+'
+_PLAIN_EMAIL = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_ATOM}(?:\.{_ATOM})+")
 _LABEL_SEPARATORS = re.compile(r"[.@+_\-]")
 
 
@@ -104,6 +108,8 @@ def email_problem(typed: str) -> str | None:
     names the character and its position (1-based, in the address as typed, trimmed).
     """
     text = _clean(typed)
+    if text.isascii() and "xn--" not in text and _PLAIN_EMAIL.fullmatch(text):
+        return None  # the common case, 100,000 times per roster: one match instead of four checks
     if not _shape_ok(text):
         return NOT_AN_EMAIL
     if text.isascii():

@@ -22,7 +22,6 @@ from importers.errors import DataError
 from importers.explain import headers_language
 from importers.gc_pause import gc_paused
 from importers.normalize import NOT_AN_EMAIL, email_problem, normalize_email, normalize_name, parse_flag
-from importers.oneroster import package_rows
 from importers.oneroster_roles import RoleTable
 from importers.report import ImportReport, Rejected, SchoolChange
 from importers.roles import DEFAULT_ROLE_WORDS, RoleWords
@@ -39,10 +38,11 @@ ROLE_WHEN_NO_COLUMN = "teacher"
 # a longer value would be refused at apply by every rerun, so it is refused here, where the
 # school can fix it. Counted in characters, as Zoom and the client's request models count.
 ZOOM_LIMITS = {"email": 128, "given_name": 64, "family_name": 64}
+_EMAIL_LIMIT, _NAME_LIMIT = ZOOM_LIMITS["email"], min(ZOOM_LIMITS["given_name"], ZOOM_LIMITS["family_name"])
 _LIMIT_WORDS = {"email": "an email", "given_name": "a first name", "family_name": "a last name"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """A valid roster row."""
 
@@ -129,6 +129,7 @@ def validate(
     names: dict[str, str] = {}
     wanted_school = codes.get(school_option) if school_option is not None else None
     school_of: dict[str, str | None] = {}  # as typed -> code (CodeLookup.get is Python, per row)
+    role_of: dict[str, str | None] = {}  # as typed -> role (a few dozen words over 100,000 rows)
     for row in raw.rows:
         v = row.values
         problems: list[Rejected] = []
@@ -168,13 +169,16 @@ def validate(
                 (f for f in ("family_name", "given_name", "full_name") if f in row.columns), "family_name"
             )
             problems.append(_reject(row, name_field, R.MISSING_NAME, ""))
-        for field, value in (("email", email), ("given_name", given), ("family_name", family)):
-            if len(value) > ZOOM_LIMITS[field]:
-                problems.append(_too_long(row, field, value))
+        if len(email) > _EMAIL_LIMIT or len(given) > _NAME_LIMIT or len(family) > _NAME_LIMIT:
+            for field, value in (("email", email), ("given_name", given), ("family_name", family)):
+                if len(value) > ZOOM_LIMITS[field]:
+                    problems.append(_too_long(row, field, value))
         if "role" in row.columns:
-            role = roles.role(v.get("role", ""))
+            cell = v.get("role", "")
+            role = role_of.get(cell, "")  # "": not looked up yet (no role is empty)
+            if role == "":
+                role = role_of[cell] = roles.role(cell)
             if role is None:
-                cell = v.get("role", "")
                 problems.append(_reject(row, "role", R.UNKNOWN_ROLE, cell, words.unknown_detail(cell)))
         else:
             role = ROLE_WHEN_NO_COLUMN
@@ -275,6 +279,8 @@ def import_roster(
     words = RoleWords({word: role for word, role in (role_words or {}).items() if role is not None})
     roles = RoleTable(role_words, oneroster=package, base=words.role)
     if package:
+        from importers.oneroster import package_rows  # a sheet's import need not load it
+
         raw = package_rows(
             path,
             display,

@@ -12,6 +12,7 @@ from importers.readers import Sheet
 
 SHEET_NAME_COLUMN = "(sheet name)"
 _NONE: dict[str, str] = {}  # shared by every row without formulas: never written to
+_HERE: dict[str, tuple[str, int]] = {}  # shared by every row whose cells are all its own
 SCHOOL_OPTION_COLUMN = "(--school)"
 
 
@@ -70,7 +71,7 @@ def data_rows(sheet: Sheet, header: Header) -> list[RawRow]:
         if not any(values.values()) and not formulas:
             continue  # blank rows between blocks, and calamine's padding
         # columns is shared by every row of the sheet (copied only where a row changes it)
-        out.append(RawRow(file, name, index + 1, values, columns, formulas=formulas))
+        out.append(RawRow(file, name, index + 1, values, columns, _HERE, formulas))
     return out
 
 

@@ -33,8 +33,6 @@ from sqlalchemy import (
     table,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
@@ -79,6 +77,8 @@ def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
 def _differs(current: Any, incoming: Any, dialect: str) -> Any:
     # PostgreSQL's json type has no equality operator; jsonb compares by value.
     if dialect == "postgresql" and isinstance(current.type, JSON):
+        from sqlalchemy.dialects.postgresql import JSONB
+
         return cast(current, JSONB).is_distinct_from(cast(incoming, JSONB))
     return current.is_distinct_from(incoming)
 
@@ -243,7 +243,9 @@ def _staged_upsert(
         source = select(
             *(staged.c[c] for c in given), *(literal(constants[c], tbl.c[c].type).label(c) for c in extra)
         )
-        stmt = on_conflict(postgresql.insert(tbl).from_select(given + extra, source))
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = on_conflict(pg_insert(tbl).from_select(given + extra, source))
         # an INSERT ... SELECT keeps no rowcount unless asked to
         result = conn.execute(stmt.execution_options(preserve_rowcount=True))
         return max(result.rowcount, 0)
@@ -328,9 +330,14 @@ def bulk_upsert(
     conn = session.connection()
     dialect = conn.dialect.name
     if dialect == "postgresql":
-        make_insert: Any = postgresql.insert
+        # each dialect's module loads with its own database only (PostgreSQL's brings asyncio)
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        make_insert: Any = pg_insert
     elif dialect == "sqlite":
-        make_insert = sqlite.insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        make_insert = sqlite_insert
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise NotImplementedError(f"bulk_upsert does not support {dialect}")
 
