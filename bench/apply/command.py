@@ -98,6 +98,9 @@ def report(name: str, users: int, wall: float, cpu: float, out: str) -> None:
         "ratio": round(users / wall / LICENSE_CEILING, 3),
         "succeeded": result.get("succeeded"),
         "failed": result.get("failed"),
+        # The apply itself (from the journal's first write to its last); the rest of `seconds`
+        # is the process start, the imports, the plan and the exit.
+        "apply_s": result.get("elapsed_seconds"),
         "cpu_s": round(cpu, 2),
         "cpu_ms_per_user": round(cpu * 1000 / users, 3),
         "load": round(os.getloadavg()[0], 2),

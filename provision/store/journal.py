@@ -34,10 +34,13 @@ from models import (
 )
 from provision.core.actions import SPECS, Group, NewUser, SnapshotEffect
 from provision.core.plan import Action, Plan, sort_actions
-from provision.store.audit import event_row
 
-GROUP_COMMIT_WINDOW = 0.015  # seconds
+GROUP_COMMIT_WINDOW = 0.03  # seconds
 JOURNAL_CHUNK = 2_000  # operations inserted per statement batch
+# Operations journaled ahead of need per idle commit: small, so a `sent` mark that arrives
+# meanwhile waits for a short insert, not a long one.
+AHEAD_CHUNK = 500
+AHEAD_WITH_WORK = 200  # and with each other write (tens a second): ahead of any apply's pace
 
 
 class OpState(StrEnum):
@@ -118,30 +121,41 @@ def prepare(engine: Engine, plan: Plan) -> tuple[list[OpRecord], bool]:
 
 
 def _insert(conn: Connection, fingerprint: str, ops: Sequence[OpRecord]) -> None:
+    payloads: dict[int, dict[str, Any]] = {}  # each shared payload turned into JSON data once
     rows = [  # created_at/updated_at: the model's defaults, one timestamp for the batch
         {
-            "plan_fingerprint": fingerprint,
             "seq": op.seq,
             "kind": op.action.kind.value,
             "email": op.action.email,
             "zoom_id": op.action.zoom_id,
             "institution_code": op.action.institution_code,
             "account": op.action.account,
-            "payload": op.action.to_data(),
-            "state": PENDING,
-            "attempts": 0,
+            "payload": op.action.to_data(payloads),
         }
         for op in ops
     ]
-    bulk_insert(Session(bind=conn), Operation, rows)
+    # The same for every row: bound once for the batch.
+    alike = {"plan_fingerprint": fingerprint, "state": PENDING.value, "attempts": 0}
+    bulk_insert(Session(bind=conn), Operation, rows, values=alike)
     low, high = ops[0].seq, ops[-1].seq
-    ids: dict[int, int] = dict(
-        conn.execute(
-            select(_op.c.seq, _op.c.id).where(
-                _op.c.plan_fingerprint == fingerprint, _op.c.seq >= low, _op.c.seq <= high
+    ids: dict[int, int] = {}
+    if high - low < 2 * len(ops):
+        ids.update(
+            conn.execute(
+                select(_op.c.seq, _op.c.id).where(
+                    _op.c.plan_fingerprint == fingerprint, _op.c.seq >= low, _op.c.seq <= high
+                )
+            ).all()
+        )
+    else:  # scattered (inserted as named, see Journal._journal_named): not a whole range's ids
+        for chunk in _chunks([op.seq for op in ops]):
+            ids.update(
+                conn.execute(
+                    select(_op.c.seq, _op.c.id).where(
+                        _op.c.plan_fingerprint == fingerprint, _op.c.seq.in_(chunk)
+                    )
+                ).all()
             )
-        ).all()
-    )
     for op in ops:
         op.id = ids[op.seq]
 
@@ -422,44 +436,56 @@ def _mark_pending(conn: Connection, ids: Sequence[int]) -> None:
 def _record(conn: Connection, outcomes: Sequence[Outcome], actor: str) -> None:
     now = _now()
     session = Session(bind=conn)
+    # Most outcomes carry nothing but their state (a success): one UPDATE ... IN per state.
+    plain: dict[OpState, list[int]] = {}
     # A zoom_id learnt by a create is kept; an outcome that learnt none leaves the column alone.
+    rows: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
+    for o in outcomes:
+        if o.zoom_id is None and o.zoom_code is None and o.tracking_id is None and o.error is None:
+            if o.op.id is not None:
+                plain.setdefault(o.state, []).append(o.op.id)
+            continue
+        row = {"id": o.op.id, "state": o.state.value, "zoom_code": o.zoom_code}
+        row["tracking_id"], row["error"] = o.tracking_id, o.error
+        if o.zoom_id is not None:
+            row["zoom_id"] = o.zoom_id
+        rows[o.zoom_id is not None].append(row)
+    for state, ids in plain.items():
+        for chunk in _chunks(ids):
+            conn.execute(
+                update(_op)
+                .where(_op.c.id.in_(chunk))
+                .values(state=state.value, zoom_code=None, tracking_id=None, error=None, updated_at=now)
+            )
     for learnt in (False, True):
-        rows = [
-            {
-                "id": o.op.id,
-                "state": o.state.value,
-                "zoom_code": o.zoom_code,
-                "tracking_id": o.tracking_id,
-                "error": o.error,
-                **({"zoom_id": o.zoom_id} if learnt else {}),
-            }
-            for o in outcomes
-            if (o.zoom_id is not None) is learnt
-        ]
-        if rows:
-            bulk_update(session, Operation, rows, "id", values={"updated_at": now})
-    bulk_insert(session, AuditEvent, [_audit_row(o, actor, now) for o in outcomes], values={"at": now})
+        if rows[learnt]:
+            bulk_update(session, Operation, rows[learnt], "id", values={"updated_at": now})
+    bulk_insert(
+        session, AuditEvent, [_audit_row(o, actor) for o in outcomes], values={"at": now, "actor": actor}
+    )
     _update_snapshot(conn, [o for o in outcomes if o.state == SUCCEEDED], now)
 
 
-def _audit_row(outcome: Outcome, actor: str, at: datetime) -> dict[str, Any]:
+def _audit_row(outcome: Outcome, actor: str) -> dict[str, Any]:
+    """The columns of one outcome's audit event (as provision.store.audit.event_row gives them;
+    `at` and `actor` are bound once for the batch by the caller)."""
     action = outcome.op.action
-    after = dict(action.after) if outcome.state == SUCCEEDED else dict(action.before)
-    after.update(outcome.observed)
-    return event_row(
-        at=at,
-        actor=actor,
-        action=action.kind.value,
-        result=outcome.state,
-        institution_code=action.institution_code,
-        person_email=action.email,
-        before=action.before,
-        after=after,
-        zoom_code=outcome.zoom_code,
-        tracking_id=outcome.tracking_id,
-        operation_id=outcome.op.id,
-        detail=outcome.error or action.reason,
-    )
+    base = action.after if outcome.state == SUCCEEDED else action.before
+    # Read only, and turned into JSON within this transaction: a plain dict needs no copy.
+    after = {**base, **outcome.observed} if outcome.observed or type(base) is not dict else base
+    before = action.before
+    return {
+        "action": action.kind.value,
+        "institution_code": action.institution_code,
+        "person_email": action.email,
+        "before": before if type(before) is dict else dict(before),
+        "after": after,
+        "result": outcome.state.value,
+        "zoom_code": outcome.zoom_code,
+        "tracking_id": outcome.tracking_id,
+        "operation_id": outcome.op.id,
+        "detail": outcome.error or action.reason,
+    }
 
 
 def _update_snapshot(conn: Connection, outcomes: Sequence[Outcome], now: datetime) -> None:
@@ -621,14 +647,31 @@ class Journal:
     def fully_journaled(self) -> bool:
         return self._next >= len(self._unjournaled)
 
-    def _journal_upto(self, conn: Connection, seq: int | None) -> None:
-        """Insert unjournaled operations up to `seq` (None: all), by whole chunks."""
-        while self._next < len(self._unjournaled) and (
-            seq is None or self._unjournaled[self._next].seq <= seq
-        ):
-            chunk = self._unjournaled[self._next : self._next + JOURNAL_CHUNK]
-            _insert(conn, self.fingerprint, chunk)
-            self._next += len(chunk)
+    def _journal_ahead(self, conn: Connection, count: int | None) -> None:
+        """Insert the next `count` operations not journaled yet, in seq order (None: all left)."""
+        while self._next < len(self._unjournaled):
+            chunk: list[OpRecord] = []
+            limit = JOURNAL_CHUNK if count is None else min(count, JOURNAL_CHUNK)
+            while self._next < len(self._unjournaled) and len(chunk) < limit:
+                op = self._unjournaled[self._next]
+                self._next += 1
+                if op.id is None:  # not written already as named by an earlier write
+                    chunk.append(op)
+            if chunk:
+                _insert(conn, self.fingerprint, chunk)
+            if count is not None:
+                return
+
+    def _journal_named(self, conn: Connection, ops: Iterable[OpRecord]) -> None:
+        """Insert the operations a write names that are not journaled yet, and only those.
+
+        Not everything before them in seq order: a phase that runs beside another (adopt beside
+        the license calls) would otherwise hold up a `sent` mark behind thousands of inserts. The
+        journal may have holes after a crash; `prepare` fills them in before a rerun.
+        """
+        missing = sorted({op.seq: op for op in ops if op.id is None}.values(), key=lambda op: op.seq)
+        for start in range(0, len(missing), JOURNAL_CHUNK):
+            _insert(conn, self.fingerprint, missing[start : start + JOURNAL_CHUNK])
 
     async def _submit(self, work: tuple[str, list[Any]]) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -645,7 +688,7 @@ class Journal:
             items = [await self._queue.get()]
             if self.window:
                 # A short wait gathers more operations into one commit: fewer statements and
-                # fsyncs per operation; requests take 100 ms anyway.
+                # fewer pages written per operation; requests take 100 ms anyway.
                 await asyncio.sleep(self.window)
             while not self._queue.empty():
                 items.append(self._queue.get_nowait())
@@ -676,15 +719,16 @@ class Journal:
             lists: dict[str, list[Any]] = {"pending": pending, "sent": sent, "record": outcomes}
             for kind, items in works:
                 if kind == "ahead":
-                    upto = self._unjournaled[min(self._next + JOURNAL_CHUNK, len(self._unjournaled)) - 1].seq
-                    self._journal_upto(conn, upto)
+                    self._journal_ahead(conn, AHEAD_CHUNK)
                 else:
                     lists[kind].extend(items)
             if not works:
-                self._journal_upto(conn, None)
-            named = [op.seq for op in pending + sent] + [o.op.seq for o in outcomes]
-            if named:
-                self._journal_upto(conn, max(named))
+                self._journal_ahead(conn, None)
+            self._journal_named(conn, [*pending, *sent, *(o.op for o in outcomes)])
+            if works and works[0][0] != "ahead":
+                # A busy journal is never idle: a few more ride along with each write, so the
+                # whole plan is journaled early in any case (and, killed, is resumed as a whole).
+                self._journal_ahead(conn, AHEAD_WITH_WORK)
             if pending:
                 _mark_pending(conn, [op.id for op in pending if op.id is not None])
             if sent and self._claims:
