@@ -184,7 +184,7 @@ def plan_once(url: str, out: Path) -> dict[str, float | int]:
     from provision.core.diff import compute_plan
     from provision.core.policy import Policy
     from provision.store.loaders import load_desired, load_observed
-    from provision.store.planning import gc_paused, make_plan, save_plan
+    from provision.store.planning import encode_plan, gc_paused, make_plan, save_plan
 
     policy = Policy()
     engine = make_engine(url)
@@ -194,10 +194,10 @@ def plan_once(url: str, out: Path) -> dict[str, float | int]:
     with gc_paused(), session_scope(engine) as s:
         plan = make_plan(s, policy, force=True, actor="bench", record=False)
         planned = time.perf_counter()
-        data = plan.to_data()
-        save_plan(s, plan, actor="bench", data=data)
+        encoded = encode_plan(plan.to_data())  # once, for the record and the file (as the command)
+        save_plan(s, plan, actor="bench", encoded=encoded)
     recorded = time.perf_counter()
-    write_plan_file(out, data)
+    write_plan_file(out, encoded)
     end, end_cpu = time.perf_counter(), time.process_time()
     figures["plan_s"] = round(planned - start, 3)  # load + compute + safety checks
     figures["record_s"] = round(recorded - planned, 3)  # PlanRecord with the whole plan, committed

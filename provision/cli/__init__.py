@@ -6,6 +6,7 @@ Only this module maps exceptions to exit codes: 0 ok, 1 failure, 2 bad usage or 
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -376,4 +377,25 @@ _register_commands()
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    finally:
+        _end_without_collecting()
+
+
+def _end_without_collecting() -> None:
+    """Spare the ending process the collector's last passes over everything it loaded.
+
+    At exit the interpreter walks every object still alive (the modules, classes and functions of
+    SQLAlchemy, pydantic, rich...) looking for reference cycles to free: 0.1-0.15 s of CPU for a
+    process that is ending anyway. Frozen objects are left out of those passes; the atexit handlers
+    and the flushing of streams still run. The database connections are closed first, as the
+    collector would have closed them (only if this command opened any: nothing is imported here).
+    """
+    import gc
+
+    db = sys.modules.get("models.db")
+    if db is not None:
+        with contextlib.suppress(Exception):  # a server gone away: its connections are gone too
+            db.dispose_engines()
+    gc.freeze()

@@ -55,26 +55,41 @@ def fit_basic_cap(actions: list[Action], users: Mapping[str, ZoomUser], cap: int
     """The actions (in apply order) with what would pass the cap changed or held back."""
     running = basic_count(users.values())
     fitted = Fitted(actions=[], basic_before=running)
-    state: dict[str, dict[str, Any]] = {}
+    # Each user's state as the actions so far leave it. States are never changed in place (a
+    # change makes a new dict), so an action's own `before` serves as it is.
+    state: dict[str, Mapping[str, Any]] = {}
     held: set[str] = set()
     by_kind: dict[ActionKind, list[Action]] = {}
     for action in actions:
         by_kind.setdefault(action.kind, []).append(action)
     peak = running
+    kept = fitted.actions
     for kind in ORDER:
         phase = by_kind.get(kind)
         if not phase:
             continue
+        change = SPECS[kind].after
         adds = removes = 0
         for action in phase:
-            if action.email in held:
+            email = action.email
+            if email in held:
                 fitted.dropped.append(action)
                 continue
-            current = state.get(action.email)
+            current = state.get(email)
             if current is None:
-                current = dict(action.before) if action.before else {}
-            after = {**current, **SPECS[kind].after(action.payload, current)}
-            delta = int(_is_basic(after)) - int(_is_basic(current))
+                current = action.before
+            changes = change(action.payload, current)
+            if not changes:  # adopt: nothing changes in Zoom
+                state[email] = current
+                kept.append(action)
+                continue
+            after = {**current, **changes}
+            # Only the type and the status make a Basic user (_is_basic).
+            delta = (
+                int(_is_basic(after)) - int(_is_basic(current))
+                if "type" in changes or "status" in changes
+                else 0
+            )
             if delta > 0 and running + adds >= cap:
                 if kind is ActionKind.UNLICENSE:
                     action = _unassign_instead(action, current, cap)
@@ -82,14 +97,16 @@ def fit_basic_cap(actions: list[Action], users: Mapping[str, ZoomUser], cap: int
                     after = {**current, **SPECS[action.kind].after(action.payload, current)}
                     delta = 0
                 else:
-                    held.add(action.email)
-                    fitted.held[action.email] = _held_reason(kind, cap)
+                    held.add(email)
+                    fitted.held[email] = _held_reason(kind, cap)
                     fitted.dropped.append(action)
                     continue
-            adds += max(delta, 0)
-            removes += max(-delta, 0)
-            state[action.email] = after
-            fitted.actions.append(action)
+            if delta > 0:
+                adds += 1
+            elif delta < 0:
+                removes += 1
+            state[email] = after
+            kept.append(action)
         peak = max(peak, running + adds)
         running += adds - removes
     fitted.basic_after = running

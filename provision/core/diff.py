@@ -28,6 +28,7 @@ from provision.core.basic_cap import fit_basic_cap
 from provision.core.contested import REPORT, Contest
 from provision.core.plan import Action, ActionKind, Grace, Plan, Waiting, sort_actions
 from provision.core.policy import Policy
+from provision.core.readings import SeatCount
 from provision.core.seats import UNORDERED, Allocation, Candidate, allocate
 from provision.core.state import (
     BASIC_TYPE,
@@ -256,7 +257,10 @@ class _Builder:
                 {**before, **after} if after else dict(before),
             )
         )
-        self.school(code)[kind] += 1  # a StrEnum member counts under its value
+        counter = self.schools.get(code or "")
+        if counter is None:
+            counter = self.schools[code or ""] = Counter()
+        counter[kind] += 1  # a StrEnum member counts under its value
 
     def remove_addon(self, email: str, code: str | None, reason: str, user: ZoomUser) -> None:
         self.add(
@@ -595,7 +599,9 @@ def compute_plan(
             build.school(standings[email].member.institution_code)["waiting"] += 1
 
     waiting = _waiting_list(desired, standings, allocation, protected, held_back)
-    summary = _summary(desired, observed, holding, allocation.school_used, licensed_before, build, actions)
+    summary = _summary(
+        desired, observed, seats, holding, allocation.school_used, licensed_before, build, actions
+    )
     summary.totals.pending_reading = seats.reading.reading
     summary.totals.basic_before = fitted.basic_before
     summary.totals.basic_after = fitted.basic_after
@@ -696,6 +702,7 @@ def _regions(schools: dict[str, SchoolFigures]) -> dict[str, RegionFigures]:
 def _summary(
     desired: Desired,
     observed: Observed,
+    seats: SeatCount,
     holding: set[str],
     school_used: dict[str, int],
     licensed_before: Counter[str],
@@ -723,7 +730,6 @@ def _summary(
         )
     totals_counter = Counter(action.kind for action in actions)
     managed_licensed = sum(1 for email in observed.managed if email in holding)
-    seats = observed.seat_count()
     return PlanSummary(
         schools=schools,
         totals=Totals(

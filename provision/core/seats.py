@@ -17,7 +17,7 @@ waiting, with their place in their school's line and the rule that keeps them th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -70,13 +70,19 @@ def ordinal(n: int) -> str:
     return f"{n:,}{suffix}"
 
 
-def school_order(candidate: Candidate, keep_holders: bool, allocation: str) -> tuple[object, ...]:
-    holder = candidate.holds or candidate.kept
-    first = (not candidate.fixed, keep_holders and not holder)
-    roster = (candidate.priority, candidate.position)
+def school_order(keep_holders: bool, allocation: str) -> Callable[[Candidate], tuple[object, ...]]:
+    """The order of a school's line: fixed seats, then holders (keep_holders), then the roster's
+    order and role (allocation "proportional") or role and the roster's order ("priority").
+
+    One key function per allocation, built once: it runs for every candidate of the account.
+    """
     if allocation == PRIORITY:
-        return (*first, candidate.rank, *roster, candidate.email)
-    return (*first, *roster, candidate.rank, candidate.email)
+        if keep_holders:
+            return lambda c: (not c.fixed, not (c.holds or c.kept), c.rank, c.priority, c.position, c.email)
+        return lambda c: (not c.fixed, False, c.rank, c.priority, c.position, c.email)
+    if keep_holders:
+        return lambda c: (not c.fixed, not (c.holds or c.kept), c.priority, c.position, c.rank, c.email)
+    return lambda c: (not c.fixed, False, c.priority, c.position, c.rank, c.email)
 
 
 def _account_order(candidate: Candidate) -> tuple[object, ...]:
@@ -168,9 +174,10 @@ def allocate(
     wants: dict[str, list[Candidate]] = {}  # within the quota, without a seat: in line for one
     over_quota: set[str] = set()
     room_of: dict[str, int] = {}
+    in_line = school_order(keep_holders, allocation)
     for code, group in by_school.items():
         quota = max(quotas.get(code, 0), 0)
-        group.sort(key=lambda c: school_order(c, keep_holders, allocation))
+        group.sort(key=in_line)
         fixed = sum(1 for c in group if c.fixed)
         room = room_of[code] = max(quota, fixed)  # fixed seats are never taken back, even above the quota
         fits, over = group[:room], group[room:]

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import String, cast, func, null, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -17,17 +17,15 @@ from models import (
     AccountSnapshot,
     AuditEvent,
     Institution,
-    ManagedUser,
-    Membership,
     Operation,
-    Person,
-    ZoomUserSnapshot,
 )
+from models.reader import as_reader
 from provision.core.accounts import MAIN, account_key
 from provision.core.invitations import EXPIRED_EVENT, Invitations
 from provision.core.kinds import ActionKind
 from provision.core.product import license_type
 from provision.core.state import (
+    BASIC_TYPE,
     AccountSeats,
     Desired,
     DesiredPerson,
@@ -40,7 +38,6 @@ from provision.core.state import (
 from provision.store.blocks import aware as _aware
 from provision.store.blocks import load_blocked
 from provision.store.history import license_runs, licensed_by_us, load_contests
-from zoom_client import UserType
 
 # tuple.__new__(NamedTupleClass, values) builds the NamedTuple in C, skipping its Python-level
 # __new__: with 100,000 rows per table that is most of the loading time. Values go in field order.
@@ -75,35 +72,28 @@ def load_desired(session: Session, *, school: str | None = None) -> Desired:
     if school is not None and school not in schools:
         raise unknown_school(school, sorted(schools))
 
-    stmt = (
-        select(
-            col(Person.email),
-            col(Person.given_name),
-            col(Person.family_name),
-            col(Institution.code),
-            col(Membership.role),
-            col(Membership.is_primary),
-            col(Membership.active),
-            col(Membership.left_at),
-            col(Membership.priority),
-            col(Membership.position),
-        )
-        .join(Membership, col(Membership.person_id) == col(Person.id))
-        .join(Institution, col(Institution.id) == col(Membership.institution_id))
+    # Plain SQL through the session's own connection (models.reader): this is the hot path of a
+    # 100,000-person plan, and SQLAlchemy's result rows and type processing cost more than the read.
+    db = as_reader(session)
+    sql = (
+        "SELECT person.email, person.given_name, person.family_name, institution.code, "
+        "membership.role, membership.is_primary, membership.active, membership.left_at, "
+        "membership.priority, membership.position "
+        "FROM person JOIN membership ON membership.person_id = person.id "
+        "JOIN institution ON institution.id = membership.institution_id"
     )
+    params: dict[str, Any] = {}
     if school is not None:
-        in_school = (
-            select(col(Membership.person_id))
-            .join(Institution, col(Institution.id) == col(Membership.institution_id))
-            .where(col(Institution.code) == school)
+        sql += (
+            " WHERE person.id IN (SELECT membership.person_id FROM membership JOIN institution "
+            "ON institution.id = membership.institution_id WHERE institution.code = :school)"
         )
-        stmt = stmt.where(col(Person.id).in_(in_school))
-
-    # Core rows (not ORM entities): this is the hot path of a 100,000-person plan.
-    members: dict[str, list[Member]] = {}
-    names: dict[str, tuple[str, str]] = {}
-    for email, given, family, code, role, is_primary, active, left_at, priority, position in (
-        session.connection().execute(stmt).all()
+        params["school"] = school
+    when = db.when
+    people: dict[str, DesiredPerson] = {}
+    several: set[str] = set()  # listed by more than one school (2%): sorted below
+    for email, given, family, code, role, is_primary, active, left_at, priority, position in db.rows(
+        sql, params
     ):
         member = new(
             Member,
@@ -112,23 +102,21 @@ def load_desired(session: Session, *, school: str | None = None) -> Desired:
                 role,
                 bool(is_primary),
                 bool(active),
-                _aware(left_at) if left_at else None,
+                when(left_at) if left_at else None,
                 priority,
                 position,
             ),
         )
-        found = members.get(email)
+        found = people.get(email)
         if found is None:
-            members[email] = [member]
-            names[email] = (given or "", family or "")
+            people[email] = new(DesiredPerson, (email, given or "", family or "", (member,)))
         else:
-            found.append(member)
-    people: dict[str, DesiredPerson] = {}
-    for email, ms in members.items():
-        if len(ms) > 1:
-            ms.sort(key=lambda m: m.institution_code)
-        given, family = names[email]
-        people[email] = new(DesiredPerson, (email, given, family, tuple(ms)))
+            people[email] = found._replace(memberships=(*found.memberships, member))
+            several.add(email)
+    for email in several:
+        found = people[email]
+        ordered = tuple(sorted(found.memberships, key=lambda m: m.institution_code))
+        people[email] = found._replace(memberships=ordered)
     return Desired(schools=schools, people=people, scope=school)
 
 
@@ -141,36 +129,26 @@ def load_observed(session: Session, *, logins: bool = True, product: int | None 
     logins=False leaves last_login_time out (the plan does not need it; reconcile does), which
     saves 100,000 timestamp conversions.
     """
-    # role_id is only read when the snapshot table has it (owner/admin protection). group_ids
-    # is read as text and decoded only when not empty. Per-user observed_at is left out: the
-    # account snapshot's time stands for the sync.
-    role_col = getattr(ZoomUserSnapshot, "role_id", None)
-    columns: list[Any] = [
-        col(ZoomUserSnapshot.email),
-        col(ZoomUserSnapshot.zoom_id),
-        col(ZoomUserSnapshot.type),
-        col(ZoomUserSnapshot.status),
-        cast(col(ZoomUserSnapshot.group_ids), String),
-        col(ZoomUserSnapshot.large_meeting),
-        col(ZoomUserSnapshot.large_meeting_capacity),
-        col(ZoomUserSnapshot.first_name),
-        col(ZoomUserSnapshot.last_name),
-        col(ZoomUserSnapshot.last_login_time) if logins else null(),
-        col(ZoomUserSnapshot.account),
-        col(ZoomUserSnapshot.zoom_one_type) if product is not None else null(),
-    ]
-    if role_col is not None:
-        columns.append(role_col)
+    # group_ids is read as text and decoded only when not empty. Per-user observed_at is left
+    # out: the account snapshot's time stands for the sync. Plain SQL, as in load_desired.
+    db = as_reader(session)
+    when = db.when
+    sql = (
+        "SELECT email, zoom_id, type, status, CAST(group_ids AS TEXT), large_meeting, "
+        "large_meeting_capacity, first_name, last_name, "
+        f"{'last_login_time' if logins else 'NULL'}, account, "
+        f"{'zoom_one_type' if product is not None else 'NULL'}, role_id FROM zoom_user_snapshot"
+    )
     users: dict[str, ZoomUser] = {}
     # A few hundred distinct group lists over 100,000 users: decode each spelling once.
     group_lists: dict[str, tuple[str, ...]] = {"[]": ()}
-    for row in session.connection().execute(select(*columns)).all():
+    for row in db.rows(sql):
         groups = row[4]
         decoded = group_lists.get(groups) if groups else ()
         if decoded is None:
             decoded = group_lists[groups] = tuple(orjson.loads(groups))
-        role_id = row[12] if role_col is not None else None
-        raw_type = row[2] if row[2] is not None else UserType.BASIC
+        role_id = row[12]
+        raw_type = row[2] if row[2] is not None else BASIC_TYPE
         users[row[0]] = new(
             ZoomUser,
             (
@@ -184,7 +162,7 @@ def load_observed(session: Session, *, logins: bool = True, product: int | None 
                 str(role_id) if role_id is not None else None,
                 row[7] or "",
                 row[8] or "",
-                _aware(row[9]) if row[9] is not None else None,
+                when(row[9]) if row[9] is not None else None,
                 None,
                 row[10] or MAIN,
             ),
@@ -192,7 +170,7 @@ def load_observed(session: Session, *, logins: bool = True, product: int | None 
 
     accounts = load_account_seats(session)
     account = accounts.get(MAIN)
-    managed = frozenset(email for (email,) in session.connection().execute(select(col(ManagedUser.email))))
+    managed = frozenset(email for (email,) in db.rows("SELECT email FROM managed_user"))
     runs = license_runs(session)
     return Observed(
         users=users,

@@ -7,12 +7,13 @@ calls. `check_fresh` is what `apply` calls before acting on a saved plan.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+import orjson
+from sqlalchemy import JSON, String, cast, insert, literal, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -92,26 +93,54 @@ def make_plan(
     return plan
 
 
-def save_plan(session: Session, plan: Plan, *, actor: str, data: dict[str, Any] | None = None) -> None:
-    """Keep the plan as a PlanRecord (`data`: its to_data(), when the caller already has it)."""
+def encode_plan(data: Mapping[str, Any]) -> bytes:
+    """A plan's to_data() as the JSON its PlanRecord holds and plan.json carries (with a newline).
+
+    The same options as the database's JSON columns (models.db): compact UTF-8, int keys allowed.
+    """
+    return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+
+
+def save_plan(
+    session: Session,
+    plan: Plan,
+    *,
+    actor: str,
+    data: Mapping[str, Any] | None = None,
+    encoded: bytes | None = None,
+) -> None:
+    """Keep the plan as a PlanRecord.
+
+    `encoded` (encode_plan) or `data` (its to_data()): what the caller already has. The JSON is
+    stored as it is: a whole plan is tens of MB, and the column's own serializer would encode it
+    again (and, for a plan planned before, decode the old one first).
+    """
+    if encoded is None:
+        encoded = encode_plan(data if data is not None else plan.to_data())
+    text = literal(encoded.decode(), String)
+    # PostgreSQL's json column takes text only by an explicit cast; SQLite's CAST AS JSON would
+    # read the text as a number: there the text goes in as it is.
+    value = cast(text, JSON) if session.get_bind().dialect.name == "postgresql" else text
     existing = session.execute(
-        select(PlanRecord).where(col(PlanRecord.fingerprint) == plan.fingerprint)
+        select(col(PlanRecord.id)).where(col(PlanRecord.fingerprint) == plan.fingerprint)
     ).scalar_one_or_none()
     if existing is None:
-        session.add(
-            PlanRecord(
+        session.execute(
+            insert(PlanRecord).values(
                 fingerprint=plan.fingerprint,
                 created_at=plan.created_at,
                 snapshot_at=plan.snapshot_at,
                 actor=actor,
-                data=data if data is not None else plan.to_data(),
+                data=value,
             )
         )
     else:
         # Same inputs, same actions: the journal of a half-done apply stays valid.
-        existing.data = data if data is not None else plan.to_data()
-        existing.actor = actor
-        existing.created_at = plan.created_at
+        session.execute(
+            update(PlanRecord)
+            .where(col(PlanRecord.id) == existing)
+            .values(data=value, actor=actor, created_at=plan.created_at)
+        )
     session.flush()
 
 
