@@ -26,7 +26,7 @@ from provision.core.actions import (
 )
 from provision.core.basic_cap import fit_basic_cap
 from provision.core.contested import REPORT, Contest
-from provision.core.plan import Action, ActionKind, Grace, Plan, Waiting, sort_actions
+from provision.core.plan import Action, ActionKind, Grace, Plan, Waiting, action_keys, sort_actions
 from provision.core.policy import Policy
 from provision.core.readings import SeatCount
 from provision.core.seats import UNORDERED, Allocation, Candidate, allocate
@@ -194,7 +194,7 @@ def fingerprint(
     feed(sorted(observed.managed))
     if observed.contested:  # fed only when some: plans without any keep their fingerprints
         feed(sorted(contest.key() for contest in observed.contested.values()))
-    feed([action.key() for action in actions])
+    feed(action_keys(actions))
     return digest.hexdigest()
 
 
