@@ -747,8 +747,8 @@ async def apply_plan(
 def _heap_frozen() -> Iterator[None]:
     """Keep what exists now (the plan, what the process loaded) out of the cyclic collector's
     passes for the run: none of it is cyclic garbage, and the full passes that the run's many
-    small objects (requests, outcomes) trigger walked all of it each time (prepare alone spent
-    0.15 s of CPU so at 40,000 operations). Reference counting still frees everything."""
+    small objects (requests, outcomes) trigger walked all of it each time (in prepare alone
+    0.15 s of CPU at 40,000 operations). Reference counting still frees everything."""
     gc.freeze()
     try:
         yield
