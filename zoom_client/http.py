@@ -72,12 +72,11 @@ class Requester:
         self._sleep = sleep or asyncio.sleep
         self._clock = clock or time.monotonic
         self._rng = rng
-        self._http = httpx.AsyncClient(
-            transport=transport,
-            timeout=httpx.Timeout(settings.timeout),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-            headers={"Accept": "application/json", "User-Agent": "provision-zoom-client/0.1"},
-        )
+        self._transport = transport
+        # One TLS context for every pool: building one (the CA bundle read) costs tens of ms.
+        self._tls = httpx.create_ssl_context()
+        self._http = self._connections()
+        self._sub_connections: list[httpx.AsyncClient] = []
         self.limiter = RateLimiter(settings.tier, settings.rate_share, sleep=self._sleep, clock=self._clock)
         self.auth: TokenProvider
         if settings.auth == "jwt":
@@ -85,18 +84,34 @@ class Requester:
         else:
             self.auth = S2SOAuth(settings, self._http, sleep=self._sleep, clock=self._clock, rng=rng)
 
+    def _connections(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=self._transport,
+            verify=self._tls,
+            timeout=httpx.Timeout(self.settings.timeout),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            headers={"Accept": "application/json", "User-Agent": "provision-zoom-client/0.1"},
+        )
+
     def for_sub_account(self) -> Requester:
-        """A requester for one sub-account: the same connections and the same token (Zoom may
-        invalidate a token when another is fetched, ZOOM_API.md §3.1), its own limiter, since
-        Zoom counts rate limits per account (§4)."""
+        """A requester for one sub-account: the same token (Zoom may invalidate a token when
+        another is fetched, ZOOM_API.md §3.1), its own limiter, since Zoom counts rate limits per
+        account (§4), and its own connections: httpx looks at every connection of its pool for
+        each request, so one pool for several busy accounts cost the client CPU per request
+        (closed with ours)."""
         sibling = object.__new__(Requester)
         sibling.__dict__.update(self.__dict__)
         sibling.limiter = RateLimiter(
             self.settings.tier, self.settings.rate_share, sleep=self._sleep, clock=self._clock
         )
+        if self._transport is None:  # a given transport (the in-process sandbox) has no pool
+            sibling._http = self._connections()
+            self._sub_connections.append(sibling._http)
         return sibling
 
     async def aclose(self) -> None:
+        for connections in self._sub_connections:
+            await connections.aclose()
         await self._http.aclose()
 
     async def request(

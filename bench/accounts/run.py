@@ -6,8 +6,8 @@ users each. The plan licenses all of them (bulk POST /users/features, 30 a call,
 1,800 users/s per account, N x 1,800 in all). The records are PostgreSQL (a fresh schema per case).
 
 1. one worker: `apply_plan` in this process drives every account at once;
-2. two workers: the same, plus one `provision worker` process started once the plan is journaled
-   (as `provision apply --workers 2` does);
+2. two workers: the same, plus one local `provision worker` process started with the apply, which
+   waits for the plan to be journaled (as `provision apply --workers 2` does);
 3. takeover: two workers, the other one killed with -9 once it works its accounts: the seconds
    until this process takes one of them over.
 
@@ -32,6 +32,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -135,8 +136,9 @@ class Schema:
         admin.dispose()
 
 
-def per_account(engine: Engine) -> dict[str, dict[str, Any]]:
-    """Each account's users and ratio: users over the span of its settled operations."""
+def per_account(engine: Engine, t0: datetime) -> dict[str, dict[str, Any]]:
+    """Each account's users and ratio: users over the span of its settled operations, and when
+    (seconds after the case started) its first and last operation settled."""
     with engine.connect() as conn:
         rows = conn.execute(
             select(
@@ -152,13 +154,61 @@ def per_account(engine: Engine) -> dict[str, dict[str, Any]]:
     for account, n, first, last in rows:
         span = (last - first).total_seconds() if first and last else 0.0
         rate = n / span if span > 0 else 0.0
-        figures[account] = {"users": n, "seconds": round(span, 2), "ratio": round(rate / CEILING, 3)}
+        figures[account] = {
+            "users": n,
+            "seconds": round(span, 2),
+            "ratio": round(rate / CEILING, 3),
+            "from": round((first.replace(tzinfo=UTC) - t0).total_seconds(), 1),
+            "to": round((last.replace(tzinfo=UTC) - t0).total_seconds(), 1),
+        }
     return figures
 
 
 def children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a live process (from /proc: no extra dependency)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu() -> float:
+    """CPU seconds of every PostgreSQL process now (the server is shared: other work counts too)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                total += process_cpu(int(entry.name))
+        except (OSError, IndexError):
+            continue
+    return total
+
+
+class Watch:
+    """CPU seconds of named processes, sampled until the case ends (a killed worker keeps its last)."""
+
+    def __init__(self) -> None:
+        self.base: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+
+    def add(self, pid: int) -> None:
+        if pid not in self.base:
+            self.base[pid] = self.last[pid] = process_cpu(pid)
+
+    def sample(self) -> None:
+        for pid in self.base:
+            try:
+                self.last[pid] = process_cpu(pid)
+            except (OSError, IndexError):
+                pass
+
+    def used(self, pid: int) -> float:
+        return self.last[pid] - self.base[pid]
 
 
 async def run_case(
@@ -173,10 +223,6 @@ async def run_case(
     local: list[subprocess.Popen[bytes]] = []
     starts: dict[str, float] = {}
     killed: dict[str, Any] = {}
-
-    def journaled() -> None:
-        if workers > 1:
-            local.extend(spawn_local_workers(workers - 1, env))
 
     def on_account(event: str, account: str) -> None:
         if event == "start":
@@ -198,9 +244,27 @@ async def run_case(
         os.kill(child.pid, signal.SIGKILL)
         killed["at"] = time.monotonic()
 
+    watch = Watch()
+    watch.add(server.proc.pid)
+    pg_cpu = postgres_cpu()
+
+    async def sampler() -> None:
+        while True:
+            for process in local:
+                if process.poll() is None:
+                    watch.add(process.pid)
+            await asyncio.to_thread(watch.sample)
+            await asyncio.sleep(0.25)
+
+    sample_task = asyncio.create_task(sampler())
     cpu_children = children_cpu()
     cpu = time.process_time()
     started = time.monotonic()
+    t0 = datetime.now(UTC)
+    if workers > 1:  # as `apply --workers N` does: started at once, they wait for the plan
+        local.extend(spawn_local_workers(workers - 1, env, plan=plan.fingerprint, concurrency=concurrency))
+        for process in local:  # counted from their start: the journaling blocks the sampler
+            watch.add(process.pid)
     async with AsyncZoomClient(server.settings) as client:
         with worker_presence(schema.engine) as live:
             kill_task = asyncio.create_task(killer()) if kill else None
@@ -213,17 +277,22 @@ async def run_case(
                     concurrency=concurrency,
                     live_workers=lambda: max(live(), 1 + alive(local)),
                     on_account=on_account,
-                    journaled=journaled,
                 )
             except ApplyIncomplete as exc:
                 result = exc.result
             if kill_task is not None:
                 kill_task.cancel()
     elapsed = time.monotonic() - started
+    own_cpu = time.process_time() - cpu
     for process in local:
         process.wait(timeout=120)
-    cpu = time.process_time() - cpu + (children_cpu() - cpu_children)
-    accounts = per_account(schema.engine)
+    sample_task.cancel()
+    watch.sample()
+    pg_cpu = postgres_cpu() - pg_cpu
+    workers_cpu = children_cpu() - cpu_children
+    cpu = own_cpu + workers_cpu
+    sandbox_cpu = watch.used(server.proc.pid)
+    accounts = per_account(schema.engine, t0)
     first_start = min(starts.values()) if starts else started
     line = {
         "case": f"{workers} worker{'s' if workers > 1 else ''}" + (", one killed -9" if kill else ""),
@@ -242,6 +311,15 @@ async def run_case(
         "pending": result.pending,
         "per_account": accounts,
         "cpu_ms_per_user": round(cpu * 1000 / users, 3),
+        "cpu_seconds": {
+            "apply_process": round(own_cpu, 2),
+            "workers": [round(watch.used(p.pid), 2) for p in local],
+            "sandbox": round(sandbox_cpu, 2),
+            "postgres": round(pg_cpu, 2),
+        },
+        "sandbox_busy": round(sandbox_cpu / elapsed, 2),
+        "sandbox_cpu_ms_per_user": round(sandbox_cpu * 1000 / users, 3),
+        "postgres_cpu_ms_per_user": round(pg_cpu * 1000 / users, 3),
     }
     if kill:
         line["killed_accounts"] = killed.get("accounts")

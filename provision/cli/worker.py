@@ -26,6 +26,12 @@ def worker_command(
         int, typer.Option("--concurrency", min=1, max=256, help="Requests in flight at once, per account.")
     ] = 16,
     json_output: JsonOption = False,
+    plan: Annotated[
+        str | None,
+        typer.Option(
+            "--plan", hidden=True, help="Only this plan, waited for (the local workers of apply --workers)."
+        ),
+    ] = None,
 ) -> None:
     """Work the accounts of unfinished plans with other workers (PostgreSQL); one worker per account."""
     from provision.cli._signals import run_async
@@ -45,7 +51,13 @@ def worker_command(
     async def work() -> WorkerReport:
         async with open_accounts(settings, policy.accounts) as zoom:
             return await run_worker(
-                engine, zoom, actor=settings.actor, follow=follow, concurrency=concurrency, say=say
+                engine,
+                zoom,
+                actor=settings.actor,
+                follow=follow,
+                concurrency=concurrency,
+                say=say,
+                plan=plan,
             )
 
     report = run_async(work())

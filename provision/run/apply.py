@@ -547,6 +547,7 @@ async def work_plan(
     live_workers: Callable[[], int] = lambda: 1,
     on_account: Callable[[str, str], None] | None = None,
     plan_usage: PlanUsageReads | None = None,
+    load: Callable[[str], list[OpRecord]] | None = None,
 ) -> tuple[list[_Stop], int]:
     """Work every account of the plan at once, each with its own client (its own rate budget).
 
@@ -557,6 +558,9 @@ async def work_plan(
     journal (the authority) and re-reading the `sent` ones from Zoom before anything is resent.
     A worker takes at most its share of the accounts left (their number over the live workers),
     so workers started together split them. Returns the stops met and the `sent` re-read.
+
+    `load` (a worker): `ops` are not given; an account's operations are read from the journal
+    when this worker takes it, so a worker reads only the accounts it works.
     """
     fingerprint = journal.fingerprint
     by_account: dict[str, list[OpRecord]] = {}
@@ -565,6 +569,8 @@ async def work_plan(
     tally = _Tally()
     open_states = (PENDING, SENT, FAILED)
     left = {acct for acct, mine in by_account.items() if any(op.state in open_states for op in mine)}
+    if load is not None:
+        left = await asyncio.to_thread(jr.accounts_left, engine, fingerprint, open_states)
     shared = engine.dialect.name == "postgresql"
     running: dict[str, _Slot] = {}
     stops: list[_Stop] = []
@@ -582,10 +588,13 @@ async def work_plan(
                 lock = await asyncio.to_thread(try_account_lock, engine, fingerprint, acct)
                 if lock is None:
                     continue  # another worker's
-                mine = by_account[acct]
-                if shared and not fresh:
-                    # Another worker may have worked it: the journal says where it stands.
-                    await asyncio.to_thread(jr.refresh, engine, fingerprint, mine, acct)
+                if load is not None:
+                    mine = by_account[acct] = await asyncio.to_thread(load, acct)
+                else:
+                    mine = by_account[acct]
+                    if shared and not fresh:
+                        # Another worker may have worked it: the journal says where it stands.
+                        await asyncio.to_thread(jr.refresh, engine, fingerprint, mine, acct)
                 if on_account is not None:
                     on_account("start", acct)
                 client = clients.client_for(acct)
@@ -669,6 +678,43 @@ async def _work_account(
     return run.stop, reread
 
 
+async def _settle_gone(
+    clients: AccountClients,
+    journal: Journal,
+    ops: list[OpRecord],
+    gone: frozenset[int],
+    concurrency: int,
+) -> tuple[list[_Stop], int]:
+    """Read back the `sent` operations whose reason is gone, every account at once: succeeded if
+    Zoom shows them done, else dropped (never resent). One Zoom could not answer for stops the run
+    before any account is shared: a worker would resend it."""
+    by_account: dict[str, list[OpRecord]] = {}
+    for op in ops:
+        if op.seq in gone and op.state == SENT:
+            by_account.setdefault(_account(op), []).append(op)
+
+    async def one(account: str, mine: list[OpRecord]) -> tuple[_Stop | None, int]:
+        run = _Run(clients.client_for(account), journal, concurrency, None, account=account)
+        confirmed = 0
+        try:
+            confirmed = await run.reread(mine)
+        except _Stop:
+            pass
+        lost = [op for op in mine if op.state == PENDING]
+        if lost:
+            await run.finish([Outcome(op=op, state=DROPPED, error=REASON_GONE) for op in lost])
+        if run.stop is None and any(op.state == SENT for op in mine):
+            run.stop = _Stop(
+                f"Zoom could not say whether {sum(op.state == SENT for op in mine)} changes sent "
+                f"before to {account or 'the main account'}, no longer planned, were made; "
+                "nothing was resent: run `provision apply` again to finish"
+            )
+        return run.stop, confirmed
+
+    settled = await asyncio.gather(*(one(account, mine) for account, mine in sorted(by_account.items())))
+    return [stop for stop, _ in settled if stop is not None], sum(n for _, n in settled)
+
+
 async def _watch(run: _Run, lock: AccountLock) -> None:
     """Stop sending as soon as this worker no longer holds the account (its connection cut)."""
     while True:
@@ -716,26 +762,39 @@ async def apply_plan(
         ops, resumed = jr.prepare(engine, plan)
         gc.freeze()  # the operations too
         shared = engine.dialect.name == "postgresql"
+        clients = account_clients(client)
         if shared:
             # Other workers may take accounts of this plan: every operation must be in the journal.
             jr.journal_all(engine, plan.fingerprint, ops)
-            if journaled is not None:
-                journaled()
         async with Journal(engine, actor, plan.fingerprint, ops) as journal:
-            stops, reread = await work_plan(
-                engine,
-                account_clients(client),
-                journal,
-                ops,
-                concurrency=concurrency,
-                progress=progress,
-                drop_unless_done=drop_unless_done,
-                live_workers=live_workers,
-                on_account=on_account,
-                plan_usage=plan_usage,
-            )
+            stops: list[_Stop] = []
+            reread = 0
+            if shared and drop_unless_done:
+                # Only this process knows which `sent` operations lost their reason: a worker
+                # taking their account would read them back and resend them. Settled before
+                # anyone may.
+                stops, reread = await _settle_gone(clients, journal, ops, drop_unless_done, concurrency)
+            if not stops:
+                if shared and journaled is not None:
+                    journaled()
+                stops, more = await work_plan(
+                    engine,
+                    clients,
+                    journal,
+                    ops,
+                    concurrency=concurrency,
+                    progress=progress,
+                    drop_unless_done=drop_unless_done,
+                    live_workers=live_workers,
+                    on_account=on_account,
+                    plan_usage=plan_usage,
+                )
+                reread += more
     if shared:
-        jr.refresh(engine, plan.fingerprint, ops)  # other workers' accounts as they left them
+        # Other workers' accounts as they left them; what this process settled is final as it is.
+        stale = {_account(op) for op in ops if op.state in (PENDING, SENT, FAILED)}
+        for acct in sorted(stale):
+            jr.refresh(engine, plan.fingerprint, [op for op in ops if _account(op) == acct], acct)
     stop = stops[0] if stops else None
     result = _result(plan.fingerprint, ops, started, resumed, reread, stop)
     if not result.complete:

@@ -177,10 +177,19 @@ class ApplySession:
 
         def journaled() -> None:
             self.held.share()
-            if workers > 1:
-                local.extend(spawn_local_workers(workers - 1, environ or os.environ))
 
         try:
+            if workers > 1:
+                # Started now, so their start overlaps the journaling: each waits for this plan to
+                # be journaled and the lock shared.
+                local.extend(
+                    spawn_local_workers(
+                        workers - 1,
+                        environ or os.environ,
+                        plan=chosen.plan.fingerprint,
+                        concurrency=concurrency,
+                    )
+                )
             with worker_presence(self.engine) as live:
                 return await apply_plan(
                     self.engine,

@@ -21,6 +21,7 @@ when idle. On SQLite there is one process: `apply` works every account at once i
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import subprocess
 import sys
@@ -77,14 +78,20 @@ async def run_worker(
     follow: bool = False,
     concurrency: int = 16,
     say: Callable[[str], None] = lambda line: None,
+    plan: str | None = None,
 ) -> WorkerReport:
     """Work the accounts of unfinished plans until none is left (or, with `follow`, forever).
 
     Accounts another worker holds are waited for (and taken over if it dies), so a worker leaves
     only when every operation is settled. While an apply is still choosing its plan, or a sync
     holds the Zoom lock, it waits.
+
+    `plan` (a local worker of `apply --workers N`, started as the apply starts so that its own
+    start overlaps the journaling): that plan only, waited for until it is journaled and shared,
+    for as long as the apply that started this worker lives.
     """
     require_shared_database(engine, "provision worker")
+    parent = os.getppid()
     clients = account_clients(client)
     report = WorkerReport()
 
@@ -103,25 +110,28 @@ async def run_worker(
     with worker_presence(engine) as live:
         while True:
             # Looked at without the lock first: an idle worker never stands in an apply's way.
-            plans = [u.fingerprint for u in jr.unfinished(engine) if u.fingerprint not in stopped]
+            # Asked before looking for it among the unfinished, or it could be journaled between.
+            journaled = plan is None or jr.has_operations(engine, plan)
+            plans = _open_plans(engine, stopped, plan)
             try:
                 if not plans:
                     raise _Idle
                 with operation_lock(engine, ZOOM, shared=True, wait=0):
-                    plans = [u.fingerprint for u in jr.unfinished(engine) if u.fingerprint not in stopped]
+                    plans = _open_plans(engine, stopped, plan)
                     for fingerprint in plans:
                         # Whole in the journal: apply writes a plan in one transaction before
-                        # any worker can see it. Read once, from there (the authority).
-                        ops = jr.journaled(engine, fingerprint)
-                        async with Journal(engine, actor, fingerprint, ops) as journal:
+                        # any worker can see it. Each account read from there (the authority)
+                        # as this worker takes it: a worker of two accounts in fifty reads two.
+                        async with Journal(engine, actor, fingerprint) as journal:
                             stops, _ = await work_plan(
                                 engine,
                                 clients,
                                 journal,
-                                ops,
+                                [],
                                 concurrency=concurrency,
                                 live_workers=live,
                                 on_account=on_account(fingerprint),
+                                load=functools.partial(jr.journaled, engine, fingerprint),
                             )
                         report.stops.extend(stop.reason for stop in stops)
                         if stops:  # a daily limit, refused credentials: not again from this worker
@@ -130,18 +140,38 @@ async def run_worker(
                 pass
             except LockedError:
                 plans = ["(waiting for the Zoom lock: an apply choosing its plan, or a sync)"]
+            if not journaled:
+                plans = ["(waiting for the apply to journal its plan)"]
+            if plan is not None and os.getppid() != parent:
+                plans = []  # the apply that started us is gone (before it shared its plan)
             if not plans and not follow:
                 return report
-            await asyncio.sleep(POLL)
+            # A local worker waits for its apply's plan: it looks again soon.
+            await asyncio.sleep(POLL if plan is None else POLL / 10)
 
 
-def spawn_local_workers(count: int, environ: Mapping[str, str]) -> list[subprocess.Popen[bytes]]:
+def _open_plans(engine: Engine, stopped: set[str], only: str | None) -> list[str]:
+    return [
+        u.fingerprint
+        for u in jr.unfinished(engine)
+        if u.fingerprint not in stopped and only in (None, u.fingerprint)
+    ]
+
+
+def spawn_local_workers(
+    count: int, environ: Mapping[str, str], *, plan: str | None = None, concurrency: int | None = None
+) -> list[subprocess.Popen[bytes]]:
     """Start `count` `provision worker` processes beside this one (apply --workers N).
 
     They inherit the environment (database URL, Zoom credentials, policy: never on the command
     line, where `ps` shows them), print their lines on our stderr, and exit when the plan is done.
+    With `plan` they may start before it is journaled: they wait for it (see run_worker).
     """
     command = [sys.executable, "-c", "from provision.cli import main; main()", "worker"]
+    if plan is not None:
+        command += ["--plan", plan]
+    if concurrency is not None:
+        command += ["--concurrency", str(concurrency)]
     return [
         subprocess.Popen(command, env=dict(environ), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         for _ in range(count)

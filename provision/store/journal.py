@@ -206,10 +206,11 @@ def _load(
     return records
 
 
-def journaled(engine: Engine, fingerprint: str) -> list[OpRecord]:
-    """The plan's operations as the journal holds them (a worker's view of a plan apply wrote)."""
+def journaled(engine: Engine, fingerprint: str, account: str | None = None) -> list[OpRecord]:
+    """The plan's operations (of `account`, or all) as the journal holds them (a worker's view of
+    a plan apply wrote)."""
     with engine.connect() as conn:
-        return _load(conn, fingerprint)
+        return _load(conn, fingerprint, account=account)
 
 
 def journal_all(engine: Engine, fingerprint: str, ops: Sequence[OpRecord]) -> None:
@@ -234,13 +235,13 @@ def refresh(engine: Engine, fingerprint: str, ops: Sequence[OpRecord], account: 
             op.error, op.zoom_code, op.action = record.error, record.zoom_code, record.action
 
 
-def accounts_left(engine: Engine, fingerprint: str) -> set[str]:
-    """The accounts of the plan with operations not settled yet (pending or sent)."""
+def accounts_left(engine: Engine, fingerprint: str, states: Sequence[OpState] = UNFINISHED) -> set[str]:
+    """The accounts of the plan with operations not settled yet (pending or sent, or `states`)."""
     with engine.connect() as conn:
         return set(
             conn.execute(
                 select(_op.c.account)
-                .where(_op.c.plan_fingerprint == fingerprint, _op.c.state.in_(UNFINISHED))
+                .where(_op.c.plan_fingerprint == fingerprint, _op.c.state.in_(states))
                 .distinct()
             ).scalars()
         )

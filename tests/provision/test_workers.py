@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import func, select, text, update
 from sqlmodel import Session
 
-from models import Institution, Operation
+from models import AuditEvent, Institution, Operation
 from models.locks import work_key
 from provision.core.plan import ActionKind, Plan
 from provision.core.policy import Policy
@@ -32,7 +32,7 @@ from provision.run.zoom_access import ZoomAccounts
 from provision.store import journal
 from provision.store.planning import make_plan
 from tests.cli.envelope import payload
-from tests.provision.apply_kit import assert_audited_once, database, seed
+from tests.provision.apply_kit import assert_audited_once, database, roster_change, seed
 from tests.provision.served_kit import cli_env, served, synced
 from zoom_client import AsyncZoomClient, ZoomSettings
 
@@ -264,4 +264,73 @@ def test_two_workers_on_two_accounts_one_killed_the_other_takes_its_account_and_
         assert len(people) == 90
         _done_once(sandbox, people, account)
         assert sandbox.licensed_count(account_id=account) == 90  # its own seats, never beyond
+    assert_audited_once(engine)
+
+
+def test_sent_changes_whose_reason_is_gone_are_dropped_whichever_worker_takes_their_account(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """An apply killed with changes `sent` (the requests never left), whose people then leave:
+    `provision apply --workers 2` resumes it; whoever works that account reads them back from
+    Zoom and drops them (the local worker knows nothing of the resume's recheck)."""
+    from zoom_client.sandbox import Sandbox, SandboxConfig
+
+    sandbox = Sandbox(
+        SandboxConfig(
+            managed_domains=["school.example"], seats=10, sub_accounts={EAST: 90, WEST: 90}, latency=0.1
+        )
+    )
+    engine = database(postgres_url)
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY_TOML)
+    with served(sandbox) as settings:
+        plan = _two_account_plan(engine, sandbox, settings)
+        ops, _ = journal.prepare(engine, plan)
+        journal.journal_all(engine, plan.fingerprint, ops)
+        gone = sorted(
+            op.action.email
+            for op in ops
+            if op.action.account == WEST and op.action.kind is ActionKind.LICENSE
+        )[:5]
+        with Session(engine) as session:
+            session.execute(
+                update(Operation)
+                .where(Operation.email.in_(gone), Operation.kind == "license")  # type: ignore[attr-defined]
+                .values(state="sent", attempts=1)
+            )
+            session.commit()
+        roster_change(engine, leave=gone)
+        env = {**cli_env(settings, policy), "DATABASE_URL": postgres_url, "PROVISION_ACTOR": "test"}
+        # The apply works EAST (the first account) one request at a time, long enough for its
+        # local worker to start and take WEST.
+        run = subprocess.run(
+            [*PROVISION, "apply", "--yes", "--json", "--workers", "2", "--concurrency", "1"],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=180,
+        )
+    assert run.returncode == 0, run.stderr
+    assert payload(run.stdout)["dropped"] == 10  # their licenses (sent) and adoptions (pending)
+    west = {u["email"]: u for u in sandbox.users(account_id=WEST)}
+    assert all(west[email]["type"] == 1 for email in gone)  # never licensed
+    gone_ids = {west[email]["id"] for email in gone}
+    written = [r for r in sandbox.request_log if r.method in ("POST", "PATCH") and set(r.users) & gone_ids]
+    assert written == []
+    with Session(engine) as session:
+        states = Counter(
+            session.execute(select(Operation.state).where(Operation.email.in_(gone))).scalars()  # type: ignore[attr-defined]
+        )
+        dropped = session.execute(
+            select(AuditEvent.person_email, AuditEvent.detail).where(AuditEvent.result == "dropped")
+        ).all()
+    assert states == {"dropped": 10}
+    assert sorted(email for email, _ in dropped) == sorted(gone * 2)
+    assert all("no longer planned" in (detail or "") for _, detail in dropped)
+    assert _states(engine, "license") == {"succeeded": 55, "dropped": 5}
+    assert _states(engine, "create") == {"succeeded": 120}
+    for account in (EAST, WEST):
+        people = [u["email"] for u in sandbox.users(account_id=account)]
+        _done_once(sandbox, [p for p in people if p not in gone], account)
     assert_audited_once(engine)
