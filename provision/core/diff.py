@@ -26,7 +26,7 @@ from provision.core.actions import (
 )
 from provision.core.basic_cap import fit_basic_cap
 from provision.core.contested import REPORT, Contest
-from provision.core.plan import Action, ActionKind, Grace, Plan, Waiting, sort_actions
+from provision.core.plan import Action, ActionKind, Grace, Plan, Waiting, action_keys, sort_actions
 from provision.core.policy import Policy
 from provision.core.readings import SeatCount
 from provision.core.seats import UNORDERED, Allocation, Candidate, allocate
@@ -62,6 +62,10 @@ _CREATE, _ADD_ADDON, _ADD_TO_GROUP, _ADOPT = (
 
 # policy create_waiting -> the type someone waiting for a seat is created with ("none": not created)
 WAITING_TYPES = {"basic": BASIC_TYPE, "unassigned": UNASSIGNED_TYPE}
+
+# tuple.__new__(NamedTupleClass, values) builds the NamedTuple in C, skipping its Python-level
+# __new__ (as provision.store.loaders does): the passes below make one per person. Every field given.
+new = tuple.__new__
 
 OWNER_ROLE_ID = "0"
 ADMIN_ROLE_ID = "1"
@@ -194,7 +198,7 @@ def fingerprint(
     feed(sorted(observed.managed))
     if observed.contested:  # fed only when some: plans without any keep their fingerprints
         feed(sorted(contest.key() for contest in observed.contested.values()))
-    feed([action.key() for action in actions])
+    feed(action_keys(actions))
     return digest.hexdigest()
 
 
@@ -344,9 +348,9 @@ def compute_plan(
         if len(memberships) == 1:  # nearly everyone: `standing` without the general case
             only = memberships[0]
             if only.active:
-                st = Standing(ENTITLED if only.role in licensed_roles else NOT_LICENSED_ROLE, only)
+                st = new(Standing, (ENTITLED if only.role in licensed_roles else NOT_LICENSED_ROLE, only))
             else:
-                st = Standing(LEFT, only)
+                st = new(Standing, (LEFT, only))
         else:
             found = standing(person, policy)
             if found is None:
@@ -386,7 +390,9 @@ def compute_plan(
                 # An invitation holds its seat (type 2) or its place in line (Basic) like an
                 # accepted account would: the reason must not change when it is accepted.
                 licensed = user.type == LICENSED_TYPE
-                candidates.append(Candidate(email, code, rank, licensed, licensed, False, priority, position))
+                candidates.append(
+                    new(Candidate, (email, code, rank, licensed, licensed, False, priority, position))
+                )
                 continue
             holds = user is not None and (email in holding)
             if is_protected and not holds:
@@ -399,7 +405,7 @@ def compute_plan(
                 and email in observed.licensed_by_us
             )
             candidates.append(
-                Candidate(email, code, rank, holds, holds and is_protected, kept, priority, position)
+                new(Candidate, (email, code, rank, holds, holds and is_protected, kept, priority, position))
             )
         elif user is not None and (email in holding):
             keeps = is_protected or (email not in managed and st.kind == LEFT)

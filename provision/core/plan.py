@@ -7,7 +7,7 @@ JSON (`to_data`/`from_data`) so it can be saved to plan.json and kept in PlanRec
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +18,7 @@ from provision.core.summary import PlanSummary
 from provision.core.waiting import Waiting
 from provision.errors import InputError
 
-__all__ = ["ORDER", "Action", "ActionKind", "Plan", "Waiting", "sort_actions"]
+__all__ = ["ORDER", "Action", "ActionKind", "Plan", "Waiting", "action_keys", "sort_actions"]
 
 PLAN_FORMAT = 1
 
@@ -155,6 +155,21 @@ class Grace:
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Grace:
         return cls(data["email"], data.get("institution_code"), datetime.fromisoformat(data["until"]))
+
+
+def action_keys(actions: Iterable[Action]) -> list[str]:
+    """[action.key() for action in actions], each shared payload asked for its ident once
+    (a whole-account plan's 100,000 actions share a handful of payloads)."""
+    idents: dict[int, str | None] = {}
+    keys: list[str] = []
+    for action in actions:
+        payload = action.payload
+        found = idents.get(id(payload), idents)  # idents itself: not asked yet (None is an answer)
+        if found is idents:
+            found = idents[id(payload)] = payload.ident()
+        prefix = f"{_VALUE[action.kind]}:{action.email}"
+        keys.append(prefix if found is None else f"{prefix}:{found}")
+    return keys
 
 
 def sort_actions(actions: list[Action]) -> list[Action]:

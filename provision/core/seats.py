@@ -241,24 +241,23 @@ def allocate(
             free = seats - sum(held.values())
 
     in_use = account_seats - free
+    seats_used = f"account seats {in_use:,} of {account_seats:,} in use"
     for code, group in by_school.items():
         quota = max(quotas.get(code, 0), 0)
         line = [c for c in group if c.email not in result.granted]
+        # Why the people in this school's line wait, but for their place (the same for all).
+        full = f"(quota {room_of[code]:,} of {quota:,} in use)"
+        share = result.shares.get(code, held[code])
+        if allocation == PRIORITY:
+            short = f"({seats_used}, served by role priority)"
+        elif share:
+            short = f"({seats_used}, {code} has its proportional share of {share:,})"
+        else:  # fewer seats than schools in line: the larger quotas got their first seat
+            short = f"({seats_used}, none left for a first seat at {code})"
         for place, candidate in enumerate(line, start=1):
             result.places[candidate.email] = place
-            where = f"waiting: {ordinal(place)} in line at {code}"
-            if candidate.email in over_quota:
-                reason = f"{where} (quota {room_of[code]:,} of {quota:,} in use)"
-            else:
-                seats_used = f"account seats {in_use:,} of {account_seats:,} in use"
-                share = result.shares.get(code, held[code])
-                if allocation == PRIORITY:
-                    reason = f"{where} ({seats_used}, served by role priority)"
-                elif share:
-                    reason = f"{where} ({seats_used}, {code} has its proportional share of {share:,})"
-                else:  # fewer seats than schools in line: the larger quotas got their first seat
-                    reason = f"{where} ({seats_used}, none left for a first seat at {code})"
-            result.waiting[candidate.email] = reason
+            why = full if candidate.email in over_quota else short
+            result.waiting[candidate.email] = f"waiting: {ordinal(place)} in line at {code} {why}"
         result.school_used[code] = held[code]
     result.account_free_after = free
     return result

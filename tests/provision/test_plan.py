@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from provision.core.actions import TO_LICENSED
-from provision.core.plan import ORDER, Action, ActionKind, Plan, Waiting, sort_actions
+from provision.core.plan import ORDER, Action, ActionKind, Plan, Waiting, action_keys, sort_actions
 from provision.core.policy import Policy
 from provision.core.summary import PlanSummary, Totals
 from provision.errors import InputError
@@ -58,6 +58,19 @@ def test_keys_identify_the_change_and_fast_constructor_builds_the_same_action() 
     assert made == act(ActionKind.LICENSE, "a@x")
     with pytest.raises(AttributeError):
         made.email = "b@x"  # type: ignore[misc]
+
+
+def test_a_plans_keys_at_once_are_each_actions_own() -> None:
+    group = act(ActionKind.ADD_TO_GROUP, "a@x", group_id="g1").payload
+    actions = [
+        act(ActionKind.LICENSE, "a@x"),
+        act(ActionKind.ADD_ADDON, "a@x", capacity=1000),
+        act(ActionKind.ADD_ADDON, "b@x", capacity=500),
+        Action.make(ActionKind.ADD_TO_GROUP, "a@x", "0421", "r", "z", group, {}, {}),
+        Action.make(ActionKind.ADD_TO_GROUP, "b@x", "0421", "r", "z", group, {}, {}),  # shared payload
+        act(ActionKind.ADOPT, "c@x"),
+    ]
+    assert action_keys(actions) == [action.key() for action in actions]
 
 
 def test_plan_round_trips_through_json() -> None:
