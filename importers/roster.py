@@ -20,7 +20,6 @@ from importers.batch import already_current, close_batch, file_sha256, open_batc
 from importers.codes import load_codes, load_links
 from importers.errors import DataError
 from importers.explain import headers_language
-from importers.gc_pause import gc_paused
 from importers.normalize import NOT_AN_EMAIL, email_problem, normalize_email, normalize_name, parse_flag
 from importers.oneroster_roles import RoleTable
 from importers.report import ImportReport, Rejected, SchoolChange
@@ -30,6 +29,7 @@ from importers.rows import RawRoster, RawRow, roster_rows
 from importers.sniff import detect
 from importers.source import display_name, open_sheets
 from models import Membership
+from models.gc_pause import gc_paused
 from models.locks import rosters_locked
 from models.types import utcnow
 

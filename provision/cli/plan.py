@@ -100,7 +100,7 @@ def plan_command(
 
     A plan above the policy's revocation thresholds is shown, then refused (exit 1) unless --force.
     """
-    from provision.store.planning import gc_paused
+    from models.gc_pause import gc_paused
 
     # A plan and its JSON are a few million objects, none in cycles: the collector, back on while
     # they live, would walk them all. It stays paused until _plan returns and they are freed.
