@@ -85,6 +85,9 @@ class ServedSandbox:
             "ZOOM_API_URL": s.api_url,
             "ZOOM_OAUTH_URL": s.oauth_url,
             "ZOOM_RATE_TIER": "business_plus",
+            # The share this bench paces to, as the in-process client does: without it a worker
+            # process took the default 0.5 and drove its accounts at half their ceiling.
+            "ZOOM_RATE_SHARE": str(s.rate_share),
         }
 
     def close(self) -> None:
