@@ -106,14 +106,18 @@ def protected_emails(observed: Observed, policy: Policy) -> set[str]:
     role, i.e. every role but member "2" (ZOOM_API.md §11). An unknown role (None) is a member's."""
     protected = set(policy.protected_emails)
     for user in observed.users.values():
-        role = user.role_id
-        if role is None or role == MEMBER_ROLE_ID:
-            continue
-        if (policy.protect_owner and role == OWNER_ROLE_ID) or (
-            policy.protect_admins and role != OWNER_ROLE_ID
-        ):
+        if role_protection(user.role_id, policy) is not None:
             protected.add(user.email)
     return protected
+
+
+def role_protection(role: str | None, policy: Policy) -> str | None:
+    """"owner" or "admin" when the user's Zoom role keeps them out of the tool's hands, else None."""
+    if role is None or role == MEMBER_ROLE_ID:
+        return None
+    if role == OWNER_ROLE_ID:
+        return "owner" if policy.protect_owner else None
+    return "admin" if policy.protect_admins else None
 
 
 def check_seat_answer(observed: Observed, holding: set[str] | None = None) -> None:

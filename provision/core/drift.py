@@ -20,14 +20,7 @@ from typing import Any
 from provision.core.accounts import MAIN, describe
 from provision.core.accounts_plan import compute_accounts_plan
 from provision.core.actions import SEEN_ONLY, SPECS
-from provision.core.diff import (
-    ADMIN_ROLE_ID,
-    LEFT,
-    MEMBER_ROLE_ID,
-    OWNER_ROLE_ID,
-    protected_emails,
-    standing,
-)
+from provision.core.diff import ADMIN_ROLE_ID, LEFT, protected_emails, role_protection, standing
 from provision.core.kinds import ActionKind, DriftKind
 from provision.core.moves import MOVE_REASONS
 from provision.core.plan import Plan
@@ -471,9 +464,10 @@ def _protected_left(
         st = standing(person, policy) if person is not None else None
         if st is None or st.kind != LEFT or user is None or not user.holds_seat:
             continue
-        if policy.protect_owner and user.role_id == OWNER_ROLE_ID:
+        why = role_protection(user.role_id, policy)
+        if why == "owner":
             who = "the account owner"
-        elif policy.protect_admins and user.role_id not in (None, OWNER_ROLE_ID, MEMBER_ROLE_ID):
+        elif why == "admin":
             who = "an admin" if user.role_id == ADMIN_ROLE_ID else f"an admin (custom role {user.role_id})"
         else:
             who = "protected by the policy's protected_emails"
