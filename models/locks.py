@@ -25,12 +25,9 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import wraps
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, text
-from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 # Set once per command by the CLI: how long to wait for a held lock, and who we are.
@@ -42,6 +39,7 @@ from models.plain_locks import ROSTERS as ROSTERS
 from models.plain_locks import ZOOM as ZOOM
 from models.plain_locks import HeldLock as HeldLock
 from models.plain_locks import file_lock, lock_key, memory_lock, pg_lock
+from models.plain_locks import rosters_locked as rosters_locked
 
 
 @contextmanager
@@ -71,21 +69,6 @@ def operation_lock(
         return
     with file_lock(Path(f"{database}.{name}.lock"), name, shared, wait) as held:
         yield held
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def rosters_locked(func: Callable[Concatenate[Session, P], R]) -> Callable[Concatenate[Session, P], R]:
-    """Run an import holding the rosters lock exclusively (a plan never reads half an import)."""
-
-    @wraps(func)
-    def locked(session: Session, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        with operation_lock(session.get_bind(), ROSTERS):
-            return func(session, *args, **kwargs)
-
-    return locked
 
 
 # ---------------------------------------------------------------- one plan's accounts, one worker each

@@ -19,8 +19,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from models.errors import LockedError
 from models.files import open_private
@@ -229,3 +230,28 @@ def url_lock(url: str, name: str, *, shared: bool = False, wait: float | None = 
         raise ValueError(f"no plain lock for {url.split(':', 1)[0]} URLs of this form")
     with file_lock(Path(f"{path}.{name}.lock"), name, shared, wait) as held:
         yield held
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+D = TypeVar("D")
+
+
+def rosters_locked(func: Callable[Concatenate[D, P], R]) -> Callable[Concatenate[D, P], R]:
+    """Run an import holding the rosters lock exclusively (a plan never reads half an import).
+
+    Its first argument is where it writes: a SQLAlchemy session (the lock taken through its
+    engine, models.locks) or a models.writer.Writer of its own connection (through its URL)."""
+
+    @wraps(func)
+    def locked(db: D, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        url = getattr(db, "url", None)
+        if isinstance(url, str):  # a Writer on its own connection
+            with url_lock(url, ROSTERS):
+                return func(db, *args, **kwargs)
+        from models.locks import operation_lock  # a session: SQLAlchemy is loaded already
+
+        with operation_lock(db.get_bind(), ROSTERS):  # type: ignore[attr-defined]
+            return func(db, *args, **kwargs)
+
+    return locked
