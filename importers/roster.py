@@ -18,7 +18,14 @@ from importers.batch import already_current, close_batch, file_sha256, open_batc
 from importers.codes import load_codes, load_links
 from importers.errors import DataError
 from importers.explain import headers_language
-from importers.normalize import NOT_AN_EMAIL, email_problem, normalize_email, normalize_name, parse_flag
+from importers.normalize import (
+    NOT_AN_EMAIL,
+    email_problem,
+    normalize_email,
+    normalize_name,
+    parse_flag,
+    plain_email,
+)
 from importers.oneroster_roles import RoleTable
 from importers.report import ImportReport, Rejected, SchoolChange
 from importers.roles import DEFAULT_ROLE_WORDS, RoleWords
@@ -156,12 +163,15 @@ def validate(
             )
             rejected.extend(problems)
             continue
-        email = normalize_email(v.get("email", ""))
-        if not email:
-            problems.append(_reject(row, "email", R.MISSING_EMAIL, "", v.get("email_hint", "")))
-        elif why := email_problem(v["email"]):
-            detail = "" if why == NOT_AN_EMAIL else why  # "bad email" alone says that much
-            problems.append(_reject(row, "email", R.BAD_EMAIL, v["email"], detail))
+        typed = v.get("email", "")
+        email = plain_email(typed)
+        if email is None:
+            email = normalize_email(typed)
+            if not email:
+                problems.append(_reject(row, "email", R.MISSING_EMAIL, "", v.get("email_hint", "")))
+            elif why := email_problem(typed):
+                detail = "" if why == NOT_AN_EMAIL else why  # "bad email" alone says that much
+                problems.append(_reject(row, "email", R.BAD_EMAIL, typed, detail))
         written = v.get("given_name", "")
         given = names.get(written)
         if given is None:
@@ -330,7 +340,6 @@ def import_roster(
     for code, rows in by_school.items():
         before = existing.get(inst_ids[code], {})
         change = report.schools.setdefault(code, SchoolChange())
-        listed = {e.email for e in rows}
         if not before:  # a school's first roster: everyone is new
             changes.extend((e, None) for e in rows)
             change.added += len(rows)
@@ -350,6 +359,7 @@ def import_roster(
             change.unchanged += unchanged
         if replace:
             active_before = [m for m in before.values() if m.active]
+            listed = {e.email for e in rows} if active_before else set()
             leaving = [m for m in active_before if m.email not in listed and m.email not in protected[code]]
             change.left = len(leaving)
             to_leave.extend(m.id for m in leaving)

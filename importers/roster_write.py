@@ -26,19 +26,10 @@ if TYPE_CHECKING:
 BULK_CACHE_KIB = 65_536  # SQLite page cache during the writes (freed when they end)
 IN_CHUNK = 5_000  # values in one IN (...): far below SQLite's and PostgreSQL's limits
 
-PERSON_COLUMNS = ("email", "given_name", "family_name", "created_at", "updated_at")
-MEMBERSHIP_COLUMNS = (
-    "person_id",
-    "institution_id",
-    "role",
-    "is_primary",
-    "active",
-    "joined_at",
-    "left_at",
-    "batch_id",
-    "priority",
-    "position",
-)
+NAME_COLUMNS = ("email", "given_name", "family_name")
+PERSON_COLUMNS = (*NAME_COLUMNS, "created_at", "updated_at")
+FILE_COLUMNS = ("person_id", "institution_id", "role", "is_primary", "priority", "position")
+MEMBERSHIP_COLUMNS = (*FILE_COLUMNS, "active", "joined_at", "left_at", "batch_id")
 # What a changed membership takes from the file (joined_at stays: when they first joined).
 MEMBERSHIP_UPDATED = ("role", "is_primary", "active", "left_at", "batch_id", "priority", "position")
 
@@ -139,12 +130,12 @@ def write_people(w: Writer, entries: list[Entry]) -> dict[str, int]:
     stored = _stored_people(w, list(listed))
     # one timestamp per batch, as the model's defaults fill them (created, then updated)
     created, updated = w.timestamp(utcnow()), w.timestamp(utcnow())
-    new: list[tuple[str, str, str, object, object]] = []
+    new: list[tuple[str, str, str]] = []
     changed: list[tuple[str, str, str, object, object]] = []
     for email, e in listed.items():
         old = stored.get(email)
         if old is None:
-            new.append((email, e.given_name, e.family_name, created, updated))
+            new.append((email, e.given_name, e.family_name))
         elif old[1] != e.given_name or old[2] != e.family_name:
             changed.append((email, e.given_name, e.family_name, created, updated))
     if changed:
@@ -153,8 +144,12 @@ def write_people(w: Writer, entries: list[Entry]) -> dict[str, int]:
         )
     ids = {email: old[0] for email, old in stored.items()}
     if new:
-        w.insert_many("person", PERSON_COLUMNS, new)
-        ids.update(_person_ids(w, [row[0] for row in new]))
+        w.insert_many("person", NAME_COLUMNS, new, {"created_at": created, "updated_at": updated})
+        fresh = w.last_ids("person", len(new))
+        if fresh is not None:
+            ids.update(zip([row[0] for row in new], fresh, strict=True))
+        else:
+            ids.update(_person_ids(w, [row[0] for row in new]))
     return ids
 
 
@@ -177,6 +172,8 @@ def write_memberships(
         if iid not in touched
     }
     joined = w.timestamp(utcnow())  # the model's default, one per batch
+    # active, joined_at, left_at: the model's defaults
+    defaults = {"active": True, "joined_at": joined, "left_at": None, "batch_id": batch_id}
     new: list[tuple[object, ...]] = []
     changed: list[tuple[object, ...]] = []
     for e, old in changes:
@@ -191,20 +188,11 @@ def write_memberships(
             and old.position == e.position
         ):
             continue  # unchanged: not written at all
-        # active, joined_at, left_at: the model's defaults
-        row = (
-            pid,
-            inst_ids[e.school],
-            e.role,
-            is_primary,
-            True,
-            joined,
-            None,
-            batch_id,
-            e.priority,
-            e.position,
-        )
-        (new if old is None else changed).append(row)
+        row = (pid, inst_ids[e.school], e.role, is_primary, e.priority, e.position)
+        if old is None:
+            new.append(row)
+        else:
+            changed.append((*row, True, joined, None, batch_id))
     if changed:
         w.upsert_many(
             "membership",
@@ -213,7 +201,7 @@ def write_memberships(
             ["person_id", "institution_id"],
             update=list(MEMBERSHIP_UPDATED),
         )
-    w.insert_many("membership", MEMBERSHIP_COLUMNS, new)
+    w.insert_many("membership", FILE_COLUMNS, new, defaults)
 
 
 def leave(w: Writer, membership_ids: list[int], batch_id: int, when: datetime) -> None:

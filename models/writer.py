@@ -59,24 +59,54 @@ class Writer(Reader):
         found = self.rows(f"INSERT INTO {table} ({names}) VALUES ({marks}) RETURNING id", values)
         return int(found[0][0])
 
-    def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    def insert_many(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        shared: Mapping[str, Any] | None = None,
+    ) -> None:
         """Insert rows (tuples in `columns` order, values as the table holds them): the driver's
-        executemany in chunks, or one COPY on PostgreSQL for a large batch."""
+        executemany in chunks, or one COPY on PostgreSQL for a large batch.
+
+        shared: column -> one value for every row (a batch's timestamp, its id): written into
+        the statement once on SQLite (plain numbers and text only), not bound per row."""
         if not rows:
             return
-        names = ", ".join(self.quote(c) for c in columns)
+        shared = dict(shared or {})
+        names = ", ".join(self.quote(c) for c in [*columns, *shared])
         cursor = self.connection.cursor()
         try:
-            if self._pg and len(rows) >= COPY_MIN_ROWS:
-                with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
+            if self._pg:
+                extra = tuple(shared.values())
+                if len(rows) >= COPY_MIN_ROWS:
+                    with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row((*row, *extra) if extra else row)
+                    return
+                marks = ", ".join([self.mark] * (len(columns) + len(extra)))
+                rows = [(*row, *extra) for row in rows] if extra else rows
+                cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
                 return
-            sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join([self.mark] * len(columns))})"
+            values = ", ".join([self.mark] * len(columns) + [_literal(v) for v in shared.values()])
+            sql = f"INSERT INTO {table} ({names}) VALUES ({values})"
             for start in range(0, len(rows), CHUNK_ROWS):
                 cursor.executemany(sql, rows[start : start + CHUNK_ROWS])
         finally:
             cursor.close()
+
+    def last_ids(self, table: str, count: int) -> range | None:
+        """The ids of the `count` rows this transaction just inserted into `table`, in order, when
+        SQLite gave them one after another (each new rowid is the largest so far plus one, and
+        from its first write on the transaction is the only writer); None when that cannot be
+        told (PostgreSQL's sequences, or ids that are not consecutive): read them back instead."""
+        if self._pg or count <= 0:
+            return None
+        last = int(self.rows("SELECT last_insert_rowid()")[0][0])
+        first = last - count + 1
+        # every row above the previous largest id is one of ours: all `count` in the range, or a gap
+        found = self.rows(f"SELECT count(*) FROM {table} WHERE id BETWEEN :a AND :b", {"a": first, "b": last})
+        return range(first, last + 1) if found[0][0] == count else None
 
     def upsert_many(
         self,
@@ -147,6 +177,19 @@ class Writer(Reader):
 
     def rollback(self) -> None:
         self.connection.rollback()
+
+
+def _literal(value: Any) -> str:
+    """A shared value as an SQLite literal (the numbers and text a batch writes alike)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"no SQL literal for {type(value).__name__}")
 
 
 # Column names of models.tables that SQL reserves (quoted in the CREATE TABLE statements).
