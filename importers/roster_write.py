@@ -201,7 +201,8 @@ def write_memberships(
             ["person_id", "institution_id"],
             update=list(MEMBERSHIP_UPDATED),
         )
-    w.insert_many("membership", FILE_COLUMNS, new, defaults)
+    with w.indexes_deferred("membership", len(new)):
+        w.insert_many("membership", FILE_COLUMNS, new, defaults)
 
 
 def leave(w: Writer, membership_ids: list[int], batch_id: int, when: datetime) -> None:

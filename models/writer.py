@@ -108,6 +108,33 @@ class Writer(Reader):
         found = self.rows(f"SELECT count(*) FROM {table} WHERE id BETWEEN :a AND :b", {"a": first, "b": last})
         return range(first, last + 1) if found[0][0] == count else None
 
+    @contextmanager
+    def indexes_deferred(self, table: str, rows: int) -> Iterator[None]:
+        """SQLite, inserting `rows` into `table` when it holds fewer: its secondary indexes are
+        dropped for the block and created again after it, from their own CREATE INDEX text, in
+        the same transaction (built once by sorting, instead of one insert at a random place per
+        row; the schema after is the one before). Unique constraints are kept and checked all
+        along. Elsewhere (PostgreSQL: a dropped index would lock out every reader) nothing."""
+        if self._pg:
+            yield
+            return
+        held = int(self.rows(f"SELECT count(*) FROM {table}")[0][0])
+        indexes = self.rows(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL "
+            "AND sql NOT LIKE 'CREATE UNIQUE%'",
+            {"t": table},
+        )
+        if rows <= held or not indexes:
+            yield
+            return
+        for name, _ in indexes:
+            self.execute(f'DROP INDEX "{name}"')
+        try:
+            yield
+        finally:
+            for _, sql in indexes:
+                self.execute(sql)
+
     def upsert_many(
         self,
         table: str,
