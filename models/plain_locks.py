@@ -213,11 +213,14 @@ def url_lock(url: str, name: str, *, shared: bool = False, wait: float | None = 
     wait = lock_wait.get() if wait is None else wait
     url = normalize_url(url)
     if url.startswith("postgresql+psycopg://"):
-        import psycopg
+        from models.reader import connect
 
-        conninfo = "postgresql://" + url[len("postgresql+psycopg://") :]
-        with psycopg.connect(conninfo) as conn, pg_lock(conn, name, shared, wait) as held:
-            yield held
+        own = connect(url)  # a connection of its own: the server frees the lock when it ends
+        try:
+            with pg_lock(own.connection, name, shared, wait) as held:
+                yield held
+        finally:
+            own.close()
         return
     from models.urls import sqlite_path
 

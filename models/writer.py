@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 from models.files import create_private
-from models.reader import _NAMED, SQLITE_BUSY_TIMEOUT_S, Reader
+from models.reader import _NAMED, SQLITE_BUSY_TIMEOUT_S, Reader, connect
 from models.urls import normalize_url, sqlite_path
 
 if TYPE_CHECKING:
@@ -187,17 +187,12 @@ class Writer(Reader):
         """A datetime as UTCDateTime stores it (Reader.stamp)."""
         return self.stamp(value)
 
-    def json_value(self, value: Any) -> Any:
-        """A JSON column's value: orjson's text (SQLite) or that text as json (PostgreSQL), as
-        models.db's engines serialize it; None is JSON null, as SQLAlchemy's JSON type writes it."""
+    def json_value(self, value: Any) -> str:
+        """A JSON column's value: orjson's text, as models.db's engines serialize it (PostgreSQL
+        takes the text as json); None is JSON null, as SQLAlchemy's JSON type writes it."""
         import orjson
 
-        text = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-        if not self._pg:
-            return text
-        from psycopg.types.json import Json
-
-        return Json(text, dumps=lambda already: already)
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
     def commit(self) -> None:
         self.connection.commit()
@@ -237,10 +232,7 @@ def connect_writer(url: str) -> Writer:
     WAL on SQLite. ValueError for a URL it cannot open this way."""
     url = normalize_url(url)
     if url.startswith("postgresql+psycopg://"):
-        import psycopg
-
-        conn = psycopg.connect("postgresql://" + url[len("postgresql+psycopg://") :])
-        return Writer(conn, "postgresql", url)
+        return Writer(connect(url).connection, "postgresql", url)
     path = sqlite_path(url)
     if path is None:
         raise ValueError(f"no plain writer for {url.split(':', 1)[0]} URLs of this form")
