@@ -6,14 +6,15 @@ calls. `check_fresh` is what `apply` calls before acting on a saved plan.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from models.gc_pause import gc_paused
-from models.locks import ROSTERS, operation_lock
+from models.plain_locks import ROSTERS, HeldLock, url_lock
 from models.reader import Reader, as_reader
 from provision.core.accounts_plan import compute_accounts_plan
 from provision.core.plan import Plan
@@ -24,7 +25,6 @@ from provision.errors import InputError
 from provision.store.loaders import load_desired, load_observed
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection, Engine
     from sqlalchemy.orm import Session
 
 
@@ -37,10 +37,24 @@ def load_inputs(source: Reader | Session, product: int | None = None) -> tuple[D
     return load_desired(source), observed
 
 
-def _lock_target(source: Reader | Session) -> Reader | Engine | Connection:
-    """What the rosters lock is taken on: the Reader itself (it knows its URL), or the session's
-    engine."""
-    return source if isinstance(source, Reader) else source.get_bind()
+@contextmanager
+def rosters_shared(source: Reader | Session) -> Iterator[HeldLock]:
+    """The rosters lock, shared (an import holds it alone): a plan never reads half a roster.
+
+    Through the Reader's own URL (models.plain_locks), or the session's engine (models.locks):
+    the same lock either way. A Reader borrowed from a session (as_reader) has no URL: give the
+    session itself.
+    """
+    if isinstance(source, Reader):
+        if source.url is None:
+            raise ValueError("the rosters lock needs the Reader's URL (models.reader.connect)")
+        with url_lock(source.url, ROSTERS, shared=True) as held:
+            yield held
+        return
+    from models.locks import operation_lock  # a session: SQLAlchemy is loaded already
+
+    with operation_lock(source.get_bind(), ROSTERS, shared=True) as held:
+        yield held
 
 
 def make_plan(
@@ -68,7 +82,7 @@ def make_plan(
     before refusing it).
     """
     # The rosters lock (shared) keeps an import from replacing a roster while it is read.
-    with gc_paused(), operation_lock(_lock_target(source), ROSTERS, shared=True):
+    with gc_paused(), rosters_shared(source):
         desired, observed = load_inputs(source, policy.zoom_one_type)
     if retry_blocked:
         observed.blocked = {}
@@ -146,7 +160,7 @@ def replan(
     """
     if policy is None:
         policy = plan.summary.policy or Policy()
-    with gc_paused(), operation_lock(_lock_target(source), ROSTERS, shared=True):
+    with gc_paused(), rosters_shared(source):
         desired, observed = load_inputs(source, policy.zoom_one_type)
     with gc_paused():
         return compute_accounts_plan(

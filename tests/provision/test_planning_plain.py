@@ -23,12 +23,12 @@ from models import (
 )
 from models.errors import LockedError
 from models.locks import ROSTERS, operation_lock
-from models.reader import Reader, as_reader, connect
+from models.reader import as_reader, connect
 from provision.core.invitations import EXPIRED_EVENT
 from provision.core.plan import Plan
 from provision.core.policy import Policy
 from provision.store.loaders import load_desired, load_observed
-from provision.store.planning import encode_plan, make_plan, save_plan
+from provision.store.planning import encode_plan, make_plan, rosters_shared, save_plan
 from tests.provision.test_planning import seed_school, seed_zoom
 
 T0 = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
@@ -214,32 +214,35 @@ def test_a_record_written_through_the_driver_reads_back_through_the_orm(
         assert Plan.from_data(record.data).to_data() == plan.to_data()
 
 
-def test_the_rosters_lock_taken_through_a_reader_is_the_engines(engine: Engine, database_url: str) -> None:
+def test_a_plan_through_a_reader_shares_the_rosters_lock_of_the_engine(
+    engine: Engine, database_url: str
+) -> None:
     reader = connect(database_url)
     try:
         with (
-            operation_lock(reader, ROSTERS, shared=True),
-            operation_lock(engine, ROSTERS, shared=True),
+            rosters_shared(reader),
+            operation_lock(engine, ROSTERS, shared=True),  # another plan
             pytest.raises(LockedError, match="holds the rosters lock"),
-            operation_lock(engine, ROSTERS),
+            operation_lock(engine, ROSTERS),  # an import
         ):
             pass
         with (
-            operation_lock(engine, ROSTERS),
+            operation_lock(engine, ROSTERS),  # an import
             pytest.raises(LockedError, match="holds the rosters lock"),
-            operation_lock(reader, ROSTERS, shared=True),
+            rosters_shared(reader),
         ):
             pass
-        with operation_lock(reader, ROSTERS):  # free again
+        with rosters_shared(reader):  # free again
             pass
     finally:
         reader.close()
 
 
-def test_a_reader_without_its_url_takes_no_lock(engine: Engine) -> None:
+def test_a_reader_borrowed_from_a_session_takes_no_lock(engine: Engine) -> None:
     with session_scope(engine) as s:
         borrowed = as_reader(s)
-        assert isinstance(borrowed, Reader)
         assert borrowed.url is None
-        with pytest.raises(ValueError, match="URL"), operation_lock(borrowed, ROSTERS):
+        with pytest.raises(ValueError, match="URL"), rosters_shared(borrowed):
+            pass
+        with rosters_shared(s):  # the session itself: through its engine
             pass
