@@ -377,6 +377,7 @@ _register_commands()
 
 
 def main() -> None:
+    _common.ONE_COMMAND_PROCESS = True
     try:
         app()
     finally:

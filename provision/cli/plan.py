@@ -16,6 +16,7 @@ from provision.cli._common import (
     console,
     emit,
     err_console,
+    leave_to_exit,
     output_mode,
     plan_records,
     run_context,
@@ -172,6 +173,7 @@ def _plan(
         _print(plan, codes, school=school, region=region, details=details)
         if out is not None:
             err_console.print(f"Plan saved to {out}: run `provision apply {out}` to apply it.", markup=False)
+    leave_to_exit(plan, data, encoded)  # the process's last large objects: see leave_to_exit
     if detailed_exitcode and not plan.is_empty:
         raise typer.Exit(3)
 

@@ -754,8 +754,8 @@ def _summary(
             grace=counter.get("grace", 0),
             actions={kind: counter[kind] for kind in kinds if counter.get(kind)},
         )
-    totals_counter = Counter(action.kind for action in actions)
-    managed_licensed = sum(1 for email in observed.managed if email in holding)
+    totals_counter = Counter([action.kind for action in actions])  # a list: see Plan.counts
+    managed_licensed = len(observed.managed & holding)
     return PlanSummary(
         schools=schools,
         totals=Totals(
