@@ -19,6 +19,7 @@ interruption re-reads the `sent` ones from Zoom, then completes what is left.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -256,6 +257,10 @@ class _Run:
         self.tally = tally or _Tally()
         self.account = account
         self.handing_over = False  # stopped on purpose: another worker takes the account on
+        # Set once the run's first `sent` mark is written (or nothing more will be sent): the
+        # adoptions journaled beside the last phase wait for it, so that the first requests
+        # do not wait for a commit of hundreds of adoptions.
+        self.sending = asyncio.Event()
 
     def _tick(self, kind: ActionKind, n: int) -> None:
         done = self.tally.done[kind.value] = self.tally.done.get(kind.value, 0) + n
@@ -277,7 +282,8 @@ class _Run:
             nonlocal confirmed
             async with self.sem:
                 try:
-                    done = await verify(self.client, op.action)
+                    with self.journal.in_flight():
+                        done = await verify(self.client, op.action)
                 except ZoomError as exc:
                     stop = _stop_for(exc) or _cut(exc)
                     if stop:
@@ -315,10 +321,13 @@ class _Run:
         sent_before = op.attempts > 0  # by an earlier run, read back then as not done
         last: BaseException | None = None
         for _ in range(MAX_ATTEMPTS):
-            if not await self.journal.sent([op]):
+            claimed = await self.journal.sent([op])
+            self.sending.set()
+            if not claimed:
                 return None  # another worker took or settled it meanwhile: theirs
             try:
-                return _success(op, await execute(self.client, action))
+                with self.journal.in_flight():
+                    return _success(op, await execute(self.client, action))
             except ZoomError as exc:
                 last = exc
                 stop = _stop_for(exc)
@@ -328,7 +337,8 @@ class _Run:
                     return None
                 if sent_before and _ours_after_all(action, exc):
                     # The earlier run's create reached Zoom after it was read back: it is ours.
-                    done = await verify(self.client, action)
+                    with self.journal.in_flight():
+                        done = await verify(self.client, action)
                     if done is not None:
                         return _success(op, done)
                 if not _is_ambiguous(exc):
@@ -337,7 +347,8 @@ class _Run:
                     return _failure(op, exc)
             # Unknown outcome: read before writing again.
             try:
-                done = await verify(self.client, action)
+                with self.journal.in_flight():
+                    done = await verify(self.client, action)
             except ZoomError as exc:
                 last = exc
                 stop = _stop_for(exc) or _cut(exc)
@@ -358,6 +369,7 @@ class _Run:
             if self.stop is not None:
                 return
             marked = await self.journal.sent(ops)  # what another worker took is theirs
+            self.sending.set()
             if not marked:
                 return
             await self.sem.acquire()
@@ -393,7 +405,8 @@ class _Run:
             if not remaining:
                 return []
             try:
-                result = await execute_many(self.client, [op.action for op in remaining])
+                with self.journal.in_flight():
+                    result = await execute_many(self.client, [op.action for op in remaining])
             except ZoomError as exc:
                 stop = _stop_for(exc)
                 if stop is not None:
@@ -548,6 +561,7 @@ async def work_plan(
     on_account: Callable[[str, str], None] | None = None,
     plan_usage: PlanUsageReads | None = None,
     load: Callable[[str], list[OpRecord]] | None = None,
+    early: dict[str, PlanUsageOnce] | None = None,
 ) -> tuple[list[_Stop], int]:
     """Work every account of the plan at once, each with its own client (its own rate budget).
 
@@ -560,7 +574,9 @@ async def work_plan(
     so workers started together split them. Returns the stops met and the `sent` re-read.
 
     `load` (a worker): `ops` are not given; an account's operations are read from the journal
-    when this worker takes it, so a worker reads only the accounts it works.
+    when this worker takes it, so a worker reads only the accounts it works. `early`: plan-usage
+    reads begun before the journal was opened (apply_plan's `_Early`), valid for an account taken
+    at the first look only (later, another worker may have sent to it since).
     """
     fingerprint = journal.fingerprint
     by_account: dict[str, list[OpRecord]] = {}
@@ -598,7 +614,11 @@ async def work_plan(
                 if on_account is not None:
                     on_account("start", acct)
                 client = clients.client_for(acct)
-                once = None if plan_usage is None else once_for(plan_usage, client, acct)
+                once: PlanUsageOnce | None = None
+                if plan_usage is not None:
+                    once = once_for(plan_usage, client, acct)
+                elif early is not None and fresh:
+                    once = early.pop(acct, None)
                 run = _Run(client, journal, concurrency, progress, tally, acct, once)
                 task = asyncio.create_task(_work_account(run, mine, drop_unless_done, lock))
                 running[acct] = _Slot(task, lock, run)
@@ -758,38 +778,42 @@ async def apply_plan(
     already holds is resumed: `sent` operations are re-read before anything is resent.
     """
     started = time.monotonic()
-    with _heap_frozen():
-        ops, resumed = jr.prepare(engine, plan)
-        gc.freeze()  # the operations too
-        shared = engine.dialect.name == "postgresql"
-        clients = account_clients(client)
-        if shared:
-            # Other workers may take accounts of this plan: every operation must be in the journal.
-            jr.journal_all(engine, plan.fingerprint, ops)
-        async with Journal(engine, actor, plan.fingerprint, ops) as journal:
-            stops: list[_Stop] = []
-            reread = 0
-            if shared and drop_unless_done:
-                # Only this process knows which `sent` operations lost their reason: a worker
-                # taking their account would read them back and resend them. Settled before
-                # anyone may.
-                stops, reread = await _settle_gone(clients, journal, ops, drop_unless_done, concurrency)
-            if not stops:
-                if shared and journaled is not None:
-                    journaled()
-                stops, more = await work_plan(
-                    engine,
-                    clients,
-                    journal,
-                    ops,
-                    concurrency=concurrency,
-                    progress=progress,
-                    drop_unless_done=drop_unless_done,
-                    live_workers=live_workers,
-                    on_account=on_account,
-                    plan_usage=plan_usage,
-                )
-                reread += more
+    shared = engine.dialect.name == "postgresql"
+    clients = account_clients(client)
+    early = _Early(engine, clients, plan, shared=shared, given=plan_usage, live_workers=live_workers)
+    async with early:
+        with _heap_frozen():
+            # In a thread: meanwhile the loop sends the early reads and takes their answers.
+            ops, resumed = await asyncio.to_thread(jr.prepare, engine, plan)
+            gc.freeze()  # the operations too
+            if shared:
+                # Other workers may take accounts of this plan: every operation must be in the journal.
+                jr.journal_all(engine, plan.fingerprint, ops)
+            async with Journal(engine, actor, plan.fingerprint, ops) as journal:
+                stops: list[_Stop] = []
+                reread = 0
+                if shared and drop_unless_done:
+                    # Only this process knows which `sent` operations lost their reason: a worker
+                    # taking their account would read them back and resend them. Settled before
+                    # anyone may.
+                    stops, reread = await _settle_gone(clients, journal, ops, drop_unless_done, concurrency)
+                if not stops:
+                    if shared and journaled is not None:
+                        journaled()
+                    stops, more = await work_plan(
+                        engine,
+                        clients,
+                        journal,
+                        ops,
+                        concurrency=concurrency,
+                        progress=progress,
+                        drop_unless_done=drop_unless_done,
+                        live_workers=live_workers,
+                        on_account=on_account,
+                        plan_usage=plan_usage,
+                        early=early.reads,
+                    )
+                    reread += more
     if shared:
         # Other workers' accounts as they left them; what this process settled is final as it is.
         stale = {_account(op) for op in ops if op.state in (PENDING, SENT, FAILED)}
@@ -800,6 +824,85 @@ async def apply_plan(
     if not result.complete:
         raise ApplyIncomplete(incomplete_message(result, ops, stop), result)
     return result
+
+
+class _Early:
+    """What a run asks of Zoom before its journal is open, so that the answers' 100 ms or more
+    in flight overlap the preparations (prepare, the journal, the phases' sorting) instead of
+    following them: the token of each account's client (every run calls Zoom: at the least the
+    seats recorded at the end), and the plan-usage read of each account whose first change sent
+    to Zoom needs a seat, since that read would come before anything the run sends there anyway.
+
+    Not read early: for a plan already journaled (a resume: `sent` operations are re-read first,
+    and what they did would count twice in the carried read), for reads the caller hands in
+    (reconcile --fix), or where other workers may take the accounts (read for nothing).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        clients: AccountClients,
+        plan: Plan,
+        *,
+        shared: bool,
+        given: PlanUsageReads | None,
+        live_workers: Callable[[], int],
+    ) -> None:
+        self._engine = engine
+        self._clients = clients
+        self._plan = plan
+        self._read_usage = given is None and (not shared or live_workers() <= 1)
+        self.reads: dict[str, PlanUsageOnce] = {}  # taken by work_plan as it starts each account
+        self._started: list[PlanUsageOnce] = []
+        self._tokens: list[asyncio.Future[None]] = []
+
+    async def __aenter__(self) -> _Early:
+        if not self._plan.actions:
+            return self
+        accounts = _seats_first(self._plan.actions)
+        tokens = {id(c): c for c in (self._clients.client_for(acct) for acct in accounts)}
+        self._tokens = [asyncio.ensure_future(_fetch_token(c)) for c in tokens.values()]
+        if self._read_usage and not jr.has_operations(self._engine, self._plan.fingerprint):
+            for account, seats_first in accounts.items():
+                if seats_first:
+                    once = self.reads[account] = PlanUsageOnce(self._clients.client_for(account), account)
+                    once.start_early(self._engine)
+                    self._started.append(once)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for task in self._tokens:
+            task.cancel()
+        await asyncio.gather(*self._tokens, return_exceptions=True)
+        for once in self._started:
+            await once.discard_early()
+
+
+async def _fetch_token(client: AsyncZoomClient) -> None:
+    # A failure is met again, and reported, by the first request that needs the token.
+    with contextlib.suppress(ZoomError):
+        await client.fetch_token()
+
+
+def _seats_first(actions: Sequence[Action]) -> dict[str, bool]:
+    """Each account of `actions` -> whether the first kind sent to Zoom there (ORDER; adopting
+    sends nothing) needs a seat or an add-on seat: its seat read then precedes every send."""
+    rank = {kind: i for i, kind in enumerate(ORDER)}
+    first: dict[str, tuple[int, bool]] = {}
+    accounts: set[str] = set()
+    for action in actions:
+        accounts.add(action.account)
+        kind = action.kind
+        if kind is ActionKind.ADOPT:
+            continue
+        r = rank[kind]
+        known = first.get(action.account)
+        if known is not None and (known[0] < r or (known[0] == r and known[1])):
+            continue
+        entry = SPECS[kind]
+        needs = entry.needs_seat(action.payload) or entry.addon_seat(action.payload) is not None
+        first[action.account] = (r, needs)
+    return {account: first.get(account, (0, False))[1] for account in sorted(accounts)}
 
 
 @contextmanager
@@ -864,6 +967,7 @@ async def _phases(run: _Run, ops: list[OpRecord]) -> None:
 
     try:
         await _zoom_phases(run, by_kind, last_phase)
+        run.sending.set()  # nothing more to send: the adoptions wait no longer
         if adopt and not beside and run.stop is None:
             await _adopt(run, adopt)  # nothing to send to Zoom at all
     except BaseException:
@@ -878,6 +982,7 @@ async def _phases(run: _Run, ops: list[OpRecord]) -> None:
 async def _adopt(run: _Run, ops: list[OpRecord]) -> None:
     """Record adoptions a chunk at a time: no Zoom call, and not one task and one journal write
     per person (20,000 adopted in an apply cost seconds of CPU the other way)."""
+    await run.sending.wait()
     for start in range(0, len(ops), ADOPT_CHUNK):
         if run.stop is not None:
             return

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -626,6 +627,10 @@ class Journal:
         # Several processes may work one plan only on PostgreSQL: there `sent` is a claim.
         self._claims = engine.dialect.name == "postgresql"
         self._refused: set[int | None] = set()  # written by the journal thread, read after its commit
+        # Requests in flight (see in_flight): the group-commit window waits for their answers only.
+        self._flying = 0
+        self._landed = asyncio.Event()
+        self._landed.set()
 
     async def __aenter__(self) -> Journal:
         self._task = asyncio.create_task(self._writer())
@@ -688,10 +693,13 @@ class Journal:
                 await loop.run_in_executor(self._pool, self._commit, [("ahead", [])])
                 continue
             items = [await self._queue.get()]
-            if self.window:
+            if self.window and self._flying:
                 # A short wait gathers more operations into one commit: fewer statements and
-                # fewer pages written per operation; requests take 100 ms anyway.
-                await asyncio.sleep(self.window)
+                # fewer pages written per operation; requests take 100 ms anyway. It ends when
+                # no request is in flight any more: no answer is coming then (the first `sent`
+                # marks of a run, its last outcome), and waiting would only delay the run.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._landed.wait(), self.window)
             while not self._queue.empty():
                 items.append(self._queue.get_nowait())
             works = [work for work, _ in items]
@@ -741,6 +749,19 @@ class Journal:
             if outcomes:
                 _record(conn, outcomes, self.actor)
         self.commits += 1
+
+    @contextlib.contextmanager
+    def in_flight(self) -> Iterator[None]:
+        """Around a request to Zoom: while any is in flight, writes wait the group-commit window
+        for the answers to come; with none, they are committed at once."""
+        self._flying += 1
+        self._landed.clear()
+        try:
+            yield
+        finally:
+            self._flying -= 1
+            if not self._flying:
+                self._landed.set()
 
     async def sent(self, ops: Sequence[OpRecord]) -> list[OpRecord]:
         """Mark `ops` sent before they are sent; those claimed (send only these). On PostgreSQL an
