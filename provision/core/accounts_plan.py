@@ -23,14 +23,14 @@ import orjson
 
 from provision.core.accounts import MAIN, config_for, describe
 from provision.core.actions import MoveTo
-from provision.core.basic_cap import basic_count
+from provision.core.basic_cap import basic_count, is_basic
 from provision.core.diff import LEFT, compute_plan, standing
 from provision.core.kinds import ActionKind
 from provision.core.moves import Move, plan_moves
 from provision.core.plan import Action, Plan, Waiting, sort_actions
 from provision.core.policy import Policy
 from provision.core.state import LICENSED_TYPE, Desired, DesiredPerson, Observed, ZoomUser
-from provision.core.summary import AccountFigures, PlanSummary, RegionFigures, SchoolFigures, Totals
+from provision.core.summary import AccountFigures, PlanSummary, SchoolFigures, Totals, by_region
 from provision.errors import InputError
 
 # Zoom's cap on POST /users action=create per account and day (ZOOM_API.md §1.4, §4).
@@ -255,13 +255,21 @@ def fit_create_cap(plan: Plan, cap: int | None, created_today: int, role_of: Cal
         if id(action) not in held:
             kept.append(action)
             continue
+        # The person stays as they are today: their seat (or Basic user) is not taken after the plan.
+        licensed = getattr(action.payload, "type", None) == LICENSED_TYPE
+        totals = plan.summary.totals
         figures = plan.summary.schools.get(action.institution_code or "")
         if figures is not None:
             figures.actions[ActionKind.CREATE] = figures.actions.get(ActionKind.CREATE, 0) - 1
             figures.waiting += 1
-        plan.summary.totals.actions[ActionKind.CREATE] -= 1
+            figures.licensed_after -= licensed
+        totals.actions[ActionKind.CREATE] -= 1
+        if licensed:
+            totals.seats_free_after += 1
+        totals.basic_after -= is_basic(action.after)
         plan.waiting.append(Waiting(action.email, action.institution_code, role_of(action.email), reason))
     plan.actions = kept
+    plan.summary.regions = by_region(plan.summary.schools)
     # The actions are part of the fingerprint: fewer creates (more made today) is another plan.
     plan.fingerprint = hashlib.sha256(f"{plan.fingerprint}:creates held:{len(held)}".encode()).hexdigest()
     return len(held)
@@ -330,10 +338,6 @@ def merge(
         digest.update(orjson.dumps([key, plan.fingerprint, [a.key() for a in plan.actions]]))
     waiting.sort(key=lambda w: (w.institution_code or "", w.counted_at is not None, w.place or 0, w.email))
     grace.sort(key=lambda g: (g.until, g.institution_code or "", g.email))
-    regions: dict[str, RegionFigures] = {}
-    for figures in schools.values():
-        name = figures.region or "(no region)"
-        regions.setdefault(name, RegionFigures(name=name, region=name)).add(figures)
     snapshots = [p.snapshot_at for p in plans.values() if p.snapshot_at is not None]
     return Plan(
         actions=actions,
@@ -345,7 +349,7 @@ def merge(
             totals=totals,
             managed_without_roster=sorted(orphans),
             scope=school,
-            regions=dict(sorted(regions.items())),
+            regions=by_region(schools),
             accounts=accounts,
         ),
         fingerprint=digest.hexdigest(),

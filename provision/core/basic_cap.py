@@ -32,7 +32,7 @@ def basic_count(users: Iterable[ZoomUser]) -> int:
     return sum(1 for u in users if u.type == BASIC_TYPE and u.status in HOLDS_BASIC)
 
 
-def _is_basic(state: Mapping[str, Any]) -> bool:
+def is_basic(state: Mapping[str, Any]) -> bool:
     return state.get("type") == BASIC_TYPE and state.get("status", "active") in HOLDS_BASIC
 
 
@@ -84,9 +84,9 @@ def fit_basic_cap(actions: list[Action], users: Mapping[str, ZoomUser], cap: int
                 kept.append(action)
                 continue
             after = {**current, **changes}
-            # Only the type and the status make a Basic user (_is_basic).
+            # Only the type and the status make a Basic user (is_basic).
             delta = (
-                int(_is_basic(after)) - int(_is_basic(current))
+                int(is_basic(after)) - int(is_basic(current))
                 if "type" in changes or "status" in changes
                 else 0
             )

@@ -41,7 +41,7 @@ from provision.core.state import (
     ZoomUser,
     unknown_school,
 )
-from provision.core.summary import PlanSummary, RegionFigures, SchoolFigures, ShortageFigures, Totals
+from provision.core.summary import PlanSummary, SchoolFigures, ShortageFigures, Totals, by_region
 from provision.errors import InputError, SeatLimitError
 
 ENTITLED = "entitled"
@@ -624,7 +624,7 @@ def compute_plan(
     summary.managed_without_roster = sorted(orphans)
     summary.scope = school
     summary.shortage = _shortage(allocation)
-    summary.regions = _regions(summary.schools)
+    summary.regions = by_region(summary.schools)
     in_grace.sort(key=lambda g: (g.until, g.institution_code or "", g.email))
 
     contested = [contests[email].to_data(left_alone=email in left_alone) for email in sorted(contests)]
@@ -695,18 +695,6 @@ def _shortage(allocation: Allocation) -> ShortageFigures | None:
         return None
     served = sum(1 for used in allocation.school_used.values() if used > 0)
     return ShortageFigures(short.schools, short.demand, short.quotas, short.seats, short.allocation, served)
-
-
-def _regions(schools: dict[str, SchoolFigures]) -> dict[str, RegionFigures]:
-    """The per-school figures added up per region (the plan's first screen at ministry scale)."""
-    regions: dict[str, RegionFigures] = {}
-    for figures in schools.values():
-        name = figures.region or "(no region)"
-        region = regions.get(name)
-        if region is None:
-            region = regions[name] = RegionFigures(name=name, region=name)
-        region.add(figures)
-    return dict(sorted(regions.items()))
 
 
 def _summary(

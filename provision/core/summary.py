@@ -103,6 +103,15 @@ class RegionFigures(SchoolFigures):
         return cls(**{**figures.__dict__, "schools": _int(data, "schools"), "account": ""})
 
 
+def by_region(schools: Mapping[str, SchoolFigures]) -> dict[str, RegionFigures]:
+    """The per-school figures added up per region (the plan's first screen at ministry scale)."""
+    regions: dict[str, RegionFigures] = {}
+    for figures in schools.values():
+        name = figures.region or "(no region)"
+        regions.setdefault(name, RegionFigures(name=name, region=name)).add(figures)
+    return dict(sorted(regions.items()))
+
+
 @dataclass(frozen=True)
 class ShortageFigures:
     """The quotas of the schools with demand exceed the seats the account can give them."""

@@ -104,6 +104,7 @@ PHRASES = {
 _NUMBER = r"(?P<%s>[\d,]+)"
 _IN_LINE = r"^waiting: \S+ in line at .+? \("
 _SEATS = rf"account seats {_NUMBER % 'used'} of {_NUMBER % 'seats'} in use, "
+_BASIC_CAP = rf"Basic-user cap: the account's {_NUMBER % 'cap'} Basic users are all taken"
 WAITING_REASONS = (
     (
         re.compile(rf"{_IN_LINE}quota {_NUMBER % 'used'} of {_NUMBER % 'quota'} in use\)$"),
@@ -127,6 +128,77 @@ WAITING_REASONS = (
             "none was left for a first license at this school."
         ),
     ),
+    (
+        re.compile(
+            rf"^waiting: the account creates at most {_NUMBER % 'cap'} users a day "
+            rf"\(Zoom's daily create cap; {_NUMBER % 'today'} created today\): created by a later plan$"
+        ),
+        _(
+            "Zoom creates at most %(cap)s users a day on this account (%(today)s created today): "
+            "this person's Zoom account is created on a later day."
+        ),
+    ),
+    (
+        re.compile(rf"^waiting: {_BASIC_CAP}; no Zoom account yet \(.+\)$"),
+        _(
+            "The Zoom account's Basic users are all taken (%(cap)s): this person gets a Zoom account "
+            "once the ministry makes room."
+        ),
+    ),
+    (
+        re.compile(rf"^waiting: {_BASIC_CAP}; not reactivated yet \(.+\)$"),
+        _(
+            "The Zoom account's Basic users are all taken (%(cap)s): this person's Zoom account is "
+            "reactivated once the ministry makes room."
+        ),
+    ),
+    (
+        re.compile(r"^waiting: invitations expired unanswered twice \(found (?P<found>[^)]+)\): "),
+        _(
+            "Two invitations expired unanswered (%(found)s): none is sent again by itself. Check the "
+            "address on the roster and tell the ministry."
+        ),
+    ),
+    (
+        re.compile(
+            r"^waiting: the invitation expired unanswered \(found (?P<found>[^)]+)\); "
+            r"sent once more on (?P<due>\d{4}-\d{2}-\d{2}) "
+        ),
+        _("The invitation expired unanswered (%(found)s); it is sent once more on %(due)s."),
+    ),
+)
+# A person on two rosters waits at the other school too: that school's entry names where they
+# count, then the reason of that school's line (translated in turn).
+_COUNTED_AT = re.compile(r"^waiting: counted at (?P<code>\S+), (?P<there>.+)$")
+COUNTED_AT = _("Counts against school %(code)s: %(why)s")
+# A refusal Zoom would repeat (provision.core.blocked): the school reads what it can do about it,
+# not the operator's fix, by what the refusal was about.
+_BLOCKED = re.compile(
+    r"^blocked: (?P<why>.+) \((?:held back|Zoom refused) the \w+ on (?P<at>\d{4}-\d{2}-\d{2}); "
+    r"a rerun will not help"
+)
+_ADDRESS_REFUSALS = re.compile(
+    r"^(?:Zoom refuses to create the user \(code (?:1116|1107|1009)\)|the roster's data breaks Zoom's rules"
+    r"|autoCreate works only for the account's managed)"
+)
+BLOCKED = (
+    (
+        re.compile(r"^the account's Basic-user cap is reached"),
+        _(
+            "Since %(at)s the Zoom account has no room for more users (its Basic-user cap): "
+            "the ministry must make room."
+        ),
+    ),
+    (
+        _ADDRESS_REFUSALS,
+        _(
+            "Since %(at)s Zoom refuses this person's address as the roster writes it: "
+            "check the address and tell the ministry."
+        ),
+    ),
+)
+BLOCKED_OTHER = _(
+    "Since %(at)s Zoom refuses to set up this person's account: the ministry must fix it on its side."
 )
 
 
@@ -157,6 +229,15 @@ class Words:
 
     def waiting_reason(self, reason: str) -> str:
         """The plan's reason in this language (as the plan wrote it when no pattern knows it)."""
+        counted = _COUNTED_AT.match(reason)
+        if counted:
+            inner = f"waiting: {counted['there']}"
+            there = self.waiting_reason(inner)
+            return reason if there == inner else self._t(COUNTED_AT) % {"code": counted["code"], "why": there}
+        blocked = _BLOCKED.match(reason)
+        if blocked:
+            message = next((m for p, m in BLOCKED if p.match(blocked["why"])), BLOCKED_OTHER)
+            return self._t(message) % {"at": blocked["at"]}
         for pattern, message in WAITING_REASONS:
             found = pattern.match(reason)
             if found:

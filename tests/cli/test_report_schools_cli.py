@@ -7,6 +7,7 @@ after sync, plan and apply) and on rosters imported through the CLI; never on ha
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,11 @@ SHEETS = {
     "fr": ["Résumé", "Avec licence", "En attente", "Problèmes d'import"],
     "en": ["Summary", "Licensed", "Waiting", "Import issues"],
 }
+
+PLACEHOLDERS = (
+    *("%(zone)s", "%(file)s", "%(when)s", "%(used)s", "%(seats)s", "%(share)s"),
+    *("%(cap)s", "%(today)s", "%(found)s", "%(due)s", "%(code)s", "%(why)s", "%(at)s"),
+)
 
 
 @pytest.fixture(scope="module")
@@ -244,5 +250,72 @@ def test_every_catalog_translates_every_word_of_the_school_workbook() -> None:
             entry = catalog.get(message)
             assert entry is not None, (language, message)
             assert entry.string, (language, message)
-            for placeholder in ("%(zone)s", "%(file)s", "%(when)s", "%(used)s", "%(seats)s", "%(share)s"):
+            for placeholder in PLACEHOLDERS:
                 assert (placeholder in message) == (placeholder in entry.string), (language, message)
+
+
+def test_why_people_wait_is_written_in_the_schools_language_whatever_the_rule(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Besides the seats: a teacher counted at another school, an address Zoom's autoCreate cannot
+    take (held back, then blocked), and Zoom's daily create cap, on a Ukrainian roster."""
+    policy = 'create_action = "autoCreate"\n'
+    ministry = Ministry(tmp_path, database_url, seats=20, policy=policy)
+    ministry.schools(
+        [["0421", "Ліцей №1", "Київська", "ліцей", 2], ["0690", "Гімназія", "Київська", "гімназія", 10]]
+    )
+    header = ["Email", "ПІБ", "Посада"]
+    both = ["both@school.ua", "Двоє Марія", "вчителька"]
+    lyceum = [header, *([f"t{i}@school.example", f"Вчитель{i}", "вчитель"] for i in range(3)), both]
+    assert ministry.roster("0421.xlsx", {"0421": lyceum}).exit_code == 0
+    gymnasium = [header, both, ["g0@gmail.com", "Гмейл Олег", "вчитель"]]
+    assert ministry.roster("0690.xlsx", {"0690": gymnasium}).exit_code == 0
+    ministry.ok("sync")
+    ministry.ok("plan")
+    # t0 and t1 are created; g0's domain is not the account's: held back, which a rerun cannot change
+    assert ministry.run("apply", "--yes").exit_code == 1
+    # Invitations from now on (Zoom's daily create cap counts `create` only), at most 3 a day: 2
+    # accounts were made today, so 1 of the 3 newcomers is created and 2 wait.
+    ministry.policy.write_text("[accounts.main]\ndaily_create_cap = 3\n", encoding="utf-8")
+    newcomers = [[f"n{i}@school.ua", f"Новенька{i}", "вчителька"] for i in range(3)]
+    assert ministry.roster("0690.xlsx", {"0690": [*gymnasium, *newcomers]}).exit_code == 0
+    ministry.ok("sync")
+    summary = ministry.data("plan")["summary"]
+    # The two held back keep no seat after the plan: the school's, the region's and the account's
+    # figures count the one create that goes.
+    gymnasium_after = summary["schools"]["0690"]
+    assert (gymnasium_after["create"], gymnasium_after["licensed_after"], gymnasium_after["waiting"]) == (
+        1,
+        1,
+        3,
+    )
+    assert summary["regions"]["Київська"]["licensed_after"] == 3
+    assert summary["totals"]["seats_free_after"] == 20 - 3
+
+    said = {(w["institution_code"], w["email"]): w["reason"] for w in ministry.data("waiting")["waiting"]}
+    out = tmp_path / "out"
+    files = {f["institution_code"]: f for f in ministry.data("report", "schools", str(out))["files"]}
+    assert files["0690"]["language"] == "uk"
+    rows = _rows(load_workbook(files["0690"]["path"]).worksheets[2])[1:]
+    written = {row[1]: row[5] for row in rows}
+    assert set(written) == {email for code, email in said if code == "0690"}
+    assert said[("0690", "both@school.ua")].startswith("waiting: counted at 0421, ")
+    assert (
+        written["both@school.ua"]
+        == "Враховується в закладі 0421: Усі ліцензії квоти закладу зайняті (2 з 2)."
+    )
+    assert said[("0690", "g0@gmail.com")].startswith("blocked: autoCreate works only")
+    today = datetime.now(UTC).date().isoformat()
+    assert written["g0@gmail.com"] == (
+        f"З {today} Zoom не приймає адресу цієї особи в тому вигляді, як її записано в списку: "
+        "перевірте адресу та повідомте міністерство."
+    )
+    capped = [email for email in written if email.startswith("n")]
+    assert len(capped) == 2
+    for email in capped:
+        assert "daily create cap" in said[("0690", email)]
+        assert written[email] == (
+            "Zoom створює щонайбільше 3 користувачів на день у цьому обліковому записі "
+            "(сьогодні створено 2): обліковий запис Zoom цієї особи буде створено наступного дня."
+        )
+    assert not any(text.startswith(("waiting", "blocked")) for text in written.values())
