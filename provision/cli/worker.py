@@ -54,6 +54,7 @@ def worker_command(
                 engine,
                 zoom,
                 actor=settings.actor,
+                policy=policy,
                 follow=follow,
                 concurrency=concurrency,
                 say=say,

@@ -24,13 +24,14 @@ from models.locks import ZOOM, HeldLock, operation_lock, worker_presence
 from provision.core.plan import Plan
 from provision.core.policy import Policy
 from provision.errors import InputError
-from provision.run.apply import REASON_GONE, AccountClients, ApplyResult, Progress, apply_plan
+from provision.run.apply import AccountClients, ApplyResult, Progress, apply_plan
 from provision.run.plan_usage import PlanUsageReads
+from provision.run.recheck import recheck
 from provision.run.workers import alive, require_shared_database, spawn_local_workers, stop_local_workers
 from provision.store import journal
 from provision.store.audit import record_contests
 from provision.store.journal import Unfinished
-from provision.store.planning import check_fresh, make_plan, replan
+from provision.store.planning import check_fresh, make_plan
 from zoom_client import AsyncZoomClient
 
 
@@ -107,22 +108,10 @@ class ApplySession:
         return Chosen(fresh, PlanSource.FRESH)
 
     def _recheck(self, chosen: Chosen, now: datetime | None) -> Chosen:
-        """Drop the unfinished actions that the current rosters, policy and snapshot no longer give.
-
-        A plan stopped by a daily cap may be resumed days later: someone it was to create may have
-        left the roster since. Such an action is ended as DROPPED (audited), never sent.
-        """
-        with Session(self.engine) as session:
-            current = replan(session, chosen.plan, self.policy, now=now)
-        wanted = {action.key() for action in current.actions}
-        ops, _ = journal.prepare(self.engine, chosen.plan)
-        gone = [op for op in ops if op.action.key() not in wanted]
-        unsent = [op.seq for op in gone if op.state in (journal.PENDING, journal.FAILED)]
-        dropped = journal.end_unsent(
-            self.engine, chosen.plan.fingerprint, ops, unsent, journal.DROPPED, REASON_GONE, self.actor
-        )
-        in_flight = frozenset(op.seq for op in gone if op.state == journal.SENT)
-        return replace(chosen, dropped=dropped, drop_unless_done=in_flight)
+        """Drop the unfinished actions that the current rosters, policy and snapshot no longer give
+        (provision.run.recheck): ended as DROPPED, never sent; the `sent` ones are read back first."""
+        rechecked = recheck(self.engine, chosen.plan, self.policy, actor=self.actor, now=now)
+        return replace(chosen, dropped=rechecked.dropped, drop_unless_done=rechecked.in_flight)
 
     def abandon(self) -> list[Abandoned]:
         """End every unfinished plan on purpose (`apply --abandon`), each operation audited.

@@ -11,7 +11,10 @@ accounts itself; `provision worker` (`run_worker`) and the local workers of `app
 - an operation is claimed as it is marked `sent` (store.journal: compare-and-set, FOR UPDATE
   SKIP LOCKED), so even a worker that lost its lock unnoticed cannot send what another took;
 - the journal's states stay the guarantee: whoever takes an account over re-reads its `sent`
-  operations from Zoom before anything is resent.
+  operations from Zoom before anything is resent;
+- a plan nobody works (its apply stopped at a daily limit or was killed, its workers gone) is
+  taken up as `provision apply` would: rechecked against the current rosters and policy under
+  the Zoom lock held exclusively, before anyone joins (`_take_up_alone`).
 
 Workers hold the Zoom lock shared while they work (no sync or new plan meanwhile) and let go
 when idle. On SQLite there is one process: `apply` works every account at once in it, and
@@ -26,6 +29,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,8 +37,10 @@ from sqlalchemy import Engine
 
 from models.errors import LockedError
 from models.locks import ZOOM, operation_lock, worker_presence
+from provision.core.policy import Policy
 from provision.errors import InputError
-from provision.run.apply import POLL, AccountClients, account_clients, work_plan
+from provision.run.apply import POLL, AccountClients, ApplyIncomplete, account_clients, apply_plan, work_plan
+from provision.run.recheck import recheck
 from provision.store import journal as jr
 from provision.store.journal import Journal
 from zoom_client import AsyncZoomClient
@@ -75,6 +81,7 @@ async def run_worker(
     client: AsyncZoomClient | AccountClients,
     *,
     actor: str,
+    policy: Policy,
     follow: bool = False,
     concurrency: int = 16,
     say: Callable[[str], None] = lambda line: None,
@@ -84,7 +91,8 @@ async def run_worker(
 
     Accounts another worker holds are waited for (and taken over if it dies), so a worker leaves
     only when every operation is settled. While an apply is still choosing its plan, or a sync
-    holds the Zoom lock, it waits.
+    holds the Zoom lock, it waits. A plan nobody works is rechecked first, under `policy` (the
+    policy in force, as `provision apply` takes it).
 
     `plan` (a local worker of `apply --workers N`, started as the apply starts so that its own
     start overlaps the journaling): that plan only, waited for until it is journaled and shared,
@@ -116,6 +124,20 @@ async def run_worker(
             try:
                 if not plans:
                     raise _Idle
+                if await _take_up_alone(
+                    engine,
+                    clients,
+                    policy,
+                    report,
+                    stopped,
+                    plan,
+                    actor=actor,
+                    concurrency=concurrency,
+                    live=live,
+                    on_account=on_account,
+                    say=say,
+                ):
+                    continue  # worked alone: look again at once
                 with operation_lock(engine, ZOOM, shared=True, wait=0):
                     plans = _open_plans(engine, stopped, plan)
                     for fingerprint in plans:
@@ -148,6 +170,65 @@ async def run_worker(
                 return report
             # A local worker waits for its apply's plan: it looks again soon.
             await asyncio.sleep(POLL if plan is None else POLL / 10)
+
+
+async def _take_up_alone(
+    engine: Engine,
+    clients: AccountClients,
+    policy: Policy,
+    report: WorkerReport,
+    stopped: set[str],
+    only: str | None,
+    *,
+    actor: str,
+    concurrency: int,
+    live: Callable[[], int],
+    on_account: Callable[[str], Callable[[str, str], None]],
+    say: Callable[[str], None],
+) -> bool:
+    """Resume an unfinished plan that nobody works, as `provision apply` would; False if someone does.
+
+    The Zoom lock tells: an apply holds it from its recheck to its last write, and workers join
+    only while somebody holds it (shared). Free, then, means no run covers the plan now (its
+    apply stopped at a daily limit, or was killed, and its workers left): its actions may have
+    lost their reason since (someone left every roster), and `sent` ones wait to be read back.
+    So this worker holds it exclusively, rechecks the plan (provision.run.recheck: ended unsent,
+    or read back and dropped unless Zoom shows them done) and only then lets others join.
+    """
+    with ExitStack() as stack:
+        try:
+            held = stack.enter_context(operation_lock(engine, ZOOM, wait=0))
+        except LockedError:
+            return False  # held: by a run that rechecked (joined, shared) or by a sync (waited for)
+        left = _open_plans(engine, stopped, only)
+        if not left:
+            return True
+        fingerprint = left[0]
+        plan = jr.load_plan(engine, fingerprint)
+        rechecked = recheck(engine, plan, policy, actor=actor)
+        say(
+            f"plan {fingerprint[:12]} was left unfinished and nobody works it: rechecked against the "
+            f"current rosters and policy ({rechecked.dropped} unsent changes dropped, "
+            f"{len(rechecked.in_flight)} sent ones to read back first), as `provision apply` does"
+        )
+        try:
+            result = await apply_plan(
+                engine,
+                clients,
+                plan,
+                actor=actor,
+                concurrency=concurrency,
+                drop_unless_done=rechecked.in_flight,
+                live_workers=live,
+                on_account=on_account(fingerprint),
+                journaled=held.share,  # other workers may join once the `sent` are read back
+            )
+        except ApplyIncomplete as exc:
+            result = exc.result
+        if result.stopped is not None:  # a daily limit, refused credentials: not again from here
+            report.stops.append(result.stopped)
+            stopped.add(fingerprint)
+        return True
 
 
 def _open_plans(engine: Engine, stopped: set[str], only: str | None) -> list[str]:

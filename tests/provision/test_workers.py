@@ -334,3 +334,123 @@ def test_sent_changes_whose_reason_is_gone_are_dropped_whichever_worker_takes_th
         people = [u["email"] for u in sandbox.users(account_id=account)]
         _done_once(sandbox, [p for p in people if p not in gone], account)
     assert_audited_once(engine)
+
+
+def test_a_lone_worker_rechecks_a_plan_nobody_works_before_resending_anything(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """An apply killed with changes `sent` (the requests never left), whose people then leave,
+    and no apply to resume it: `provision worker` alone takes the plan up as `provision apply`
+    would. It rechecks it first, so the people who left are read back and dropped, never
+    licensed, and nothing else is sent twice."""
+    from zoom_client.sandbox import Sandbox, SandboxConfig
+
+    sandbox = Sandbox(
+        SandboxConfig(
+            managed_domains=["school.example"], seats=10, sub_accounts={EAST: 90, WEST: 90}, latency=0.05
+        )
+    )
+    engine = database(postgres_url)
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY_TOML)
+    with served(sandbox) as settings:
+        plan = _two_account_plan(engine, sandbox, settings)
+        ops, _ = journal.prepare(engine, plan)
+        journal.journal_all(engine, plan.fingerprint, ops)
+        licenses = sorted(
+            op.action.email
+            for op in ops
+            if op.action.account == WEST and op.action.kind is ActionKind.LICENSE
+        )
+        sent, unsent = licenses[:5], licenses[5:8]
+        with Session(engine) as session:
+            session.execute(
+                update(Operation)
+                .where(Operation.email.in_(sent), Operation.kind == "license")  # type: ignore[attr-defined]
+                .values(state="sent", attempts=1)
+            )
+            session.commit()
+        gone = sent + unsent
+        roster_change(engine, leave=gone)
+        env = {**cli_env(settings, policy), "DATABASE_URL": postgres_url, "PROVISION_ACTOR": "test"}
+        run = subprocess.run(
+            [*PROVISION, "worker", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=180,
+        )
+    assert run.returncode == 0, run.stderr
+    assert (
+        "rechecked against the current rosters and policy (11 unsent changes dropped, 5 sent ones"
+        in " ".join(run.stderr.split())
+    )
+    assert {a["account"] for a in payload(run.stdout)["accounts"]} == {EAST, WEST}
+    west = {u["email"]: u for u in sandbox.users(account_id=WEST)}
+    assert all(west[email]["type"] == 1 for email in gone)  # never licensed
+    gone_ids = {west[email]["id"] for email in gone}
+    written = [r for r in sandbox.request_log if r.method in ("POST", "PATCH") and set(r.users) & gone_ids]
+    assert written == []
+    with Session(engine) as session:
+        states = Counter(
+            session.execute(select(Operation.state).where(Operation.email.in_(gone))).scalars()  # type: ignore[attr-defined]
+        )
+    assert states == {"dropped": 16}  # their licenses and adoptions
+    assert _states(engine, "license") == {"succeeded": 52, "dropped": 8}
+    assert _states(engine, "create") == {"succeeded": 120}
+    for account in (EAST, WEST):
+        people = [u["email"] for u in sandbox.users(account_id=account)]
+        _done_once(sandbox, [p for p in people if p not in gone], account)
+    assert_audited_once(engine)
+
+
+def test_a_lone_worker_the_day_after_a_daily_limit_does_not_create_who_left_meanwhile(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """`provision apply` stops at Zoom's daily create limit; people it had still to create leave
+    the rosters; the next day `provision worker` alone finishes the plan without them."""
+    from zoom_client.sandbox import Sandbox, SandboxConfig
+
+    sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=200, daily_create_cap=40))
+    engine = database(postgres_url)
+    people = [f"t{i}@school.example" for i in range(90)]
+    seed(engine, {"0801": 200}, [(email, "0801", "teacher") for email in people])
+    for email in people[:30]:  # Basic on Zoom already: licensed in bulk; 60 more to create
+        sandbox.add_user(email=email, type=1)
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY_TOML.replace("autoCreate", "create"))  # the cap counts action=create
+    with served(sandbox) as settings:
+        synced(engine, settings)
+        env = {**cli_env(settings, policy), "DATABASE_URL": postgres_url, "PROVISION_ACTOR": "test"}
+        apply = subprocess.run(
+            [*PROVISION, "apply", "--yes", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=180,
+        )
+        assert apply.returncode == 1, apply.stderr
+        assert "daily limit" in payload(apply.stdout)["stopped"]
+        with Session(engine) as session:
+            waiting = sorted(
+                session.execute(
+                    select(Operation.email).where(Operation.kind == "create", Operation.state == "pending")
+                ).scalars()
+            )
+        assert len(waiting) == 20
+        gone = waiting[:5]
+        roster_change(engine, leave=gone)
+        sandbox.clock.advance(24 * 3600)  # the next day: the create cap counts afresh
+        run = subprocess.run(
+            [*PROVISION, "worker"], env=env, capture_output=True, text=True, cwd=tmp_path, timeout=180
+        )
+    assert run.returncode == 0, run.stderr
+    assert "nobody works it: rechecked" in " ".join(run.stderr.split())
+    users = {u["email"] for u in sandbox.users()}
+    assert not users & set(gone)  # never created
+    assert _states(engine, "create") == {"succeeded": 55, "dropped": 5}
+    assert _states(engine, "license") == {"succeeded": 30}
+    _done_once(sandbox, [p for p in people if p not in gone])
+    assert_audited_once(engine)
