@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import gc
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -677,9 +678,9 @@ async def _work_account(
     run: _Run, ops: list[OpRecord], drop_unless_done: frozenset[int], lock: AccountLock
 ) -> tuple[_Stop | None, int]:
     """One account's part of the plan: re-read what was sent, then the phases."""
-    for op in ops:
-        if op.state in (PENDING, SENT, FAILED):
-            run.tally.total[op.action.kind.value] = run.tally.total.get(op.action.kind.value, 0) + 1
+    total = run.tally.total
+    for kind, n in Counter(op.action.kind for op in ops if op.state in (PENDING, SENT, FAILED)).items():
+        total[kind.value] = total.get(kind.value, 0) + n
     watchdog = asyncio.create_task(_watch(run, lock))
     reread = 0
     try:
