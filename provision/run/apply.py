@@ -34,7 +34,7 @@ from sqlmodel import Session, select
 
 from models import AccountSnapshot
 from models.locks import AccountLock, accounts_free, try_account_lock
-from provision.core.actions import SPECS
+from provision.core.actions import SPECS, KindSpec
 from provision.core.blocked import ADDON_WAITING, SEATS_WAITING, explain_block
 from provision.core.plan import ORDER, Action, ActionKind, Plan
 from provision.core.readings import detect_pending_reading, free_by_reading
@@ -509,11 +509,6 @@ async def _gather(coros: Any) -> None:
             raise outcome
 
 
-def _needs_seat(op: OpRecord) -> bool:
-    action = op.action
-    return SPECS[action.kind].needs_seat(action.payload)
-
-
 class AccountClients(Protocol):
     """The Zoom client of each account by its key ("" = the main account): `ZoomAccounts`."""
 
@@ -888,22 +883,24 @@ async def _fetch_token(client: AsyncZoomClient) -> None:
 def _seats_first(actions: Sequence[Action]) -> dict[str, bool]:
     """Each account of `actions` -> whether the first kind sent to Zoom there (ORDER; adopting
     sends nothing) needs a seat or an add-on seat: its seat read then precedes every send."""
-    rank = {kind: i for i, kind in enumerate(ORDER)}
-    first: dict[str, tuple[int, bool]] = {}
+    first: dict[str, ActionKind] = {}
     accounts: set[str] = set()
-    for action in actions:
-        accounts.add(action.account)
-        kind = action.kind
+    for account, kind in {(action.account, action.kind) for action in actions}:
+        accounts.add(account)
         if kind is ActionKind.ADOPT:
             continue
-        r = rank[kind]
-        known = first.get(action.account)
-        if known is not None and (known[0] < r or (known[0] == r and known[1])):
+        if account not in first or ORDER.index(kind) < ORDER.index(first[account]):
+            first[account] = kind
+    seats = dict.fromkeys(sorted(accounts), False)
+    asked: set[tuple[str, int]] = set()  # (account, payload) asked already: a kind's actions share a few
+    for action in actions:
+        account, payload = action.account, action.payload
+        if seats[account] or first.get(account) is not action.kind or (account, id(payload)) in asked:
             continue
-        entry = SPECS[kind]
-        needs = entry.needs_seat(action.payload) or entry.addon_seat(action.payload) is not None
-        first[action.account] = (r, needs)
-    return {account: first.get(account, (0, False))[1] for account in sorted(accounts)}
+        asked.add((account, id(payload)))
+        entry = SPECS[action.kind]
+        seats[account] = entry.needs_seat(payload) or entry.addon_seat(payload) is not None
+    return seats
 
 
 @contextmanager
@@ -1008,26 +1005,27 @@ async def _zoom_phases(
             continue
         if kind is last:
             last_phase()
-        if any(_needs_seat(op) for op in phase) and not seats_checked:
+        entry = SPECS[kind]
+        needs = _seat_needs(entry, phase)
+        if any(seat for seat, _ in needs) and not seats_checked:
             # After the downgrades: the seats they freed are free now.
             seat_budget, addon_budget = await run.free_seats()
             seats_checked = True
         if kind is ActionKind.CREATE:
             phase = await _screen_creates(run, phase)
-        entry = SPECS[kind]
-        if any(entry.addon_seat(op.action.payload) is not None for op in phase):
+            needs = _seat_needs(entry, phase)
+        if any(capacity is not None for _, capacity in needs):
             _, addon_budget = await run.free_seats()
         over: list[Outcome] = []
         allowed: list[OpRecord] = []
-        for op in phase:
-            if _needs_seat(op):
+        for op, (seat, capacity) in zip(phase, needs, strict=True):
+            if seat:
                 if seat_budget <= 0:
                     over.append(
                         _failure(op, error=f"{SEATS_WAITING}: no free licensed seat left", blocked=True)
                     )
                     continue
                 seat_budget -= 1
-            capacity = entry.addon_seat(op.action.payload)
             if capacity is not None:
                 if addon_budget.get(capacity, 0) <= 0:
                     over.append(
@@ -1062,6 +1060,20 @@ async def _zoom_phases(
             await _gather(run.single(op) for op in allowed[1:])
         else:
             await _gather(run.single(op) for op in allowed)
+
+
+def _seat_needs(entry: KindSpec, ops: Sequence[OpRecord]) -> list[tuple[bool, int | None]]:
+    """Each operation's (needs a licensed seat, add-on seat capacity or None), asked of the kind's
+    entry once per payload: a phase's operations share a few (one for 20,000 licenses)."""
+    known: dict[int, tuple[bool, int | None]] = {}
+    needs = []
+    for op in ops:
+        payload = op.action.payload
+        need = known.get(id(payload))
+        if need is None:
+            need = known[id(payload)] = (entry.needs_seat(payload), entry.addon_seat(payload))
+        needs.append(need)
+    return needs
 
 
 async def _screen_creates(run: _Run, phase: list[OpRecord]) -> list[OpRecord]:
@@ -1118,10 +1130,17 @@ def _result(
 ) -> ApplyResult:
     counts: dict[str, dict[str, int]] = {}
     failures: list[dict[str, Any]] = []
+    by_kind: dict[ActionKind, dict[str, int]] = {}  # the same dicts, by kind: one lookup an operation
     for op in ops:
-        entry = counts.setdefault(
-            op.action.kind.value, {"succeeded": 0, "failed": 0, "blocked": 0, "dropped": 0, "pending": 0}
-        )
+        entry = by_kind.get(op.action.kind)
+        if entry is None:
+            entry = by_kind[op.action.kind] = counts[op.action.kind.value] = {
+                "succeeded": 0,
+                "failed": 0,
+                "blocked": 0,
+                "dropped": 0,
+                "pending": 0,
+            }
         if op.state == SUCCEEDED:
             entry["succeeded"] += 1
         elif op.state in (FAILED, BLOCKED):
