@@ -114,7 +114,7 @@ class SubAccountClient(AsyncZoomClient):
         prefix = f"/accounts/{segment(account_id, 'account id')}"
         self.settings = master.settings
         self.account_id = account_id
-        self._requester = master.for_sub_account()
+        self._requester = master.for_sub_account(account_id)
         self.users = Users(self._requester, prefix)
         self.groups = Groups(self._requester, prefix)
         self.accounts = Accounts(self._requester, me=account_id)

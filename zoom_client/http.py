@@ -34,6 +34,7 @@ import httpx
 
 from zoom_client._retry import MAX_RETRY_AFTER, QPS_WAIT, backoff, parse_retry_after
 from zoom_client.auth import LegacyJWT, S2SOAuth, TokenProvider
+from zoom_client.budgets import Budgets
 from zoom_client.errors import (
     RateLimitError,
     ZoomAPIError,
@@ -77,7 +78,9 @@ class Requester:
         self._tls = httpx.create_ssl_context()
         self._http = self._connections()
         self._sub_connections: list[httpx.AsyncClient] = []
-        self.limiter = RateLimiter(settings.tier, settings.rate_share, sleep=self._sleep, clock=self._clock)
+        self._limiter = RateLimiter(settings.tier, settings.rate_share, sleep=self._sleep, clock=self._clock)
+        self._account = ""  # the sub-account this requester's paths name ("": the master itself)
+        self._budgets = Budgets(settings.sub_account_budget, self._limiter, self._clock)
         self.auth: TokenProvider
         if settings.auth == "jwt":
             self.auth = LegacyJWT(settings, clock=self._clock)
@@ -93,15 +96,22 @@ class Requester:
             headers={"Accept": "application/json", "User-Agent": "provision-zoom-client/0.1"},
         )
 
-    def for_sub_account(self) -> Requester:
+    @property
+    def limiter(self) -> RateLimiter:
+        """The limiter this requester's calls wait on: a sub-account's own, or the master's once
+        its calls draw on the master's budget (zoom_client.budgets)."""
+        return self._budgets.limiter(self._limiter) if self._account else self._limiter
+
+    def for_sub_account(self, account_id: str) -> Requester:
         """A requester for one sub-account: the same token (Zoom may invalidate a token when
         another is fetched, ZOOM_API.md §3.1), its own limiter, since Zoom counts rate limits per
-        account (§4), and its own connections: httpx looks at every connection of its pool for
-        each request, so one pool for several busy accounts cost the client CPU per request
-        (closed with ours)."""
+        account (§4; zoom_client.budgets for whose budget), and its own connections: httpx looks
+        at every connection of its pool for each request, so one pool for several busy accounts
+        cost the client CPU per request (closed with ours)."""
         sibling = object.__new__(Requester)
         sibling.__dict__.update(self.__dict__)
-        sibling.limiter = RateLimiter(
+        sibling._account = account_id
+        sibling._limiter = RateLimiter(
             self.settings.tier, self.settings.rate_share, sleep=self._sleep, clock=self._clock
         )
         if self._transport is None:  # a given transport (the in-process sandbox) has no pool
@@ -130,7 +140,10 @@ class Requester:
         attempt = rate_attempt = 0
         refreshed = ambiguous = False
         while True:
-            await self.limiter.acquire(category)
+            limiter = self.limiter
+            await limiter.acquire(category)
+            if limiter is not self.limiter:
+                continue  # the sub-accounts now share the master's budget: a slot of its own
             token = await self.auth.token()
             failure: Exception
             try:
@@ -175,6 +188,7 @@ class Requester:
                     delay = self._rate_limit_delay(error, category, rate_attempt)
                     rate_attempt += 1
                     log.info("rate limited on %s %s (%s); retrying in %.2f s", method, path, category, delay)
+                    self._budgets.refused(self._account)
                     self.limiter.pause(category, delay)
                     continue
                 if response.status_code < 500:

@@ -107,6 +107,7 @@ class CategoryStats:
     first_start: float | None = None
     last_start: float | None = None
     next_slot: float = field(default=0.0, repr=False)
+    pauses: int = field(default=0, repr=False)  # how many pauses so far (slots booked before one are void)
 
     @property
     def achieved_rate(self) -> float | None:
@@ -157,17 +158,29 @@ class RateLimiter:
         return start - now
 
     async def acquire(self, category: Category) -> None:
-        """Wait for this category's next start slot. Never holds a lock while waiting."""
-        delay = self.reserve(category)
-        if delay > 0:
-            self.stats[category].waited += delay
+        """Wait for this category's next start slot. Never holds a lock while waiting.
+
+        A pause while waiting voids the slot: the call books another after the pause, rather than
+        start on time into the refusals that caused it."""
+        stats = self.stats[category]
+        while True:
+            pauses = stats.pauses
+            delay = self.reserve(category)
+            if delay <= 0:
+                return
+            stats.waited += delay
             await self._sleep(delay)
+            if stats.pauses == pauses:
+                return
+            stats.calls -= 1  # the void slot started nothing
 
     def pause(self, category: Category, seconds: float) -> None:
         """Zoom said slow down (per-second 429): no new start in ``category`` for ``seconds``."""
         stats = self.stats[category]
         stats.throttled += 1
-        stats.next_slot = max(stats.next_slot, self._clock() + seconds)
+        stats.pauses += 1
+        # Slots booked before the pause are void (acquire): the line starts again after it.
+        stats.next_slot = self._clock() + seconds
 
     def observe(self, category: Category, headers: Mapping[str, str]) -> None:
         """Remember Zoom's X-RateLimit-Limit / -Remaining for the figures."""

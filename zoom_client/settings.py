@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from zoom_client.budgets import SubAccountBudget
 from zoom_client.errors import ZoomConfigError
 
 RateTier = Literal["business_plus", "pro"]
@@ -22,6 +23,7 @@ ENV_VARS: dict[str, str] = {
     "ZOOM_OAUTH_URL": "oauth_url",
     "ZOOM_RATE_TIER": "tier",
     "ZOOM_RATE_SHARE": "rate_share",
+    "ZOOM_SUB_ACCOUNT_BUDGET": "sub_account_budget",
     "ZOOM_MAX_RETRIES": "max_retries",
     "ZOOM_TIMEOUT": "timeout",
     "ZOOM_AUTH": "auth",
@@ -66,6 +68,7 @@ class ZoomSettings(BaseModel):
     oauth_url: str = "https://zoom.us/oauth/token"
     tier: RateTier = "business_plus"
     rate_share: float = Field(default=DEFAULT_RATE_SHARE, gt=0.0, le=1.0)
+    sub_account_budget: SubAccountBudget = "auto"  # whose budget sub-account calls use (budgets.py)
     max_retries: int = Field(default=3, ge=0, le=20)
     timeout: float = Field(default=30.0, gt=0.0)
     auth: AuthKind = "s2s"

@@ -96,6 +96,14 @@ def serve_command(
             help="A sub-account of this master account: ID=SEATS (its own seats, caps and rate budget).",
         ),
     ] = None,
+    sub_account_budget: Annotated[
+        str,
+        typer.Option(
+            "--sub-account-budget",
+            help="Whose per-second budget a master's call to a sub-account spends (undocumented by "
+            "Zoom): own (the sub-account's) or master.",
+        ),
+    ] = "own",
 ) -> None:
     """Serve the Zoom simulator over HTTP until Ctrl-C (needs the `sandbox` extra)."""
     _require_server()
@@ -114,6 +122,9 @@ def serve_command(
     except ValueError as exc:
         raise InputError(f"--zoom-one: {exc}") from None
     sub_accounts = _sub_accounts(list(sub_account or []))
+    if sub_account_budget not in ("own", "master"):
+        raise InputError(f"--sub-account-budget: expected own or master, got {sub_account_budget!r}")
+    charged_to: Literal["own", "master"] = "master" if sub_account_budget == "master" else "own"
     # A fresh secret per run: nothing to leak, and nobody hard-codes it into a script by accident.
     secret = secrets.token_urlsafe(18)
     if state is not None and state.exists():
@@ -145,6 +156,7 @@ def serve_command(
                 admin_emails=list(admin or []),
                 granted_scopes=scopes.split() if scopes is not None else None,
                 sub_accounts=sub_accounts,
+                sub_account_budget=charged_to,
             )
         )
     if seed_users is not None:

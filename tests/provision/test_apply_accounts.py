@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Literal
+
+import pytest
 
 from provision.core.actions import TO_LICENSED
 from provision.core.plan import Action, ActionKind, Plan
@@ -82,3 +85,42 @@ def test_an_apply_over_thirty_accounts_holds_them_all_at_once(database_url: str)
 
     asyncio.run(run())
     assert all(sandbox.licensed_count(account_id=account) == 2 for account in accounts)
+
+
+@pytest.mark.parametrize(
+    ("charged_to", "mode", "refusals"),
+    [
+        ("own", "auto", 0),  # each sub-account at its own ceiling, never refused
+        ("master", "auto", None),  # a few refusals, then paced together within the master's budget
+        ("master", "master", 0),  # told so: never refused
+    ],
+)
+def test_sub_accounts_keep_within_whichever_budget_zoom_charges(
+    sqlite_url: str, charged_to: Literal["own", "master"], mode: str, refusals: int | None
+) -> None:
+    """Undocumented (ZOOM_API.md §4): a master's call to /accounts/{sub}/… may draw on the
+    sub-account's budget or on the master's. The sandbox plays both; the apply finishes under each,
+    every change done once, and within the master's budget under the second once it shows."""
+    accounts = {EAST: 1200, WEST: 1200}
+    config = SandboxConfig(tier="pro", seats=5, sub_accounts=accounts, rate_limits=True)
+    config.sub_account_budget = charged_to
+    sandbox = Sandbox(config)
+    engine = database(sqlite_url)  # the journal is not the point: one database is enough
+    plan = _licensing(sandbox, accounts)  # 40 bulk calls each: Pro's Medium budget is 20 a second
+
+    async def run() -> bool:
+        settings = sandbox.settings(sub_account_budget=mode)
+        async with AsyncZoomClient(settings, transport=sandbox.async_transport()) as zoom:
+            result = await asyncio.wait_for(apply_plan(engine, zoom, plan, actor="test"), timeout=60)
+            assert result.complete
+            return zoom.sub_account(EAST).limiter is zoom.sub_account(WEST).limiter
+
+    shared = asyncio.run(run())
+    assert all(sandbox.licensed_count(account_id=a) == n for a, n in accounts.items())
+    assert_audited_once(engine)
+    refused = [r for r in sandbox.request_log if r.status == 429]
+    if refusals is None:
+        assert 3 <= len(refused) <= 12, len(refused)  # the evidence, and calls already on their way
+    else:
+        assert len(refused) == refusals
+    assert shared == (charged_to == "master")

@@ -40,6 +40,21 @@ def test_each_sub_account_answers_429_only_past_its_own_per_second_budget() -> N
     assert statuses["/accounts/sub-1"][-1] == 429
 
 
+def test_under_the_other_reading_the_masters_token_spends_the_masters_budget() -> None:
+    # Undocumented which account a master's call to /accounts/{sub}/... is charged to: the
+    # sandbox plays both (zoom_client.budgets); here every call draws on the master's 20/s.
+    config = SandboxConfig(tier="pro", rate_limits=True, sub_accounts={"sub-1": 5, "sub-2": 5})
+    config.sub_account_budget = "master"
+    sb = Sandbox(config)
+    auth = _auth(sb)
+    statuses = [
+        sb.process("GET", f"/v2{prefix}/users/summary", "", auth, b"").status
+        for prefix in ("/accounts/sub-1", "/accounts/sub-2", "")
+        for _ in range(10)
+    ]
+    assert statuses == [200] * 20 + [429] * 10
+
+
 async def test_the_daily_create_cap_counts_per_account(sleeps: object) -> None:
     sb = Sandbox(SandboxConfig(managed_domains=MANAGED, daily_create_cap=1, sub_accounts={"sub-1": 5}))
     async with AsyncZoomClient(sb.settings(), transport=sb.async_transport(), sleep=sleeps) as zoom:  # type: ignore[arg-type]

@@ -96,6 +96,29 @@ def test_pause_pushes_the_next_start_back() -> None:
     assert limiter.stats[Category.LIGHT].throttled == 1
 
 
+async def test_a_pause_voids_the_starts_booked_before_it() -> None:
+    """A call already waiting for its slot when Zoom answers 429 starts after the pause, not on
+    time into the refusals that caused it."""
+    now = 100.0
+    slept: list[float] = []
+    paused = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        await paused.wait()  # the clock stands still: only the pause happens meanwhile
+
+    limiter = RateLimiter("pro", sleep=sleep, clock=lambda: now)
+    await limiter.acquire(Category.MEDIUM)  # the first start is now
+    waiting = asyncio.create_task(limiter.acquire(Category.MEDIUM))
+    await asyncio.sleep(0)
+    assert slept == [pytest.approx(1 / (20 * HEADROOM))]
+    limiter.pause(Category.MEDIUM, 1.0)
+    paused.set()
+    await waiting
+    assert slept[1:] == [pytest.approx(1.0)]  # booked again, after the pause
+    assert limiter.stats[Category.MEDIUM].calls == 2
+
+
 async def test_headers_are_kept_for_figures(client: AsyncZoomClient, router: respx.MockRouter) -> None:
     router.get(f"{API}/users/u1").respond(
         200,

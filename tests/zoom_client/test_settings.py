@@ -24,6 +24,9 @@ def test_from_env_reads_credentials_and_endpoint_overrides(monkeypatch: pytest.M
     assert settings.api_url == "https://api.zoomgov.com/v2"
     assert settings.oauth_url == "https://zoomgov.com/oauth/token"
     assert (settings.tier, settings.rate_share) == ("pro", 0.5)
+    assert settings.sub_account_budget == "auto"  # whose budget sub-account calls spend: found out
+    monkeypatch.setenv("ZOOM_SUB_ACCOUNT_BUDGET", "master")
+    assert ZoomSettings.from_env().sub_account_budget == "master"
 
 
 def test_missing_credentials_are_named_never_valued(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -38,7 +41,13 @@ def test_missing_credentials_are_named_never_valued(monkeypatch: pytest.MonkeyPa
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("ZOOM_RATE_SHARE", "1.5"), ("ZOOM_RATE_TIER", "gold"), ("ZOOM_API_URL", "ftp://x")]
+    ("name", "value"),
+    [
+        ("ZOOM_RATE_SHARE", "1.5"),
+        ("ZOOM_RATE_TIER", "gold"),
+        ("ZOOM_API_URL", "ftp://x"),
+        ("ZOOM_SUB_ACCOUNT_BUDGET", "shared"),
+    ],
 )
 def test_invalid_setting_names_the_variable(name: str, value: str) -> None:
     with pytest.raises(ZoomConfigError, match=name):

@@ -67,6 +67,10 @@ class SandboxConfig:
     token_ttl: int = 3600
     #: sub-account id -> purchased seats (a master account holding sub-accounts)
     sub_accounts: dict[str, int] = field(default_factory=dict)
+    #: the two readings of whose per-second budget a call naming a sub-account in its path is
+    #: charged to (undocumented, zoom_client.budgets): "own" = the sub-account's, "master" = the
+    #: master account whose token made it
+    sub_account_budget: Literal["own", "master"] = "own"
     page_token_ttl: float = 15 * 60.0
     max_page_size: int = 2000
     #: keep at most this many request_log entries (the oldest go first); None = all (tests)

@@ -300,7 +300,8 @@ class Sandbox(WritersMixin):
         account = path_or_account
         if path_or_account.startswith("/"):
             sub = _SUB_PATH.match(path_or_account)
-            acct = sub.group("acct") if sub is not None else self.config.account_id
+            charged_to_sub = sub is not None and self.config.sub_account_budget == "own"
+            acct = sub.group("acct") if charged_to_sub and sub is not None else self.config.account_id
             account = acct if acct in self.sub_accounts else self.config.account_id
         limits = self._limits.get(account)
         if limits is None:
