@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
@@ -777,8 +778,8 @@ async def apply_plan(
     shared = engine.dialect.name == "postgresql"
     clients = account_clients(client)
     early = _Early(engine, clients, plan, shared=shared, given=plan_usage, live_workers=live_workers)
-    async with early:
-        with _heap_frozen():
+    with _heap_frozen():
+        async with early:
             # In a thread: meanwhile the loop sends the early reads and takes their answers.
             ops, resumed = await asyncio.to_thread(jr.prepare, engine, plan)
             gc.freeze()  # the operations too
@@ -883,24 +884,35 @@ async def _fetch_token(client: AsyncZoomClient) -> None:
 def _seats_first(actions: Sequence[Action]) -> dict[str, bool]:
     """Each account of `actions` -> whether the first kind sent to Zoom there (ORDER; adopting
     sends nothing) needs a seat or an add-on seat: its seat read then precedes every send."""
-    first: dict[str, ActionKind] = {}
-    accounts: set[str] = set()
-    for account, kind in {(action.account, action.kind) for action in actions}:
-        accounts.add(account)
-        if kind is ActionKind.ADOPT:
+    by_account: dict[str, Sequence[Action]] = {}
+    if len(accounts := set(map(_ACCOUNT_OF, actions))) == 1:
+        by_account[accounts.pop()] = actions  # one account, most plans: no pass to split them
+    else:
+        split: dict[str, list[Action]] = {}
+        for action in actions:
+            split.setdefault(action.account, []).append(action)
+        by_account.update(split)
+    seats: dict[str, bool] = {}
+    for account, mine in sorted(by_account.items()):
+        kinds = set(map(_KIND_OF, mine)) - {ActionKind.ADOPT}
+        seats[account] = False
+        if not kinds:
             continue
-        if account not in first or ORDER.index(kind) < ORDER.index(first[account]):
-            first[account] = kind
-    seats = dict.fromkeys(sorted(accounts), False)
-    asked: set[tuple[str, int]] = set()  # (account, payload) asked already: a kind's actions share a few
-    for action in actions:
-        account, payload = action.account, action.payload
-        if seats[account] or first.get(account) is not action.kind or (account, id(payload)) in asked:
-            continue
-        asked.add((account, id(payload)))
-        entry = SPECS[action.kind]
-        seats[account] = entry.needs_seat(payload) or entry.addon_seat(payload) is not None
+        first = min(kinds, key=ORDER.index)
+        entry = SPECS[first]
+        asked: set[int] = set()  # the payloads asked about: a kind's actions share a few
+        for action in mine:
+            if action.kind is not first or id(action.payload) in asked:
+                continue
+            asked.add(id(action.payload))
+            if entry.needs_seat(action.payload) or entry.addon_seat(action.payload) is not None:
+                seats[account] = True
+                break
     return seats
+
+
+_ACCOUNT_OF = attrgetter("account")
+_KIND_OF = attrgetter("kind")
 
 
 @contextmanager
