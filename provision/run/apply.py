@@ -577,8 +577,11 @@ async def work_plan(
     """
     fingerprint = journal.fingerprint
     by_account: dict[str, list[OpRecord]] = {}
-    for op in ops:
-        by_account.setdefault(_account(op), []).append(op)
+    if len(accounts := set(map(_OP_ACCOUNT, ops))) == 1:
+        by_account[accounts.pop()] = list(ops)  # one account, most plans
+    else:
+        for op in ops:
+            by_account.setdefault(_account(op), []).append(op)
     tally = _Tally()
     open_states = (PENDING, SENT, FAILED)
     left = {acct for acct, mine in by_account.items() if any(op.state in open_states for op in mine)}
@@ -912,6 +915,7 @@ def _seats_first(actions: Sequence[Action]) -> dict[str, bool]:
 
 
 _ACCOUNT_OF = attrgetter("account")
+_OP_ACCOUNT = attrgetter("action.account")
 _KIND_OF = attrgetter("kind")
 
 

@@ -622,6 +622,7 @@ class Journal:
         self._queue: asyncio.Queue[tuple[tuple[str, list[Any]], asyncio.Future[None]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.commits = 0
+        self._written = False  # a write came (ahead journaling waits for the first)
         self.window = GROUP_COMMIT_WINDOW
         self._sqlite = engine.dialect.name == "sqlite"
         # Several processes may work one plan only on PostgreSQL: there `sent` is a claim.
@@ -688,11 +689,15 @@ class Journal:
     async def _writer(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            if self._queue.empty() and not self.fully_journaled:
-                # Idle: journal the next chunk ahead of need.
+            if self._queue.empty() and not self.fully_journaled and self._written:
+                # Idle: journal the next chunk ahead of need. Not before the first write: until
+                # then the run prepares its first requests, and ahead inserts only took the CPU
+                # from it and held up its first `sent` marks (what a run killed before writing
+                # anything left unjournaled, nothing sent, prepare adds on the rerun).
                 await loop.run_in_executor(self._pool, self._commit, [("ahead", [])])
                 continue
             items = [await self._queue.get()]
+            self._written = True
             if self.window and self._flying:
                 # A short wait gathers more operations into one commit: fewer statements and
                 # fewer pages written per operation; requests take 100 ms anyway. It ends when
