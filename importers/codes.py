@@ -4,12 +4,12 @@ Zoom accounts they name."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-from sqlmodel import col
+from models.writer import Writer, as_writer
 
-from models import Institution, OrgUnit
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def account_problem(account: str, check_account: Callable[[str], str | None] | None) -> str | None:
@@ -47,26 +47,20 @@ class CodeLookup(dict[str, str]):
         return isinstance(value, str) and self.get(value) is not None
 
 
-def load_codes(session: Session) -> tuple[CodeLookup, dict[str, int]]:
-    rows = session.execute(select(Institution.code, Institution.id)).all()  # type: ignore[call-overload]
-    ids = {code: id_ for code, id_ in rows}
+def load_codes(db: Writer | Session) -> tuple[CodeLookup, dict[str, int]]:
+    ids = {code: id_ for code, id_ in as_writer(db).rows("SELECT code, id FROM institution")}
     return CodeLookup(list(ids)), ids
 
 
-def load_links(session: Session) -> dict[str, str]:
+def load_links(db: Writer | Session) -> dict[str, str]:
     """OneRoster/SDS org sourcedId -> institution code: the schools' own ids and their sub-orgs'."""
+    w = as_writer(db)
     links: dict[str, str] = {}
-    for code, sid in session.execute(
-        select(col(Institution.code), col(Institution.sourced_id)).where(
-            col(Institution.sourced_id).is_not(None)
-        )
-    ):
-        if sid is not None:  # the query filters them; the column's type cannot say so
-            links[sid] = code
-    for sid, code in session.execute(
-        select(col(OrgUnit.sourced_id), col(Institution.code)).join(
-            Institution, col(Institution.id) == col(OrgUnit.institution_id)
-        )
+    for code, sid in w.rows("SELECT code, sourced_id FROM institution WHERE sourced_id IS NOT NULL"):
+        links[sid] = code
+    for sid, code in w.rows(
+        "SELECT org_unit.sourced_id, institution.code FROM org_unit "
+        "JOIN institution ON institution.id = org_unit.institution_id"
     ):
         links.setdefault(sid, code)
     return links

@@ -124,49 +124,83 @@ def _fast_extent(zf: zipfile.ZipFile, part: str, max_cells: int) -> tuple[Extent
     """(declared, used, holds formulas) in regex passes that match little in a roster; None when a
     cell does not carry its reference first (then only the exact parse can place it).
 
-    Pass one: the distinct column letters of every cell, rows of six digits or more, the merged
-    ranges and the declared range. Rows with fewer digits than max_cells // columns has can
-    never exceed the bound; only a sheet wider than that allows (over 50 columns at 5 million)
-    needs a second pass for shorter row numbers."""
+    Pass one matches only the rare cells: those of two- or three-letter columns, those of rows of
+    six digits or more, and those without their reference first; besides, the merged ranges,
+    the formulas and the declared range. A sheet of single-letter columns is at most 26 wide,
+    and rows below 100,000 times 26 columns stay under the bound: only when that does not settle
+    it (a tighter bound, or more rows) are the exact columns counted, in a second pass over
+    every cell, and rows with fewer digits than max_cells // columns has looked for."""
     declared, used = Extent(), Extent()
     pieces = _chunks(zf, part)
     head = next(pieces, b"")
     root = _ROOT.search(head)
-    cell = b"<" + (root.group(1) + b":" if root and root.group(1) else b"") + b"c"
-    # group 1: the column letters of a cell whose reference comes first; b"" for any other cell
-    columns_of = re.compile(re.escape(cell) + rb'(?: r="([A-Z]{1,3})[0-9]|[\s>/])')
+    prefix = root.group(1) + b":" if root and root.group(1) else b""
+    cell = re.escape(b"<" + prefix + b"c")
+    # groups: letters and row of a cell of two or three letters; the row of a single-letter cell
+    # of six digits or more; none of them for a cell without its reference first
+    rare = re.compile(
+        cell + rb'(?:[>/]|\s(?!r="[A-Z]{1,3}[0-9])| r="([A-Z]{2,3})(?=[0-9])(?:([0-9]+)")?'
+        rb'| r="[A-Z]([0-9]{6,})")'
+    )
+    formula = re.compile(re.escape(b"<" + prefix + b"f") + rb"[\s>/]")
     dim = _DIMENSION.search(head)
     corner = _last_corner(dim.group(1).decode("ascii", "replace")) if dim else None
     if corner:
         declared.add(*corner)
-    tall_pattern = re.escape(cell) + rb' r="[A-Z]{1,3}([0-9]{%d,})"'
-    # rows of six digits or more: enough for any width up to max_cells // 100,000 columns
-    tall = re.compile(tall_pattern % 6)
-    letters: set[bytes] = set()
-    formula = b"<" + cell[1:-1] + b"f"
+    wide: set[bytes] = set()
     formulas = False
     for data in itertools.chain([head], pieces):
-        letters.update(columns_of.findall(data))
-        formulas = formulas or formula in data
-        for row in tall.findall(data):
-            used.add(int(row), 0)
+        for letters, row, tall_row in rare.findall(data):
+            if letters:
+                wide.add(letters)
+                if len(row) >= 6:
+                    used.add(int(row), 0)
+            elif tall_row:
+                used.add(int(tall_row), 0)
+            else:
+                return None
+        formulas = formulas or formula.search(data) is not None
         for merged in _MERGE.findall(data):
             corner = _last_corner(merged.decode("ascii", "replace"))
             if corner:
                 used.add(*corner)
-    if b"" in letters:
-        return None
-    if not letters:
-        return declared, used, formulas
-    used.add(1, max(column_number(x.decode()) for x in letters))
+    if wide:
+        used.add(1, max(column_number(x.decode()) for x in wide))
+    elif used.columns <= 26 and used.rows * 26 <= max_cells and max_cells // 26 >= 100_000:
+        # single letters: whatever the exact width, no grid over the bound (26 columns stand in)
+        return declared, _at_least(used, 26), formulas
+    else:
+        columns = _columns(zf, part, cell)
+        if columns is None:
+            return None
+        if not columns:
+            return declared, used, formulas
+        used.add(1, columns)
     safe_rows = max(max_cells // used.columns, 1)  # rows up to this cannot exceed the bound
     digits = len(str(safe_rows))
     if digits < 6:  # a wide sheet: shorter row numbers matter too (a second, rarer pass)
-        tall = re.compile(tall_pattern % digits)
+        tall = re.compile(cell + rb' r="[A-Z]{1,3}([0-9]{%d,})"' % digits)
         for data in _chunks(zf, part):
             for row in tall.findall(data):
                 used.add(int(row), 0)
     return declared, used, formulas
+
+
+def _at_least(used: Extent, columns: int) -> Extent:
+    return Extent(used.rows, max(used.columns, columns))
+
+
+def _columns(zf: zipfile.ZipFile, part: str, cell: bytes) -> int | None:
+    """The exact width from every cell's column letters (0: no cell; None: a cell without its
+    reference first)."""
+    # group 1: the column letters of a cell whose reference comes first; b"" for any other cell
+    columns_of = re.compile(cell + rb'(?: r="([A-Z]{1,3})[0-9]|[\s>/])')
+    letters: set[bytes] = set()
+    for data in _chunks(zf, part):
+        letters.update(columns_of.findall(data))
+    if b"" in letters:
+        return None
+    return max((column_number(x.decode()) for x in letters), default=0)
 
 
 def _exact_extent(zf: zipfile.ZipFile, part: str) -> tuple[Extent, Extent, bool]:

@@ -11,27 +11,42 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-from sqlalchemy import update
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from importers import report as R
 from importers.batch import already_current, close_batch, file_sha256, open_batch
 from importers.codes import load_codes, load_links
 from importers.errors import DataError
 from importers.explain import headers_language
-from importers.normalize import NOT_AN_EMAIL, email_problem, normalize_email, normalize_name, parse_flag
+from importers.normalize import (
+    NOT_AN_EMAIL,
+    email_problem,
+    normalize_email,
+    normalize_name,
+    parse_flag,
+    plain_email,
+)
 from importers.oneroster_roles import RoleTable
 from importers.report import ImportReport, Rejected, SchoolChange
 from importers.roles import DEFAULT_ROLE_WORDS, RoleWords
-from importers.roster_write import Existing, big_cache, existing_memberships, write_memberships, write_people
+from importers.roster_write import (
+    Existing,
+    big_cache,
+    existing_memberships,
+    leave,
+    write_memberships,
+    write_people,
+)
 from importers.rows import RawRoster, RawRow, roster_rows
 from importers.sniff import detect
 from importers.source import display_name, open_sheets
-from models import Membership
+from models.clock import utcnow
 from models.gc_pause import gc_paused
-from models.locks import rosters_locked
-from models.types import utcnow
+from models.plain_locks import rosters_locked
+from models.writer import Writer, as_writer
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 ROLE_WHEN_NO_COLUMN = "teacher"
 # Zoom's limits for what we send when creating a user (POST /users user_info, ZOOM_API.md §1.4);
@@ -148,12 +163,15 @@ def validate(
             )
             rejected.extend(problems)
             continue
-        email = normalize_email(v.get("email", ""))
-        if not email:
-            problems.append(_reject(row, "email", R.MISSING_EMAIL, "", v.get("email_hint", "")))
-        elif why := email_problem(v["email"]):
-            detail = "" if why == NOT_AN_EMAIL else why  # "bad email" alone says that much
-            problems.append(_reject(row, "email", R.BAD_EMAIL, v["email"], detail))
+        typed = v.get("email", "")
+        email = plain_email(typed)
+        if email is None:
+            email = normalize_email(typed)
+            if not email:
+                problems.append(_reject(row, "email", R.MISSING_EMAIL, "", v.get("email_hint", "")))
+            elif why := email_problem(typed):
+                detail = "" if why == NOT_AN_EMAIL else why  # "bad email" alone says that much
+                problems.append(_reject(row, "email", R.BAD_EMAIL, typed, detail))
         written = v.get("given_name", "")
         given = names.get(written)
         if given is None:
@@ -242,7 +260,7 @@ def _too_long(row: RawRow, field: str, value: str) -> Rejected:
 @rosters_locked
 @gc_paused()
 def import_roster(
-    session: Session,
+    db: Writer | Session,
     path: str | Path,
     *,
     actor: str,
@@ -262,15 +280,16 @@ def import_roster(
     email_from_username: a package user with no email but a username that is an address gets
     that address (the policy key of the same name). role_words: word -> role (None: not staff,
     left out), read before the built-in words (the policy's role table)."""
+    w = as_writer(db)
     path = Path(path)
     display = display_name(path)
     kind = detect(path, display)  # a file we cannot read is refused before anything else
     report = ImportReport(kind="roster", file=display, sha256=file_sha256(path), dry_run=dry_run)
-    if already_current(session, report, school):
+    if already_current(w, report, school):
         return report
 
     _, sheets = open_sheets(path, kind)
-    codes, inst_ids = load_codes(session)
+    codes, inst_ids = load_codes(w)
     if school is not None and codes.get(school) is None:
         raise DataError(f"--school {school}: no such school code (import the schools first)")
     package = kind in ("oneroster-zip", "oneroster-dir")
@@ -285,7 +304,7 @@ def import_roster(
             path,
             display,
             codes=codes,
-            links=load_links(session),
+            links=load_links(w),
             roles=roles,
             email_from_username=email_from_username,
         )
@@ -313,7 +332,7 @@ def import_roster(
     for code in raw.empty_schools:
         if codes.get(code) is not None:
             by_school.setdefault(codes[code], [])
-    existing = existing_memberships(session, [inst_ids[c] for c in by_school])
+    existing = existing_memberships(w, [inst_ids[c] for c in by_school])
     replace = not (merge or raw.delta)
     to_leave: list[int] = []
     changes: list[tuple[Entry, Existing | None]] = []
@@ -321,7 +340,6 @@ def import_roster(
     for code, rows in by_school.items():
         before = existing.get(inst_ids[code], {})
         change = report.schools.setdefault(code, SchoolChange())
-        listed = {e.email for e in rows}
         if not before:  # a school's first roster: everyone is new
             changes.extend((e, None) for e in rows)
             change.added += len(rows)
@@ -341,6 +359,7 @@ def import_roster(
             change.unchanged += unchanged
         if replace:
             active_before = [m for m in before.values() if m.active]
+            listed = {e.email for e in rows} if active_before else set()
             leaving = [m for m in active_before if m.email not in listed and m.email not in protected[code]]
             change.left = len(leaving)
             to_leave.extend(m.id for m in leaving)
@@ -366,22 +385,15 @@ def import_roster(
     if dry_run or (rejected and not skip_invalid):
         return report
 
-    batch = open_batch(session, report, actor=actor, sheet=single_sheet, school=school)
+    batch = open_batch(w, report, actor=actor, sheet=single_sheet, school=school)
     now = utcnow()
     assert batch.id is not None
-    with big_cache(session):
-        person_ids = write_people(session, entries)
-        write_memberships(session, entries, changes, inst_ids, person_ids, batch.id)
+    with big_cache(w):
+        person_ids = write_people(w, entries)
+        write_memberships(w, entries, changes, inst_ids, person_ids, batch.id)
     if to_leave:
-        m = Membership.__table__  # type: ignore[attr-defined]
-        conn = session.connection()
-        for start in range(0, len(to_leave), 5000):
-            conn.execute(
-                update(m)
-                .where(m.c.id.in_(to_leave[start : start + 5000]))
-                .values(active=False, left_at=now, batch_id=batch.id)
-            )
-    close_batch(session, batch, report, actor=actor, action="import.roster")
+        leave(w, to_leave, batch.id, now)
+    close_batch(w, batch, report, actor=actor, action="import.roster")
     return report
 
 

@@ -1,6 +1,7 @@
 """Writing a validated roster: people and memberships, set-based.
 
-One statement per chunk (COPY on PostgreSQL), never an ORM add per row. What is new is plainly
+Plain SQL through the driver (models.writer): executemany in chunks, COPY on PostgreSQL; never
+an ORM add per row, and no SQLAlchemy to load for a command that imports a roster. What is new is plainly
 inserted and only what changed is upserted: an import holds the rosters lock (models.locks), so
 no other writer adds people or memberships meanwhile, and the memberships of every school the
 file lists were read in this transaction (existing_memberships).
@@ -12,21 +13,28 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, func, select
-from sqlalchemy.orm import Session
-
-from models import Membership, Person
-from models.bulk import bulk_insert, bulk_upsert, id_map
+from models.clock import utcnow
+from models.reader import in_list
+from models.writer import Writer
 
 if TYPE_CHECKING:
     from importers.roster import Entry
 
 BULK_CACHE_KIB = 65_536  # SQLite page cache during the writes (freed when they end)
+IN_CHUNK = 5_000  # values in one IN (...): far below SQLite's and PostgreSQL's limits
+
+NAME_COLUMNS = ("email", "given_name", "family_name")
+PERSON_COLUMNS = (*NAME_COLUMNS, "created_at", "updated_at")
+FILE_COLUMNS = ("person_id", "institution_id", "role", "is_primary", "priority", "position")
+MEMBERSHIP_COLUMNS = (*FILE_COLUMNS, "active", "joined_at", "left_at", "batch_id")
+# What a changed membership takes from the file (joined_at stays: when they first joined).
+MEMBERSHIP_UPDATED = ("role", "is_primary", "active", "left_at", "batch_id", "priority", "position")
 
 
-@dataclass
+@dataclass(slots=True)
 class Existing:
     """A membership stored before this import, with its person's email."""
 
@@ -40,28 +48,19 @@ class Existing:
     position: int | None
 
 
-def existing_memberships(session: Session, institution_ids: list[int]) -> dict[int, dict[str, Existing]]:
+def existing_memberships(w: Writer, institution_ids: list[int]) -> dict[int, dict[str, Existing]]:
     """institution id -> email -> its stored membership (active or not)."""
     out: dict[int, dict[str, Existing]] = defaultdict(dict)
-    m, p = Membership.__table__, Person.__table__  # type: ignore[attr-defined]
     for start in range(0, len(institution_ids), 500):
-        part = institution_ids[start : start + 500]
-        stmt = (
-            select(
-                m.c.id,
-                m.c.person_id,
-                m.c.institution_id,
-                p.c.email,
-                m.c.role,
-                m.c.is_primary,
-                m.c.active,
-                m.c.priority,
-                m.c.position,
-            )
-            .join(p, p.c.id == m.c.person_id)
-            .where(m.c.institution_id.in_(part))
+        marks, params = in_list("i", institution_ids[start : start + 500])
+        found = w.rows(
+            "SELECT membership.id, membership.person_id, membership.institution_id, person.email, "
+            "membership.role, membership.is_primary, membership.active, membership.priority, "
+            "membership.position FROM membership JOIN person ON person.id = membership.person_id "
+            f"WHERE membership.institution_id IN {marks}",
+            params,
         )
-        for mid, pid, iid, email, role, primary, active, prio, place in session.connection().execute(stmt):
+        for mid, pid, iid, email, role, primary, active, prio, place in found:
             out[iid][email] = Existing(mid, pid, email, role, bool(primary), bool(active), prio, place)
     return out
 
@@ -78,85 +77,84 @@ def primaries(entries: list[Entry]) -> dict[str, str]:
 
 
 @contextmanager
-def big_cache(session: Session) -> Iterator[None]:
+def big_cache(w: Writer) -> Iterator[None]:
     """A larger SQLite page cache for this connection while the bulk writes run: the unique
     indexes of 100,000 rows outgrow the default 2 MB and every insert then rereads pages."""
-    conn = session.connection()
-    if conn.dialect.name != "sqlite":
+    if w.dialect != "sqlite":
         yield
         return
-    before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
-    conn.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
+    before = w.rows("PRAGMA cache_size")[0][0]
+    w.execute(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
     try:
         yield
     finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
+        w.execute(f"PRAGMA cache_size={int(before)}")
 
 
-def _whole_table(session: Session, emails: list[str]) -> bool:
+def _whole_table(w: Writer, emails: list[str]) -> bool:
     # One scan of the table beats 20 chunked IN (...) lookups when the file lists most of it
     # (a ministry-wide roster); a school's roster against a big table uses the index.
-    p = Person.__table__  # type: ignore[attr-defined]
-    total = session.connection().execute(select(func.count()).select_from(p)).scalar_one()
+    total: int = w.rows("SELECT count(*) FROM person")[0][0]
     return len(emails) * 4 >= total
 
 
-def _rows(conn: Connection, stmt: Any) -> list[tuple[Any, ...]]:
-    """Every row of a statement without parameters, through the driver's own cursor in this
-    transaction: SQLAlchemy's Row per row of a whole table costs more than the query itself
-    (no value here needs converting: text and integers)."""
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(str(stmt.compile(dialect=conn.dialect)))
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
-def _stored_people(session: Session, emails: list[str]) -> dict[str, tuple[int, str, str]]:
+def _stored_people(w: Writer, emails: list[str]) -> dict[str, tuple[int, str, str]]:
     """email -> (id, given name, family name) of those of `emails` already stored."""
-    p = Person.__table__  # type: ignore[attr-defined]
-    conn = session.connection()
-    columns = (p.c.email, p.c.id, p.c.given_name, p.c.family_name)
-    if _whole_table(session, emails):
-        return {email: (pid, given, family) for email, pid, given, family in _rows(conn, select(*columns))}
+    columns = "SELECT email, id, given_name, family_name FROM person"
+    if _whole_table(w, emails):
+        return {email: (pid, given, family) for email, pid, given, family in w.rows(columns)}
     out: dict[str, tuple[int, str, str]] = {}
-    for start in range(0, len(emails), 5_000):
-        stmt = select(*columns).where(p.c.email.in_(emails[start : start + 5_000]))
-        out.update({email: (pid, given, family) for email, pid, given, family in conn.execute(stmt)})
+    for start in range(0, len(emails), IN_CHUNK):
+        marks, params = in_list("e", emails[start : start + IN_CHUNK])
+        found = w.rows(f"{columns} WHERE email IN {marks}", params)
+        out.update({email: (pid, given, family) for email, pid, given, family in found})
     return out
 
 
-def write_people(session: Session, entries: list[Entry]) -> dict[str, int]:
+def _person_ids(w: Writer, emails: list[str]) -> dict[str, int]:
+    if _whole_table(w, emails):
+        return dict(w.rows("SELECT email, id FROM person"))
+    out: dict[str, int] = {}
+    for start in range(0, len(emails), IN_CHUNK):
+        marks, params = in_list("e", emails[start : start + IN_CHUNK])
+        out.update(w.rows(f"SELECT email, id FROM person WHERE email IN {marks}", params))
+    return out
+
+
+def write_people(w: Writer, entries: list[Entry]) -> dict[str, int]:
     """Insert the people new to the database, update the names that changed (updated_at with
     them; an unchanged person is not written); email -> person id for everyone listed."""
     listed: dict[str, Entry] = {}
     for e in entries:
         listed.setdefault(e.email, e)
-    stored = _stored_people(session, list(listed))
-    new: list[dict[str, str]] = []
-    changed: list[dict[str, str]] = []
+    stored = _stored_people(w, list(listed))
+    # one timestamp per batch, as the model's defaults fill them (created, then updated)
+    created, updated = w.timestamp(utcnow()), w.timestamp(utcnow())
+    new: list[tuple[str, str, str]] = []
+    changed: list[tuple[str, str, str, object, object]] = []
     for email, e in listed.items():
         old = stored.get(email)
-        if old is None or old[1] != e.given_name or old[2] != e.family_name:
-            # no per-row timestamps: bulk_* bind the model's defaults once per batch
-            row = {"email": email, "given_name": e.given_name, "family_name": e.family_name}
-            (new if old is None else changed).append(row)
+        if old is None:
+            new.append((email, e.given_name, e.family_name))
+        elif old[1] != e.given_name or old[2] != e.family_name:
+            changed.append((email, e.given_name, e.family_name, created, updated))
     if changed:
-        bulk_upsert(session, Person, changed, ["email"], update=["given_name", "family_name", "updated_at"])
+        w.upsert_many(
+            "person", PERSON_COLUMNS, changed, ["email"], update=["given_name", "family_name", "updated_at"]
+        )
     ids = {email: old[0] for email, old in stored.items()}
     if new:
-        bulk_insert(session, Person, new)
-        fresh = [row["email"] for row in new]
-        if _whole_table(session, fresh):
-            ids.update(id_map(session, Person, "email"))
+        w.insert_many("person", NAME_COLUMNS, new, {"created_at": created, "updated_at": updated})
+        fresh = w.last_ids("person", len(new))
+        if fresh is not None:
+            ids.update(zip([row[0] for row in new], fresh, strict=True))
         else:
-            ids.update(id_map(session, Person, "email", fresh))
+            ids.update(_person_ids(w, [row[0] for row in new]))
     return ids
 
 
 def write_memberships(
-    session: Session,
+    w: Writer,
     entries: list[Entry],
     changes: list[tuple[Entry, Existing | None]],
     inst_ids: dict[str, int],
@@ -168,14 +166,16 @@ def write_memberships(
     primary_school = primaries(entries)
     touched = {inst_ids[c] for c in primary_school.values()} | {inst_ids[e.school] for e in entries}
     # Someone already primary at a school this file does not list keeps that primary.
-    m = Membership.__table__  # type: ignore[attr-defined]
-    primary_elsewhere = set()
-    stmt = select(m.c.person_id, m.c.institution_id).where(m.c.is_primary == True, m.c.active == True)  # noqa: E712
-    for pid, iid in session.connection().execute(stmt):
-        if iid not in touched:
-            primary_elsewhere.add(pid)
-    new: list[dict[str, object]] = []
-    changed: list[dict[str, object]] = []
+    primary_elsewhere = {
+        pid
+        for pid, iid in w.rows("SELECT person_id, institution_id FROM membership WHERE is_primary AND active")
+        if iid not in touched
+    }
+    joined = w.timestamp(utcnow())  # the model's default, one per batch
+    # active, joined_at, left_at: the model's defaults
+    defaults = {"active": True, "joined_at": joined, "left_at": None, "batch_id": batch_id}
+    new: list[tuple[object, ...]] = []
+    changed: list[tuple[object, ...]] = []
     for e, old in changes:
         pid = person_ids[e.email]
         is_primary = primary_school[e.email] == e.school and pid not in primary_elsewhere
@@ -188,24 +188,29 @@ def write_memberships(
             and old.position == e.position
         ):
             continue  # unchanged: not written at all
-        row = {
-            "person_id": pid,
-            "institution_id": inst_ids[e.school],
-            "role": e.role,
-            "is_primary": is_primary,
-            "priority": e.priority,
-            "position": e.position,
-        }  # active=True, left_at=None, joined_at: the model's defaults, bound once per batch
-        (new if old is None else changed).append(row)
+        row = (pid, inst_ids[e.school], e.role, is_primary, e.priority, e.position)
+        if old is None:
+            new.append(row)
+        else:
+            changed.append((*row, True, joined, None, batch_id))
     if changed:
-        for row in changed:
-            row["batch_id"] = batch_id
-        bulk_upsert(
-            session,
-            Membership,
+        w.upsert_many(
+            "membership",
+            MEMBERSHIP_COLUMNS,
             changed,
             ["person_id", "institution_id"],
-            update=["role", "is_primary", "active", "left_at", "batch_id", "priority", "position"],
+            update=list(MEMBERSHIP_UPDATED),
         )
-    if new:
-        bulk_insert(session, Membership, new, values={"batch_id": batch_id})
+    with w.indexes_deferred("membership", len(new)):
+        w.insert_many("membership", FILE_COLUMNS, new, defaults)
+
+
+def leave(w: Writer, membership_ids: list[int], batch_id: int, when: datetime) -> None:
+    """Mark memberships as left at `when` (this batch's doing)."""
+    now = w.timestamp(when)
+    for start in range(0, len(membership_ids), IN_CHUNK):
+        marks, params = in_list("m", membership_ids[start : start + IN_CHUNK])
+        w.execute(
+            f"UPDATE membership SET active = :off, left_at = :now, batch_id = :batch WHERE id IN {marks}",
+            {**params, "off": False, "now": now, "batch": batch_id},
+        )

@@ -8,10 +8,7 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-
-def utcnow() -> datetime:
-    """Now, timezone-aware in UTC (the only kind of datetime the tables hold)."""
-    return datetime.now(UTC)
+from models.clock import utcnow as utcnow  # re-exported: the tables' defaults name it here
 
 
 class UTCDateTime(TypeDecorator[datetime]):

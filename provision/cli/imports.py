@@ -55,19 +55,59 @@ MAX_SCHOOLS_SHOWN = 30
 
 
 def _run(
-    ctx: typer.Context, json_output: bool, call: Callable[..., ImportReport], **kwargs: Any
+    ctx: typer.Context,
+    json_output: bool,
+    call: Callable[..., ImportReport],
+    *,
+    plain: bool = False,
+    **kwargs: Any,
 ) -> ImportReport:
+    """Run the import in one transaction: committed when it returns, nothing written if it raises.
+
+    plain: the import writes through the database driver alone (models.writer) when the database
+    exists at the newest schema, without loading SQLAlchemy; anything else (a database to create
+    or upgrade, a dry run against none) goes through the engine."""
+    settings = run_context(ctx).settings
+    status = console.status("importing…") if show_progress(json_output) else nullcontext()
+    url = _plain_url(settings.database_url) if plain else None
+    if url is not None:
+        from models.writer import writing
+
+        with status, writing(url) as writer:
+            return call(writer, actor=settings.actor, **kwargs)
+
     from models.db import scratch_engine, session_scope, sqlite_file_missing
 
-    settings = run_context(ctx).settings
     if kwargs.get("dry_run") and sqlite_file_missing(settings.database_url):
         # A dry run writes nothing, not even a new database file: compare with an empty one.
         engine = scratch_engine()
     else:
         engine = open_records(settings, create=True)  # the first import makes the database
-    status = console.status("importing…") if show_progress(json_output) else nullcontext()
     with status, session_scope(engine) as session:
         return call(session, actor=settings.actor, **kwargs)
+
+
+def _plain_url(url: str) -> str | None:
+    """`url` when the driver alone can write there: an existing SQLite file or PostgreSQL through
+    psycopg, at the newest schema; None otherwise (the engine creates, upgrades or refuses)."""
+    from models.reader import connect, plain_url, schema_current
+    from models.urls import sqlite_path
+
+    if not plain_url(url):
+        return None
+    path = sqlite_path(url)
+    if path is not None and not Path(path).is_file():
+        return None
+    try:
+        reader = connect(url)
+    except Exception as exc:
+        if type(exc).__name__ == "OperationalError":  # a server that does not answer: say so once
+            raise
+        return None  # a URL the driver alone cannot take (SQLAlchemy's options): the engine can
+    try:
+        return url if schema_current(reader) else None
+    finally:
+        reader.close()
 
 
 def _render(report: ImportReport, rejects_files: list[Path]) -> None:
@@ -227,6 +267,7 @@ def roster_command(
         ctx,
         json_output,
         import_roster,
+        plain=True,
         email_from_username=policy.email_from_username,
         role_words=policy.roles,  # the policy's [roles] over the built-in words (and OneRoster's)
         path=file,

@@ -1,0 +1,277 @@
+"""Plain SQL writes through the database driver alone (sqlite3, or psycopg for PostgreSQL).
+
+A roster import of 100,000 rows spent a quarter of its time loading SQLAlchemy and SQLModel and
+binding values through their column types. A Writer is a models.reader.Reader that also writes:
+on a connection of its own (`connect_writer`: committed or rolled back as a whole by
+`writing`), or on a SQLAlchemy session's connection inside its transaction (`as_writer`).
+
+Values are written as SQLAlchemy writes them for the tables of models.tables, so a row does not
+tell which way it came: timestamps in UTC (SQLite: the text "YYYY-MM-DD HH:MM:SS.ffffff"),
+booleans as 1/0 on SQLite, JSON as orjson's text (a Python None as JSON null, as the JSON
+columns store it).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from uuid import uuid4
+
+from models.files import create_private
+from models.reader import _NAMED, SQLITE_BUSY_TIMEOUT_S, Reader, connect
+from models.urls import normalize_url, sqlite_path
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+CHUNK_ROWS = 5_000
+COPY_MIN_ROWS = 1_000  # as models.bulk: fewer rows go row by row
+
+
+class Writer(Reader):
+    """Reads and writes of plain SQL on one DB-API connection, in its current transaction."""
+
+    def __init__(self, connection: Any, dialect: str, url: str | None = None) -> None:
+        super().__init__(connection, dialect)
+        self.url = url  # None: the connection of a SQLAlchemy session (as_writer)
+        self.mark = "%s" if self._pg else "?"  # the driver's positional parameter
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
+        """Run `sql` (`:name` parameters); the number of rows it changed."""
+        if self._pg:
+            sql = _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(sql, dict(params or {}))
+            return max(int(cursor.rowcount), 0)
+        finally:
+            cursor.close()
+
+    def insert_id(self, table: str, values: Mapping[str, Any]) -> int:
+        """Insert one row (values already as the table holds them); its new id."""
+        names = ", ".join(self.quote(c) for c in values)
+        marks = ", ".join(f":{c}" for c in values)
+        found = self.rows(f"INSERT INTO {table} ({names}) VALUES ({marks}) RETURNING id", values)
+        return int(found[0][0])
+
+    def insert_many(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        shared: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Insert rows (tuples in `columns` order, values as the table holds them): the driver's
+        executemany in chunks, or one COPY on PostgreSQL for a large batch.
+
+        shared: column -> one value for every row (a batch's timestamp, its id): written into
+        the statement once on SQLite (plain numbers and text only), not bound per row."""
+        if not rows:
+            return
+        shared = dict(shared or {})
+        names = ", ".join(self.quote(c) for c in [*columns, *shared])
+        cursor = self.connection.cursor()
+        try:
+            if self._pg:
+                extra = tuple(shared.values())
+                if len(rows) >= COPY_MIN_ROWS:
+                    with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row((*row, *extra) if extra else row)
+                    return
+                marks = ", ".join([self.mark] * (len(columns) + len(extra)))
+                rows = [(*row, *extra) for row in rows] if extra else rows
+                cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+                return
+            values = ", ".join([self.mark] * len(columns) + [_literal(v) for v in shared.values()])
+            sql = f"INSERT INTO {table} ({names}) VALUES ({values})"
+            for start in range(0, len(rows), CHUNK_ROWS):
+                cursor.executemany(sql, rows[start : start + CHUNK_ROWS])
+        finally:
+            cursor.close()
+
+    def last_ids(self, table: str, count: int) -> range | None:
+        """The ids of the `count` rows this transaction just inserted into `table`, in order, when
+        SQLite gave them one after another (each new rowid is the largest so far plus one, and
+        from its first write on the transaction is the only writer); None when that cannot be
+        told (PostgreSQL's sequences, or ids that are not consecutive): read them back instead."""
+        if self._pg or count <= 0:
+            return None
+        last = int(self.rows("SELECT last_insert_rowid()")[0][0])
+        first = last - count + 1
+        # every row above the previous largest id is one of ours: all `count` in the range, or a gap
+        found = self.rows(f"SELECT count(*) FROM {table} WHERE id BETWEEN :a AND :b", {"a": first, "b": last})
+        return range(first, last + 1) if found[0][0] == count else None
+
+    @contextmanager
+    def indexes_deferred(self, table: str, rows: int) -> Iterator[None]:
+        """SQLite, inserting `rows` into `table` when it holds fewer: its secondary indexes are
+        dropped for the block and created again after it, from their own CREATE INDEX text, in
+        the same transaction (built once by sorting, instead of one insert at a random place per
+        row; the schema after is the one before). Unique constraints are kept and checked all
+        along. Elsewhere (PostgreSQL: a dropped index would lock out every reader) nothing."""
+        if self._pg:
+            yield
+            return
+        held = int(self.rows(f"SELECT count(*) FROM {table}")[0][0])
+        indexes = self.rows(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL "
+            "AND sql NOT LIKE 'CREATE UNIQUE%'",
+            {"t": table},
+        )
+        if rows <= held or not indexes:
+            yield
+            return
+        for name, _ in indexes:
+            self.execute(f'DROP INDEX "{name}"')
+        try:
+            yield
+        finally:
+            for _, sql in indexes:
+                self.execute(sql)
+
+    def upsert_many(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        keys: Sequence[str],
+        *,
+        update: Sequence[str],
+    ) -> None:
+        """Insert rows, or set the `update` columns of the row with the same `keys` (a unique
+        constraint) where one of them really differs, as models.bulk.bulk_upsert does: a row
+        whose values are unchanged is not written (`updated_at` is set only with a change).
+        PostgreSQL takes a large batch through COPY into a temporary table and one statement."""
+        if not rows:
+            return
+        q = self.quote
+        names = ", ".join(q(c) for c in columns)
+        distinct = "IS DISTINCT FROM" if self._pg else "IS NOT"
+        conflict = (
+            f"ON CONFLICT ({', '.join(q(k) for k in keys)}) DO UPDATE SET "
+            + ", ".join(f"{q(c)} = excluded.{q(c)}" for c in update)
+            + " WHERE "
+            + " OR ".join(f"{table}.{q(c)} {distinct} excluded.{q(c)}" for c in update if c != "updated_at")
+        )
+        if not (self._pg and len(rows) >= COPY_MIN_ROWS):
+            marks = ", ".join([self.mark] * len(columns))
+            cursor = self.connection.cursor()
+            try:
+                for start in range(0, len(rows), CHUNK_ROWS):
+                    sql = f"INSERT INTO {table} ({names}) VALUES ({marks}) {conflict}"
+                    cursor.executemany(sql, rows[start : start + CHUNK_ROWS])
+            finally:
+                cursor.close()
+            return
+        stage = f"_bulk_{table}_{uuid4().hex[:8]}"
+        self.execute(
+            f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA"
+        )
+        try:
+            self.insert_many(stage, columns, rows)
+            self.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} {conflict}")
+        finally:
+            self.execute(f"DROP TABLE IF EXISTS {stage}")
+
+    def quote(self, name: str) -> str:
+        """A column name as SQL: the few that are keywords quoted, as the tables were created."""
+        return f'"{name}"' if name.lower() in _KEYWORDS else name
+
+    def timestamp(self, value: datetime) -> Any:
+        """A datetime as UTCDateTime stores it (Reader.stamp)."""
+        return self.stamp(value)
+
+    def json_value(self, value: Any) -> str:
+        """A JSON column's value: orjson's text, as models.db's engines serialize it (PostgreSQL
+        takes the text as json); None is JSON null, as SQLAlchemy's JSON type writes it."""
+        import orjson
+
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+    def commit(self) -> None:
+        self.connection.commit()
+
+    def rollback(self) -> None:
+        self.connection.rollback()
+
+
+def _literal(value: Any) -> str:
+    """A shared value as an SQLite literal (the numbers and text a batch writes alike)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"no SQL literal for {type(value).__name__}")
+
+
+# Column names of models.tables that SQL reserves (quoted in the CREATE TABLE statements).
+_KEYWORDS = frozenset({"before", "after", "row", "column", "order", "group", "user", "key"})
+
+
+def as_writer(source: Writer | Session) -> Writer:
+    """`source` itself, or a Writer on the SQLAlchemy session's connection (its transaction)."""
+    if isinstance(source, Writer):
+        return source
+    conn = source.connection()
+    return Writer(conn.connection.driver_connection, conn.dialect.name)
+
+
+def connect_writer(url: str) -> Writer:
+    """A Writer on a connection of its own to `url` (models.reader.plain_url tells which), set
+    up as models.db sets up the engine's: foreign keys enforced, waiting out another writer,
+    WAL on SQLite. ValueError for a URL it cannot open this way."""
+    url = normalize_url(url)
+    if url.startswith("postgresql+psycopg://"):
+        return Writer(connect(url).connection, "postgresql", url)
+    path = sqlite_path(url)
+    if path is None:
+        raise ValueError(f"no plain writer for {url.split(':', 1)[0]} URLs of this form")
+    create_private(path)  # the file exists already (schema current); keep it 0600 whatever the umask
+    sqlite = sqlite3.connect(Path(path), timeout=SQLITE_BUSY_TIMEOUT_S)
+    cursor = sqlite.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")  # off by default in SQLite
+        _enable_wal(cursor)
+    finally:
+        cursor.close()
+    return Writer(sqlite, "sqlite", url)
+
+
+def _enable_wal(cursor: Any) -> None:
+    # As models.db: WAL lives in the file; a new file being switched by another process answers
+    # SQLITE_BUSY at once, so retry for the busy timeout.
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+@contextmanager
+def writing(url: str) -> Iterator[Writer]:
+    """connect_writer(url) for the block: committed when it ends normally, rolled back (nothing
+    written) when it raises, closed after."""
+    writer = connect_writer(url)
+    try:
+        yield writer
+        writer.commit()
+    except BaseException:
+        writer.rollback()
+        raise
+    finally:
+        writer.close()
