@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 import orjson
 
@@ -104,6 +105,8 @@ def split(desired: Desired, observed: Observed, policy: Policy) -> dict[str, Par
                 managed=observed.managed,
                 licensed_by_us=observed.licensed_by_us,
                 blocked=observed.blocked,
+                invitations=observed.invitations,
+                contested=observed.contested,
                 accounts={key: observed.accounts[key]} if key in observed.accounts else {},
                 created_today={key: observed.created_today.get(key, 0)},
             ),
@@ -311,6 +314,8 @@ def merge(
     unmanaged: set[str] = set()
     protected: set[str] = set()
     grace = []
+    kept: list[Waiting] = []
+    contested: list[dict[str, Any]] = []
     schools: dict[str, SchoolFigures] = {}
     totals = Totals()
     orphans: list[str] = []
@@ -321,6 +326,8 @@ def merge(
         unmanaged.update(plan.unmanaged)
         protected.update(plan.protected)
         grace.extend(plan.grace)
+        kept.extend(plan.kept)
+        contested.extend(plan.contested)
         summary = plan.summary
         for code, figures in summary.schools.items():
             home = school_accounts.get(code, key)
@@ -354,8 +361,10 @@ def merge(
         ),
         fingerprint=digest.hexdigest(),
         grace=grace,
+        contested=sorted(contested, key=lambda c: str(c.get("email"))),
         snapshot_at=min(snapshots) if snapshots else None,
         created_at=now,
+        kept=sorted(kept, key=lambda k: (k.institution_code or "", k.email)),
     )
 
 

@@ -8,7 +8,9 @@ fits into what is left:
   keeps the account and sits outside the cap), said in the action's reason;
 - a Basic account for someone waiting (create_waiting = "basic") that does not fit is not
   created: the person waits, with the reason;
-- a reactivation that does not fit waits too (with the actions that would have followed it).
+- a reactivation that does not fit waits too (with the actions that would have followed it);
+- a Zoom One license that would make one Basic user too many stays (Zoom refuses to switch it
+  off, 2039, and has no unassigned type for it): the plan keeps its seat taken (core.diff).
 Pure: works on the plan's actions and the observed users.
 """
 
@@ -45,6 +47,8 @@ class Fitted:
     actions: list[Action]
     unassigned: list[Action] = field(default_factory=list)  # downgrades turned into unassign
     held: dict[str, str] = field(default_factory=dict)  # email -> reason: not created / reactivated
+    # email -> reason: a Zoom One license Zoom refuses to take back past the cap (2039): it stays
+    kept: dict[str, str] = field(default_factory=dict)
     dropped: list[Action] = field(default_factory=list)  # the actions left out for `held`
     basic_before: int = 0
     basic_after: int = 0
@@ -98,7 +102,8 @@ def fit_basic_cap(actions: list[Action], users: Mapping[str, ZoomUser], cap: int
                     delta = 0
                 else:
                     held.add(email)
-                    fitted.held[email] = _held_reason(kind, cap)
+                    reasons = fitted.kept if kind is ActionKind.ZOOM_ONE_OFF else fitted.held
+                    reasons[email] = _held_reason(kind, cap)
                     fitted.dropped.append(action)
                     continue
             if delta > 0:

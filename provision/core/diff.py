@@ -112,7 +112,7 @@ def protected_emails(observed: Observed, policy: Policy) -> set[str]:
 
 
 def role_protection(role: str | None, policy: Policy) -> str | None:
-    """"owner" or "admin" when the user's Zoom role keeps them out of the tool's hands, else None."""
+    """ "owner" or "admin" when the user's Zoom role keeps them out of the tool's hands, else None."""
     if role is None or role == MEMBER_ROLE_ID:
         return None
     if role == OWNER_ROLE_ID:
@@ -300,11 +300,14 @@ def compute_plan(
     *,
     now: datetime | None = None,
     school: str | None = None,
+    kept_licenses: Mapping[str, str] | None = None,
 ) -> Plan:
     """The actions that bring Zoom to the desired state, in apply order, with the waiting list.
 
     `school` restricts the returned actions and waiting list to one school; seats are still
     allocated over the whole account so the school gets exactly what a full plan would give it.
+    `kept_licenses` (email -> reason): licenses Zoom would refuse to take back (core.basic_cap); a plan
+    that meets such a refusal is made again with them holding their seats (see the end).
     """
     now = now or datetime.now(UTC)
     if school is not None and school not in desired.schools:
@@ -368,6 +371,13 @@ def compute_plan(
         if email in holding:
             licensed_before[code] += 1
         is_protected = email in protected
+        if kept_licenses and email in kept_licenses and email in holding:
+            # Zoom will not take it back: the seat stays taken, at the school where it counted.
+            candidates.append(
+                Candidate(email, code, ranks.get(st.member.role, last_rank), holds=True, fixed=True)
+            )
+            left_alone.add(email)
+            continue
         if observed.contested and _contested(observed.contested.get(email), st, is_protected):
             contests[email] = observed.contested[email]
             if policy.contested == REPORT:
@@ -594,6 +604,17 @@ def compute_plan(
 
     # The Basic-user cap: what would pass it is unassigned instead or waits (core.basic_cap).
     fitted = fit_basic_cap(sort_actions(build.actions), users, policy.basic_cap)
+    if fitted.kept:
+        # A license Zoom refuses to take back keeps its seat: the seats, the lines and the
+        # figures are those of a plan where it stays, so nobody is promised that seat.
+        return compute_plan(
+            desired,
+            observed,
+            policy,
+            now=now,
+            school=school,
+            kept_licenses={**(kept_licenses or {}), **fitted.kept},
+        )
     actions = fitted.actions
     held_back = dict(held_back)
     for action in fitted.dropped:
@@ -628,7 +649,13 @@ def compute_plan(
     in_grace.sort(key=lambda g: (g.until, g.institution_code or "", g.email))
 
     contested = [contests[email].to_data(left_alone=email in left_alone) for email in sorted(contests)]
+    kept_lines = [
+        Waiting(email, standings[email].member.institution_code, standings[email].member.role, reason)
+        for email, reason in sorted((kept_licenses or {}).items())
+        if email in left_alone
+    ]
     if school is not None:
+        kept_lines = [k for k in kept_lines if k.institution_code == school]
         actions = [a for a in actions if a.institution_code == school]
         waiting = [w for w in waiting if w.institution_code == school]
         in_grace = [g for g in in_grace if g.institution_code == school]
@@ -645,6 +672,7 @@ def compute_plan(
         contested=contested,
         snapshot_at=observed.snapshot_at,
         created_at=now,
+        kept=kept_lines,
     )
 
 

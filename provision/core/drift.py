@@ -47,14 +47,16 @@ GROUP = DriftKind.GROUP
 ADOPTABLE = DriftKind.ADOPTABLE
 UNMANAGED_LICENSED = DriftKind.UNMANAGED_LICENSED
 PROTECTED_LEFT = DriftKind.PROTECTED_LEFT
+LICENSE_KEPT = DriftKind.LICENSE_KEPT
 WRONG_ACCOUNT = DriftKind.WRONG_ACCOUNT
 KINDS: tuple[DriftKind, ...] = tuple(DriftKind)
 # Shown, but not an alert: the tool never touches users it does not manage, so a nightly job
 # would otherwise fail forever on an account shared with staff outside the rosters.
 # Expired invitations the tool sends once more by itself are shown too, and alert only when they
 # expired again (INVITATION_NOT_RESENT). So are protected leavers: the owner or an admin keeps a
-# license on purpose more often than not, and no run of ours can change it.
-INFO_KINDS = frozenset({UNMANAGED_LICENSED, INVITATION_EXPIRED, PROTECTED_LEFT})
+# license on purpose more often than not, and no run of ours can change it; and licenses Zoom
+# refuses to take back, which no rerun changes either.
+INFO_KINDS = frozenset({UNMANAGED_LICENSED, INVITATION_EXPIRED, PROTECTED_LEFT, LICENSE_KEPT})
 
 FIELDS = ("type", "status", "large_meeting_capacity", "group_ids")
 _MISSING = object()
@@ -438,6 +440,9 @@ def compute_drift(
             )
 
     _protected_left(desired, observed, policy, protected, kinds[PROTECTED_LEFT])
+    kinds[LICENSE_KEPT].extend(
+        {"email": k.email, "institution_code": k.institution_code, "detail": k.reason} for k in plan.kept
+    )
 
     return Drift(
         at=now,

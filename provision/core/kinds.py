@@ -59,4 +59,7 @@ class DriftKind(StrEnum):
     # The owner, an admin or a policy-protected email who left every roster and still holds a
     # license: never touched by the tool (its seat counts against the quota), so a person decides.
     PROTECTED_LEFT = "protected_left"
+    # A license the rosters no longer want that Zoom refuses to take back (a Zoom One license past
+    # the Basic-user cap, 2039): it keeps its seat until Basic users make room; a person decides.
+    LICENSE_KEPT = "license_kept"
     WRONG_ACCOUNT = "wrong_account"  # the Zoom user is in another account than its school's

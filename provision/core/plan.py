@@ -201,6 +201,9 @@ class Plan:
     contested: list[dict[str, Any]] = field(default_factory=list)
     snapshot_at: datetime | None = None
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Licenses the rosters no longer want that Zoom would refuse to take back (a Zoom One license
+    # past the Basic-user cap): they keep their seat, with the reason; not a change, not waiting.
+    kept: list[Waiting] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """Number of actions of each kind (every kind present, zero included), plus waiting."""
@@ -229,6 +232,7 @@ class Plan:
             contested=[c for c in self.contested if c.get("institution_code") == code],
             snapshot_at=self.snapshot_at,
             created_at=self.created_at,
+            kept=[k for k in self.kept if k.institution_code == code],
         )
 
     def for_account(self, key: str) -> Plan:
@@ -252,11 +256,12 @@ class Plan:
             grace=[g for g in self.grace if g.institution_code in schools],
             snapshot_at=self.snapshot_at,
             created_at=self.created_at,
+            kept=[k for k in self.kept if k.institution_code in schools],
         )
 
     def to_data(self) -> dict[str, Any]:
         payloads: dict[int, dict[str, Any]] = {}
-        return {
+        data = {
             "format": PLAN_FORMAT,
             "fingerprint": self.fingerprint,
             "snapshot_at": _iso(self.snapshot_at),
@@ -271,6 +276,9 @@ class Plan:
             "protected": list(self.protected),
             "contested": [dict(item) for item in self.contested],
         }
+        if self.kept:  # rare (Zoom One at the Basic cap): every other plan file stays as it was
+            data["kept"] = [item.to_data() for item in self.kept]
+        return data
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Plan:
@@ -292,6 +300,7 @@ class Plan:
             unmanaged=list(data.get("unmanaged", [])),
             protected=list(data.get("protected", [])),
             contested=[dict(item) for item in data.get("contested", [])],
+            kept=[Waiting.from_data(item) for item in data.get("kept", [])],
             summary=PlanSummary.from_data(data.get("summary")),
             fingerprint=data.get("fingerprint", ""),
             snapshot_at=_parse_dt(data.get("snapshot_at")),

@@ -29,6 +29,7 @@ COLUMNS: dict[str, tuple[ActionKind, ...]] = {
     for column in ("+", ">", "-", "~")
 }
 WAITING_MARKER = ("!", "magenta")
+KEPT_MARKER = ("=", "yellow")
 CONTESTED_MARKER = ("?", "bold yellow")
 LIST_LIMIT = 20
 
@@ -43,10 +44,14 @@ def action_line(action: Action) -> Text:
     return line
 
 
-def waiting_line(waiting: Waiting) -> Text:
-    marker, style = WAITING_MARKER
+def waiting_line(waiting: Waiting, *, kept: bool = False) -> Text:
+    """A waiting person's line, or (kept) a license the rosters no longer want that Zoom keeps."""
+    marker, style = KEPT_MARKER if kept else WAITING_MARKER
     line = Text()
-    label = f"waiting ({waiting.role})" if waiting.counted_at is None else f"also ({waiting.role})"
+    if kept:
+        label = f"kept ({waiting.role})"
+    else:
+        label = f"waiting ({waiting.role})" if waiting.counted_at is None else f"also ({waiting.role})"
     line.append(f"  {marker} {label:<22}", style=style)
     line.append(f" {waiting.email}")
     line.append(f"  {waiting.reason}", style="dim")
@@ -300,9 +305,12 @@ def _print_lines(console: Console, plan: Plan, codes: Collection[str] | None, li
         actions[action.institution_code or ""].append(action)
     for item in plan.waiting:
         waiting[item.institution_code or ""].append(item)
+    kept: dict[str, list[Waiting]] = defaultdict(list)
+    for item in plan.kept:
+        kept[item.institution_code or ""].append(item)
     names = {code: row.name for code, row in plan.summary.schools.items()}
     hidden = 0
-    for code in sorted(set(actions) | set(waiting)):
+    for code in sorted(set(actions) | set(waiting) | set(kept)):
         if codes is not None and code not in codes:
             continue
         block = Text(f"\n{code or '(no school)'}", style="bold")
@@ -311,10 +319,12 @@ def _print_lines(console: Console, plan: Plan, codes: Collection[str] | None, li
         lines = [action_line(a) for a in actions.get(code, [])[: limit if limit is not None else None]]
         room = None if limit is None else max(limit - len(lines), 0)
         lines += [waiting_line(w) for w in waiting.get(code, [])[:room]]
+        room = None if limit is None else max(limit - len(lines), 0)
+        lines += [waiting_line(k, kept=True) for k in kept.get(code, [])[:room]]
         for line in lines:
             block.append("\n")
             block.append_text(line)
-        more = len(actions.get(code, [])) + len(waiting.get(code, [])) - len(lines)
+        more = len(actions.get(code, [])) + len(waiting.get(code, [])) + len(kept.get(code, [])) - len(lines)
         if more > 0:
             hidden += more
             block.append(f"\n  ... and {more} more in {code} (provision plan --school {code})", style="dim")

@@ -116,3 +116,17 @@ def test_enforce_sets_it_again_and_still_reports(contested: tuple[str, Path]) ->
     sandbox = Sandbox.load(STATE)
     assert len(sandbox.writer_log) == 3  # set again, and set back again at the next request
     assert sandbox.find_user(SAML)["type"] == 1  # type: ignore[index]
+
+
+def test_a_policy_with_account_tables_still_reports_the_contest(contested: tuple[str, Path]) -> None:
+    # An [accounts] table plans account by account and merges the parts: the merge kept the
+    # waiting, the grace and the figures, and dropped the contested users.
+    db, policy = contested
+    policy.write_text(
+        "use_groups = false\n[addons]\n[accounts.main]\nmax_revoke_count = 50\n", encoding="utf-8"
+    )
+    data = payload(ok(db, policy, "plan", "--json").stdout)
+    [item] = data["contested"]
+    assert (item["email"], item["left_alone"]) == (SAML, True)
+    assert data["counts"]["contested"] == 1
+    assert SAML not in {a["email"] for a in data["actions"]}

@@ -4,6 +4,7 @@ plan -> apply (each account's operations with its own client) -> reconcile."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,11 @@ from sqlmodel import Session
 
 from models import Institution, Operation, bulk_insert
 from provision.core.accounts import AccountConfig
+from provision.core.accounts_plan import split
 from provision.core.kinds import ActionKind, DriftKind
 from provision.core.plan import Plan
 from provision.core.policy import Policy
+from provision.core.state import Desired, Observed, School
 from provision.errors import UnsafePlanError
 from provision.reports import export, queries
 from provision.reports.render import print_plan
@@ -375,3 +378,16 @@ async def test_a_leaver_of_a_school_now_in_a_sub_account_loses_the_license_where
     assert figures.account == SUB
     assert figures.actions[ActionKind.MOVE] == 1
     assert figures.actions[ActionKind.UNLICENSE] == 2  # the leaver's, and the mover's before its move
+
+
+def test_each_accounts_part_sees_all_that_is_known_of_its_people() -> None:
+    # Contests and expired invitations were left out of the parts once: a policy with an
+    # [accounts] table fought the other writer again and lost the invitations' resend rules.
+    per_account = {"users", "account", "accounts", "created_today"}
+    known = {f.name: object() for f in dataclasses.fields(Observed) if f.name not in per_account}
+    observed = Observed(**known)  # type: ignore[arg-type]
+    schools = {"0421": School("0421"), "0801": School("0801", account="subeast001")}
+    parts = split(Desired(schools=schools), observed, Policy())
+    assert set(parts) == {"", "subeast001"}
+    for part in parts.values():
+        assert {name: getattr(part.observed, name) for name in known} == known
