@@ -377,18 +377,23 @@ _register_commands()
 
 
 def main() -> None:
-    code: int | None = None
-    _common.kept_for_exit = []
+    """The app; it ends as any Python program does (a caller may catch its SystemExit)."""
     try:
         app()
-    except SystemExit as exc:
-        if _common.kept_for_exit and isinstance(exc.code, int | None):
-            code = exc.code or 0
-        raise
     finally:
         _end_without_collecting()
-        if code is not None:
-            _end_now(code)
+
+
+def run() -> None:
+    """The `provision` console command: `main`, and a command that kept what it loaded for the
+    end (`_common.keep_for_exit`) ends at once after it."""
+    _common.kept_for_exit = []
+    try:
+        main()
+    except SystemExit as exc:
+        if _common.kept_for_exit and isinstance(exc.code, int | None):
+            _end_now(exc.code or 0)
+        raise
 
 
 def _end_now(code: int) -> None:

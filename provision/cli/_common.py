@@ -215,13 +215,13 @@ def read_records(settings: AppSettings) -> Iterator[Reader]:
 
 
 # What a command keeps for the end of the process (keep_for_exit): a list only in the console
-# command (provision.cli.main sets it), which then ends at once; None elsewhere (CliRunner tests).
+# command (provision.cli.run sets it), which then ends at once; None elsewhere (tests, main()).
 kept_for_exit: list[object] | None = None
 
 
 def keep_for_exit(*objects: object) -> None:
     """Keep `objects` (a whole plan, its operations) alive to the end of the process, which then
-    ends without freeing them one by one (provision.cli.main): the command is done with them, and
+    ends without freeing them one by one (provision.cli.run): the command is done with them, and
     freeing 40,000 actions took 0.05-0.1 s of a process ending anyway. Outside the console command
     (tests invoking the app) nothing is kept."""
     if kept_for_exit is not None:
