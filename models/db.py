@@ -9,9 +9,7 @@ version is refused rather than recreated.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
-import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -29,17 +27,19 @@ from sqlmodel import Session
 from models import revisions
 from models.errors import DatabaseURLError, SchemaStateError
 from models.files import create_private
+from models.reader import SQLITE_BUSY_TIMEOUT_S
 from models.tables import metadata
 
 # re-exported: callers have always found them here
 from models.urls import default_database_url as default_database_url
 from models.urls import display_url as display_url
 from models.urls import normalize_url as normalize_url
+from models.writer import enable_wal
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BUSY_TIMEOUT_MS = int(SQLITE_BUSY_TIMEOUT_S * 1000)
 _PACKAGE_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = revisions.MIGRATIONS_DIR
 # Serializes concurrent first use of one PostgreSQL database (two operators, the nightly job).
@@ -166,27 +166,11 @@ def _create_engine(url: str) -> Engine:
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             if not in_memory:
                 # Readers (queries, exports) do not block the writer (an apply) and vice versa.
-                _enable_wal(cursor)
+                enable_wal(cursor)
         finally:
             cursor.close()
 
     return engine
-
-
-def _enable_wal(cursor: Any) -> None:
-    # Switching to WAL needs an exclusive lock and SQLite answers SQLITE_BUSY at once, without the
-    # busy handler, when another connection is opening the same new file: retry for the busy
-    # timeout. WAL is stored in the file, so once any connection switched it, the rest find it on.
-    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
-    while True:
-        try:
-            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                cursor.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
 
 
 # --- schema versions ---------------------------------------------------------------------------

@@ -31,24 +31,56 @@ _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
 class Reader:
-    """Rows of plain SQL from one DB-API connection ("sqlite" or "postgresql")."""
+    """Rows of plain SQL from one DB-API connection ("sqlite" or "postgresql").
 
-    def __init__(self, connection: Any, dialect: str) -> None:
+    `url`: the database's, when the Reader opened its own connection (connect): what a lock
+    beside it (models.locks) needs to find the same database.
+    """
+
+    def __init__(self, connection: Any, dialect: str, url: str | None = None) -> None:
         self.connection = connection
         self.dialect = dialect
+        self.url = url
         self._pg = dialect == "postgresql"
 
     def close(self) -> None:
         self.connection.close()
 
-    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        """Every row of `sql` (`:name` parameters) as tuples of the columns selected."""
-        if self._pg:  # psycopg takes %(name)s, and a literal % doubled
-            sql = _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
+        """Run one statement that returns no rows (`:name` parameters); the rows it changed."""
         cursor = self.connection.cursor()
         try:
-            cursor.execute(sql, dict(params or {}))
+            cursor.execute(self._driver_sql(sql), dict(params or {}))
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def _driver_sql(self, sql: str) -> str:
+        if self._pg:  # psycopg takes %(name)s, and a literal % doubled
+            return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
+        return sql
+
+    def json_text(self, placeholder: str) -> str:
+        """SQL for a parameter holding JSON text, as a JSON column takes it: PostgreSQL's json takes
+        text only by an explicit cast; SQLite's CAST AS JSON would read it as a number."""
+        return f"CAST({placeholder} AS JSON)" if self._pg else placeholder
+
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """Every row of `sql` (`:name` parameters) as tuples of the columns selected."""
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(self._driver_sql(sql), dict(params or {}))
             return [tuple(row) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    def stream(self, sql: str, params: Mapping[str, Any] | None = None) -> Iterator[Sequence[Any]]:
+        """The rows of `sql` one by one, as the driver hands them (tuples): for a loop over 100,000
+        rows that keeps none of them, without a list of them all and a copy of each."""
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(self._driver_sql(sql), dict(params or {}))
+            yield from cursor
         finally:
             cursor.close()
 
@@ -134,11 +166,13 @@ def connect(url: str) -> Reader:
     if url.startswith("postgresql+psycopg://"):
         import psycopg
 
-        return Reader(psycopg.connect("postgresql://" + url[len("postgresql+psycopg://") :]), "postgresql")
+        return Reader(
+            psycopg.connect("postgresql://" + url[len("postgresql+psycopg://") :]), "postgresql", url
+        )
     path = sqlite_path(url)
     if path is None:
         raise ValueError(f"no plain reader for {url.split(':', 1)[0]} URLs of this form")
-    return Reader(sqlite3.connect(Path(path), timeout=SQLITE_BUSY_TIMEOUT_S), "sqlite")
+    return Reader(sqlite3.connect(Path(path), timeout=SQLITE_BUSY_TIMEOUT_S), "sqlite", url)
 
 
 @contextmanager

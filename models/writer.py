@@ -241,15 +241,18 @@ def connect_writer(url: str) -> Writer:
     cursor = sqlite.cursor()
     try:
         cursor.execute("PRAGMA foreign_keys=ON")  # off by default in SQLite
-        _enable_wal(cursor)
+        enable_wal(cursor)
     finally:
         cursor.close()
     return Writer(sqlite, "sqlite", url)
 
 
-def _enable_wal(cursor: Any) -> None:
-    # As models.db: WAL lives in the file; a new file being switched by another process answers
-    # SQLITE_BUSY at once, so retry for the busy timeout.
+def enable_wal(cursor: Any) -> None:
+    """Switch a SQLite file to WAL (models.db's engine and this module's connections).
+
+    Switching needs an exclusive lock and SQLite answers SQLITE_BUSY at once, without the busy
+    handler, when another connection is opening the same new file: retry for the busy timeout.
+    WAL is stored in the file, so once any connection switched it, the rest find it on."""
     deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
     while True:
         try:

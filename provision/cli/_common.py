@@ -7,7 +7,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -22,6 +22,7 @@ from provision.errors import InputError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
     from models.reader import Reader
     from provision.reports.provenance import Provenance
@@ -180,6 +181,23 @@ def _require_file(url: str) -> None:
             )
 
 
+def _plain_reader(url: str) -> Reader | None:
+    """A Reader of its own connection to `url`, or None when the driver alone cannot take the URL
+    (an in-memory SQLite, SQLAlchemy's own options): the engine can."""
+    from models.reader import connect, plain_url
+
+    if not plain_url(url):
+        return None
+    try:
+        return connect(url)
+    except Exception as exc:
+        # A server that does not answer, or refuses, says so here and once: the engine would
+        # only make the operator wait out the same connect timeout a second time.
+        if type(exc).__name__ == "OperationalError":  # sqlite3's and psycopg's alike
+            raise
+        return None
+
+
 @contextmanager
 def read_records(settings: AppSettings) -> Iterator[Reader]:
     """The records for a read-only question, through the database driver alone (models.reader).
@@ -188,20 +206,11 @@ def read_records(settings: AppSettings) -> Iterator[Reader]:
     is not the newest (which open_records upgrades, or refuses) or that the driver alone cannot
     open (an in-memory SQLite) goes through the engine.
     """
-    from models.reader import Reader, connect, plain_url, schema_current
+    from models.reader import Reader, schema_current
 
     url = settings.database_url
     _require_file(url)
-    reader: Reader | None = None
-    if plain_url(url):
-        try:
-            reader = connect(url)
-        except Exception as exc:
-            # A server that does not answer, or refuses, says so here and once: the engine would
-            # only make the operator wait out the same connect timeout a second time.
-            if type(exc).__name__ == "OperationalError":  # sqlite3's and psycopg's alike
-                raise
-            reader = None  # a URL the driver alone cannot take (SQLAlchemy's options): the engine can
+    reader = _plain_reader(url)
     if reader is None:
         with open_records(settings).connect() as conn:
             yield Reader(conn.connection.driver_connection, conn.dialect.name)
@@ -226,6 +235,42 @@ def keep_for_exit(*objects: object) -> None:
     (tests invoking the app) nothing is kept."""
     if kept_for_exit is not None:
         kept_for_exit.extend(objects)
+
+
+@contextmanager
+def plan_records(settings: AppSettings) -> Iterator[Reader | Session]:
+    """The records for `provision plan` (read, then one PlanRecord written), in one transaction
+    committed when the block ends normally and rolled back when it raises.
+
+    Through the database driver alone when it can open them (a Reader of its own connection, which
+    the locks of models.locks take too): a 100,000-person plan must not wait for SQLAlchemy to
+    load. A schema not the newest goes through open_records first (upgrade, or refusal); a URL
+    the driver alone cannot take gets a session of the engine instead.
+    """
+    from models.reader import schema_current
+
+    url = settings.database_url
+    _require_file(url)
+    reader = _plain_reader(url)
+    if reader is None:
+        from models.db import session_scope
+
+        with session_scope(open_records(settings)) as session:
+            yield session
+        return
+    try:
+        current = schema_current(reader)
+        reader.connection.commit()  # the check's reads hold nothing an upgrade would wait for
+        if not current:
+            open_records(settings)
+        yield reader
+        reader.connection.commit()
+    except BaseException:
+        with suppress(Exception):  # a connection gone away has nothing to roll back
+            reader.connection.rollback()
+        raise
+    finally:
+        reader.close()
 
 
 def run_context(ctx: typer.Context) -> RunContext:

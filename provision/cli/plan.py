@@ -16,8 +16,8 @@ from provision.cli._common import (
     console,
     emit,
     err_console,
-    open_records,
     output_mode,
+    plan_records,
     run_context,
 )
 from provision.errors import InputError
@@ -128,7 +128,6 @@ def _plan(
     detailed_exitcode: bool,
     mode: Output,
 ) -> None:
-    from models.db import session_scope
     from provision.core.safety import check_safety
     from provision.errors import UnsafePlanError
     from provision.reports.render import schools_in_region
@@ -136,11 +135,11 @@ def _plan(
 
     settings = run_context(ctx).settings
     policy = effective_policy(settings)
-    engine = open_records(settings)
     refused: UnsafePlanError | None = None
-    with session_scope(engine) as session:
+    # Through the database driver alone (plan_records): SQLAlchemy is not loaded for a plan.
+    with plan_records(settings) as records:
         plan = make_plan(
-            session, policy, school=school, force=force, actor=settings.actor, record=False, check=False
+            records, policy, school=school, force=force, actor=settings.actor, record=False, check=False
         )
         codes = schools_in_region(plan, region) if region is not None else None
         try:
@@ -150,7 +149,7 @@ def _plan(
         if refused is None:
             data = plan.to_data()  # once, for the record, the file and --json alike
             encoded = encode_plan(data)  # once, for the record and the file
-            save_plan(session, plan, actor=settings.actor, encoded=encoded)
+            save_plan(records, plan, actor=settings.actor, encoded=encoded)
     if refused is not None:
         if mode is Output.TABLE:  # what would have been taken back, then the refusal (stderr, exit 1)
             _print(plan, codes, school=school, region=region, details=details)

@@ -6,20 +6,11 @@ A few set-based queries, no query per row: 100,000 people must load in well unde
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-from sqlmodel import col
 
-from models import (
-    AccountSnapshot,
-    AuditEvent,
-    Institution,
-    Operation,
-)
-from models.reader import as_reader
+from models.reader import Reader, as_reader, in_list
 from provision.core.accounts import MAIN, account_key
 from provision.core.invitations import EXPIRED_EVENT, Invitations
 from provision.core.kinds import ActionKind
@@ -35,31 +26,29 @@ from provision.core.state import (
     ZoomUser,
     unknown_school,
 )
-from provision.store.blocks import aware as _aware
 from provision.store.blocks import load_blocked
 from provision.store.history import license_runs, licensed_by_us, load_contests
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 # tuple.__new__(NamedTupleClass, values) builds the NamedTuple in C, skipping its Python-level
 # __new__: with 100,000 rows per table that is most of the loading time. Values go in field order.
 new = tuple.__new__
 
 
-def load_desired(session: Session, *, school: str | None = None) -> Desired:
+def load_desired(source: Reader | Session, *, school: str | None = None) -> Desired:
     """Every institution, and every person with a membership (of `school` only, if given).
 
     A person's memberships at other schools are loaded too: a person counts once, at their
     primary institution, so a school's view needs them.
     """
+    # Plain SQL through the database driver (models.reader): this is the hot path of a
+    # 100,000-person plan, and SQLAlchemy's result rows and type processing cost more than the read.
+    db = as_reader(source)
     schools: dict[str, School] = {}
-    for code, name, seats, group_id, region, account in session.execute(
-        select(
-            col(Institution.code),
-            col(Institution.name),
-            col(Institution.seats),
-            col(Institution.zoom_group_id),
-            col(Institution.region),
-            col(Institution.account),
-        )
+    for code, name, seats, group_id, region, account in db.rows(
+        "SELECT code, name, seats, zoom_group_id, region, account FROM institution"
     ):
         schools[code] = School(
             code=code,
@@ -72,9 +61,6 @@ def load_desired(session: Session, *, school: str | None = None) -> Desired:
     if school is not None and school not in schools:
         raise unknown_school(school, sorted(schools))
 
-    # Plain SQL through the session's own connection (models.reader): this is the hot path of a
-    # 100,000-person plan, and SQLAlchemy's result rows and type processing cost more than the read.
-    db = as_reader(session)
     sql = (
         "SELECT person.email, person.given_name, person.family_name, institution.code, "
         "membership.role, membership.is_primary, membership.active, membership.left_at, "
@@ -92,7 +78,7 @@ def load_desired(session: Session, *, school: str | None = None) -> Desired:
     when = db.when
     people: dict[str, DesiredPerson] = {}
     several: set[str] = set()  # listed by more than one school (2%): sorted below
-    for email, given, family, code, role, is_primary, active, left_at, priority, position in db.rows(
+    for email, given, family, code, role, is_primary, active, left_at, priority, position in db.stream(
         sql, params
     ):
         member = new(
@@ -120,7 +106,9 @@ def load_desired(session: Session, *, school: str | None = None) -> Desired:
     return Desired(schools=schools, people=people, scope=school)
 
 
-def load_observed(session: Session, *, logins: bool = True, product: int | None = None) -> Observed:
+def load_observed(
+    source: Reader | Session, *, logins: bool = True, product: int | None = None
+) -> Observed:
     """The last Zoom snapshot: users, the latest plan usage, and who the tool manages.
 
     `product`: the policy's Zoom One product (Policy.zoom_one_type). A user's `type` is then read
@@ -131,7 +119,7 @@ def load_observed(session: Session, *, logins: bool = True, product: int | None 
     """
     # group_ids is read as text and decoded only when not empty. Per-user observed_at is left
     # out: the account snapshot's time stands for the sync. Plain SQL, as in load_desired.
-    db = as_reader(session)
+    db = as_reader(source)
     when = db.when
     sql = (
         "SELECT email, zoom_id, type, status, CAST(group_ids AS TEXT), large_meeting, "
@@ -142,7 +130,7 @@ def load_observed(session: Session, *, logins: bool = True, product: int | None 
     users: dict[str, ZoomUser] = {}
     # A few hundred distinct group lists over 100,000 users: decode each spelling once.
     group_lists: dict[str, tuple[str, ...]] = {"[]": ()}
-    for row in db.rows(sql):
+    for row in db.stream(sql):
         groups = row[4]
         decoded = group_lists.get(groups) if groups else ()
         if decoded is None:
@@ -168,51 +156,39 @@ def load_observed(session: Session, *, logins: bool = True, product: int | None 
             ),
         )
 
-    accounts = load_account_seats(session)
+    accounts = load_account_seats(db)
     account = accounts.get(MAIN)
-    managed = frozenset(email for (email,) in db.rows("SELECT email FROM managed_user"))
-    runs = license_runs(session)
+    managed = frozenset(email for (email,) in db.stream("SELECT email FROM managed_user"))
+    runs = license_runs(db)
     return Observed(
         users=users,
         account=account,
         managed=managed,
         licensed_by_us=licensed_by_us(runs),
-        blocked=load_blocked(session),
-        invitations=load_invitations(session),
-        contested=load_contests(session, runs, users, account.observed_at if account is not None else None),
+        blocked=load_blocked(db),
+        invitations=load_invitations(db),
+        contested=load_contests(db, runs, users, account.observed_at if account is not None else None),
         accounts=accounts,
-        created_today=load_created_today(session),
+        created_today=load_created_today(db),
     )
 
 
-def load_account_seats(session: Session) -> dict[str, AccountSeats]:
+def load_account_seats(source: Reader | Session) -> dict[str, AccountSeats]:
     """Each account's latest plan usage (its newest AccountSnapshot row), by account key."""
-    newest = (
-        select(col(AccountSnapshot.account), func.max(col(AccountSnapshot.id)).label("id"))
-        .group_by(col(AccountSnapshot.account))
-        .subquery()
+    db = as_reader(source)
+    rows = db.rows(
+        "SELECT a.account, a.seats_purchased, a.seats_used, a.seats_pending, a.observed_at, a.addons, "
+        "a.pools, a.seat_pool, a.pending_reading FROM account_snapshot a JOIN "
+        "(SELECT account, MAX(id) AS id FROM account_snapshot GROUP BY account) newest ON newest.id = a.id"
     )
-    rows = session.execute(
-        select(
-            col(AccountSnapshot.account),
-            col(AccountSnapshot.seats_purchased),
-            col(AccountSnapshot.seats_used),
-            col(AccountSnapshot.seats_pending),
-            col(AccountSnapshot.observed_at),
-            col(AccountSnapshot.addons),
-            col(AccountSnapshot.pools),
-            col(AccountSnapshot.seat_pool),
-            col(AccountSnapshot.pending_reading),
-        ).join(newest, newest.c.id == col(AccountSnapshot.id))
-    ).all()
     return {
         row[0] or MAIN: AccountSeats(
             purchased=row[1] or 0,
             used=row[2] or 0,
             pending=row[3] or 0,
-            observed_at=_aware(row[4]),
-            addons=dict(row[5] or {}),
-            pools=dict(row[6] or {}),
+            observed_at=db.when(row[4]),
+            addons=dict(db.json(row[5]) or {}),
+            pools=dict(db.json(row[6]) or {}),
             seat_pool=row[7] or "plan_base",
             reading=row[8],
         )
@@ -220,54 +196,52 @@ def load_account_seats(session: Session) -> dict[str, AccountSeats]:
     }
 
 
-def load_created_today(session: Session, *, now: datetime | None = None) -> dict[str, int]:
+def load_created_today(source: Reader | Session, *, now: datetime | None = None) -> dict[str, int]:
     """Users each account was asked to create since 00:00 UTC (Zoom's daily create cap resets
     then, ZOOM_API.md §4): creates succeeded or sent (a sent one may have reached Zoom)."""
+    db = as_reader(source)
     now = now or datetime.now(UTC)
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    op = Operation
-    rows = session.connection().execute(
-        select(col(op.account), func.count())
-        .where(
-            col(op.kind) == "create",
-            col(op.state).in_(("succeeded", "sent")),
-            col(op.updated_at) >= midnight,
-        )
-        .group_by(col(op.account))
+    rows = db.rows(
+        "SELECT account, COUNT(*) FROM operation WHERE kind = 'create' "
+        "AND state IN ('succeeded', 'sent') AND updated_at >= :midnight GROUP BY account",
+        {"midnight": db.stamp(midnight)},
     )
     return {account or MAIN: int(n) for account, n in rows}
 
 
-def load_invitations(session: Session) -> dict[str, Invitations]:
+def load_invitations(source: Reader | Session) -> dict[str, Invitations]:
     """Each person's expired invitations (the audit events sync recorded) and the invitations we
     sent them after the first expiry (succeeded creates): provision.core.invitations."""
-    conn = session.connection()
+    db = as_reader(source)
     expired: dict[str, list[datetime]] = {}
-    for email, at in conn.execute(
-        select(col(AuditEvent.person_email), col(AuditEvent.at))
-        .where(col(AuditEvent.action) == EXPIRED_EVENT)
-        .order_by(col(AuditEvent.at), col(AuditEvent.id))
+    for email, at in db.rows(
+        "SELECT person_email, at FROM audit_event WHERE action = :expired ORDER BY at, id",
+        {"expired": EXPIRED_EVENT},
     ):
         if email:
-            expired.setdefault(email, []).append(_aware(at) or at)
+            expired.setdefault(email, []).append(_when(db, at))
     if not expired:
         return {}
     resent: dict[str, list[datetime]] = {}
     emails = list(expired)
     for start in range(0, len(emails), 500):
-        for email, at in conn.execute(
-            select(col(AuditEvent.person_email), col(AuditEvent.at))
-            .where(
-                col(AuditEvent.action) == ActionKind.CREATE.value,
-                col(AuditEvent.result) == "succeeded",
-                col(AuditEvent.person_email).in_(emails[start : start + 500]),
-            )
-            .order_by(col(AuditEvent.at))
+        wanted, chosen = in_list("e", emails[start : start + 500])
+        for email, at in db.rows(
+            "SELECT person_email, at FROM audit_event WHERE action = :create AND result = 'succeeded' "
+            f"AND person_email IN {wanted} ORDER BY at",
+            {"create": ActionKind.CREATE.value, **chosen},
         ):
-            when = _aware(at) or at
+            when = _when(db, at)
             if email and when > expired[email][0]:
                 resent.setdefault(email, []).append(when)
     return {
         email: Invitations(expired=tuple(times), resent=tuple(resent.get(email, ())))
         for email, times in expired.items()
     }
+
+
+def _when(db: Reader, at: Any) -> datetime:
+    when = db.when(at)
+    assert when is not None  # an event's time is never empty
+    return when

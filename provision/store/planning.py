@@ -6,18 +6,16 @@ calls. `check_fresh` is what `apply` calls before acting on a saved plan.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import JSON, String, cast, insert, literal, select, update
-from sqlalchemy.orm import Session
-from sqlmodel import col
 
-from models import PlanRecord
 from models.gc_pause import gc_paused
-from models.locks import ROSTERS, operation_lock
+from models.plain_locks import ROSTERS, HeldLock, url_lock
+from models.reader import Reader, as_reader
 from provision.core.accounts_plan import compute_accounts_plan
 from provision.core.plan import Plan
 from provision.core.policy import Policy
@@ -26,18 +24,41 @@ from provision.core.state import Desired, Observed
 from provision.errors import InputError
 from provision.store.loaders import load_desired, load_observed
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
-def load_inputs(session: Session, product: int | None = None) -> tuple[Desired, Observed]:
+
+def load_inputs(source: Reader | Session, product: int | None = None) -> tuple[Desired, Observed]:
     """The rosters and the last snapshot (users' types read for the managed `product`, see
     loaders.load_observed); no snapshot at all is the operator's to fix."""
-    observed = load_observed(session, logins=False, product=product)
+    observed = load_observed(source, logins=False, product=product)
     if observed.account is None and not observed.users:
         raise InputError("no Zoom snapshot: run `provision sync` first")
-    return load_desired(session), observed
+    return load_desired(source), observed
+
+
+@contextmanager
+def rosters_shared(source: Reader | Session) -> Iterator[HeldLock]:
+    """The rosters lock, shared (an import holds it alone): a plan never reads half a roster.
+
+    Through the Reader's own URL (models.plain_locks), or the session's engine (models.locks):
+    the same lock either way. A Reader borrowed from a session (as_reader) has no URL: give the
+    session itself.
+    """
+    if isinstance(source, Reader):
+        if source.url is None:
+            raise ValueError("the rosters lock needs the Reader's URL (models.reader.connect)")
+        with url_lock(source.url, ROSTERS, shared=True) as held:
+            yield held
+        return
+    from models.locks import operation_lock  # a session: SQLAlchemy is loaded already
+
+    with operation_lock(source.get_bind(), ROSTERS, shared=True) as held:
+        yield held
 
 
 def make_plan(
-    session: Session,
+    source: Reader | Session,
     policy: Policy,
     *,
     school: str | None = None,
@@ -50,6 +71,9 @@ def make_plan(
 ) -> Plan:
     """Compute the plan from the database, refuse it if unsafe, and keep it as a PlanRecord.
 
+    `source`: a SQLAlchemy session, or a Reader of its own connection (models.reader.connect):
+    `provision plan` reads and records through the database driver alone.
+
     `retry_blocked` proposes again what Zoom refused for good lately (provision.core.blocked).
 
     Seats are always allocated over the whole account; `school` only narrows what is shown and
@@ -58,8 +82,8 @@ def make_plan(
     before refusing it).
     """
     # The rosters lock (shared) keeps an import from replacing a roster while it is read.
-    with gc_paused(), operation_lock(session.get_bind(), ROSTERS, shared=True):
-        desired, observed = load_inputs(session, policy.zoom_one_type)
+    with gc_paused(), rosters_shared(source):
+        desired, observed = load_inputs(source, policy.zoom_one_type)
     if retry_blocked:
         observed.blocked = {}
         observed.invitations = {}  # invitations that expired twice are sent again too
@@ -71,7 +95,7 @@ def make_plan(
         if check:
             check_safety(plan, policy, force=force)
         if record:
-            save_plan(session, plan, actor=actor)
+            save_plan(source, plan, actor=actor)
     return plan
 
 
@@ -84,50 +108,50 @@ def encode_plan(data: Mapping[str, Any]) -> bytes:
 
 
 def save_plan(
-    session: Session,
+    source: Reader | Session,
     plan: Plan,
     *,
     actor: str,
     data: Mapping[str, Any] | None = None,
     encoded: bytes | None = None,
 ) -> None:
-    """Keep the plan as a PlanRecord.
+    """Keep the plan as a PlanRecord (in the caller's transaction: it commits).
 
     `encoded` (encode_plan) or `data` (its to_data()): what the caller already has. The JSON is
     stored as it is: a whole plan is tens of MB, and the column's own serializer would encode it
-    again (and, for a plan planned before, decode the old one first).
+    again (and, for a plan planned before, decode the old one first). Plain SQL (models.reader),
+    so a plan records without SQLAlchemy; the times go in as the UTCDateTime columns hold them.
     """
     if encoded is None:
         encoded = encode_plan(data if data is not None else plan.to_data())
-    text = literal(encoded.decode(), String)
-    # PostgreSQL's json column takes text only by an explicit cast; SQLite's CAST AS JSON would
-    # read the text as a number: there the text goes in as it is.
-    value = cast(text, JSON) if session.get_bind().dialect.name == "postgresql" else text
-    existing = session.execute(
-        select(col(PlanRecord.id)).where(col(PlanRecord.fingerprint) == plan.fingerprint)
-    ).scalar_one_or_none()
-    if existing is None:
-        session.execute(
-            insert(PlanRecord).values(
-                fingerprint=plan.fingerprint,
-                created_at=plan.created_at,
-                snapshot_at=plan.snapshot_at,
-                actor=actor,
-                data=value,
-            )
+    db = as_reader(source)
+    values: dict[str, Any] = {
+        "fingerprint": plan.fingerprint,
+        "created_at": db.stamp(plan.created_at),
+        "actor": actor,
+        "data": encoded.decode(),
+    }
+    data_sql = db.json_text(":data")
+    existing = db.rows("SELECT id FROM plan_record WHERE fingerprint = :fingerprint", values)
+    if not existing:
+        values["snapshot_at"] = db.stamp(plan.snapshot_at) if plan.snapshot_at is not None else None
+        db.execute(
+            "INSERT INTO plan_record (fingerprint, created_at, snapshot_at, actor, data) "
+            f"VALUES (:fingerprint, :created_at, :snapshot_at, :actor, {data_sql})",
+            values,
         )
     else:
         # Same inputs, same actions: the journal of a half-done apply stays valid.
-        session.execute(
-            update(PlanRecord)
-            .where(col(PlanRecord.id) == existing)
-            .values(data=value, actor=actor, created_at=plan.created_at)
+        values["id"] = existing[0][0]
+        db.execute(
+            f"UPDATE plan_record SET data = {data_sql}, actor = :actor, created_at = :created_at "
+            "WHERE id = :id",
+            values,
         )
-    session.flush()
 
 
 def replan(
-    session: Session, plan: Plan, policy: Policy | None = None, *, now: datetime | None = None
+    source: Reader | Session, plan: Plan, policy: Policy | None = None, *, now: datetime | None = None
 ) -> Plan:
     """The plan the current rosters, snapshot and `policy` give, for the scope `plan` was made for.
 
@@ -136,8 +160,8 @@ def replan(
     """
     if policy is None:
         policy = plan.summary.policy or Policy()
-    with gc_paused(), operation_lock(session.get_bind(), ROSTERS, shared=True):
-        desired, observed = load_inputs(session, policy.zoom_one_type)
+    with gc_paused(), rosters_shared(source):
+        desired, observed = load_inputs(source, policy.zoom_one_type)
     with gc_paused():
         return compute_accounts_plan(
             desired, observed, policy, now=now or datetime.now(UTC), school=plan.summary.scope
@@ -145,14 +169,14 @@ def replan(
 
 
 def check_fresh(
-    session: Session, plan: Plan, policy: Policy | None = None, *, now: datetime | None = None
+    source: Reader | Session, plan: Plan, policy: Policy | None = None, *, now: datetime | None = None
 ) -> None:
     """Refuse a plan whose inputs changed since it was made (rosters, snapshot, policy, or time).
 
     `policy` should be the policy in force now; without it the plan's own policy is used, which
     still catches roster and snapshot changes but not an edited policy file.
     """
-    current = replan(session, plan, policy, now=now)
+    current = replan(source, plan, policy, now=now)
     if current.fingerprint != plan.fingerprint:
         made = plan.created_at.isoformat(timespec="seconds")
         snap = current.snapshot_at.isoformat(timespec="seconds") if current.snapshot_at else "none"
