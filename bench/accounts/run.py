@@ -40,7 +40,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from models import Operation, init_db, make_engine
-from models.locks import worker_presence
+from models.locks import ZOOM, operation_lock, worker_presence
 from provision.core.actions import TO_LICENSED
 from provision.core.plan import Action, ActionKind, Plan
 from provision.run.apply import ApplyIncomplete, ApplyResult, apply_plan
@@ -266,7 +266,9 @@ async def run_case(
         for process in local:  # counted from their start: the journaling blocks the sampler
             watch.add(process.pid)
     async with AsyncZoomClient(server.settings) as client:
-        with worker_presence(schema.engine) as live:
+        # The Zoom lock as `provision apply` holds it: its own until the plan is journaled, then
+        # shared (`journaled`); a worker finding it free would take the plan up alone.
+        with worker_presence(schema.engine) as live, operation_lock(schema.engine, ZOOM) as held:
             kill_task = asyncio.create_task(killer()) if kill else None
             try:
                 result: ApplyResult = await apply_plan(
@@ -277,6 +279,7 @@ async def run_case(
                     concurrency=concurrency,
                     live_workers=lambda: max(live(), 1 + alive(local)),
                     on_account=on_account,
+                    journaled=held.share,
                 )
             except ApplyIncomplete as exc:
                 result = exc.result

@@ -30,6 +30,7 @@ class Done:
 
 Send = Callable[[AsyncZoomClient, Action], Awaitable[Done]]
 Check = Callable[[AsyncZoomClient, Action], Awaitable["Done | None"]]
+Listed = Callable[[Action, User], "Done | None"]
 SendMany = Callable[[AsyncZoomClient, Sequence[Action]], Awaitable[BulkFeatureResult]]
 
 
@@ -42,12 +43,14 @@ class Executor:
     """How one kind is carried out in Zoom (`send`), read back (`check`), and sent in bulk.
 
     `send_many` takes actions whose `batch_key` is equal: they go in one call with one value.
+    `listed` is `check` on a user as GET /users lists it, for kinds whose target the list shows.
     """
 
     send: Send
     check: Check
     send_many: SendMany | None = None
     batch_key: Callable[[Action], Hashable] = _same_payload
+    listed: Listed | None = None
 
 
 def user_ref(action: Action) -> str:
@@ -79,9 +82,11 @@ async def _set_type(client: AsyncZoomClient, action: Action) -> Done:
 
 async def _has_type(client: AsyncZoomClient, action: Action) -> Done | None:
     user = await _read(client, user_ref(action))
-    if user is None or int(user.type) != _payload(action, SetType).type:
-        return None
-    return Done(zoom_id=user.id)
+    return None if user is None else _type_is(action, user)
+
+
+def _type_is(action: Action, user: User) -> Done | None:
+    return Done(zoom_id=user.id) if int(user.type) == _payload(action, SetType).type else None
 
 
 async def _set_types(client: AsyncZoomClient, actions: Sequence[Action]) -> BulkFeatureResult:
@@ -93,7 +98,7 @@ async def _set_types(client: AsyncZoomClient, actions: Sequence[Action]) -> Bulk
     )
 
 
-SET_TYPE = Executor(_set_type, _has_type, _set_types)
+SET_TYPE = Executor(_set_type, _has_type, _set_types, listed=_type_is)
 
 
 # ---------------------------------------------------------------- Zoom One / Workplace license
@@ -290,6 +295,19 @@ async def execute(client: AsyncZoomClient, action: Action) -> Done:
 async def verify(client: AsyncZoomClient, action: Action) -> Done | None:
     """Done if Zoom already shows what this action intends; None if it does not (or the user is gone)."""
     return await EXECUTORS[action.kind].check(client, action)
+
+
+def listable(action: Action) -> bool:
+    """Whether GET /users (the list) shows if this action took (`verify_listed`)."""
+    return EXECUTORS[action.kind].listed is not None
+
+
+def verify_listed(action: Action, user: User) -> Done | None:
+    """`verify` from the user as the list shows them (a `listable` action, the user it names)."""
+    listed = EXECUTORS[action.kind].listed
+    if listed is None:
+        raise TypeError(f"{action.kind} cannot be read back from the user list")
+    return listed(action, user)
 
 
 def batch_key(action: Action) -> Hashable:
