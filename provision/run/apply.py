@@ -547,7 +547,7 @@ def account_clients(client: AsyncZoomClient | AccountClients) -> AccountClients:
 
 
 def _account(op: OpRecord) -> str:
-    return op.action.account
+    return op.account
 
 
 POLL = 1.0  # seconds between looks at accounts other workers hold (a takeover waits at most this)
@@ -694,7 +694,7 @@ async def _work_account(
 ) -> tuple[_Stop | None, int]:
     """One account's part of the plan: re-read what was sent, then the phases."""
     total = run.tally.total
-    for kind, n in Counter(op.action.kind for op in ops if op.state in (PENDING, SENT, FAILED)).items():
+    for kind, n in Counter(op.kind for op in ops if op.state in (PENDING, SENT, FAILED)).items():
         total[kind.value] = total.get(kind.value, 0) + n
     watchdog = asyncio.create_task(_watch(run, lock))
     reread = 0
@@ -931,7 +931,7 @@ def _seats_first(actions: Sequence[Action]) -> dict[str, bool]:
 
 
 _ACCOUNT_OF = attrgetter("account")
-_OP_ACCOUNT = attrgetter("action.account")
+_OP_ACCOUNT = attrgetter("account")
 _KIND_OF = attrgetter("kind")
 
 
@@ -984,7 +984,7 @@ async def _phases(run: _Run, ops: list[OpRecord]) -> None:
     by_kind: dict[ActionKind, list[OpRecord]] = {}
     for op in ops:
         if op.state in (PENDING, FAILED):
-            by_kind.setdefault(op.action.kind, []).append(op)
+            by_kind.setdefault(op.kind, []).append(op)
     # Adopting sends nothing to Zoom. It is still the last kind, but journaled beside the last
     # phase that calls Zoom, while that one waits for its rate budget, rather than after it
     # (seconds at 20,000 people); a run stopped before that phase adopts no one, as before.
@@ -1164,9 +1164,9 @@ def _result(
     failures: list[dict[str, Any]] = []
     by_kind: dict[ActionKind, dict[str, int]] = {}  # the same dicts, by kind: one lookup an operation
     for op in ops:
-        entry = by_kind.get(op.action.kind)
+        entry = by_kind.get(op.kind)
         if entry is None:
-            entry = by_kind[op.action.kind] = counts[op.action.kind.value] = {
+            entry = by_kind[op.kind] = counts[op.kind.value] = {
                 "succeeded": 0,
                 "failed": 0,
                 "blocked": 0,
