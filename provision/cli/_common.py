@@ -223,6 +223,20 @@ def read_records(settings: AppSettings) -> Iterator[Reader]:
         reader.close()
 
 
+# What a command keeps for the end of the process (keep_for_exit): a list only in the console
+# command (provision.cli.run sets it), which then ends at once; None elsewhere (tests, main()).
+kept_for_exit: list[object] | None = None
+
+
+def keep_for_exit(*objects: object) -> None:
+    """Keep `objects` (a whole plan, its operations) alive to the end of the process, which then
+    ends without freeing them one by one (provision.cli.run): the command is done with them, and
+    freeing 40,000 actions took 0.05-0.1 s of a process ending anyway. Outside the console command
+    (tests invoking the app) nothing is kept."""
+    if kept_for_exit is not None:
+        kept_for_exit.extend(objects)
+
+
 @contextmanager
 def plan_records(settings: AppSettings) -> Iterator[Reader | Session]:
     """The records for `provision plan` (read, then one PlanRecord written), in one transaction
@@ -299,27 +313,6 @@ def emit_json(data: Any) -> None:
 
 
 QUIET = False  # --quiet: set by the root callback for the one command this process runs
-# Set by provision.cli.main: the process ends with this command (not a test's CliRunner, which
-# runs many in one process), so a command may leave its last large result to the exit.
-ONE_COMMAND_PROCESS = False
-
-
-def leave_to_exit(*objects: object) -> None:
-    """Never free `objects`: the process ending right after hands their memory back at once.
-
-    A 100,000-person plan is a few million objects; freeing them one by one takes 0.1 s of a
-    command that ends anyway. They go into a reference cycle, and gc.freeze keeps the collector
-    from ever walking or collecting it (as provision.cli's end does for everything else), so
-    neither the collector nor the interpreter's shutdown frees them. Only where the process ends
-    with the command, and only while the collector is paused (gc_paused): elsewhere, nothing.
-    """
-    import gc
-
-    if not ONE_COMMAND_PROCESS or gc.isenabled():
-        return
-    kept: list[object] = [*objects]
-    kept.append(kept)
-    gc.freeze()
 
 
 def show_progress(json_output: bool) -> bool:
