@@ -377,10 +377,41 @@ _register_commands()
 
 
 def main() -> None:
+    """The app; it ends as any Python program does (a caller may catch its SystemExit)."""
     try:
         app()
     finally:
         _end_without_collecting()
+
+
+def run() -> None:
+    """The `provision` console command: `main`, and a command that kept what it loaded for the
+    end (`_common.keep_for_exit`) ends at once after it."""
+    _common.kept_for_exit = []
+    try:
+        main()
+    except SystemExit as exc:
+        if _common.kept_for_exit and isinstance(exc.code, int | None):
+            _end_now(exc.code or 0)
+        raise
+
+
+def _end_now(code: int) -> None:
+    """End a command that kept what it loaded for the end (`_common.keep_for_exit`): the atexit
+    handlers run and the streams are flushed as at any exit, but the interpreter's teardown, which
+    frees every object one by one (a 20,000-person apply's plan and operations: 0.05-0.1 s), is
+    skipped. Only with no other thread still working: such a thread finishes first as usual."""
+    import atexit
+    import os
+    import threading
+
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        return
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 def _end_without_collecting() -> None:

@@ -14,6 +14,7 @@ from provision.cli._common import (
     console,
     emit,
     err_console,
+    keep_for_exit,
     open_records,
     run_context,
     stage_progress,
@@ -201,6 +202,7 @@ def _confirm_and_run(
 
     plan = chosen.plan
     resuming = chosen.resuming
+    keep_for_exit(chosen)  # a whole plan: the process ends without freeing it action by action
     if not json_output:
         if resuming is not None:
             err_console.print(

@@ -19,12 +19,15 @@ interruption re-reads the `sent` ones from Zoom, then completes what is left.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
@@ -32,7 +35,7 @@ from sqlmodel import Session, select
 
 from models import AccountSnapshot
 from models.locks import AccountLock, accounts_free, try_account_lock
-from provision.core.actions import SPECS
+from provision.core.actions import SPECS, KindSpec
 from provision.core.blocked import ADDON_WAITING, SEATS_WAITING, explain_block
 from provision.core.plan import ORDER, Action, ActionKind, Plan
 from provision.core.readings import detect_pending_reading, free_by_reading
@@ -258,6 +261,10 @@ class _Run:
         self.tally = tally or _Tally()
         self.account = account
         self.handing_over = False  # stopped on purpose: another worker takes the account on
+        # Set once the run's first `sent` mark is written (or nothing more will be sent): the
+        # adoptions journaled beside the last phase wait for it, so that the first requests
+        # do not wait for a commit of hundreds of adoptions.
+        self.sending = asyncio.Event()
 
     def _tick(self, kind: ActionKind, n: int) -> None:
         done = self.tally.done[kind.value] = self.tally.done.get(kind.value, 0) + n
@@ -293,7 +300,8 @@ class _Run:
             nonlocal confirmed
             async with self.sem:
                 try:
-                    done = await verify(self.client, op.action)
+                    with self.journal.in_flight():
+                        done = await verify(self.client, op.action)
                 except ZoomError as exc:
                     stop = _stop_for(exc) or _cut(exc)
                     if stop:
@@ -331,10 +339,13 @@ class _Run:
         sent_before = op.attempts > 0  # by an earlier run, read back then as not done
         last: BaseException | None = None
         for _ in range(MAX_ATTEMPTS):
-            if not await self.journal.sent([op]):
+            claimed = await self.journal.sent([op])
+            self.sending.set()
+            if not claimed:
                 return None  # another worker took or settled it meanwhile: theirs
             try:
-                return _success(op, await execute(self.client, action))
+                with self.journal.in_flight():
+                    return _success(op, await execute(self.client, action))
             except ZoomError as exc:
                 last = exc
                 stop = _stop_for(exc)
@@ -344,7 +355,8 @@ class _Run:
                     return None
                 if sent_before and _ours_after_all(action, exc):
                     # The earlier run's create reached Zoom after it was read back: it is ours.
-                    done = await verify(self.client, action)
+                    with self.journal.in_flight():
+                        done = await verify(self.client, action)
                     if done is not None:
                         return _success(op, done)
                 if not _is_ambiguous(exc):
@@ -353,7 +365,8 @@ class _Run:
                     return _failure(op, exc)
             # Unknown outcome: read before writing again.
             try:
-                done = await verify(self.client, action)
+                with self.journal.in_flight():
+                    done = await verify(self.client, action)
             except ZoomError as exc:
                 last = exc
                 stop = _stop_for(exc) or _cut(exc)
@@ -374,6 +387,7 @@ class _Run:
             if self.stop is not None:
                 return
             marked = await self.journal.sent(ops)  # what another worker took is theirs
+            self.sending.set()
             if not marked:
                 return
             await self.sem.acquire()
@@ -409,7 +423,8 @@ class _Run:
             if not remaining:
                 return []
             try:
-                result = await execute_many(self.client, [op.action for op in remaining])
+                with self.journal.in_flight():
+                    result = await execute_many(self.client, [op.action for op in remaining])
             except ZoomError as exc:
                 stop = _stop_for(exc)
                 if stop is not None:
@@ -511,11 +526,6 @@ async def _gather(coros: Any) -> None:
             raise outcome
 
 
-def _needs_seat(op: OpRecord) -> bool:
-    action = op.action
-    return SPECS[action.kind].needs_seat(action.payload)
-
-
 class AccountClients(Protocol):
     """The Zoom client of each account by its key ("" = the main account): `ZoomAccounts`."""
 
@@ -537,7 +547,7 @@ def account_clients(client: AsyncZoomClient | AccountClients) -> AccountClients:
 
 
 def _account(op: OpRecord) -> str:
-    return op.action.account
+    return op.account
 
 
 POLL = 1.0  # seconds between looks at accounts other workers hold (a takeover waits at most this)
@@ -564,6 +574,7 @@ async def work_plan(
     on_account: Callable[[str, str], None] | None = None,
     plan_usage: PlanUsageReads | None = None,
     load: Callable[[str], list[OpRecord]] | None = None,
+    early: dict[str, PlanUsageOnce] | None = None,
 ) -> tuple[list[_Stop], int]:
     """Work every account of the plan at once, each with its own client (its own rate budget).
 
@@ -576,12 +587,17 @@ async def work_plan(
     so workers started together split them. Returns the stops met and the `sent` re-read.
 
     `load` (a worker): `ops` are not given; an account's operations are read from the journal
-    when this worker takes it, so a worker reads only the accounts it works.
+    when this worker takes it, so a worker reads only the accounts it works. `early`: plan-usage
+    reads begun before the journal was opened (apply_plan's `_Early`), valid for an account taken
+    at the first look only (later, another worker may have sent to it since).
     """
     fingerprint = journal.fingerprint
     by_account: dict[str, list[OpRecord]] = {}
-    for op in ops:
-        by_account.setdefault(_account(op), []).append(op)
+    if len(accounts := set(map(_OP_ACCOUNT, ops))) == 1:
+        by_account[accounts.pop()] = list(ops)  # one account, most plans
+    else:
+        for op in ops:
+            by_account.setdefault(_account(op), []).append(op)
     tally = _Tally()
     open_states = (PENDING, SENT, FAILED)
     left = {acct for acct, mine in by_account.items() if any(op.state in open_states for op in mine)}
@@ -614,7 +630,11 @@ async def work_plan(
                 if on_account is not None:
                     on_account("start", acct)
                 client = clients.client_for(acct)
-                once = None if plan_usage is None else once_for(plan_usage, client, acct)
+                once: PlanUsageOnce | None = None
+                if plan_usage is not None:
+                    once = once_for(plan_usage, client, acct)
+                elif early is not None and fresh:
+                    once = early.pop(acct, None)
                 run = _Run(client, journal, concurrency, progress, tally, acct, once)
                 task = asyncio.create_task(_work_account(run, mine, drop_unless_done, lock))
                 running[acct] = _Slot(task, lock, run)
@@ -673,9 +693,9 @@ async def _work_account(
     run: _Run, ops: list[OpRecord], drop_unless_done: frozenset[int], lock: AccountLock
 ) -> tuple[_Stop | None, int]:
     """One account's part of the plan: re-read what was sent, then the phases."""
-    for op in ops:
-        if op.state in (PENDING, SENT, FAILED):
-            run.tally.total[op.action.kind.value] = run.tally.total.get(op.action.kind.value, 0) + 1
+    total = run.tally.total
+    for kind, n in Counter(op.kind for op in ops if op.state in (PENDING, SENT, FAILED)).items():
+        total[kind.value] = total.get(kind.value, 0) + n
     watchdog = asyncio.create_task(_watch(run, lock))
     reread = 0
     try:
@@ -774,38 +794,42 @@ async def apply_plan(
     already holds is resumed: `sent` operations are re-read before anything is resent.
     """
     started = time.monotonic()
+    shared = engine.dialect.name == "postgresql"
+    clients = account_clients(client)
+    early = _Early(engine, clients, plan, shared=shared, given=plan_usage, live_workers=live_workers)
     with _heap_frozen():
-        ops, resumed = jr.prepare(engine, plan)
-        gc.freeze()  # the operations too
-        shared = engine.dialect.name == "postgresql"
-        clients = account_clients(client)
-        if shared:
-            # Other workers may take accounts of this plan: every operation must be in the journal.
-            jr.journal_all(engine, plan.fingerprint, ops)
-        async with Journal(engine, actor, plan.fingerprint, ops) as journal:
-            stops: list[_Stop] = []
-            reread = 0
-            if shared and drop_unless_done:
-                # Only this process knows which `sent` operations lost their reason: a worker
-                # taking their account would read them back and resend them. Settled before
-                # anyone may.
-                stops, reread = await _settle_gone(clients, journal, ops, drop_unless_done, concurrency)
-            if not stops:
-                if shared and journaled is not None:
-                    journaled()
-                stops, more = await work_plan(
-                    engine,
-                    clients,
-                    journal,
-                    ops,
-                    concurrency=concurrency,
-                    progress=progress,
-                    drop_unless_done=drop_unless_done,
-                    live_workers=live_workers,
-                    on_account=on_account,
-                    plan_usage=plan_usage,
-                )
-                reread += more
+        async with early:
+            # In a thread: meanwhile the loop sends the early reads and takes their answers.
+            ops, resumed = await asyncio.to_thread(jr.prepare, engine, plan)
+            gc.freeze()  # the operations too
+            if shared:
+                # Other workers may take accounts of this plan: every operation must be in the journal.
+                jr.journal_all(engine, plan.fingerprint, ops)
+            async with Journal(engine, actor, plan.fingerprint, ops) as journal:
+                stops: list[_Stop] = []
+                reread = 0
+                if shared and drop_unless_done:
+                    # Only this process knows which `sent` operations lost their reason: a worker
+                    # taking their account would read them back and resend them. Settled before
+                    # anyone may.
+                    stops, reread = await _settle_gone(clients, journal, ops, drop_unless_done, concurrency)
+                if not stops:
+                    if shared and journaled is not None:
+                        journaled()
+                    stops, more = await work_plan(
+                        engine,
+                        clients,
+                        journal,
+                        ops,
+                        concurrency=concurrency,
+                        progress=progress,
+                        drop_unless_done=drop_unless_done,
+                        live_workers=live_workers,
+                        on_account=on_account,
+                        plan_usage=plan_usage,
+                        early=early.reads,
+                    )
+                    reread += more
     if shared:
         # Other workers' accounts as they left them; what this process settled is final as it is.
         stale = {_account(op) for op in ops if op.state in (PENDING, SENT, FAILED)}
@@ -816,6 +840,99 @@ async def apply_plan(
     if not result.complete:
         raise ApplyIncomplete(incomplete_message(result, ops, stop), result)
     return result
+
+
+class _Early:
+    """What a run asks of Zoom before its journal is open, so that the answers' 100 ms or more
+    in flight overlap the preparations (prepare, the journal, the phases' sorting) instead of
+    following them: the token of each account's client (every run calls Zoom: at the least the
+    seats recorded at the end), and the plan-usage read of each account whose first change sent
+    to Zoom needs a seat, since that read would come before anything the run sends there anyway.
+
+    Not read early: for a plan already journaled (a resume: `sent` operations are re-read first,
+    and what they did would count twice in the carried read), for reads the caller hands in
+    (reconcile --fix), or where other workers may take the accounts (read for nothing).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        clients: AccountClients,
+        plan: Plan,
+        *,
+        shared: bool,
+        given: PlanUsageReads | None,
+        live_workers: Callable[[], int],
+    ) -> None:
+        self._engine = engine
+        self._clients = clients
+        self._plan = plan
+        self._read_usage = given is None and (not shared or live_workers() <= 1)
+        self.reads: dict[str, PlanUsageOnce] = {}  # taken by work_plan as it starts each account
+        self._started: list[PlanUsageOnce] = []
+        self._tokens: list[asyncio.Future[None]] = []
+
+    async def __aenter__(self) -> _Early:
+        if not self._plan.actions:
+            return self
+        accounts = _seats_first(self._plan.actions)
+        tokens = {id(c): c for c in (self._clients.client_for(acct) for acct in accounts)}
+        self._tokens = [asyncio.ensure_future(_fetch_token(c)) for c in tokens.values()]
+        if self._read_usage and not jr.has_operations(self._engine, self._plan.fingerprint):
+            for account, seats_first in accounts.items():
+                if seats_first:
+                    once = self.reads[account] = PlanUsageOnce(self._clients.client_for(account), account)
+                    once.start_early(self._engine)
+                    self._started.append(once)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for task in self._tokens:
+            task.cancel()
+        await asyncio.gather(*self._tokens, return_exceptions=True)
+        for once in self._started:
+            await once.discard_early()
+
+
+async def _fetch_token(client: AsyncZoomClient) -> None:
+    # A failure is met again, and reported, by the first request that needs the token.
+    with contextlib.suppress(ZoomError):
+        await client.fetch_token()
+
+
+def _seats_first(actions: Sequence[Action]) -> dict[str, bool]:
+    """Each account of `actions` -> whether the first kind sent to Zoom there (ORDER; adopting
+    sends nothing) needs a seat or an add-on seat: its seat read then precedes every send."""
+    by_account: dict[str, Sequence[Action]] = {}
+    if len(accounts := set(map(_ACCOUNT_OF, actions))) == 1:
+        by_account[accounts.pop()] = actions  # one account, most plans: no pass to split them
+    else:
+        split: dict[str, list[Action]] = {}
+        for action in actions:
+            split.setdefault(action.account, []).append(action)
+        by_account.update(split)
+    seats: dict[str, bool] = {}
+    for account, mine in sorted(by_account.items()):
+        kinds = set(map(_KIND_OF, mine)) - {ActionKind.ADOPT}
+        seats[account] = False
+        if not kinds:
+            continue
+        first = min(kinds, key=ORDER.index)
+        entry = SPECS[first]
+        asked: set[int] = set()  # the payloads asked about: a kind's actions share a few
+        for action in mine:
+            if action.kind is not first or id(action.payload) in asked:
+                continue
+            asked.add(id(action.payload))
+            if entry.needs_seat(action.payload) or entry.addon_seat(action.payload) is not None:
+                seats[account] = True
+                break
+    return seats
+
+
+_ACCOUNT_OF = attrgetter("account")
+_OP_ACCOUNT = attrgetter("account")
+_KIND_OF = attrgetter("kind")
 
 
 @contextmanager
@@ -867,7 +984,7 @@ async def _phases(run: _Run, ops: list[OpRecord]) -> None:
     by_kind: dict[ActionKind, list[OpRecord]] = {}
     for op in ops:
         if op.state in (PENDING, FAILED):
-            by_kind.setdefault(op.action.kind, []).append(op)
+            by_kind.setdefault(op.kind, []).append(op)
     # Adopting sends nothing to Zoom. It is still the last kind, but journaled beside the last
     # phase that calls Zoom, while that one waits for its rate budget, rather than after it
     # (seconds at 20,000 people); a run stopped before that phase adopts no one, as before.
@@ -880,6 +997,7 @@ async def _phases(run: _Run, ops: list[OpRecord]) -> None:
 
     try:
         await _zoom_phases(run, by_kind, last_phase)
+        run.sending.set()  # nothing more to send: the adoptions wait no longer
         if adopt and not beside and run.stop is None:
             await _adopt(run, adopt)  # nothing to send to Zoom at all
     except BaseException:
@@ -894,6 +1012,7 @@ async def _phases(run: _Run, ops: list[OpRecord]) -> None:
 async def _adopt(run: _Run, ops: list[OpRecord]) -> None:
     """Record adoptions a chunk at a time: no Zoom call, and not one task and one journal write
     per person (20,000 adopted in an apply cost seconds of CPU the other way)."""
+    await run.sending.wait()
     for start in range(0, len(ops), ADOPT_CHUNK):
         if run.stop is not None:
             return
@@ -918,26 +1037,27 @@ async def _zoom_phases(
             continue
         if kind is last:
             last_phase()
-        if any(_needs_seat(op) for op in phase) and not seats_checked:
+        entry = SPECS[kind]
+        needs = _seat_needs(entry, phase)
+        if any(seat for seat, _ in needs) and not seats_checked:
             # After the downgrades: the seats they freed are free now.
             seat_budget, addon_budget = await run.free_seats()
             seats_checked = True
         if kind is ActionKind.CREATE:
             phase = await _screen_creates(run, phase)
-        entry = SPECS[kind]
-        if any(entry.addon_seat(op.action.payload) is not None for op in phase):
+            needs = _seat_needs(entry, phase)
+        if any(capacity is not None for _, capacity in needs):
             _, addon_budget = await run.free_seats()
         over: list[Outcome] = []
         allowed: list[OpRecord] = []
-        for op in phase:
-            if _needs_seat(op):
+        for op, (seat, capacity) in zip(phase, needs, strict=True):
+            if seat:
                 if seat_budget <= 0:
                     over.append(
                         _failure(op, error=f"{SEATS_WAITING}: no free licensed seat left", blocked=True)
                     )
                     continue
                 seat_budget -= 1
-            capacity = entry.addon_seat(op.action.payload)
             if capacity is not None:
                 if addon_budget.get(capacity, 0) <= 0:
                     over.append(
@@ -972,6 +1092,20 @@ async def _zoom_phases(
             await _gather(run.single(op) for op in allowed[1:])
         else:
             await _gather(run.single(op) for op in allowed)
+
+
+def _seat_needs(entry: KindSpec, ops: Sequence[OpRecord]) -> list[tuple[bool, int | None]]:
+    """Each operation's (needs a licensed seat, add-on seat capacity or None), asked of the kind's
+    entry once per payload: a phase's operations share a few (one for 20,000 licenses)."""
+    known: dict[int, tuple[bool, int | None]] = {}
+    needs = []
+    for op in ops:
+        payload = op.action.payload
+        need = known.get(id(payload))
+        if need is None:
+            need = known[id(payload)] = (entry.needs_seat(payload), entry.addon_seat(payload))
+        needs.append(need)
+    return needs
 
 
 async def _screen_creates(run: _Run, phase: list[OpRecord]) -> list[OpRecord]:
@@ -1028,10 +1162,17 @@ def _result(
 ) -> ApplyResult:
     counts: dict[str, dict[str, int]] = {}
     failures: list[dict[str, Any]] = []
+    by_kind: dict[ActionKind, dict[str, int]] = {}  # the same dicts, by kind: one lookup an operation
     for op in ops:
-        entry = counts.setdefault(
-            op.action.kind.value, {"succeeded": 0, "failed": 0, "blocked": 0, "dropped": 0, "pending": 0}
-        )
+        entry = by_kind.get(op.kind)
+        if entry is None:
+            entry = by_kind[op.kind] = counts[op.kind.value] = {
+                "succeeded": 0,
+                "failed": 0,
+                "blocked": 0,
+                "dropped": 0,
+                "pending": 0,
+            }
         if op.state == SUCCEEDED:
             entry["succeeded"] += 1
         elif op.state in (FAILED, BLOCKED):

@@ -11,6 +11,8 @@ snapshot the journal keeps current (apply). `hosts` (seats bought) never moves i
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,22 +96,45 @@ class PlanUsageOnce:
         self._read: PlanUsage | None = None
         self._held = Held()
         self.reads = 0
+        self._early: asyncio.Task[PlanUsage] | None = None  # the read `start_early` began
 
     @property
     def has_read(self) -> bool:
         return self._read is not None
 
+    def start_early(self, engine: Engine) -> None:
+        """Begin the first read now, in the background, for a caller that will want it and sends
+        nothing to the account before it does (so the answer is the same as read then): its
+        100 ms or more in flight overlap the caller's own preparations instead of delaying them."""
+        if self._read is None and self._early is None:
+            self._early = asyncio.ensure_future(self._first(engine))
+
+    async def discard_early(self) -> None:
+        """End a read begun early that nobody took (the run stopped first, another worker took
+        the account): never left running past the client, its failure not left unread."""
+        early, self._early = self._early, None
+        if early is not None:
+            early.cancel()
+            with contextlib.suppress(BaseException):
+                await early
+
     async def get(self, engine: Engine) -> PlanUsage:
         """Plan usage now: read the first time, else the read carried forward by what the
         snapshot (the journal keeps it current) shows changed since."""
         if self._read is None:
-            self._read = await self._client.accounts.plan_usage()
-            self.reads += 1
-            self._held = held_in_snapshot(engine, self.account)
-            return self._read
+            early, self._early = self._early, None
+            # A read begun early that failed fails this call, once: the next one reads again.
+            return await (early if early is not None else self._first(engine))
         return carried(
             self._read, self._held, held_in_snapshot(engine, self.account), seat_pool(engine, self.account)
         )
+
+    async def _first(self, engine: Engine) -> PlanUsage:
+        read = await self._client.accounts.plan_usage()
+        self.reads += 1
+        self._held = held_in_snapshot(engine, self.account)
+        self._read = read
+        return read
 
     def rebase(self, engine: Engine) -> None:
         """The snapshot now holds what the users held when Zoom answered (sync just wrote it from
