@@ -291,9 +291,9 @@ class _Run:
             listed = Listed(unread=list(ops))  # the list refused: every one read alone
         if listed.done:
             await self.journal.record([_success(op, done) for op, done in listed.done])
-        if listed.not_done:
-            await self.journal.back_to_pending(listed.not_done)
-        ops = listed.unread
+        # Only a user's own GET decides a resend: a list that lags behind a write just made
+        # (undocumented either way) would show it not done, and the change would go twice.
+        ops = [*listed.unread, *listed.not_done]
         confirmed = len(listed.done)
 
         async def one(op: OpRecord) -> None:

@@ -7,7 +7,9 @@ target GET /users shows (a license's `type`: executors.verify_listed) can instea
 the account's list, LIST_PAGE users a page, one page per round trip. The list is read only while
 its pages are fewer round trips than the GETs they replace, so a handful of `sent` users still
 costs a handful of GETs (at most one page more); whoever the pages read do not show (pending or
-inactive users, pages left unread) is read one by one as before.
+inactive users, pages left unread) is read one by one as before. The list settles only what it
+shows done: whether it can lag behind a write just made is undocumented, and a lagging list would
+show that write not done, so those are read one by one too before anything is sent again.
 """
 
 from __future__ import annotations

@@ -68,7 +68,9 @@ async def test_many_sent_licenses_are_read_back_from_the_user_list_not_one_get_e
     sandbox = Sandbox(SandboxConfig(managed_domains=["school.example"], seats=300))
     result, _ = await _resume_with_sent(sqlite_url, sandbox, 200, 120, concurrency=4)
     assert result.reread == 60
-    assert _reads(sandbox) == (1, 0)  # 201 users: one page instead of 120 GETs
+    # 201 users: one page settles the 60 it shows done instead of 60 GETs; the 60 it shows not
+    # done are each read once more before they go again (a list may lag behind a write).
+    assert _reads(sandbox) == (1, 60)
     sent = [r for r in sandbox.request_log if r.path == "/users/features"]
     assert sum(len(r.users) for r in sent) == 140  # the 60 not made and the 80 never sent, once
 
