@@ -48,6 +48,7 @@ from provision.run.workers import alive, spawn_local_workers
 from zoom_client import AsyncZoomClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from bench import bytecode
 from bench.served import ServedSandbox
 
 CEILING = 30 * 60.0  # users/s per account: 30 users a call, Medium 60 calls/s on Business+
@@ -360,7 +361,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight per account")
     parser.add_argument("--cases", default="one,two,kill")
     parser.add_argument("--database-url", default=os.environ.get("PROVISION_BENCH_DATABASE_URL", DEFAULT_DB))
+    bytecode.add_option(parser)
     args = parser.parse_args()
+    if not args.no_compile:
+        bytecode.compile_project()  # the spawned `provision worker` processes start as installed
     os.environ.setdefault("PROVISION_LOG", "warning")
     print(json.dumps({"uptime": os.getloadavg()}), flush=True)
     for case in args.cases.split(","):

@@ -28,7 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.apply.run import LICENSE_CEILING, Server  # noqa: E402  (the repository is on the path now)
+from bench import bytecode  # noqa: E402  (the repository is on the path now)
+from bench.apply.run import LICENSE_CEILING, Server  # noqa: E402
 
 SCHOOLS = 100
 
@@ -115,7 +116,11 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20_000)
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--concurrency", type=int, default=16, help="apply --concurrency (the CLI's default)")
+    bytecode.add_option(parser)
     args = parser.parse_args()
+    if not args.no_compile:
+        bytecode.compile_project()
+    print(bytecode.describe(args.no_compile), flush=True)
     server = Server(
         seats=args.users + 10, basic_users=args.users, latency=args.latency, error_rate=0, drop_rate=0
     )

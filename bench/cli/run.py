@@ -23,6 +23,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "queries"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from bench import bytecode
+
 TARGET_SECONDS = 0.4
 
 
@@ -75,7 +78,10 @@ def main() -> None:
     ap.add_argument("--db", default="sqlite:////tmp/bench-cli.db")
     ap.add_argument("--people", type=int, default=20_000)
     ap.add_argument("--runs", type=int, default=7)
+    bytecode.add_option(ap)
     args = ap.parse_args()
+    if not args.no_compile:
+        bytecode.compile_project()
 
     from world import build, email_of, school_code
 
@@ -98,7 +104,10 @@ def main() -> None:
         ("Tab: provision sch<Tab>", [script], completion_env),
     ]
     load = os.getloadavg()
-    print(f"{args.people} people in the database; load average {load[0]:.2f} on {os.cpu_count()} CPUs")
+    print(
+        f"{args.people} people in the database; load average {load[0]:.2f} on {os.cpu_count()} CPUs; "
+        f"{bytecode.describe(args.no_compile)}"
+    )
     print(f"{'command':52} {'wall':>8} {'cpu':>8}  target {TARGET_SECONDS:.1f} s")
     for name, argv, case_env in cases:
         wall, cpu = median_of(argv, case_env, args.runs)

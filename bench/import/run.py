@@ -39,7 +39,8 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.fresh_process import run_fresh  # noqa: E402  (the repository is on the path now)
+from bench import bytecode  # noqa: E402  (the repository is on the path now)
+from bench.fresh_process import run_fresh  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -280,11 +281,7 @@ def main() -> None:
     ap.add_argument("--postgres", default=os.environ.get("PROVISION_TEST_DATABASE_URL", DEFAULT_PG))
     ap.add_argument("--no-postgres", action="store_true")
     ap.add_argument("--runs", type=int, default=3, help="runs of each whole command (median)")
-    ap.add_argument(
-        "--no-compile",
-        action="store_true",
-        help="leave the project's modules uncompiled (each command compiles them from source)",
-    )
+    bytecode.add_option(ap)
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
@@ -333,27 +330,11 @@ def main() -> None:
         commands = measure_commands(folder, xlsx, csv_path, schools_csv, args)
         print_table(
             f"whole commands, process start included (median of {args.runs}; "
-            f"{'modules compiled from source each run' if args.no_compile else 'bytecode compiled once'}; "
+            f"{bytecode.describe(args.no_compile)}; "
             f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)",
             commands,
             [("x cal. cmd", commands[CALAMINE_LABEL]), ("x cal. in proc.", base)],
         )
-
-
-PACKAGES = ("importers", "models", "provision", "zoom_client")
-
-
-def compile_project() -> None:
-    """Compile the project's modules to bytecode once, as pip does when it installs the wheel.
-
-    An editable install run with PYTHONDONTWRITEBYTECODE=1 (as here) compiles every module of
-    the project from source in every process, ~0.1 s of a command's CPU that an installed
-    provision never spends (the libraries and the bare calamine read have theirs compiled).
-    The __pycache__ folders written are ignored by git; --no-compile measures without them."""
-    import compileall
-
-    for package in PACKAGES:
-        compileall.compile_dir(str(REPO / package), quiet=1)
 
 
 def measure_commands(
@@ -363,7 +344,7 @@ def measure_commands(
     one each run), and the bare calamine read in a new process, each --runs times."""
     script = provision_script()
     if not args.no_compile:
-        compile_project()
+        bytecode.compile_project()
     out: dict[str, dict[str, float]] = {}
     calamine = [sys.executable, "-c", CALAMINE_COMMAND, str(xlsx)]
     whole_command(calamine)  # warm the page cache once

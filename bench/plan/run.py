@@ -31,7 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.fresh_process import run_fresh  # noqa: E402  (the repository is on the path now)
+from bench import bytecode  # noqa: E402  (the repository is on the path now)
+from bench.fresh_process import run_fresh  # noqa: E402
 
 ROLES = ["admin"] * 5 + ["teacher"] * 55 + ["staff"] * 25 + ["student"] * 15
 
@@ -227,21 +228,6 @@ def plan_once(url: str, out: Path) -> dict[str, float | int]:
     return figures
 
 
-PACKAGES = ("importers", "models", "provision", "zoom_client")
-
-
-def compile_project() -> None:
-    """Compile the project's modules to bytecode once, as pip does when it installs the wheel
-    (as bench/import does). An editable install run with PYTHONDONTWRITEBYTECODE=1 (as here)
-    compiles every module it imports from source in every process: ~0.1 s of the command's CPU
-    that an installed provision never spends. The __pycache__ folders are ignored by git;
-    --no-compile measures without them."""
-    import compileall
-
-    for package in PACKAGES:
-        compileall.compile_dir(str(ROOT / package), quiet=1)
-
-
 def whole_command(url: str, out: Path) -> tuple[float, float]:
     """(wall, CPU) seconds of `provision --db URL plan --force --out FILE` as an operator runs it."""
     script = Path(sys.executable).parent / "provision"
@@ -263,11 +249,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--schools", type=int, default=800)
     parser.add_argument("--runs", type=int, default=3, help="runs of the whole command (median)")
-    parser.add_argument(
-        "--no-compile",
-        action="store_true",
-        help="leave the project's modules uncompiled (each command compiles them from source)",
-    )
+    bytecode.add_option(parser)
     parser.add_argument("--plan-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -289,14 +271,14 @@ def main() -> None:
         verdict = {True: "met", False: "MISSED"}
         print(f"target < 5 s: {verdict[ok_time]}; target < 500 MB: {verdict[ok_mem]}")
         if not args.no_compile:
-            compile_project()
+            bytecode.compile_project()
         whole = [whole_command(url, Path(tmp) / "plan-cli.json") for _ in range(args.runs)]
         wall = sorted(w for w, _ in whole)[len(whole) // 2]
         cpu = sorted(c for _, c in whole)[len(whole) // 2]
         print(
             f"whole command `provision plan --force --out FILE` (process start included), median of "
             f"{args.runs}: {wall:.2f} s wall, {cpu:.2f} s CPU; "
-            f"{'modules compiled from source each run' if args.no_compile else 'bytecode compiled once'}; "
+            f"{bytecode.describe(args.no_compile)}; "
             f"load average {os.getloadavg()[0]:.2f}; "
             f"target (issue 17) <= 3 s: {verdict[wall <= 3]}"
         )
