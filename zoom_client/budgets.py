@@ -8,7 +8,8 @@ the master's one budget). ``ZOOM_SUB_ACCOUNT_BUDGET`` chooses:
 - ``own``: each sub-account has its own limiter (the first reading);
 - ``master``: every sub-account is paced within the master's limiter (the second reading);
 - ``auto`` (the default): own limiters, until Zoom's answers show the second reading: per-second
-  429s on two or more accounts, again after the pause the first ones caused. Paced apart within
+  429s on two or more accounts, again after the pause the first ones caused, past each account's
+  first seconds of calls (WARMUP). Paced apart within
   their own budgets, accounts earn one only when a stalled event loop bunches their starts, and
   then not again at once. From then on the sub-accounts share the master's limiter for the life
   of the client, and the switch is logged once. A few calls are refused and retried before the
@@ -37,6 +38,11 @@ SubAccountBudget = Literal["auto", "own", "master"]
 # per account.
 WINDOW = 5.0
 EVIDENCE = 4
+# Refusals in an account's first seconds of calls from this process are no evidence: another
+# process may have been calling that account just before (a worker handing it over, a worker
+# killed -9 whose account is taken over, a run that just ended), and Zoom's window still holds
+# those calls. Seen: a handed-over pair of accounts refused at once, then never again.
+WARMUP = 2.0
 
 
 class Budgets:
@@ -53,12 +59,15 @@ class Budgets:
         """The limiter a sub-account's call waits on."""
         return self.master if self.shared else own
 
-    def refused(self, account: str) -> bool:
-        """A per-second 429 on `account` ("" the master). True when it makes the sub-accounts
-        share the master's budget from now on (auto mode, the second reading shown)."""
+    def refused(self, account: str, since: float | None) -> bool:
+        """A per-second 429 on `account` ("" the master), whose calls from this process began at
+        `since` (the clock's time). True when it makes the sub-accounts share the master's budget
+        from now on (auto mode, the second reading shown)."""
         if self.mode != "auto" or self.shared:
             return False
         now = self._clock()
+        if since is None or now - since < WARMUP:
+            return False
         self._refusals.append((now, account))
         while self._refusals and self._refusals[0][0] < now - WINDOW:
             self._refusals.popleft()

@@ -188,7 +188,7 @@ class Requester:
                     delay = self._rate_limit_delay(error, category, rate_attempt)
                     rate_attempt += 1
                     log.info("rate limited on %s %s (%s); retrying in %.2f s", method, path, category, delay)
-                    self._budgets.refused(self._account)
+                    self._budgets.refused(self._account, self._limiter.stats[category].first_start)
                     self.limiter.pause(category, delay)
                     continue
                 if response.status_code < 500:

@@ -101,12 +101,12 @@ def test_sub_accounts_keep_within_whichever_budget_zoom_charges(
     """Undocumented (ZOOM_API.md §4): a master's call to /accounts/{sub}/… may draw on the
     sub-account's budget or on the master's. The sandbox plays both; the apply finishes under each,
     every change done once, and within the master's budget under the second once it shows."""
-    accounts = {EAST: 1200, WEST: 1200}
+    accounts = {EAST: 2400, WEST: 2400}
     config = SandboxConfig(tier="pro", seats=5, sub_accounts=accounts, rate_limits=True)
     config.sub_account_budget = charged_to
     sandbox = Sandbox(config)
     engine = database(sqlite_url)  # the journal is not the point: one database is enough
-    plan = _licensing(sandbox, accounts)  # 40 bulk calls each: Pro's Medium budget is 20 a second
+    plan = _licensing(sandbox, accounts)  # 80 bulk calls each: Pro's Medium budget is 20 a second
 
     async def run() -> bool:
         settings = sandbox.settings(sub_account_budget=mode)
