@@ -5,15 +5,21 @@ token calling ``/accounts/{subId}/users…`` is charged to: the sub-account the 
 sub-account at its own ceiling), or the master whose token made the call (all of them within
 the master's one budget). ``ZOOM_SUB_ACCOUNT_BUDGET`` chooses:
 
-- ``own``: each sub-account has its own limiter (the first reading);
+- ``own`` (the default, as §4 reads: limits are per account): each sub-account has its own
+  limiter (the first reading);
 - ``master``: every sub-account is paced within the master's limiter (the second reading);
-- ``auto`` (the default): own limiters, until Zoom's answers show the second reading: per-second
+- ``auto``: own limiters, until Zoom's answers show the second reading: per-second
   429s on two or more accounts, again after the pause the first ones caused, past each account's
   first seconds of calls (WARMUP). Paced apart within
   their own budgets, accounts earn one only when a stalled event loop bunches their starts, and
   then not again at once. From then on the sub-accounts share the master's limiter for the life
   of the client, and the switch is logged once. A few calls are refused and retried before the
   switch; none is lost.
+
+``auto`` cannot tell the master's budget from other callers of the same accounts: other apps on
+them, or another worker's last calls when accounts change hands for longer than WARMUP (seen in
+bench/accounts with two workers). It then paces more slowly than it could, never faster, which is
+why it is not the default.
 
 One process knows only its own calls: workers on several machines (provision worker), each
 driving other sub-accounts with the master's token, cannot share one budget this way. Under the

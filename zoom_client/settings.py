@@ -68,7 +68,7 @@ class ZoomSettings(BaseModel):
     oauth_url: str = "https://zoom.us/oauth/token"
     tier: RateTier = "business_plus"
     rate_share: float = Field(default=DEFAULT_RATE_SHARE, gt=0.0, le=1.0)
-    sub_account_budget: SubAccountBudget = "auto"  # whose budget sub-account calls use (budgets.py)
+    sub_account_budget: SubAccountBudget = "own"  # whose budget sub-account calls use (budgets.py)
     max_retries: int = Field(default=3, ge=0, le=20)
     timeout: float = Field(default=30.0, gt=0.0)
     auth: AuthKind = "s2s"

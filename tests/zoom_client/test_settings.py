@@ -24,7 +24,7 @@ def test_from_env_reads_credentials_and_endpoint_overrides(monkeypatch: pytest.M
     assert settings.api_url == "https://api.zoomgov.com/v2"
     assert settings.oauth_url == "https://zoomgov.com/oauth/token"
     assert (settings.tier, settings.rate_share) == ("pro", 0.5)
-    assert settings.sub_account_budget == "auto"  # whose budget sub-account calls spend: found out
+    assert settings.sub_account_budget == "own"  # whose budget sub-account calls spend: §4's reading
     monkeypatch.setenv("ZOOM_SUB_ACCOUNT_BUDGET", "master")
     assert ZoomSettings.from_env().sub_account_budget == "master"
 
