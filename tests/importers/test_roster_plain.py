@@ -5,9 +5,6 @@ lock, and none of the engine stack loaded (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +20,7 @@ from models.errors import LockedError
 from models.locks import ROSTERS, operation_lock
 from models.reader import connect
 from models.writer import writing
+from tests.cli.loaded import loaded_by
 from tests.importers.conftest import SCHOOLS, write_csv, write_xlsx, write_xlsx_xml
 
 REPO = Path(__file__).resolve().parents[2]
@@ -162,34 +160,12 @@ def test_the_driver_import_holds_the_rosters_lock(database_url: str, tmp_path: P
         import_roster(writer, path, actor="tester")
 
 
-RUN_AND_LIST = """
-import json, sys
-out, argv = sys.argv[1], sys.argv[2:]
-sys.argv = ["provision", *argv]
-from provision.cli import main
-try:
-    main()
-except SystemExit as exc:
-    code = exc.code
-with open(out, "w") as f:
-    json.dump({"exit": code, "modules": sorted(sys.modules)}, f)
-"""
-
-
 def test_the_command_loads_no_engine(database_url: str, tmp_path: Path) -> None:
     url = _database(database_url, tmp_path)
     path = write_csv(tmp_path / "roster.csv", FIRST, encoding="utf-8")
-    out = tmp_path / "modules.json"
-    subprocess.run(
-        [sys.executable, "-c", RUN_AND_LIST, str(out), "import", "roster", str(path)],
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-        env={**os.environ, "DATABASE_URL": url},
-    )
-    data = json.loads(out.read_text())
-    assert data["exit"] in (0, None)
-    assert {"sqlalchemy", "sqlmodel", "alembic"}.isdisjoint(data["modules"])
+    code, modules, _ = loaded_by("import", "roster", str(path), tmp_path=tmp_path, env={"DATABASE_URL": url})
+    assert code in (0, None)
+    assert {"sqlalchemy", "sqlmodel", "alembic"}.isdisjoint(modules)
     assert _contents(url)["membership"]
 
 
