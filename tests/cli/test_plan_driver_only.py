@@ -22,8 +22,9 @@ from provision.cli import app
 from provision.core.plan import Plan
 from provision.store.journal import load_plan
 from tests.cli.envelope import payload
+from tests.cli.loaded import RUN_AND_LIST
 from tests.cli.test_apply_cli import _setup
-from tests.cli.test_lazy_imports import RUN_AND_LIST, packages
+from tests.cli.test_lazy_imports import packages
 from zoom_client.sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parents[2]
