@@ -8,13 +8,11 @@ the master's one budget). ``ZOOM_SUB_ACCOUNT_BUDGET`` chooses:
 - ``own`` (the default, as §4 reads: limits are per account): each sub-account has its own
   limiter (the first reading);
 - ``master``: every sub-account is paced within the master's limiter (the second reading);
-- ``auto``: own limiters, until Zoom's answers show the second reading: per-second
-  429s on two or more accounts, again after the pause the first ones caused, past each account's
-  first seconds of calls (WARMUP). Paced apart within
-  their own budgets, accounts earn one only when a stalled event loop bunches their starts, and
-  then not again at once. From then on the sub-accounts share the master's limiter for the life
-  of the client, and the switch is logged once. A few calls are refused and retried before the
-  switch; none is lost.
+- ``auto``: own limiters, until Zoom's answers show the second reading: per-second 429s on two
+  or more accounts, again after the pause the first ones caused, past each account's first
+  seconds of calls (WARMUP). From then on the sub-accounts share the master's limiter for the
+  life of the client, and the switch is logged once. A few calls are refused and retried before
+  the switch; none is lost.
 
 ``auto`` cannot tell the master's budget from other callers of the same accounts: other apps on
 them, or another worker's last calls when accounts change hands for longer than WARMUP (seen in
@@ -47,7 +45,8 @@ EVIDENCE = 4
 # Refusals in an account's first seconds of calls from this process are no evidence: another
 # process may have been calling that account just before (a worker handing it over, a worker
 # killed -9 whose account is taken over, a run that just ended), and Zoom's window still holds
-# those calls. Seen: a handed-over pair of accounts refused at once, then never again.
+# those calls. (In bench/accounts the accounts handed to a worker were refused past it too: why
+# `auto` is not the default.)
 WARMUP = 2.0
 
 

@@ -291,9 +291,8 @@ class _Run:
             listed = Listed(unread=list(ops))  # the list refused: every one read alone
         if listed.done:
             await self.journal.record([_success(op, done) for op, done in listed.done])
-        # Only a user's own GET decides a resend: a list that lags behind a write just made
-        # (undocumented either way) would show it not done, and the change would go twice.
-        ops = [*listed.unread, *listed.not_done]
+        # Only a user's own GET decides a resend (run.reread: the list settles what it shows done).
+        ops = listed.unread
         confirmed = len(listed.done)
 
         async def one(op: OpRecord) -> None:

@@ -29,10 +29,10 @@ LIST_PAGE = 2000
 
 @dataclass
 class Listed:
-    """What the account's list showed: done (with what Zoom holds), not done, and not read."""
+    """What the account's list settled: done (with what Zoom holds); and what each user's own GET
+    must read (not shown done: the list may lag behind a write; not shown; pages not read)."""
 
     done: list[tuple[OpRecord, Done]] = field(default_factory=list)
-    not_done: list[OpRecord] = field(default_factory=list)
     unread: list[OpRecord] = field(default_factory=list)
 
 
@@ -55,7 +55,7 @@ async def read_listed(client: AsyncZoomClient, ops: Sequence[OpRecord], concurre
                     continue
                 done = verify_listed(op.action, user)
                 if done is None:
-                    found.not_done.append(op)
+                    found.unread.append(op)
                 else:
                     found.done.append((op, done))
             if not wanted or page.next_page_token is None:
