@@ -20,7 +20,7 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from pathlib import Path
 from xml.etree import ElementTree
 from xml.parsers import expat
 
@@ -41,12 +41,21 @@ _DIMENSION = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref="([^"]*)"')
 _MERGE = re.compile(rb'mergeCell\s+ref="([^"]*)"')  # a literal start: fast on 40 MB
 
 
-@dataclass
 class Extent:
     """The grid a reader would build: rows x columns from A1."""
 
-    rows: int = 0
-    columns: int = 0
+    # A plain class: dataclasses (inspect, ast) would load before the read-ahead can start.
+    __slots__ = ("columns", "rows")
+
+    def __init__(self, rows: int = 0, columns: int = 0) -> None:
+        self.rows = rows
+        self.columns = columns
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Extent) and (self.rows, self.columns) == (other.rows, other.columns)
+
+    def __repr__(self) -> str:
+        return f"Extent(rows={self.rows}, columns={self.columns})"
 
     def add(self, rows: int, columns: int) -> None:
         self.rows = max(self.rows, rows)
@@ -241,6 +250,12 @@ def _exact_extent(zf: zipfile.ZipFile, part: str) -> tuple[Extent, Extent, bool]
     except expat.ExpatError:
         pass  # a damaged sheet: the readers say so; what was measured still counts
     return declared, used, formulas
+
+
+def check_workbook(path: Path, kind: str, display: str) -> set[str]:
+    """What is checked before either reader builds a workbook's grid: an xlsx's sheet ranges
+    (check_xlsx_extent). The names of the sheets that hold formulas."""
+    return check_xlsx_extent(str(path), display) if kind == "xlsx" else set()
 
 
 def check_xlsx_extent(path: str, display: str, max_cells: int = MAX_SHEET_CELLS) -> set[str]:

@@ -6,6 +6,7 @@ values; openpyxl (read-only, data_only) is the fallback for an xlsx calamine can
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import logging
@@ -15,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from importers.errors import FileFormatError
-from importers.extent import check_xlsx_extent
-from importers.formulas import uncached_formulas
+from importers.extent import check_workbook
 from importers.headers import HEADER_SCAN_ROWS
 from importers.normalize import cell_text
 from importers.sniff import Kind
@@ -65,8 +65,11 @@ def _read_calamine(path: Path, display: str) -> list[Sheet]:
     import python_calamine as pc
 
     sheets: list[Sheet] = []
-    with path.open("rb") as fh:
-        wb = pc.CalamineWorkbook.from_filelike(fh)
+    name = str(path)
+    # By path, calamine parses without the GIL (a file-like object holds it for the whole read):
+    # another thread, the CLI's start or importers.ahead's caller, runs meanwhile.
+    with contextlib.nullcontext() if _utf8(name) else path.open("rb") as fh:
+        wb = pc.CalamineWorkbook.from_path(name) if fh is None else pc.CalamineWorkbook.from_filelike(fh)
         try:
             for meta in wb.sheets_metadata:
                 if str(getattr(meta, "typ", "")).lower().endswith(("chartsheet", "vba", "macro")):
@@ -89,6 +92,15 @@ def _read_calamine(path: Path, display: str) -> list[Sheet]:
     return sheets
 
 
+def _utf8(name: str) -> bool:
+    """Whether calamine can open this path by name (a str path of undecodable bytes cannot)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _read_openpyxl(path: Path, display: str) -> list[Sheet]:
     import openpyxl
 
@@ -104,13 +116,15 @@ def _read_openpyxl(path: Path, display: str) -> list[Sheet]:
 
 
 def read_workbook(path: Path, kind: Kind, display: str) -> list[Sheet]:
+    return read_checked(path, kind, display, check_workbook(path, kind, display))
 
-    with_formulas: set[str] = set()
-    if kind == "xlsx":
-        # Before either reader builds a grid: a sheet whose range is a lie is refused here.
-        with_formulas = check_xlsx_extent(str(path), display)
+
+def read_checked(path: Path, kind: Kind, display: str, with_formulas: set[str]) -> list[Sheet]:
+    """The sheets of a workbook that check_workbook passed (with_formulas: what it found)."""
     sheets = _read_any(path, kind, display)
     if with_formulas:
+        from importers.formulas import uncached_formulas  # a rare sheet's: not loaded for the rest
+
         uncached = uncached_formulas(str(path), with_formulas)
         for sheet in sheets:
             sheet.uncached = uncached.get(sheet.name or "", {})

@@ -34,8 +34,7 @@ from importers.roster_write import (
     big_cache,
     existing_memberships,
     leave,
-    write_memberships,
-    write_people,
+    write_roster,
 )
 from importers.rows import RawRoster, RawRow, roster_rows
 from importers.sniff import detect
@@ -389,8 +388,7 @@ def import_roster(
     now = utcnow()
     assert batch.id is not None
     with big_cache(w):
-        person_ids = write_people(w, entries)
-        write_memberships(w, entries, changes, inst_ids, person_ids, batch.id)
+        write_roster(w, entries, changes, inst_ids, batch.id)
     if to_leave:
         leave(w, to_leave, batch.id, now)
     close_batch(w, batch, report, actor=actor, action="import.roster")

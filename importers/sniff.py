@@ -71,6 +71,11 @@ def check_zip(path: Path, display: str) -> zipfile.ZipFile:
     return zf
 
 
+def display_name(path: Path) -> str:
+    """How a file is named to the operator: its name (the folder it is in is theirs to know)."""
+    return path.name or str(path)
+
+
 def detect(path: Path, display: str | None = None) -> Kind:
     """The kind of roster file at `path`; FileFormatError when it is none we can read."""
     display = display or path.name

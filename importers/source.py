@@ -5,11 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from importers.readers import Sheet, read_sheets
-from importers.sniff import Kind, detect
+from importers.sniff import Kind, detect, display_name
 
-
-def display_name(path: Path) -> str:
-    return path.name or str(path)
+__all__ = ["display_name", "open_sheets"]
 
 
 def open_sheets(path: Path, kind: Kind | None = None) -> tuple[Kind, list[Sheet]]:
@@ -17,4 +15,7 @@ def open_sheets(path: Path, kind: Kind | None = None) -> tuple[Kind, list[Sheet]
     kind = kind or detect(path, display)
     if kind in ("oneroster-zip", "oneroster-dir"):
         return kind, []
-    return kind, read_sheets(path, kind, display)
+    from importers import ahead  # (it imports this module)
+
+    sheets = ahead.take(path, display)  # the read provision.launch started, if it did
+    return kind, sheets if sheets is not None else read_sheets(path, kind, display)

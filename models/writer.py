@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 CHUNK_ROWS = 5_000
+JSON_MIN_ROWS = 1_000  # fewer rows: executemany (the JSON text is not worth building)
+JSON_CHUNK_ROWS = 50_000  # rows in one JSON array (~3 MB of text for a roster's people)
+# `value ->> n` (SQLite >= 3.38) gives the SQL value of a JSON element: text, integer, real, NULL.
+_JSON_ARROWS = sqlite3.sqlite_version_info >= (3, 38, 0)
 COPY_MIN_ROWS = 1_000  # as models.bulk: fewer rows go row by row
 
 
@@ -70,7 +74,13 @@ class Writer(Reader):
         executemany in chunks, or one COPY on PostgreSQL for a large batch.
 
         shared: column -> one value for every row (a batch's timestamp, its id): written into
-        the statement once on SQLite (plain numbers and text only), not bound per row."""
+        the statement once on SQLite (plain numbers and text only), not bound per row.
+
+        SQLite takes a large batch as one JSON array in one statement (json_each): the same
+        values stored (text, integers, booleans as 1/0, reals, NULL), in the same order with the
+        same rowids, ~10% less work than binding row by row, and all of it in one call that
+        leaves the GIL free for another thread (importers.roster_write builds the next rows).
+        A value JSON would carry differently (a datetime, bytes) keeps the row-by-row way."""
         if not rows:
             return
         shared = dict(shared or {})
@@ -88,7 +98,19 @@ class Writer(Reader):
                 rows = [(*row, *extra) for row in rows] if extra else rows
                 cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
                 return
-            values = ", ".join([self.mark] * len(columns) + [_literal(v) for v in shared.values()])
+            literals = [_literal(v) for v in shared.values()]
+            if len(rows) >= JSON_MIN_ROWS and _JSON_ARROWS:
+                picks = ", ".join([f"value ->> {i}" for i in range(len(columns))] + literals)
+                sql = f"INSERT INTO {table} ({names}) SELECT {picks} FROM json_each(?)"
+                for start in range(0, len(rows), JSON_CHUNK_ROWS):
+                    text = _json_rows(rows[start : start + JSON_CHUNK_ROWS])
+                    if text is None:
+                        break  # a value JSON does not carry as the driver binds it: row by row
+                    cursor.execute(sql, (text,))
+                else:
+                    return
+                rows = rows[start:]
+            values = ", ".join([self.mark] * len(columns) + literals)
             sql = f"INSERT INTO {table} ({names}) VALUES ({values})"
             for start in range(0, len(rows), CHUNK_ROWS):
                 cursor.executemany(sql, rows[start : start + CHUNK_ROWS])
@@ -199,6 +221,19 @@ class Writer(Reader):
 
     def rollback(self) -> None:
         self.connection.rollback()
+
+
+def _json_rows(rows: Sequence[Sequence[Any]]) -> str | None:
+    """The rows as one JSON array of arrays, or None when a value is not a plain str, int,
+    float, bool or None (orjson would write a datetime, a dataclass or a str subclass its own way)."""
+    import orjson
+
+    strict = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+    strict |= orjson.OPT_PASSTHROUGH_SUBCLASS
+    try:
+        return orjson.dumps(rows, option=strict).decode()
+    except TypeError:
+        return None
 
 
 def _literal(value: Any) -> str:

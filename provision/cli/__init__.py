@@ -20,6 +20,7 @@ from provision.cli import _common
 from provision.cli._common import RunContext, emit_json, envelope, err_console, where_line
 from provision.cli._signals import EXIT_INTERRUPTED, Interrupted, terminate_as_interrupt
 from provision.errors import ProvisionError
+from provision.launch import ROOT_VALUED
 
 # Typer >= 0.20 carries its own copy of click: its usage errors and exits derive from
 # typer.TyperException, not from the click package; older Typer raises click's own. Both are
@@ -157,7 +158,7 @@ class _ProvisionGroup(TyperGroup):
                 skip = False
                 continue
             if token.startswith("-"):
-                skip = token in _ROOT_VALUED and not words
+                skip = token in ROOT_VALUED and not words  # a root option's value is no command
                 continue
             # Typer >= 0.20 groups derive from its own copy of click: look commands up by duck type.
             commands = getattr(group, "commands", None)
@@ -191,8 +192,6 @@ class _ProvisionGroup(TyperGroup):
             raise typer.Exit(_report(exc, debug=debug, as_json=as_json, ctx=ctx)) from None
 
 
-# Root options that take a value (their value is not a command name).
-_ROOT_VALUED = frozenset({"--db", "--actor", "--policy"})
 # Commands whose header would mislead: the demo uses its own database, the served sandbox none.
 _NO_HEADER = frozenset({"demo", "sandbox"})
 

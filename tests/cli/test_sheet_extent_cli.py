@@ -25,6 +25,9 @@ from provision.cli import app
 from tests.importers.conftest import SCHOOLS, write_xlsx, write_xlsx_xml
 
 MAIN = "from provision.cli import main; main()"
+# The console command's own entry: it checks a roster workbook and starts parsing it before the
+# CLI loads (importers.ahead), so a lying sheet must be refused on that way in too.
+CONSOLE = "from provision.launch import run; run()"
 MEMORY_LIMIT = 2 << 30  # address space of the child: the 4 GB or 512 GB grids cannot happen
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
@@ -60,13 +63,13 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
-def _import(tmp_path: Path, path: Path) -> tuple[int, str, str, float]:
+def _import(tmp_path: Path, path: Path, entry: str = MAIN) -> tuple[int, str, str, float]:
     """`provision import roster FILE --dry-run --json` in a child: (exit code, stdout, stderr,
     the child's own peak RSS in MB, from wait4: RUSAGE_CHILDREN would mix in earlier children)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
             [
-                *(sys.executable, "-c", MAIN, "--db", f"sqlite:///{tmp_path / 'p.db'}", "import", "roster"),
+                *(sys.executable, "-c", entry, "--db", f"sqlite:///{tmp_path / 'p.db'}", "import", "roster"),
                 *(str(path), "--school", "0421", "--dry-run", "--json"),
             ],
             stdout=out,
@@ -118,12 +121,13 @@ def _import(tmp_path: Path, path: Path) -> tuple[int, str, str, float]:
         ),
     ],
 )
+@pytest.mark.parametrize("entry", [MAIN, CONSOLE], ids=["main", "console"])
 def test_a_sheet_whose_range_is_a_lie_is_refused_before_the_grid_is_built(
-    tmp_path: Path, make: Any, named: str
+    tmp_path: Path, make: Any, named: str, entry: str
 ) -> None:
     path = make(tmp_path)
     assert path.stat().st_size < 10_000
-    code, stdout, stderr, peak_mb = _import(tmp_path, path)
+    code, stdout, stderr, peak_mb = _import(tmp_path, path, entry)
     assert code == 2, (code, stderr[-2000:])
     error = json.loads(stdout)["error"]
     assert error["type"] == "FileFormatError"
