@@ -30,7 +30,7 @@ from importers.errors import FileFormatError
 MAX_SHEET_CELLS = 5_000_000
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLUMNS = 16_384
-CHUNK = 1 << 20
+CHUNK = 256 << 10  # a piece stays in the CPU cache for the three scans of it (1 MB: ~5% slower)
 
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

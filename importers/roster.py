@@ -40,7 +40,7 @@ from importers.rows import RawRoster, RawRow, roster_rows
 from importers.sniff import detect
 from importers.source import display_name, open_sheets
 from models.clock import utcnow
-from models.gc_pause import gc_paused
+from models.gc_pause import gc_paused, keep_for_exit
 from models.plain_locks import rosters_locked
 from models.writer import Writer, as_writer
 
@@ -392,6 +392,7 @@ def import_roster(
     if to_leave:
         leave(w, to_leave, batch.id, now)
     close_batch(w, batch, report, actor=actor, action="import.roster")
+    keep_for_exit(entries, changes, by_school)
     return report
 
 

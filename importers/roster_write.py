@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from models.clock import utcnow
+from models.gc_pause import keep_for_exit
 from models.reader import in_list
 from models.writer import Writer
 
@@ -138,7 +139,7 @@ def write_roster(
     the case they differ."""
     people = _People(w, entries)
     primary_school = primaries(entries)
-    primary_elsewhere = _primary_elsewhere(w, entries, inst_ids, primary_school)
+    primary_elsewhere = _primary_elsewhere(w, entries, inst_ids)
     joined = w.timestamp(utcnow())  # the model's default, one per batch
 
     def rows() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
@@ -180,6 +181,7 @@ def write_roster(
     defaults = {"active": True, "joined_at": joined, "left_at": None, "batch_id": batch_id}
     with w.indexes_deferred("membership", len(new)):
         w.insert_many("membership", FILE_COLUMNS, new, defaults)
+    keep_for_exit(new, people)
 
 
 class _People:
@@ -239,11 +241,9 @@ class _People:
         return False
 
 
-def _primary_elsewhere(
-    w: Writer, entries: list[Entry], inst_ids: dict[str, int], primary_school: dict[str, str]
-) -> set[int]:
+def _primary_elsewhere(w: Writer, entries: list[Entry], inst_ids: dict[str, int]) -> set[int]:
     """People already primary at a school this file does not list: they keep that primary."""
-    touched = {inst_ids[c] for c in primary_school.values()} | {inst_ids[e.school] for e in entries}
+    touched = {inst_ids[code] for code in {e.school for e in entries}}  # each primary school among them
     return {
         pid
         for pid, iid in w.rows("SELECT person_id, institution_id FROM membership WHERE is_primary AND active")

@@ -15,6 +15,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
+from models import gc_pause
 from provision import __version__
 from provision.cli import _common
 from provision.cli._common import RunContext, emit_json, envelope, err_console, where_line
@@ -385,18 +386,18 @@ def main() -> None:
 
 def run() -> None:
     """The `provision` console command: `main`, and a command that kept what it loaded for the
-    end (`_common.keep_for_exit`) ends at once after it."""
-    _common.kept_for_exit = []
+    end (`models.gc_pause.keep_for_exit`) ends at once after it."""
+    gc_pause.kept_for_exit = []
     try:
         main()
     except SystemExit as exc:
-        if _common.kept_for_exit and isinstance(exc.code, int | None):
+        if gc_pause.kept_for_exit and isinstance(exc.code, int | None):
             _end_now(exc.code or 0)
         raise
 
 
 def _end_now(code: int) -> None:
-    """End a command that kept what it loaded for the end (`_common.keep_for_exit`): the atexit
+    """End a command that kept what it loaded for the end (`models.gc_pause.keep_for_exit`): the atexit
     handlers run and the streams are flushed as at any exit, but the interpreter's teardown, which
     frees every object one by one (a 20,000-person apply's plan and operations: 0.05-0.1 s), is
     skipped. Only with no other thread still working: such a thread finishes first as usual."""

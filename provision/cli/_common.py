@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from models.gc_pause import keep_for_exit as keep_for_exit  # the commands take it from here
 from provision import __version__
 from provision.errors import InputError
 
@@ -221,20 +222,6 @@ def read_records(settings: AppSettings) -> Iterator[Reader]:
         yield reader
     finally:
         reader.close()
-
-
-# What a command keeps for the end of the process (keep_for_exit): a list only in the console
-# command (provision.cli.run sets it), which then ends at once; None elsewhere (tests, main()).
-kept_for_exit: list[object] | None = None
-
-
-def keep_for_exit(*objects: object) -> None:
-    """Keep `objects` (a whole plan, its operations) alive to the end of the process, which then
-    ends without freeing them one by one (provision.cli.run): the command is done with them, and
-    freeing 40,000 actions took 0.05-0.1 s of a process ending anyway. Outside the console command
-    (tests invoking the app) nothing is kept."""
-    if kept_for_exit is not None:
-        kept_for_exit.extend(objects)
 
 
 @contextmanager

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from provision.cli import _common
 from provision.cli._common import (
     JsonOption,
     Output,
@@ -175,13 +174,6 @@ def _plan(
         if out is not None:
             err_console.print(f"Plan saved to {out}: run `provision apply {out}` to apply it.", markup=False)
     keep_for_exit(plan, data, encoded)  # freed by no one: the process ends (provision.cli.run)
-    if _common.kept_for_exit is not None:
-        # Kept to the end: the collector, back on after the plan, would walk the few million
-        # objects made while it was paused (a whole pass, ~0.1 s). Frozen now, as the end of the
-        # command does anyway (provision.cli._end_without_collecting), never walked.
-        import gc
-
-        gc.freeze()
     if detailed_exitcode and not plan.is_empty:
         raise typer.Exit(3)
 
