@@ -8,7 +8,7 @@ Writes are set-based (INSERT ... ON CONFLICT in chunks), never an ORM add per ro
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,7 +30,9 @@ from importers.oneroster_roles import RoleTable
 from importers.report import ImportReport, Rejected, SchoolChange
 from importers.roles import DEFAULT_ROLE_WORDS, RoleWords
 from importers.roster_write import (
+    STREAM_CHUNK,
     Existing,
+    People,
     big_cache,
     existing_memberships,
     leave,
@@ -124,6 +126,7 @@ def validate(
     school_option: str | None,
     roles: RoleTable | None = None,
     words: RoleWords | None = None,
+    on_valid: Callable[[list[Entry]], None] | None = None,
 ) -> tuple[list[Entry], list[Rejected], dict[str, set[str]]]:
     """Valid entries, rejected cells, and per school the emails of its rejected rows (a row
     rejected at a school must not make its person "left" there under --skip-invalid).
@@ -131,7 +134,10 @@ def validate(
     `roles` reads the role cells (the policy's words, OneRoster's table, then `words`: the
     vocabulary of every language, whose list an unknown role's reject shows). Each entry keeps
     its place among its school's rows (rejected rows included, so fixing one row later does not
-    move everyone after it)."""
+    move everyone after it).
+
+    on_valid: given the valid entries as they come, STREAM_CHUNK at a time and the rest at the
+    end (roster_write.People writes their people meanwhile)."""
     words = words or DEFAULT_ROLE_WORDS
     roles = roles or RoleTable(base=words.role)
     places: dict[str | None, int] = defaultdict(int)
@@ -144,6 +150,7 @@ def validate(
     wanted_school = codes.get(school_option) if school_option is not None else None
     school_of: dict[str, str | None] = {}  # as typed -> code (CodeLookup.get is Python, per row)
     role_of: dict[str, str | None] = {}  # as typed -> role (a few dozen words over 100,000 rows)
+    handed = 0  # entries given to on_valid so far
     for row in raw.rows:
         v = row.values
         problems: list[Rejected] = []
@@ -240,6 +247,11 @@ def validate(
         seen[(email, school)] = row
         primary = parse_flag(v["primary"]) if v.get("primary") else None
         entries.append(Entry(email, given, family, role, school, primary, priority, place))
+        if on_valid is not None and len(entries) >= handed + STREAM_CHUNK:
+            on_valid(entries[handed:])
+            handed = len(entries)
+    if on_valid is not None and len(entries) > handed:
+        on_valid(entries[handed:])
     return entries, rejected, protected
 
 
@@ -280,7 +292,38 @@ def import_roster(
     that address (the policy key of the same name). role_words: word -> role (None: not staff,
     left out), read before the built-in words (the policy's role table)."""
     w = as_writer(db)
-    path = Path(path)
+    # One larger page cache from the people written while the rows are validated to the last
+    # membership: shrinking it between them would spill the dirty pages to the WAL mid-import.
+    with big_cache(w):
+        return _import(
+            w,
+            Path(path),
+            actor=actor,
+            school=school,
+            merge=merge,
+            allow_shrink=allow_shrink,
+            dry_run=dry_run,
+            skip_invalid=skip_invalid,
+            shrink_threshold=shrink_threshold,
+            email_from_username=email_from_username,
+            role_words=role_words,
+        )
+
+
+def _import(
+    w: Writer,
+    path: Path,
+    *,
+    actor: str,
+    school: str | None,
+    merge: bool,
+    allow_shrink: bool,
+    dry_run: bool,
+    skip_invalid: bool,
+    shrink_threshold: float,
+    email_from_username: bool,
+    role_words: Mapping[str, str | None] | None,
+) -> ImportReport:
     display = display_name(path)
     kind = detect(path, display)  # a file we cannot read is refused before anything else
     report = ImportReport(kind="roster", file=display, sha256=file_sha256(path), dry_run=dry_run)
@@ -318,7 +361,9 @@ def import_roster(
         raise DataError(f"{display}: no roster rows found (an empty file is never taken as 'everyone left')")
     # One columns dict per sheet, shared by its rows: each sheet's headers are read once.
     report.language = headers_language({id(r.columns): r.columns for r in raw.rows}.values())
-    entries, rejected, protected = validate(raw, codes, school, roles, words)
+    people = People(w, expected=len(raw.rows))
+    with people.written_meanwhile(enabled=not dry_run) as on_valid:
+        entries, rejected, protected = validate(raw, codes, school, roles, words, on_valid)
     single_sheet = _single_sheet(raw)
     raw.rows = []  # validated: the entries are all the write needs
     report.rejected = rejected
@@ -376,19 +421,20 @@ def import_roster(
                         f"(more than {shrink_threshold:.0%})"
                     )
     if problems:
+        people.undo()
         raise DataError(
             f"{display}: refused, the roster shrinks too much: "
             + "; ".join(problems)
             + ". Check the file; if this is intended, run again with --allow-shrink"
         )
     if dry_run or (rejected and not skip_invalid):
+        people.undo()  # the people written while the rows were validated
         return report
 
     batch = open_batch(w, report, actor=actor, sheet=single_sheet, school=school)
     now = utcnow()
     assert batch.id is not None
-    with big_cache(w):
-        write_roster(w, entries, changes, inst_ids, batch.id)
+    write_roster(w, people, entries, changes, inst_ids, batch.id)
     if to_leave:
         leave(w, to_leave, batch.id, now)
     close_batch(w, batch, report, actor=actor, action="import.roster")

@@ -9,9 +9,8 @@ file lists were read in this transaction (existing_memberships).
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING
 from models.clock import utcnow
 from models.gc_pause import keep_for_exit
 from models.reader import in_list
-from models.writer import Writer
+from models.writer import Run, Writer
 
 if TYPE_CHECKING:
     from importers.roster import Entry
@@ -93,17 +92,18 @@ def big_cache(w: Writer) -> Iterator[None]:
         w.execute(f"PRAGMA cache_size={int(before)}")
 
 
-def _whole_table(w: Writer, emails: list[str]) -> bool:
+def _whole_table(w: Writer, listed: int) -> bool:
     # One scan of the table beats 20 chunked IN (...) lookups when the file lists most of it
     # (a ministry-wide roster); a school's roster against a big table uses the index.
     total: int = w.rows("SELECT count(*) FROM person")[0][0]
-    return len(emails) * 4 >= total
+    return listed * 4 >= total
 
 
-def _stored_people(w: Writer, emails: list[str]) -> dict[str, tuple[int, str, str]]:
-    """email -> (id, given name, family name) of those of `emails` already stored."""
+def _stored_people(w: Writer, emails: list[str] | None) -> dict[str, tuple[int, str, str]]:
+    """email -> (id, given name, family name) of those of `emails` already stored (None: of
+    everyone stored)."""
     columns = "SELECT email, id, given_name, family_name FROM person"
-    if _whole_table(w, emails):
+    if emails is None or _whole_table(w, len(emails)):
         return {email: (pid, given, family) for email, pid, given, family in w.rows(columns)}
     out: dict[str, tuple[int, str, str]] = {}
     for start in range(0, len(emails), IN_CHUNK):
@@ -114,7 +114,7 @@ def _stored_people(w: Writer, emails: list[str]) -> dict[str, tuple[int, str, st
 
 
 def _person_ids(w: Writer, emails: list[str]) -> dict[str, int]:
-    if _whole_table(w, emails):
+    if _whole_table(w, len(emails)):
         return dict(w.rows("SELECT email, id FROM person"))
     out: dict[str, int] = {}
     for start in range(0, len(emails), IN_CHUNK):
@@ -125,50 +125,38 @@ def _person_ids(w: Writer, emails: list[str]) -> dict[str, int]:
 
 def write_roster(
     w: Writer,
+    people: People,
     entries: list[Entry],
     changes: list[tuple[Entry, Existing | None]],
     inst_ids: dict[str, int],
     batch_id: int,
 ) -> None:
-    """The people, then the memberships of a validated roster.
+    """The people (what People has not written yet), then the memberships of a validated roster.
 
-    On SQLite the new people's ids are told before they are inserted (one after another above
-    the largest: the import is the only writer), so the membership rows are built in a thread
-    while SQLite inserts the people in one call without the GIL (models.writer): ~0.1 s of a
-    100,000-row import. The ids given are checked after, and the rows built again with them in
-    the case they differ."""
-    people = _People(w, entries)
+    The memberships are made STREAM_CHUNK at a time, each chunk inserted behind (Writer.behind:
+    SQLite inserts in a thread of its own, without the GIL) while the next one is made."""
+    person_ids = people.finish(entries)
     primary_school = primaries(entries)
     primary_elsewhere = _primary_elsewhere(w, entries, inst_ids)
     joined = w.timestamp(utcnow())  # the model's default, one per batch
-
-    def rows() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
-        ids = people.ids
-        return _membership_rows(changes, inst_ids, ids, primary_school, primary_elsewhere, joined, batch_id)
-
-    if people.tell_ids():
-        built: list[tuple[list[tuple[object, ...]], list[tuple[object, ...]]] | BaseException] = []
-
-        def build() -> None:
-            try:
-                built.append(rows())
-            except BaseException as exc:  # raised again in this thread below
-                built.append(exc)
-
-        builder = threading.Thread(target=build, name="membership-rows")
-        builder.start()
-        try:
-            people.insert()
-        finally:
-            builder.join()
-        result = built[0]
-        if isinstance(result, BaseException):
-            raise result
-        new, changed = result if people.as_told() else rows()
-    else:
-        people.insert()
-        people.as_told()
-        new, changed = rows()
+    # active, joined_at, left_at: the model's defaults
+    defaults = {"active": True, "joined_at": joined, "left_at": None, "batch_id": batch_id}
+    inserted = sum(1 for _, old in changes if old is None)
+    changed: list[tuple[object, ...]] = []
+    with w.indexes_deferred("membership", inserted), w.behind() as run:
+        for start in range(0, len(changes), STREAM_CHUNK):
+            new, chunk_changed = _membership_rows(
+                changes[start : start + STREAM_CHUNK],
+                inst_ids,
+                person_ids,
+                primary_school,
+                primary_elsewhere,
+                joined,
+                batch_id,
+            )
+            w.insert_many("membership", FILE_COLUMNS, new, defaults, run=run)
+            changed.extend(chunk_changed)
+            keep_for_exit(new)
     if changed:
         w.upsert_many(
             "membership",
@@ -177,68 +165,115 @@ def write_roster(
             ["person_id", "institution_id"],
             update=list(MEMBERSHIP_UPDATED),
         )
-    # active, joined_at, left_at: the model's defaults
-    defaults = {"active": True, "joined_at": joined, "left_at": None, "batch_id": batch_id}
-    with w.indexes_deferred("membership", len(new)):
-        w.insert_many("membership", FILE_COLUMNS, new, defaults)
-    keep_for_exit(new, people)
+    keep_for_exit(people)
 
 
-class _People:
+STREAM_CHUNK = 10_000  # rows made at a time while the previous ones are inserted behind
+_SAVEPOINT = "roster_people"
+
+
+class People:
     """The people of a roster: those new to the database are inserted, those whose names changed
-    updated (updated_at with them; an unchanged person is not written). `ids`: email -> person
-    id for everyone listed (the new people's once told or inserted)."""
+    updated (updated_at with them; an unchanged person is not written).
 
-    def __init__(self, w: Writer, entries: list[Entry]) -> None:
+    On SQLite, when the file lists most of the table (a first or ministry-wide roster, read
+    against the whole table at once), they are written while the rows are still validated
+    (`written_meanwhile`): each chunk of valid rows gives its new people to Writer.behind, whose
+    thread inserts them without the GIL beside the validation of the next rows. Those writes sit
+    in a savepoint: `undo` takes them back when the import ends without committing, and any
+    error rolls back the whole transaction as before."""
+
+    def __init__(self, w: Writer, expected: int) -> None:
         self.w = w
-        listed: dict[str, Entry] = {}
-        for e in entries:
-            listed.setdefault(e.email, e)
-        stored = _stored_people(w, list(listed))
+        self.expected = expected  # rows in the file: one read of the table, or lookups by email
+        self.listed: set[str] = set()
         # one timestamp per batch, as the model's defaults fill them (created, then updated)
         self.created, self.updated = w.timestamp(utcnow()), w.timestamp(utcnow())
-        self.new: list[tuple[str, str, str]] = []
-        changed: list[tuple[str, str, str, object, object]] = []
-        for email, e in listed.items():
-            old = stored.get(email)
+        self.new: list[str] = []
+        self.changed: list[tuple[str, str, str, object, object]] = []
+        self.ids: dict[str, int] = {}
+        self._table: dict[str, tuple[int, str, str]] | None = None
+        self._largest: int | None = None  # the largest person id before the first insert
+        self._run: Run | None = None
+        self._saved = False
+
+    def add(self, entries: Sequence[Entry]) -> None:
+        """Write the people of `entries` not seen in an earlier call (a person's first row gives
+        the names)."""
+        fresh: list[Entry] = []
+        listed = self.listed
+        for e in entries:
+            if e.email not in listed:
+                listed.add(e.email)
+                fresh.append(e)
+        if not fresh:
+            return
+        stored = self._table if self._table is not None else _stored_people(self.w, [e.email for e in fresh])
+        new: list[tuple[str, str, str]] = []
+        for e in fresh:
+            old = stored.get(e.email)
             if old is None:
-                self.new.append((email, e.given_name, e.family_name))
-            elif old[1] != e.given_name or old[2] != e.family_name:
-                changed.append((email, e.given_name, e.family_name, self.created, self.updated))
-        if changed:
+                new.append((e.email, e.given_name, e.family_name))
+                continue
+            self.ids[e.email] = old[0]
+            if old[1] != e.given_name or old[2] != e.family_name:
+                self.changed.append((e.email, e.given_name, e.family_name, self.created, self.updated))
+        if new:
+            if self._largest is None:  # (read before writing meanwhile, when that is the way)
+                self._largest = self.w.largest_id("person")
+            stamps = {"created_at": self.created, "updated_at": self.updated}
+            self.w.insert_many("person", NAME_COLUMNS, new, stamps, run=self._run)
+            self.new.extend(row[0] for row in new)
+
+    @contextmanager
+    def written_meanwhile(self, enabled: bool) -> Iterator[Callable[[list[Entry]], None] | None]:
+        """Within the block, a callable to hand chunks of valid rows to (None when the people
+        are better written at the end: not `enabled`, not SQLite, or a file listing a small part
+        of a big table, whose people are looked up by email)."""
+        w = self.w
+        if not enabled or w.dialect != "sqlite" or not _whole_table(w, self.expected):
+            yield None
+            return
+        self._table = _stored_people(w, None)
+        self._largest = w.largest_id("person")  # the connection is the writes' thread's from here
+        if not w.connection.in_transaction:
+            # A SAVEPOINT outside a transaction begins one that its RELEASE would commit: the
+            # people would then be stored before their memberships, not with them.
+            w.execute("BEGIN")
+        w.execute(f"SAVEPOINT {_SAVEPOINT}")
+        self._saved = True
+        with w.behind() as run:
+            self._run = run
+            try:
+                yield self.add
+            finally:
+                self._run = None
+
+    def undo(self) -> None:
+        """Take back what was written meanwhile (the import ends without committing)."""
+        if self._saved:
+            self.w.execute(f"ROLLBACK TO {_SAVEPOINT}")
+            self.w.execute(f"RELEASE {_SAVEPOINT}")
+            self._saved = False
+
+    def finish(self, entries: list[Entry]) -> dict[str, int]:
+        """Write what `entries` holds that was not added yet, and the names that changed;
+        email -> person id of everyone listed."""
+        self.add(entries)
+        if self.new:
+            assert self._largest is not None
+            given = self.w.new_ids("person", self._largest, len(self.new))
+            if given is not None:
+                self.ids.update(zip(self.new, given, strict=True))
+            else:
+                self.ids.update(_person_ids(self.w, self.new))
+        if self.changed:
             names = ["given_name", "family_name", "updated_at"]
-            w.upsert_many("person", PERSON_COLUMNS, changed, ["email"], update=names)
-        self.ids = {email: old[0] for email, old in stored.items()}
-        self.told: range | None = None
-
-    def tell_ids(self) -> bool:
-        """Put the ids SQLite will give the new people in `ids` (False: PostgreSQL's sequences,
-        or nobody new)."""
-        if not self.new or self.w.dialect != "sqlite":
-            return False
-        largest = int(self.w.rows("SELECT coalesce(max(id), 0) FROM person")[0][0])
-        self.told = range(largest + 1, largest + 1 + len(self.new))
-        self.ids.update(zip([row[0] for row in self.new], self.told, strict=True))
-        return True
-
-    def insert(self) -> None:
-        stamps = {"created_at": self.created, "updated_at": self.updated}
-        self.w.insert_many("person", NAME_COLUMNS, self.new, stamps)
-
-    def as_told(self) -> bool:
-        """After insert(): True when the new people got the ids told (or none were new), else
-        `ids` now holds the ones they got."""
-        if not self.new:
-            return True
-        given = self.w.last_ids("person", len(self.new))
-        if given is not None and given == self.told:
-            return True
-        emails = [row[0] for row in self.new]
-        if given is not None:
-            self.ids.update(zip(emails, given, strict=True))
-        else:
-            self.ids.update(_person_ids(self.w, emails))
-        return False
+            self.w.upsert_many("person", PERSON_COLUMNS, self.changed, ["email"], update=names)
+        if self._saved:
+            self.w.execute(f"RELEASE {_SAVEPOINT}")
+            self._saved = False
+        return self.ids
 
 
 def _primary_elsewhere(w: Writer, entries: list[Entry], inst_ids: dict[str, int]) -> set[int]:

@@ -13,11 +13,15 @@ columns store it).
 
 from __future__ import annotations
 
+import queue
 import sqlite3
+import sys
+import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
@@ -29,9 +33,12 @@ from models.urls import normalize_url, sqlite_path
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+Run = Callable[[Callable[[], object]], None]  # hands a statement to Writer.behind's thread
+
 CHUNK_ROWS = 5_000
+BEHIND_SWITCH_S = 0.0005
 JSON_MIN_ROWS = 1_000  # fewer rows: executemany (the JSON text is not worth building)
-JSON_CHUNK_ROWS = 50_000  # rows in one JSON array (~3 MB of text for a roster's people)
+JSON_CHUNK_ROWS = 10_000  # rows in one JSON array: a statement behind starts once the first are made
 # `value ->> n` (SQLite >= 3.38) gives the SQL value of a JSON element: text, integer, real, NULL.
 _JSON_ARROWS = sqlite3.sqlite_version_info >= (3, 38, 0)
 COPY_MIN_ROWS = 1_000  # as models.bulk: fewer rows go row by row
@@ -69,6 +76,8 @@ class Writer(Reader):
         columns: Sequence[str],
         rows: Sequence[Sequence[Any]],
         shared: Mapping[str, Any] | None = None,
+        *,
+        run: Run | None = None,
     ) -> None:
         """Insert rows (tuples in `columns` order, values as the table holds them): the driver's
         executemany in chunks, or one COPY on PostgreSQL for a large batch.
@@ -79,56 +88,115 @@ class Writer(Reader):
         SQLite takes a large batch as one JSON array in one statement (json_each): the same
         values stored (text, integers, booleans as 1/0, reals, NULL), in the same order with the
         same rowids, ~10% less work than binding row by row, and all of it in one call that
-        leaves the GIL free for another thread (importers.roster_write builds the next rows).
-        A value JSON would carry differently (a datetime, bytes) keeps the row-by-row way."""
+        leaves the GIL free. A value JSON would carry differently (a datetime, bytes) keeps the
+        row-by-row way.
+
+        run: where SQLite's statements run (`behind`: in order, in a thread of their own, while
+        this one goes on); the statements and their JSON are made here either way."""
         if not rows:
             return
         shared = dict(shared or {})
         names = ", ".join(self.quote(c) for c in [*columns, *shared])
+        if self._pg:
+            self._copy_or_insert(table, names, rows, tuple(shared.values()))
+            return
+        connection = self.connection
+        for sql, params, many in self._sqlite_inserts(table, names, len(columns), rows, shared):
+            if run is None:
+                (connection.executemany if many else connection.execute)(sql, params)
+            else:
+                run(partial(connection.executemany if many else connection.execute, sql, params))
+
+    def _sqlite_inserts(
+        self, table: str, names: str, width: int, rows: Sequence[Sequence[Any]], shared: Mapping[str, Any]
+    ) -> Iterator[tuple[str, Any, bool]]:
+        """(statement, parameters, executemany?) for SQLite, in order."""
+        literals = [_literal(v) for v in shared.values()]
+        if len(rows) >= JSON_MIN_ROWS and _JSON_ARROWS:
+            picks = ", ".join([f"value ->> {i}" for i in range(width)] + literals)
+            sql = f"INSERT INTO {table} ({names}) SELECT {picks} FROM json_each(?)"
+            for start in range(0, len(rows), JSON_CHUNK_ROWS):
+                text = _json_rows(rows[start : start + JSON_CHUNK_ROWS])
+                if text is None:
+                    break  # a value JSON does not carry as the driver binds it: row by row
+                yield sql, (text,), False
+            else:
+                return
+            rows = rows[start:]
+        values = ", ".join([self.mark] * width + literals)
+        sql = f"INSERT INTO {table} ({names}) VALUES ({values})"
+        for start in range(0, len(rows), CHUNK_ROWS):
+            yield sql, rows[start : start + CHUNK_ROWS], True
+
+    def _copy_or_insert(
+        self, table: str, names: str, rows: Sequence[Sequence[Any]], extra: tuple[Any, ...]
+    ) -> None:
         cursor = self.connection.cursor()
         try:
-            if self._pg:
-                extra = tuple(shared.values())
-                if len(rows) >= COPY_MIN_ROWS:
-                    with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                        for row in rows:
-                            copy.write_row((*row, *extra) if extra else row)
-                    return
-                marks = ", ".join([self.mark] * (len(columns) + len(extra)))
-                rows = [(*row, *extra) for row in rows] if extra else rows
-                cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+            if len(rows) >= COPY_MIN_ROWS:
+                with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row((*row, *extra) if extra else row)
                 return
-            literals = [_literal(v) for v in shared.values()]
-            if len(rows) >= JSON_MIN_ROWS and _JSON_ARROWS:
-                picks = ", ".join([f"value ->> {i}" for i in range(len(columns))] + literals)
-                sql = f"INSERT INTO {table} ({names}) SELECT {picks} FROM json_each(?)"
-                for start in range(0, len(rows), JSON_CHUNK_ROWS):
-                    text = _json_rows(rows[start : start + JSON_CHUNK_ROWS])
-                    if text is None:
-                        break  # a value JSON does not carry as the driver binds it: row by row
-                    cursor.execute(sql, (text,))
-                else:
-                    return
-                rows = rows[start:]
-            values = ", ".join([self.mark] * len(columns) + literals)
-            sql = f"INSERT INTO {table} ({names}) VALUES ({values})"
-            for start in range(0, len(rows), CHUNK_ROWS):
-                cursor.executemany(sql, rows[start : start + CHUNK_ROWS])
+            marks = ", ".join([self.mark] * (len(rows[0]) + len(extra)))
+            rows = [(*row, *extra) for row in rows] if extra else rows
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
         finally:
             cursor.close()
 
-    def last_ids(self, table: str, count: int) -> range | None:
-        """The ids of the `count` rows this transaction just inserted into `table`, in order, when
-        SQLite gave them one after another (each new rowid is the largest so far plus one, and
-        from its first write on the transaction is the only writer); None when that cannot be
-        told (PostgreSQL's sequences, or ids that are not consecutive): read them back instead."""
+    @contextmanager
+    def behind(self) -> Iterator[Run]:
+        """A callable that hands statements (zero-argument callables) to a thread of their own,
+        which runs them in order while the caller goes on: SQLite runs a statement without the
+        GIL, so a large insert costs the caller only the making of its JSON. The connection is
+        that thread's until the block ends, when every statement has run; what one raised is
+        raised here (the rest are not run), and if the block raises none runs after."""
+        jobs: queue.SimpleQueue[Callable[[], object] | None] = queue.SimpleQueue()
+        failed: list[BaseException] = []
+        stop = threading.Event()
+
+        def work() -> None:
+            while (job := jobs.get()) is not None:
+                if failed or stop.is_set():
+                    continue
+                try:
+                    job()
+                except BaseException as exc:  # raised again in the caller's thread below
+                    failed.append(exc)
+
+        worker = threading.Thread(target=work, name="writes-behind")
+        # The thread takes the GIL back after each statement only when this one lets it go,
+        # every switch interval: 5 ms by default, a chunk's whole insert at times.
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(interval, BEHIND_SWITCH_S))
+        worker.start()
+        try:
+            yield jobs.put
+        except BaseException:
+            stop.set()
+            raise
+        finally:
+            jobs.put(None)
+            worker.join()
+            sys.setswitchinterval(interval)
+        if failed:
+            raise failed[0]
+
+    def largest_id(self, table: str) -> int:
+        """The largest id in `table` (0 when empty): new_ids' starting point."""
+        return int(self.rows(f"SELECT coalesce(max(id), 0) FROM {table}")[0][0])
+
+    def new_ids(self, table: str, largest: int, count: int) -> range | None:
+        """The ids of the `count` rows this transaction inserted into `table` since its largest
+        id was `largest`, in order, when SQLite gave them one after another (each new rowid is
+        the largest so far plus one, and from its first write on the transaction is the only
+        writer: every row above `largest` is one of them); None when that cannot be told
+        (PostgreSQL's sequences, ids that are not consecutive): read them back instead."""
         if self._pg or count <= 0:
             return None
-        last = int(self.rows("SELECT last_insert_rowid()")[0][0])
-        first = last - count + 1
-        # every row above the previous largest id is one of ours: all `count` in the range, or a gap
-        found = self.rows(f"SELECT count(*) FROM {table} WHERE id BETWEEN :a AND :b", {"a": first, "b": last})
-        return range(first, last + 1) if found[0][0] == count else None
+        found = self.rows(f"SELECT count(*), coalesce(max(id), 0) FROM {table} WHERE id > :a", {"a": largest})
+        ours = range(largest + 1, largest + count + 1)
+        return ours if tuple(found[0]) == (count, ours[-1]) else None
 
     @contextmanager
     def indexes_deferred(self, table: str, rows: int) -> Iterator[None]:
@@ -272,7 +340,8 @@ def connect_writer(url: str) -> Writer:
     if path is None:
         raise ValueError(f"no plain writer for {url.split(':', 1)[0]} URLs of this form")
     create_private(path)  # the file exists already (schema current); keep it 0600 whatever the umask
-    sqlite = sqlite3.connect(Path(path), timeout=SQLITE_BUSY_TIMEOUT_S)
+    # One thread at a time, but not always the one that opened it (Writer.behind).
+    sqlite = sqlite3.connect(Path(path), timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False)
     cursor = sqlite.cursor()
     try:
         cursor.execute("PRAGMA foreign_keys=ON")  # off by default in SQLite

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from importers import ahead, import_roster
-from importers.roster_write import _People
+from importers import ahead, import_roster, roster_write
 from models.reader import connect
-from models.writer import writing
+from models.writer import Writer, writing
 from tests.importers.conftest import write_csv, write_xlsx
 from tests.importers.test_roster_plain import FIRST, HEADER, SECOND, _contents, _database
 
@@ -68,24 +67,14 @@ def test_only_workbooks_the_checks_pass_are_read_ahead(tmp_path: Path) -> None:
     assert not ahead._pending
 
 
-def test_ids_told_wrong_are_checked_and_the_memberships_built_again(
+def test_ids_sqlite_did_not_give_one_after_another_are_read_back(
     sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # SQLite gives new rows the largest id plus one; were it ever otherwise, the memberships
-    # built with the ids told ahead must not point at the wrong people.
+    # New people's ids are taken as the consecutive rowids SQLite gives (checked by a count);
+    # where that check fails, they are read back by email, and every membership still points
+    # at its own person.
     url = _database(sqlite_url, tmp_path)
-    tell = _People.tell_ids
-
-    def wrong(self: _People) -> bool:
-        told = tell(self)
-        assert told
-        assert self.told is not None
-        self.told = range(self.told.start + 1_000, self.told.stop + 1_000)
-        for email, _, _ in self.new:
-            self.ids[email] += 1_000
-        return told
-
-    monkeypatch.setattr(_People, "tell_ids", wrong)
+    monkeypatch.setattr(Writer, "new_ids", lambda self, table, largest, count: None)
     rows = [HEADER, *[["Ткачук", f"Ім'я {i}", f"p{i}@school.ua", "учень", "0421"] for i in range(1_200)]]
     path = write_csv(tmp_path / "roster.csv", rows, encoding="utf-8")
     with writing(url) as writer:
@@ -96,3 +85,37 @@ def test_ids_told_wrong_are_checked_and_the_memberships_built_again(
     )
     assert len(pairs) == 1_200
     assert all(given == f"Ім'я {email[1:].split('@')[0]}" for email, given in pairs)
+
+
+def test_people_written_while_validating_are_stored_only_with_their_memberships(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The people of a big roster are inserted while its rows are still validated; a failure
+    # after that (here: making the memberships) must leave the database as it was.
+    url = _database(sqlite_url, tmp_path)
+    before = _contents(url)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(roster_write, "_membership_rows", broken)
+    rows = [HEADER, *[["Ткачук", f"Ім'я {i}", f"p{i}@school.ua", "учень", "0421"] for i in range(25_000)]]
+    path = write_csv(tmp_path / "roster.csv", rows, encoding="utf-8")
+    with pytest.raises(RuntimeError, match="disk is full"), writing(url) as writer:
+        import_roster(writer, path, actor="tester")
+    assert _contents(url) == before
+
+
+def test_a_refused_big_roster_takes_back_the_people_written_meanwhile(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    url = _database(sqlite_url, tmp_path)
+    before = _contents(url)
+    rows = [HEADER, *[["Ткачук", f"Ім'я {i}", f"p{i}@school.ua", "учень", "0421"] for i in range(25_000)]]
+    rows.append(["Ткачук", "Остап", "not an email", "учень", "0421"])  # the last row: after the rest
+    path = write_csv(tmp_path / "roster.csv", rows, encoding="utf-8")
+    with writing(url) as writer:
+        report = import_roster(writer, path, actor="tester")
+    assert not report.committed
+    assert report.rows_rejected == 1
+    assert _contents(url) == before
