@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from importers import report as R
-from importers.batch import already_current, close_batch, file_sha256, open_batch
+from importers.batch import StoredBatch, already_current, close_batch, file_sha256, open_batch
 from importers.codes import load_codes, load_links
 from importers.errors import DataError
 from importers.explain import headers_language
@@ -32,6 +33,7 @@ from importers.roles import DEFAULT_ROLE_WORDS, RoleWords
 from importers.roster_write import (
     STREAM_CHUNK,
     Existing,
+    IdsNotAsTold,
     People,
     big_cache,
     existing_memberships,
@@ -360,15 +362,96 @@ def _import(
     if not raw.rows and not raw.empty_schools:
         raise DataError(f"{display}: no roster rows found (an empty file is never taken as 'everyone left')")
     # One columns dict per sheet, shared by its rows: each sheet's headers are read once.
-    report.language = headers_language({id(r.columns): r.columns for r in raw.rows}.values())
-    people = People(w, expected=len(raw.rows))
-    with people.written_meanwhile(enabled=not dry_run) as on_valid:
-        entries, rejected, protected = validate(raw, codes, school, roles, words, on_valid)
+    sheet_columns = {id(r.columns): r.columns for r in raw.rows}.values()
+    report.language = headers_language(sheet_columns)
+    batch: StoredBatch | None = None
     single_sheet = _single_sheet(raw)
-    raw.rows = []  # validated: the entries are all the write needs
-    report.rejected = rejected
-    report.rows_accepted = len(entries)
+    people = People(w, len(raw.rows), inst_ids=inst_ids, batch_id=None)
+    meanwhile = not dry_run and people.can_write_meanwhile()
+    # The memberships stored before, of every school (a file listing most people): read now,
+    # while the connection is free, so that the changes are reckoned while the writes run behind.
+    stored = existing_memberships(w, list(inst_ids.values())) if meanwhile else None
+    recreate: list[str] = []
+    options = _Shrink(replace=not (merge or raw.delta), allow=allow_shrink, threshold=shrink_threshold)
+    if not dry_run:
+        # Written from here on: the batch, and on SQLite the people (and the memberships of new
+        # people) while the rows are validated. All taken back if the import does not commit.
+        w.savepoint(_SAVEPOINT)
+        batch = open_batch(w, report, actor=actor, sheet=single_sheet, school=school)
+        if meanwhile:
+            recreate = w.indexes_dropped("membership", len(raw.rows))
+        # Without a primary column a person's first school is their primary: known row by row.
+        if not any("primary" in columns for columns in sheet_columns):
+            people.batch_id = batch.id
+    with people.written_meanwhile(enabled=meanwhile) as on_valid:
+        entries, rejected, protected = validate(raw, codes, school, roles, words, on_valid)
+        raw.rows = []  # validated: the entries are all the write needs
+        report.rejected = rejected
+        report.rows_accepted = len(entries)
+        if stored is not None:  # (the connection is the writes' thread's until the block ends)
+            reckoned = _changes(report, entries, raw, codes, inst_ids, protected, lambda ids: stored, options)
+    if stored is None:
+        read = partial(existing_memberships, w)
+        reckoned = _changes(report, entries, raw, codes, inst_ids, protected, read, options)
+    by_school, changes, to_leave, problems = reckoned
+    if problems:
+        _take_back(w, report, batch)
+        raise DataError(
+            f"{display}: refused, the roster shrinks too much: "
+            + "; ".join(problems)
+            + ". Check the file; if this is intended, run again with --allow-shrink"
+        )
+    if batch is None or (rejected and not skip_invalid):
+        _take_back(w, report, batch)
+        return report
 
+    now = utcnow()
+    assert batch.id is not None
+    try:
+        write_roster(w, people, entries, changes, inst_ids, batch.id)
+    except IdsNotAsTold:
+        # Memberships went with ids SQLite did not give: all again, the plain way (the rollback
+        # brings the dropped indexes back too).
+        _take_back(w, report, batch)
+        recreate = []
+        w.savepoint(_SAVEPOINT)
+        batch = open_batch(w, report, actor=actor, sheet=single_sheet, school=school)
+        assert batch.id is not None
+        people = People(w, len(entries), inst_ids=inst_ids, batch_id=None)
+        write_roster(w, people, entries, changes, inst_ids, batch.id)
+    for sql in recreate:
+        w.execute(sql)
+    if to_leave:
+        leave(w, to_leave, batch.id, now)
+    close_batch(w, batch, report, actor=actor, action="import.roster")
+    w.release(_SAVEPOINT)
+    keep_for_exit(entries, changes, by_school)
+    return report
+
+
+_SAVEPOINT = "roster_import"
+
+
+class _Shrink(NamedTuple):
+    replace: bool  # the roster replaces each listed school's (not --merge, not a delta package)
+    allow: bool  # --allow-shrink
+    threshold: float  # more than this share of a school's active people leaving: refused
+
+
+def _changes(
+    report: ImportReport,
+    entries: list[Entry],
+    raw: RawRoster,
+    codes: dict[str, str],
+    inst_ids: dict[str, int],
+    protected: dict[str, set[str]],
+    read: Callable[[list[int]], dict[int, dict[str, Existing]]],
+    shrink: _Shrink,
+) -> tuple[dict[str, list[Entry]], list[tuple[Entry, Existing | None]], list[int], list[str]]:
+    """Each listed school's changes against its stored roster (`read`: institution ids ->
+    their memberships): the entries by school, (entry, its stored membership or None) for
+    each, the memberships that leave, and why the roster shrinks too much (the report's
+    figures filled in)."""
     by_school: dict[str, list[Entry]] = defaultdict(list)
     for e in entries:
         by_school[e.school].append(e)
@@ -376,8 +459,7 @@ def _import(
     for code in raw.empty_schools:
         if codes.get(code) is not None:
             by_school.setdefault(codes[code], [])
-    existing = existing_memberships(w, [inst_ids[c] for c in by_school])
-    replace = not (merge or raw.delta)
+    existing = read([inst_ids[c] for c in by_school])
     to_leave: list[int] = []
     changes: list[tuple[Entry, Existing | None]] = []
     problems: list[str] = []
@@ -401,13 +483,13 @@ def _import(
             change.added += added
             change.updated += updated
             change.unchanged += unchanged
-        if replace:
+        if shrink.replace:
             active_before = [m for m in before.values() if m.active]
             listed = {e.email for e in rows} if active_before else set()
             leaving = [m for m in active_before if m.email not in listed and m.email not in protected[code]]
             change.left = len(leaving)
             to_leave.extend(m.id for m in leaving)
-            if not allow_shrink:
+            if not shrink.allow:
                 if not rows and code in raw.empty_schools:
                     sheet = raw.empty_schools[code]
                     where = f"sheet {sheet!r}" if sheet else "the file"
@@ -415,31 +497,19 @@ def _import(
                         f"school {code}: {where} lists nobody "
                         f"({len(active_before)} active people would leave)"
                     )
-                elif active_before and len(leaving) / len(active_before) > shrink_threshold:
+                elif active_before and len(leaving) / len(active_before) > shrink.threshold:
                     problems.append(
                         f"school {code}: {len(leaving)} of {len(active_before)} active people would leave "
-                        f"(more than {shrink_threshold:.0%})"
+                        f"(more than {shrink.threshold:.0%})"
                     )
-    if problems:
-        people.undo()
-        raise DataError(
-            f"{display}: refused, the roster shrinks too much: "
-            + "; ".join(problems)
-            + ". Check the file; if this is intended, run again with --allow-shrink"
-        )
-    if dry_run or (rejected and not skip_invalid):
-        people.undo()  # the people written while the rows were validated
-        return report
+    return by_school, changes, to_leave, problems
 
-    batch = open_batch(w, report, actor=actor, sheet=single_sheet, school=school)
-    now = utcnow()
-    assert batch.id is not None
-    write_roster(w, people, entries, changes, inst_ids, batch.id)
-    if to_leave:
-        leave(w, to_leave, batch.id, now)
-    close_batch(w, batch, report, actor=actor, action="import.roster")
-    keep_for_exit(entries, changes, by_school)
-    return report
+
+def _take_back(w: Writer, report: ImportReport, batch: StoredBatch | None) -> None:
+    """Undo what this import wrote (its batch, people written meanwhile): it does not commit."""
+    if batch is not None:
+        w.rollback_to(_SAVEPOINT)
+        report.batch_id = None
 
 
 def _single_sheet(raw: RawRoster) -> str | None:

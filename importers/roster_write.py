@@ -50,7 +50,8 @@ class Existing:
 
 
 def existing_memberships(w: Writer, institution_ids: list[int]) -> dict[int, dict[str, Existing]]:
-    """institution id -> email -> its stored membership (active or not)."""
+    """institution id -> email -> its stored membership (active or not); read before this
+    import writes any (importers.roster)."""
     out: dict[int, dict[str, Existing]] = defaultdict(dict)
     for start in range(0, len(institution_ids), 500):
         marks, params = in_list("i", institution_ids[start : start + 500])
@@ -131,17 +132,18 @@ def write_roster(
     inst_ids: dict[str, int],
     batch_id: int,
 ) -> None:
-    """The people (what People has not written yet), then the memberships of a validated roster.
+    """The people (what People has not written yet), then the memberships of a validated roster
+    (but those People wrote with their new people).
 
     The memberships are made STREAM_CHUNK at a time, each chunk inserted behind (Writer.behind:
     SQLite inserts in a thread of its own, without the GIL) while the next one is made."""
     person_ids = people.finish(entries)
+    written = people.memberships_written
     primary_school = primaries(entries)
     primary_elsewhere = _primary_elsewhere(w, entries, inst_ids)
-    joined = w.timestamp(utcnow())  # the model's default, one per batch
-    # active, joined_at, left_at: the model's defaults
-    defaults = {"active": True, "joined_at": joined, "left_at": None, "batch_id": batch_id}
-    inserted = sum(1 for _, old in changes if old is None)
+    joined = people.joined
+    defaults = _membership_defaults(joined, batch_id)
+    inserted = sum(1 for e, old in changes if old is None and e.email not in written)
     changed: list[tuple[object, ...]] = []
     with w.indexes_deferred("membership", inserted), w.behind() as run:
         for start in range(0, len(changes), STREAM_CHUNK):
@@ -153,6 +155,7 @@ def write_roster(
                 primary_elsewhere,
                 joined,
                 batch_id,
+                written,
             )
             w.insert_many("membership", FILE_COLUMNS, new, defaults, run=run)
             changed.extend(chunk_changed)
@@ -168,8 +171,17 @@ def write_roster(
     keep_for_exit(people)
 
 
+def _membership_defaults(joined: object, batch_id: int) -> dict[str, object]:
+    # active, joined_at, left_at: the model's defaults
+    return {"active": True, "joined_at": joined, "left_at": None, "batch_id": batch_id}
+
+
 STREAM_CHUNK = 10_000  # rows made at a time while the previous ones are inserted behind
-_SAVEPOINT = "roster_people"
+
+
+class IdsNotAsTold(Exception):
+    """SQLite gave the new people other ids than the largest plus one, one after another (it
+    does so only past 2**63 - 1): the memberships written with them must be written again."""
 
 
 class People:
@@ -179,35 +191,39 @@ class People:
     On SQLite, when the file lists most of the table (a first or ministry-wide roster, read
     against the whole table at once), they are written while the rows are still validated
     (`written_meanwhile`): each chunk of valid rows gives its new people to Writer.behind, whose
-    thread inserts them without the GIL beside the validation of the next rows. Those writes sit
-    in a savepoint: `undo` takes them back when the import ends without committing, and any
-    error rolls back the whole transaction as before."""
+    thread inserts them without the GIL beside the validation of the next rows. With
+    `batch_id` (a file without a primary column: a person's first school is their primary), the
+    memberships of those new people go with them: ids SQLite will give them are told ahead (the
+    largest plus one, one after another; checked in finish). The caller holds a savepoint
+    around all of it, taken back if the import does not commit."""
 
-    def __init__(self, w: Writer, expected: int) -> None:
+    def __init__(self, w: Writer, expected: int, *, inst_ids: dict[str, int], batch_id: int | None) -> None:
         self.w = w
         self.expected = expected  # rows in the file: one read of the table, or lookups by email
+        self.inst_ids = inst_ids
+        self.batch_id = batch_id  # memberships of new people written with them (None: not)
         self.listed: set[str] = set()
         # one timestamp per batch, as the model's defaults fill them (created, then updated)
         self.created, self.updated = w.timestamp(utcnow()), w.timestamp(utcnow())
+        self.joined = w.timestamp(utcnow())
         self.new: list[str] = []
         self.changed: list[tuple[str, str, str, object, object]] = []
         self.ids: dict[str, int] = {}
+        self.memberships_written: set[str] = set()  # new people whose memberships were written
+        self._told: dict[str, int] = {}  # new people's ids told ahead
         self._table: dict[str, tuple[int, str, str]] | None = None
         self._largest: int | None = None  # the largest person id before the first insert
         self._run: Run | None = None
-        self._saved = False
 
     def add(self, entries: Sequence[Entry]) -> None:
         """Write the people of `entries` not seen in an earlier call (a person's first row gives
-        the names)."""
+        the names), and while written meanwhile with a batch, the memberships of new people."""
         fresh: list[Entry] = []
         listed = self.listed
         for e in entries:
             if e.email not in listed:
                 listed.add(e.email)
                 fresh.append(e)
-        if not fresh:
-            return
         stored = self._table if self._table is not None else _stored_people(self.w, [e.email for e in fresh])
         new: list[tuple[str, str, str]] = []
         for e in fresh:
@@ -223,25 +239,43 @@ class People:
                 self._largest = self.w.largest_id("person")
             stamps = {"created_at": self.created, "updated_at": self.updated}
             self.w.insert_many("person", NAME_COLUMNS, new, stamps, run=self._run)
+            first = self._largest + 1 + len(self.new)
             self.new.extend(row[0] for row in new)
+            if self._run is not None and self.batch_id is not None:
+                self._told.update(zip([row[0] for row in new], range(first, first + len(new)), strict=True))
+        if self._told and self._run is not None and self.batch_id is not None:
+            self._memberships(entries)
+
+    def _memberships(self, entries: Sequence[Entry]) -> None:
+        """The memberships of the new people among `entries` (a person's first row: primary)."""
+        told, written, inst_ids = self._told, self.memberships_written, self.inst_ids
+        rows: list[tuple[object, ...]] = []
+        for e in entries:
+            pid = told.get(e.email)
+            if pid is not None:
+                rows.append((pid, inst_ids[e.school], e.role, e.email not in written, e.priority, e.position))
+                written.add(e.email)
+        assert self.batch_id is not None
+        defaults = _membership_defaults(self.joined, self.batch_id)
+        self.w.insert_many("membership", FILE_COLUMNS, rows, defaults, run=self._run)
+        keep_for_exit(rows)
+
+    def can_write_meanwhile(self) -> bool:
+        """Whether the people are better written while the rows are validated: on SQLite, for a
+        file listing most of the table (not a small part of a big one, looked up by email)."""
+        return self.w.dialect == "sqlite" and _whole_table(self.w, self.expected)
 
     @contextmanager
     def written_meanwhile(self, enabled: bool) -> Iterator[Callable[[list[Entry]], None] | None]:
-        """Within the block, a callable to hand chunks of valid rows to (None when the people
-        are better written at the end: not `enabled`, not SQLite, or a file listing a small part
-        of a big table, whose people are looked up by email)."""
+        """Within the block, a callable to hand chunks of valid rows to (None when not
+        `enabled`: finish() then writes them all at the end)."""
         w = self.w
-        if not enabled or w.dialect != "sqlite" or not _whole_table(w, self.expected):
+        if not enabled:
+            self.batch_id = None
             yield None
             return
         self._table = _stored_people(w, None)
         self._largest = w.largest_id("person")  # the connection is the writes' thread's from here
-        if not w.connection.in_transaction:
-            # A SAVEPOINT outside a transaction begins one that its RELEASE would commit: the
-            # people would then be stored before their memberships, not with them.
-            w.execute("BEGIN")
-        w.execute(f"SAVEPOINT {_SAVEPOINT}")
-        self._saved = True
         with w.behind() as run:
             self._run = run
             try:
@@ -249,20 +283,16 @@ class People:
             finally:
                 self._run = None
 
-    def undo(self) -> None:
-        """Take back what was written meanwhile (the import ends without committing)."""
-        if self._saved:
-            self.w.execute(f"ROLLBACK TO {_SAVEPOINT}")
-            self.w.execute(f"RELEASE {_SAVEPOINT}")
-            self._saved = False
-
     def finish(self, entries: list[Entry]) -> dict[str, int]:
         """Write what `entries` holds that was not added yet, and the names that changed;
-        email -> person id of everyone listed."""
+        email -> person id of everyone listed. IdsNotAsTold when memberships were written with
+        ids SQLite did not give."""
         self.add(entries)
         if self.new:
             assert self._largest is not None
             given = self.w.new_ids("person", self._largest, len(self.new))
+            if given is None and self.memberships_written:
+                raise IdsNotAsTold
             if given is not None:
                 self.ids.update(zip(self.new, given, strict=True))
             else:
@@ -270,9 +300,6 @@ class People:
         if self.changed:
             names = ["given_name", "family_name", "updated_at"]
             self.w.upsert_many("person", PERSON_COLUMNS, self.changed, ["email"], update=names)
-        if self._saved:
-            self.w.execute(f"RELEASE {_SAVEPOINT}")
-            self._saved = False
         return self.ids
 
 
@@ -294,12 +321,15 @@ def _membership_rows(
     primary_elsewhere: set[int],
     joined: object,
     batch_id: int,
+    written: set[str],
 ) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
     """(new, changed): the memberships to insert, and to upsert (role, primary, place, or back
-    after leaving); an unchanged membership is in neither."""
+    after leaving); an unchanged membership is in neither, nor one `written` with its person."""
     new: list[tuple[object, ...]] = []
     changed: list[tuple[object, ...]] = []
     for e, old in changes:
+        if e.email in written:
+            continue
         pid = person_ids[e.email]
         is_primary = primary_school[e.email] == e.school and pid not in primary_elsewhere
         if (

@@ -182,6 +182,21 @@ class Writer(Reader):
         if failed:
             raise failed[0]
 
+    def savepoint(self, name: str) -> None:
+        """SAVEPOINT `name` in the current transaction. On SQLite a transaction is begun first
+        if none is: a SAVEPOINT outside one begins a transaction that its RELEASE would commit."""
+        if not self._pg and not self.connection.in_transaction:
+            self.execute("BEGIN")
+        self.execute(f"SAVEPOINT {name}")
+
+    def rollback_to(self, name: str) -> None:
+        """Take back everything written since SAVEPOINT `name` (the transaction goes on)."""
+        self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+        self.execute(f"RELEASE SAVEPOINT {name}")
+
+    def release(self, name: str) -> None:
+        self.execute(f"RELEASE SAVEPOINT {name}")
+
     def largest_id(self, table: str) -> int:
         """The largest id in `table` (0 when empty): new_ids' starting point."""
         return int(self.rows(f"SELECT coalesce(max(id), 0) FROM {table}")[0][0])
@@ -200,14 +215,23 @@ class Writer(Reader):
 
     @contextmanager
     def indexes_deferred(self, table: str, rows: int) -> Iterator[None]:
-        """SQLite, inserting `rows` into `table` when it holds fewer: its secondary indexes are
-        dropped for the block and created again after it, from their own CREATE INDEX text, in
-        the same transaction (built once by sorting, instead of one insert at a random place per
-        row; the schema after is the one before). Unique constraints are kept and checked all
-        along. Elsewhere (PostgreSQL: a dropped index would lock out every reader) nothing."""
-        if self._pg:
+        """indexes_dropped for the block, created again after it."""
+        created = self.indexes_dropped(table, rows)
+        try:
             yield
-            return
+        finally:
+            for sql in created:
+                self.execute(sql)
+
+    def indexes_dropped(self, table: str, rows: int) -> list[str]:
+        """SQLite, about to insert `rows` into `table` when it holds fewer: its secondary indexes
+        are dropped, to be created again after the inserts from their own CREATE INDEX text (the
+        statements returned), in the same transaction (built once by sorting, instead of one
+        insert at a random place per row; the schema after is the one before). Unique
+        constraints are kept and checked all along. Elsewhere (PostgreSQL: a dropped index would
+        lock out every reader), or with fewer rows, nothing: []."""
+        if self._pg:
+            return []
         held = int(self.rows(f"SELECT count(*) FROM {table}")[0][0])
         indexes = self.rows(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL "
@@ -215,15 +239,10 @@ class Writer(Reader):
             {"t": table},
         )
         if rows <= held or not indexes:
-            yield
-            return
+            return []
         for name, _ in indexes:
             self.execute(f'DROP INDEX "{name}"')
-        try:
-            yield
-        finally:
-            for _, sql in indexes:
-                self.execute(sql)
+        return [sql for _, sql in indexes]
 
     def upsert_many(
         self,
