@@ -1,7 +1,9 @@
 """Roster import: people and their memberships, replacing each listed school's roster.
 
-Validation happens completely before anything is written: by default one rejected row means
-nothing is committed (the school fixes the file); --skip-invalid commits the valid rows.
+The whole file is validated before anything is committed: by default one rejected row means
+nothing is committed (the school fixes the file); --skip-invalid commits the valid rows. On
+SQLite the people (and the memberships of people new to the database) are written while the
+rows are still validated, inside a savepoint that is taken back when the import does not commit.
 Writes are set-based (INSERT ... ON CONFLICT in chunks), never an ORM add per row.
 """
 
