@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from importers import ahead
 from importers.readers import Sheet, read_sheets
 from importers.sniff import Kind, detect, display_name
 
@@ -15,7 +16,5 @@ def open_sheets(path: Path, kind: Kind | None = None) -> tuple[Kind, list[Sheet]
     kind = kind or detect(path, display)
     if kind in ("oneroster-zip", "oneroster-dir"):
         return kind, []
-    from importers import ahead  # (it imports this module)
-
     sheets = ahead.take(path, display)  # the read provision.launch started, if it did
     return kind, sheets if sheets is not None else read_sheets(path, kind, display)
