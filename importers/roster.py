@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from functools import partial
+from functools import partial, wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Concatenate, NamedTuple, ParamSpec, TypeVar
 
 from importers import report as R
 from importers.batch import StoredBatch, already_current, close_batch, file_sha256, open_batch
@@ -52,6 +52,9 @@ from models.writer import Writer, as_writer
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+Params = ParamSpec("Params")
+Result = TypeVar("Result")
 
 ROLE_WHEN_NO_COLUMN = "teacher"
 # Zoom's limits for what we send when creating a user (POST /users user_info, ZOOM_API.md §1.4);
@@ -272,10 +275,27 @@ def _too_long(row: RawRow, field: str, value: str) -> Rejected:
     return _reject(row, column, R.TOO_LONG, written, detail)
 
 
+def _on_writer(
+    func: Callable[Concatenate[Writer, Params], Result],
+) -> Callable[Concatenate[Writer | Session, Params], Result]:
+    """Run the import on a Writer (the session's connection, or one of its own) with one larger
+    page cache from the people written while the rows are validated to the last membership:
+    shrinking it between them would spill the dirty pages to the WAL mid-import."""
+
+    @wraps(func)
+    def run(db: Writer | Session, /, *args: Params.args, **kwargs: Params.kwargs) -> Result:
+        w = as_writer(db)
+        with big_cache(w):
+            return func(w, *args, **kwargs)
+
+    return run
+
+
 @rosters_locked
 @gc_paused()
+@_on_writer
 def import_roster(
-    db: Writer | Session,
+    w: Writer,
     path: str | Path,
     *,
     actor: str,
@@ -288,46 +308,14 @@ def import_roster(
     email_from_username: bool = False,
     role_words: Mapping[str, str | None] | None = None,
 ) -> ImportReport:
-    """Import a roster file (see docs/interfaces.md §4). Raises ImporterError for a file
-    refused as a whole; returns the report otherwise (committed=False when rows were rejected
-    and skip_invalid is off, or on dry_run).
+    """Import a roster file (see docs/interfaces.md §4) into a Writer or a SQLAlchemy session.
+    Raises ImporterError for a file refused as a whole; returns the report otherwise
+    (committed=False when rows were rejected and skip_invalid is off, or on dry_run).
 
     email_from_username: a package user with no email but a username that is an address gets
     that address (the policy key of the same name). role_words: word -> role (None: not staff,
     left out), read before the built-in words (the policy's role table)."""
-    w = as_writer(db)
-    # One larger page cache from the people written while the rows are validated to the last
-    # membership: shrinking it between them would spill the dirty pages to the WAL mid-import.
-    with big_cache(w):
-        return _import(
-            w,
-            Path(path),
-            actor=actor,
-            school=school,
-            merge=merge,
-            allow_shrink=allow_shrink,
-            dry_run=dry_run,
-            skip_invalid=skip_invalid,
-            shrink_threshold=shrink_threshold,
-            email_from_username=email_from_username,
-            role_words=role_words,
-        )
-
-
-def _import(
-    w: Writer,
-    path: Path,
-    *,
-    actor: str,
-    school: str | None,
-    merge: bool,
-    allow_shrink: bool,
-    dry_run: bool,
-    skip_invalid: bool,
-    shrink_threshold: float,
-    email_from_username: bool,
-    role_words: Mapping[str, str | None] | None,
-) -> ImportReport:
+    path = Path(path)
     display = display_name(path)
     kind = detect(path, display)  # a file we cannot read is refused before anything else
     report = ImportReport(kind="roster", file=display, sha256=file_sha256(path), dry_run=dry_run)
